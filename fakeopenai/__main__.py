@@ -1,0 +1,5 @@
+import sys
+
+from fakeopenai.cli import main
+
+sys.exit(main())

@@ -1,0 +1,93 @@
+"""/v1/files: multipart upload, list, retrieve, delete, content."""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fakeopenai.api.common import json_response, render, render_list, tenant
+from fakeopenai.api.params import enum_query, int_query
+from fakeopenai.engine import files
+from fakeopenai.engine.store import PageQuery
+from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
+from fakeopenai.render.objects import deleted
+
+UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+EXPIRY_RANGE = (3600, 2_592_000)
+
+
+async def create(request: Request) -> Response:
+    state = tenant(request)
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise UnsupportedMediaTypeError(
+            f"Invalid content type {content_type.split(';')[0] or 'none'!r}: files are uploaded as "
+            "multipart/form-data with the fields file and purpose.", param="file", code="unsupported_content_type")
+    form = await request.form(max_files=1, max_fields=16, max_part_size=1024 * 1024)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidRequestError("Missing required parameter: 'file'.", param="file",
+                                      code="missing_required_parameter")
+        purpose = form.get("purpose")
+        if not isinstance(purpose, str) or not purpose:
+            raise InvalidRequestError("Missing required parameter: 'purpose'.", param="purpose",
+                                      code="missing_required_parameter")
+        if purpose not in UPLOAD_PURPOSES:
+            raise InvalidRequestError(f"Invalid value for 'purpose': '{purpose}'. Supported values are: "
+                                      f"{', '.join(repr(p) for p in UPLOAD_PURPOSES)}.", param="purpose",
+                                      code="invalid_value")
+        expires_after = _expires_after(form)
+        content = await upload.read()
+        item = files.store_file(state, content, filename=upload.filename or "upload", purpose=purpose,
+                                expires_after=expires_after)
+    finally:
+        await form.close()
+    return json_response(render(state, item))
+
+
+def _expires_after(form: object) -> int | None:
+    get = form.get  # type: ignore[attr-defined]
+    anchor, seconds = get("expires_after[anchor]"), get("expires_after[seconds]")
+    if anchor is None and seconds is None:
+        return None
+    if anchor != "created_at":
+        raise InvalidRequestError(f"Invalid value for 'expires_after.anchor': {anchor!r}. Supported values are: "
+                                  "'created_at'.", param="expires_after.anchor", code="invalid_value")
+    try:
+        value = int(str(seconds))
+    except ValueError:
+        raise InvalidRequestError("Invalid type for 'expires_after.seconds': expected an integer.",
+                                  param="expires_after.seconds", code="invalid_type") from None
+    low, high = EXPIRY_RANGE
+    if not low <= value <= high:
+        raise InvalidRequestError(f"Invalid 'expires_after.seconds': expected a value between {low} and {high}, "
+                                  f"but got {value} instead.", param="expires_after.seconds", code="invalid_value")
+    return value
+
+
+async def list_(request: Request) -> Response:
+    state = tenant(request)
+    query = PageQuery(limit=int_query(request, "limit", default=10_000, low=1, high=10_000),
+                      order=enum_query(request, "order", ("asc", "desc"), "desc"),
+                      after=request.query_params.get("after") or None)
+    purpose = request.query_params.get("purpose")
+    page = state.files.page(query, where=(lambda f: f.purpose == purpose) if purpose else None)
+    return json_response(render_list(state, page.data, page.has_more, "file"))
+
+
+async def retrieve(request: Request) -> Response:
+    state = tenant(request)
+    return json_response(render(state, files.get_file(state, request.path_params["file_id"])))
+
+
+async def delete(request: Request) -> Response:
+    state = tenant(request)
+    return json_response(deleted(files.delete_file(state, request.path_params["file_id"]), "file"))
+
+
+async def content(request: Request) -> Response:
+    state = tenant(request)
+    item = files.get_file(state, request.path_params["file_id"])
+    return Response(item._content, media_type="application/octet-stream")

@@ -1,0 +1,80 @@
+"""The fake clock: one per tenant, never wall time.
+
+Timestamps are Unix seconds. The clock moves ``step`` seconds on every state
+change (an object created, a run or batch changing status) and by explicit
+``advance()`` calls from the control API or the fixture.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+DEFAULT_START = "2025-01-01T00:00:00Z"
+MAX_TIMESTAMP = 2**31 - 1  # i32 clients (async-openai, zio-openai) must read every timestamp
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_start(value: str | int | _dt.datetime) -> int:
+    """``"2025-01-01T00:00:00Z"``, a date, a datetime or Unix seconds -> Unix seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a timestamp, got a boolean")
+    if isinstance(value, int):
+        seconds = value
+    else:
+        if isinstance(value, _dt.datetime):
+            moment = value
+        elif isinstance(value, _dt.date):
+            moment = _dt.datetime(value.year, value.month, value.day)
+        else:
+            moment = _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_dt.timezone.utc)
+        seconds = int(moment.timestamp())
+    if not 0 <= seconds <= MAX_TIMESTAMP:
+        raise ValueError(f"timestamp {seconds} is outside 1970..2038 (clients read it as a 32-bit integer)")
+    return seconds
+
+
+def parse_duration(value: str | int | float) -> float:
+    """``30`` / ``"30s"`` / ``"10m"`` / ``"1.5h"`` / ``"250ms"`` -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration, got a boolean")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"invalid duration {value!r}; write e.g. 30, 30s, 10m, 2h or 250ms")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class FakeClock:
+    """A tenant's clock.
+
+    >>> clock = FakeClock(start=1735689600, step=1)
+    >>> clock.tick()
+    1735689601
+    >>> clock.advance(600)
+    1735690201
+    """
+
+    __slots__ = ("now", "step")
+
+    def __init__(self, start: int = 1735689600, step: int = 1) -> None:
+        self.now = start
+        self.step = step
+
+    def tick(self) -> int:
+        """A state change: move ``step`` seconds and return the new time."""
+        self.now = min(self.now + self.step, MAX_TIMESTAMP)
+        return self.now
+
+    def advance(self, seconds: float) -> int:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self.now = min(self.now + int(seconds), MAX_TIMESTAMP)
+        return self.now

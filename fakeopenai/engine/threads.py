@@ -1,0 +1,178 @@
+"""Assistants, threads and messages: storage rules with no HTTP in them.
+
+Bodies arrive already validated against the official request schemas (see
+``api/params.py``); what is checked here is state: ids that exist, a thread that
+is busy with a run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.engine.objects import Assistant, Message, Thread
+from fakeopenai.errors import WrongStateError, not_found
+
+if TYPE_CHECKING:
+    from fakeopenai.engine.state import TenantState
+
+ACTIVE_RUN_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
+_ASSISTANT_FIELDS = ("model", "name", "description", "instructions", "tools", "tool_resources", "metadata",
+                     "temperature", "top_p", "response_format", "reasoning_effort")
+
+
+# ----------------------------------------------------------------------------- assistants
+
+def create_assistant(state: TenantState, body: dict[str, Any], *, object_id: str | None = None) -> Assistant:
+    now = state.clock.tick()
+    assistant = Assistant(id=object_id or state.ids.new("asst_"), created_at=now, model=body["model"])
+    _apply_assistant_fields(assistant, body)
+    state.assistants.add(assistant.id, assistant)
+    state.log_change(f"{assistant.id} created")
+    return assistant
+
+
+def _apply_assistant_fields(assistant: Assistant, body: dict[str, Any]) -> None:
+    for name in _ASSISTANT_FIELDS:
+        if name not in body:
+            continue
+        value = body[name]
+        if name == "metadata":
+            value = dict(value or {})
+        elif name == "tools":
+            value = list(value or [])
+        elif name in ("temperature", "top_p") and value is None:
+            value = 1.0
+        elif name == "response_format" and value is None:
+            value = "auto"
+        setattr(assistant, name, value)
+
+
+def get_assistant(state: TenantState, assistant_id: str, *, param: str | None = None) -> Assistant:
+    assistant = state.assistants.get(assistant_id)
+    if assistant is None:
+        raise not_found("assistant", assistant_id, param=param)
+    return assistant
+
+
+def modify_assistant(state: TenantState, assistant_id: str, body: dict[str, Any]) -> Assistant:
+    assistant = get_assistant(state, assistant_id)
+    _apply_assistant_fields(assistant, body)
+    return assistant
+
+
+def delete_assistant(state: TenantState, assistant_id: str) -> str:
+    get_assistant(state, assistant_id)
+    state.assistants.remove(assistant_id)
+    state.log_change(f"{assistant_id} deleted")
+    return assistant_id
+
+
+# ----------------------------------------------------------------------------- threads
+
+def create_thread(state: TenantState, body: dict[str, Any], *, object_id: str | None = None) -> Thread:
+    now = state.clock.tick()
+    thread = Thread(id=object_id or state.ids.new("thread_"), created_at=now,
+                    tool_resources=body.get("tool_resources"), metadata=dict(body.get("metadata") or {}))
+    state.threads.add(thread.id, thread)
+    for message in body.get("messages") or []:
+        add_message(state, thread, message, created_at=now)
+    state.log_change(f"{thread.id} created with {len(thread._messages)} message(s)")
+    return thread
+
+
+def get_thread(state: TenantState, thread_id: str, *, param: str | None = None) -> Thread:
+    thread = state.threads.get(thread_id)
+    if thread is None:
+        raise not_found("thread", thread_id, param=param)
+    return thread
+
+
+def modify_thread(state: TenantState, thread_id: str, body: dict[str, Any]) -> Thread:
+    thread = get_thread(state, thread_id)
+    if "metadata" in body:
+        thread.metadata = dict(body["metadata"] or {})
+    if "tool_resources" in body:
+        thread.tool_resources = body["tool_resources"]
+    return thread
+
+
+def delete_thread(state: TenantState, thread_id: str) -> str:
+    get_thread(state, thread_id)
+    state.threads.remove(thread_id)
+    state.log_change(f"{thread_id} deleted")
+    return thread_id
+
+
+def ensure_idle(thread: Thread, action: str) -> None:
+    run = thread._active_run
+    if run is not None and run.status in ACTIVE_RUN_STATUSES:
+        raise WrongStateError(f"Can't {action} {thread.id} while a run {run.id} is active.")
+
+
+# ----------------------------------------------------------------------------- messages
+
+def content_parts(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A create-message ``content`` (string or parts) as MessageObject content."""
+    if isinstance(content, str):
+        return [text_part(content)]
+    parts = []
+    for part in content:
+        kind = part["type"]
+        if kind == "text":
+            parts.append(text_part(part["text"]))
+        elif kind == "image_file":
+            parts.append({"type": "image_file", "image_file": {"detail": "auto", **part["image_file"]}})
+        elif kind == "image_url":
+            parts.append({"type": "image_url", "image_url": {"detail": "auto", **part["image_url"]}})
+    return parts
+
+
+def text_part(value: str) -> dict[str, Any]:
+    return {"type": "text", "text": {"value": value, "annotations": []}}
+
+
+def add_message(state: TenantState, thread: Thread, body: dict[str, Any], *, created_at: int | None = None,
+                object_id: str | None = None) -> Message:
+    """Store a user (or client-written assistant) message; no state check."""
+    now = created_at if created_at is not None else state.clock.tick()
+    message = Message(
+        id=object_id or state.ids.new("msg_"), created_at=now, thread_id=thread.id,
+        role=body.get("role", "user"), content=content_parts(body["content"]), completed_at=None,
+        attachments=list(body.get("attachments") or []), metadata=dict(body.get("metadata") or {}))
+    thread._messages.add(message.id, message)
+    return message
+
+
+def create_message(state: TenantState, thread_id: str, body: dict[str, Any]) -> Message:
+    thread = get_thread(state, thread_id)
+    ensure_idle(thread, "add messages to")
+    return add_message(state, thread, body)
+
+
+def get_message(state: TenantState, thread_id: str, message_id: str) -> Message:
+    thread = get_thread(state, thread_id)
+    message = thread._messages.get(message_id)
+    if message is None:
+        raise not_found("message", message_id)
+    return message
+
+
+def modify_message(state: TenantState, thread_id: str, message_id: str, body: dict[str, Any]) -> Message:
+    message = get_message(state, thread_id, message_id)
+    if "metadata" in body:
+        message.metadata = dict(body["metadata"] or {})
+    return message
+
+
+def delete_message(state: TenantState, thread_id: str, message_id: str) -> str:
+    thread = get_thread(state, thread_id)
+    get_message(state, thread_id, message_id)
+    thread._messages.remove(message_id)
+    return message_id
+
+
+def last_user_text(thread: Thread) -> str | None:
+    for message in reversed(list(thread._messages)):
+        if message.role == "user":
+            return message.text()
+    return None

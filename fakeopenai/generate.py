@@ -1,0 +1,61 @@
+"""Deterministic generated content: text from Faker, token counts, vectors.
+
+Every function takes a ``key`` (the scenario seed plus the object's identity), so
+the same scenario and requests give the same text in every process. One Faker
+instance is shared; it is re-seeded per call under a lock because seeding and
+drawing must not interleave between threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+import threading
+from functools import lru_cache
+from typing import Any
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _faker() -> Any:
+    from faker import Faker
+
+    return Faker("en_US")
+
+
+def sentence_text(key: str, words: int = 12) -> str:
+    """About ``words`` words of English-looking text, as sentences."""
+    fake = _faker()
+    with _lock:
+        fake.seed_instance(key)
+        parts: list[str] = []
+        count = 0
+        while count < words:
+            take = min(max(3, words - count), 12)
+            sentence = fake.sentence(nb_words=take, variable_nb_words=False)
+            parts.append(sentence)
+            count += len(sentence.split())
+    return " ".join(parts)
+
+
+def count_tokens(text: str) -> int:
+    """A stable token estimate: about four characters a token, at least one per word."""
+    if not text:
+        return 0
+    return max(len(text.split()), math.ceil(len(text) / 4))
+
+
+def unit_vector(key: str, dimensions: int) -> list[float]:
+    """A deterministic unit vector from a hash of ``key`` (for embeddings)."""
+    values: list[float] = []
+    counter = 0
+    while len(values) < dimensions:
+        digest = hashlib.sha256(f"{key}\x00{counter}".encode()).digest()
+        for (raw,) in struct.iter_unpack(">I", digest):
+            values.append(raw / 2**31 - 1.0)
+        counter += 1
+    values = values[:dimensions]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return [round(v / norm, 8) for v in values]

@@ -1,0 +1,1 @@
+"""Objects -> JSON per compat profile, and stream events."""

@@ -1,0 +1,1 @@
+"""Scenario model, YAML loading with positions, and the JSON Schema of the format."""

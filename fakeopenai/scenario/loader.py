@@ -1,0 +1,337 @@
+"""Load scenarios from YAML (safely), with positions in every error.
+
+Validation runs in two passes: the shipped JSON Schema (``scenario.schema.json``)
+checks shapes, keys and values; :mod:`fakeopenai.scenario.build` checks what a
+schema cannot say (a step needs exactly one kind, usage only on terminal steps)
+and builds the immutable model. Every problem names ``file:line:column``, the key
+path, the allowed values and, for typos, a "did you mean".
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+import yaml
+
+from fakeopenai.scenario.model import Scenario
+
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a scenario, with where it is."""
+
+    source: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.line is not None:
+            where += f":{self.line}:{self.column}"
+        return f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded. ``str()`` lists every problem, one per line::
+
+        scenarios/x.yaml:7:15: runs[0].steps[1].status: invalid value 'complete'; allowed: ... (did you mean 'completed'?)
+    """
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class Positions:
+    """Where each key path of a YAML document starts (1-based line and column)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.values: dict[Path_, tuple[int, int]] = {}
+        self.keys: dict[Path_, tuple[int, int]] = {}
+
+    def of(self, path: Path_, *, key: bool = False) -> tuple[int, int] | tuple[None, None]:
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), (None, None))
+
+    def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
+        line, column = self.of(path, key=key)
+        return Problem(self.source, line, column, format_path(path), message)
+
+    def record(self, node: yaml.Node, path: Path_ = ()) -> None:
+        self.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                child = path + (key_node.value,)
+                self.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self.record(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.record(item, path + (index,))
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def did_you_mean(value: Any, choices: Iterable[Any]) -> str:
+    options = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@lru_cache(maxsize=1)
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema of the scenario format, as shipped in the package."""
+    text = resources.files("fakeopenai.scenario").joinpath("scenario.schema.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    schema = scenario_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
+    """``yaml.safe_load`` semantics, plus the position of every key and value."""
+    positions = Positions(source)
+    loader = _YamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        message = f"invalid YAML: {exc.problem or exc.context}"
+        raise ScenarioError([Problem(source, line, column, "", message)]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(source, None, None, "", f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    if node is not None:
+        positions.record(node)
+    return data, positions
+
+
+def schema_problems(data: Any, positions: Positions) -> list[Problem]:
+    problems: list[Problem] = []
+    if data is None:
+        data = {}
+    errors = sorted(_validator().iter_errors(data), key=lambda e: positions.of(tuple(e.absolute_path)))
+    for error in errors:
+        problems.extend(_explain(error, positions))
+    return problems
+
+
+def _explain(error: jsonschema.ValidationError, positions: Positions) -> list[Problem]:
+    path: Path_ = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    instance = error.instance
+    kind = error.validator
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(schema.get("properties", {}))
+        out = []
+        for key in instance:
+            if key not in allowed:
+                if not allowed:
+                    message = f"unknown key {key!r}; {error.message}"
+                else:
+                    message = (f"unknown key {key!r}; allowed keys: {', '.join(allowed)}"
+                               f"{did_you_mean(key, allowed)}")
+                out.append(positions.problem(path + (key,), message, key=True))
+        if out:
+            return out
+    if kind == "enum":
+        allowed = schema.get("enum", [])
+        message = (f"invalid value {instance!r}; allowed values: {', '.join(map(str, allowed))}"
+                   f"{did_you_mean(instance, allowed)}")
+        return [positions.problem(path, message)]
+    if kind == "required":
+        missing = [k for k in schema.get("required", []) if isinstance(instance, dict) and k not in instance]
+        return [positions.problem(path, f"missing required key {k!r}") for k in missing] or [
+            positions.problem(path, error.message)]
+    if kind == "type":
+        wanted = schema.get("type")
+        wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+        message = f"expected {_article(wanted_text)}, got {_describe(instance)}"
+        if "x-expected" in schema:
+            message = f"expected {schema['x-expected']}, got {_describe(instance)}"
+        return [positions.problem(path, message)]
+    if kind in ("anyOf", "oneOf"):
+        expected = schema.get("x-expected") or error.message
+        return [positions.problem(path, f"expected {expected}, got {_describe(instance)}")]
+    if kind in ("minimum", "maximum", "minItems", "maxItems", "minProperties", "maxProperties",
+                "pattern", "const"):
+        hint = schema.get("x-expected")
+        message = error.message if not hint else f"expected {hint}, got {_describe(instance)}"
+        return [positions.problem(path, message)]
+    return [positions.problem(path, error.message)]
+
+
+def _article(text: str) -> str:
+    if " or " in text:
+        return text
+    return ("an " if text[:1] in "aeiou" else "a ") + text
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+# --------------------------------------------------------------------------- sources
+
+def builtin_dir() -> Path:
+    """The folder of the built-in scenarios (``scenarios/`` in a checkout, in the wheel too)."""
+    return Path(str(resources.files("fakeopenai.scenarios")))
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+
+
+def find_named(name: str, scenario_dirs: Iterable[str | os.PathLike[str]] = ()) -> Path | None:
+    for folder in [builtin_dir(), *map(Path, scenario_dirs)]:
+        for suffix in (".yaml", ".yml"):
+            candidate = folder / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def load_scenario(source: Any = None, *, scenario_dirs: Iterable[str | os.PathLike[str]] = (),
+                  allow_paths: bool = True, seed: int | str | None = None,
+                  compat: str | None = None, strict: bool | None = None) -> Scenario:
+    """Load a scenario from a built-in name, a file path, YAML text, a dict or a Scenario.
+
+    Usage::
+
+        scenario = load_scenario("requires_action_then_complete")
+        scenario = load_scenario("tests/scenarios/weather.yaml")
+        scenario = load_scenario({"runs": [{"steps": [{"status": "failed"}]}]})
+
+    ``seed``, ``compat`` and ``strict`` override the scenario's own values (the
+    marker's arguments and ``serve --seed`` use this). ``allow_paths=False``
+    refuses ``path:`` file references (scenarios that arrive over HTTP).
+    Raises :class:`ScenarioError` naming ``file:line:column`` for every problem.
+    """
+    from fakeopenai.scenario.build import build_scenario
+
+    scenario_dirs = list(scenario_dirs)
+    if isinstance(source, Scenario):
+        scenario = source
+    elif source is None:
+        scenario = _load_file(find_named("default") or builtin_dir() / "default.yaml", allow_paths)
+    elif isinstance(source, dict):
+        scenario = build_scenario(source, Positions("<dict>"), base_dir=None, allow_paths=allow_paths,
+                                  default_name="scenario")
+    elif isinstance(source, os.PathLike):
+        scenario = _load_file(Path(source), allow_paths)
+    elif isinstance(source, str):
+        scenario = _load_string(source, scenario_dirs, allow_paths)
+    else:
+        raise ScenarioError([Problem("<scenario>", None, None, "",
+                                     f"cannot load a scenario from {type(source).__name__}; "
+                                     "give a name, a path, YAML text or a dict")])
+    return _override(scenario, seed=seed, compat=compat, strict=strict)
+
+
+def _override(scenario: Scenario, **changes: Any) -> Scenario:
+    from dataclasses import replace
+
+    from fakeopenai.scenario.build import check_compat
+
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return scenario
+    if "compat" in changes and changes["compat"] != scenario.compat:
+        updated = replace(scenario, **changes)
+        problems = check_compat(updated, Positions(scenario.source))
+        if problems:
+            raise ScenarioError(problems)
+        return updated
+    return replace(scenario, **changes)
+
+
+def _load_string(text: str, scenario_dirs: list[Any], allow_paths: bool) -> Scenario:
+    stripped = text.strip()
+    looks_like_name = stripped and "\n" not in stripped and ":" not in stripped and "{" not in stripped
+    if looks_like_name:
+        named = find_named(stripped, scenario_dirs)
+        if named is not None:
+            return _load_file(named, True)
+        as_path = Path(stripped)
+        if as_path.suffix in (".yaml", ".yml", ".json") or os.sep in stripped or "/" in stripped:
+            if allow_paths and as_path.is_file():
+                return _load_file(as_path, True)
+            if not allow_paths:
+                raise ScenarioError([Problem("<scenario>", None, None, "",
+                                             f"cannot read {stripped!r}: scenarios loaded over HTTP "
+                                             "may not read files from disk; send the YAML itself")])
+            raise ScenarioError([Problem(stripped, None, None, "", "no such scenario file")])
+        names = builtin_names() + [p.stem for d in scenario_dirs for p in Path(d).glob("*.y*ml")]
+        raise ScenarioError([Problem("<scenario>", None, None, "",
+                                     f"unknown scenario {stripped!r}{did_you_mean(stripped, names)}; "
+                                     f"available: {', '.join(sorted(set(names)))}")])
+    return parse_scenario_text(text, "<string>", allow_paths=allow_paths)
+
+
+def _load_file(path: Path, allow_paths: bool) -> Scenario:
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ScenarioError([Problem(str(path), None, None, "", f"cannot read: {exc.strerror}")]) from None
+    return parse_scenario_text(text, str(path), base_dir=path.parent, default_name=path.stem,
+                               allow_paths=allow_paths)
+
+
+def parse_scenario_text(text: str, source: str, *, base_dir: Path | None = None,
+                        default_name: str = "scenario", allow_paths: bool = True) -> Scenario:
+    """Parse YAML (or JSON, which is YAML) text into a validated Scenario."""
+    from fakeopenai.scenario.build import build_scenario
+
+    data, positions = parse_yaml(text, source)
+    return build_scenario(data, positions, base_dir=base_dir, allow_paths=allow_paths,
+                          default_name=default_name)

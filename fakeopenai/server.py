@@ -1,0 +1,267 @@
+"""Running the app: a uvicorn server on a background thread, and :class:`FakeOpenAI`,
+the handle tests use (the pytest fixture returns one per test).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import socket
+import threading
+from typing import Any, Callable, Iterable, TypeVar
+
+import uvicorn
+
+from fakeopenai.app import create_app, format_request
+from fakeopenai.engine.state import TenantState
+from fakeopenai.tenants import TenantRegistry
+
+T = TypeVar("T")
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket. ``IPPROTO_TCP`` (not 0) matters: with proto 0 asyncio
+    does not set TCP_NODELAY on accepted connections, and every small answer then
+    waits ~40 ms for Nagle and delayed ACKs."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+class ServerThread:
+    """uvicorn serving ``app`` on a daemon thread with its own event loop.
+
+    Usage::
+
+        server = ServerThread(create_app()).start()
+        print(server.base_url)     # http://127.0.0.1:54321/v1
+        server.stop()
+    """
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+        self.app = app
+        self.host = host
+        self.requested_port = port
+        self.log_level = log_level
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def registry(self) -> TenantRegistry:
+        return self.app.state.registry  # type: ignore[no-any-return]
+
+    @property
+    def origin(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + "/v1"
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        sock = listen_socket(self.host, self.requested_port)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level=self.log_level, access_log=False, lifespan="off",
+                                loop="asyncio", timeout_keep_alive=30)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, args=(sock,), name="fakeopenai-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError(f"fakeopenai server did not start within {timeout} s")
+        if self._error is not None:
+            raise RuntimeError("fakeopenai server failed to start") from self._error
+        return self
+
+    def _run(self, sock: socket.socket) -> None:
+        try:
+            asyncio.run(self._serve(sock))
+        except BaseException as exc:  # surfaced to start() or logged by uvicorn
+            self._error = exc
+            self._ready.set()
+
+    async def _serve(self, sock: socket.socket) -> None:
+        assert self._server is not None
+        self.loop = asyncio.get_running_loop()
+        task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started and not task.done():
+            await asyncio.sleep(0.0005)
+        self._ready.set()
+        await task
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the server's loop (where all state lives) and return its result."""
+        assert self.loop is not None, "server not started"
+
+        async def run() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+
+
+class Clock:
+    """``fake_openai.clock``: the tenant's fake clock."""
+
+    def __init__(self, fake: FakeOpenAI) -> None:
+        self._fake = fake
+
+    @property
+    def now(self) -> int:
+        return self._fake._with_state(lambda state: state.clock.now)
+
+    def advance(self, seconds: float) -> int:
+        """Move the clock forward; runs and batches past their deadlines expire."""
+        from fakeopenai.engine import batches, runs
+
+        def advance(state: TenantState) -> int:
+            state.clock.advance(seconds)
+            for thread in state.threads:
+                for run in thread._runs:
+                    runs.refresh(state, run)
+            batches.refresh_all(state)
+            return state.clock.now
+
+        return self._fake._with_state(advance)
+
+
+class FakeOpenAI:
+    """A fake OpenAI server and one tenant (API key) on it.
+
+    Usage::
+
+        with FakeOpenAI("requires_action_then_complete") as fake:
+            client = fake.client()                      # an openai.OpenAI bound to the fake
+            run = client.beta.threads.create_and_run_poll(assistant_id="asst_weather")
+            assert run.status == "requires_action"
+            fake.clock.advance(601)
+            print(fake.requests[-1]["path"])
+
+    Outside ``with``, call :meth:`start` and :meth:`stop`. In pytest, use the
+    ``fake_openai`` fixture instead: one server per session, a tenant per test.
+    """
+
+    def __init__(self, scenario: Any = None, *, seed: int | str | None = None, compat: str | None = None,
+                 scenario_dirs: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0,
+                 api_key: str | None = None, log_level: str = "warning") -> None:
+        self._scenario = scenario
+        self._options = {"seed": seed, "compat": compat}
+        self._scenario_dirs = [str(d) for d in scenario_dirs]
+        self._host, self._port, self._log_level = host, port, log_level
+        self.api_key = api_key or "sk-fakeopenai-" + secrets.token_hex(12)
+        self._server: ServerThread | None = None
+        self._owns_server = True
+        self.clock = Clock(self)
+
+    @classmethod
+    def attach(cls, server: ServerThread, api_key: str) -> FakeOpenAI:
+        """A handle for another tenant on a running server (what the fixture does)."""
+        fake = cls(api_key=api_key)
+        fake._server = server
+        fake._owns_server = False
+        return fake
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> FakeOpenAI:
+        if self._server is None:
+            app = create_app(self._scenario, scenario_dirs=self._scenario_dirs, **self._options)
+            self._server = ServerThread(app, host=self._host, port=self._port, log_level=self._log_level).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._owns_server:
+            self._server.stop()
+        self._server = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def server(self) -> ServerThread:
+        if self._server is None:
+            raise RuntimeError("FakeOpenAI is not started: use `with FakeOpenAI(...)` or call .start()")
+        return self._server
+
+    # ------------------------------------------------------------------ addresses and clients
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def client(self, **kwargs: Any) -> Any:
+        """An ``openai.OpenAI`` client bound to this fake (keyword arguments pass through)."""
+        openai = _import_openai()
+        kwargs.setdefault("api_key", self.api_key)
+        kwargs.setdefault("base_url", self.base_url)
+        return openai.OpenAI(**kwargs)
+
+    def async_client(self, **kwargs: Any) -> Any:
+        """An ``openai.AsyncOpenAI`` client bound to this fake."""
+        openai = _import_openai()
+        kwargs.setdefault("api_key", self.api_key)
+        kwargs.setdefault("base_url", self.base_url)
+        return openai.AsyncOpenAI(**kwargs)
+
+    def env(self) -> dict[str, str]:
+        """``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` for code that builds its own client."""
+        return {"OPENAI_BASE_URL": self.base_url, "OPENAI_API_KEY": self.api_key}
+
+    # ------------------------------------------------------------------ control
+    def _with_state(self, fn: Callable[[TenantState], T]) -> T:
+        server = self.server
+        return server.call(lambda: fn(server.registry.get(self.api_key)))
+
+    def load(self, scenario: Any, **overrides: Any) -> FakeOpenAI:
+        """Load a scenario (name, path, dict or YAML text) for this tenant; resets its state."""
+        server = self.server
+        server.call(lambda: server.registry.load(self.api_key, scenario, **overrides))
+        return self
+
+    def reset(self) -> None:
+        self._with_state(lambda state: state.load(state.scenario))
+
+    def drop(self) -> None:
+        """Forget this tenant entirely (the fixture does this at teardown)."""
+        server = self.server
+        server.call(lambda: server.registry.drop(self.api_key))
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        """The loaded scenario and its progress, as ``GET /_fake/scenario`` shows it."""
+        return self._with_state(lambda state: state.progress())
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Recorded requests, oldest first (as ``GET /_fake/requests``)."""
+        return self._with_state(lambda state: [format_request(e) for e in state.requests])
+
+    @property
+    def violations(self) -> list[dict[str, Any]]:
+        return self._with_state(lambda state: [dict(v) for v in state.violations])
+
+    def unused_scripts(self) -> list[str]:
+        return self._with_state(lambda state: state.unused_scripts())
+
+
+def _import_openai() -> Any:
+    try:
+        import openai
+    except ImportError:
+        raise RuntimeError("fake_openai.client() needs the official SDK: pip install openai") from None
+    return openai

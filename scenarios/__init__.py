@@ -1,0 +1,1 @@
+"""Built-in scenarios (YAML). Shipped in the wheel as the package ``fakeopenai.scenarios``."""

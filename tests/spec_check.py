@@ -1,0 +1,160 @@
+"""Validate every response the tests see against the official OpenAPI spec.
+
+The spec is the vendored official document (``spec/openai-openapi.yaml.gz``),
+normalized by :func:`fakeopenai.openapi.normalize` in its three documented ways
+(OpenAPI 3.0 ``nullable``; null for unset optional Batch/File fields; null
+``first_id``/``last_id`` on empty lists). Nothing else is loosened.
+
+:class:`SpecChecker` is installed as an HTTP response hook on the SDK clients the
+tests use, so no response escapes validation: JSON bodies are checked against
+the operation's 200 schema (or ``ErrorResponse`` for errors), and every SSE
+event against the schema of its object.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from fakeopenai.openapi import normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec" / "openai-openapi.yaml.gz"
+LEGACY_SPEC = ROOT / "spec" / "openai-openapi-2025-04-29.yaml.gz"
+URI = "urn:openai:openapi"
+
+EVENT_SCHEMAS = [
+    (re.compile(r"^thread\.created$"), "ThreadObject"),
+    (re.compile(r"^thread\.run\.step\.delta$"), "RunStepDeltaObject"),
+    (re.compile(r"^thread\.run\.step\.[a-z_]+$"), "RunStepObject"),
+    (re.compile(r"^thread\.run\.[a-z_]+$"), "RunObject"),
+    (re.compile(r"^thread\.message\.delta$"), "MessageDeltaObject"),
+    (re.compile(r"^thread\.message\.[a-z_]+$"), "MessageObject"),
+    (re.compile(r"^error$"), "ErrorResponse"),
+]
+
+
+class SpecViolation(AssertionError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def spec_document() -> dict[str, Any]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with gzip.open(SPEC, "rt", encoding="utf-8") as handle:
+        official = yaml.load(handle, Loader=loader)  # noqa: S506 - safe loader
+    with gzip.open(LEGACY_SPEC, "rt", encoding="utf-8") as handle:
+        legacy = yaml.load(handle, Loader=loader)  # noqa: S506 - safe loader
+    for name in ("BatchRequestInput", "BatchRequestOutput"):
+        official["components"]["schemas"][name] = legacy["components"]["schemas"][name]
+    return normalize(official)
+
+
+class SpecChecker:
+    """Checks JSON against ``components.schemas`` and responses against their operations."""
+
+    def __init__(self) -> None:
+        doc = spec_document()
+        self.doc = doc
+        self.registry = Registry().with_resource(URI, Resource.from_contents(doc, default_specification=DRAFT202012))
+        self._validators: dict[str, Any] = {}
+        self._routes = [(self._path_regex(path), path, ops) for path, ops in doc["paths"].items()]
+        self.checked = 0
+
+    @staticmethod
+    def _path_regex(template: str) -> re.Pattern[str]:
+        return re.compile("^/v1" + re.sub(r"\{[^}]+\}", r"[^/]+", template) + "$")
+
+    def validator(self, ref: str) -> Any:
+        if ref not in self._validators:
+            self._validators[ref] = jsonschema.Draft202012Validator({"$ref": f"{URI}#{ref}"}, registry=self.registry)
+        return self._validators[ref]
+
+    def validate(self, instance: Any, schema_name: str, where: str = "") -> None:
+        """Raise :class:`SpecViolation` listing every problem of ``instance`` against a schema."""
+        self._validate_ref(instance, f"/components/schemas/{schema_name}", where or schema_name)
+
+    def _validate_ref(self, instance: Any, ref: str, where: str) -> None:
+        errors = sorted(self.validator(ref).iter_errors(instance), key=lambda e: list(e.absolute_path))
+        self.checked += 1
+        if errors:
+            lines = [f"{where}: response does not match {ref}:"]
+            for error in errors[:10]:
+                path = "/".join(str(p) for p in error.absolute_path) or "<root>"
+                lines.append(f"  at {path}: {error.message[:300]}")
+            raise SpecViolation("\n".join(lines))
+
+    def response_schema(self, method: str, path: str, status: int) -> str | None:
+        for regex, template, ops in self._routes:
+            if regex.match(path):
+                op = ops.get(method.lower())
+                if op is None:
+                    return None
+                if status >= 400:
+                    return "/components/schemas/ErrorResponse"
+                content = op.get("responses", {}).get(str(status), {}).get("content", {})
+                schema = content.get("application/json", {}).get("schema", {})
+                return schema.get("$ref", "")[1:] or None
+        return "/components/schemas/ErrorResponse" if status >= 400 else None
+
+    def check_response(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
+        where = f"{method} {path} -> {status}"
+        if path.endswith("/content") and status == 200:
+            return  # raw file bytes
+        if content_type.startswith("text/event-stream"):
+            for name, data in parse_sse(body):
+                self.check_event(name, data, where)
+            return
+        if not content_type.startswith("application/json"):
+            raise SpecViolation(f"{where}: content-type {content_type!r}, expected application/json")
+        ref = self.response_schema(method, path, status)
+        if ref is None:
+            raise SpecViolation(f"{where}: no response schema in the spec for this operation")
+        self._validate_ref(json.loads(body), ref, where)
+
+    def check_event(self, name: str, data: str, where: str = "stream") -> None:
+        if name == "done":
+            if data != "[DONE]":
+                raise SpecViolation(f"{where}: event done with data {data!r}, expected [DONE]")
+            return
+        for regex, schema in EVENT_SCHEMAS:
+            if regex.match(name):
+                self.validate(json.loads(data), schema, f"{where} event {name}")
+                return
+        raise SpecViolation(f"{where}: unknown event {name!r}")
+
+    # httpx / httpx2 event hooks (the SDK majors use one or the other)
+    def hook(self, response: Any) -> None:
+        response.read()
+        request = response.request
+        self.check_response(request.method, request.url.path, response.status_code,
+                            response.headers.get("content-type", ""), response.content)
+
+    async def async_hook(self, response: Any) -> None:
+        await response.aread()
+        request = response.request
+        self.check_response(request.method, request.url.path, response.status_code,
+                            response.headers.get("content-type", ""), response.content)
+
+
+def parse_sse(body: bytes) -> list[tuple[str, str]]:
+    """Strict SSE framing: ``event:`` and ``data:`` lines, one JSON per data line, blank line after each."""
+    text = body.decode("utf-8")
+    if not text.endswith("\n\n"):
+        raise SpecViolation(f"stream does not end with a blank line: {text[-80:]!r}")
+    events = []
+    for block in text[:-2].split("\n\n"):
+        lines = block.split("\n")
+        if len(lines) != 2 or not lines[0].startswith("event: ") or not lines[1].startswith("data: "):
+            raise SpecViolation(f"malformed SSE event block: {block[:200]!r}")
+        events.append((lines[0][len("event: "):], lines[1][len("data: "):]))
+    return events
