@@ -1,0 +1,144 @@
+"""Scenario loading: safe YAML, strict validation with file:line:column, the shipped JSON Schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from fakeopenai import ScenarioError, load_scenario
+from fakeopenai.scenario.loader import builtin_names, scenario_schema
+
+GOOD = """\
+name: weather
+description: The assistant calls get_weather.
+seed: 7
+clock: {start: "2025-06-01T12:00:00Z", step: 2}
+poll_after_ms: 25
+objects:
+  assistants: [{id: asst_weather, name: Weather, model: gpt-4o}]
+  threads: [{id: thread_seeded, messages: [{role: user, content: Hi}]}]
+  files: [{id: file-input1, purpose: batch, filename: in.jsonl, content: "{}"}]
+runs:
+  - match:
+      assistant_id: asst_weather
+      last_message: {contains: weather}
+    times: always
+    steps:
+      - status: queued
+      - status: in_progress
+        reads: 2
+      - tool_calls:
+          - {function: get_weather, arguments: {city: Paris}, id: call_weather}
+        expect_outputs: {call_weather: {contains: "18"}}
+      - message: It is 18 C.
+      - status: completed
+        usage: {prompt_tokens: 120, completion_tokens: 14}
+"""
+
+
+def problems(text: str, tmp_path: Path) -> list[str]:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    return [str(p) for p in error.value.problems]
+
+
+def test_good_scenario_builds_the_model() -> None:
+    scenario = load_scenario(GOOD)
+    assert scenario.name == "weather" and scenario.seed == 7 and scenario.poll_after_ms == 25
+    assert scenario.clock_start == 1748779200 and scenario.clock_step == 2
+    [script] = scenario.runs
+    assert script.times is None and script.match.assistant_id == "asst_weather"
+    assert [s.kind for s in script.steps] == ["status", "status", "tool_calls", "message", "status"]
+    assert script.steps[2].tool_calls[0].arguments == '{"city": "Paris"}'
+    assert script.steps[4].usage == {"prompt_tokens": 120, "completion_tokens": 14, "total_tokens": 134}
+    assert scenario.objects.files[0]["content"] == b"{}"
+
+
+def test_typo_in_key_names_position_allowed_keys_and_suggestion(tmp_path: Path) -> None:
+    text = "runs:\n  - match: {}\n    stpes:\n      - status: queued\n"
+    [problem] = problems(text, tmp_path)
+    assert problem.startswith(f"{tmp_path / 'bad.yaml'}:3:5: runs[0].stpes: unknown key 'stpes'")
+    assert "allowed keys: name, match, times, stream, steps" in problem
+    assert "(did you mean 'steps'?)" in problem
+
+
+def test_bad_enum_value_lists_allowed_values(tmp_path: Path) -> None:
+    text = "runs:\n  - steps:\n      - status: complete\n"
+    [problem] = problems(text, tmp_path)
+    assert ":3:17: runs[0].steps[0].status: invalid value 'complete'; allowed values: queued, in_progress" in problem
+    assert "(did you mean 'completed'?)" in problem
+
+
+def test_wrong_types_and_several_problems_at_once(tmp_path: Path) -> None:
+    text = "seed: [1]\npoll_after_ms: fast\nruns:\n  - times: never\n"
+    found = problems(text, tmp_path)
+    assert len(found) == 3
+    assert ":1:7: seed: expected integer or string, got a list" in found[0]
+    assert ":2:16: poll_after_ms: expected an integer, got string 'fast'" in found[1]
+    assert ':4:12: runs[0].times: expected an integer >= 1 or "always", got string \'never\'' in found[2]
+
+
+def test_semantic_rules_are_positioned(tmp_path: Path) -> None:
+    text = ("runs:\n"
+            "  - steps:\n"
+            "      - status: completed\n"
+            "      - message: too late\n"
+            "  - steps:\n"
+            "      - status: in_progress\n"
+            "        usage: {prompt_tokens: 1}\n"
+            "      - {status: failed, message: both}\n"
+            "      - tool_calls: [{function: f, id: call_a}]\n"
+            "        expect_outputs: {call_b: {equals: x}}\n")
+    found = problems(text, tmp_path)
+    assert any(":4:9: runs[0].steps[1]: unreachable: step 0 (status completed) ends the run" in p for p in found)
+    assert any(":7:9: runs[1].steps[0].usage: usage belongs on a terminal status step" in p for p in found)
+    assert any(":8:9: runs[1].steps[1]: a step needs exactly one of status, tool_calls, message, stream_error "
+               "(found: status, message)" in p for p in found)
+    assert any(":10:26: runs[1].steps[2].expect_outputs.call_b: no tool call 'call_b'" in p for p in found)
+
+
+def test_yaml_syntax_error_has_position(tmp_path: Path) -> None:
+    [problem] = problems("runs:\n  - steps: [\n", tmp_path)
+    assert ":3:1: invalid YAML" in problem
+
+
+def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
+    [problem] = problems("name: !!python/object/apply:os.system ['echo pwned']\n", tmp_path)
+    assert "invalid YAML" in problem and "python/object" in problem
+
+
+def test_unknown_name_suggests(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as error:
+        load_scenario("requires_action_then_complet")
+    assert "did you mean 'requires_action_then_complete'?" in str(error.value)
+
+
+def test_dict_and_overrides() -> None:
+    scenario = load_scenario({"runs": [{"steps": [{"status": "failed"}]}]}, seed=3)
+    assert scenario.seed == 3
+    assert scenario.runs[0].steps[0].last_error == {"code": "server_error", "message": "Sorry, something went wrong."}
+
+
+def test_seed_file_from_path_relative_to_scenario(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "in.jsonl").write_bytes(b'{"custom_id": "a"}\n')
+    (tmp_path / "s.yaml").write_text("objects:\n  files:\n    - {purpose: batch, path: data/in.jsonl}\n")
+    scenario = load_scenario(tmp_path / "s.yaml")
+    assert scenario.objects.files[0]["content"] == b'{"custom_id": "a"}\n'
+    assert scenario.objects.files[0]["filename"] == "in.jsonl"
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario((tmp_path / "s.yaml").read_text(), allow_paths=False)
+    assert "may not read files from disk" in str(refused.value)
+
+
+def test_shipped_json_schema_is_valid_and_accepts_every_builtin() -> None:
+    schema = scenario_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert "runs" in schema["properties"] and "faults" in schema["properties"]
+    for name in builtin_names():
+        scenario = load_scenario(name)
+        assert scenario.description, f"built-in scenario {name} needs a description"
