@@ -88,10 +88,13 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
     fake = FakeOpenAI.attach(_fake_openai_server, key)
     if options:
         overrides = {k: options[k] for k in ("seed", "compat", "strict") if options.get(k) is not None}
+        problem = None
         try:
             fake.load(options.get("scenario"), **overrides)
         except ScenarioError as exc:
-            pytest.fail(f"fake_openai: cannot load the scenario:\n{exc}", pytrace=False)
+            problem = str(exc)
+        if problem is not None:
+            pytest.fail(f"fake_openai: cannot load the scenario:\n{problem}", pytrace=False)
     for name, value in fake.env().items():
         monkeypatch.setenv(name, value)
     try:

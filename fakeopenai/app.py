@@ -8,9 +8,9 @@ Usage::
     app = create_app("requires_action_then_complete")
     uvicorn.run(app, port=8000)   # then OPENAI_BASE_URL=http://127.0.0.1:8000/v1
 
-Layers, outermost first: Starlette's server-error guard, the :class:`Gateway`
-(request id, body read once, API key -> tenant, request log, scripted faults),
-Starlette's exception middleware (every :class:`~fakeopenai.errors.APIError`
+Layers, outermost first: the :class:`Gateway` (request id, body read once, API
+key -> tenant, request log, scripted faults), Starlette's server-error guard and
+exception middleware (every :class:`~fakeopenai.errors.APIError`
 rendered in the OpenAI shape), then the route table (``routes.py``).
 """
 
@@ -23,7 +23,6 @@ from typing import Any, Iterable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -64,6 +63,7 @@ class Gateway:
     def __init__(self, app: ASGIApp, *, registry: TenantRegistry, control: bool = True,
                  api_keys: Iterable[str] | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.app = app
+        self.state = getattr(app, "state", None)  # the Starlette app's state: .registry
         self.registry = registry
         self.control = control
         self.api_keys = frozenset(api_keys) if api_keys else None
@@ -294,7 +294,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: str | None = None,
                scenario_dirs: Iterable[str] = (), control: bool = True, api_keys: Iterable[str] | None = None,
-               max_tenants: int | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Starlette:
+               max_tenants: int | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Gateway:
     """The fake OpenAI API as an ASGI app.
 
     Arguments:
@@ -314,9 +314,9 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     registry = TenantRegistry(default, scenario_dirs=dirs, max_tenants=max_tenants or DEFAULT_MAX_TENANTS)
     app = Starlette(
         routes=routes(control=control),
-        middleware=[Middleware(Gateway, registry=registry, control=control, api_keys=api_keys,
-                               max_body_bytes=max_body_bytes)],
         exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
     app.state.registry = registry
-    return app
+    # The gateway is outermost (not in Starlette's middleware list): a disconnect fault
+    # needs uvicorn's own `send`, and every answer, a 500 included, gets its request id.
+    return Gateway(app, registry=registry, control=control, api_keys=api_keys, max_body_bytes=max_body_bytes)

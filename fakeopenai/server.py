@@ -255,6 +255,15 @@ class FakeOpenAI:
     def violations(self) -> list[dict[str, Any]]:
         return self._with_state(lambda state: [dict(v) for v in state.violations])
 
+    def take_violations(self) -> list[dict[str, Any]]:
+        """Return the violations and clear them: a test that checks them itself takes them,
+        so the fixture's teardown does not report them again."""
+        def take(state: TenantState) -> list[dict[str, Any]]:
+            taken, state.violations = state.violations, []
+            return taken
+
+        return self._with_state(take)
+
     def unused_scripts(self) -> list[str]:
         return self._with_state(lambda state: state.unused_scripts())
 

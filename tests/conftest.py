@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Callable, Iterator
 
 import openai
 import pytest
 
 from tests.spec_check import SpecChecker
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="session")
@@ -16,12 +18,25 @@ def spec() -> SpecChecker:
 
 
 @pytest.fixture
-def client(fake_openai: Any, spec: SpecChecker) -> Iterator[openai.OpenAI]:
-    """The official SDK client, bound to the fake, with every response spec-checked."""
-    http = openai.DefaultHttpxClient(event_hooks={"response": [spec.hook]})
-    sdk = fake_openai.client(http_client=http, max_retries=0)
-    yield sdk
-    sdk.close()
+def make_client(fake_openai: Any, spec: SpecChecker) -> Iterator[Callable[..., openai.OpenAI]]:
+    """Build official SDK clients bound to the fake, every response spec-checked."""
+    made: list[openai.OpenAI] = []
+
+    def make(**kwargs: Any) -> openai.OpenAI:
+        http = openai.DefaultHttpxClient(event_hooks={"response": [spec.hook]})
+        sdk = fake_openai.client(http_client=http, **kwargs)
+        made.append(sdk)
+        return sdk
+
+    yield make
+    for sdk in made:
+        sdk.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., openai.OpenAI]) -> openai.OpenAI:
+    """The official SDK client (no retries, so a stray error is never hidden)."""
+    return make_client(max_retries=0)
 
 
 @pytest.fixture

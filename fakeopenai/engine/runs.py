@@ -96,6 +96,7 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
     state.record_use(script, run.id)
     state.log_change(f"{run.id} created on {thread.id} by {script.name} ({len(script.steps)} steps)")
     emit.event("thread.run.created", run)
+    emit.event("thread.run.queued", run)  # every run starts queued, whatever its first step
     _enter(state, run, 0, now, emit)
     run._seen = 1
     return run

@@ -1,0 +1,121 @@
+"""The /_fake control API, as a Node or Go test suite would drive it (plain HTTP)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from fakeopenai.app import create_app
+from fakeopenai.server import ServerThread
+
+
+@pytest.fixture
+def http(fake_openai: Any) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=fake_openai.server.origin,
+                      headers={"Authorization": f"Bearer {fake_openai.api_key}"}) as client:
+        yield client
+
+
+def test_health_needs_no_key(fake_openai: Any) -> None:
+    health = httpx.get(fake_openai.server.origin + "/_fake/health").json()
+    assert health["status"] == "ok" and health["default_scenario"] == "default"
+
+
+def test_load_yaml_then_progress(http: httpx.Client) -> None:
+    yaml_text = ("name: from_http\nruns:\n  - name: fail_first\n    times: 1\n"
+                 "    steps: [{status: queued}, {status: failed}]\n")
+    loaded = http.put("/_fake/scenario", content=yaml_text, headers={"content-type": "application/yaml"})
+    assert loaded.status_code == 200 and loaded.json()["name"] == "from_http"
+
+    assistant = http.post("/v1/assistants", json={"model": "gpt-4o"}).json()
+    run = http.post("/v1/threads/runs", json={"assistant_id": assistant["id"]}).json()
+    progress = http.get("/_fake/scenario").json()
+    [script] = progress["runs"]
+    assert script["name"] == "fail_first" and script["used"] == 1
+    assert script["served"] == [{"id": run["id"], "status": "queued", "step": 1, "steps": 2}]
+    assert progress["unused"] == []
+
+
+def test_load_builtin_by_name_with_overrides(http: httpx.Client) -> None:
+    loaded = http.put("/_fake/scenario", json={"name": "run_fails", "seed": 42})
+    assert loaded.json()["name"] == "run_fails" and loaded.json()["seed"] == 42
+
+
+def test_invalid_scenario_is_a_400_with_positions(http: httpx.Client) -> None:
+    before = http.post("/v1/assistants", json={"model": "gpt-4o"}).json()
+    response = http.put("/_fake/scenario", content="runs:\n  - steps:\n      - status: complete\n")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "scenario" and error["code"] == "invalid_scenario"
+    assert "<request body>:3:17: runs[0].steps[0].status: invalid value 'complete'" in error["message"]
+    assert error["problems"][0]["line"] == 3 and error["problems"][0]["column"] == 17
+    assert http.get(f"/v1/assistants/{before['id']}").status_code == 200  # nothing was reset
+
+
+def test_scenarios_over_http_may_not_read_files(http: httpx.Client) -> None:
+    response = http.put("/_fake/scenario", content="objects:\n  files:\n    - {purpose: batch, path: /etc/passwd}\n")
+    assert response.status_code == 400
+    assert "may not read files from disk" in response.json()["error"]["message"]
+    by_name = http.put("/_fake/scenario", json={"name": "/etc/passwd.yaml"})
+    assert by_name.status_code == 400
+
+
+def test_requests_are_recorded_with_secrets_redacted(http: httpx.Client, fake_openai: Any) -> None:
+    http.post("/v1/threads", json={"metadata": {"k": "v"}}, headers={"OpenAI-Organization": "org-secret"})
+    http.get("/v1/assistants?limit=2&order=asc")
+    recorded = http.get("/_fake/requests").json()
+    assert [(r["method"], r["path"]) for r in recorded] == [("POST", "/v1/threads"), ("GET", "/v1/assistants")]
+    assert recorded[0]["body"] == {"metadata": {"k": "v"}}
+    assert recorded[0]["headers"]["authorization"] == "<redacted>"
+    assert recorded[0]["headers"]["openai-organization"] == "<redacted>"
+    assert fake_openai.api_key not in http.get("/_fake/requests").text
+    assert recorded[1]["query"] == {"limit": "2", "order": "asc"}
+    assert fake_openai.requests == recorded
+
+
+def test_reset_keeps_the_scenario_and_drops_objects(http: httpx.Client) -> None:
+    http.put("/_fake/scenario", json={"name": "requires_action_then_complete"})
+    http.post("/v1/threads", json={})
+    assert http.post("/_fake/reset").json() == {"status": "reset", "scenario": "requires_action_then_complete"}
+    assert http.get("/_fake/requests").json() == []
+    assert [a["id"] for a in http.get("/v1/assistants").json()["data"]] == ["asst_weather"]
+
+
+def test_tenants_are_isolated_and_can_be_dropped(fake_openai: Any) -> None:
+    origin = fake_openai.server.origin
+    alice = {"Authorization": "Bearer sk-alice"}
+    bob = {"Authorization": "Bearer sk-bob"}
+    httpx.post(origin + "/v1/assistants", headers=alice, json={"model": "gpt-4o"})
+    assert httpx.get(origin + "/v1/assistants", headers=bob).json()["data"] == []
+    assert len(httpx.get(origin + "/v1/assistants", headers=alice).json()["data"]) == 1
+    assert httpx.delete(origin + "/_fake/tenant", headers=alice).json() == {"status": "deleted"}
+    assert httpx.get(origin + "/v1/assistants", headers=alice).json()["data"] == []
+    httpx.delete(origin + "/_fake/tenant", headers=bob)
+
+
+def test_no_control_disables_the_control_api() -> None:
+    server = ServerThread(create_app(control=False)).start()
+    try:
+        response = httpx.get(server.origin + "/_fake/health")
+        assert response.status_code == 404 and "disabled" in response.json()["error"]["message"]
+        assert httpx.get(server.base_url + "/assistants", headers={"Authorization": "Bearer k"}).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_api_key_allow_list() -> None:
+    server = ServerThread(create_app(api_keys=["sk-good"])).start()
+    try:
+        bad = httpx.get(server.base_url + "/assistants", headers={"Authorization": "Bearer sk-bad"})
+        assert bad.status_code == 401 and bad.json()["error"]["code"] == "invalid_api_key"
+        good = httpx.get(server.base_url + "/assistants", headers={"Authorization": "Bearer sk-good"})
+        assert good.status_code == 200
+    finally:
+        server.stop()
+
+
+def test_openapi_document_is_served(fake_openai: Any) -> None:
+    doc = httpx.get(fake_openai.server.origin + "/openapi.json").json()
+    assert "/v1/threads/{thread_id}/runs" in doc["paths"] and "RunObject" in doc["components"]["schemas"]

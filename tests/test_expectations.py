@@ -1,0 +1,84 @@
+"""expect_outputs and unmatched: error - violations recorded, runs failed with an explanation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import openai
+
+SCENARIO = """
+name: checked_weather
+objects:
+  assistants: [{id: asst_weather, model: gpt-4o}]
+runs:
+  - name: weather
+    steps:
+      - tool_calls:
+          - {function: get_weather, arguments: {city: Paris}, id: call_weather}
+          - {function: get_time, arguments: {tz: CET}}
+        expect_outputs:
+          call_weather: {json: {temp_c: 18}}
+          get_time: {regex: "^\\\\d\\\\d:\\\\d\\\\d$"}
+      - message: It is 18 C.
+"""
+
+
+def _submit(client: openai.OpenAI, outputs: dict[str, str]) -> Any:
+    run = client.beta.threads.create_and_run_poll(assistant_id="asst_weather")
+    calls = run.required_action.submit_tool_outputs.tool_calls
+    return client.beta.threads.runs.submit_tool_outputs_and_poll(
+        thread_id=run.thread_id, run_id=run.id,
+        tool_outputs=[{"tool_call_id": c.id, "output": outputs[c.function.name]} for c in calls])
+
+
+def test_outputs_that_meet_expectations_complete(client: openai.OpenAI, fake_openai: Any) -> None:
+    fake_openai.load(SCENARIO)
+    run = _submit(client, {"get_weather": '{"temp_c": 18, "sky": "clear"}', "get_time": "14:05"})
+    assert run.status == "completed"
+    assert fake_openai.violations == []
+
+
+def test_wrong_output_fails_the_run_and_records_a_violation(client: openai.OpenAI, fake_openai: Any) -> None:
+    fake_openai.load(SCENARIO)
+    run = _submit(client, {"get_weather": '{"temp_c": 25}', "get_time": "2pm"})
+
+    assert run.status == "failed" and run.last_error.code == "server_error"
+    assert "call_weather (get_weather)" in run.last_error.message
+    assert "runs[0].steps[0].expect_outputs.call_weather expected it JSON matching" in run.last_error.message
+    over_http = httpx.get(fake_openai.server.origin + "/_fake/violations",
+                          headers={"Authorization": f"Bearer {fake_openai.api_key}"}).json()
+    violations = fake_openai.take_violations()
+    assert over_http == violations
+    assert [(v["kind"], v["where"], v["actual"]) for v in violations] == [
+        ("expect_outputs", "runs[0].steps[0].expect_outputs.call_weather", '{"temp_c": 25}'),
+        ("expect_outputs", "runs[0].steps[0].expect_outputs.get_time", "2pm")]
+    assert violations[1]["expected"] == "matching /^\\d\\d:\\d\\d$/"
+    assert violations[0]["run_id"] == run.id and violations[0]["tool_call_id"] == "call_weather"
+
+
+def test_unmatched_error_fails_the_run_and_says_why(client: openai.OpenAI, fake_openai: Any) -> None:
+    fake_openai.load({
+        "unmatched": "error",
+        "objects": {"assistants": [{"id": "asst_a", "model": "gpt-4o"}, {"id": "asst_b", "model": "gpt-4o"}]},
+        "runs": [{"name": "only_for_a", "match": {"assistant_id": "asst_a"}},
+                 {"name": "weather_question", "match": {"last_message": {"contains": "weather"}}}]})
+    run = client.beta.threads.create_and_run_poll(
+        assistant_id="asst_b", thread={"messages": [{"role": "user", "content": "What time is it?"}]})
+    assert run.status == "failed"
+    message = run.last_error.message
+    assert "no run script matched" in message
+    assert "only_for_a: assistant_id is 'asst_b', not 'asst_a'" in message
+    assert "weather_question: last user message 'What time is it?' is not containing 'weather'" in message
+    [violation] = fake_openai.take_violations()
+    assert violation["kind"] == "unmatched"
+
+
+def test_times_limits_a_script_then_default_applies(client: openai.OpenAI, fake_openai: Any) -> None:
+    fake_openai.load({"runs": [{"name": "fails_once", "times": 1, "steps": [{"status": "failed"}]}]})
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    first = client.beta.threads.create_and_run_poll(assistant_id=assistant.id)
+    second = client.beta.threads.create_and_run_poll(assistant_id=assistant.id)
+    assert (first.status, second.status) == ("failed", "completed")
+    [script] = fake_openai.scenario["runs"]
+    assert script["used"] == 1 and script["served"][0]["id"] == first.id

@@ -1,0 +1,126 @@
+"""Scripted HTTP faults exercise the SDK's retry, timeout and connection-error paths."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import httpx
+import openai
+import pytest
+
+
+def _retry_counts(fake_openai: Any, path_suffix: str) -> list[str]:
+    return [r["headers"].get("x-stainless-retry-count") for r in fake_openai.requests
+            if r["method"] == "POST" and r["path"].endswith(path_suffix)]
+
+
+@pytest.mark.fake_openai(scenario="rate_limited_then_ok")
+def test_two_429s_then_success_is_retried_by_the_sdk(make_client: Callable[..., openai.OpenAI],
+                                                     fake_openai: Any) -> None:
+    client = make_client()  # SDK default: max_retries=2
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    thread = client.beta.threads.create()
+
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "queued"
+    assert _retry_counts(fake_openai, "/runs") == ["0", "1", "2"]
+    assert len(client.beta.threads.runs.list(thread_id=thread.id).data) == 1  # faulted attempts stored nothing
+    assert fake_openai.scenario["faults"][0]["fired"] == 2
+
+
+@pytest.mark.fake_openai(scenario="rate_limited_then_ok")
+def test_429_without_retries_raises_rate_limit_error(client: openai.OpenAI, fake_openai: Any) -> None:
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    with pytest.raises(openai.RateLimitError) as error:
+        client.beta.threads.create_and_run(assistant_id=assistant.id)
+    assert error.value.status_code == 429
+    assert error.value.code == "rate_limit_exceeded" and error.value.type == "requests"
+    assert error.value.response.headers["retry-after-ms"] == "10"
+    assert fake_openai.scenario["faults"][1]["fired"] == 1
+
+
+@pytest.mark.fake_openai(scenario="server_errors_then_ok")
+def test_500_then_503_then_ok(make_client: Callable[..., openai.OpenAI], fake_openai: Any) -> None:
+    client = make_client(max_retries=2)
+    assistant = client.beta.assistants.create(model="gpt-4o", name="after two errors")
+    assert assistant.name == "after two errors"
+    assert _retry_counts(fake_openai, "/assistants") == ["0", "1", "2"]
+    assert len(client.beta.assistants.list().data) == 1
+
+
+def test_x_should_retry_false_stops_retries(make_client: Callable[..., openai.OpenAI], fake_openai: Any) -> None:
+    fake_openai.load({"faults": [{"match": {"path": "/v1/assistants"}, "times": "always", "status": 500,
+                                  "headers": {"x-should-retry": "false"}}]})
+    client = make_client(max_retries=3)
+    with pytest.raises(openai.InternalServerError):
+        client.beta.assistants.create(model="gpt-4o")
+    assert _retry_counts(fake_openai, "/assistants") == ["0"]
+
+
+def test_custom_error_body_and_status(client: openai.OpenAI, fake_openai: Any) -> None:
+    fake_openai.load({"faults": [{"match": {"method": "POST", "path": "/v1/threads"}, "status": 403,
+                                  "error": {"message": "Project over quota", "code": "insufficient_quota"}}]})
+    with pytest.raises(openai.PermissionDeniedError) as error:
+        client.beta.threads.create()
+    assert error.value.code == "insufficient_quota" and "Project over quota" in error.value.message
+    assert client.beta.threads.create().object == "thread"  # times defaults to 1
+
+
+def test_fault_matches_body_fields(client: openai.OpenAI, fake_openai: Any) -> None:
+    fake_openai.load({"faults": [{"match": {"path": "/v1/assistants", "body": {"model": "gpt-4o-mini"}},
+                                  "status": 400, "times": "always"}]})
+    assert client.beta.assistants.create(model="gpt-4o").model == "gpt-4o"
+    with pytest.raises(openai.BadRequestError):
+        client.beta.assistants.create(model="gpt-4o-mini")
+
+
+def test_delay_longer_than_timeout_raises_timeout(make_client: Callable[..., openai.OpenAI],
+                                                  fake_openai: Any) -> None:
+    fake_openai.load({"faults": [{"match": {"method": "POST", "path": "/v1/threads"}, "delay_ms": 1000,
+                                  "times": "always"}]})
+    client = make_client(max_retries=0, timeout=0.2)
+    with pytest.raises(openai.APITimeoutError):
+        client.beta.threads.create()
+
+
+@pytest.mark.fake_openai(scenario="slow_responses")
+def test_slow_responses_answer_late_but_right(make_client: Callable[..., openai.OpenAI]) -> None:
+    fast = make_client(max_retries=0, timeout=0.5)
+    assistant = fast.beta.assistants.create(model="gpt-4o")
+    run = fast.beta.threads.create_and_run(assistant_id=assistant.id)
+    with pytest.raises(openai.APITimeoutError):
+        fast.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id)
+    patient = make_client(max_retries=0, timeout=5)
+    assert patient.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id).id == run.id
+
+
+def test_disconnect_raises_connection_error(make_client: Callable[..., openai.OpenAI], fake_openai: Any) -> None:
+    fake_openai.load({"faults": [{"match": {"path": "/v1/threads"}, "disconnect": True, "times": 2}]})
+    client = make_client(max_retries=0)
+    with pytest.raises(openai.APIConnectionError):
+        client.beta.threads.create()
+    retrying = make_client(max_retries=2)
+    assert retrying.beta.threads.create().object == "thread"  # second attempt dropped, third answered
+    assert len([r for r in fake_openai.requests if r["path"] == "/v1/threads"]) == 3
+
+
+def test_malformed_body_with_status_200(fake_openai: Any) -> None:
+    fake_openai.load({"faults": [{"match": {"path": "/v1/assistants"}, "body": '{"id": "asst_1", "obj'}]})
+    raw = openai.OpenAI(api_key=fake_openai.api_key, base_url=fake_openai.base_url, max_retries=0)
+    with pytest.raises(ValueError, match="Unterminated string"):  # what the SDK really raises
+        raw.beta.assistants.create(model="gpt-4o")
+    response = httpx.get(fake_openai.base_url + "/assistants",
+                         headers={"Authorization": f"Bearer {fake_openai.api_key}"})
+    assert response.status_code == 200 and response.json()["data"] == []  # the fault fired once
+
+
+def test_fault_before_a_stream_starts(client: openai.OpenAI, fake_openai: Any) -> None:
+    fake_openai.load({"faults": [{"match": {"method": "POST", "path": "/v1/threads/runs"}, "status": 503}]})
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    with pytest.raises(openai.InternalServerError):
+        with client.beta.threads.create_and_run_stream(assistant_id=assistant.id) as stream:
+            stream.until_done()
+    with client.beta.threads.create_and_run_stream(assistant_id=assistant.id) as stream:
+        stream.until_done()
+        assert stream.get_final_run().status == "completed"
