@@ -231,3 +231,417 @@ def test_the_default_profile_output_is_what_zio_and_oxillama_reject() -> None:
     assert rules.zio_run(_LIVE_COMPLETED) and not rules.oxillama_run(_LIVE_COMPLETED)
     empty = page([], False)
     assert rules.zio_list(empty) and rules.api_openai_list(empty) and not rules.api_openai_batch_list(empty)
+
+
+# ============================================================================ the server under each profile
+
+PROFILES = [p for p in PROFILE_NAMES if p != "openai"]
+TOOLS_ALLOWED = {"zio-openai", "api-openai", "async-openai"}   # oxillama cannot read requires_action
+_LIST_KINDS = {"runs": "run", "steps": "step", "batches": "batch", "messages": "message",
+               "assistants": "assistant", "files": "file"}
+_OBJECT_KINDS = {"thread.run": "run", "thread.run.step": "step", "batch": "batch", "thread.message": "message",
+                 "thread": "thread", "assistant": "assistant", "file": "file"}
+
+
+def scenario(profile: str) -> dict[str, Any]:
+    """Completed, failed, cancelled and (where the profile allows it) tool-call runs, by metadata."""
+    runs: list[dict[str, Any]] = [
+        {"name": "fails", "times": "always", "match": {"metadata": {"case": "fail"}},
+         "steps": [{"status": "queued"}, {"status": "in_progress"},
+                   {"status": "failed", "last_error": {"code": "rate_limit_exceeded", "message": "Slow down."}}]},
+        {"name": "long", "times": "always", "match": {"metadata": {"case": "cancel"}},
+         "steps": [{"status": "queued"}, {"status": "in_progress", "reads": 5}, {"status": "cancelled"}]},
+    ]
+    if profile in TOOLS_ALLOWED:
+        runs.append({"name": "tools", "times": "always", "match": {"metadata": {"case": "tools"}},
+                     "steps": [{"status": "queued"}, {"tool_calls": [{"function": "get_weather",
+                                                                      "arguments": {"city": "Paris"}}]},
+                               {"message": "It is 18 C."}, {"status": "completed",
+                                                           "usage": {"prompt_tokens": 9, "completion_tokens": 5}}]})
+    return {"name": f"profile_{profile}", "compat": profile, "runs": runs,
+            "objects": {"assistants": [{"id": "asst_seeded", "model": "gpt-4o", "metadata": {"team": "qa"},
+                                        "tools": [NESTED_FUNCTION]}]}}
+
+
+class Recorder:
+    """Raw HTTP against the fake; every JSON object answered is kept with its kind."""
+
+    def __init__(self, fake: Any) -> None:
+        self.http = httpx.Client(base_url=fake.base_url, timeout=30,
+                                 headers={"Authorization": f"Bearer {fake.api_key}"})
+        self.seen: list[tuple[str, str, Any]] = []   # (where, kind, object)
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.http.request(method, path, json=body)
+        where = f"{method} {path}"
+        assert response.status_code == 200, f"{where}: {response.status_code} {response.text}"  # zio: 200 only
+        if response.headers["content-type"].startswith("text/event-stream"):
+            return self._events(where, response.text)
+        data = response.json()
+        self._record(where, data, _LIST_KINDS.get(path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]))
+        return data
+
+    def _record(self, where: str, data: Any, list_kind: str | None) -> None:
+        if data.get("object") == "list":
+            self.seen.append((where, f"list:{list_kind}", data))
+            for item in data["data"]:
+                self._record(where, item, None)
+        elif data.get("object") in _OBJECT_KINDS:
+            self.seen.append((where, _OBJECT_KINDS[data["object"]], data))
+
+    def _events(self, where: str, text: str) -> list[tuple[str, Any]]:
+        events = []
+        for block in text.strip("\n").split("\n\n"):
+            name_line, data_line = block.split("\n")
+            name, data = name_line[len("event: "):], data_line[len("data: "):]
+            if name == "done":
+                continue
+            payload = json.loads(data)
+            events.append((name, payload))
+            if not name.endswith(".delta"):
+                self._record(f"{where} event {name}", payload, None)
+        return events
+
+    def of(self, kind: str) -> list[Any]:
+        return [obj for _, k, obj in self.seen if k == kind]
+
+    def violations(self, profile: str) -> list[str]:
+        return [f"{where}: {problem}" for where, kind, obj in self.seen for problem in rules.check(profile, kind, obj)]
+
+
+def _poll(rec: Recorder, thread_id: str, run_id: str) -> dict[str, Any]:
+    run = rec.call("GET", f"/threads/{thread_id}/runs/{run_id}")
+    for _ in range(20):
+        if run["status"] in ("completed", "failed", "cancelled", "expired", "incomplete", "requires_action"):
+            return run  # type: ignore[no-any-return]
+        run = rec.call("GET", f"/threads/{thread_id}/runs/{run_id}")
+    raise AssertionError(f"run {run_id} did not settle: {run['status']}")
+
+
+def drive_runs(rec: Recorder, *, tools: bool, instant_cancel: bool) -> None:
+    """Every run outcome (tool calls only when ``tools``), read every way a client reads them."""
+    assistant = rec.call("POST", "/assistants", {
+        "model": "gpt-4o", "name": "Helper", "instructions": None, "metadata": {"team": "qa"},
+        "tools": [{"type": "code_interpreter"}, {"type": "file_search"}, NESTED_FUNCTION,
+                  {"type": "function", "function": {"name": "ping"}}]})
+    rec.call("GET", "/assistants")
+    rec.call("GET", "/assistants/asst_seeded")
+    thread = rec.call("POST", "/threads", {"messages": [{"role": "user", "content": "Hello"}],
+                                           "metadata": {"k": "v"}})
+    tid = thread["id"]
+    rec.call("GET", f"/threads/{tid}/runs")                                    # an empty list
+    for case in ("complete", "fail", "cancel"):
+        run = rec.call("POST", f"/threads/{tid}/runs", {"assistant_id": assistant["id"],
+                                                         "metadata": {"case": case}})
+        if case == "cancel":
+            rec.call("GET", f"/threads/{tid}/runs/{run['id']}/steps")          # empty while queued
+            rec.call("GET", f"/threads/{tid}/runs/{run['id']}")
+            cancelled = rec.call("POST", f"/threads/{tid}/runs/{run['id']}/cancel")
+            assert cancelled["status"] == ("cancelled" if instant_cancel else "cancelling")
+        final = _poll(rec, tid, run["id"])
+        assert final["status"] == {"complete": "completed", "fail": "failed", "cancel": "cancelled"}[case]
+        steps = rec.call("GET", f"/threads/{tid}/runs/{run['id']}/steps")
+        for step in steps["data"]:
+            rec.call("GET", f"/threads/{tid}/runs/{run['id']}/steps/{step['id']}")
+    if tools:
+        run = rec.call("POST", f"/threads/{tid}/runs", {"assistant_id": "asst_seeded", "metadata": {"case": "tools"}})
+        waiting = _poll(rec, tid, run["id"])
+        assert waiting["status"] == "requires_action"
+        rec.call("GET", f"/threads/{tid}/runs/{run['id']}/steps")              # the in_progress tool_calls step
+        [call] = waiting["required_action"]["submit_tool_outputs"]["tool_calls"]
+        rec.call("POST", f"/threads/{tid}/runs/{run['id']}/submit_tool_outputs",
+                 {"tool_outputs": [{"tool_call_id": call["id"], "output": "18C"}]})
+        assert _poll(rec, tid, run["id"])["status"] == "completed"
+        rec.call("GET", f"/threads/{tid}/runs/{run['id']}/steps")
+    rec.call("GET", f"/threads/{tid}/runs")
+    rec.call("GET", f"/threads/{tid}/messages")
+    streamed = rec.call("POST", "/threads/runs", {"assistant_id": assistant["id"], "stream": True,
+                                                  "thread": {"messages": [{"role": "user", "content": "Hi"}]}})
+    assert streamed[-1][0] == "thread.run.completed"
+
+
+@pytest.fixture
+def rec(fake_openai: Any) -> Iterator[Recorder]:
+    recorder = Recorder(fake_openai)
+    yield recorder
+    recorder.http.close()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_object_is_readable_by_the_profiles_clients(profile: str, fake_openai: Any, rec: Recorder) -> None:
+    fake_openai.load(scenario(profile))
+    drive_runs(rec, tools=profile in TOOLS_ALLOWED, instant_cancel=get_profile(profile).instant_cancel)
+
+    assert rec.violations(profile) == []
+    statuses = {run["status"] for run in rec.of("run")}
+    expected = {"queued", "in_progress", "completed", "failed", "cancelled"}
+    expected |= {"requires_action"} if profile in TOOLS_ALLOWED else set()
+    expected |= {"cancelling"} if not get_profile(profile).instant_cancel else set()
+    assert statuses == expected
+    checked = {kind for kind in rules.PROFILE_CHECKERS[profile]} & {kind for _, kind, _ in rec.seen}
+    assert {"run", "step"} <= checked
+    assert any(not page_["data"] for page_ in rec.of("list:run")) and any(
+        not page_["data"] for page_ in rec.of("list:step"))
+    if profile in TOOLS_ALLOWED:
+        assert any(step["type"] == "tool_calls" for step in rec.of("step"))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_checkers_see_the_default_profile_fail(profile: str, fake_openai: Any, rec: Recorder) -> None:
+    """The same drive under compat: openai breaks the profile's clients (except async-openai's, which
+    reads the live v2 JSON as it is): the profile layer is what makes the difference."""
+    fake_openai.load({**scenario("api-openai"), "compat": "openai"})
+    drive_runs(rec, tools=True, instant_cancel=False)
+    problems = rec.violations(profile)
+    print("\n".join(problems))
+    if profile == "async-openai":
+        assert [p for p in problems if "RunStepObject" in p] == []   # the seed itself: v2 steps decode
+    else:
+        assert problems
+
+
+# ============================================================================ what each profile changes
+
+def _run_and_finish(rec: Recorder, assistant_id: str, **body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    thread = rec.call("POST", "/threads", {"messages": [{"role": "user", "content": "Hi"}]})
+    run = rec.call("POST", f"/threads/{thread['id']}/runs", {"assistant_id": assistant_id, **body})
+    return run, _poll(rec, thread["id"], run["id"])
+
+
+TOOLS = [{"type": "code_interpreter"}, {"type": "file_search", "file_search": {"max_num_results": 5}},
+         NESTED_FUNCTION, {"type": "function", "function": {"name": "ping"}}]
+
+
+def test_zio_openai_never_sends_the_nulls_zio_cannot_decode(fake_openai: Any, rec: Recorder) -> None:
+    fake_openai.load("default", compat="zio-openai")
+    assistant = rec.call("POST", "/assistants", {"model": "gpt-4o", "tools": TOOLS})
+    queued, done = _run_and_finish(rec, assistant["id"])
+    assert queued["usage"] == ZERO and queued["file_ids"] == [] and queued["instructions"] == ""
+    assert done["status"] == "completed" and done["expires_at"] == done["created_at"] + 600  # live API: null
+    assert done["usage"]["total_tokens"] > 0
+    assert [t["type"] for t in done["tools"]] == ["code_interpreter", "retrieval", "function", "function"]
+    assert done["tools"][2] == NESTED_FUNCTION
+    empty = rec.call("GET", f"/threads/{done['thread_id']}/runs?after={done['id']}")
+    assert (empty["data"], empty["first_id"], empty["last_id"]) == ([], "", "")
+
+
+def test_api_openai_sends_flat_tools_and_string_ids(fake_openai: Any, rec: Recorder) -> None:
+    fake_openai.load("default", compat="api-openai")
+    assistant = rec.call("POST", "/assistants", {"model": "gpt-4o", "tools": TOOLS})
+    _, done = _run_and_finish(rec, assistant["id"])
+    assert done["tools"] == [{"type": "file_search"}, FLAT_FUNCTION,
+                             {"type": "function", "name": "ping", "parameters": {"type": "object", "properties": {}}}]
+    assert assistant["tools"] == done["tools"]  # the same crate's Tool type reads both
+    assert done["expires_at"] is None and "file_ids" not in done  # what api_openai reads as Option stays live
+    steps = f"/threads/{done['thread_id']}/runs/{done['id']}/steps"
+    [step] = rec.call("GET", steps)["data"]
+    empty = rec.call("GET", f"{steps}?after={step['id']}")
+    assert (empty["data"], empty["first_id"], empty["last_id"]) == ([], "", "")
+
+
+def test_portable_sends_hybrid_function_tools_only(fake_openai: Any, rec: Recorder) -> None:
+    fake_openai.load("default", compat="portable")
+    assistant = rec.call("POST", "/assistants", {"model": "gpt-4o", "tools": TOOLS})
+    _, done = _run_and_finish(rec, assistant["id"])
+    assert done["tools"][0] == HYBRID_FUNCTION and len(done["tools"]) == 2
+    assert done["tools"][1]["function"] == {"name": "ping"} and done["tools"][1]["name"] == "ping"
+    [step] = rec.call("GET", f"/threads/{done['thread_id']}/runs/{done['id']}/steps")["data"]
+    assert step["step_type"] == "message_creation"
+    assert step["step_details"]["message_id"] == step["step_details"]["message_creation"]["message_id"]
+
+
+def test_oxillama_cancel_goes_straight_to_cancelled(fake_openai: Any, rec: Recorder) -> None:
+    fake_openai.load("run_cancelled", compat="oxillama")
+    assistant = rec.call("POST", "/assistants", {"model": "gpt-4o"})
+    thread = rec.call("POST", "/threads", {})
+    run = rec.call("POST", f"/threads/{thread['id']}/runs", {"assistant_id": assistant["id"]})
+    cancelled = rec.call("POST", f"/threads/{thread['id']}/runs/{run['id']}/cancel")
+    assert cancelled["status"] == "cancelled" and cancelled["cancelled_at"] is not None
+    again = rec.http.post(f"/threads/{thread['id']}/runs/{run['id']}/cancel")
+    assert again.status_code == 400 and "cancelled" in again.json()["error"]["message"]
+
+
+def test_async_openai_reads_the_live_json_as_it_is(fake_openai: Any, rec: Recorder) -> None:
+    """SC §2 C: the live v2 step already decodes; the profile only pins run.instructions to a string."""
+    assert get_profile("async-openai").rules["run"].fill == {"instructions": ""}
+    fake_openai.load("run_incomplete", compat="async-openai")   # async-openai reads incomplete
+    assistant = rec.call("POST", "/assistants", {"model": "gpt-4o", "tools": TOOLS})
+    _, done = _run_and_finish(rec, assistant["id"])
+    assert done["status"] == "incomplete" and done["tools"] == TOOLS and done["expires_at"] is None
+    assert rec.violations("async-openai") == []
+
+
+def test_the_default_profile_is_no_layer_at_all() -> None:
+    profile = get_profile("openai")
+    assert profile.rewrites == {} and profile.clients == () and not profile.instant_cancel
+    data = {"id": "run_x", "expires_at": None}
+    assert profile.apply("run", data) is data and profile.apply("list:run", data) is data
+
+
+def test_rewrites_never_touch_the_stored_objects() -> None:
+    from fakeopenai.engine.objects import Run, RunStepObj
+    from fakeopenai.render.objects import run_step
+
+    stored_run = Run(id="run_x", created_at=1735689600, thread_id="thread_x", assistant_id="asst_x",
+                     model="gpt-4o", instructions="", tools=copy.deepcopy(TOOLS), metadata={"k": "v"})
+    stored_step = RunStepObj(id="step_x", created_at=1735689601, assistant_id="asst_x", thread_id="thread_x",
+                             run_id="run_x", type="message_creation",
+                             step_details={"type": "message_creation", "message_creation": {"message_id": "msg_x"}})
+    def snapshot() -> str:
+        return json.dumps([render_run(stored_run), run_step(stored_step)], sort_keys=True)
+
+    before = snapshot()
+    for name in PROFILE_NAMES:
+        profile = get_profile(name)
+        json.dumps([profile.apply("run", render_run(stored_run)), profile.apply("step", run_step(stored_step))])
+        assert snapshot() == before, name
+    zio = get_profile("zio-openai")
+    zio.apply("run", render_run(stored_run))["usage"]["prompt_tokens"] = 99   # a fill is a fresh value
+    assert zio.apply("run", render_run(stored_run))["usage"] == ZERO
+    portable = get_profile("portable")
+    portable.apply("run", render_run(stored_run))["tools"].clear()            # a reshape builds a new list
+    portable.apply("step", run_step(stored_step))["step_details"]["message_id"] = "changed"
+    assert snapshot() == before
+
+
+# ============================================================================ rejected at load time
+
+def _scenario_text(compat: str, steps: str, objects: str = "") -> str:
+    return f"name: weather\ncompat: {compat}\n{objects}runs:\n  - steps:\n{steps}"
+
+
+TOOL_STEPS = "      - status: queued\n      - tool_calls:\n          - {function: get_weather}\n"
+INCOMPLETE_STEPS = "      - status: in_progress\n      - status: incomplete\n"
+INVALID_PROMPT_STEPS = "      - status: failed\n        last_error: {code: invalid_prompt, message: No.}\n"
+EXTRA_STEPS = "      - status: queued\n        extra: {expires_at: null, x_debug: 1}\n"
+SEEDED_TOOLS = ("objects:\n  assistants:\n    - id: asst_a\n      model: gpt-4o\n      tools:\n"
+                "        - {type: function, function: {name: f}}\n        - type: code_interpreter\n"
+                "        - type: file_search\n")
+
+# (compat, steps, objects) -> the problems, as the loader prints them after "FILE:"
+REJECTED = {
+    "tool_calls under oxillama": ("oxillama", TOOL_STEPS, "", [
+        "6:9: runs[0].steps[1]: the oxillama client (oxillama-server 0.1.3 Run) cannot read status "
+        "requires_action, so tool_calls steps cannot be used with compat: oxillama (profiles that can: openai, "
+        "zio-openai, api-openai, async-openai)"]),
+    "tool_calls under portable": ("portable", TOOL_STEPS, "", [
+        "6:9: runs[0].steps[1]: the oxillama client (oxillama-server 0.1.3 Run) cannot read status "
+        "requires_action, so tool_calls steps cannot be used with compat: portable (profiles that can: openai, "
+        "zio-openai, api-openai, async-openai)"]),
+    "incomplete under zio-openai": ("zio-openai", INCOMPLETE_STEPS, "", [
+        "6:17: runs[0].steps[1].status: the zio-openai client (zio-openai 0.4.1 RunObject) cannot read status "
+        "incomplete, so a status: incomplete step cannot be used with compat: zio-openai; end the run completed "
+        "or failed instead"]),
+    "incomplete under portable": ("portable", INCOMPLETE_STEPS, "", [
+        "6:17: runs[0].steps[1].status: the oxillama client (oxillama-server 0.1.3 Run) and the zio-openai "
+        "client (zio-openai 0.4.1 RunObject) cannot read status incomplete, so a status: incomplete step cannot "
+        "be used with compat: portable; end the run completed or failed instead"]),
+    "invalid_prompt under zio-openai": ("zio-openai", INVALID_PROMPT_STEPS, "", [
+        "6:28: runs[0].steps[0].last_error.code: the zio-openai client (zio-openai 0.4.1 RunObject) decodes "
+        "last_error.code rate_limit_exceeded or server_error only, so invalid_prompt cannot be used with "
+        "compat: zio-openai"]),
+    "extra replacing a run field": ("zio-openai", EXTRA_STEPS, "", [
+        "6:29: runs[0].steps[0].extra.expires_at: extra may not replace the run's expires_at under compat: "
+        "zio-openai, which keeps it readable by the zio-openai client (zio-openai 0.4.1 RunObject); extra may "
+        "only add fields the API does not have"]),
+    "code_interpreter seeded under api-openai": ("api-openai", "      - status: completed\n", SEEDED_TOOLS, [
+        "9:17: objects.assistants[0].tools[1].type: the api_openai client (api_openai 0.3.0 RunObject) has no "
+        "code_interpreter tool variant, so a code_interpreter tool cannot be seeded with compat: api-openai "
+        "(tools added at runtime are left out of the JSON under this profile)"]),
+    "file_search seeded under portable": ("portable", "      - status: completed\n", SEEDED_TOOLS, [
+        "9:17: objects.assistants[0].tools[1].type: the api_openai client (api_openai 0.3.0 RunObject) has no "
+        "code_interpreter tool variant, so a code_interpreter tool cannot be seeded with compat: portable "
+        "(tools added at runtime are left out of the JSON under this profile)",
+        "10:17: objects.assistants[0].tools[2].type: the zio-openai client (zio-openai 0.4.1 RunObject) rejects "
+        "file_search and the api_openai client rejects its stand-in, retrieval, so a file_search tool cannot be "
+        "seeded with compat: portable (tools added at runtime are left out of the JSON under this profile)"]),
+}
+ACCEPTED = {
+    "tool_calls under api-openai": ("api-openai", TOOL_STEPS, ""),
+    "tool_calls under zio-openai": ("zio-openai", TOOL_STEPS, ""),
+    "incomplete under async-openai": ("async-openai", INCOMPLETE_STEPS, ""),
+    "invalid_prompt under async-openai": ("async-openai", INVALID_PROMPT_STEPS, ""),
+    "seeded tools under zio-openai": ("zio-openai", "      - status: completed\n", SEEDED_TOOLS),
+    "everything under openai": ("openai", TOOL_STEPS + "      - status: incomplete\n", SEEDED_TOOLS),
+    "extra fields no client reads": ("portable", "      - status: queued\n        extra: {x_debug: 1}\n", ""),
+}
+
+
+@pytest.mark.parametrize("case", REJECTED)
+def test_a_scenario_its_profile_cannot_express_is_rejected_with_position(case: str, tmp_path: Any) -> None:
+    compat, steps, objects, expected = REJECTED[case]
+    path = tmp_path / "weather.yaml"
+    path.write_text(_scenario_text(compat, steps, objects))
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    assert [str(p) for p in error.value.problems] == [f"{path}:{line}" for line in expected]
+
+
+@pytest.mark.parametrize("case", ACCEPTED)
+def test_what_a_profile_can_express_loads(case: str) -> None:
+    compat, steps, objects = ACCEPTED[case]
+    assert load_scenario(_scenario_text(compat, steps, objects)).compat == compat
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_default_script_works_under_every_profile(profile: str) -> None:
+    assert load_scenario("default", compat=profile).compat == profile
+    assert load_scenario("run_fails", compat=profile).compat == profile
+
+
+def test_a_compat_override_is_checked_too(fake_openai: Any) -> None:
+    with pytest.raises(ScenarioError) as error:
+        load_scenario("requires_action_then_complete", compat="oxillama")
+    [problem] = error.value.problems
+    assert problem.path == "runs[0].steps[2]" and "the oxillama client" in problem.message
+    with pytest.raises(ScenarioError) as typo:
+        fake_openai.load("default", compat="zio-opnai")
+    assert "invalid value 'zio-opnai'" in str(typo.value) and "(did you mean 'zio-openai'?)" in str(typo.value)
+    with pytest.raises(ScenarioError, match="zio-openai client"):
+        fake_openai.load("run_incomplete", compat="zio-openai")
+
+
+def test_put_scenario_answers_400_with_positions(fake_openai: Any, rec: Recorder) -> None:
+    response = rec.http.put("/../_fake/scenario", content=_scenario_text("oxillama", TOOL_STEPS))
+    assert response.status_code == 400, response.text
+    [problem] = response.json()["error"]["problems"]
+    assert (problem["line"], problem["column"], problem["path"]) == (6, 9, "runs[0].steps[1]")
+    assert problem["message"].startswith("the oxillama client (oxillama-server 0.1.3 Run) cannot read status")
+    named = rec.http.put("/../_fake/scenario", json={"name": "run_incomplete", "compat": "zio-openai"})
+    assert named.status_code == 400 and "zio-openai client" in named.json()["error"]["message"]
+
+
+def test_marker_with_a_profile_that_cannot_express_the_scenario(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite='''
+        import pytest
+
+        @pytest.mark.fake_openai(scenario="requires_action_then_complete", compat="oxillama")
+        def test_tools(fake_openai):
+            pass
+
+        @pytest.mark.fake_openai(scenario="run_fails", compat="portable")
+        def test_fails(fake_openai):
+            pass
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*fake_openai: cannot load the scenario:*",
+                                 "*runs[[]0[]].steps[[]2[]]: the oxillama client (oxillama-server 0.1.3 Run) "
+                                 "cannot read status requires_action*"])
+
+
+def test_cli_validate_names_the_client_and_the_reason(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from fakeopenai.cli import main
+
+    bad = tmp_path / "weather.yaml"
+    bad.write_text(_scenario_text("oxillama", TOOL_STEPS))
+    good = tmp_path / "fine.yaml"
+    good.write_text(_scenario_text("api-openai", TOOL_STEPS))
+
+    assert main(["validate", str(good), str(bad)]) == 1
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{good}: ok"
+    assert lines[1].startswith(f"{bad}:6:9: runs[0].steps[1]: the oxillama client (oxillama-server 0.1.3 Run) "
+                               "cannot read status requires_action, so tool_calls steps cannot be used with "
+                               "compat: oxillama")

@@ -332,6 +332,11 @@ def _profiles_that_read(status: str) -> str:
 
 def scenario_conflicts(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     """(key path, message) for what ``scenario`` asks that its profile cannot express."""
+    if scenario.compat not in _PROFILES:  # a marker's or an API caller's override; files are schema-checked
+        from fakeopenai.scenario.loader import did_you_mean
+
+        return [(("compat",), f"invalid value {scenario.compat!r}; allowed values: {', '.join(PROFILE_NAMES)}"
+                              f"{did_you_mean(scenario.compat, PROFILE_NAMES)}")]
     profile = get_profile(scenario.compat)
     if not profile.clients:
         return []
