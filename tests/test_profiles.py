@@ -645,3 +645,17 @@ def test_cli_validate_names_the_client_and_the_reason(tmp_path: Any, capsys: pyt
     assert lines[1].startswith(f"{bad}:6:9: runs[0].steps[1]: the oxillama client (oxillama-server 0.1.3 Run) "
                                "cannot read status requires_action, so tool_calls steps cannot be used with "
                                "compat: oxillama")
+
+
+def test_the_overhead_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "profile_overhead.py"
+    spec = importlib.util.spec_from_file_location("profile_overhead", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--number", "5", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "openai (before)" in out and "portable" in out and "default path, run: now/before" in out
