@@ -1,8 +1,14 @@
-"""/v1/files: multipart upload, list, retrieve, delete, content."""
+"""/v1/files: multipart upload, list, retrieve, delete, content.
+
+Uploads are parsed by Starlette's multipart parser (python-multipart), which
+spools the file part to a temporary file past 1 MB; a 15 MB batch input takes
+about 0.15 s end to end through the SDK (``benchmarks/batch_scale.py``).
+"""
 
 from __future__ import annotations
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,7 +30,11 @@ async def create(request: Request) -> Response:
         raise UnsupportedMediaTypeError(
             f"Invalid content type {content_type.split(';')[0] or 'none'!r}: files are uploaded as "
             "multipart/form-data with the fields file and purpose.", param="file", code="unsupported_content_type")
-    form = await request.form(max_files=1, max_fields=16, max_part_size=1024 * 1024)
+    try:
+        form = await request.form(max_files=1, max_fields=16, max_part_size=1024 * 1024)
+    except HTTPException as exc:  # a malformed multipart body
+        raise InvalidRequestError(f"Could not parse the multipart/form-data body: {exc.detail}", param="file",
+                                  code="invalid_multipart") from None
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
@@ -38,9 +48,14 @@ async def create(request: Request) -> Response:
             raise InvalidRequestError(f"Invalid value for 'purpose': '{purpose}'. Supported values are: "
                                       f"{', '.join(repr(p) for p in UPLOAD_PURPOSES)}.", param="purpose",
                                       code="invalid_value")
+        filename = upload.filename or "upload"
+        if purpose == "batch" and not filename.lower().endswith(".jsonl"):
+            # The live API's words (the Batch API reads JSONL only).
+            raise InvalidRequestError("Invalid file format for Batch API. Must be .jsonl", param="file",
+                                      code="invalid_file_format")
         expires_after = _expires_after(form)
         content = await upload.read()
-        item = files.store_file(state, content, filename=upload.filename or "upload", purpose=purpose,
+        item = files.store_file(state, content, filename=filename, purpose=purpose,
                                 expires_after=expires_after)
     finally:
         await form.close()
@@ -73,6 +88,7 @@ async def list_(request: Request) -> Response:
                       order=enum_query(request, "order", ("asc", "desc"), "desc"),
                       after=request.query_params.get("after") or None)
     purpose = request.query_params.get("purpose")
+    files.expire_files(state)
     page = state.files.page(query, where=(lambda f: f.purpose == purpose) if purpose else None)
     return json_response(render_list(state, page.data, page.has_more, "file"))
 

@@ -1,12 +1,408 @@
-"""Batches: validation as the real service does it, scripted lifecycles, output files."""
+"""The batch state machine: validation as the real service does it, scripted
+lifecycles (one step per read), and output/error files written once at the end.
+
+No HTTP here. Lifecycle of a polled batch (default script)::
+
+    create -> validating      (the create response shows step 0; request_counts.total is 0)
+    read   -> in_progress     (total = the file's requests)
+    read   -> finalizing      (every request finished)
+    read   -> completed       (output_file_id / error_file_id set; null when that file is empty)
+
+A file with bad content still creates the batch; the first read turns it
+``failed`` with ``errors.data[] = {code, message, param, line}``. ``cancel``
+answers ``cancelling`` and the next read ``cancelled``. Past ``expires_at``
+(created_at + 24 h on the fake clock) an unfinished batch is ``expired``.
+
+Requests finish in input order: ``progress: 0.5`` means the first half is done,
+and ``request_counts`` counts exactly those (a request fails when the scenario
+scripts an error for it or its body lacks a required field). A batch that ends
+partway (expired, cancelled, failed after starting) writes the finished requests'
+answers and puts every unfinished one in the error file (``batch_expired``,
+``batch_cancelled``, ``batch_failed``). So ``completed`` always equals the lines
+of the output file and ``failed`` the lines of the error file.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import math
+import random
+from bisect import bisect_left
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.engine import answers
+from fakeopenai.engine.batch_input import BatchInput, read_input
+from fakeopenai.engine.files import BATCH_FILE_LIFETIME, find_file, store_file
+from fakeopenai.engine.objects import Batch
+from fakeopenai.errors import InvalidRequestError, WrongStateError, not_found
+from fakeopenai.scenario.model import BATCH_TERMINAL, BatchMatch, BatchResponse, BatchScript, BatchStep
 
 if TYPE_CHECKING:
     from fakeopenai.engine.state import TenantState
 
+BATCH_LIFETIME = 24 * 3600   # completion_window "24h": expires_at = created_at + 86400
+TERMINAL = frozenset(BATCH_TERMINAL)
+UNFINISHED_ERRORS = {
+    "expired": ("batch_expired", "This request could not be executed before the completion window expired."),
+    "cancelled": ("batch_cancelled", "This request could not be executed because the batch was cancelled."),
+    "failed": ("batch_failed", "This request could not be executed because the batch failed."),
+}
+# Output lines hold no cycles; skipping the check saves a tenth of the serialization time.
+_encode_line = json.JSONEncoder(check_circular=False).encode
+DEFAULT_FAILURE = {"code": "batch_failed", "message": "The batch failed.", "param": None, "line": None}
+
+DEFAULT_SCRIPT = BatchScript(
+    index=-1, name="default script", match=BatchMatch(), times=None,
+    steps=(BatchStep(status="validating", where="default.steps[0]"),
+           BatchStep(status="in_progress", where="default.steps[1]"),
+           BatchStep(status="finalizing", where="default.steps[2]"),
+           BatchStep(status="completed", where="default.steps[3]")))
+
+
+# ----------------------------------------------------------------------------- creation
+
+def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
+    """``POST /batches`` after the body passed the official schema.
+
+    Synchronous 400s (naming ``param``) for what the real API refuses at once: an
+    unknown input file, a file whose purpose is not ``batch``, an endpoint the fake
+    does not answer. Everything is checked before anything changes.
+    """
+    endpoint = body["endpoint"]
+    if endpoint not in answers.ENDPOINTS:
+        raise InvalidRequestError(
+            f"fakeopenai does not generate answers for {endpoint} batches; supported endpoints are "
+            f"{', '.join(answers.ENDPOINTS)}.", param="endpoint", code="unsupported_value")
+    file_id = body["input_file_id"]
+    source = find_file(state, file_id)
+    if source is None:
+        raise InvalidRequestError(f"Invalid 'input_file_id': no file found with id '{file_id}'.",
+                                  param="input_file_id", code="invalid_value")
+    if source.purpose != "batch":
+        raise InvalidRequestError(
+            f"Invalid 'input_file_id': file '{file_id}' was uploaded with purpose '{source.purpose}'; a batch "
+            "input file must be uploaded with purpose 'batch'.", param="input_file_id", code="invalid_value")
+    metadata = body.get("metadata")
+    script, unmatched = _select_script(state, endpoint=endpoint, input_file_id=file_id, metadata=metadata or {})
+    wanted = {r.custom_id for r in script.responses if r.custom_id is not None}
+    data = read_input(source._content, endpoint=endpoint, wanted=wanted)
+    # Validation passed: from here on the request changes state.
+    if unmatched is not None:
+        state.add_violation(kind="unmatched", where="batches", expected="a batch script matching this batch",
+                            actual=f"batch of {file_id} to {endpoint}", message=unmatched)
+    now = state.clock.tick()
+    state.batch_count += 1
+    output_expiry = body.get("output_expires_after") or {}
+    batch = Batch(id=state.ids.new("batch_"), created_at=now, endpoint=endpoint, input_file_id=file_id,
+                  completion_window=body["completion_window"], model=data.model, expires_at=now + BATCH_LIFETIME,
+                  metadata=dict(metadata) if metadata is not None else None, _script=script, _input=data,
+                  _entered_at=now, _output_expires=output_expiry.get("seconds"))
+    _plan_answers(batch, script, data)
+    state.batches.add(batch.id, batch)
+    state.record_use(script, batch.id)
+    state.log_change(f"{batch.id} created for {file_id} ({len(data)} requests to {endpoint}) by {script.name}"
+                     + (f"; {len(data.problems)} validation error(s)" if data.problems else ""))
+    _enter(state, batch, 0, now)
+    batch._seen = 1
+    return batch
+
+
+def _select_script(state: TenantState, *, endpoint: str, input_file_id: str,
+                   metadata: dict[str, str]) -> tuple[BatchScript, str | None]:
+    """The script serving this batch, and (with ``unmatched: error``) why none matched."""
+    reasons: list[str] = []
+    for script in state.scenario.batches:
+        used = state.uses_of(script)
+        if script.times is not None and used >= script.times:
+            reasons.append(f"{script.name}: already served {used} batch(es) (times: {script.times})")
+            continue
+        why = script.match.mismatch(endpoint=endpoint, input_file_id=input_file_id, metadata=metadata)
+        if why is not None:
+            reasons.append(f"{script.name}: {why}")
+            continue
+        return script, None
+    if state.scenario.unmatched != "error":
+        return DEFAULT_SCRIPT, None
+    explanation = "; ".join(reasons) if reasons else "the scenario has no batch scripts"
+    message = f"fakeopenai: no batch script matched this batch (unmatched: error). Tried: {explanation}"
+    failure = {"code": "server_error", "message": message, "param": None, "line": None}
+    return BatchScript(index=-2, name="unmatched", match=BatchMatch(), times=None, steps=(
+        BatchStep(status="validating", where="unmatched.steps[0]"),
+        BatchStep(status="failed", where="unmatched.steps[1]", errors=(failure,)))), message
+
+
+def _plan_answers(batch: Batch, script: BatchScript, data: BatchInput) -> None:
+    """Which requests get a scripted answer, and which will fail (for exact request_counts)."""
+    for response in script.responses:
+        index = data.found.get(response.custom_id) if response.custom_id is not None else \
+            data.index_of_line(response.line or 0)
+        if index is not None:
+            batch._answers.setdefault(index, response)
+    failing = {i for i in data.rejects if i not in batch._answers}  # a scripted answer replaces the 400
+    failing.update(i for i, r in batch._answers.items() if _fails(r))
+    batch._failing = sorted(failing)
+
+
+def _fails(response: BatchResponse) -> bool:
+    return response.error is not None or (response.status_code is not None and response.status_code >= 400)
+
+
+# ----------------------------------------------------------------------------- lookups
+
+def get_batch(state: TenantState, batch_id: str) -> Batch:
+    batch = state.batches.get(batch_id)
+    if batch is None:
+        raise not_found("batch", batch_id)
+    refresh(state, batch)
+    return batch
+
+
+def refresh(state: TenantState, batch: Batch) -> None:
+    """Apply what time alone does: an unfinished batch past ``expires_at`` expires."""
+    if batch.status in TERMINAL or batch.status == "cancelling" or batch.expires_at is None:
+        return
+    if state.clock.now < batch.expires_at:
+        return
+    if batch._input is not None and batch._input.problems:
+        _fail_validation(state, batch, batch.expires_at)
+    else:
+        _finish(state, batch, "expired", batch.expires_at, None)
+
 
 def refresh_all(state: TenantState) -> None:
-    """Apply what time alone does to every batch (expiry)."""
+    """Apply what time alone does to every batch (expiry); the clock endpoint calls this."""
+    for batch in state.batches:
+        refresh(state, batch)
+
+
+# ----------------------------------------------------------------------------- advancing
+
+def observe(state: TenantState, batch: Batch) -> Batch:
+    """A read of the batch (retrieve): moves it on by one step once the current one was seen enough."""
+    refresh(state, batch)
+    if batch.status in TERMINAL:
+        return batch
+    if batch._cancel_requested:
+        _finish(state, batch, "cancelled", state.clock.tick(), None)
+        return batch
+    step = _current(batch)
+    if step is not None and step.after is not None:
+        if state.clock.now < batch._entered_at + step.after:
+            return batch
+    elif step is not None and batch._seen < step.reads:
+        batch._seen += 1
+        return batch
+    _enter(state, batch, batch._pos + 1, state.clock.tick())
+    batch._seen = 1
+    return batch
+
+
+def cancel_batch(state: TenantState, batch: Batch) -> Batch:
+    """``POST /batches/{id}/cancel``: ``cancelling`` now, ``cancelled`` on the next read."""
+    refresh(state, batch)
+    if batch.status in TERMINAL:
+        raise WrongStateError(f"Cannot cancel batch {batch.id}: it is already {batch.status}.", param="batch_id",
+                              code="batch_not_cancellable")
+    if batch.status == "cancelling":
+        return batch  # already on its way; a second cancel changes nothing
+    now = state.clock.tick()
+    batch._cancel_requested = True
+    if state.profile.instant_cancel:
+        _finish(state, batch, "cancelled", now, None)
+    else:
+        _set_status(state, batch, "cancelling", now)
+    return batch
+
+
+def _steps(batch: Batch) -> tuple[BatchStep, ...]:
+    return batch._script.steps if batch._script is not None else ()
+
+
+def _current(batch: Batch) -> BatchStep | None:
+    steps = _steps(batch)
+    return steps[batch._pos] if batch._pos < len(steps) else None
+
+
+def _enter(state: TenantState, batch: Batch, pos: int, now: int) -> None:
+    batch._pos = pos
+    batch._entered_at = now
+    steps = _steps(batch)
+    step = steps[pos] if pos < len(steps) else None
+    data = batch._input
+    if data is not None and data.problems and not (pos == 0 and step is not None and step.status == "validating"):
+        _fail_validation(state, batch, now)  # a bad file never gets past validating
+        return
+    if step is None:
+        _finish(state, batch, "completed", now, None)
+        return
+    status = step.status
+    if status in TERMINAL:
+        _finish(state, batch, status, now, step)
+        return
+    if status != "validating":
+        total = len(data) if data is not None else 0
+        batch.in_progress_at = batch.in_progress_at or now
+        default = total if status == "finalizing" else batch._finished
+        _set_progress(batch, _finished_by(step, total, default))
+    if status == "finalizing":
+        batch.finalizing_at = now
+    elif status == "cancelling":
+        batch.cancelling_at = now
+    _set_status(state, batch, status, now)
+
+
+def _finished_by(step: BatchStep | None, total: int, default: int) -> int:
+    if step is None or step.progress is None:
+        return default
+    return min(total, math.floor(step.progress * total + 1e-9))
+
+
+def _set_progress(batch: Batch, finished: int) -> None:
+    """``finished`` requests (the first ones, in input order) are done: count them exactly."""
+    data = batch._input
+    batch._finished = max(batch._finished, finished)
+    failed = bisect_left(batch._failing, batch._finished)
+    batch.request_counts = {"total": len(data) if data is not None else 0,
+                            "completed": batch._finished - failed, "failed": failed}
+
+
+def _set_status(state: TenantState, batch: Batch, status: str, now: int) -> None:
+    old = batch.status
+    batch.status = status
+    if old != status:
+        total = len(_steps(batch))
+        state.log_change(f"{batch.id} {old} -> {status} (step {min(batch._pos + 1, total)}/{total}, "
+                         f"{batch.request_counts['completed'] + batch.request_counts['failed']}/"
+                         f"{batch.request_counts['total']} requests done)")
+
+
+def _fail_validation(state: TenantState, batch: Batch, now: int) -> None:
+    data = batch._input
+    batch.errors = {"object": "list", "data": list(data.problems) if data is not None else []}
+    batch.failed_at = now
+    batch.request_counts = {"total": 0, "completed": 0, "failed": 0}
+    batch._input = None
+    if data is not None:
+        data.release()
+    _set_status(state, batch, "failed", now)
+
+
+def _finish(state: TenantState, batch: Batch, status: str, now: int, step: BatchStep | None) -> None:
+    """End the batch: write the result files (when it ever started) and set the timestamps."""
+    data = batch._input
+    started = batch.in_progress_at is not None
+    total = len(data) if data is not None else 0
+    if status == "completed":
+        batch.in_progress_at = batch.in_progress_at or now
+        batch.finalizing_at = batch.finalizing_at or now
+        finished = total
+    else:
+        finished = max(batch._finished, _finished_by(step, total, batch._finished))
+    if status == "failed":
+        errors = [{"code": e.get("code", "batch_failed"), "message": e.get("message", "The batch failed."),
+                   "param": e.get("param"), "line": e.get("line")} for e in (step.errors if step else ())]
+        batch.errors = {"object": "list", "data": errors or [dict(DEFAULT_FAILURE)]}
+        batch.failed_at = now
+    elif status == "cancelled":
+        batch.cancelling_at = batch.cancelling_at or now
+        batch.cancelled_at = now
+    elif status == "expired":
+        batch.expired_at = now
+    else:
+        batch.completed_at = now
+    if data is not None and (started or status == "completed"):
+        _write_results(state, batch, data, finished, UNFINISHED_ERRORS.get(status))
+    else:
+        batch.request_counts = {"total": 0, "completed": 0, "failed": 0}
+    batch._input = None
+    if data is not None:
+        data.release()
+    _set_status(state, batch, status, now)
+
+
+# ----------------------------------------------------------------------------- results
+
+def _encode(line: dict[str, Any]) -> bytes:
+    return _encode_line(line).encode()
+
+
+def _order(mode: str, count: int, key: str) -> range | list[int]:
+    if mode == "input":
+        return range(count)
+    if mode == "reversed":
+        return range(count - 1, -1, -1)
+    order = list(range(count))
+    random.Random(key).shuffle(order)
+    return order
+
+
+def _write_results(state: TenantState, batch: Batch, data: BatchInput, finished: int,
+                   unfinished: tuple[str, str] | None) -> None:
+    """Answer every finished request and write the output and error files, in one pass.
+
+    Each line is parsed again from its offsets, answered, serialized and dropped,
+    so memory holds the input bytes plus the output being built, never the parsed file.
+    """
+    seed = state.scenario.seed
+    script = batch._script or DEFAULT_SCRIPT
+    created = state.clock.now
+    outputs: list[bytes] = []
+    errors: list[bytes] = []
+    input_tokens = output_tokens = 0
+    for index in _order(script.output_order, len(data), f"{seed}|{batch.id}"):
+        request = data.request(index)
+        custom_id = request.get("custom_id")
+        # Per-line ids derive from the (seeded) batch id: tens of thousands of them would
+        # otherwise stay in the tenant id factory's set of issued ids for good.
+        line: dict[str, Any] = {"id": answers.derived_id("batch_req_", f"{batch.id}|{index}"),
+                                "custom_id": custom_id, "response": None, "error": None}
+        if index >= finished:
+            code, message = unfinished or ("batch_failed", "This request was not executed.")
+            line["error"] = {"code": code, "message": message}
+            errors.append(_encode(line))
+            continue
+        status, body, error = _answer(batch, data, index, request, f"{seed}|{custom_id}", created)
+        if error is not None:
+            line["error"] = error
+        else:
+            line["response"] = {"status_code": status, "request_id": answers.derived_id(
+                "req_", f"{batch.id}|{index}|request", 32), "body": body}
+        if error is None and status < 400:
+            tokens_in, tokens_out = answers.tokens_of(batch.endpoint, body)
+            input_tokens += tokens_in
+            output_tokens += tokens_out
+            outputs.append(_encode(line))
+        else:
+            errors.append(_encode(line))
+    expires = batch._output_expires or BATCH_FILE_LIFETIME
+    if outputs:
+        batch.output_file_id = store_file(state, b"\n".join(outputs) + b"\n", filename=f"{batch.id}_output.jsonl",
+                                          purpose="batch_output", expires_after=expires).id
+    if errors:
+        batch.error_file_id = store_file(state, b"\n".join(errors) + b"\n", filename=f"{batch.id}_error.jsonl",
+                                         purpose="batch_output", expires_after=expires).id
+    batch._finished = finished
+    batch.request_counts = {"total": len(data), "completed": len(outputs), "failed": len(errors)}
+    batch.usage = {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
+                   "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+                   "total_tokens": input_tokens + output_tokens}
+
+
+def _answer(batch: Batch, data: BatchInput, index: int, request: dict[str, Any], key: str,
+            created: int) -> tuple[int, dict[str, Any] | None, dict[str, str] | None]:
+    """(status_code, body, error) for one finished request."""
+    body = request.get("body") or {}
+    scripted = batch._answers.get(index)
+    if scripted is not None and scripted.error is not None:
+        return 0, None, {"code": scripted.error.get("code", "server_error"), "message": scripted.error["message"]}
+    rejected = data.rejects.get(index)
+    if scripted is None and rejected is not None:
+        param, message = rejected
+        return 400, answers.error_body(400, message, param=param, code="missing_required_parameter"), None
+    status = scripted.status_code if scripted is not None and scripted.status_code is not None else 200
+    if scripted is not None and scripted.body is not None:
+        return status, dict(scripted.body), None
+    if status >= 400:
+        return status, answers.error_body(status), None
+    content = scripted.content if scripted is not None else None
+    return status, answers.answer(batch.endpoint, body, key=key, created=created, content=content), None

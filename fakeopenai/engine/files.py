@@ -1,11 +1,22 @@
-"""The Files API: stored bytes with the real limits and expiry rules."""
+"""The Files API: stored bytes with the real limits and expiry rules.
+
+Usage::
+
+    item = store_file(state, b'{"custom_id": ...}\\n', filename="in.jsonl", purpose="batch")
+    item.expires_at          # created_at + 30 days: purpose=batch files expire by default
+    get_file(state, item.id) # 404 once deleted, or once the fake clock passed expires_at
+    delete_file(state, item.id)
+
+A file's bytes are stored once (``File._content``) and shared, not copied, by
+whatever reads them (a batch holds its input's bytes until it has answered).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from fakeopenai.engine.objects import File
-from fakeopenai.errors import InvalidRequestError, not_found
+from fakeopenai.errors import InvalidRequestError, PayloadTooLargeError, not_found
 
 if TYPE_CHECKING:
     from fakeopenai.engine.state import TenantState
@@ -19,10 +30,11 @@ def store_file(state: TenantState, content: bytes, *, filename: str, purpose: st
                expires_after: int | None = None, object_id: str | None = None) -> File:
     """Store ``content`` as a File; ``expires_after`` is seconds after creation."""
     if len(content) > MAX_FILE_BYTES:
-        raise InvalidRequestError("File is too large: files can be at most 512 MB.", param="file")
+        raise PayloadTooLargeError(f"File is too large: {len(content)} bytes; files can be at most 512 MB.",
+                                   param="file", code="file_too_large")
     if purpose == "batch" and len(content) > MAX_BATCH_FILE_BYTES:
-        raise InvalidRequestError("File is too large: the Batch API only supports .jsonl files up to 200 MB.",
-                                  param="file")
+        raise InvalidRequestError(f"File is too large: {len(content)} bytes; the Batch API only supports .jsonl "
+                                  "files up to 200 MB.", param="file", code="file_too_large")
     state.reserve_bytes(len(content))
     now = state.clock.tick()
     if expires_after is None and purpose == "batch":
@@ -35,16 +47,36 @@ def store_file(state: TenantState, content: bytes, *, filename: str, purpose: st
     return item
 
 
-def get_file(state: TenantState, file_id: str, *, param: str | None = None) -> File:
+def find_file(state: TenantState, file_id: str) -> File | None:
+    """The file, or None when there is none (or it expired on the fake clock)."""
     item = state.files.get(file_id)
+    if item is not None and item.expires_at is not None and state.clock.now >= item.expires_at:
+        _forget(state, item, "expired")
+        return None
+    return item
+
+
+def get_file(state: TenantState, file_id: str, *, param: str | None = None) -> File:
+    item = find_file(state, file_id)
     if item is None:
         raise not_found("file", file_id, param=param)
     return item
 
 
 def delete_file(state: TenantState, file_id: str) -> str:
-    item = get_file(state, file_id)
-    state.files.remove(file_id)
-    state.release_bytes(item.bytes)
-    state.log_change(f"{file_id} deleted")
+    _forget(state, get_file(state, file_id), "deleted")
     return file_id
+
+
+def expire_files(state: TenantState) -> None:
+    """Drop every file whose ``expires_at`` the fake clock has passed (the live API deletes them)."""
+    now = state.clock.now
+    for item in state.files:
+        if item.expires_at is not None and now >= item.expires_at:
+            _forget(state, item, "expired")
+
+
+def _forget(state: TenantState, item: File, why: str) -> None:
+    state.files.remove(item.id)
+    state.release_bytes(item.bytes)
+    state.log_change(f"{item.id} {why}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakeopenai.engine.store import Collection
-from fakeopenai.scenario.model import RunScript
+from fakeopenai.scenario.model import BatchResponse, BatchScript, RunScript
 
 
 @dataclass(slots=True)
@@ -130,3 +130,39 @@ class File:
     status: str = "processed"
     status_details: str | None = None
     _content: bytes = b""
+
+
+@dataclass(slots=True)
+class Batch:
+    id: str
+    created_at: int
+    endpoint: str
+    input_file_id: str
+    completion_window: str
+    status: str = "validating"
+    model: str | None = None
+    errors: dict[str, Any] | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    in_progress_at: int | None = None
+    expires_at: int | None = None
+    finalizing_at: int | None = None
+    completed_at: int | None = None
+    failed_at: int | None = None
+    expired_at: int | None = None
+    cancelling_at: int | None = None
+    cancelled_at: int | None = None
+    request_counts: dict[str, int] = field(default_factory=lambda: {"total": 0, "completed": 0, "failed": 0})
+    usage: dict[str, Any] | None = None
+    metadata: dict[str, str] | None = None
+    # engine state (fakeopenai.engine.batches); the per-line data is compact on purpose
+    _script: BatchScript | None = None
+    _pos: int = 0                 # index of the current script step
+    _seen: int = 0                # reads that observed the current step
+    _entered_at: int = 0          # clock time the current step began
+    _input: Any = None            # BatchInput: the validated file (offsets, not parsed lines)
+    _finished: int = 0            # lines answered so far, in input order
+    _output_expires: int | None = None   # output_expires_after.seconds
+    _answers: dict[int, BatchResponse] = field(default_factory=dict)  # request index -> scripted answer
+    _failing: list[int] = field(default_factory=list)   # sorted indices of requests that will fail
+    _cancel_requested: bool = False   # the client cancelled: the next read ends it cancelled

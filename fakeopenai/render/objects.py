@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from fakeopenai.engine.objects import Assistant, File, Message, Run, RunStepObj, Thread
+from fakeopenai.engine.objects import Assistant, Batch, File, Message, Run, RunStepObj, Thread
 
 
 def assistant(a: Assistant) -> dict[str, Any]:
@@ -70,12 +70,25 @@ def file(f: File) -> dict[str, Any]:
             "status_details": f.status_details}
 
 
+def batch(b: Batch) -> dict[str, Any]:
+    return {
+        "id": b.id, "object": "batch", "endpoint": b.endpoint, "model": b.model, "errors": b.errors,
+        "input_file_id": b.input_file_id, "completion_window": b.completion_window, "status": b.status,
+        "output_file_id": b.output_file_id, "error_file_id": b.error_file_id, "created_at": b.created_at,
+        "in_progress_at": b.in_progress_at, "expires_at": b.expires_at, "finalizing_at": b.finalizing_at,
+        "completed_at": b.completed_at, "failed_at": b.failed_at, "expired_at": b.expired_at,
+        "cancelling_at": b.cancelling_at, "cancelled_at": b.cancelled_at,
+        "request_counts": dict(b.request_counts), "usage": b.usage, "metadata": b.metadata,
+    }
+
+
 def deleted(object_id: str, kind: str) -> dict[str, Any]:
     return {"id": object_id, "object": kind, "deleted": True}
 
 
 RENDERERS: dict[type, Callable[[Any], dict[str, Any]]] = {
     Assistant: assistant, Thread: thread, Message: message, Run: run, RunStepObj: run_step, File: file,
+    Batch: batch,
 }
 
 
