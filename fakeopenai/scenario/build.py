@@ -240,6 +240,7 @@ class _Builder:
                 reads=step.get("reads", 1), after=self.duration(path + ("steps", i, "after"), step.get("after")),
                 errors=tuple(dict(e) for e in step.get("errors") or ())))
         responses: list[BatchResponse] = []
+        targets: dict[tuple[str, Any], int] = {}
         for j, resp in enumerate(data.get("responses") or []):
             rpath = path + ("responses", j)
             if ("custom_id" in resp) == ("line" in resp):
@@ -251,6 +252,14 @@ class _Builder:
                 self.error(rpath + ("content",), "give either content or a full body, not both", key=True)
             if not {"error", "status_code", "content", "body"} & resp.keys():
                 self.error(rpath, "a response needs one of error, status_code, content or body")
+            if "content" in resp and resp.get("status_code", 200) >= 400:
+                self.error(rpath + ("content",), "content is a successful answer; with a status_code of 400 "
+                           "or more, give the error body under body (or leave it out for the default)", key=True)
+            target = ("custom_id", resp["custom_id"]) if "custom_id" in resp else ("line", resp.get("line"))
+            if target in targets:
+                self.error(rpath + (target[0],), f"{target[0]} {target[1]!r} already has a response "
+                           f"(responses[{targets[target]}])")
+            targets.setdefault(target, j)
             responses.append(BatchResponse(
                 custom_id=resp.get("custom_id"), line=resp.get("line"), error=resp.get("error"),
                 status_code=resp.get("status_code"), content=resp.get("content"), body=resp.get("body")))
