@@ -258,7 +258,14 @@ def scenario(profile: str) -> dict[str, Any]:
                                                                       "arguments": {"city": "Paris"}}]},
                                {"message": "It is 18 C."}, {"status": "completed",
                                                            "usage": {"prompt_tokens": 9, "completion_tokens": 5}}]})
-    return {"name": f"profile_{profile}", "compat": profile, "runs": runs,
+    batches = [
+        {"name": "fails", "times": "always", "match": {"metadata": {"case": "fail"}},
+         "steps": [{"status": "validating"}, {"status": "in_progress", "progress": 0.5},
+                   {"status": "failed", "errors": [{"code": "server_error", "message": "Backend down."}]}]},
+        {"name": "expires", "times": "always", "match": {"metadata": {"case": "expire"}},
+         "steps": [{"status": "validating"}, {"status": "in_progress", "progress": 0.5}, {"status": "expired"}]},
+    ]
+    return {"name": f"profile_{profile}", "compat": profile, "runs": runs, "batches": batches,
             "objects": {"assistants": [{"id": "asst_seeded", "model": "gpt-4o", "metadata": {"team": "qa"},
                                         "tools": [NESTED_FUNCTION]}]}}
 
@@ -360,6 +367,39 @@ def drive_runs(rec: Recorder, *, tools: bool, instant_cancel: bool) -> None:
     assert streamed[-1][0] == "thread.run.completed"
 
 
+def _batch_input(lines: int) -> bytes:
+    return "".join(json.dumps({"custom_id": f"req-{i}", "method": "POST", "url": "/v1/chat/completions",
+                               "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": f"Hi {i}"}]}})
+                   + "\n" for i in range(lines)).encode()
+
+
+def _upload(rec: Recorder, content: bytes) -> str:
+    response = rec.http.post("/files", files={"file": ("input.jsonl", content)}, data={"purpose": "batch"})
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def drive_batches(rec: Recorder) -> None:
+    """Completed, failed (scripted and by validation), expired and cancelled batches; lists."""
+    rec.call("GET", "/batches")                                                # an empty list
+    good, bad = _upload(rec, _batch_input(4)), _upload(rec, b'{"custom_id": "a"}\nnot json\n')
+    outcomes = {}
+    for case, file_id in (("complete", good), ("fail", good), ("expire", good), ("invalid", bad)):
+        batch = rec.call("POST", "/batches", {"input_file_id": file_id, "endpoint": "/v1/chat/completions",
+                                              "completion_window": "24h", "metadata": {"case": case}})
+        while batch["status"] not in ("completed", "failed", "expired", "cancelled"):
+            batch = rec.call("GET", f"/batches/{batch['id']}")
+        outcomes[case] = batch["status"]
+    batch = rec.call("POST", "/batches", {"input_file_id": good, "endpoint": "/v1/chat/completions",
+                                          "completion_window": "24h"})
+    rec.call("POST", f"/batches/{batch['id']}/cancel")
+    outcomes["cancel"] = rec.call("GET", f"/batches/{batch['id']}")["status"]
+    assert outcomes == {"complete": "completed", "fail": "failed", "expire": "expired", "invalid": "failed",
+                        "cancel": "cancelled"}
+    rec.call("GET", "/batches")
+    rec.call("GET", f"/batches?after={batch['id']}")                            # empty again
+
+
 @pytest.fixture
 def rec(fake_openai: Any) -> Iterator[Recorder]:
     recorder = Recorder(fake_openai)
@@ -371,6 +411,7 @@ def rec(fake_openai: Any) -> Iterator[Recorder]:
 def test_every_object_is_readable_by_the_profiles_clients(profile: str, fake_openai: Any, rec: Recorder) -> None:
     fake_openai.load(scenario(profile))
     drive_runs(rec, tools=profile in TOOLS_ALLOWED, instant_cancel=get_profile(profile).instant_cancel)
+    drive_batches(rec)
 
     assert rec.violations(profile) == []
     statuses = {run["status"] for run in rec.of("run")}
@@ -379,7 +420,11 @@ def test_every_object_is_readable_by_the_profiles_clients(profile: str, fake_ope
     expected |= {"cancelling"} if not get_profile(profile).instant_cancel else set()
     assert statuses == expected
     checked = {kind for kind in rules.PROFILE_CHECKERS[profile]} & {kind for _, kind, _ in rec.seen}
-    assert {"run", "step"} <= checked
+    assert {"run", "step"} <= checked and ("batch" in checked) == (profile != "zio-openai")  # zio: no Batch
+    batch_statuses = {"validating", "in_progress", "completed", "failed", "expired", "cancelled"}
+    batch_statuses |= {"cancelling"} if not get_profile(profile).instant_cancel else set()
+    assert {b["status"] for b in rec.of("batch")} >= batch_statuses
+    assert any(b["errors"] for b in rec.of("batch")) and any(not p["data"] for p in rec.of("list:batch"))
     assert any(not page_["data"] for page_ in rec.of("list:run")) and any(
         not page_["data"] for page_ in rec.of("list:step"))
     if profile in TOOLS_ALLOWED:
@@ -392,6 +437,7 @@ def test_the_checkers_see_the_default_profile_fail(profile: str, fake_openai: An
     reads the live v2 JSON as it is): the profile layer is what makes the difference."""
     fake_openai.load({**scenario("api-openai"), "compat": "openai"})
     drive_runs(rec, tools=True, instant_cancel=False)
+    drive_batches(rec)
     problems = rec.violations(profile)
     print("\n".join(problems))
     if profile == "async-openai":
