@@ -205,18 +205,41 @@ class FakeOpenAI:
         return self.server.base_url
 
     def client(self, **kwargs: Any) -> Any:
-        """An ``openai.OpenAI`` client bound to this fake (keyword arguments pass through)."""
+        """An ``openai.OpenAI`` client bound to this fake (keyword arguments pass through).
+
+        Unless you pass your own ``http_client``, it talks to the app in-process (no
+        socket), through the same gateway, faults and handlers as socket clients.
+        """
         openai = _import_openai()
-        kwargs.setdefault("api_key", self.api_key)
-        kwargs.setdefault("base_url", self.base_url)
+        self._bind(openai, kwargs, sync=True)
         return openai.OpenAI(**kwargs)
 
     def async_client(self, **kwargs: Any) -> Any:
-        """An ``openai.AsyncOpenAI`` client bound to this fake."""
+        """An ``openai.AsyncOpenAI`` client bound to this fake (in-process unless ``http_client`` is given)."""
         openai = _import_openai()
+        self._bind(openai, kwargs, sync=False)
+        return openai.AsyncOpenAI(**kwargs)
+
+    def _bind(self, openai: Any, kwargs: dict[str, Any], *, sync: bool) -> None:
         kwargs.setdefault("api_key", self.api_key)
         kwargs.setdefault("base_url", self.base_url)
-        return openai.AsyncOpenAI(**kwargs)
+        if "http_client" not in kwargs:
+            factory = openai.DefaultHttpxClient if sync else openai.DefaultAsyncHttpxClient
+            kwargs["http_client"] = factory(transport=self.transport())
+
+    def transport(self) -> Any:
+        """The in-process transport, for an HTTP client of your own (event hooks, say)::
+
+            http = openai.DefaultHttpxClient(transport=fake.transport(), event_hooks={...})
+            client = fake.client(http_client=http)
+
+        It is built for the HTTP library the installed ``openai`` SDK uses (httpx or httpx2).
+        """
+        from fakeopenai.transport import in_process_transport, sdk_http_module
+
+        server = self.server
+        assert server.loop is not None
+        return in_process_transport(server.app, server.loop, sdk_http_module(_import_openai()))
 
     def env(self) -> dict[str, str]:
         """``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` for code that builds its own client."""

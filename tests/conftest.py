@@ -22,8 +22,10 @@ def make_client(fake_openai: Any, spec: SpecChecker) -> Iterator[Callable[..., o
     """Build official SDK clients bound to the fake, every response spec-checked."""
     made: list[openai.OpenAI] = []
 
-    def make(**kwargs: Any) -> openai.OpenAI:
-        http = openai.DefaultHttpxClient(event_hooks={"response": [spec.hook]})
+    def make(*, socket: bool = False, **kwargs: Any) -> openai.OpenAI:
+        """In-process (what ``fake_openai.client()`` gives users) unless ``socket=True``."""
+        transport = None if socket else fake_openai.transport()
+        http = openai.DefaultHttpxClient(event_hooks={"response": [spec.hook]}, transport=transport)
         sdk = fake_openai.client(http_client=http, **kwargs)
         made.append(sdk)
         return sdk
@@ -41,7 +43,8 @@ def client(make_client: Callable[..., openai.OpenAI]) -> openai.OpenAI:
 
 @pytest.fixture
 async def async_client(fake_openai: Any, spec: SpecChecker) -> AsyncIterator[openai.AsyncOpenAI]:
-    http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [spec.async_hook]})
+    http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [spec.async_hook]},
+                                          transport=fake_openai.transport())
     sdk = fake_openai.async_client(http_client=http, max_retries=0)
     yield sdk
     await sdk.close()

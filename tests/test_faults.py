@@ -75,11 +75,12 @@ def test_fault_matches_body_fields(client: openai.OpenAI, fake_openai: Any) -> N
         client.beta.assistants.create(model="gpt-4o-mini")
 
 
+@pytest.mark.parametrize("socket", [False, True], ids=["in-process", "socket"])
 def test_delay_longer_than_timeout_raises_timeout(make_client: Callable[..., openai.OpenAI],
-                                                  fake_openai: Any) -> None:
+                                                  fake_openai: Any, socket: bool) -> None:
     fake_openai.load({"faults": [{"match": {"method": "POST", "path": "/v1/threads"}, "delay_ms": 1000,
                                   "times": "always"}]})
-    client = make_client(max_retries=0, timeout=0.2)
+    client = make_client(max_retries=0, timeout=0.2, socket=socket)
     with pytest.raises(openai.APITimeoutError):
         client.beta.threads.create()
 
@@ -95,12 +96,14 @@ def test_slow_responses_answer_late_but_right(make_client: Callable[..., openai.
     assert patient.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id).id == run.id
 
 
-def test_disconnect_raises_connection_error(make_client: Callable[..., openai.OpenAI], fake_openai: Any) -> None:
+@pytest.mark.parametrize("socket", [False, True], ids=["in-process", "socket"])
+def test_disconnect_raises_connection_error(make_client: Callable[..., openai.OpenAI], fake_openai: Any,
+                                            socket: bool) -> None:
     fake_openai.load({"faults": [{"match": {"path": "/v1/threads"}, "disconnect": True, "times": 2}]})
-    client = make_client(max_retries=0)
+    client = make_client(max_retries=0, socket=socket)
     with pytest.raises(openai.APIConnectionError):
         client.beta.threads.create()
-    retrying = make_client(max_retries=2)
+    retrying = make_client(max_retries=2, socket=socket)
     assert retrying.beta.threads.create().object == "thread"  # second attempt dropped, third answered
     assert len([r for r in fake_openai.requests if r["path"] == "/v1/threads"]) == 3
 
