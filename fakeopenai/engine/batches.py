@@ -210,6 +210,7 @@ def cancel_batch(state: TenantState, batch: Batch) -> Batch:
     if state.profile.instant_cancel:
         _finish(state, batch, "cancelled", now, None)
     else:
+        batch.cancelling_at = now
         _set_status(state, batch, "cancelling", now)
     return batch
 
