@@ -58,6 +58,18 @@ def run_sequence(origin: str, api_key: str = "sk-golden") -> list[dict[str, Any]
         call("POST", "/v1/threads/runs", json={"assistant_id": "asst_golden", "stream": True,
                                                "thread": {"messages": [{"role": "user", "content": "Hello"}]}})
         call("POST", "/v1/files", files={"file": ("notes.txt", b"hello world\n")}, data={"purpose": "assistants"})
+        lines = [json.dumps({"custom_id": f"r{i}", "method": "POST", "url": url,
+                             "body": {"model": model, **body}}) for i, (url, model, body) in enumerate([
+            ("/v1/chat/completions", "gpt-4o-mini", {"messages": [{"role": "user", "content": "Hi"}]}),
+            ("/v1/chat/completions", "gpt-4o-mini", {"messages": [{"role": "user", "content": "Bye"}]}),
+            ("/v1/chat/completions", "gpt-4o-mini", {"messages": [{"role": "user", "content": "Why"}]})])]
+        upload = call("POST", "/v1/files", files={"file": ("in.jsonl", "\n".join(lines).encode())},
+                      data={"purpose": "batch"})
+        batch = call("POST", "/v1/batches", json={"input_file_id": upload["id"], "endpoint": "/v1/chat/completions",
+                                                  "completion_window": "24h"})
+        while batch["status"] not in ("completed", "failed", "expired", "cancelled"):
+            batch = call("GET", f"/v1/batches/{batch['id']}")
+        call("GET", f"/v1/files/{batch['output_file_id']}/content")
         call("GET", "/v1/files")
         call("GET", "/v1/threads/thread_missing")
     return transcript
