@@ -23,14 +23,14 @@ import sys
 import timeit
 import types
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fakeopenai.engine.objects import Run, RunStepObj  # noqa: E402
-from fakeopenai.render import objects as render_objects  # noqa: E402
-from fakeopenai.render.profiles import PROFILE_NAMES, get_profile  # noqa: E402
+from fakeopenai.engine.objects import Run, RunStepObj
+from fakeopenai.render import objects as render_objects
+from fakeopenai.render.profiles import PROFILE_NAMES, get_profile
 
 STUB_COMMIT = "a04e3a0"  # the Foundation commit: profiles.py was the no-op stub
 
@@ -42,11 +42,11 @@ def _old_openai_profile() -> Any:
                                 capture_output=True, text=True, check=True).stdout
         module = types.ModuleType("profiles_before")
         sys.modules[module.__name__] = module  # dataclasses resolve annotations through sys.modules
-        exec(compile(source, f"{STUB_COMMIT}:profiles.py", "exec"), module.__dict__)  # noqa: S102
+        exec(compile(source, f"{STUB_COMMIT}:profiles.py", "exec"), module.__dict__)  # noqa: S102 - our own history
         return module.get_profile("openai")
     except (OSError, subprocess.CalledProcessError):
         class _Stub:  # the stub's apply, verbatim in behaviour: one dict lookup, no rewrite
-            rewrites: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+            rewrites: ClassVar[dict[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
 
             def apply(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
                 rewrite = self.rewrites.get(kind)

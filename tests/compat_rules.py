@@ -220,10 +220,10 @@ def api_openai_run(run: Any) -> list[str]:
                     r.required(call["function"], "name", "str", where + ".function")
                     r.required(call["function"], "arguments", "str", where + ".function")
     choice = run.get("tool_choice")  # untagged: any string, or {type, function?: {name}}
-    if choice is not None and not isinstance(choice, str):
-        if r.optional(run, "tool_choice", "map") and r.required(choice, "type", "str", "$.tool_choice"):
-            if r.optional(choice, "function", "map", "$.tool_choice"):
-                r.required(choice["function"], "name", "str", "$.tool_choice.function")
+    if (choice is not None and not isinstance(choice, str) and r.optional(run, "tool_choice", "map")
+            and r.required(choice, "type", "str", "$.tool_choice")
+            and r.optional(choice, "function", "map", "$.tool_choice")):
+        r.required(choice["function"], "name", "str", "$.tool_choice.function")
     fmt = run.get("response_format")  # untagged: any string, or any map with a string `type` (Text)
     if fmt is not None and not isinstance(fmt, str) and r.optional(run, "response_format", "map"):
         r.required(fmt, "type", "str", "$.response_format")

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from fakeopenai import ScenarioError, load_scenario
-from fakeopenai.render.objects import page, run as render_run
+from fakeopenai.render.objects import page
+from fakeopenai.render.objects import run as render_run
 from fakeopenai.render.profiles import PROFILE_NAMES, get_profile
 from tests import compat_rules as rules
 
@@ -567,40 +568,40 @@ SEEDED_TOOLS = ("objects:\n  assistants:\n    - id: asst_a\n      model: gpt-4o\
 # (compat, steps, objects) -> the problems, as the loader prints them after "FILE:"
 REJECTED = {
     "tool_calls under oxillama": ("oxillama", TOOL_STEPS, "", [
-        "6:9: runs[0].steps[1]: the oxillama client (oxillama-server 0.1.3 Run) cannot read status "
-        "requires_action, so tool_calls steps cannot be used with compat: oxillama (profiles that can: openai, "
-        "zio-openai, api-openai, async-openai)"]),
+        ("6:9: runs[0].steps[1]: the oxillama client (oxillama-server 0.1.3 Run) cannot read status "
+         "requires_action, so tool_calls steps cannot be used with compat: oxillama (profiles that can: openai, "
+         "zio-openai, api-openai, async-openai)")]),
     "tool_calls under portable": ("portable", TOOL_STEPS, "", [
-        "6:9: runs[0].steps[1]: the oxillama client (oxillama-server 0.1.3 Run) cannot read status "
-        "requires_action, so tool_calls steps cannot be used with compat: portable (profiles that can: openai, "
-        "zio-openai, api-openai, async-openai)"]),
+        ("6:9: runs[0].steps[1]: the oxillama client (oxillama-server 0.1.3 Run) cannot read status "
+         "requires_action, so tool_calls steps cannot be used with compat: portable (profiles that can: openai, "
+         "zio-openai, api-openai, async-openai)")]),
     "incomplete under zio-openai": ("zio-openai", INCOMPLETE_STEPS, "", [
-        "6:17: runs[0].steps[1].status: the zio-openai client (zio-openai 0.4.1 RunObject) cannot read status "
-        "incomplete, so a status: incomplete step cannot be used with compat: zio-openai; end the run completed "
-        "or failed instead"]),
+        ("6:17: runs[0].steps[1].status: the zio-openai client (zio-openai 0.4.1 RunObject) cannot read status "
+         "incomplete, so a status: incomplete step cannot be used with compat: zio-openai; end the run completed "
+         "or failed instead")]),
     "incomplete under portable": ("portable", INCOMPLETE_STEPS, "", [
-        "6:17: runs[0].steps[1].status: the oxillama client (oxillama-server 0.1.3 Run) and the zio-openai "
-        "client (zio-openai 0.4.1 RunObject) cannot read status incomplete, so a status: incomplete step cannot "
-        "be used with compat: portable; end the run completed or failed instead"]),
+        ("6:17: runs[0].steps[1].status: the oxillama client (oxillama-server 0.1.3 Run) and the zio-openai "
+         "client (zio-openai 0.4.1 RunObject) cannot read status incomplete, so a status: incomplete step cannot "
+         "be used with compat: portable; end the run completed or failed instead")]),
     "invalid_prompt under zio-openai": ("zio-openai", INVALID_PROMPT_STEPS, "", [
-        "6:28: runs[0].steps[0].last_error.code: the zio-openai client (zio-openai 0.4.1 RunObject) decodes "
-        "last_error.code rate_limit_exceeded or server_error only, so invalid_prompt cannot be used with "
-        "compat: zio-openai"]),
+        ("6:28: runs[0].steps[0].last_error.code: the zio-openai client (zio-openai 0.4.1 RunObject) decodes "
+         "last_error.code rate_limit_exceeded or server_error only, so invalid_prompt cannot be used with "
+         "compat: zio-openai")]),
     "extra replacing a run field": ("zio-openai", EXTRA_STEPS, "", [
-        "6:29: runs[0].steps[0].extra.expires_at: extra may not replace the run's expires_at under compat: "
-        "zio-openai, which keeps it readable by the zio-openai client (zio-openai 0.4.1 RunObject); extra may "
-        "only add fields the API does not have"]),
+        ("6:29: runs[0].steps[0].extra.expires_at: extra may not replace the run's expires_at under compat: "
+         "zio-openai, which keeps it readable by the zio-openai client (zio-openai 0.4.1 RunObject); extra may "
+         "only add fields the API does not have")]),
     "code_interpreter seeded under api-openai": ("api-openai", "      - status: completed\n", SEEDED_TOOLS, [
-        "9:17: objects.assistants[0].tools[1].type: the api_openai client (api_openai 0.3.0 RunObject) has no "
-        "code_interpreter tool variant, so a code_interpreter tool cannot be seeded with compat: api-openai "
-        "(tools added at runtime are left out of the JSON under this profile)"]),
+        ("9:17: objects.assistants[0].tools[1].type: the api_openai client (api_openai 0.3.0 RunObject) has no "
+         "code_interpreter tool variant, so a code_interpreter tool cannot be seeded with compat: api-openai "
+         "(tools added at runtime are left out of the JSON under this profile)")]),
     "file_search seeded under portable": ("portable", "      - status: completed\n", SEEDED_TOOLS, [
-        "9:17: objects.assistants[0].tools[1].type: the api_openai client (api_openai 0.3.0 RunObject) has no "
-        "code_interpreter tool variant, so a code_interpreter tool cannot be seeded with compat: portable "
-        "(tools added at runtime are left out of the JSON under this profile)",
-        "10:17: objects.assistants[0].tools[2].type: the zio-openai client (zio-openai 0.4.1 RunObject) rejects "
-        "file_search and the api_openai client rejects its stand-in, retrieval, so a file_search tool cannot be "
-        "seeded with compat: portable (tools added at runtime are left out of the JSON under this profile)"]),
+        ("9:17: objects.assistants[0].tools[1].type: the api_openai client (api_openai 0.3.0 RunObject) has no "
+         "code_interpreter tool variant, so a code_interpreter tool cannot be seeded with compat: portable "
+         "(tools added at runtime are left out of the JSON under this profile)"),
+        ("10:17: objects.assistants[0].tools[2].type: the zio-openai client (zio-openai 0.4.1 RunObject) rejects "
+         "file_search and the api_openai client rejects its stand-in, retrieval, so a file_search tool cannot be "
+         "seeded with compat: portable (tools added at runtime are left out of the JSON under this profile)")]),
 }
 ACCEPTED = {
     "tool_calls under api-openai": ("api-openai", TOOL_STEPS, ""),
@@ -672,8 +673,8 @@ def test_marker_with_a_profile_that_cannot_express_the_scenario(pytester: pytest
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*fake_openai: cannot load the scenario:*",
-                                 "*runs[[]0[]].steps[[]2[]]: the oxillama client (oxillama-server 0.1.3 Run) "
-                                 "cannot read status requires_action*"])
+                                 ("*runs[[]0[]].steps[[]2[]]: the oxillama client (oxillama-server 0.1.3 Run) "
+                                  "cannot read status requires_action*")])
 
 
 def test_cli_validate_names_the_client_and_the_reason(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -691,6 +692,31 @@ def test_cli_validate_names_the_client_and_the_reason(tmp_path: Any, capsys: pyt
     assert lines[1].startswith(f"{bad}:6:9: runs[0].steps[1]: the oxillama client (oxillama-server 0.1.3 Run) "
                                "cannot read status requires_action, so tool_calls steps cannot be used with "
                                "compat: oxillama")
+
+
+def test_serve_compat_selects_the_profile_and_refuses_what_it_cannot_express() -> None:
+    import subprocess
+    import sys
+
+    refused = subprocess.run([sys.executable, "-m", "fakeopenai", "serve", "--port", "0", "--scenario",
+                              "requires_action_then_complete", "--compat", "oxillama"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "runs[0].steps[2]: the oxillama client (oxillama-server 0.1.3 Run) cannot read status " \
+           "requires_action" in refused.stderr
+
+    process = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0", "--compat",
+                                "zio-openai", "--log-level", "warning"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base_url = (process.stdout.readline().split() or [""])[-1]  # type: ignore[union-attr]
+        with httpx.Client(base_url=base_url, headers={"Authorization": "Bearer sk-zio"}, timeout=30) as http:
+            assistant = http.post("/assistants", json={"model": "gpt-4o"}).json()
+            run = http.post("/threads/runs", json={"assistant_id": assistant["id"]}).json()
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert run["file_ids"] == [] and run["usage"] == ZERO and rules.zio_run(run) == []
 
 
 def test_the_overhead_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -335,8 +335,8 @@ def scenario_conflicts(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     if scenario.compat not in _PROFILES:  # a marker's or an API caller's override; files are schema-checked
         from fakeopenai.scenario.loader import did_you_mean
 
-        return [(("compat",), f"invalid value {scenario.compat!r}; allowed values: {', '.join(PROFILE_NAMES)}"
-                              f"{did_you_mean(scenario.compat, PROFILE_NAMES)}")]
+        hint = did_you_mean(scenario.compat, PROFILE_NAMES)
+        return [(("compat",), f"invalid value {scenario.compat!r}; allowed values: {', '.join(PROFILE_NAMES)}{hint}")]
     profile = get_profile(scenario.compat)
     if not profile.clients:
         return []
@@ -346,34 +346,31 @@ def scenario_conflicts(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
         for j, step in enumerate(script.steps):
             path = ("runs", i, "steps", j)
             if step.kind == "tool_calls" and (blockers := profile.who_cannot_read("requires_action")):
-                out.append((path, f"{_who(blockers)} cannot read status requires_action, so tool_calls steps "
-                                  f"cannot be used with {compat} (profiles that can: "
-                                  f"{_profiles_that_read('requires_action')})"))
+                message = (f"{_who(blockers)} cannot read status requires_action, so tool_calls steps cannot be "
+                           f"used with {compat} (profiles that can: {_profiles_that_read('requires_action')})")
+                out.append((path, message))
             if step.kind == "status" and step.status and (blockers := profile.who_cannot_read(step.status)):
-                out.append((path + ("status",),
-                            f"{_who(blockers)} cannot read status {step.status}, so a status: {step.status} "
-                            f"step cannot be used with {compat}; end the run completed or failed instead"))
+                message = (f"{_who(blockers)} cannot read status {step.status}, so a status: {step.status} step "
+                           f"cannot be used with {compat}; end the run completed or failed instead")
+                out.append((path + ("status",), message))
             code = (step.last_error or {}).get("code")
             if code and (blockers := profile.who_rejects_code(code)):
                 allowed = sorted(set.intersection(*(set(c.error_codes or ()) for c in blockers)))
-                out.append((path + ("last_error", "code"),
-                            f"{_who(blockers)} decodes last_error.code {' or '.join(allowed)} only, so "
-                            f"{code} cannot be used with {compat}"))
-            for key in sorted(step.extra):
-                if key in RUN_FIELDS:
-                    out.append((path + ("extra", key),
-                                f"extra may not replace the run's {key} under {compat}, which keeps it readable "
-                                f"by {_who(list(profile.clients))}; extra may only add fields the API does not "
-                                "have"))
+                message = (f"{_who(blockers)} decodes last_error.code {' or '.join(allowed)} only, so {code} "
+                           f"cannot be used with {compat}")
+                out.append((path + ("last_error", "code"), message))
+            for key in sorted(step.extra.keys() & RUN_FIELDS):
+                message = (f"extra may not replace the run's {key} under {compat}, which keeps it readable by "
+                           f"{_who(list(profile.clients))}; extra may only add fields the API does not have")
+                out.append((path + ("extra", key), message))
     style = profile.tool_style()
-    if style is not None:
-        for i, assistant in enumerate(scenario.objects.assistants):
-            for k, tool in enumerate(assistant.get("tools") or ()):
-                reason = style.missing.get(tool.get("type"))
-                if reason is not None:
-                    out.append((("objects", "assistants", i, "tools", k, "type"),
-                                f"{reason}, so a {tool['type']} tool cannot be seeded with {compat} "
-                                "(tools added at runtime are left out of the JSON under this profile)"))
+    for i, assistant in enumerate(scenario.objects.assistants if style is not None else ()):
+        for k, tool in enumerate(assistant.get("tools") or ()):
+            reason = style.missing.get(tool.get("type")) if style is not None else None
+            if reason is not None:
+                message = (f"{reason}, so a {tool['type']} tool cannot be seeded with {compat} (tools added at "
+                           "runtime are left out of the JSON under this profile)")
+                out.append((("objects", "assistants", i, "tools", k, "type"), message))
     return out
 
 
