@@ -525,6 +525,16 @@ def test_the_default_profile_is_no_layer_at_all() -> None:
     assert profile.apply("run", data) is data and profile.apply("list:run", data) is data
 
 
+def test_clients_that_disagree_must_be_settled_by_the_profile() -> None:
+    from fakeopenai.render.profiles import API_OPENAI, ZIO_OPENAI, _merge
+
+    with pytest.raises(ValueError, match="clients disagree on run.tools; settle it"):
+        _merge("both", (API_OPENAI, ZIO_OPENAI), {})
+    merged = _merge("both", (API_OPENAI, ZIO_OPENAI), {"tools": "hybrid"})
+    assert merged["run"].reshape["tools"] == merged["assistant"].reshape["tools"] == "hybrid"
+    assert get_profile("portable").rules == _merge("portable", get_profile("portable").clients, {"tools": "hybrid"})
+
+
 def test_rewrites_never_touch_the_stored_objects() -> None:
     from fakeopenai.engine.objects import Run, RunStepObj
     from fakeopenai.render.objects import run_step

@@ -280,7 +280,7 @@ def _merge(profile: str, clients: Iterable[Client], settle: Mapping[str, str]) -
                     raise ValueError(f"profile {profile}: clients disagree on {kind}.{name}; settle it")
                 kind_reshapes[name] = shape
     return {kind: KindRules(fill=fills.get(kind, {}), reshape=reshapes.get(kind, {}))
-            for kind in fills.keys() | reshapes.keys() if fills.get(kind) or reshapes.get(kind)}
+            for kind in sorted(fills.keys() | reshapes.keys()) if fills.get(kind) or reshapes.get(kind)}
 
 
 @dataclass(frozen=True, slots=True)
