@@ -278,11 +278,15 @@ class Recorder:
         self.http = httpx.Client(base_url=fake.base_url, timeout=30,
                                  headers={"Authorization": f"Bearer {fake.api_key}"})
         self.seen: list[tuple[str, str, Any]] = []   # (where, kind, object)
+        self.spec: Any = None                         # a SpecChecker: also validate against the official spec
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         response = self.http.request(method, path, json=body)
         where = f"{method} {path}"
         assert response.status_code == 200, f"{where}: {response.status_code} {response.text}"  # zio: 200 only
+        if self.spec is not None:
+            self.spec.check_response(method, response.request.url.path, response.status_code,
+                                     response.headers["content-type"], response.content)
         if response.headers["content-type"].startswith("text/event-stream"):
             return self._events(where, response.text)
         data = response.json()
@@ -433,12 +437,16 @@ def test_every_object_is_readable_by_the_profiles_clients(profile: str, fake_ope
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_the_checkers_see_the_default_profile_fail(profile: str, fake_openai: Any, rec: Recorder) -> None:
+def test_the_checkers_see_the_default_profile_fail(profile: str, fake_openai: Any, rec: Recorder,
+                                                    spec: Any) -> None:
     """The same drive under compat: openai breaks the profile's clients (except async-openai's, which
-    reads the live v2 JSON as it is): the profile layer is what makes the difference."""
+    reads the live v2 JSON as it is): the profile layer is what makes the difference. And that JSON is
+    the official schema's, response by response."""
+    rec.spec, checked = spec, spec.checked
     fake_openai.load({**scenario("api-openai"), "compat": "openai"})
     drive_runs(rec, tools=True, instant_cancel=False)
     drive_batches(rec)
+    assert spec.checked - checked > 50
     problems = rec.violations(profile)
     print("\n".join(problems))
     if profile == "async-openai":
