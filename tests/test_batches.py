@@ -395,3 +395,19 @@ def test_list_is_newest_first_and_auto_paginates(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as missing:
         client.batches.retrieve("batch_nope")
     assert missing.value.body["message"] == "No batch found with id 'batch_nope'."  # type: ignore[index]
+
+
+@pytest.mark.parametrize("body", [
+    {"model": "gpt-4o", "messages": [{"role": "user", "content": "Grüße"}]},
+    {"model": "gpt-4o", "messages": [{"role": "system", "content": "x"}], "max_tokens": 2},
+    {"model": "gpt-4o", "messages": [], "response_format": {"type": "json_object"}},
+])
+@pytest.mark.parametrize("content", [None, 'A "quoted" answer\nwith ünïcode'])
+def test_fast_chat_serialization_is_byte_identical_to_json_dumps(body: dict[str, Any], content: str | None) -> None:
+    from fakeopenai.engine.answers import answer, answer_json
+
+    text, prompt, completion = answer_json(CHAT, body, key="7|r1", created=1735689600, content=content)
+    expected = answer(CHAT, body, key="7|r1", created=1735689600, content=content)
+
+    assert text == json.dumps(expected)
+    assert (prompt, completion) == (expected["usage"]["prompt_tokens"], expected["usage"]["completion_tokens"])

@@ -7,10 +7,12 @@ about 0.15 s end to end through the SDK (``benchmarks/batch_scale.py``).
 
 from __future__ import annotations
 
+from typing import AsyncIterator
+
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from fakeopenai.api.common import json_response, render, render_list, tenant
 from fakeopenai.api.params import enum_query, int_query
@@ -21,6 +23,7 @@ from fakeopenai.render.objects import deleted
 
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 EXPIRY_RANGE = (3600, 2_592_000)
+DOWNLOAD_CHUNK = 1024 * 1024
 
 
 async def create(request: Request) -> Response:
@@ -106,4 +109,15 @@ async def delete(request: Request) -> Response:
 async def content(request: Request) -> Response:
     state = tenant(request)
     item = files.get_file(state, request.path_params["file_id"])
-    return Response(item._content, media_type="application/octet-stream")
+    data = item._content
+    if len(data) <= DOWNLOAD_CHUNK:
+        return Response(data, media_type="application/octet-stream")
+    # In chunks: handed over whole, a 50 MB output file would be copied into the
+    # transport's write buffer, doubling the server's peak memory.
+    return StreamingResponse(_chunks(data), media_type="application/octet-stream",
+                             headers={"content-length": str(len(data))})
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), DOWNLOAD_CHUNK):
+        yield data[start:start + DOWNLOAD_CHUNK]
