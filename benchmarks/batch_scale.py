@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Self
 
 from benchmarks.servers import fakeopenai_server
 
@@ -80,7 +80,7 @@ class PeakRSS:
     def peak(self) -> int:
         return max(self.high_water() or 0, self.sampled)
 
-    def __enter__(self) -> PeakRSS:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

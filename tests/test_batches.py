@@ -369,6 +369,10 @@ def test_builtin_batch_scenarios(client: openai.OpenAI, fake_openai, spec: SpecC
     assert {e["error"]["code"] for e in errors} == ({unfinished_code} if unfinished_code else set())
     if batch.status == "failed":
         assert batch.errors.data and batch.errors.data[0].code and batch.failed_at is not None
+    [script] = fake_openai.scenario["batches"]
+    assert script["used"] == 1 and script["served"][0]["id"] == batch.id
+    assert script["served"][0]["status"] == batch.status
+    assert script["served"][0]["request_counts"] == dict(zip(("total", "completed", "failed"), counts))
 
 
 def test_unmatched_error_fails_the_batch_and_records_a_violation(client: openai.OpenAI, fake_openai) -> None:  # type: ignore[no-untyped-def]

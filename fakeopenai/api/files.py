@@ -7,7 +7,7 @@ about 0.15 s end to end through the SDK (``benchmarks/batch_scale.py``).
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException

@@ -26,8 +26,9 @@ import string
 import struct
 import zlib
 from array import array
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from fakeopenai.generate import count_tokens
 

@@ -144,7 +144,9 @@ class TenantState:
         batch = self.batches.get(batch_id)
         if batch is None:
             return {"id": batch_id, "status": "deleted"}
-        return {"id": batch_id, "status": batch.status}
+        total = len(batch._script.steps) if batch._script else 0
+        return {"id": batch_id, "status": batch.status, "step": min(batch._pos + 1, total), "steps": total,
+                "request_counts": dict(batch.request_counts)}
 
 
 def _label(key: str) -> str:
