@@ -185,20 +185,15 @@ def _node_setup() -> tuple[str, str, str]:
     return node, version, installed
 
 
-def _serve_command() -> list[str]:
-    script = Path(sys.executable).with_name("fakeopenai")
-    if script.exists():
-        return [str(script), "serve"]
-    return [sys.executable, "-m", "fakeopenai", "serve"]
-
-
 @contextlib.contextmanager
-def _serve(workdir: Path) -> Iterator[str]:
+def _serve(log_path: Path) -> Iterator[str]:
     """``fakeopenai serve --port 0`` in a subprocess; yields its base URL once it says it serves."""
-    log_path = workdir / "serve.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen([*_serve_command(), "--port", "0", "--log-level", "warning"], cwd=workdir,
-                                   env=_child_env(), stdout=subprocess.PIPE, stderr=log, text=True)
+        # `python -m fakeopenai` is the `fakeopenai` CLI; run from the repository root, it serves
+        # this tree's code even where the installed console script points at another checkout.
+        process = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0",
+                                    "--log-level", "warning"], cwd=ROOT, env=_child_env(),
+                                   stdout=subprocess.PIPE, stderr=log, text=True)
         try:
             assert process.stdout is not None
             with selectors.DefaultSelector() as selector:
@@ -237,7 +232,7 @@ def test_node_sdk_against_fakeopenai_serve(matrix_summary: _MatrixSummary, tmp_p
     assert expected > 0, "no test(...) in tests/node/*.test.mjs"
 
     started = time.monotonic()
-    with _serve(tmp_path) as base_url:
+    with _serve(tmp_path / "serve.log") as base_url:
         result = subprocess.run([node, "--test", "--test-reporter=tap"], cwd=NODE_DIR,
                                 env=_child_env(OPENAI_BASE_URL=base_url, OPENAI_API_KEY="sk-node-matrix"),
                                 capture_output=True, text=True, timeout=180, check=False)
