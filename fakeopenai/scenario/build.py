@@ -3,6 +3,7 @@ JSON Schema cannot express. Every problem carries its position."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class _Builder:
         self.base_dir = base_dir
         self.allow_paths = allow_paths
         self.problems: list[Problem] = []
+        self.read_disk = False
 
     def error(self, path: tuple[Any, ...], message: str, *, key: bool = False) -> None:
         self.problems.append(self.positions.problem(path, message, key=key))
@@ -71,6 +73,7 @@ class _Builder:
             runs=runs,
             batches=batches,
             faults=faults,
+            reads_disk=self.read_disk,
         )
 
     @staticmethod
@@ -338,6 +341,7 @@ class _Builder:
             self.error(path + ("path",), "scenarios loaded over HTTP may not read files from disk; "
                        "put the text under content instead", key=True)
             return {**item, "content": b""}
+        self.read_disk = True
         file_path = Path(item["path"])
         if not file_path.is_absolute() and self.base_dir is not None:
             file_path = self.base_dir / file_path
@@ -370,6 +374,10 @@ def build_scenario(data: Any, positions: Positions, *, base_dir: Path | None, al
     if not isinstance(data, dict):
         raise ScenarioError([positions.problem((), "a scenario is a mapping (name:, runs:, batches:, ...), "
                                                f"not {type(data).__name__}")])
+    clock = data.get("clock")
+    if isinstance(clock, dict) and isinstance(clock.get("start"), (datetime.date, datetime.datetime)):
+        # YAML reads an unquoted 2025-01-01 as a date: take it as the ISO time it means.
+        data = {**data, "clock": {**clock, "start": clock["start"].isoformat()}}
     problems = schema_problems(data, positions)
     if problems:
         raise ScenarioError(problems)

@@ -244,6 +244,7 @@ class Scenario:
     runs: tuple[RunScript, ...] = ()
     batches: tuple[BatchScript, ...] = ()
     faults: tuple[Fault, ...] = ()
+    reads_disk: bool = False         # objects.files used `path:`; such a scenario is never cached
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -1,0 +1,118 @@
+"""Every benchmark, one table: ``python -m benchmarks [--quick]``.
+
+Each figure is a ratio measured side by side in the same run (absolute medians shown
+for context). ``--quick`` uses small counts and checks no thresholds: CI runs it to
+prove the benchmarks still work, not to time them.
+
+The openai-responses comparison needs its own virtualenv (openai-responses requires
+openai<3)::
+
+    python -m benchmarks --setup     # creates .venv-bench with openai==2.54.0 + openai-responses
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VENV = ROOT / ".venv-bench"
+BENCH_PYTHON = BENCH_VENV / "bin" / "python"
+
+
+def setup_venv() -> None:
+    import venv
+
+    if not BENCH_PYTHON.exists():
+        venv.create(BENCH_VENV, system_site_packages=True, with_pip=True)
+    subprocess.run([str(BENCH_PYTHON), "-m", "pip", "install", "-q", "openai==2.54.0", "openai-responses"],
+                   check=True)
+
+
+def _row(name: str, fake: str, base: str, ratio: float | None, target: str, passed: bool | None) -> list[str]:
+    verdict = "-" if passed is None else ("yes" if passed else "NO")
+    return [name, fake, base, f"{ratio:.2f}x" if ratio is not None else "-", target, verdict]
+
+
+def run_all(quick: bool) -> list[list[str]]:
+    from benchmarks import batch_scale, fixture_overhead, profile_overhead, scenario_load, sdk_flow, throughput
+
+    rows: list[list[str]] = []
+
+    flow = sdk_flow.measure(rounds=10 if quick else 200)
+    rows.append(_row(f"1. SDK tool-call flow ({flow['requests_per_flow']} requests)", f"{flow['fake_ms']:.2f} ms",
+                     f"{flow['bare_ms']:.2f} ms bare Starlette", flow["ratio"], flow["target"], flow["passed"]))
+
+    if BENCH_PYTHON.exists():
+        out = subprocess.run([str(BENCH_PYTHON), "-m", "benchmarks.fixture_client", "--json", "--rounds",
+                              "20" if quick else "300"], check=True, capture_output=True, text=True, cwd=ROOT)
+        client = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(_row(f"2. fixture client per call (openai {client['openai']})", f"{client['fake_us']:.0f} us",
+                         f"{client['openai_responses_us']:.0f} us openai-responses", client["ratio"],
+                         client["target"], client["passed"]))
+    else:
+        rows.append(_row("2. fixture client per call", "skipped", "run: python -m benchmarks --setup", None, "", None))
+
+    overhead = fixture_overhead.measure(tests=40 if quick else 400, repeat=1 if quick else 3)
+    rows.append(_row("3. fixture overhead per test", f"{overhead['per_test_ms']:.2f} ms", "test without fixture",
+                     None, "< 2 ms", overhead["per_test_ms"] < 2))
+    rows.append(_row("   session server start", f"{overhead['server_start_ms']:.0f} ms", "", None, "< 300 ms",
+                     overhead["server_start_ms"] < 300))
+
+    load = throughput.measure(seconds=0.5 if quick else 3.0, slices=1 if quick else 3)
+    rows.append(_row("4. throughput, run retrieves, 32 clients", f"{load['fake_rps']:.0f} req/s",
+                     f"{load['bare_rps']:.0f} req/s bare Starlette", load["ratio"], load["target"], load["passed"]))
+
+    sizes = batch_scale.QUICK_SIZES if quick else batch_scale.SIZES
+    batches = [batch_scale.measure(lines) for lines in sizes]
+    base = batches[0]
+    for row in batches:
+        linear = row.total / (base.total * row.lines / base.lines)
+        within = row.total <= batch_scale.BUDGET_SECONDS and row.peak_rss_mb <= batch_scale.BUDGET_RSS_MB
+        rows.append(_row(f"5. batch {row.lines:,} lines end to end", f"{row.total:.2f} s, {row.peak_rss_mb:.0f} MB",
+                         f"{linear:.2f} of linear vs {base.lines:,}", None, "<= 10 s, <= 400 MB at 50k",
+                         within if row.lines == 50_000 else None))
+
+    scenario = scenario_load.measure(repeat=3 if quick else 15)
+    rows.append(_row("6. scenario load, 1,000 steps", f"{scenario['ms']:.1f} ms", "", None, "< 50 ms",
+                     scenario["passed"]))
+
+    profiles = profile_overhead.measure(number=2000 if quick else 20000, repeat=3 if quick else 7)
+    for kind in ("run", "step"):
+        old = next(m for k, label, m in profiles if k == kind and label == "openai (before)")
+        new = next(m for k, label, m in profiles if k == kind and label == "openai (now)")
+        rows.append(_row(f"   compat layer, default path ({kind})", f"{new:.2f} us", f"{old:.2f} us before",
+                         new / old, "~1.0x", None))
+    return rows
+
+
+def render(rows: list[list[str]]) -> str:
+    head = ["benchmark", "fakeopenai", "baseline", "ratio", "target", "met"]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run every benchmark and print one table.")
+    parser.add_argument("--quick", action="store_true", help="small counts, no thresholds (CI)")
+    parser.add_argument("--setup", action="store_true", help="create .venv-bench for the openai-responses row")
+    args = parser.parse_args()
+    if args.setup:
+        setup_venv()
+        return 0
+    import os
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{'quick mode (no thresholds)' if args.quick else 'full run'}", flush=True)
+    print(render(run_all(args.quick)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""``fake_openai.client()`` per call vs the same calls through ``openai-responses`` (respx).
+
+Runs inside the benchmark virtualenv (openai-responses needs openai<3)::
+
+    .venv-bench/bin/python -m benchmarks.fixture_client [--rounds 300]
+
+Both sides run the same mix of SDK calls in-process (no sockets): fakeopenai through
+its in-process transport into the real app, openai-responses through respx's mocked
+transport. Rounds alternate between the two; the figure is the ratio of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import warnings
+from typing import Any, Callable
+
+
+def calls(client: Any) -> None:
+    """The measured mix: 7 SDK calls."""
+    assistant = client.beta.assistants.create(model="gpt-4o", name="bench")
+    thread = client.beta.threads.create()
+    client.beta.threads.messages.create(thread_id=thread.id, role="user", content="Hello")
+    client.beta.threads.messages.list(thread_id=thread.id)
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    client.beta.threads.runs.retrieve(thread_id=thread.id, run_id=run.id)
+    client.beta.assistants.retrieve(assistant.id)
+
+
+CALLS_PER_ROUND = 7
+
+
+def _time(fn: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def measure(rounds: int = 300) -> dict[str, Any]:
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import openai
+    import openai_responses
+
+    from fakeopenai import FakeOpenAI
+
+    fake = FakeOpenAI().start()
+    try:
+        fake_client = fake.client(max_retries=0)
+        mock = openai_responses.OpenAIMock()
+        mocked_client = openai.OpenAI(api_key="sk-fake", max_retries=0)
+        fake_times: list[float] = []
+        mock_times: list[float] = []
+        with mock.router:
+            for _ in range(5):  # warm-up
+                calls(fake_client)
+                calls(mocked_client)
+            for _ in range(rounds):
+                fake_times.append(_time(lambda: calls(fake_client)))
+                mock_times.append(_time(lambda: calls(mocked_client)))
+    finally:
+        fake.stop()
+    fake_us = statistics.median(fake_times) / CALLS_PER_ROUND * 1e6
+    mock_us = statistics.median(mock_times) / CALLS_PER_ROUND * 1e6
+    return {"name": "fixture client per call vs openai-responses", "openai": openai.__version__,
+            "fake_us": fake_us, "openai_responses_us": mock_us, "ratio": fake_us / mock_us,
+            "target": "<= 1.0x", "passed": fake_us / mock_us <= 1.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--json", action="store_true")
+    result = measure(parser.parse_args().rounds)
+    if parser.parse_args().json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['name']} (openai {result['openai']}): fakeopenai {result['fake_us']:.0f} us/call, "
+              f"openai-responses {result['openai_responses_us']:.0f} us/call, ratio {result['ratio']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
