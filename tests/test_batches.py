@@ -84,6 +84,8 @@ def test_default_lifecycle_one_step_per_read_with_generated_answers(client: open
     assert created.created_at < batch.in_progress_at < batch.finalizing_at < batch.completed_at
     assert batch.model == "gpt-4o-mini" and batch.error_file_id is None
     assert batch.output_file_id in [f.id for f in client.files.list(purpose="batch_output")]
+    output_file = client.files.retrieve(batch.output_file_id)
+    assert output_file.expires_at == output_file.created_at + 30 * 86400  # the default for batch outputs
     output = _lines(client, batch.output_file_id, spec)
     assert sorted(_by_id(output)) == sorted(line["custom_id"] for line in lines)
     for line in output:
@@ -96,9 +98,10 @@ def test_default_lifecycle_one_step_per_read_with_generated_answers(client: open
     texts = {line["response"]["body"]["choices"][0]["message"]["content"] for line in output}
     assert len(texts) == len(output)  # seeded per custom_id, not one canned answer
     usage = [line["response"]["body"]["usage"] for line in output]
-    assert batch.usage.input_tokens == sum(u["prompt_tokens"] for u in usage)
-    assert batch.usage.output_tokens == sum(u["completion_tokens"] for u in usage)
-    assert batch.usage.total_tokens == batch.usage.input_tokens + batch.usage.output_tokens
+    totals = batch.model_dump()["usage"]  # a dict on openai 1.x, which has no typed Batch.usage
+    assert totals["input_tokens"] == sum(u["prompt_tokens"] for u in usage)
+    assert totals["output_tokens"] == sum(u["completion_tokens"] for u in usage)
+    assert totals["total_tokens"] == totals["input_tokens"] + totals["output_tokens"]
 
 
 def test_output_is_shuffled_but_byte_identical_for_the_same_requests(client: openai.OpenAI, fake_openai) -> None:  # type: ignore[no-untyped-def]
@@ -168,10 +171,14 @@ def test_a_batch_whose_every_request_failed_still_completes(client: openai.OpenA
                                                             spec: SpecChecker) -> None:
     fake_openai.load({"batches": [{"responses": [{"line": 1, "status_code": 500}, {"line": 2, "status_code": 500}]}]})
 
-    batch, _ = _poll(client, _start(client, [_chat_line("a"), _chat_line("b")]))
+    batch, _ = _poll(client, _start(client, [_chat_line("a"), _chat_line("b")],
+                                    output_expires_after={"anchor": "created_at", "seconds": 7200}))
 
     assert batch.status == "completed" and batch.output_file_id is None and batch.error_file_id is not None
     assert _counts(batch) == (2, 0, 2)
+    error_file = client.files.retrieve(batch.error_file_id)
+    assert error_file.expires_at == error_file.created_at + 7200
+    assert error_file.filename == f"{batch.id}_error.jsonl"
     assert {line["response"]["status_code"] for line in _lines(client, batch.error_file_id, spec)} == {500}
 
 

@@ -94,10 +94,13 @@ def test_upload_without_multipart_or_purpose_is_refused(fake_openai) -> None:  #
     with httpx.Client(base_url=fake_openai.base_url, headers=headers) as http:
         wrong_type = http.post("/files", json={"purpose": "batch"})
         no_purpose = http.post("/files", files={"file": ("a.jsonl", b"{}")})
+        unknown = http.post("/files", files={"file": ("a.jsonl", b"{}")},
+                            data={"purpose": "batch", "expires_after": '{"anchor": "created_at"}'})
         too_many = http.get("/files", params={"limit": 10_001})
     assert wrong_type.status_code == 415 and wrong_type.json()["error"]["param"] == "file"
     assert no_purpose.status_code == 400 and no_purpose.json()["error"]["param"] == "purpose"
     assert too_many.status_code == 400 and too_many.json()["error"]["param"] == "limit"
+    assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "expires_after"
 
 
 def test_files_seeded_from_a_scenario_inline_and_by_relative_path(client: openai.OpenAI, fake_openai,  # type: ignore[no-untyped-def]
