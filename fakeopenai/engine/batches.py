@@ -94,11 +94,12 @@ def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
                   completion_window=body["completion_window"], model=data.model, expires_at=now + BATCH_LIFETIME,
                   metadata=dict(metadata) if metadata is not None else None, _script=script, _input=data,
                   _entered_at=now, _output_expires=output_expiry.get("seconds"))
-    _plan_answers(batch, script, data)
+    unused = _plan_answers(batch, script, data)
     state.batches.add(batch.id, batch)
     state.record_use(script, batch.id)
     state.log_change(f"{batch.id} created for {file_id} ({len(data)} requests to {endpoint}) by {script.name}"
-                     + (f"; {len(data.problems)} validation error(s)" if data.problems else ""))
+                     + (f"; {len(data.problems)} validation error(s)" if data.problems else "")
+                     + (f"; scripted responses for {', '.join(unused)} match no request" if unused else ""))
     _enter(state, batch, 0, now)
     batch._seen = 1
     return batch
@@ -128,16 +129,24 @@ def _select_script(state: TenantState, *, endpoint: str, input_file_id: str,
         BatchStep(status="failed", where="unmatched.steps[1]", errors=(failure,)))), message
 
 
-def _plan_answers(batch: Batch, script: BatchScript, data: BatchInput) -> None:
-    """Which requests get a scripted answer, and which will fail (for exact request_counts)."""
+def _plan_answers(batch: Batch, script: BatchScript, data: BatchInput) -> list[str]:
+    """Which requests get a scripted answer, and which will fail (for exact request_counts).
+
+    Returns the scripted responses that name no request of this file (for the log).
+    """
+    unused = []
     for response in script.responses:
         index = data.found.get(response.custom_id) if response.custom_id is not None else \
             data.index_of_line(response.line or 0)
         if index is not None:
             batch._answers.setdefault(index, response)
+        else:
+            unused.append(f"custom_id {response.custom_id!r}" if response.custom_id is not None else
+                          f"line {response.line}")
     failing = {i for i in data.rejects if i not in batch._answers}  # a scripted answer replaces the 400
     failing.update(i for i, r in batch._answers.items() if _fails(r))
     batch._failing = sorted(failing)
+    return unused
 
 
 def _fails(response: BatchResponse) -> bool:
