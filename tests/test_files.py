@@ -80,6 +80,7 @@ def test_bad_uploads_are_400s_naming_the_param_and_change_nothing(client: openai
                                                                    kwargs, param, fragment) -> None:
     client.files.create(file=("keep.txt", b"keep me"), purpose="assistants")
     before, clock = _snapshot(client), fake_openai.clock.now
+    kwargs = dict(kwargs)  # the parametrized dict is shared: do not change it
     name = kwargs.pop("name", "in.jsonl")
 
     with pytest.raises(openai.BadRequestError) as refused:
