@@ -183,9 +183,16 @@ class Gateway:
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _record(self, state: TenantState, scope: Scope, body: bytes) -> None:
-        headers = [(k, v) for k, v in scope["headers"]]
+        headers = list(scope["headers"])
+        content_type = dict(headers).get(b"content-type", b"")
+        kept: bytes | str = body
+        # The log keeps up to REQUEST_LOG_LIMIT entries: never hold an upload's bytes a second time.
+        if content_type.startswith(b"multipart/form-data"):
+            kept = f"<multipart/form-data, {len(body)} bytes>"
+        elif len(body) > _BODY_LOG_LIMIT:
+            kept = f"<{len(body)} bytes, not shown>"
         state.requests.append({"method": scope["method"], "path": scope["path"],
-                               "query": scope.get("query_string", b""), "headers": headers, "body": body})
+                               "query": scope.get("query_string", b""), "headers": headers, "body": kept})
 
     def _log(self, scope: Scope, status: int, started: float, state: TenantState | None, note: str = "") -> None:
         if log.isEnabledFor(logging.INFO):
@@ -214,13 +221,9 @@ def format_request(entry: dict[str, Any]) -> dict[str, Any]:
             "body": _decode_body(entry["body"], headers.get("content-type", ""))}
 
 
-def _decode_body(body: bytes, content_type: str) -> Any:
-    if not body:
-        return None
-    if content_type.startswith("multipart/form-data"):
-        return f"<multipart/form-data, {len(body)} bytes>"
-    if len(body) > _BODY_LOG_LIMIT:
-        return f"<{len(body)} bytes, not shown>"
+def _decode_body(body: bytes | str, content_type: str) -> Any:
+    if isinstance(body, str) or not body:
+        return body or None
     parsed = _json_or_none(body)
     if parsed is not None:
         return parsed

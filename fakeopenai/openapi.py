@@ -6,12 +6,14 @@ it and compares). It is served at ``/openapi.json`` and drives request-body
 validation, so a body the official schema rejects gets the same 400 here.
 
 :func:`normalize` turns the official document into what the live API really
-does, in three documented ways and no others:
+does, in four documented ways and no others:
 
 1. OpenAPI 3.0 ``nullable: true`` (mixed into the 3.1 document) allows null.
 2. The live API sends ``null`` for unset optional fields of ``Batch`` and
    ``OpenAIFile`` (CONTRACT.md section 2: "the real examples use null").
 3. List envelopes carry ``first_id``/``last_id`` null when ``data`` is empty.
+4. A File's ``purpose`` is any purpose a file can be uploaded with: the spec's
+   upload enum (``CreateFileRequest``) has ``evals``, its File enum does not.
 """
 
 from __future__ import annotations
@@ -90,6 +92,10 @@ def normalize(doc: dict[str, Any]) -> dict[str, Any]:
             for prop, sub in schema.get("properties", {}).items():
                 if prop not in required:
                     schema["properties"][prop] = _allow_null(sub)
+    upload_purposes = schemas.get("CreateFileRequest", {}).get("properties", {}).get("purpose", {}).get("enum", [])
+    file_purpose = schemas.get("OpenAIFile", {}).get("properties", {}).get("purpose")
+    if file_purpose is not None and "enum" in file_purpose:
+        file_purpose["enum"] += [p for p in upload_purposes if p not in file_purpose["enum"]]
     for name in LIST_RESPONSES:
         if name in schemas:
             for prop in ("first_id", "last_id"):

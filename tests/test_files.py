@@ -122,3 +122,10 @@ def test_files_seeded_from_a_scenario_inline_and_by_relative_path(client: openai
     assert client.files.content("file-inline").read() == b"hello\n"
     assert (from_disk.filename, from_disk.purpose) == ("requests.jsonl", "batch")
     assert client.files.content("file-fromdisk").read() == on_disk
+
+
+def test_every_upload_purpose_is_accepted_and_echoed(client: openai.OpenAI) -> None:
+    for purpose in ("assistants", "batch", "fine-tune", "vision", "user_data", "evals"):
+        name = "data.jsonl" if purpose in ("batch", "fine-tune", "evals") else "data.txt"
+        stored = client.files.create(file=(name, b'{"a": 1}\n'), purpose=purpose)  # type: ignore[arg-type]
+        assert stored.purpose == purpose  # the spec check (conftest) validates each File too

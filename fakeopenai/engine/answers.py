@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
 import string
 import struct
 import zlib
@@ -30,7 +29,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from fakeopenai.generate import count_tokens
+from fakeopenai.generate import count_tokens, unit_vector
 
 ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/responses", "/v1/completions", "/v1/moderations")
 EMBEDDING_DIMENSIONS = {"text-embedding-3-large": 3072, "text-embedding-3-small": 1536,
@@ -356,18 +355,6 @@ def _response(body: dict[str, Any], key: str, created: int, content: str | None)
     return out
 
 
-def embedding_vector(key: str, dimensions: int) -> list[float]:
-    """A deterministic unit vector from a hash of ``key``.
-
-    One SHAKE-256 call gives every component (``generate.unit_vector`` hashes
-    eight components at a time, which is ten times slower at 1,536 dimensions).
-    """
-    raw = array("i")
-    raw.frombytes(hashlib.shake_256(key.encode()).digest(4 * dimensions))
-    norm = math.sqrt(math.fsum(float(x) * x for x in raw)) or 1.0
-    return [x / norm for x in raw]
-
-
 def _embeddings(body: dict[str, Any], key: str, created: int, content: str | None) -> dict[str, Any]:
     inputs = body.get("input")
     if content is not None:
@@ -379,7 +366,7 @@ def _embeddings(body: dict[str, Any], key: str, created: int, content: str | Non
     as_base64 = body.get("encoding_format") == "base64"
     data, tokens = [], 0
     for index, item in enumerate(inputs):
-        vector = embedding_vector(f"{model}|{json.dumps(item)}", dimensions)
+        vector = unit_vector(f"{model}|{json.dumps(item)}", dimensions)
         tokens += len(item) if isinstance(item, list) else count_tokens(_text_of(item))
         encoded: Any = base64.b64encode(array("f", vector).tobytes()).decode() if as_base64 else vector
         data.append({"object": "embedding", "index": index, "embedding": encoded})
