@@ -68,6 +68,7 @@ class _MatrixSummary:
         self.lines: list[str] = []
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        terminalreporter.ensure_newline()  # after the last progress line, not after the header
         terminalreporter.section("client matrix")
         for line in self.lines:
             terminalreporter.write_line(line)
