@@ -234,11 +234,13 @@ def _decode_body(body: bytes | str, content_type: str) -> Any:
 
 
 def _json_or_none(body: bytes) -> Any:
-    import json
+    """The body as JSON, or None. As strict as request parsing: a NaN or an unpaired surrogate
+    parsed here would make ``GET /_fake/requests`` unable to answer."""
+    from fakeopenai.api.params import loads_strict
 
     try:
-        return json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError):
+        return loads_strict(body) if body else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

@@ -12,6 +12,7 @@ e.g. ``tools[0].function.name``), worded as the live API words it::
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -69,8 +70,8 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
                 f"Unsupported content type: '{media}'. This endpoint takes a JSON body with "
                 "'Content-Type: application/json'.", param="body", code="unsupported_content_type")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+            body = loads_strict(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InvalidRequestError(
                 "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
                 "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
@@ -81,6 +82,44 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
     if schema_name is not None:
         check(body, schema_name)
     return body
+
+
+def loads_strict(raw: bytes) -> Any:
+    """``json.loads`` as strict as RFC 8259: no ``NaN``/``Infinity`` and no number too large for a double
+    (Python accepts them or makes them ``inf``, and a stored one made every later answer of the tenant
+    a 500) and no unpaired surrogate escapes (``"\\ud800"``
+    cannot be encoded back into the UTF-8 answer). Nesting too deep for the parser is a RecursionError."""
+    body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    if b"\\u" in raw:
+        _check_strings(body)
+    return body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _check_strings(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("unpaired surrogate escape in a string") from None
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _has_required(schema_name: str) -> bool:
