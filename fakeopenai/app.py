@@ -145,7 +145,15 @@ class Gateway:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send_with_id)
+        try:
+            await self.app(scope, replay, send_with_id)
+        except Exception as exc:  # noqa: BLE001 - a bug in a handler, already answered by `_unexpected`
+            # Starlette's error middleware answers the 500 (and logs the traceback), then re-raises so
+            # the server sees it; uvicorn then drops the keep-alive connection, and the client's next
+            # request failed too. The answer is all the client should see.
+            if not status_holder[0]:
+                await error_response(ServerError(f"fakeopenai internal error ({type(exc).__name__}).",
+                                                 param=None))(scope, receive, send_with_id)
         self._log(scope, status_holder[0], started, state)
 
     def _tenant(self, scope: Scope) -> TenantState:
