@@ -19,14 +19,14 @@ read moves on. ``cancel`` answers ``cancelling`` and the next read ``cancelled``
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from fakeopenai.engine.objects import Message, Run, RunStepObj, Thread
-from fakeopenai.engine.threads import add_message, ensure_idle, get_assistant, last_user_text, text_part
+from fakeopenai.engine.objects import Run, RunStepObj, Thread
+from fakeopenai.engine.run_steps import SILENT, Emitter, request_tool_calls, write_message
+from fakeopenai.engine.threads import add_message, ensure_idle, get_assistant, last_user_text
 from fakeopenai.errors import InvalidRequestError, WrongStateError, not_found
-from fakeopenai.generate import count_tokens, sentence_text
-from fakeopenai.scenario.model import RUN_TERMINAL, RunMatch, RunScript, RunStep, StreamOptions
+from fakeopenai.generate import count_tokens
+from fakeopenai.scenario.model import RUN_TERMINAL, RunMatch, RunScript, RunStep
 
 if TYPE_CHECKING:
     from fakeopenai.engine.state import TenantState
@@ -41,22 +41,6 @@ DEFAULT_SCRIPT = RunScript(
            RunStep(kind="status", status="in_progress", where="default.steps[1]"),
            RunStep(kind="message", where="default.steps[2]"),
            RunStep(kind="status", status="completed", where="default.steps[3]")))
-
-
-class Emitter(Protocol):
-    def event(self, name: str, obj: object) -> None: ...
-    def delta(self, name: str, payload: dict[str, Any]) -> None: ...
-
-
-class _Silent:
-    def event(self, name: str, obj: object) -> None:
-        pass
-
-    def delta(self, name: str, payload: dict[str, Any]) -> None:
-        pass
-
-
-SILENT: Emitter = _Silent()
 
 
 # ----------------------------------------------------------------------------- creation
@@ -223,16 +207,21 @@ def _enter(state: TenantState, run: Run, pos: int, now: int, emit: Emitter) -> N
             _set_status(state, run, status, now, emit)
     elif step.kind == "message":
         _set_status(state, run, "in_progress", now, emit)
-        _message_step(state, run, step, now, emit)
+        write_message(state, run, step, now, emit)
     elif step.kind == "tool_calls":
         _set_status(state, run, "in_progress", now, emit)
-        _tool_calls_step(state, run, step, now, emit)
+        run._pending = request_tool_calls(state, run, step, now, emit)
+        run.required_action = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": run._pending}}
+        old = run.status
+        run.status = "requires_action"
+        _log_transition(state, run, old)
+        emit.event("thread.run.requires_action", run)
     else:  # stream_error: the stream breaks off; a poller sees the run fail
         error = dict(step.stream_error or {})
         run._stream_error = {"message": error.get("message", "stream error"),
                              "type": error.get("type", "server_error"), "param": error.get("param"),
                              "code": error.get("code")}
-        _finish(state, run, "failed", now, _Silent(), None,
+        _finish(state, run, "failed", now, SILENT, None,
                 last_error={"code": "server_error", "message": run._stream_error["message"]})
 
 
@@ -313,96 +302,6 @@ def _usage(state: TenantState, run: Run) -> dict[str, int]:
         for call in run_step.step_details.get("tool_calls", ()):
             completion += count_tokens(call["function"]["arguments"])
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-
-
-def _new_step(state: TenantState, run: Run, now: int, kind: str, details: dict[str, Any]) -> RunStepObj:
-    run_step = RunStepObj(id=state.ids.new("step_"), created_at=now, assistant_id=run.assistant_id,
-                          thread_id=run.thread_id, run_id=run.id, type=kind, step_details=details)
-    run._steps.add(run_step.id, run_step)
-    return run_step
-
-
-def _message_step(state: TenantState, run: Run, step: RunStep, now: int, emit: Emitter) -> None:
-    thread = state.threads.get(run.thread_id)
-    text = step.message if step.message is not None else \
-        sentence_text(f"{state.scenario.seed}|run{run._number}|step{run._pos}", step.message_words)
-    message = Message(id=state.ids.new("msg_"), created_at=now, thread_id=run.thread_id, role="assistant",
-                      content=[], status="in_progress", assistant_id=run.assistant_id, run_id=run.id)
-    run_step = _new_step(state, run, now, "message_creation",
-                         {"type": "message_creation", "message_creation": {"message_id": message.id}})
-    emit.event("thread.run.step.created", run_step)
-    emit.event("thread.run.step.in_progress", run_step)
-    if thread is not None:
-        thread._messages.add(message.id, message)
-    emit.event("thread.message.created", message)
-    emit.event("thread.message.in_progress", message)
-    for index, chunk in enumerate(split_words(text, _stream_options(state, run).chunk_words)):
-        part: dict[str, Any] = {"index": 0, "type": "text", "text": {"value": chunk}}
-        if index == 0:
-            part["text"]["annotations"] = []
-        emit.delta("thread.message.delta",
-                   {"id": message.id, "object": "thread.message.delta", "delta": {"content": [part]}})
-    message.content = [text_part(text)]
-    message.status = "completed"
-    message.completed_at = now
-    emit.event("thread.message.completed", message)
-    tokens = count_tokens(text)
-    run_step.status = "completed"
-    run_step.completed_at = now
-    run_step.usage = {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens}
-    emit.event("thread.run.step.completed", run_step)
-    state.log_change(f"{run.id} wrote {message.id} ({tokens} tokens)")
-
-
-def _tool_calls_step(state: TenantState, run: Run, step: RunStep, now: int, emit: Emitter) -> None:
-    run_step = _new_step(state, run, now, "tool_calls", {"type": "tool_calls", "tool_calls": []})
-    emit.event("thread.run.step.created", run_step)
-    emit.event("thread.run.step.in_progress", run_step)
-    chunk_chars = _stream_options(state, run).chunk_chars
-    calls = []
-    for index, spec in enumerate(step.tool_calls):
-        call_id = spec.id or state.ids.new("call_")
-        calls.append({"id": call_id, "type": "function",
-                      "function": {"name": spec.function, "arguments": spec.arguments, "output": None}})
-        emit.delta("thread.run.step.delta", _tool_delta(run_step.id, index, {
-            "id": call_id, "type": "function",
-            "function": {"name": spec.function, "arguments": "", "output": None}}))
-        for start in range(0, len(spec.arguments), chunk_chars):
-            emit.delta("thread.run.step.delta", _tool_delta(run_step.id, index, {
-                "type": "function", "function": {"arguments": spec.arguments[start:start + chunk_chars]}}))
-    run_step.step_details["tool_calls"] = calls
-    run._tool_step = run_step
-    run._pending = [{"id": c["id"], "type": "function",
-                     "function": {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}}
-                    for c in calls]
-    run.required_action = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": run._pending}}
-    old = run.status
-    run.status = "requires_action"
-    _log_transition(state, run, old)
-    emit.event("thread.run.requires_action", run)
-
-
-def _tool_delta(step_id: str, index: int, call: dict[str, Any]) -> dict[str, Any]:
-    return {"id": step_id, "object": "thread.run.step.delta",
-            "delta": {"step_details": {"type": "tool_calls", "tool_calls": [{"index": index, **call}]}}}
-
-
-def _stream_options(state: TenantState, run: Run) -> StreamOptions:
-    script = run._script
-    return script.stream if script is not None and script.stream is not None else state.scenario.stream
-
-
-_WORD = re.compile(r"\s*\S+")
-
-
-def split_words(text: str, per_chunk: int) -> list[str]:
-    """Deterministic chunks of ``per_chunk`` words whose concatenation is ``text``."""
-    words = _WORD.findall(text)
-    chunks = ["".join(words[i:i + per_chunk]) for i in range(0, len(words), per_chunk)]
-    rest = text[len("".join(words)):]
-    if rest:
-        chunks.append(rest) if not chunks else chunks.__setitem__(-1, chunks[-1] + rest)
-    return chunks or [text]
 
 
 # ----------------------------------------------------------------------------- client actions
