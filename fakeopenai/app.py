@@ -307,7 +307,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: str | None = None,
                scenario_dirs: Iterable[str] = (), control: bool = True, api_keys: Iterable[str] | None = None,
-               max_tenants: int | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Gateway:
+               max_tenants: int | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+               max_stored_bytes: int | None = None) -> Gateway:
     """The fake OpenAI API as an ASGI app.
 
     Arguments:
@@ -318,13 +319,17 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     * ``scenario_dirs`` - where names are looked up after the built-ins.
     * ``control`` - serve the ``/_fake`` control API (default ``True``).
     * ``api_keys`` - when given, only these bearer keys are accepted.
+    * ``max_tenants`` / ``max_stored_bytes`` / ``max_body_bytes`` - limits: API keys held at once
+      (then 429), file bytes one key may store (then 400), bytes of one request body (then 413).
     """
     from fakeopenai.routes import routes
+    from fakeopenai.engine.state import MAX_STORED_BYTES
     from fakeopenai.tenants import DEFAULT_MAX_TENANTS
 
     dirs = [str(d) for d in scenario_dirs]
     default = load_scenario(scenario, scenario_dirs=dirs, seed=seed, compat=compat)
-    registry = TenantRegistry(default, scenario_dirs=dirs, max_tenants=max_tenants or DEFAULT_MAX_TENANTS)
+    registry = TenantRegistry(default, scenario_dirs=dirs, max_tenants=max_tenants or DEFAULT_MAX_TENANTS,
+                              max_stored_bytes=max_stored_bytes or MAX_STORED_BYTES)
     app = Starlette(
         routes=routes(control=control),
         exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},

@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--api-key", action="append", default=None, metavar="KEY",
                        help="accept only these bearer keys (repeatable; default: any key)")
     serve.add_argument("--max-tenants", type=int, default=None, help="most API keys kept at once")
+    serve.add_argument("--max-stored-bytes", type=int, default=None, metavar="N",
+                       help="file bytes one API key may store (default 2 GiB)")
 
     validate = sub.add_parser("validate", help="check scenario files")
     validate.add_argument("files", nargs="+", metavar="FILE")
@@ -101,7 +103,8 @@ def serve(args: argparse.Namespace) -> int:
         seed = int(seed)
     try:
         app = create_app(args.scenario, seed=seed, compat=args.compat, scenario_dirs=args.scenario_dir,
-                         control=not args.no_control, api_keys=args.api_key, max_tenants=args.max_tenants)
+                         control=not args.no_control, api_keys=args.api_key, max_tenants=args.max_tenants,
+                         max_stored_bytes=args.max_stored_bytes)
     except ScenarioError as exc:
         print(f"fakeopenai: cannot load the scenario:\n{exc}", file=sys.stderr)
         return 2

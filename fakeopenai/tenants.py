@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Iterable
 
-from fakeopenai.engine.state import TenantState
+from fakeopenai.engine.state import MAX_STORED_BYTES, TenantState
 from fakeopenai.errors import APIError
 from fakeopenai.scenario.loader import load_scenario
 from fakeopenai.scenario.model import Scenario
@@ -28,10 +28,11 @@ class TenantRegistry:
     """Maps API keys to :class:`TenantState`, creating them on first use."""
 
     def __init__(self, default_scenario: Scenario, *, scenario_dirs: Iterable[str] = (),
-                 max_tenants: int = DEFAULT_MAX_TENANTS) -> None:
+                 max_tenants: int = DEFAULT_MAX_TENANTS, max_stored_bytes: int = MAX_STORED_BYTES) -> None:
         self.default_scenario = default_scenario
         self.scenario_dirs = list(scenario_dirs)
         self.max_tenants = max_tenants
+        self.max_stored_bytes = max_stored_bytes
         self._tenants: dict[str, TenantState] = {}
         self._lock = threading.Lock()
 
@@ -50,7 +51,7 @@ class TenantRegistry:
                         f"fakeopenai already holds {self.max_tenants} tenants (one per API key), the most this "
                         "server allows. Reuse API keys, remove finished tenants with DELETE /_fake/tenant, or "
                         "start the server with a higher --max-tenants.", param="authorization")
-                state = TenantState(key, self.default_scenario)
+                state = TenantState(key, self.default_scenario, max_stored_bytes=self.max_stored_bytes)
                 self._tenants[key] = state
         return state
 

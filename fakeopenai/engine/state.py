@@ -22,9 +22,10 @@ MAX_STORED_BYTES = 2 * 1024**3  # file bytes one tenant may hold (uploads plus b
 class TenantState:
     """Everything one API key sees. Reset by loading a scenario (``load``)."""
 
-    def __init__(self, key: str, scenario: Scenario) -> None:
+    def __init__(self, key: str, scenario: Scenario, *, max_stored_bytes: int = MAX_STORED_BYTES) -> None:
         self.key = key
         self.label = _label(key)
+        self.max_stored_bytes = max_stored_bytes
         self.load(scenario)
 
     def load(self, scenario: Scenario) -> None:
@@ -77,10 +78,10 @@ class TenantState:
     def reserve_bytes(self, size: int) -> None:
         from fakeopenai.errors import InvalidRequestError
 
-        if self.stored_bytes + size > MAX_STORED_BYTES:
+        if self.stored_bytes + size > self.max_stored_bytes:
             raise InvalidRequestError(
                 f"Storage limit reached: this API key holds {self.stored_bytes} bytes of files and the fake "
-                f"allows {MAX_STORED_BYTES}; delete files or reset the tenant (POST /_fake/reset).",
+                f"allows {self.max_stored_bytes}; delete files or reset the tenant (POST /_fake/reset).",
                 param="file", code="file_storage_limit_exceeded")
         self.stored_bytes += size
 
