@@ -38,8 +38,21 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="module")
-def http(fake: FakeOpenAI) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=fake.server.origin, headers={"Authorization": f"Bearer {fake.api_key}"}) as client:
+def http(fake: FakeOpenAI, spec: SpecChecker) -> Iterator[httpx.Client]:
+    """Every answer this client gets is checked against the official spec: each ``/v1`` answer against
+    its operation (or ``ErrorResponse``), each error of the control API against ``ErrorResponse``."""
+
+    def check(response: httpx.Response) -> None:
+        if response.request.method == "HEAD":
+            return
+        if response.status_code >= 400:  # also for a method the path does not have (405)
+            response.read()
+            spec.validate(response.json(), "ErrorResponse", f"{response.request.method} {response.url.path}")
+        elif response.url.path.startswith("/v1"):
+            spec.hook(response)
+
+    with httpx.Client(base_url=fake.server.origin, headers={"Authorization": f"Bearer {fake.api_key}"},
+                      event_hooks={"response": [check]}) as client:
         yield client
 
 

@@ -39,6 +39,7 @@ import pytest
 from fakeopenai.engine.runs import DEFAULT_SCRIPT
 from fakeopenai.scenario.loader import load_scenario
 from fakeopenai.scenario.model import RUN_TERMINAL, RunScript
+from tests.spec_check import SpecChecker
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 26
@@ -77,9 +78,11 @@ def serve(*args: str) -> Iterator[tuple[psutil.Process, str]]:
 
 
 class Statuses:
-    """Every status code any client got, from an httpx response hook (thread- and task-safe)."""
+    """Every status code any client got, from an httpx response hook (thread- and task-safe); each
+    answer is also checked against the official spec (a mismatch raises in the client)."""
 
-    def __init__(self) -> None:
+    def __init__(self, spec: SpecChecker) -> None:
+        self.spec = spec
         self.counts: Counter[int] = Counter()
         self.server_errors: list[str] = []
         self._lock = threading.Lock()
@@ -90,8 +93,11 @@ class Statuses:
             if response.status_code >= 500:
                 self.server_errors.append(f"{response.request.method} {response.request.url.path} -> "
                                           f"{response.status_code}")
+        if response.url.path.startswith("/v1"):
+            self.spec.hook(response)
 
     async def async_hook(self, response: httpx.Response) -> None:
+        await response.aread()
         self.hook(response)
 
 
@@ -270,8 +276,8 @@ def check_tenant(origin: str, key: str, created: dict[str, list[str]], statuses:
         assert len(ids) == len(set(ids))
 
 
-def test_concurrent_clients(report: Any) -> None:
-    statuses = Statuses()
+def test_concurrent_clients(report: Any, spec: SpecChecker) -> None:
+    statuses = Statuses(spec)
     ledger = Ledger()
     with serve() as (_, origin):
         _load(origin, SHARED_TOOLS, "requires_action_then_complete")
