@@ -60,7 +60,6 @@ WEATHER_LINE = {"method": "POST", "url": "/v1/chat/completions",
                 "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}}
 
 SUMMARY: dict[str, dict[str, Any]] = {}
-KNOWN_GAPS: Counter[str] = Counter()
 
 
 @lru_cache(maxsize=4)
@@ -266,23 +265,6 @@ def header(response: Any, name: str) -> str:
     return ""
 
 
-def known_spec_gap(case: Any, response: Any, spec: SpecChecker) -> bool:
-    """The one answer the official spec cannot describe, checked field by field instead.
-
-    ``CreateFileRequest.purpose`` accepts ``evals`` but ``OpenAIFile.purpose`` does not list it
-    (CONTRACT.md, Files: both enums), and the fake echoes the uploaded purpose. Everything else of
-    such a File is validated; the count is in the summary.
-    """
-    if case.operation.label != "POST /v1/files" or response.status_code != 200:
-        return False
-    body = json.loads(response.content)
-    if body.get("purpose") != "evals":
-        return False
-    spec.validate({**body, "purpose": "user_data"}, "OpenAIFile", "POST /v1/files (purpose evals)")
-    KNOWN_GAPS["OpenAIFile.purpose lacks 'evals'"] += 1
-    return True
-
-
 def check_answer(case: Any, response: Any, spec: SpecChecker) -> None:
     """Our checks on one answer; raises AssertionError (or a schemathesis failure) on the first problem."""
     status = response.status_code
@@ -291,9 +273,6 @@ def check_answer(case: Any, response: Any, spec: SpecChecker) -> None:
     streamed = content_type.startswith("text/event-stream")
     raw_bytes = case.operation.label == "GET /v1/files/{file_id}/content" and status == 200
     checks: list[Callable[..., Any]] = [not_a_server_error]
-    if known_spec_gap(case, response, spec):
-        case.validate_response(response, checks=checks)
-        return
     if 200 <= status < 300:
         checks.append(response_schema_conformance)
         if not streamed and not raw_bytes:  # the spec documents only JSON for these two
@@ -332,7 +311,6 @@ def _summary(request: pytest.FixtureRequest) -> Iterator[None]:
               f"{failures} failures, {elapsed:.1f}s"),
              "  answers: " + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
              + f"; streamed (SSE, every event checked): {sum(s['streamed'] for s in SUMMARY.values())}"]
-    lines += [f"  known spec gap, checked field by field: {gap} ({n} answers)" for gap, n in KNOWN_GAPS.items()]
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if request.config.getoption("verbose") > 0:
