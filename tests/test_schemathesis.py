@@ -32,6 +32,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -74,6 +75,27 @@ def test_served_document_is_the_packaged_one(fake_openai: Any) -> None:
     assert served.json() == openapi.document()
     served_routes = {f"{method} {path}" for path, _, methods in routes.API for method in methods}
     assert set(OPERATIONS) == served_routes  # every route we serve is fuzzed, and nothing else
+
+
+def test_golden_transcript_answers_match_the_spec(spec: SpecChecker) -> None:
+    """The committed golden transcript (tests/determinism) is what every install must answer byte for
+    byte, so its answers are held to the spec too: each ``/v1`` answer against its operation, each
+    streamed event against its object, each batch output line against ``BatchRequestOutput``."""
+    golden = json.loads((Path(__file__).parent / "golden" / "transcript.json").read_text("utf-8"))
+    checked = 0
+    for entry in golden:
+        method, path = entry["request"].split(" ", 1)
+        if not path.startswith("/v1"):
+            continue
+        body = entry["body"].encode()
+        if path.endswith("/content"):
+            for line in body.splitlines():
+                spec.validate(json.loads(line), "BatchRequestOutput", entry["request"])
+        else:
+            content_type = "text/event-stream" if body.startswith(b"event: ") else "application/json"
+            spec.check_response(method, path, entry["status"], content_type, body)
+        checked += 1
+    assert checked >= 15
 
 
 # ----------------------------------------------------------------------------- real objects for path ids
