@@ -244,7 +244,7 @@ def _decode_body(body: bytes | str, content_type: str) -> Any:
 def _json_or_none(body: bytes) -> Any:
     """The body as JSON, or None. As strict as request parsing: a NaN or an unpaired surrogate
     parsed here would make ``GET /_fake/requests`` unable to answer."""
-    from fakeopenai.api.params import loads_strict
+    from fakeopenai.jsonstrict import loads_strict
 
     try:
         return loads_strict(body) if body else None

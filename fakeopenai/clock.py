@@ -8,6 +8,7 @@ change (an object created, a run or batch changing status) and by explicit
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 
 DEFAULT_START = "2025-01-01T00:00:00Z"
@@ -43,8 +44,8 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration, got a boolean")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"a duration must be a finite number of seconds >= 0, not {value}")
         return float(value)
     match = _DURATION.match(str(value))
     if not match:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Callable, Iterator
 
+import httpx
 import openai
 import pytest
 
@@ -33,6 +34,27 @@ def make_client(fake_openai: Any, spec: SpecChecker) -> Iterator[Callable[..., o
     yield make
     for sdk in made:
         sdk.close()
+
+
+@pytest.fixture
+def checked_http(spec: SpecChecker) -> Iterator[Callable[..., httpx.Client]]:
+    """Build raw httpx clients whose every /v1 answer is checked against the spec."""
+    made: list[httpx.Client] = []
+
+    def make(**kwargs: Any) -> httpx.Client:
+        made.append(httpx.Client(event_hooks={"response": [spec.hook]}, **kwargs))
+        return made[-1]
+
+    yield make
+    for http_client in made:
+        http_client.close()
+
+
+@pytest.fixture
+def http(fake_openai: Any, checked_http: Callable[..., httpx.Client]) -> httpx.Client:
+    """Raw HTTP to the fake's origin as this test's tenant (paths start with /v1 or /_fake)."""
+    return checked_http(base_url=fake_openai.server.origin,
+                        headers={"Authorization": f"Bearer {fake_openai.api_key}"})
 
 
 @pytest.fixture

@@ -97,8 +97,8 @@ class SpecChecker:
         for regex, template, ops in self._routes:
             if regex.match(path):
                 op = ops.get(method.lower())
-                if op is None:
-                    return None
+                if op is None:  # a method the path does not have: the 405 is an error like any other
+                    return "/components/schemas/ErrorResponse" if status >= 400 else None
                 if status >= 400:
                     return "/components/schemas/ErrorResponse"
                 content = op.get("responses", {}).get(str(status), {}).get("content", {})
@@ -132,16 +132,21 @@ class SpecChecker:
                 return
         raise SpecViolation(f"{where}: unknown event {name!r}")
 
-    # httpx / httpx2 event hooks (the SDK majors use one or the other)
+    # httpx / httpx2 event hooks (the SDK majors use one or the other). Only the API under /v1
+    # is in the spec; the /_fake control API and /openapi.json are ours.
     def hook(self, response: Any) -> None:
         response.read()
         request = response.request
+        if not request.url.path.startswith("/v1/"):
+            return
         self.check_response(request.method, request.url.path, response.status_code,
                             response.headers.get("content-type", ""), response.content)
 
     async def async_hook(self, response: Any) -> None:
         await response.aread()
         request = response.request
+        if not request.url.path.startswith("/v1/"):
+            return
         self.check_response(request.method, request.url.path, response.status_code,
                             response.headers.get("content-type", ""), response.content)
 

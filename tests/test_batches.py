@@ -227,6 +227,11 @@ def test_embeddings_are_unit_vectors_from_the_input(client: openai.OpenAI, spec:
 
 @pytest.mark.parametrize(("bad_line", "code", "param"), [
     ('{"custom_id": "b", "method": "POST",', "invalid_json_line", None),
+    ('{"custom_id": "b", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "n": NaN}}',
+     "invalid_json_line", None),
+    ('{"custom_id": "\\ud800", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}',
+     "invalid_json_line", None),
+    ('{"custom_id": "b", "body": ' + "[" * 100_000 + "]" * 100_000 + "}", "invalid_json_line", None),
     (_chat_line("a"), "duplicate_custom_id", "custom_id"),
     ({**_chat_line("b"), "url": "/v1/embeddings"}, "url_mismatch", "url"),
     ({**_chat_line("b"), "method": "GET"}, "invalid_method", "method"),

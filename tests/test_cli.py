@@ -7,6 +7,7 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from typing import Callable
 
 import httpx
 import pytest
@@ -24,16 +25,16 @@ def _serve(*args: str) -> tuple[subprocess.Popen[str], str]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_serve_prints_ready_line_logs_and_exits_cleanly(sig: signal.Signals) -> None:
+def test_serve_prints_ready_line_logs_and_exits_cleanly(sig: signal.Signals,
+                                                       checked_http: Callable[..., httpx.Client]) -> None:
     process, line = _serve("--scenario", "requires_action_then_complete", "--seed", "9")
     try:
         assert line.startswith("fakeopenai serving on http://127.0.0.1:") and line.endswith("/v1")
         base_url = line.split()[-1]
-        headers = {"Authorization": "Bearer sk-secret-key-123"}
-        thread = httpx.post(base_url + "/threads", headers=headers, json={}).json()
-        run = httpx.post(f"{base_url}/threads/{thread['id']}/runs", headers=headers,
-                         json={"assistant_id": "asst_weather"}).json()
-        httpx.get(f"{base_url}/threads/{thread['id']}/runs/{run['id']}", headers=headers)
+        http = checked_http(headers={"Authorization": "Bearer sk-secret-key-123"})
+        thread = http.post(base_url + "/threads", json={}).json()
+        run = http.post(f"{base_url}/threads/{thread['id']}/runs", json={"assistant_id": "asst_weather"}).json()
+        http.get(f"{base_url}/threads/{thread['id']}/runs/{run['id']}")
     finally:
         process.send_signal(sig)
         _, stderr = process.communicate(timeout=10)

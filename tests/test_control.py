@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable
 
 import httpx
-import pytest
 
 from fakeopenai.app import create_app
 from fakeopenai.server import ServerThread
-
-
-@pytest.fixture
-def http(fake_openai: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=fake_openai.server.origin,
-                      headers={"Authorization": f"Bearer {fake_openai.api_key}"}) as client:
-        yield client
 
 
 def test_health_needs_no_key(fake_openai: Any) -> None:
@@ -83,34 +75,35 @@ def test_reset_keeps_the_scenario_and_drops_objects(http: httpx.Client) -> None:
     assert [a["id"] for a in http.get("/v1/assistants").json()["data"]] == ["asst_weather"]
 
 
-def test_tenants_are_isolated_and_can_be_dropped(fake_openai: Any) -> None:
-    origin = fake_openai.server.origin
-    alice = {"Authorization": "Bearer sk-alice"}
-    bob = {"Authorization": "Bearer sk-bob"}
-    httpx.post(origin + "/v1/assistants", headers=alice, json={"model": "gpt-4o"})
-    assert httpx.get(origin + "/v1/assistants", headers=bob).json()["data"] == []
-    assert len(httpx.get(origin + "/v1/assistants", headers=alice).json()["data"]) == 1
-    assert httpx.delete(origin + "/_fake/tenant", headers=alice).json() == {"status": "deleted"}
-    assert httpx.get(origin + "/v1/assistants", headers=alice).json()["data"] == []
-    httpx.delete(origin + "/_fake/tenant", headers=bob)
+def test_tenants_are_isolated_and_can_be_dropped(fake_openai: Any, checked_http: Callable[..., httpx.Client]) -> None:
+    alice = checked_http(base_url=fake_openai.server.origin, headers={"Authorization": "Bearer sk-alice"})
+    bob = checked_http(base_url=fake_openai.server.origin, headers={"Authorization": "Bearer sk-bob"})
+    alice.post("/v1/assistants", json={"model": "gpt-4o"})
+    assert bob.get("/v1/assistants").json()["data"] == []
+    assert len(alice.get("/v1/assistants").json()["data"]) == 1
+    assert alice.delete("/_fake/tenant").json() == {"status": "deleted"}
+    assert alice.get("/v1/assistants").json()["data"] == []
+    bob.delete("/_fake/tenant")
 
 
-def test_no_control_disables_the_control_api() -> None:
+def test_no_control_disables_the_control_api(checked_http: Callable[..., httpx.Client]) -> None:
     server = ServerThread(create_app(control=False)).start()
     try:
-        response = httpx.get(server.origin + "/_fake/health")
+        http = checked_http(base_url=server.origin, headers={"Authorization": "Bearer k"})
+        response = http.get("/_fake/health")
         assert response.status_code == 404 and "disabled" in response.json()["error"]["message"]
-        assert httpx.get(server.base_url + "/assistants", headers={"Authorization": "Bearer k"}).status_code == 200
+        assert http.get("/v1/assistants").status_code == 200
     finally:
         server.stop()
 
 
-def test_api_key_allow_list() -> None:
+def test_api_key_allow_list(checked_http: Callable[..., httpx.Client]) -> None:
     server = ServerThread(create_app(api_keys=["sk-good"])).start()
     try:
-        bad = httpx.get(server.base_url + "/assistants", headers={"Authorization": "Bearer sk-bad"})
+        http = checked_http(base_url=server.base_url)
+        bad = http.get(server.base_url + "/assistants", headers={"Authorization": "Bearer sk-bad"})
         assert bad.status_code == 401 and bad.json()["error"]["code"] == "invalid_api_key"
-        good = httpx.get(server.base_url + "/assistants", headers={"Authorization": "Bearer sk-good"})
+        good = http.get(server.base_url + "/assistants", headers={"Authorization": "Bearer sk-good"})
         assert good.status_code == 200
     finally:
         server.stop()

@@ -90,14 +90,12 @@ def test_bad_uploads_are_400s_naming_the_param_and_change_nothing(client: openai
     assert _snapshot(client) == before and fake_openai.clock.now == clock
 
 
-def test_upload_without_multipart_or_purpose_is_refused(fake_openai) -> None:  # type: ignore[no-untyped-def]
-    headers = {"Authorization": f"Bearer {fake_openai.api_key}"}
-    with httpx.Client(base_url=fake_openai.base_url, headers=headers) as http:
-        wrong_type = http.post("/files", json={"purpose": "batch"})
-        no_purpose = http.post("/files", files={"file": ("a.jsonl", b"{}")})
-        unknown = http.post("/files", files={"file": ("a.jsonl", b"{}")},
-                            data={"purpose": "batch", "expires_after": '{"anchor": "created_at"}'})
-        too_many = http.get("/files", params={"limit": 10_001})
+def test_upload_without_multipart_or_purpose_is_refused(http: httpx.Client) -> None:
+    wrong_type = http.post("/v1/files", json={"purpose": "batch"})
+    no_purpose = http.post("/v1/files", files={"file": ("a.jsonl", b"{}")})
+    unknown = http.post("/v1/files", files={"file": ("a.jsonl", b"{}")},
+                        data={"purpose": "batch", "expires_after": '{"anchor": "created_at"}'})
+    too_many = http.get("/v1/files", params={"limit": 10_001})
     assert wrong_type.status_code == 415 and wrong_type.json()["error"]["param"] == "file"
     assert no_purpose.status_code == 400 and no_purpose.json()["error"]["param"] == "purpose"
     assert too_many.status_code == 400 and too_many.json()["error"]["param"] == "limit"

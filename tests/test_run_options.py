@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import openai
-import pytest
-
-
-@pytest.fixture
-def http(fake_openai: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=fake_openai.base_url,
-                      headers={"Authorization": f"Bearer {fake_openai.api_key}"}) as client:
-        yield client
 
 
 def test_poll_after_ms_header_on_run_reads(http: httpx.Client, fake_openai: Any) -> None:
     fake_openai.load({"poll_after_ms": 25})
-    assistant = http.post("/assistants", json={"model": "gpt-4o"}).json()
-    created = http.post("/threads/runs", json={"assistant_id": assistant["id"]})
+    assistant = http.post("/v1/assistants", json={"model": "gpt-4o"}).json()
+    created = http.post("/v1/threads/runs", json={"assistant_id": assistant["id"]})
     assert created.headers["openai-poll-after-ms"] == "25"
     run = created.json()
-    read = http.get(f"/threads/{run['thread_id']}/runs/{run['id']}")
+    read = http.get(f"/v1/threads/{run['thread_id']}/runs/{run['id']}")
     assert read.headers["openai-poll-after-ms"] == "25"
 
 
@@ -36,11 +28,11 @@ def test_poll_helper_honours_the_header(client: openai.OpenAI, fake_openai: Any)
 
 def test_require_beta_header(http: httpx.Client, fake_openai: Any, client: openai.OpenAI) -> None:
     fake_openai.load({"require_beta_header": True})
-    missing = http.post("/threads", json={})
+    missing = http.post("/v1/threads", json={})
     assert missing.status_code == 400
     assert missing.json()["error"]["param"] == "OpenAI-Beta"
     assert "assistants=v2" in missing.json()["error"]["message"]
-    assert http.get("/files").status_code == 200  # files and batches need no beta header
+    assert http.get("/v1/files").status_code == 200  # files and batches need no beta header
     assert client.beta.threads.create().object == "thread"  # the SDK sends it
 
 
@@ -50,5 +42,5 @@ def test_extra_fields_reach_the_client(http: httpx.Client, fake_openai: Any, cli
     assistant = client.beta.assistants.create(model="gpt-4o")
     run = client.beta.threads.create_and_run(assistant_id=assistant.id)
     assert run.model_extra == {"x_experimental": {"tier": 2}}  # the SDK tolerates and keeps unknown fields
-    raw = http.get(f"/threads/{run.thread_id}/runs/{run.id}").json()
+    raw = http.get(f"/v1/threads/{run.thread_id}/runs/{run.id}").json()
     assert raw["x_experimental"] == {"tier": 2} and raw["status"] == "completed"

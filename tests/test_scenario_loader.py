@@ -142,3 +142,23 @@ def test_shipped_json_schema_is_valid_and_accepts_every_builtin() -> None:
     for name in builtin_names():
         scenario = load_scenario(name)
         assert scenario.description, f"built-in scenario {name} needs a description"
+
+
+def test_alias_bombs_and_self_references_are_refused(tmp_path: Path) -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8))
+    [problem] = problems(laughs, tmp_path)
+    assert "expands (through YAML aliases) to more than 100,000 values" in problem
+    [problem] = problems("runs: &r\n  - steps: *r\n", tmp_path)
+    assert "a YAML alias refers to the node that contains it" in problem
+    shared = load_scenario("runs:\n  - steps: [&done {status: completed}]\n  - steps: [*done]\n")
+    assert [s.steps[0].status for s in shared.runs] == ["completed", "completed"]
+
+
+def test_unbounded_values_are_refused(tmp_path: Path) -> None:
+    [problem] = problems("runs: [{steps: [{message: {words: 100000000}}]}]\n", tmp_path)
+    assert "runs[0].steps[0].message" in problem
+    [problem] = problems("runs: [{steps: [{status: in_progress, after: .nan}]}]\n", tmp_path)
+    assert ":1:46: runs[0].steps[0].after: a duration must be a finite number of seconds >= 0, not nan" in problem

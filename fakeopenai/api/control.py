@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,11 +27,9 @@ from fakeopenai.app import format_request
 from fakeopenai.engine import batches as batch_engine
 from fakeopenai.engine import runs as run_engine
 from fakeopenai.errors import InvalidRequestError
-from fakeopenai.scenario.loader import Problem, ScenarioError, parse_scenario_text
+from fakeopenai.scenario.loader import ScenarioError, parse_scenario_text
 from fakeopenai.tenants import TenantRegistry
 
-MAX_SCENARIO_NODES = 100_000  # values a scenario loaded over HTTP may expand to (each built-in: < 100)
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _registry(request: Request) -> TenantRegistry:
@@ -82,7 +78,6 @@ async def put_scenario(request: Request) -> Response:
                 if key in named:
                     overrides[key] = named[key]
         else:
-            _check_expansion(text)
             source = parse_scenario_text(text, "<request body>", allow_paths=False)
         state = registry.load(state.key, source, allow_paths=False, **overrides)
     except ScenarioError as exc:
@@ -92,58 +87,6 @@ async def put_scenario(request: Request) -> Response:
             "problems": [{"line": p.line, "column": p.column, "path": p.path, "message": p.message}
                          for p in exc.problems]}}, status_code=400)
     return json_response(state.progress())
-
-
-def _check_expansion(text: str) -> None:
-    """Refuse YAML whose aliases expand past :data:`MAX_SCENARIO_NODES` nodes (or into themselves).
-
-    A few hundred bytes of nested anchors (the "billion laughs") expand to billions of values; loading
-    and checking them held the event loop, so one request over HTTP stalled every tenant."""
-    loader = _YamlLoader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.YAMLError:
-        return  # the scenario loader reports it, with its position
-    finally:
-        loader.dispose()
-    if root is None:
-        return
-    sizes: dict[int, int] = {}
-    visiting: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        children = _children(node)
-        if children_done:
-            visiting.discard(id(node))
-            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), MAX_SCENARIO_NODES + 1)
-            if sizes[id(node)] > MAX_SCENARIO_NODES:
-                break
-            continue
-        if id(node) in sizes:
-            continue
-        visiting.add(id(node))
-        stack.append((node, True))
-        for child in children:
-            if id(child) in visiting:
-                raise ScenarioError([Problem("<request body>", child.start_mark.line + 1,
-                                             child.start_mark.column + 1, "",
-                                             "a YAML alias refers to the node that contains it")])
-            if id(child) not in sizes:
-                stack.append((child, False))
-    total = max(sizes.values(), default=0)
-    if total > MAX_SCENARIO_NODES:
-        raise ScenarioError([Problem("<request body>", None, None, "",
-                                     f"the scenario expands (through YAML aliases) to more than "
-                                     f"{MAX_SCENARIO_NODES} values; fakeopenai loads at most that many")])
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
 
 
 def _json_or_none(text: str) -> Any:

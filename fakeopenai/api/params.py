@@ -12,7 +12,7 @@ e.g. ``tools[0].function.name``), worded as the live API words it::
 from __future__ import annotations
 
 import json
-import math
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +23,7 @@ from referencing.jsonschema import DRAFT202012
 from starlette.requests import Request
 
 from fakeopenai import openapi
+from fakeopenai.jsonstrict import loads_strict
 from fakeopenai.engine.store import PageQuery
 from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
 
@@ -82,44 +83,6 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
     if schema_name is not None:
         check(body, schema_name)
     return body
-
-
-def loads_strict(raw: bytes) -> Any:
-    """``json.loads`` as strict as RFC 8259: no ``NaN``/``Infinity`` and no number too large for a double
-    (Python accepts them or makes them ``inf``, and a stored one made every later answer of the tenant
-    a 500) and no unpaired surrogate escapes (``"\\ud800"``
-    cannot be encoded back into the UTF-8 answer). Nesting too deep for the parser is a RecursionError."""
-    body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
-    if b"\\u" in raw:
-        _check_strings(body)
-    return body
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"number {text[:40]} is out of range")
-    return value
-
-
-def _check_strings(value: Any) -> None:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError("unpaired surrogate escape in a string") from None
-        elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 def _has_required(schema_name: str) -> bool:
@@ -240,15 +203,17 @@ def _as_api_error(error: jsonschema.ValidationError) -> InvalidRequestError:
 
 # ----------------------------------------------------------------------------- query
 
+_INTEGER = re.compile(r"-?[0-9]{1,12}")
+
+
 def int_query(request: Request, name: str, *, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
+    if not _INTEGER.fullmatch(raw):  # int() would also take "5_0", "+5", " 5" and non-ASCII digits
         raise InvalidRequestError(f"Invalid type for '{name}': expected an integer, but got '{raw}' instead.",
-                                  param=name, code="invalid_type") from None
+                                  param=name, code="invalid_type")
+    value = int(raw)
     if value < low:
         raise InvalidRequestError(f"Invalid '{name}': integer below minimum value. Expected a value >= {low}, "
                                   f"but got {value} instead.", param=name, code="integer_below_min_value")

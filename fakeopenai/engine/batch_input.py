@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakeopenai.engine.answers import missing_field
+from fakeopenai.jsonstrict import loads_strict
 
 MAX_REQUESTS = 50_000
 MAX_INPUT_BYTES = 200 * 1024 * 1024
@@ -124,8 +125,8 @@ def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[st
         append_end(line_end)
         append_line(number)
         try:
-            item = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            item = loads_strict(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             problems.add("invalid_json_line", "This line is not parseable as valid JSON.", line=number)
             continue
         if not isinstance(item, dict):

@@ -140,6 +140,47 @@ _PLAIN_SCALARS = frozenset({_STR, "tag:yaml.org,2002:int", "tag:yaml.org,2002:fl
                             "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"})
 
 
+MAX_SCENARIO_NODES = 100_000  # values a scenario may expand to through aliases (each built-in: < 100)
+
+
+def _check_aliases(root: yaml.Node, source: str) -> None:
+    """Refuse YAML whose aliases expand past :data:`MAX_SCENARIO_NODES` values, or into themselves.
+
+    A few hundred bytes of nested anchors (the "billion laughs") expand to billions of values;
+    building and checking them would hold the event loop, and so every tenant, for minutes."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _children(node)
+        if children_done:
+            visiting.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), MAX_SCENARIO_NODES + 1)
+            continue
+        if id(node) in sizes:
+            continue
+        visiting.add(id(node))
+        stack.append((node, True))
+        for child in children:
+            if id(child) in visiting:
+                raise ScenarioError([Problem(source, child.start_mark.line + 1, child.start_mark.column + 1, "",
+                                             "a YAML alias refers to the node that contains it")])
+            if id(child) not in sizes:
+                stack.append((child, False))
+    if sizes.get(id(root), 0) > MAX_SCENARIO_NODES:
+        raise ScenarioError([Problem(source, None, None, "", f"the scenario expands (through YAML aliases) to "
+                                     f"more than {MAX_SCENARIO_NODES:,} values; fakeopenai loads at most that many")])
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 class _Fallback(Exception):
     """The document uses something the fast construction leaves to PyYAML (merge keys, tags)."""
 
@@ -173,6 +214,8 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
     loader = _YamlLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None and "*" in text:  # aliases: check what they expand to before building it
+            _check_aliases(node, source)
         if node is None:
             data = None
         else:

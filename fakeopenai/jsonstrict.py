@@ -1,0 +1,52 @@
+"""Strict JSON: what RFC 8259 allows and nothing more.
+
+Python's ``json.loads`` also takes ``NaN``, ``Infinity``, numbers past a double (as
+``inf``) and unpaired surrogate escapes; stored, any of them makes every later answer
+that includes it a 500. Request bodies and batch input lines are read with
+:func:`loads_strict`, which refuses them with a ``ValueError`` (and nesting too deep for
+the parser with a ``RecursionError``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+def loads_strict(raw: bytes) -> Any:
+    """``json.loads`` as strict as RFC 8259: no ``NaN``/``Infinity`` and no number too large for a double
+    (Python accepts them or makes them ``inf``, and a stored one made every later answer of the tenant
+    a 500) and no unpaired surrogate escapes (``"\\ud800"``
+    cannot be encoded back into the UTF-8 answer). Nesting too deep for the parser is a RecursionError."""
+    body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    if b"\\u" in raw:
+        _check_strings(body)
+    return body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _check_strings(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("unpaired surrogate escape in a string") from None
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
