@@ -16,7 +16,8 @@ import json
 import statistics
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def calls(client: Any) -> None:

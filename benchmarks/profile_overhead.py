@@ -22,15 +22,15 @@ import subprocess
 import sys
 import timeit
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, ClassVar
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from typing import Any, ClassVar
 
 from fakeopenai.engine.objects import Run, RunStepObj
 from fakeopenai.render import objects as render_objects
 from fakeopenai.render.profiles import PROFILE_NAMES, get_profile
+
+ROOT = Path(__file__).resolve().parent.parent
 
 STUB_COMMIT = "a04e3a0"  # the Foundation commit: profiles.py was the no-op stub
 

@@ -14,15 +14,15 @@ def big_scenario(steps: int = 1000) -> str:
     lines = ["name: big", "runs:"]
     per_script = 10
     for script in range(steps // per_script):
-        lines += [f"  - name: script_{script}", "    match: {metadata: {case: \"%d\"}}" % script, "    steps:"]
+        lines += [f"  - name: script_{script}", f'    match: {{metadata: {{case: "{script}"}}}}', "    steps:"]
         for step in range(per_script):
             kind = step % 5
             if kind == 0:
                 lines.append("      - status: in_progress")
             elif kind == 1:
-                lines.append("      - tool_calls: [{function: lookup, arguments: {q: \"x\", n: %d}}]" % step)
+                lines.append(f'      - tool_calls: [{{function: lookup, arguments: {{q: "x", n: {step}}}}}]')
             elif kind == 2:
-                lines.append("      - message: \"Step %d of script %d.\"" % (step, script))
+                lines.append(f'      - message: "Step {step} of script {script}."')
             elif kind == 3:
                 lines.append("      - {status: in_progress, reads: 2}")
             else:

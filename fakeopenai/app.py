@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -322,8 +323,8 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     * ``max_tenants`` / ``max_stored_bytes`` / ``max_body_bytes`` - limits: API keys held at once
       (then 429), file bytes one key may store (then 400), bytes of one request body (then 413).
     """
-    from fakeopenai.routes import routes
     from fakeopenai.engine.state import MAX_STORED_BYTES
+    from fakeopenai.routes import routes
     from fakeopenai.tenants import DEFAULT_MAX_TENANTS
 
     dirs = [str(d) for d in scenario_dirs]

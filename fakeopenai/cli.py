@@ -8,8 +8,8 @@ import logging
 import signal
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from fakeopenai import __version__
 from fakeopenai.render.profiles import PROFILE_NAMES

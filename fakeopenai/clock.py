@@ -32,7 +32,7 @@ def parse_start(value: str | int | _dt.datetime) -> int:
         else:
             moment = _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=_dt.timezone.utc)
+            moment = moment.replace(tzinfo=_dt.UTC)
         seconds = int(moment.timestamp())
     if not 0 <= seconds <= MAX_TIMESTAMP:
         raise ValueError(f"timestamp {seconds} is outside 1970..2038 (clients read it as a 32-bit integer)")

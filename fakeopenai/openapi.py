@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 
 SERVED_PATHS = (
     "/assistants", "/assistants/{assistant_id}",

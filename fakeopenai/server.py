@@ -8,7 +8,8 @@ import asyncio
 import secrets
 import socket
 import threading
-from typing import Any, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import uvicorn
 

@@ -8,7 +8,8 @@ its own key, without seeing each other.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from fakeopenai.engine.state import MAX_STORED_BYTES, TenantState
 from fakeopenai.errors import APIError

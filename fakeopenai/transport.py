@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import _thread
 import asyncio
-from functools import lru_cache
+from collections.abc import Callable, Coroutine
+from functools import cache
 from types import ModuleType
-from typing import Any, Callable, Coroutine
+from typing import Any
 
 from fakeopenai.app import ClientDisconnect
 
@@ -172,7 +173,7 @@ def _abandon(loop: asyncio.AbstractEventLoop, pending: _Pending) -> None:
     loop.call_soon_threadsafe(cancel)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _transport_class(module: ModuleType) -> type:
     base_sync, base_async = module.BaseTransport, module.AsyncBaseTransport
 
@@ -218,7 +219,7 @@ def _transport_class(module: ModuleType) -> type:
             pending = _start(self.loop, _call(self.app, scope, body), _needs_task(scope, body), done)
             try:
                 await asyncio.wait_for(waiter, _read_timeout(request))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 _abandon(self.loop, pending)
                 raise module.ReadTimeout("The read operation timed out", request=request) from None
             return self._response(request, pending)

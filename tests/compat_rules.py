@@ -13,7 +13,8 @@ kind (``run``, ``step``, ``batch``, ``list:<kind>``); ``portable`` promises all.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Checker = Callable[[Any], list[str]]
 

@@ -94,7 +94,7 @@ class SpecChecker:
             raise SpecViolation("\n".join(lines))
 
     def response_schema(self, method: str, path: str, status: int) -> str | None:
-        for regex, template, ops in self._routes:
+        for regex, _template, ops in self._routes:
             if regex.match(path):
                 op = ops.get(method.lower())
                 if op is None:  # a method the path does not have: the 405 is an error like any other

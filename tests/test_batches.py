@@ -384,7 +384,7 @@ def test_builtin_batch_scenarios(client: openai.OpenAI, fake_openai, spec: SpecC
     [script] = fake_openai.scenario["batches"]
     assert script["used"] == 1 and script["served"][0]["id"] == batch.id
     assert script["served"][0]["status"] == batch.status
-    assert script["served"][0]["request_counts"] == dict(zip(("total", "completed", "failed"), counts))
+    assert script["served"][0]["request_counts"] == dict(zip(("total", "completed", "failed"), counts, strict=True))
 
 
 def test_unmatched_error_fails_the_batch_and_records_a_violation(client: openai.OpenAI, fake_openai) -> None:  # type: ignore[no-untyped-def]

@@ -38,7 +38,7 @@ def _in_subprocess() -> list[dict]:
 def test_two_fresh_servers_answer_byte_for_byte_the_same() -> None:
     first, second = _in_process(), _in_subprocess()
     assert len(first) == len(second) >= 14
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         assert a == b, f"{a['request']} differs between two fresh servers"
 
 
@@ -51,7 +51,7 @@ def test_transcript_matches_the_committed_golden_file() -> None:
     golden = json.loads(GOLDEN.read_text("utf-8"))
     current = _in_process()
     assert [e["request"] for e in current] == [e["request"] for e in golden]
-    for now, then in zip(current, golden):
+    for now, then in zip(current, golden, strict=True):
         assert now == then, f"{now['request']} no longer matches tests/golden/transcript.json"
 
 

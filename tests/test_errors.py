@@ -24,9 +24,10 @@ from tests.spec_check import SpecChecker
 
 JSON = {"content-type": "application/json"}
 CHAT = "/v1/chat/completions"
-LINE = {"method": "POST", "url": CHAT, "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}}
+LINE = {"method": "POST", "url": CHAT,
+        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}}
 LAUGHS = "".join(f"{a}: &{a} [{', '.join([f'*{p}'] * 9 if p else ['x'] * 9)}]\n"
-                 for p, a in zip(["", "a", "b", "c", "d", "e", "f", "g"], "abcdefgh"))
+                 for p, a in zip(["", "a", "b", "c", "d", "e", "f", "g"], "abcdefgh", strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -408,13 +409,13 @@ def test_bad_request(http: httpx.Client, world: dict[str, str], fake: FakeOpenAI
 def test_every_route_has_a_bad_request_case() -> None:
     """The table covers every route the server has (a new endpoint needs its rows)."""
     covered = {path.split("?")[0] for _, _, path, _, _, _ in CASES}
-    for route_path, _, methods in API + CONTROL:
+    for route_path, _, _methods in API + CONTROL:
         assert any(_matches(route_path, path) for path in covered), f"no bad-request case for {route_path}"
 
 
 def _matches(template: str, path: str) -> bool:
     parts, actual = template.split("/"), path.split("/")
-    return len(parts) == len(actual) and all(t.startswith("{") or t == a for t, a in zip(parts, actual))
+    return len(parts) == len(actual) and all(t.startswith("{") or t == a for t, a in zip(parts, actual, strict=True))
 
 
 # Odd but valid requests: answered as usual, and nothing changes.

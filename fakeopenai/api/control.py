@@ -31,7 +31,6 @@ from fakeopenai.scenario.loader import ScenarioError, parse_scenario_text
 from fakeopenai.tenants import TenantRegistry
 
 
-
 def _registry(request: Request) -> TenantRegistry:
     return request.scope["fakeopenai.registry"]  # type: ignore[no-any-return]
 

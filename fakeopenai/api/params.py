@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jsonschema
@@ -23,9 +23,9 @@ from referencing.jsonschema import DRAFT202012
 from starlette.requests import Request
 
 from fakeopenai import openapi
-from fakeopenai.jsonstrict import loads_strict
 from fakeopenai.engine.store import PageQuery
 from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
+from fakeopenai.jsonstrict import loads_strict
 
 _DOC_URI = "urn:fakeopenai:openapi"
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
@@ -38,13 +38,13 @@ def _registry() -> Registry:
     return Registry().with_resource(_DOC_URI, resource)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(schema_name: str) -> Any:
     schema = {"$ref": f"{_DOC_URI}#/components/schemas/{schema_name}"}
     return jsonschema.Draft202012Validator(schema, registry=_registry())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_fields(schema_name: str) -> frozenset[str]:
     schema = openapi.document()["components"]["schemas"][schema_name]
     return frozenset(schema.get("properties", {}))

@@ -360,7 +360,7 @@ def _check_expectations(state: TenantState, run: Run, calls: list[dict[str, Any]
     if step is None or not step.expect_outputs:
         return None
     problems = []
-    for spec, call in zip(step.tool_calls, calls):
+    for spec, call in zip(step.tool_calls, calls, strict=True):
         matcher = step.expect_outputs.get(spec.id or "") or step.expect_outputs.get(spec.function)
         if matcher is None:
             continue

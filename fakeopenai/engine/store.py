@@ -7,8 +7,9 @@ needs no sorting.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Generic, TypeVar
 
 from fakeopenai.errors import InvalidRequestError
 

@@ -7,7 +7,8 @@ default ``openai`` profile uses them as they are.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from fakeopenai.engine.objects import Assistant, Batch, File, Message, Run, RunStepObj, Thread
 

@@ -21,8 +21,9 @@ stored ones, so a rewrite copies the top level and builds new nested values.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from fakeopenai.engine.runs import RUN_LIFETIME  # expires_at = created_at + 600 (SPEC 5.1)
 from fakeopenai.scenario.model import Scenario

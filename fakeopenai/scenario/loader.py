@@ -12,11 +12,12 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 import yaml
@@ -48,7 +49,7 @@ class Problem:
 class ScenarioError(ValueError):
     """A scenario that cannot be loaded. ``str()`` lists every problem, one per line::
 
-        scenarios/x.yaml:7:15: runs[0].steps[1].status: invalid value 'complete'; allowed: ... (did you mean 'completed'?)
+        x.yaml:7:15: runs[0].steps[1].status: invalid value 'complete'; allowed: ... (did you mean 'completed'?)
     """
 
     def __init__(self, problems: list[Problem]) -> None:
