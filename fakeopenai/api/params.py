@@ -16,10 +16,6 @@ import re
 from functools import cache, lru_cache
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 from starlette.requests import Request
 
 from fakeopenai import openapi
@@ -33,7 +29,11 @@ _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a numbe
 
 
 @lru_cache(maxsize=1)
-def _registry() -> Registry:
+def _registry() -> Any:
+    # jsonschema and referencing are imported on the first validated body, not at server start.
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     resource = Resource.from_contents(openapi.document(), default_specification=DRAFT202012)
     return Registry().with_resource(_DOC_URI, resource)
 
@@ -41,6 +41,8 @@ def _registry() -> Registry:
 @cache
 def _validator(schema_name: str) -> Any:
     schema = {"$ref": f"{_DOC_URI}#/components/schemas/{schema_name}"}
+    import jsonschema
+
     return jsonschema.Draft202012Validator(schema, registry=_registry())
 
 
@@ -96,6 +98,8 @@ def check(body: dict[str, Any], schema_name: str) -> None:
         if key not in known:
             raise InvalidRequestError(f"Unrecognized request argument supplied: {key}", param=key,
                                       code="unknown_parameter")
+    from jsonschema.exceptions import best_match
+
     error = best_match(_validator(schema_name).iter_errors(body), key=_relevance)
     if error is not None:
         raise _as_api_error(error)
@@ -119,7 +123,7 @@ def check_metadata(metadata: dict[str, Any], param: str = "metadata") -> None:
                                       param=f"{param}.{key}", code="string_above_max_length")
 
 
-def _relevance(error: jsonschema.ValidationError) -> Any:
+def _relevance(error: Any) -> Any:
     # Prefer the deepest error and "required" ones: they name the exact field to fix.
     return (-len(error.path), error.validator != "required")
 
@@ -147,7 +151,7 @@ def _kind(value: Any) -> str:
     return "an object"
 
 
-def _as_api_error(error: jsonschema.ValidationError) -> InvalidRequestError:
+def _as_api_error(error: Any) -> InvalidRequestError:
     param = _param(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     kind = error.validator

@@ -19,7 +19,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from fakeopenai.scenario.model import Scenario
@@ -118,7 +117,10 @@ def scenario_schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.protocols.Validator:
+def _validator() -> Any:
+    # Imported here: only an invalid scenario needs it (server start stays lean).
+    import jsonschema
+
     schema = scenario_schema()
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
@@ -253,7 +255,7 @@ def schema_problems(data: Any, positions: Positions) -> list[Problem]:
     return problems
 
 
-def _explain(error: jsonschema.ValidationError, positions: Positions) -> list[Problem]:
+def _explain(error: Any, positions: Positions) -> list[Problem]:
     path: Path_ = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     instance = error.instance
