@@ -33,7 +33,7 @@ from fakeopenai.engine.batch_input import BatchInput, read_input
 from fakeopenai.engine.batch_output import write_results
 from fakeopenai.engine.files import find_file
 from fakeopenai.engine.objects import Batch
-from fakeopenai.errors import InvalidRequestError, WrongStateError, not_found
+from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.scenario.model import BATCH_TERMINAL, BatchMatch, BatchResponse, BatchScript, BatchStep
 
 if TYPE_CHECKING:
@@ -156,9 +156,7 @@ def _fails(response: BatchResponse) -> bool:
 # ----------------------------------------------------------------------------- lookups
 
 def get_batch(state: TenantState, batch_id: str) -> Batch:
-    batch = state.batches.get(batch_id)
-    if batch is None:
-        raise not_found("batch", batch_id)
+    batch = state.batches.require(batch_id, "batch")
     refresh(state, batch)
     return batch
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.engine.objects import Run, RunStepObj, Thread
 from fakeopenai.engine.run_steps import SILENT, Emitter, request_tool_calls, write_message
 from fakeopenai.engine.threads import add_message, ensure_idle, get_assistant, last_user_text
-from fakeopenai.errors import InvalidRequestError, WrongStateError, not_found
+from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.generate import count_tokens
 from fakeopenai.scenario.model import RUN_TERMINAL, RunMatch, RunScript, RunStep
 
@@ -131,18 +131,13 @@ def create_thread_and_run(state: TenantState, body: dict[str, Any], emit: Emitte
 # ----------------------------------------------------------------------------- lookups
 
 def get_run(state: TenantState, thread: Thread, run_id: str) -> Run:
-    run = thread._runs.get(run_id)
-    if run is None:
-        raise not_found("run", run_id)
+    run = thread._runs.require(run_id, "run")
     refresh(state, run)
     return run
 
 
 def get_step(run: Run, step_id: str) -> RunStepObj:
-    step = run._steps.get(step_id)
-    if step is None:
-        raise not_found("run step", step_id)
-    return step
+    return run._steps.require(step_id, "run step")
 
 
 def refresh(state: TenantState, run: Run, emit: Emitter = SILENT) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.errors import InvalidRequestError, not_found
 
 T = TypeVar("T")
 
@@ -53,6 +53,13 @@ class Collection(Generic[T]):
 
     def get(self, object_id: str) -> T | None:
         return self._items.get(object_id)
+
+    def require(self, object_id: str, kind: str, *, param: str | None = None) -> T:
+        """The object, or the API's 404: ``No run found with id 'run_x'.``"""
+        item = self._items.get(object_id)
+        if item is None:
+            raise not_found(kind, object_id, param=param)
+        return item
 
     def remove(self, object_id: str) -> T | None:
         return self._items.pop(object_id, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.engine.objects import Assistant, Message, Thread
-from fakeopenai.errors import WrongStateError, not_found
+from fakeopenai.errors import WrongStateError
 
 if TYPE_CHECKING:
     from fakeopenai.engine.state import TenantState
@@ -48,10 +48,7 @@ def _apply_assistant_fields(assistant: Assistant, body: dict[str, Any]) -> None:
 
 
 def get_assistant(state: TenantState, assistant_id: str, *, param: str | None = None) -> Assistant:
-    assistant = state.assistants.get(assistant_id)
-    if assistant is None:
-        raise not_found("assistant", assistant_id, param=param)
-    return assistant
+    return state.assistants.require(assistant_id, "assistant", param=param)
 
 
 def modify_assistant(state: TenantState, assistant_id: str, body: dict[str, Any]) -> Assistant:
@@ -81,10 +78,7 @@ def create_thread(state: TenantState, body: dict[str, Any], *, object_id: str | 
 
 
 def get_thread(state: TenantState, thread_id: str, *, param: str | None = None) -> Thread:
-    thread = state.threads.get(thread_id)
-    if thread is None:
-        raise not_found("thread", thread_id, param=param)
-    return thread
+    return state.threads.require(thread_id, "thread", param=param)
 
 
 def modify_thread(state: TenantState, thread_id: str, body: dict[str, Any]) -> Thread:
@@ -150,11 +144,7 @@ def create_message(state: TenantState, thread_id: str, body: dict[str, Any]) -> 
 
 
 def get_message(state: TenantState, thread_id: str, message_id: str) -> Message:
-    thread = get_thread(state, thread_id)
-    message = thread._messages.get(message_id)
-    if message is None:
-        raise not_found("message", message_id)
-    return message
+    return get_thread(state, thread_id)._messages.require(message_id, "message")
 
 
 def modify_message(state: TenantState, thread_id: str, message_id: str, body: dict[str, Any]) -> Message:
