@@ -11,14 +11,14 @@ Hierarchy::
     ├── InvalidRequestError      400  invalid_request_error
     │   └── WrongStateError      400  (a request valid in shape but not in this state)
     ├── AuthenticationError      401
-    ├── PermissionDeniedError    403
     ├── NotFoundError            404
     ├── MethodNotAllowedError    405
-    ├── ConflictError            409
     ├── PayloadTooLargeError     413
     ├── UnsupportedMediaTypeError 415
-    ├── RateLimitError           429  (only when a scenario asks for it)
-    └── ServerError              5xx  (only when a scenario asks for it)
+    ├── TenantLimitError         429  (tenants.py: too many API keys at once)
+    └── ServerError              500  (a bug in the fake, answered in the OpenAI shape)
+
+Statuses a scenario scripts (HTTP faults) are rendered by :func:`fault_error_body`.
 
 The engine raises these without knowing anything about HTTP beyond the status
 number, the same way moto's backends raise ``JsonRESTError`` subclasses.
@@ -63,10 +63,6 @@ class AuthenticationError(APIError):
     status_code = 401
 
 
-class PermissionDeniedError(APIError):
-    status_code = 403
-
-
 class NotFoundError(APIError):
     status_code = 404
 
@@ -75,22 +71,12 @@ class MethodNotAllowedError(APIError):
     status_code = 405
 
 
-class ConflictError(APIError):
-    status_code = 409
-
-
 class PayloadTooLargeError(APIError):
     status_code = 413
 
 
 class UnsupportedMediaTypeError(APIError):
     status_code = 415
-
-
-class RateLimitError(APIError):
-    status_code = 429
-    type = "requests"
-    code = "rate_limit_exceeded"
 
 
 class ServerError(APIError):
