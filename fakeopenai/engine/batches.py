@@ -34,7 +34,7 @@ from fakeopenai.engine.batch_output import write_results
 from fakeopenai.engine.files import find_file
 from fakeopenai.engine.objects import Batch
 from fakeopenai.errors import InvalidRequestError, WrongStateError
-from fakeopenai.scenario.model import BATCH_TERMINAL, BatchMatch, BatchResponse, BatchScript, BatchStep
+from fakeopenai.scenario.model import BATCH_TERMINAL, BatchMatch, BatchResponse, BatchScript, BatchStep, moves_on
 
 if TYPE_CHECKING:
     from fakeopenai.engine.state import TenantState
@@ -189,11 +189,7 @@ def observe(state: TenantState, batch: Batch) -> Batch:
     if batch._cancel_requested:
         _finish(state, batch, "cancelled", state.clock.tick(), None)
         return batch
-    step = _current(batch)
-    if step is not None and step.after is not None:
-        if state.clock.now < batch._entered_at + step.after:
-            return batch
-    elif step is not None and batch._seen < step.reads:
+    if not moves_on(_current(batch), seen=batch._seen, entered_at=batch._entered_at, now=state.clock.now):
         batch._seen += 1
         return batch
     _enter(state, batch, batch._pos + 1, state.clock.tick())

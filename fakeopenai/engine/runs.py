@@ -26,7 +26,7 @@ from fakeopenai.engine.run_steps import SILENT, Emitter, request_tool_calls, wri
 from fakeopenai.engine.threads import add_message, ensure_idle, get_assistant, last_user_text
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.generate import count_tokens
-from fakeopenai.scenario.model import RUN_TERMINAL, RunMatch, RunScript, RunStep
+from fakeopenai.scenario.model import RUN_TERMINAL, RunMatch, RunScript, RunStep, moves_on
 
 if TYPE_CHECKING:
     from fakeopenai.engine.state import TenantState
@@ -156,11 +156,7 @@ def observe(state: TenantState, run: Run) -> Run:
     if run.status == "cancelling":
         _finish(state, run, "cancelled", state.clock.tick(), SILENT, None)
         return run
-    step = _current(run)
-    if step is not None and step.after is not None:
-        if state.clock.now < run._entered_at + step.after:
-            return run
-    elif step is not None and run._seen < step.reads:
+    if not moves_on(_current(run), seen=run._seen, entered_at=run._entered_at, now=state.clock.now):
         run._seen += 1
         return run
     _enter(state, run, run._pos + 1, state.clock.tick(), SILENT)

@@ -247,5 +247,15 @@ class Scenario:
     reads_disk: bool = False         # objects.files used `path:`; such a scenario is never cached
 
 
+def moves_on(step: RunStep | BatchStep | None, *, seen: int, entered_at: int, now: int) -> bool:
+    """Whether a read moves a run or batch past ``step``: once the fake clock has passed
+    ``after`` since the step began, or once the step was observed ``reads`` times."""
+    if step is None:
+        return True
+    if step.after is not None:
+        return now >= entered_at + step.after
+    return seen >= step.reads
+
+
 def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
