@@ -108,20 +108,14 @@ def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
 def _select_script(state: TenantState, *, endpoint: str, input_file_id: str,
                    metadata: dict[str, str]) -> tuple[BatchScript, str | None]:
     """The script serving this batch, and (with ``unmatched: error``) why none matched."""
-    reasons: list[str] = []
-    for script in state.scenario.batches:
-        used = state.uses_of(script)
-        if script.times is not None and used >= script.times:
-            reasons.append(f"{script.name}: already served {used} batch(es) (times: {script.times})")
-            continue
-        why = script.match.mismatch(endpoint=endpoint, input_file_id=input_file_id, metadata=metadata)
-        if why is not None:
-            reasons.append(f"{script.name}: {why}")
-            continue
+    script, explanation = state.first_match(
+        state.scenario.batches,
+        lambda s: s.match.mismatch(endpoint=endpoint, input_file_id=input_file_id, metadata=metadata),
+        "batch", "batches")
+    if script is not None:
         return script, None
     if state.scenario.unmatched != "error":
         return DEFAULT_SCRIPT, None
-    explanation = "; ".join(reasons) if reasons else "the scenario has no batch scripts"
     message = f"fakeopenai: no batch script matched this batch (unmatched: error). Tried: {explanation}"
     failure = {"code": "server_error", "message": message, "param": None, "line": None}
     return BatchScript(index=-2, name="unmatched", match=BatchMatch(), times=None, steps=(

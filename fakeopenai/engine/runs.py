@@ -93,22 +93,15 @@ def _pick(body: dict[str, Any], name: str, fallback: Any) -> Any:
 
 def _select_script(state: TenantState, *, assistant_id: str, assistant_name: str | None, model: str,
                    thread: Thread, metadata: dict[str, str]) -> RunScript:
-    reasons: list[str] = []
     last_message = last_user_text(thread)
-    for script in state.scenario.runs:
-        used = state.uses_of(script)
-        if script.times is not None and used >= script.times:
-            reasons.append(f"{script.name}: already served {used} run(s) (times: {script.times})")
-            continue
-        why = script.match.mismatch(assistant_id=assistant_id, assistant_name=assistant_name, model=model,
-                                    thread_id=thread.id, metadata=metadata, last_message=last_message)
-        if why is not None:
-            reasons.append(f"{script.name}: {why}")
-            continue
+    script, explanation = state.first_match(
+        state.scenario.runs, lambda s: s.match.mismatch(
+            assistant_id=assistant_id, assistant_name=assistant_name, model=model, thread_id=thread.id,
+            metadata=metadata, last_message=last_message), "run", "runs")
+    if script is not None:
         return script
     if state.scenario.unmatched != "error":
         return DEFAULT_SCRIPT
-    explanation = "; ".join(reasons) if reasons else "the scenario has no run scripts"
     message = f"fakeopenai: no run script matched this run (unmatched: error). Tried: {explanation}"
     state.add_violation(kind="unmatched", where="runs", expected="a run script matching this run",
                         actual=f"run on {thread.id} with assistant {assistant_id}, model {model}",

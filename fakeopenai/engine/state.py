@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from fakeopenai.clock import FakeClock
 from fakeopenai.engine.objects import Assistant, Thread
@@ -14,6 +15,7 @@ from fakeopenai.render.profiles import Profile, get_profile
 from fakeopenai.scenario.model import BatchScript, RunScript, Scenario
 
 log = logging.getLogger("fakeopenai.engine")
+Script = TypeVar("Script", RunScript, BatchScript)
 
 REQUEST_LOG_LIMIT = 10_000  # oldest entries are dropped past this, so a long soak stays flat in memory
 MAX_STORED_BYTES = 2 * 1024**3  # file bytes one tenant may hold (uploads plus batch outputs)
@@ -95,6 +97,23 @@ class TenantState:
     def uses_of(self, script: RunScript | BatchScript) -> int:
         kind = "runs" if isinstance(script, RunScript) else "batches"
         return len(self.served.get((kind, script.index), ()))
+
+    def first_match(self, scripts: Sequence[Script], mismatch: Callable[[Script], str | None],
+                    noun: str, plural: str) -> tuple[Script | None, str]:
+        """The first script with uses left whose ``match`` fits, else ``None`` and why each was passed over
+        (for the ``unmatched: error`` message)."""
+        reasons: list[str] = []
+        for script in scripts:
+            used = self.uses_of(script)
+            if script.times is not None and used >= script.times:
+                served = f"{used} {plural if used != 1 else noun}"
+                reasons.append(f"{script.name}: already served {served} (times: {script.times})")
+                continue
+            why = mismatch(script)
+            if why is None:
+                return script, ""
+            reasons.append(f"{script.name}: {why}")
+        return None, "; ".join(reasons) if reasons else f"the scenario has no {noun} scripts"
 
     def record_use(self, script: RunScript | BatchScript, object_id: str) -> None:
         if script.index < 0:
