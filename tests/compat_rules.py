@@ -278,15 +278,22 @@ def api_openai_batch(batch: Any) -> list[str]:
     return r.problems
 
 
-def api_openai_list(page: Any) -> list[str]:
-    """(x) SC §2 B siblings: ``ListRunsResponse`` / ``ListRunStepsResponse`` need string first_id/last_id."""
-    r = Reader("(x) api_openai ListRunsResponse")
-    r.required(page, "object", "str")
-    r.required(page, "data", "seq")
-    r.required(page, "first_id", "str")
-    r.required(page, "last_id", "str")
-    r.required(page, "has_more", "bool")
-    return r.problems
+def _string_id_list(client: str) -> Callable[[Any], list[str]]:
+    """A list envelope whose ``first_id``/``last_id`` must be strings (never null, even when empty)."""
+    def check(page: Any) -> list[str]:
+        r = Reader(client)
+        r.required(page, "object", "str")
+        r.required(page, "data", "seq")
+        r.required(page, "first_id", "str")
+        r.required(page, "last_id", "str")
+        r.required(page, "has_more", "bool")
+        return r.problems
+
+    return check
+
+
+# (x) SC §2 B siblings: ``ListRunsResponse`` / ``ListRunStepsResponse`` need string first_id/last_id.
+api_openai_list = _string_id_list("(x) api_openai ListRunsResponse")
 
 
 def api_openai_batch_list(page: Any) -> list[str]:
@@ -546,15 +553,8 @@ def zio_step(step: Any) -> list[str]:
     return r.problems
 
 
-def zio_list(page: Any) -> list[str]:
-    """SC §2 D: zio list envelopes need string first_id/last_id."""
-    r = Reader("zio-openai List*Response")
-    r.required(page, "object", "str")
-    r.required(page, "data", "seq")
-    r.required(page, "first_id", "str")
-    r.required(page, "last_id", "str")
-    r.required(page, "has_more", "bool")
-    return r.problems
+# SC §2 D: zio list envelopes need string first_id/last_id.
+zio_list = _string_id_list("zio-openai List*Response")
 
 
 # ----------------------------------------------------------------------------- per profile
