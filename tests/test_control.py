@@ -36,6 +36,17 @@ def test_load_builtin_by_name_with_overrides(http: httpx.Client) -> None:
     assert loaded.json()["name"] == "run_fails" and loaded.json()["seed"] == 42
 
 
+def test_clock_takes_json_whatever_the_content_type(http: httpx.Client) -> None:
+    # curl -d '{"advance": 601}' declares application/x-www-form-urlencoded; the docs show exactly that.
+    before = http.post("/_fake/clock").json()["now"]
+    moved = http.post("/_fake/clock", content=b'{"advance": 601}',
+                      headers={"content-type": "application/x-www-form-urlencoded"})
+    assert moved.status_code == 200 and moved.json()["now"] == before + 601
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    bad = http.post("/_fake/clock", content=b"advance=601", headers=form)
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "body"
+
+
 def test_invalid_scenario_is_a_400_with_positions(http: httpx.Client) -> None:
     before = http.post("/v1/assistants", json={"model": "gpt-4o"}).json()
     response = http.put("/_fake/scenario", content="runs:\n  - steps:\n      - status: complete\n")

@@ -99,7 +99,7 @@ def _json_or_none(text: str) -> Any:
 
 async def clock(request: Request) -> Response:
     state = tenant(request)
-    body = json_body(request, None, required=False)
+    body = json_body(request, None, required=False, any_content_type=True)
     if body:
         unknown = set(body) - {"advance"}
         if unknown:

@@ -57,8 +57,12 @@ def body_bytes(request: Request) -> bytes:
     return request.scope.get("fakeopenai.body", b"")
 
 
-def json_body(request: Request, schema_name: str | None = None, *, required: bool = True) -> dict[str, Any]:
-    """Parse the JSON body and check it against ``components.schemas[schema_name]``."""
+def json_body(request: Request, schema_name: str | None = None, *, required: bool = True,
+              any_content_type: bool = False) -> dict[str, Any]:
+    """Parse the JSON body and check it against ``components.schemas[schema_name]``.
+
+    ``any_content_type``: read the body as JSON whatever its declared type (the control API, so that
+    ``curl -d '{...}'``, which declares a form, works as the docs show it)."""
     raw = body_bytes(request)
     if not raw.strip():
         if required and schema_name is not None and _has_required(schema_name):
@@ -68,7 +72,7 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
     else:
         content_type = request.headers.get("content-type", "")
         media = content_type.split(";", 1)[0].strip().lower()
-        if media and media != "application/json" and not media.endswith("+json"):
+        if media and media != "application/json" and not media.endswith("+json") and not any_content_type:
             raise UnsupportedMediaTypeError(
                 f"Unsupported content type: '{media}'. This endpoint takes a JSON body with "
                 "'Content-Type: application/json'.", param="body", code="unsupported_content_type")
