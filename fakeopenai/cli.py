@@ -1,10 +1,11 @@
-"""``fakeopenai serve | validate | scenarios`` (also ``python -m fakeopenai``)."""
+"""``fakeopenai serve | validate | scenarios | schema`` (also ``python -m fakeopenai``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 import textwrap
@@ -40,11 +41,30 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-stored-bytes", type=int, default=None, metavar="N",
                        help="file bytes one API key may store (default 2 GiB)")
 
-    validate = sub.add_parser("validate", help="check scenario files")
-    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate = sub.add_parser(
+        "validate", help="check scenario files",
+        description="Check scenario files: prints 'PATH: ok' for each good file and 'PATH:LINE:COL: problem' "
+                    "for each problem. Exits 1 if a file has a problem, a path is missing or a folder holds no "
+                    "scenario files; else 0.")
+    validate.add_argument("paths", nargs="+", metavar="PATH",
+                          help="a scenario file, or a folder (every *.yaml and *.yml file in it, subfolders too)")
 
-    scenarios = sub.add_parser("scenarios", help="list the built-in scenarios")
-    scenarios.add_argument("--scenario-dir", action="append", default=[], metavar="DIR")
+    scenarios = sub.add_parser(
+        "scenarios", help="list the built-in scenarios, or print one",
+        description="List the built-in scenarios (and those in --scenario-dir folders) with their descriptions, "
+                    "or print one scenario file with --show.")
+    scenarios.add_argument("--scenario-dir", action="append", default=[], metavar="DIR",
+                           help="also list (and look up --show names in) this folder (repeatable)")
+    scenarios.add_argument("--show", metavar="NAME",
+                           help="print this scenario's file as it is, comments included (a built-in name, a name "
+                                "in a --scenario-dir folder, or a path); copy it to start your own")
+
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of scenario files (for editors)",
+        description="Print the JSON Schema of the scenario format, for editor completion and checks: "
+                    "'fakeopenai schema > scenario.schema.json', then start a scenario file with "
+                    "'# yaml-language-server: $schema=./scenario.schema.json'.")
+    schema.add_argument("--path", action="store_true", help="print the installed schema file's path instead")
     return parser
 
 
@@ -53,24 +73,117 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return serve(args)
     if args.command == "validate":
-        return validate(args.files)
+        return validate(args.paths)
+    if args.command == "schema":
+        return print_schema(path_only=args.path)
+    if args.show is not None:
+        return show_scenario(args.show, args.scenario_dir)
     return list_scenarios(args.scenario_dir)
 
 
-def validate(files: Sequence[str]) -> int:
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+
+def validate(paths: Sequence[str]) -> int:
+    """Check each file, and each *.yaml / *.yml file under each folder; 1 if anything is wrong."""
     from fakeopenai.scenario.loader import ScenarioError, load_scenario
 
-    bad = 0
-    for name in files:
-        try:
-            load_scenario(Path(name))
-        except ScenarioError as exc:
-            bad += 1
-            for problem in exc.problems:
-                print(problem)
+    checked = bad = missing = empty = 0
+    seen: set[Path] = set()
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix in SCENARIO_SUFFIXES and p.is_file())
+            if not files:
+                empty += 1
+                print(f"{name}: no scenario files (*.yaml, *.yml) in this folder or its subfolders")
+                continue
+        elif path.exists():
+            files = [path]
         else:
-            print(f"{name}: ok")
-    return 1 if bad else 0
+            missing += 1
+            print(f"{name}: no such file or folder")
+            continue
+        for file in files:
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
+            checked += 1
+            try:
+                load_scenario(file)
+            except ScenarioError as exc:
+                bad += 1
+                for problem in exc.problems:
+                    print(problem)
+            except UnicodeDecodeError as exc:
+                bad += 1
+                before = exc.object[:exc.start]
+                line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+                print(f"{file}:{line}:{column}: this byte is not UTF-8 text; save the file as UTF-8")
+            else:
+                print(f"{file}: ok")
+    if checked + missing + empty > 1:
+        summary = f"{checked} file{'' if checked == 1 else 's'} checked, "
+        summary += f"{bad} with errors" if bad else "all valid"
+        if missing:
+            summary += f"; {missing} path{'' if missing == 1 else 's'} not found"
+        if empty:
+            summary += f"; {empty} folder{'' if empty == 1 else 's'} without scenario files"
+        print(summary)
+    return 1 if bad or missing or empty else 0
+
+
+def show_scenario(name: str, scenario_dirs: Sequence[str] = ()) -> int:
+    """Print a scenario's file byte for byte: a built-in, a name in ``scenario_dirs``, or a path
+    (anything with a / or a .yaml / .yml suffix)."""
+    from fakeopenai.scenario.loader import builtin_names, did_you_mean, find_named
+
+    is_path = name.endswith(SCENARIO_SUFFIXES) or "/" in name or os.sep in name
+    path = Path(name) if is_path else find_named(name, scenario_dirs)
+    if path is not None and path.is_file():
+        _write_exact(path.read_bytes())
+        return 0
+    if path is not None and path.is_dir():
+        message = (f"{name!r} is a folder, not a scenario file; give the path of one file in it, or "
+                   f"--scenario-dir {name} and the scenario's name")
+    elif path is not None:
+        message = f"no such scenario file: {name!r}; check the path, or give a built-in scenario's name"
+    else:
+        builtins = builtin_names()
+        local = sorted({p.stem for d in scenario_dirs for s in SCENARIO_SUFFIXES for p in Path(d).glob(f"*{s}")})
+        message = f"unknown scenario {name!r}{did_you_mean(name, builtins + local)}\n"
+        message += f"Built-in scenarios: {', '.join(builtins)}\n"
+        if local:
+            message += f"In {', '.join(scenario_dirs)}: {', '.join(local)}\n"
+        for folder in scenario_dirs:
+            if not Path(folder).is_dir():
+                message += f"--scenario-dir {folder}: no such folder\n"
+        message += "Give one of these names or the path of a scenario file; 'fakeopenai scenarios' describes each."
+    print(f"fakeopenai: {message}", file=sys.stderr)
+    return 2
+
+
+def print_schema(*, path_only: bool = False) -> int:
+    """The shipped JSON Schema of scenario files (or, with ``path_only``, where it is installed)."""
+    from importlib import resources
+
+    schema = resources.files("fakeopenai.scenario").joinpath("scenario.schema.json")
+    if path_only:
+        print(Path(str(schema)).resolve())
+    else:
+        _write_exact(schema.read_bytes())
+    return 0
+
+
+def _write_exact(data: bytes) -> None:
+    """Write bytes to stdout unchanged (no newline translation, no re-encoding)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (some embedding): the text is the best it can take
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        buffer.write(data)
+        buffer.flush()
 
 
 def list_scenarios(scenario_dirs: Sequence[str] = ()) -> int:

@@ -1,7 +1,10 @@
-"""The command line: serve (port 0, ready line, logs, clean exit), validate, scenarios; and the wheel."""
+"""The command line: serve (port 0, ready line, logs, clean exit), validate, scenarios, schema, --version;
+and the wheel."""
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakeopenai import __version__
 from fakeopenai.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +73,170 @@ def test_validate_reports_file_line_column(tmp_path: Path, capsys: pytest.Captur
     assert out[0] == f"{good}: ok"
     assert out[1].startswith(f"{bad}:3:17: runs[0].steps[0].status: invalid value 'complet'; allowed values:")
     assert main(["validate", str(good)]) == 0
+
+
+GOOD = "runs: [{steps: [{status: completed}]}]\n"
+BAD = "runs:\n  - steps:\n      - status: complet\n"
+COMPLET = ("runs[0].steps[0].status: invalid value 'complet'; allowed values: queued, in_progress, completed, "
+           "failed, cancelled, expired, incomplete (did you mean 'completed'?)")
+
+
+def _tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return root
+
+
+def test_validate_reads_folders_recursively_in_sorted_order(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    root = _tree(tmp_path / "scenarios", {"b.yaml": GOOD, "a.yml": GOOD, "sub/bad.yaml": BAD,
+                                          "sub/deeper/z.yaml": GOOD, "notes.txt": "not a scenario", "c.json": "{}"})
+    single = _tree(tmp_path, {"single.yaml": GOOD}) / "single.yaml"
+
+    assert main(["validate", str(single), str(root)]) == 1
+
+    assert capsys.readouterr().out.splitlines() == [
+        f"{single}: ok",
+        f"{root}/a.yml: ok",
+        f"{root}/b.yaml: ok",
+        f"{root}/sub/bad.yaml:3:17: {COMPLET}",
+        f"{root}/sub/deeper/z.yaml: ok",
+        "5 files checked, 1 with errors",
+    ]
+
+
+def test_validate_all_good_exits_0_with_a_summary_only_for_several_files(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    root = _tree(tmp_path, {"one.yaml": GOOD, "two.yaml": GOOD})
+
+    assert main(["validate", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{root}/one.yaml: ok", f"{root}/two.yaml: ok",
+                                                    "2 files checked, all valid"]
+    assert main(["validate", str(root / "one.yaml")]) == 0
+    assert capsys.readouterr().out == f"{root}/one.yaml: ok\n"
+
+
+def test_validate_checks_a_file_named_twice_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _tree(tmp_path, {"one.yaml": GOOD})
+
+    assert main(["validate", str(root / "one.yaml"), str(root)]) == 0
+    assert capsys.readouterr().out == f"{root}/one.yaml: ok\n"
+
+
+def test_validate_says_which_paths_are_missing_or_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _tree(tmp_path, {"good.yaml": GOOD, "empty/readme.txt": "nothing here"})
+
+    assert main(["validate", str(root / "good.yaml"), str(root / "nope.yaml"), str(root / "empty")]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{root}/good.yaml: ok",
+        f"{root}/nope.yaml: no such file or folder",
+        f"{root}/empty: no scenario files (*.yaml, *.yml) in this folder or its subfolders",
+        "1 file checked, all valid; 1 path not found; 1 folder without scenario files",
+    ]
+    assert main(["validate", str(root / "nope.yaml")]) == 1
+    assert capsys.readouterr().out == f"{root}/nope.yaml: no such file or folder\n"
+    assert main(["validate", str(root / "empty")]) == 1
+    assert capsys.readouterr().out == \
+        f"{root}/empty: no scenario files (*.yaml, *.yml) in this folder or its subfolders\n"
+
+
+def test_validate_a_file_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    latin1 = "name: menu\ndescription: caf\u00e9\n".encode("latin-1")
+    root = _tree(tmp_path, {"latin1.yaml": latin1, "good.yaml": GOOD})
+
+    assert main(["validate", str(root)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{root}/good.yaml: ok",
+        f"{root}/latin1.yaml:2:17: this byte is not UTF-8 text; save the file as UTF-8",
+        "2 files checked, 1 with errors",
+    ]
+
+
+def test_scenarios_show_prints_a_builtin_file_exactly() -> None:
+    """Through a real process: the bytes on stdout are the file's (comments, non-ASCII and all)."""
+    shown = subprocess.run([sys.executable, "-m", "fakeopenai", "scenarios", "--show",
+                            "requires_action_then_complete"], capture_output=True, timeout=60)
+
+    assert shown.returncode == 0 and shown.stderr == b""
+    assert shown.stdout == (ROOT / "scenarios" / "requires_action_then_complete.yaml").read_bytes()
+    assert "°C".encode() in shown.stdout and b"# the create response: queued" in shown.stdout
+
+
+def test_scenarios_show_finds_names_in_scenario_dirs_and_paths(tmp_path: Path,
+                                                               capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    text = b"# my scenario\r\nname: weather\r\nruns: [{steps: [{status: completed}]}]   # done\r\n"
+    root = _tree(tmp_path / "mine", {"weather.yml": text, "broken.yaml": BAD})
+
+    assert main(["scenarios", "--scenario-dir", str(root), "--show", "weather"]) == 0
+    assert capsysbinary.readouterr() == (text, b"")
+    assert main(["scenarios", "--show", str(root / "weather.yml")]) == 0
+    assert capsysbinary.readouterr() == (text, b"")
+    assert main(["scenarios", "--show", str(root / "broken.yaml")]) == 0  # shown as it is, even if invalid
+    assert capsysbinary.readouterr() == (BAD.encode(), b"")
+    assert main(["scenarios", "--scenario-dir", str(root), "--show", "run_fails"]) == 0  # built-ins first
+    assert capsysbinary.readouterr().out == (ROOT / "scenarios" / "run_fails.yaml").read_bytes()
+
+
+BUILTINS = ("batch_cancelled, batch_completes, batch_expires, batch_fails_partway, batch_validation_fails, default, "
+            "parallel_tool_calls, rate_limited_then_ok, requires_action_then_complete, run_cancelled, run_expires, "
+            "run_fails, run_incomplete, server_errors_then_ok, slow_responses, stream_with_tool_call")
+CHOOSE = "Give one of these names or the path of a scenario file; 'fakeopenai scenarios' describes each.\n"
+
+
+def test_scenarios_show_unknown_name_suggests_and_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios", "--show", "run_fail"]) == 2
+    assert capsys.readouterr() == ("", f"fakeopenai: unknown scenario 'run_fail' (did you mean 'run_fails'?)\n"
+                                       f"Built-in scenarios: {BUILTINS}\n{CHOOSE}")
+
+    root = _tree(tmp_path / "mine", {"weather.yaml": GOOD, "orders.yml": GOOD})
+    assert main(["scenarios", "--scenario-dir", str(root), "--show", "wether"]) == 2
+    assert capsys.readouterr() == ("", f"fakeopenai: unknown scenario 'wether' (did you mean 'weather'?)\n"
+                                       f"Built-in scenarios: {BUILTINS}\nIn {root}: orders, weather\n{CHOOSE}")
+
+    assert main(["scenarios", "--scenario-dir", str(tmp_path / "typo"), "--show", "zzz"]) == 2
+    assert capsys.readouterr() == ("", f"fakeopenai: unknown scenario 'zzz'\nBuilt-in scenarios: {BUILTINS}\n"
+                                       f"--scenario-dir {tmp_path / 'typo'}: no such folder\n{CHOOSE}")
+
+
+def test_scenarios_show_missing_file_or_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios", "--show", str(tmp_path / "nope.yaml")]) == 2
+    assert capsys.readouterr() == ("", f"fakeopenai: no such scenario file: '{tmp_path}/nope.yaml'; check the "
+                                       "path, or give a built-in scenario's name\n")
+    assert main(["scenarios", "--show", str(tmp_path)]) == 2
+    assert capsys.readouterr() == ("", f"fakeopenai: '{tmp_path}' is a folder, not a scenario file; give the path "
+                                       f"of one file in it, or --scenario-dir {tmp_path} and the scenario's name\n")
+
+
+def test_schema_prints_the_shipped_json_schema(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    shipped = ROOT / "fakeopenai" / "scenario" / "scenario.schema.json"
+
+    assert main(["schema"]) == 0
+    out, err = capsysbinary.readouterr()
+    assert (out, err) == (shipped.read_bytes(), b"")
+    assert json.loads(out)["properties"]["runs"]
+
+    assert main(["schema", "--path"]) == 0
+    assert capsysbinary.readouterr() == (f"{shipped}\n".encode(), b"")
+
+
+def test_schema_output_is_what_the_validator_uses(tmp_path: Path) -> None:
+    """What an editor gets from ``fakeopenai schema > scenario.schema.json`` is the schema validate applies."""
+    from fakeopenai.scenario.loader import scenario_schema
+
+    written = subprocess.run([sys.executable, "-m", "fakeopenai", "schema"], capture_output=True, timeout=60,
+                             check=True).stdout
+    assert json.loads(written) == scenario_schema()
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+
+    assert done.value.code == 0
+    assert capsys.readouterr() == (f"fakeopenai {__version__}\n", "")
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", __version__)
 
 
 def test_scenarios_lists_builtins_with_descriptions(capsys: pytest.CaptureFixture[str]) -> None:
