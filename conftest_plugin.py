@@ -114,21 +114,89 @@ def teardown_report(fake: Any) -> str:
     return server.call(lambda: _report(server.registry.peek(fake.api_key)))  # type: ignore[no-any-return]
 
 
+SHOWN_CHARS = 200  # of what the client sent; the rest is counted, not shown
+_HINTS = {  # the report's last line, by kind of violation
+    "expect_outputs": "make the code under test submit the tool output the scenario expects, or change "
+                      "the expectation at the position above if the scenario is what is wrong",
+    "unmatched": "change a script's match: so it fits (each script's reason is listed above), add a script, or "
+                 "set unmatched: default so that unscripted runs and batches get the default script",
+}
+
+
 def _report(state: Any) -> str:
     if state is None:  # the test never talked to the fake
         return ""
-    name = state.scenario.name
-    lines = []
+    scenario = state.scenario
+    lines: list[str] = []
     if state.violations:
-        lines.append(f"fakeopenai: {len(state.violations)} scenario violation(s) in scenario {name!r}:")
-        for v in state.violations:
-            lines.append(f"  - {v['where']}: expected {v['expected']}; the client sent {v['actual']!r}")
-            lines.append(f"    {v['message']}")
-        lines.append("Fix the code under test, or the scenario's expectations. fake_openai.requests shows every "
-                     "request the test made.")
-    unused = state.unused_scripts() if state.scenario.strict else []
+        count = len(state.violations)
+        lines.append(f"fakeopenai: {count} scenario violation{'s' if count != 1 else ''} in scenario "
+                     f"{scenario.name!r} ({scenario.source}):")
+        hints: list[str] = []
+        for number, violation in enumerate(state.violations, 1):
+            lines.append("")
+            lines.extend(_violation_lines(number, violation))
+            hint = _HINTS.get(violation["kind"], "fix the code under test, or the scenario")
+            if hint not in hints:
+                hints.append(hint)
+        lines.append("")
+        lines.append(f"What to do: {'; '.join(hints)}. fake_openai.requests lists every request the test made.")
+    unused = state.unused() if scenario.strict else []
     if unused:
-        lines.append(f"fakeopenai: strict scenario {name!r} has scripts that were never used:")
-        lines.extend(f"  - {script}" for script in unused)
-        lines.append("Make the test use them, remove them from the scenario, or drop strict.")
+        if lines:
+            lines.append("")
+        lines.append(f"fakeopenai: strict scenario {scenario.name!r} ({scenario.source}) has "
+                     f"{len(unused)} script{'s' if len(unused) != 1 else ''} the test never used:")
+        lines.extend(f"  - {_script_label(script, scenario.source)}" for script in unused)
+        lines.append("What to do: make the test use them, remove them from the scenario, or drop strict.")
     return "\n".join(lines)
+
+
+def _violation_lines(number: int, v: dict[str, Any]) -> list[str]:
+    """One violation as the report shows it: where in the scenario, which object and request, what was
+    expected, what the client sent, and what the fake did about it."""
+    at = f" at {v['at']}" if v.get("at") else ""
+    object_id = v.get("run_id") or v.get("batch_id")
+    if v["kind"] == "expect_outputs":
+        lines = [f"  {number}. {v['where']}{at}",
+                 f"     run:      {object_id} (script {v.get('script')}), tool call {v.get('tool_call_id')} "
+                 f"({v.get('function')})"]
+    else:
+        noun = "batch" if v["where"] == "batches" else "run"
+        lines = [f"  {number}. {v['where']}: no {noun} script matched {object_id} (unmatched: error)"]
+    if v.get("request"):
+        lines.append(f"     request:  {v['request']}")
+    if v["kind"] == "expect_outputs":
+        lines.append(f"     expected: an output {v['expected']}")
+        lines.append(f"     sent:     {_clip(v['actual'])}")
+    else:
+        lines.append(f"     expected: {v['expected']}")
+        lines.append(f"     sent:     {v['actual']}")
+    tried = v.get("tried")
+    if tried is not None:
+        lines.append("     scripts tried:" if tried else "     scripts tried: none (the scenario has no such scripts)")
+        for entry in tried:
+            name = "" if entry["script"] == entry["key"] else f" {entry['script']!r}"
+            where = f" at {entry['at']}" if entry.get("at") else ""
+            lines.append(f"       - {entry['key']}{name}{where}: {entry['reason']}")
+    if object_id:
+        noun, field = ("batch", "errors.data[0].code") if v.get("batch_id") else ("run", "last_error.code")
+        lines.append(f"     The fake failed {object_id} ({field} server_error): the code under test saw a "
+                     f"failed {noun}.")
+    return lines
+
+
+def _clip(text: str) -> str:
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}… ({len(text)} characters in all)"
+
+
+def _script_label(script: Any, source: str) -> str:
+    """``runs[1] 'never_used' at weather.yaml:9:5``: the key path, the name when it has one, the position."""
+    from fakeopenai.scenario.model import position
+
+    key = f"{'batches' if hasattr(script, 'responses') else 'runs'}[{script.index}]"
+    name = "" if script.name == key else f" {script.name!r}"
+    at = position(source, script)
+    return f"{key}{name}{f' at {at}' if at else ''}"

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeopenai.engine import faults as fault_engine
-from fakeopenai.engine.state import TenantState
+from fakeopenai.engine.state import TenantState, current_request
 from fakeopenai.errors import (
     APIError,
     AuthenticationError,
@@ -48,6 +48,7 @@ DEFAULT_MAX_BODY_BYTES = 600 * 1024 * 1024  # a 512 MB file plus multipart frami
 _SECRET_HEADERS = frozenset({b"authorization", b"api-key", b"x-api-key", b"cookie", b"proxy-authorization",
                              b"openai-organization", b"openai-project"})
 _BODY_LOG_LIMIT = 64 * 1024
+DEBUG_BODY_CHARS = 2000  # --log-level debug shows this much of each request and response body
 
 
 class ClientDisconnect(Exception):
@@ -75,8 +76,24 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # The request being served, for violations (a context variable: each request its own).
+        token = current_request.set((scope["method"], scope["path"]))
+        try:
+            if log.isEnabledFor(logging.DEBUG):
+                capture = _Capture(send)
+                await self._serve(scope, receive, capture.send, send, capture)
+            else:
+                await self._serve(scope, receive, send, send, None)
+        finally:
+            current_request.reset(token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, raw_send: Send,
+                     capture: _Capture | None) -> None:
+        """Everything a request goes through. ``send`` may be the debug log's capturing wrapper;
+        ``raw_send`` is the server's own (a disconnect fault needs its transport)."""
         started = time.perf_counter()
         path: str = scope["path"]
+        body = b""
         status_holder = [0]
         is_api = path.startswith("/v1/") or path == "/v1"
         is_control = path.startswith("/_fake")
@@ -99,7 +116,7 @@ class Gateway:
                 self._anonymous_requests += 1
                 req_id = request_id(self._anonymous_requests, "anonymous")
             await error_response(exc, {"x-request-id": req_id})(scope, receive, send)
-            self._log(scope, exc.status_code, started, state)
+            self._log(scope, exc.status_code, started, state, capture=capture)
             return
 
         async def send_with_id(message: Message) -> None:
@@ -115,13 +132,15 @@ class Gateway:
                 if fault.delay_ms:
                     await asyncio.sleep(fault.delay_ms / 1000)
                 if fault.disconnect:
-                    await _disconnect(send)
-                    self._log(scope, 0, started, state, note=f"fault {fault.name}: disconnect")
+                    # Logged first: in-process, the disconnect is an exception.
+                    self._log(scope, 0, started, state, note=f"fault {fault.name}: disconnect", body=body)
+                    await _disconnect(raw_send)
                     return
                 if fault.status is not None or fault.raw_body is not None:
                     status, headers, payload = fault_engine.fault_answer(fault)
                     await Response(payload, status_code=status, headers=headers)(scope, receive, send_with_id)
-                    self._log(scope, status, started, state, note=f"fault {fault.name}")
+                    self._log(scope, status, started, state, note=f"fault {fault.name}", body=body,
+                              capture=capture)
                     return
             if state.scenario.require_beta_header and (path.startswith("/v1/assistants")
                                                        or path.startswith("/v1/threads")):
@@ -131,7 +150,7 @@ class Gateway:
                                    "Please try again by setting the header 'OpenAI-Beta: assistants=v2'.",
                                    param="OpenAI-Beta", code="missing_beta_header")
                     await error_response(exc)(scope, receive, send_with_id)
-                    self._log(scope, 400, started, state)
+                    self._log(scope, 400, started, state, body=body, capture=capture)
                     return
         scope["fakeopenai.tenant"] = state
         scope["fakeopenai.body"] = body
@@ -155,7 +174,7 @@ class Gateway:
             if not status_holder[0]:
                 await error_response(ServerError(f"fakeopenai internal error ({type(exc).__name__}).",
                                                  param=None))(scope, receive, send_with_id)
-        self._log(scope, status_holder[0], started, state)
+        self._log(scope, status_holder[0], started, state, body=body, capture=capture)
 
     def _tenant(self, scope: Scope) -> TenantState:
         key = _bearer(scope)
@@ -203,12 +222,72 @@ class Gateway:
         state.requests.append({"method": scope["method"], "path": scope["path"],
                                "query": scope.get("query_string", b""), "headers": headers, "body": kept})
 
-    def _log(self, scope: Scope, status: int, started: float, state: TenantState | None, note: str = "") -> None:
-        if log.isEnabledFor(logging.INFO):
-            elapsed = (time.perf_counter() - started) * 1000
-            query = scope.get("query_string", b"").decode("latin-1")
-            log.info("%s %s%s %s %.1fms%s%s", scope["method"], scope["path"], "?" + query if query else "",
-                     status or "-", elapsed, f" [{state.label}]" if state else "", f" ({note})" if note else "")
+    def _log(self, scope: Scope, status: int, started: float, state: TenantState | None, note: str = "",
+             *, body: bytes = b"", capture: _Capture | None = None) -> None:
+        """One line per request at INFO: ``POST /v1/threads 200 1.2ms [tenant-1a2b3c4d] (fault x)``; at
+        DEBUG also the request body and the response body (never a header, so never the API key)."""
+        if not log.isEnabledFor(logging.INFO):
+            return
+        elapsed = (time.perf_counter() - started) * 1000
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = scope["path"] + ("?" + query if query else "")
+        log.info("%s %s %s %.1fms%s%s", scope["method"], target, status or "-", elapsed,
+                 f" [{state.label}]" if state else "", f" ({note})" if note else "")
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        if body:
+            content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+            log.debug("%s %s request body: %s", scope["method"], target, show_body(body, content_type))
+        if capture is not None and capture.started:
+            log.debug("%s %s response body: %s", scope["method"], target,
+                      show_body(bytes(capture.head), capture.content_type, capture.size))
+
+
+class _Capture:
+    """Wraps ``send`` at ``--log-level debug``: keeps the head of the response body for the log."""
+
+    __slots__ = ("send_to", "started", "content_type", "head", "size")
+
+    def __init__(self, send_to: Send) -> None:
+        self.send_to = send_to
+        self.started = False
+        self.content_type = ""
+        self.head = bytearray()
+        self.size = 0
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            for key, value in message.get("headers", ()):
+                if key.lower() == b"content-type":
+                    self.content_type = value.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            chunk = message.get("body", b"")
+            self.size += len(chunk)
+            if len(self.head) < DEBUG_BODY_CHARS * 4:  # enough bytes for the shown characters
+                self.head += chunk[:DEBUG_BODY_CHARS * 4 - len(self.head)]
+        await self.send_to(message)
+
+
+_TEXT_TYPES = ("application/json", "application/x-www-form-urlencoded", "application/x-yaml", "application/yaml",
+               "application/x-ndjson", "application/jsonl")
+
+
+def show_body(head: bytes, content_type: str, size: int | None = None) -> str:
+    """A body as the debug log shows it, on one line: JSON or other text up to
+    :data:`DEBUG_BODY_CHARS` characters (then ``… (N bytes in all)``); multipart and binary as
+    ``<N bytes>``. ``head`` may be only the start of a body of ``size`` bytes."""
+    size = len(head) if size is None else size
+    if not size:
+        return "(empty)"
+    media = content_type.split(";", 1)[0].strip().lower()
+    textual = media.startswith("text/") or media in _TEXT_TYPES or media.endswith("+json")
+    if (media and not textual) or (not media and b"\x00" in head):
+        return f"<{size} bytes>"  # multipart (an upload), octet-stream (file content), binary
+    text = head[:DEBUG_BODY_CHARS * 4].decode("utf-8", "replace")
+    if len(text) <= DEBUG_BODY_CHARS and len(head) == size:
+        return text.replace("\n", "\\n").replace("\r", "\\r")
+    return text[:DEBUG_BODY_CHARS].replace("\n", "\\n").replace("\r", "\\r") + f"… ({size} bytes in all)"
 
 
 def format_request(entry: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,12 @@ def test_wrong_output_fails_the_run_and_records_a_violation(client: openai.OpenA
         ("expect_outputs", "runs[0].steps[0].expect_outputs.get_time", "2pm")]
     assert violations[1]["expected"] == "matching /^\\d\\d:\\d\\d$/"
     assert violations[0]["run_id"] == run.id and violations[0]["tool_call_id"] == "call_weather"
+    # Where the expectation is (the step's line and column in the YAML text), and the request that broke it.
+    assert {k: violations[0][k] for k in ("scenario", "source", "at", "request", "thread_id", "function",
+                                          "script")} == {
+        "scenario": "checked_weather", "source": "<string>", "at": "<string>:8:9",
+        "request": f"POST /v1/threads/{run.thread_id}/runs/{run.id}/submit_tool_outputs",
+        "thread_id": run.thread_id, "function": "get_weather", "script": "weather"}
 
 
 def test_unmatched_error_fails_the_run_and_says_why(client: openai.OpenAI, fake_openai: Any) -> None:
@@ -71,7 +77,13 @@ def test_unmatched_error_fails_the_run_and_says_why(client: openai.OpenAI, fake_
     assert "only_for_a: assistant_id is 'asst_b', not 'asst_a'" in message
     assert "weather_question: last user message 'What time is it?' is not containing 'weather'" in message
     [violation] = fake_openai.take_violations()
-    assert violation["kind"] == "unmatched"
+    assert violation["kind"] == "unmatched" and violation["where"] == "runs"
+    assert violation["run_id"] == run.id and violation["request"] == "POST /v1/threads/runs"
+    assert violation["at"] is None and violation["source"] == "<dict>"  # a dict has no lines to point at
+    assert violation["tried"] == [
+        {"script": "only_for_a", "key": "runs[0]", "at": None, "reason": "assistant_id is 'asst_b', not 'asst_a'"},
+        {"script": "weather_question", "key": "runs[1]", "at": None,
+         "reason": "last user message 'What time is it?' is not containing 'weather'"}]
 
 
 def test_times_limits_a_script_then_default_applies(client: openai.OpenAI, fake_openai: Any) -> None:

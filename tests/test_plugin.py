@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+
 import pytest
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -49,46 +51,136 @@ def test_fixture_marker_and_environment(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=4)
 
 
+def _lines(*lines: str) -> list[str]:
+    """Report lines as exact ``fnmatch_lines`` patterns: literal text, ``{id}`` for a generated id."""
+    return ["*".join(glob.escape(part) for part in line.split("{id}")) for line in lines]
+
+
+WEATHER_YAML = """\
+name: weather
+objects:
+  assistants: [{id: asst_weather, model: gpt-4o}]
+runs:
+  - name: weather
+    steps:
+      - status: in_progress
+      - tool_calls: [{function: get_weather, arguments: {city: Paris}, id: call_weather}]
+        expect_outputs: {call_weather: {contains: "18"}}
+      - message: It is 18 C.
+"""
+
+
 def test_violation_fails_the_test_at_teardown_with_a_report(pytester: pytest.Pytester) -> None:
+    (pytester.path / "weather.yaml").write_text(WEATHER_YAML)
     pytester.makepyfile(test_suite='''
         import pytest
 
-        SCENARIO = """
-        objects: {assistants: [{id: asst_weather, model: gpt-4o}]}
-        runs:
-          - steps:
-              - tool_calls: [{function: get_weather, arguments: {city: Paris}, id: call_weather}]
-                expect_outputs: {call_weather: {contains: "18"}}
-        """
+        def submit(fake_openai, output):
+            client = fake_openai.client()
+            run = client.beta.threads.create_and_run_poll(assistant_id="asst_weather")
+            client.beta.threads.runs.submit_tool_outputs(thread_id=run.thread_id, run_id=run.id,
+                tool_outputs=[{"tool_call_id": "call_weather", "output": output}])
 
-        @pytest.mark.fake_openai(scenario=SCENARIO)
+        @pytest.mark.fake_openai(scenario="weather.yaml")
         def test_sends_the_wrong_output(fake_openai):
-            client = fake_openai.client()
-            run = client.beta.threads.create_and_run_poll(assistant_id="asst_weather")
-            client.beta.threads.runs.submit_tool_outputs(thread_id=run.thread_id, run_id=run.id,
-                tool_outputs=[{"tool_call_id": "call_weather", "output": "rainy"}])
+            submit(fake_openai, "rainy")
 
-        @pytest.mark.fake_openai(scenario=SCENARIO)
+        @pytest.mark.fake_openai(scenario="weather.yaml")
+        def test_sends_a_long_wrong_output(fake_openai):
+            submit(fake_openai, "cloudy, " * 100)
+
+        @pytest.mark.fake_openai(scenario="weather.yaml")
         def test_already_failing(fake_openai):
-            client = fake_openai.client()
-            run = client.beta.threads.create_and_run_poll(assistant_id="asst_weather")
-            client.beta.threads.runs.submit_tool_outputs(thread_id=run.thread_id, run_id=run.id,
-                tool_outputs=[{"tool_call_id": "call_weather", "output": "rainy"}])
+            submit(fake_openai, "rainy")
             assert False, "the test's own failure"
     ''')
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
-    result.assert_outcomes(passed=1, failed=1, errors=1)
-    result.stdout.fnmatch_lines(["*ERROR at teardown of test_sends_the_wrong_output*"])
-    output = result.stdout.str()
-    assert "fakeopenai: 1 scenario violation(s) in scenario 'scenario':" in output
-    assert ("  - runs[0].steps[0].expect_outputs.call_weather: expected containing '18'; the client sent 'rainy'"
-            in output)
-    assert "Fix the code under test, or the scenario's expectations" in output
+    result.assert_outcomes(passed=2, failed=1, errors=2)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_sends_the_wrong_output*", *_lines(
+        "fakeopenai: 1 scenario violation in scenario 'weather' (weather.yaml):",
+        "",
+        "  1. runs[0].steps[1].expect_outputs.call_weather at weather.yaml:8:9",
+        "     run:      run_{id} (script weather), tool call call_weather (get_weather)",
+        "     request:  POST /v1/threads/thread_{id}/runs/run_{id}/submit_tool_outputs",
+        "     expected: an output containing '18'",
+        "     sent:     'rainy'",
+        "     The fake failed run_{id} (last_error.code server_error): the code under test saw a failed run.",
+        "",
+        "What to do: make the code under test submit the tool output the scenario expects, or change the "
+        "expectation at the position above if the scenario is what is wrong. fake_openai.requests lists every "
+        "request the test made.")], consecutive=True)
+    # What the client sent is cut at 200 characters, and says how long it was.
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_sends_a_long_wrong_output*", *_lines(
+        "     expected: an output containing '18'",
+        "     sent:     " + repr("cloudy, " * 25) + "… (800 characters in all)")])
     assert "test_already_failing" not in "\n".join(line for line in result.stdout.lines if "at teardown" in line)
     result.stdout.fnmatch_lines(["*the test's own failure*"])
 
 
+def test_unmatched_runs_and_batches_are_reported_with_every_script_tried(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite='''
+        import json
+
+        import pytest
+
+        SCENARIO = """
+        name: two_scripts
+        unmatched: error
+        objects: {assistants: [{id: asst_a, model: gpt-4o}, {id: asst_b, model: gpt-4o}]}
+        runs:
+          - name: only_for_a
+            match: {assistant_id: asst_a}
+          - match: {last_message: {contains: weather}}
+            times: 1
+        batches:
+          - match: {endpoint: /v1/embeddings}
+        """
+        LINE = json.dumps({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions",
+                           "body": {"model": "gpt-4o", "messages": []}}).encode()
+
+        @pytest.mark.fake_openai(scenario=SCENARIO)
+        def test_nothing_matches(fake_openai):
+            client = fake_openai.client()
+            run = client.beta.threads.create_and_run_poll(
+                assistant_id="asst_b", thread={"messages": [{"role": "user", "content": "What time is it?"}]})
+            assert run.status == "failed"
+            upload = client.files.create(file=("in.jsonl", LINE), purpose="batch")
+            client.batches.create(input_file_id=upload.id, endpoint="/v1/chat/completions",
+                                  completion_window="24h", metadata={"job": "nightly"})
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(_lines(
+        "fakeopenai: 2 scenario violations in scenario 'two_scripts' (<string>):",
+        "",
+        "  1. runs: no run script matched run_{id} (unmatched: error)",
+        "     request:  POST /v1/threads/runs",
+        "     expected: a run script matching this run",
+        "     sent:     run on thread_{id} with assistant asst_b, model gpt-4o, last user message 'What time is it?'",
+        "     scripts tried:",
+        "       - runs[0] 'only_for_a' at <string>:6:5: assistant_id is 'asst_b', not 'asst_a'",
+        "       - runs[1] at <string>:8:5: last user message 'What time is it?' is not containing 'weather'",
+        "     The fake failed run_{id} (last_error.code server_error): the code under test saw a failed run.",
+        "",
+        "  2. batches: no batch script matched batch_{id} (unmatched: error)",
+        "     request:  POST /v1/batches",
+        "     expected: a batch script matching this batch",
+        "     sent:     batch of file-{id} to /v1/chat/completions, metadata {'job': 'nightly'}",
+        "     scripts tried:",
+        "       - batches[0] at <string>:11:5: endpoint is '/v1/chat/completions', not '/v1/embeddings'",
+        "     The fake failed batch_{id} (errors.data[0].code server_error): the code under test saw a failed batch.",
+        "",
+        "What to do: change a script's match: so it fits (each script's reason is listed above), add a script, "
+        "or set unmatched: default so that unscripted runs and batches get the default script. "
+        "fake_openai.requests lists every request the test made."), consecutive=True)
+
+
 def test_strict_reports_unused_scripts(pytester: pytest.Pytester) -> None:
+    (pytester.path / "weather.yaml").write_text(WEATHER_YAML + """\
+  - name: never_used
+    match: {model: gpt-5}
+  - match: {model: gpt-6}
+""")
     pytester.makepyfile(test_suite='''
         import pytest
 
@@ -101,13 +193,26 @@ def test_strict_reports_unused_scripts(pytester: pytest.Pytester) -> None:
             assistant = client.beta.assistants.create(model="gpt-4o")
             client.beta.threads.create_and_run_poll(assistant_id=assistant.id)
 
+        @pytest.mark.fake_openai(scenario="weather.yaml", strict=True)
+        def test_uses_no_script_of_a_file(fake_openai):
+            pass
+
         @pytest.mark.fake_openai(scenario=SCENARIO)
         def test_not_strict(fake_openai):
             pass
     ''')
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
-    result.assert_outcomes(passed=2, errors=1)
-    assert "strict scenario 'scenario' has scripts that were never used:\n  - never_used" in result.stdout.str()
+    result.assert_outcomes(passed=3, errors=2)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_uses_one_script*", *_lines(
+        "fakeopenai: strict scenario 'scenario' (<dict>) has 1 script the test never used:",
+        "  - runs[1] 'never_used'",
+        "What to do: make the test use them, remove them from the scenario, or drop strict.")], consecutive=True)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_uses_no_script_of_a_file*", *_lines(
+        "fakeopenai: strict scenario 'weather' (weather.yaml) has 3 scripts the test never used:",
+        "  - runs[0] 'weather' at weather.yaml:5:5",
+        "  - runs[1] 'never_used' at weather.yaml:11:5",
+        "  - runs[2] at weather.yaml:13:5",
+        "What to do: make the test use them, remove them from the scenario, or drop strict.")], consecutive=True)
 
 
 def test_bad_marker_and_bad_scenario_say_what_to_do(pytester: pytest.Pytester) -> None:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.engine import answers
 from fakeopenai.engine.batch_input import BatchInput, read_input
 from fakeopenai.engine.batch_output import write_results
+from fakeopenai.engine.changes import logging_changes
 from fakeopenai.engine.files import find_file
 from fakeopenai.engine.objects import Batch
 from fakeopenai.errors import InvalidRequestError, WrongStateError
@@ -84,9 +85,6 @@ def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
     wanted = {r.custom_id for r in script.responses if r.custom_id is not None}
     data = read_input(source._content, endpoint=endpoint, wanted=wanted)
     # Validation passed: from here on the request changes state.
-    if unmatched is not None:
-        state.add_violation(kind="unmatched", where="batches", expected="a batch script matching this batch",
-                            actual=f"batch of {file_id} to {endpoint}", message=unmatched)
     now = state.clock.tick()
     state.batch_count += 1
     output_expiry = body.get("output_expires_after") or {}
@@ -97,18 +95,23 @@ def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
     unused = _plan_answers(batch, script, data)
     state.batches.add(batch.id, batch)
     state.record_use(script, batch.id)
-    state.log_change(f"{batch.id} created for {file_id} ({len(data)} requests to {endpoint}) by {script.name}"
-                     + (f"; {len(data.problems)} validation error(s)" if data.problems else "")
-                     + (f"; scripted responses for {', '.join(unused)} match no request" if unused else ""))
+    if unmatched is not None:
+        state.add_violation(**unmatched, batch_id=batch.id)
+    if logging_changes():
+        state.log_change(f"{batch.id} created for {file_id} ({len(data)} request{'s' if len(data) != 1 else ''} "
+                         f"to {endpoint}) by {script.name}: {batch.status} (step 1/{len(script.steps)})"
+                         + (f"; {len(data.problems)} validation error(s)" if data.problems else "")
+                         + (f"; scripted responses for {', '.join(unused)} match no request" if unused else ""))
     _enter(state, batch, 0, now)
     batch._seen = 1
     return batch
 
 
 def _select_script(state: TenantState, *, endpoint: str, input_file_id: str,
-                   metadata: dict[str, str]) -> tuple[BatchScript, str | None]:
-    """The script serving this batch, and (with ``unmatched: error``) why none matched."""
-    script, explanation = state.first_match(
+                   metadata: dict[str, str]) -> tuple[BatchScript, dict[str, Any] | None]:
+    """The script serving this batch, and (with ``unmatched: error``) the violation to record
+    once the batch has its id."""
+    script, tried = state.first_match(
         state.scenario.batches,
         lambda s: s.match.mismatch(endpoint=endpoint, input_file_id=input_file_id, metadata=metadata),
         "batch", "batches")
@@ -116,11 +119,15 @@ def _select_script(state: TenantState, *, endpoint: str, input_file_id: str,
         return script, None
     if state.scenario.unmatched != "error":
         return DEFAULT_SCRIPT, None
-    message = f"fakeopenai: no batch script matched this batch (unmatched: error). Tried: {explanation}"
+    message = ("fakeopenai: no batch script matched this batch (unmatched: error). Tried: "
+               f"{state.explain_tried(tried, 'batch')}")
     failure = {"code": "server_error", "message": message, "param": None, "line": None}
+    actual = f"batch of {input_file_id} to {endpoint}" + (f", metadata {metadata}" if metadata else "")
+    violation = {"kind": "unmatched", "where": "batches", "expected": "a batch script matching this batch",
+                 "actual": actual, "message": message, "tried": tried}
     return BatchScript(index=-2, name="unmatched", match=BatchMatch(), times=None, steps=(
         BatchStep(status="validating", where="unmatched.steps[0]"),
-        BatchStep(status="failed", where="unmatched.steps[1]", errors=(failure,)))), message
+        BatchStep(status="failed", where="unmatched.steps[1]", errors=(failure,)))), violation
 
 
 def _plan_answers(batch: Batch, script: BatchScript, data: BatchInput) -> list[str]:
@@ -164,7 +171,7 @@ def refresh(state: TenantState, batch: Batch) -> None:
     if batch._input is not None and batch._input.problems:
         _fail_validation(state, batch, batch.expires_at)
     else:
-        _finish(state, batch, "expired", batch.expires_at, None)
+        _finish(state, batch, "expired", batch.expires_at, None, why="past expires_at")
 
 
 def refresh_all(state: TenantState) -> None:
@@ -261,14 +268,17 @@ def _set_progress(batch: Batch, finished: int) -> None:
                             "completed": batch._finished - failed, "failed": failed}
 
 
-def _set_status(state: TenantState, batch: Batch, status: str, now: int) -> None:
+def _set_status(state: TenantState, batch: Batch, status: str, now: int, why: str = "") -> None:
+    """Change the status; ``batch_x validating -> in_progress (step 2/4; requests: 0 completed, 0 failed,
+    10 total)`` in the log."""
     old = batch.status
     batch.status = status
-    if old != status:
+    if old != status and logging_changes():
         total = len(_steps(batch))
-        state.log_change(f"{batch.id} {old} -> {status} (step {min(batch._pos + 1, total)}/{total}, "
-                         f"{batch.request_counts['completed'] + batch.request_counts['failed']}/"
-                         f"{batch.request_counts['total']} requests done)")
+        counts = batch.request_counts
+        state.log_change("%s %s -> %s (step %d/%d; requests: %d completed, %d failed, %d total%s)", batch.id, old,
+                         status, min(batch._pos + 1, total), total, counts["completed"], counts["failed"],
+                         counts["total"], f"; {why}" if why else "")
 
 
 def _fail_validation(state: TenantState, batch: Batch, now: int) -> None:
@@ -279,10 +289,11 @@ def _fail_validation(state: TenantState, batch: Batch, now: int) -> None:
     batch._input = None
     if data is not None:
         data.release()
-    _set_status(state, batch, "failed", now)
+    _set_status(state, batch, "failed", now, f"{len(batch.errors['data'])} validation error(s)")
 
 
-def _finish(state: TenantState, batch: Batch, status: str, now: int, step: BatchStep | None) -> None:
+def _finish(state: TenantState, batch: Batch, status: str, now: int, step: BatchStep | None,
+            why: str = "") -> None:
     """End the batch: write the result files (when it ever started) and set the timestamps."""
     data = batch._input
     started = batch.in_progress_at is not None
@@ -319,4 +330,6 @@ def _finish(state: TenantState, batch: Batch, status: str, now: int, step: Batch
     batch._input = None
     if data is not None:
         data.release()
-    _set_status(state, batch, status, now)
+    if status == "failed" and not why and logging_changes():
+        why = ", ".join(e["code"] for e in batch.errors["data"]) if batch.errors else ""
+    _set_status(state, batch, status, now, why)

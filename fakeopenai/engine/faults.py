@@ -70,7 +70,7 @@ def pick_fault(state: TenantState, method: str, path: str, load_body: Callable[[
                 state.fault_fired[fault.index] = fired + 1
                 chosen = fault
     if chosen is not None:
-        state.log_change(f"fault {chosen.name} fired on {method} {path}")
+        state.log_change("fault %s fired on %s %s", chosen.name, method, path)
     return chosen
 
 

@@ -43,7 +43,7 @@ def store_file(state: TenantState, content: bytes, *, filename: str, purpose: st
                 bytes=len(content), expires_at=now + expires_after if expires_after is not None else None,
                 _content=content)
     state.files.add(item.id, item)
-    state.log_change(f"{item.id} stored ({purpose}, {len(content)} bytes)")
+    state.log_change("%s stored (%s, %d bytes)", item.id, purpose, len(content))
     return item
 
 
@@ -79,4 +79,4 @@ def expire_files(state: TenantState) -> None:
 def _forget(state: TenantState, item: File, why: str) -> None:
     state.files.remove(item.id)
     state.release_bytes(item.bytes)
-    state.log_change(f"{item.id} {why}")
+    state.log_change("%s %s", item.id, why)

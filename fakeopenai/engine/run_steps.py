@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Protocol
 
+from fakeopenai.engine.changes import logging_changes
 from fakeopenai.engine.objects import Message, Run, RunStepObj
 from fakeopenai.engine.threads import text_part
 from fakeopenai.generate import count_tokens, sentence_text
@@ -35,11 +36,25 @@ class _Silent:
 SILENT: Emitter = _Silent()
 
 
-def new_step(state: TenantState, run: Run, now: int, kind: str, details: dict[str, Any]) -> RunStepObj:
+def new_step(state: TenantState, run: Run, now: int, kind: str, details: dict[str, Any],
+             step: RunStep) -> RunStepObj:
     run_step = RunStepObj(id=state.ids.new("step_"), created_at=now, assistant_id=run.assistant_id,
                           thread_id=run.thread_id, run_id=run.id, type=kind, step_details=details)
     run._steps.add(run_step.id, run_step)
+    if logging_changes():
+        if kind == "tool_calls":
+            what = ", ".join(call.function for call in step.tool_calls)
+        else:
+            what = details["message_creation"]["message_id"]
+        state.log_change("%s created %s on %s (%s: %s)", run_step.id, run_step.status, run.id, kind, what)
     return run_step
+
+
+def log_step(state: TenantState, run_step: RunStepObj, old: str, note: str = "") -> None:
+    """``step_x in_progress -> completed (tool_calls on run_y)``: a run step's status change."""
+    if logging_changes():
+        state.log_change("%s %s -> %s (%s on %s%s)", run_step.id, old, run_step.status, run_step.type,
+                         run_step.run_id, f"; {note}" if note else "")
 
 
 def write_message(state: TenantState, run: Run, step: RunStep, now: int, emit: Emitter) -> None:
@@ -50,7 +65,7 @@ def write_message(state: TenantState, run: Run, step: RunStep, now: int, emit: E
     message = Message(id=state.ids.new("msg_"), created_at=now, thread_id=run.thread_id, role="assistant",
                       content=[], status="in_progress", assistant_id=run.assistant_id, run_id=run.id)
     run_step = new_step(state, run, now, "message_creation",
-                         {"type": "message_creation", "message_creation": {"message_id": message.id}})
+                         {"type": "message_creation", "message_creation": {"message_id": message.id}}, step)
     emit.event("thread.run.step.created", run_step)
     emit.event("thread.run.step.in_progress", run_step)
     if thread is not None:
@@ -71,15 +86,16 @@ def write_message(state: TenantState, run: Run, step: RunStep, now: int, emit: E
     run_step.status = "completed"
     run_step.completed_at = now
     run_step.usage = {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens}
+    if logging_changes():
+        log_step(state, run_step, "in_progress", f"{message.id}, {tokens} tokens")
     emit.event("thread.run.step.completed", run_step)
-    state.log_change(f"{run.id} wrote {message.id} ({tokens} tokens)")
 
 
 def request_tool_calls(state: TenantState, run: Run, step: RunStep, now: int,
                        emit: Emitter) -> list[dict[str, Any]]:
     """Open a ``tool_calls`` step, stream its calls as deltas, and return the calls now
     awaiting outputs (the run's ``required_action``)."""
-    run_step = new_step(state, run, now, "tool_calls", {"type": "tool_calls", "tool_calls": []})
+    run_step = new_step(state, run, now, "tool_calls", {"type": "tool_calls", "tool_calls": []}, step)
     emit.event("thread.run.step.created", run_step)
     emit.event("thread.run.step.in_progress", run_step)
     chunk_chars = stream_options(state, run).chunk_chars

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.engine.changes import logging_changes
 from fakeopenai.engine.objects import Run, RunStepObj, Thread
-from fakeopenai.engine.run_steps import SILENT, Emitter, request_tool_calls, write_message
+from fakeopenai.engine.run_steps import SILENT, Emitter, log_step, request_tool_calls, write_message
 from fakeopenai.engine.threads import add_message, ensure_idle, get_assistant, last_user_text
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.generate import count_tokens
-from fakeopenai.scenario.model import RUN_TERMINAL, RunMatch, RunScript, RunStep, moves_on
+from fakeopenai.scenario.model import RUN_TERMINAL, RunMatch, RunScript, RunStep, moves_on, position
 
 if TYPE_CHECKING:
     from fakeopenai.engine.state import TenantState
@@ -59,8 +60,8 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
             body["additional_instructions"]
     model = body.get("model") or assistant.model
     metadata = dict(body.get("metadata") or {})
-    script = _select_script(state, assistant_id=assistant.id, assistant_name=assistant.name, model=model,
-                            thread=thread, metadata=metadata)
+    script, unmatched = _select_script(state, assistant_id=assistant.id, assistant_name=assistant.name,
+                                       model=model, thread=thread, metadata=metadata)
     state.run_count += 1
     run = Run(
         id=state.ids.new("run_"), created_at=now, thread_id=thread.id, assistant_id=assistant.id, model=model,
@@ -78,7 +79,11 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
     thread._runs.add(run.id, run)
     thread._active_run = run
     state.record_use(script, run.id)
-    state.log_change(f"{run.id} created on {thread.id} by {script.name} ({len(script.steps)} steps)")
+    if unmatched is not None:
+        state.add_violation(**unmatched, run_id=run.id, thread_id=thread.id)
+    if logging_changes():
+        state.log_change("%s created on %s by %s: %s (step 1/%d)", run.id, thread.id, script.name, run.status,
+                         len(script.steps))
     emit.event("thread.run.created", run)
     emit.event("thread.run.queued", run)  # every run starts queued, whatever its first step
     _enter(state, run, 0, now, emit)
@@ -92,24 +97,31 @@ def _pick(body: dict[str, Any], name: str, fallback: Any) -> Any:
 
 
 def _select_script(state: TenantState, *, assistant_id: str, assistant_name: str | None, model: str,
-                   thread: Thread, metadata: dict[str, str]) -> RunScript:
+                   thread: Thread, metadata: dict[str, str]) -> tuple[RunScript, dict[str, Any] | None]:
+    """The script serving this run, and (with ``unmatched: error``) the violation to record once
+    the run has its id."""
     last_message = last_user_text(thread)
-    script, explanation = state.first_match(
+    script, tried = state.first_match(
         state.scenario.runs, lambda s: s.match.mismatch(
             assistant_id=assistant_id, assistant_name=assistant_name, model=model, thread_id=thread.id,
             metadata=metadata, last_message=last_message), "run", "runs")
     if script is not None:
-        return script
+        return script, None
     if state.scenario.unmatched != "error":
-        return DEFAULT_SCRIPT
-    message = f"fakeopenai: no run script matched this run (unmatched: error). Tried: {explanation}"
-    state.add_violation(kind="unmatched", where="runs", expected="a run script matching this run",
-                        actual=f"run on {thread.id} with assistant {assistant_id}, model {model}",
-                        message=message)
+        return DEFAULT_SCRIPT, None
+    message = ("fakeopenai: no run script matched this run (unmatched: error). Tried: "
+               f"{state.explain_tried(tried, 'run')}")
+    actual = f"run on {thread.id} with assistant {assistant_id}, model {model}"
+    if metadata:
+        actual += f", metadata {metadata}"
+    if last_message is not None:
+        actual += f", last user message {last_message!r}"
+    violation = {"kind": "unmatched", "where": "runs", "expected": "a run script matching this run",
+                 "actual": actual, "message": message, "tried": tried}
     return RunScript(index=-2, name="unmatched", match=RunMatch(), times=None, steps=(
         RunStep(kind="status", status="queued", where="unmatched.steps[0]"),
         RunStep(kind="status", status="failed", where="unmatched.steps[1]",
-                last_error={"code": "server_error", "message": message})))
+                last_error={"code": "server_error", "message": message}))), violation
 
 
 def create_thread_and_run(state: TenantState, body: dict[str, Any], emit: Emitter = SILENT) -> tuple[Thread, Run]:
@@ -136,7 +148,7 @@ def get_step(run: Run, step_id: str) -> RunStepObj:
 def refresh(state: TenantState, run: Run, emit: Emitter = SILENT) -> None:
     """Apply what time alone does: a run waiting for outputs past its deadline expires."""
     if run.status == "requires_action" and state.clock.now >= run._deadline:
-        _finish(state, run, "expired", run._deadline, emit, None)
+        _finish(state, run, "expired", run._deadline, emit, None, why="no tool outputs by expires_at")
 
 
 # ----------------------------------------------------------------------------- advancing
@@ -198,7 +210,7 @@ def _enter(state: TenantState, run: Run, pos: int, now: int, emit: Emitter) -> N
         run.required_action = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": run._pending}}
         old = run.status
         run.status = "requires_action"
-        _log_transition(state, run, old)
+        _log_transition(state, run, old, "waiting for " + ", ".join(call["id"] for call in run._pending))
         emit.event("thread.run.requires_action", run)
     else:  # stream_error: the stream breaks off; a poller sees the run fail
         error = dict(step.stream_error or {})
@@ -220,13 +232,17 @@ def _set_status(state: TenantState, run: Run, status: str, now: int, emit: Emitt
     emit.event(f"thread.run.{status}", run)
 
 
-def _log_transition(state: TenantState, run: Run, old: str) -> None:
+def _log_transition(state: TenantState, run: Run, old: str, why: str = "") -> None:
+    """``run_x queued -> in_progress (step 2/5)``: one line per status change, when logging."""
+    if not logging_changes():
+        return
     total = len(run._script.steps) if run._script else 0
-    state.log_change(f"{run.id} {old} -> {run.status} (step {min(run._pos + 1, total)}/{total})")
+    state.log_change("%s %s -> %s (step %d/%d%s)", run.id, old, run.status, min(run._pos + 1, total), total,
+                     f"; {why}" if why else "")
 
 
 def _finish(state: TenantState, run: Run, status: str, now: int, emit: Emitter, step: RunStep | None,
-            *, last_error: dict[str, str] | None = None) -> None:
+            *, last_error: dict[str, str] | None = None, why: str = "") -> None:
     old = run.status
     run.status = status
     run.required_action = None
@@ -235,6 +251,7 @@ def _finish(state: TenantState, run: Run, status: str, now: int, emit: Emitter, 
     for run_step in run._steps:
         if run_step.status == _OPEN_STEP:
             _close_step(run_step, step_status, now, last_error or (step.last_error if step else None))
+            log_step(state, run_step, _OPEN_STEP)
             emit.event(f"thread.run.step.{step_status}", run_step)
     if status == "completed":
         run.completed_at = now
@@ -254,7 +271,9 @@ def _finish(state: TenantState, run: Run, status: str, now: int, emit: Emitter, 
     thread = state.threads.get(run.thread_id)
     if thread is not None and thread._active_run is run:
         thread._active_run = None
-    _log_transition(state, run, old)
+    if status == "failed" and not why:
+        why = f"last_error {run.last_error['code'] if run.last_error else 'server_error'}"
+    _log_transition(state, run, old, why)
     emit.event(f"thread.run.{status}", run)
 
 
@@ -325,6 +344,7 @@ def submit_tool_outputs(state: TenantState, run: Run, outputs: list[dict[str, An
         tool_step.completed_at = now
         tokens = sum(count_tokens(c["function"]["arguments"]) for c in tool_step.step_details["tool_calls"])
         tool_step.usage = {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens}
+        log_step(state, tool_step, _OPEN_STEP)
         emit.event("thread.run.step.completed", tool_step)
         failure = _check_expectations(state, run, tool_step.step_details["tool_calls"], given)
     run.required_action = None
@@ -355,8 +375,10 @@ def _check_expectations(state: TenantState, run: Run, calls: list[dict[str, Any]
         message = (f"fakeopenai: the output submitted for {call['id']} ({spec.function}) is {output!r}; "
                    f"{step.where}.expect_outputs.{key} expected it {matcher.describe()}")
         state.add_violation(kind="expect_outputs", where=f"{step.where}.expect_outputs.{key}",
-                            expected=matcher.describe(), actual=output, message=message, run_id=run.id,
-                            tool_call_id=call["id"])
+                            expected=matcher.describe(), actual=output, message=message,
+                            at=position(state.scenario.source, step), run_id=run.id, thread_id=run.thread_id,
+                            tool_call_id=call["id"], function=spec.function,
+                            script=run._script.name if run._script else None)
         problems.append(message)
     return "; ".join(problems) if problems else None
 

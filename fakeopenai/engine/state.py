@@ -5,17 +5,22 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from fakeopenai.clock import FakeClock
+from fakeopenai.engine.changes import log
 from fakeopenai.engine.objects import Assistant, Thread
 from fakeopenai.engine.store import Collection
 from fakeopenai.ids import IdFactory
 from fakeopenai.render.profiles import Profile, get_profile
-from fakeopenai.scenario.model import BatchScript, RunScript, Scenario
+from fakeopenai.scenario.model import BatchScript, RunScript, Scenario, position
 
-log = logging.getLogger("fakeopenai.engine")
 Script = TypeVar("Script", RunScript, BatchScript)
+
+# The request being served, as ``(method, path)``: set by the gateway, so a violation names the
+# request that caused it (a context variable: concurrent requests each see their own).
+current_request: ContextVar[tuple[str, str] | None] = ContextVar("fakeopenai_request", default=None)
 
 REQUEST_LOG_LIMIT = 10_000  # oldest entries are dropped past this, so a long soak stays flat in memory
 MAX_STORED_BYTES = 2 * 1024**3  # file bytes one tenant may hold (uploads plus batch outputs)
@@ -48,8 +53,8 @@ class TenantState:
         self.served: dict[tuple[str, int], list[str]] = {}
         self.fault_hits: dict[int, int] = {}
         self.fault_fired: dict[int, int] = {}
+        self.log_change("scenario %r loaded (%s)", scenario.name, scenario.source)
         self._seed_objects()
-        self.log_change(f"scenario {scenario.name!r} loaded ({scenario.source})")
 
     def _seed_objects(self) -> None:
         from fakeopenai.engine import files, threads
@@ -90,30 +95,41 @@ class TenantState:
     def release_bytes(self, size: int) -> None:
         self.stored_bytes = max(0, self.stored_bytes - size)
 
-    def log_change(self, message: str) -> None:
+    def log_change(self, message: str, *args: Any) -> None:
+        """One line for one state change, at INFO. ``message`` is %-formatted with ``args`` only
+        when the line is written; callers building costly text check :func:`logging_changes` first."""
         if log.isEnabledFor(logging.INFO):
-            log.info("[%s] %s", self.label, message)
+            log.info("[%s] " + message if args else "[%s] %s", self.label, *(args or (message,)))
 
     def uses_of(self, script: RunScript | BatchScript) -> int:
         kind = "runs" if isinstance(script, RunScript) else "batches"
         return len(self.served.get((kind, script.index), ()))
 
     def first_match(self, scripts: Sequence[Script], mismatch: Callable[[Script], str | None],
-                    noun: str, plural: str) -> tuple[Script | None, str]:
-        """The first script with uses left whose ``match`` fits, else ``None`` and why each was passed over
-        (for the ``unmatched: error`` message)."""
-        reasons: list[str] = []
+                    noun: str, plural: str) -> tuple[Script | None, list[dict[str, Any]]]:
+        """The first script with uses left whose ``match`` fits, else ``None`` and why each was passed
+        over (for the ``unmatched: error`` message and report): ``[{script, key, at, reason}]``."""
+        tried: list[dict[str, Any]] = []
+        kind = "runs" if noun == "run" else "batches"
         for script in scripts:
             used = self.uses_of(script)
             if script.times is not None and used >= script.times:
                 served = f"{used} {plural if used != 1 else noun}"
-                reasons.append(f"{script.name}: already served {served} (times: {script.times})")
-                continue
-            why = mismatch(script)
-            if why is None:
-                return script, ""
-            reasons.append(f"{script.name}: {why}")
-        return None, "; ".join(reasons) if reasons else f"the scenario has no {noun} scripts"
+                why: str | None = f"already served {served} (times: {script.times})"
+            else:
+                why = mismatch(script)
+                if why is None:
+                    return script, []
+            tried.append({"script": script.name, "key": f"{kind}[{script.index}]",
+                          "at": position(self.scenario.source, script), "reason": why})
+        return None, tried
+
+    @staticmethod
+    def explain_tried(tried: list[dict[str, Any]], noun: str) -> str:
+        """``first_match``'s reasons in one line: ``name: why; name: why``."""
+        if not tried:
+            return f"the scenario has no {noun} scripts"
+        return "; ".join(f"{t['script']}: {t['reason']}" for t in tried)
 
     def record_use(self, script: RunScript | BatchScript, object_id: str) -> None:
         if script.index < 0:
@@ -122,16 +138,26 @@ class TenantState:
         self.served.setdefault((kind, script.index), []).append(object_id)
 
     def add_violation(self, *, kind: str, where: str, expected: str, actual: str, message: str,
-                      **details: Any) -> None:
+                      at: str | None = None, **details: Any) -> None:
+        """Record that the client broke the scenario. Besides the what (``where`` is the key path,
+        ``at`` its ``file:line:column`` when the scenario had text), each entry names the scenario's
+        ``source`` and the ``request`` being served (``POST /v1/threads/.../submit_tool_outputs``)."""
+        request = current_request.get()
         entry = {"kind": kind, "scenario": self.scenario.name, "where": where, "expected": expected,
-                 "actual": actual, "message": message, **details}
+                 "actual": actual, "message": message, "source": self.scenario.source, "at": at,
+                 "request": f"{request[0]} {request[1]}" if request else None, **details}
         self.violations.append(entry)
         log.warning("[%s] violation: %s", self.label, message)
 
-    def unused_scripts(self) -> list[str]:
-        unused = [s.name for s in self.scenario.runs if not self.served.get(("runs", s.index))]
-        unused += [s.name for s in self.scenario.batches if not self.served.get(("batches", s.index))]
+    def unused(self) -> list[RunScript | BatchScript]:
+        """The scripts that served nothing yet (a strict scenario's teardown names them)."""
+        unused: list[RunScript | BatchScript] = [
+            s for s in self.scenario.runs if not self.served.get(("runs", s.index))]
+        unused += [s for s in self.scenario.batches if not self.served.get(("batches", s.index))]
         return unused
+
+    def unused_scripts(self) -> list[str]:
+        return [script.name for script in self.unused()]
 
     def progress(self) -> dict[str, Any]:
         """Which scripts served which runs and batches, and where each one is now."""

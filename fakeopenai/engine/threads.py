@@ -27,7 +27,7 @@ def create_assistant(state: TenantState, body: dict[str, Any], *, object_id: str
     assistant = Assistant(id=object_id or state.ids.new("asst_"), created_at=now, model=body["model"])
     _apply_assistant_fields(assistant, body)
     state.assistants.add(assistant.id, assistant)
-    state.log_change(f"{assistant.id} created")
+    state.log_change("%s created", assistant.id)
     return assistant
 
 
@@ -60,7 +60,7 @@ def modify_assistant(state: TenantState, assistant_id: str, body: dict[str, Any]
 def delete_assistant(state: TenantState, assistant_id: str) -> str:
     get_assistant(state, assistant_id)
     state.assistants.remove(assistant_id)
-    state.log_change(f"{assistant_id} deleted")
+    state.log_change("%s deleted", assistant_id)
     return assistant_id
 
 
@@ -73,7 +73,7 @@ def create_thread(state: TenantState, body: dict[str, Any], *, object_id: str | 
     state.threads.add(thread.id, thread)
     for message in body.get("messages") or []:
         add_message(state, thread, message, created_at=now)
-    state.log_change(f"{thread.id} created with {len(thread._messages)} message(s)")
+    state.log_change("%s created with %d message(s)", thread.id, len(thread._messages))
     return thread
 
 
@@ -93,7 +93,7 @@ def modify_thread(state: TenantState, thread_id: str, body: dict[str, Any]) -> T
 def delete_thread(state: TenantState, thread_id: str) -> str:
     get_thread(state, thread_id)
     state.threads.remove(thread_id)
-    state.log_change(f"{thread_id} deleted")
+    state.log_change("%s deleted", thread_id)
     return thread_id
 
 

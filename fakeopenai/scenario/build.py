@@ -52,8 +52,11 @@ class _Builder:
                 self.error(("clock", "start"), f"invalid time {clock['start']!r}: {exc}; "
                            "write e.g. \"2025-01-01T00:00:00Z\" or Unix seconds")
         stream = self.stream_options(data.get("stream")) or StreamOptions()
-        runs = tuple(self.run_script(i, s, stream) for i, s in enumerate(data.get("runs") or []))
-        batches = tuple(self.batch_script(i, s) for i, s in enumerate(data.get("batches") or []))
+        runs_at = self.positions.item_positions(("runs",))
+        runs = tuple(self.run_script(i, s, stream, _nth(runs_at, i)) for i, s in enumerate(data.get("runs") or []))
+        batches_at = self.positions.item_positions(("batches",))
+        batches = tuple(self.batch_script(i, s, _nth(batches_at, i))
+                        for i, s in enumerate(data.get("batches") or []))
         faults = tuple(self.fault(i, f) for i, f in enumerate(data.get("faults") or []))
         objects = self.objects(data.get("objects") or {})
         return Scenario(
@@ -114,12 +117,14 @@ class _Builder:
                 self.error(path + ("regex",), f"invalid regular expression: {exc}")
 
     # ------------------------------------------------------------------ runs
-    def run_script(self, index: int, data: dict[str, Any], stream: StreamOptions) -> RunScript:
+    def run_script(self, index: int, data: dict[str, Any], stream: StreamOptions,
+                   at: tuple[int, int] | tuple[None, None]) -> RunScript:
         path = ("runs", index)
         match = data.get("match") or {}
         self.check_regex(path + ("match", "last_message"), match.get("last_message"))
         steps_data = data.get("steps") or []
-        steps = tuple(self.run_step(path + ("steps", i), s) for i, s in enumerate(steps_data))
+        steps_at = self.positions.item_positions(path + ("steps",)) if steps_data else []
+        steps = tuple(self.run_step(path + ("steps", i), s, _nth(steps_at, i)) for i, s in enumerate(steps_data))
         seen_ids: dict[str, int] = {}
         for i, step in enumerate(steps):
             if step.terminal or step.kind == "stream_error":
@@ -144,15 +149,17 @@ class _Builder:
             times=self.times(data.get("times")),
             steps=steps,
             stream=self.stream_options(data.get("stream"), stream) if data.get("stream") else None,
+            line=at[0], column=at[1],
         )
 
-    def run_step(self, path: tuple[Any, ...], data: dict[str, Any]) -> RunStep:
+    def run_step(self, path: tuple[Any, ...], data: dict[str, Any],
+                 at: tuple[int, int] | tuple[None, None]) -> RunStep:
         kinds = [k for k in _STEP_KINDS if k in data]
         where = f"runs[{path[1]}].steps[{path[3]}]"
         if len(kinds) != 1:
             found = ", ".join(kinds) if kinds else "none"
             self.error(path, f"a step needs exactly one of {', '.join(_STEP_KINDS)} (found: {found})")
-            return RunStep(kind="status", status="completed", where=where)
+            return RunStep(kind="status", status="completed", where=where, line=at[0], column=at[1])
         kind = kinds[0]
         status = data.get("status")
         if "reads" in data and "after" in data:
@@ -218,13 +225,14 @@ class _Builder:
             message_words=words, stream_error=data.get("stream_error"), reads=data.get("reads", 1),
             after=self.duration(path + ("after",), data.get("after")), usage=usage, last_error=last_error,
             incomplete_details=dict(incomplete) if incomplete else None, expect_outputs=expect,
-            extra=dict(data.get("extra") or {}),
+            extra=dict(data.get("extra") or {}), line=at[0], column=at[1],
         )
 
     # ------------------------------------------------------------------ batches
-    def batch_script(self, index: int, data: dict[str, Any]) -> BatchScript:
+    def batch_script(self, index: int, data: dict[str, Any], at: tuple[int, int] | tuple[None, None]) -> BatchScript:
         path = ("batches", index)
         steps: list[BatchStep] = []
+        steps_at = self.positions.item_positions(path + ("steps",)) if data.get("steps") else []
         for i, step in enumerate(data.get("steps") or []):
             status = step["status"]
             if "errors" in step and status != "failed":
@@ -241,7 +249,8 @@ class _Builder:
             steps.append(BatchStep(
                 status=status, where=f"batches[{index}].steps[{i}]", progress=step.get("progress"),
                 reads=step.get("reads", 1), after=self.duration(path + ("steps", i, "after"), step.get("after")),
-                errors=tuple(dict(e) for e in step.get("errors") or ())))
+                errors=tuple(dict(e) for e in step.get("errors") or ()), line=_nth(steps_at, i)[0],
+                column=_nth(steps_at, i)[1]))
         responses: list[BatchResponse] = []
         targets: dict[tuple[str, Any], int] = {}
         for j, resp in enumerate(data.get("responses") or []):
@@ -272,7 +281,7 @@ class _Builder:
             match=BatchMatch(endpoint=match.get("endpoint"), input_file_id=match.get("input_file_id"),
                              metadata=match.get("metadata")),
             times=self.times(data.get("times")), steps=tuple(steps), responses=tuple(responses),
-            output_order=data.get("output_order", "shuffled"))
+            output_order=data.get("output_order", "shuffled"), line=at[0], column=at[1])
 
     # ------------------------------------------------------------------ faults
     def fault(self, index: int, data: dict[str, Any]) -> Fault:
@@ -352,6 +361,10 @@ class _Builder:
             content = b""
         result = {k: v for k, v in item.items() if k != "path"}
         return {**result, "content": content, "filename": item.get("filename") or file_path.name}
+
+
+def _nth(positions: list[tuple[int, int]], index: int) -> tuple[int, int] | tuple[None, None]:
+    return positions[index] if index < len(positions) else (None, None)
 
 
 def _fmt(path: tuple[Any, ...]) -> str:

@@ -89,6 +89,23 @@ class Positions:
                 break
         return (mark.line + 1, mark.column + 1)
 
+    def item_positions(self, path: Path_) -> list[tuple[int, int]]:
+        """Where each item of the sequence at ``path`` starts, or ``[]`` when unknown (a dict
+        source, or a path the document does not spell out). One walk for the whole list: the
+        builder keeps each script's and step's position for reports at this cost."""
+        node = self.root
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)),
+                            None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+            else:
+                return []
+        if not isinstance(node, yaml.SequenceNode):
+            return []
+        return [(item.start_mark.line + 1, item.start_mark.column + 1) for item in node.value]
+
     def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
         line, column = self.of(path, key=key)
         return Problem(self.source, line, column, format_path(path), message)

@@ -94,6 +94,8 @@ class RunStep:
     incomplete_details: dict[str, str] | None = None
     expect_outputs: dict[str, TextMatch] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None          # where the step starts in the scenario's YAML (1-based), for reports
+    column: int | None = None
 
     @property
     def terminal(self) -> bool:
@@ -150,6 +152,8 @@ class RunScript:
     times: int | None                # None = always
     steps: tuple[RunStep, ...]
     stream: StreamOptions | None = None
+    line: int | None = None          # where the script starts in the scenario's YAML, for reports
+    column: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,8 @@ class BatchStep:
     reads: int = 1
     after: float | None = None
     errors: tuple[dict[str, Any], ...] = ()
+    line: int | None = None
+    column: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +204,8 @@ class BatchScript:
     steps: tuple[BatchStep, ...]
     responses: tuple[BatchResponse, ...] = ()
     output_order: str = "shuffled"
+    line: int | None = None
+    column: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +253,14 @@ class Scenario:
     batches: tuple[BatchScript, ...] = ()
     faults: tuple[Fault, ...] = ()
     reads_disk: bool = False         # objects.files used `path:`; such a scenario is never cached
+
+
+def position(source: str, item: RunStep | BatchStep | RunScript | BatchScript | None) -> str | None:
+    """``file:line:column`` of a script or step, or None when the scenario had no text
+    (a dict) or the item is not the scenario's (the default script)."""
+    if item is None or item.line is None:
+        return None
+    return f"{source}:{item.line}:{item.column}"
 
 
 def moves_on(step: RunStep | BatchStep | None, *, seen: int, entered_at: int, now: int) -> bool:
