@@ -76,8 +76,10 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # The request being served, for violations (a context variable: each request its own).
-        token = current_request.set((scope["method"], scope["path"]))
+        # The request being served, for violations (a context variable: each request its own). Not
+        # reset with a token: the in-process transport may finish a suspended request in a Task, whose
+        # context is a copy of the one it was set in.
+        current_request.set((scope["method"], scope["path"]))
         try:
             if log.isEnabledFor(logging.DEBUG):
                 capture = _Capture(send)
@@ -85,7 +87,7 @@ class Gateway:
             else:
                 await self._serve(scope, receive, send, send, None)
         finally:
-            current_request.reset(token)
+            current_request.set(None)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, raw_send: Send,
                      capture: _Capture | None) -> None:
