@@ -114,7 +114,15 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
 def test_unknown_name_suggests(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as error:
         load_scenario("requires_action_then_complet")
-    assert "did you mean 'requires_action_then_complete'?" in str(error.value)
+    assert str(error.value) == (
+        "unknown scenario 'requires_action_then_complet' (did you mean 'requires_action_then_complete'?). "
+        f"Built-in scenarios: {', '.join(builtin_names())}. Give one of these names, or the path of a YAML "
+        "scenario file.")
+    (tmp_path / "orders.yaml").write_text("runs: []\n")
+    with pytest.raises(ScenarioError) as error:
+        load_scenario("order", scenario_dirs=[tmp_path])
+    assert (f"unknown scenario 'order' (did you mean 'orders'?). Built-in scenarios: {', '.join(builtin_names())}. "
+            f"In {tmp_path}: orders. ") in str(error.value)
 
 
 def test_dict_and_overrides() -> None:

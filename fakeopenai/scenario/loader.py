@@ -43,7 +43,7 @@ class Problem:
         where = self.source
         if self.line is not None:
             where += f":{self.line}:{self.column}"
-        return f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
+        return f"{where + ': ' if where else ''}{self.path + ': ' if self.path else ''}{self.message}"
 
 
 class ScenarioError(ValueError):
@@ -431,9 +431,12 @@ def _load_string(text: str, scenario_dirs: list[Any], allow_paths: bool) -> Scen
                                              "may not read files from disk; send the YAML itself")])
             raise ScenarioError([Problem(stripped, None, None, "", "no such scenario file")])
         names = builtin_names() + [p.stem for d in scenario_dirs for p in Path(d).glob("*.y*ml")]
-        raise ScenarioError([Problem("<scenario>", None, None, "",
-                                     f"unknown scenario {stripped!r}{did_you_mean(stripped, names)}; "
-                                     f"available: {', '.join(sorted(set(names)))}")])
+        found_in = "".join(f" In {d}: {', '.join(sorted(p.stem for p in Path(d).glob('*.y*ml'))) or 'none'}."
+                           for d in scenario_dirs)
+        raise ScenarioError([Problem("", None, None, "",
+                                     f"unknown scenario {stripped!r}{did_you_mean(stripped, names)}. "
+                                     f"Built-in scenarios: {', '.join(builtin_names())}.{found_in} Give one of "
+                                     "these names, or the path of a YAML scenario file.")])
     return parse_scenario_text(text, "<string>", allow_paths=allow_paths)
 
 
