@@ -209,7 +209,9 @@ def serve(args: argparse.Namespace) -> int:
     from fakeopenai.server import listen_socket
 
     level = getattr(logging, args.log_level.upper())
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Other libraries (asyncio, uvicorn) stay at warning: --log-level debug is about the fake.
+    logging.basicConfig(level=max(level, logging.WARNING), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
     logging.getLogger("fakeopenai").setLevel(level)
     seed: int | str | None = args.seed
     if isinstance(seed, str) and seed.lstrip("-").isdigit():

@@ -199,6 +199,8 @@ def test_debug_adds_request_and_response_bodies_but_never_the_key(serve: Any) ->
     assert f"GET /v1/files/{upload.id}/content response body: <{len(BATCH_LINE)} bytes>" in bodies
     assert f"POST /v1/threads/{thread.id}/runs request body: " + server.sent[1]["body"].decode() in bodies
     assert SECRET not in server.log and "Bearer" not in server.log
+    # Debug is about the fake: other libraries (asyncio's "Using selector", say) stay quiet.
+    assert {logger.split(".")[0] for _, logger, _ in lines} == {"fakeopenai"}
 
 
 def _shown(body: bytes, content_type: str) -> str:
