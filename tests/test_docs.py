@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unittest
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -34,9 +36,18 @@ def run_document(path: Path) -> tuple[int, int]:
     return ran, skipped
 
 
+@pytest.fixture(scope="module")
+def document_runs() -> Iterator[dict[Path, Future[tuple[int, int]]]]:
+    """Every document, run at once: their blocks wait on subprocesses, and each has its own sandbox and
+    server, so they overlap well (the suite's slowest module otherwise)."""
+    pool = ThreadPoolExecutor(max_workers=len(documents()))
+    yield {path: pool.submit(run_document, path) for path in documents()}
+    pool.shutdown(wait=True)
+
+
 @pytest.mark.parametrize("path", documents(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_document_code_blocks_run(path: Path) -> None:
-    ran, _ = run_document(path)
+def test_document_code_blocks_run(path: Path, document_runs: dict[Path, Future[tuple[int, int]]]) -> None:
+    ran, _ = document_runs[path].result()
     assert ran, f"{path.name}: every block was skipped"
 
 
