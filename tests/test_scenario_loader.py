@@ -106,6 +106,24 @@ def test_yaml_syntax_error_has_position(tmp_path: Path) -> None:
     assert ":3:1: invalid YAML" in problem
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("runs:\n\t- steps: []\n",
+     ":2:1: invalid YAML: found character that cannot start any token; this is a tab: YAML indents with spaces only"),
+    ('runs:\n  - steps:\n    - message: "unclosed\n',
+     ":4:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 3, column 16); "
+     "a quote that is never closed?"),
+    ("runs:\n  - steps:\n    - status: queued\n   - status: completed\n",
+     ":4:4: invalid YAML: did not find expected '-' indicator (while parsing a block collection at line 2, "
+     "column 3); check this line's indentation against the lines above it"),
+    ("runs:\n  - steps:\n      - status: queued\n    steps: []\n",
+     ":4:5: duplicate key 'steps' (first at line 2, column 5): YAML would keep only this one and drop the first; "
+     "remove one, or merge them"),
+])
+def test_yaml_mistakes_say_where_and_why(text: str, expected: str, tmp_path: Path) -> None:
+    [problem] = problems(text, tmp_path)
+    assert problem.endswith(expected), problem
+
+
 def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
     [problem] = problems("name: !!python/object/apply:os.system ['echo pwned']\n", tmp_path)
     assert "invalid YAML" in problem and "python/object" in problem

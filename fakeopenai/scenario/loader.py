@@ -226,8 +226,37 @@ def _construct(node: yaml.Node, scalar: Any) -> Any:
     for key_node, value_node in node.value:
         if key_node.tag not in _PLAIN_SCALARS:  # merge keys (<<), complex keys
             raise _Fallback
-        out[_construct(key_node, scalar)] = _construct(value_node, scalar)
+        key = _construct(key_node, scalar)
+        if key in out:
+            raise _DuplicateKey(key, node, key_node)
+        out[key] = _construct(value_node, scalar)
     return out
+
+
+class _DuplicateKey(Exception):
+    """A key given twice in one mapping: PyYAML would keep the last silently, losing the first."""
+
+    def __init__(self, key: Any, mapping: yaml.MappingNode, second: yaml.Node) -> None:
+        self.key, self.second = key, second
+        self.first = next(k for k, _ in mapping.value if k.value == second.value)
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, source: str) -> Problem:
+    """PyYAML's complaint, with where the construct began and a hint for the usual causes."""
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+    message = f"invalid YAML: {exc.problem or exc.context}"
+    context = exc.context_mark
+    if exc.problem and exc.context and context and (context.line, context.column) != (mark.line, mark.column):
+        message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+    if mark is not None and text[mark.index:mark.index + 1] == "\t":
+        message += "; this is a tab: YAML indents with spaces only"
+    elif exc.problem and ("expected '-'" in exc.problem or "expected <block end>" in exc.problem
+                          or "mapping values are not allowed" in exc.problem):
+        message += "; check this line's indentation against the lines above it"
+    elif exc.context and "quoted scalar" in exc.context:
+        message += "; a quote that is never closed?"
+    return Problem(source, line, column, "", message)
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
@@ -245,11 +274,14 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
                 data = _construct(node, lambda n: constructors[n.tag](loader, n))
             except (_Fallback, RecursionError, TypeError):
                 data = loader.construct_document(node)
+    except _DuplicateKey as dup:
+        first, second = dup.first.start_mark, dup.second.start_mark
+        raise ScenarioError([Problem(source, second.line + 1, second.column + 1, "",
+                                     f"duplicate key {dup.key!r} (first at line {first.line + 1}, column "
+                                     f"{first.column + 1}): YAML would keep only this one and drop the first; "
+                                     "remove one, or merge them")]) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        message = f"invalid YAML: {exc.problem or exc.context}"
-        raise ScenarioError([Problem(source, line, column, "", message)]) from None
+        raise ScenarioError([_yaml_problem(exc, text, source)]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(source, None, None, "", f"invalid YAML: {exc}")]) from None
     finally:
