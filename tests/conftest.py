@@ -15,6 +15,23 @@ pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="session")
+def _socket_modules_imported(_fake_openai_server: Any) -> None:
+    """pytester's in-process runs take the modules first imported inside them out of ``sys.modules`` when
+    they end. The HTTP stack imports its socket modules on the first socket request; if that happened in an
+    inner run, later tests get fresh copies whose exception classes the SDK no longer catches (an httpcore2
+    ReadTimeout instead of APITimeoutError). One socket request before pytester takes its snapshot keeps
+    them imported. Not through the fake_openai fixture: its environment would reach the inner runs."""
+    with openai.OpenAI(base_url=_fake_openai_server.origin + "/v1", api_key="sk-warm-up", max_retries=0) as sdk:
+        sdk.beta.assistants.list()
+
+
+@pytest.fixture
+def pytester(_socket_modules_imported: None, pytester: pytest.Pytester) -> pytest.Pytester:
+    """pytester, set up after :func:`_socket_modules_imported` (it snapshots ``sys.modules``)."""
+    return pytester
+
+
+@pytest.fixture(scope="session")
 def spec() -> SpecChecker:
     return SpecChecker()
 

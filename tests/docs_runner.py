@@ -136,7 +136,7 @@ class Sandbox:
             self.port = match.group(1)
         return self.port
 
-    def run(self, argv: list[str], code: str | None = None, name: str = "block") -> tuple[int, str]:
+    def run(self, argv: list[str]) -> tuple[int, str]:
         """Run a process in the sandbox (its own process group, killed at the end); exit code and output.
 
         The output goes to a file, not a pipe: a server the block left in the background keeps its
@@ -156,7 +156,7 @@ class Sandbox:
             out.seek(0)
             output = out.read()
         if status == -1:
-            return -1, f"{name} did not finish in {TIMEOUT} s; output so far:\n{output}"
+            return -1, f"the block did not finish in {TIMEOUT} s; output so far:\n{output}"
         return status, output
 
 

@@ -93,6 +93,11 @@ class LanguageServer:
         self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri)
         return self.diagnostics[uri]
 
+    def ask(self, method: str, path: Path, line: int, character: int) -> Any:
+        """A position request (completion, hover) about an open document; lines count from 0."""
+        return self.call(method, {"textDocument": {"uri": path.as_uri()},
+                                  "position": {"line": line, "character": character}})
+
     def close(self) -> None:
         self.process.kill()
         self.process.wait()
@@ -144,8 +149,7 @@ def test_completion_offers_the_step_keys_with_their_meaning(editor: Any) -> None
     server, folder = editor
     path = _write(folder, "complete.yaml", "runs:\n  - steps:\n      - st\n")
     server.open(path)
-    result = server.call("textDocument/completion", {"textDocument": {"uri": path.as_uri()},
-                                                     "position": {"line": 3, "character": 10}})
+    result = server.ask("textDocument/completion", path, line=3, character=10)
     items = {item["label"]: item.get("documentation") for item in (result.get("items", result) or [])}
     assert {"status", "tool_calls", "message", "stream_error", "reads", "after", "expect_outputs"} <= set(items)
     assert "tool calls (status requires_action)" in str(items["tool_calls"])
@@ -155,6 +159,5 @@ def test_hover_shows_the_schema_description(editor: Any) -> None:
     server, folder = editor
     path = _write(folder, "hover.yaml", "faults:\n  - delay_ms: 100\n")
     server.open(path)
-    hover = server.call("textDocument/hover", {"textDocument": {"uri": path.as_uri()},
-                                               "position": {"line": 2, "character": 6}})
+    hover = server.ask("textDocument/hover", path, line=2, character=6)
     assert "Answer this late (milliseconds of real time: for client timeouts)." in hover["contents"]["value"]

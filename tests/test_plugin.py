@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import glob
-from typing import Any
 
-import openai
 import pytest
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(autouse=True)
-def _socket_modules_imported(_fake_openai_server: Any) -> None:
-    """pytester's in-process runs take modules first imported inside them out of ``sys.modules`` when they
-    end. The HTTP stack imports its socket modules on the first socket request; if that happened in an inner
-    run, later tests would get fresh copies whose exception classes the SDK no longer catches (an httpcore2
-    ReadTimeout instead of APITimeoutError). One socket request out here first keeps them imported."""
-    origin = _fake_openai_server.origin  # not the fake_openai fixture: its environment would reach the inner runs
-    with openai.OpenAI(base_url=origin + "/v1", api_key="sk-warm-up", max_retries=0) as client:
-        client.beta.assistants.list()
 
 CODE_UNDER_TEST = '''
 import openai
