@@ -115,11 +115,6 @@ def validate(paths: Sequence[str]) -> int:
                 bad += 1
                 for problem in exc.problems:
                     print(problem)
-            except UnicodeDecodeError as exc:
-                bad += 1
-                before = exc.object[:exc.start]
-                line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
-                print(f"{file}:{line}:{column}: this byte is not UTF-8 text; save the file as UTF-8")
             else:
                 print(f"{file}: ok")
     if checked + missing + empty > 1:

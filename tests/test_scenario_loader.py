@@ -124,6 +124,14 @@ def test_yaml_mistakes_say_where_and_why(text: str, expected: str, tmp_path: Pat
     assert problem.endswith(expected), problem
 
 
+def test_a_file_that_is_not_utf8_is_a_positioned_problem(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)  # the fixture and serve load files this way too, not only validate
+    assert str(error.value) == f"{path}:1:10: this byte is not UTF-8 text; save the file as UTF-8"
+
+
 def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
     [problem] = problems("name: !!python/object/apply:os.system ['echo pwned']\n", tmp_path)
     assert "invalid YAML" in problem and "python/object" in problem

@@ -477,6 +477,11 @@ def _load_file(path: Path, allow_paths: bool) -> Scenario:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise ScenarioError([Problem(str(path), None, None, "", f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        before = exc.object[:exc.start]
+        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        raise ScenarioError([Problem(str(path), line, column, "", "this byte is not UTF-8 text; save the file "
+                                     "as UTF-8")]) from None
     return parse_scenario_text(text, str(path), base_dir=path.parent, default_name=path.stem,
                                allow_paths=allow_paths)
 
