@@ -123,6 +123,15 @@ _HINTS = {  # the report's last line, by kind of violation
 }
 
 
+def _hint(kind: str) -> str:
+    from fakeopenai.registry import families
+
+    for family in families():
+        if kind in family.report_hints:
+            return family.report_hints[kind]
+    return _HINTS.get(kind, "fix the code under test, or the scenario")
+
+
 def _report(state: Any) -> str:
     if state is None:  # the test never talked to the fake
         return ""
@@ -136,7 +145,7 @@ def _report(state: Any) -> str:
         for number, violation in enumerate(state.violations, 1):
             lines.append("")
             lines.extend(_violation_lines(number, violation))
-            hint = _HINTS.get(violation["kind"], "fix the code under test, or the scenario")
+            hint = _hint(violation["kind"])
             if hint not in hints:
                 hints.append(hint)
         lines.append("")
@@ -154,16 +163,22 @@ def _report(state: Any) -> str:
 
 def _violation_lines(number: int, v: dict[str, Any]) -> list[str]:
     """One violation as the report shows it: where in the scenario, which object and request, what was
-    expected, what the client sent, and what the fake did about it."""
+    expected, what the client sent, and what the fake did about it. The object's family says what it
+    is called and how a client sees it fail (``fakeopenai.family.ScriptKind``)."""
+    from fakeopenai.registry import kind_of_violation
+
+    kind = kind_of_violation(v)
+    noun = kind.noun if kind is not None else "object"
+    object_id = v.get(kind.id_field) if kind is not None else None
     at = f" at {v['at']}" if v.get("at") else ""
-    object_id = v.get("run_id") or v.get("batch_id")
     if v["kind"] == "expect_outputs":
         lines = [f"  {number}. {v['where']}{at}",
-                 f"     run:      {object_id} (script {v.get('script')}), tool call {v.get('tool_call_id')} "
+                 f"     {noun + ':':<10}{object_id} (script {v.get('script')}), tool call {v.get('tool_call_id')} "
                  f"({v.get('function')})"]
-    else:
-        noun = "batch" if v["where"] == "batches" else "run"
+    elif v["kind"] == "unmatched":
         lines = [f"  {number}. {v['where']}: no {noun} script matched {object_id} (unmatched: error)"]
+    else:
+        lines = [f"  {number}. {v['where']}{at}: {v['message']}"]
     if v.get("request"):
         lines.append(f"     request:  {v['request']}")
     if v["kind"] == "expect_outputs":
@@ -171,7 +186,7 @@ def _violation_lines(number: int, v: dict[str, Any]) -> list[str]:
         lines.append(f"     sent:     {_clip(v['actual'])}")
     else:
         lines.append(f"     expected: {v['expected']}")
-        lines.append(f"     sent:     {v['actual']}")
+        lines.append(f"     sent:     {_clip(v['actual']) if v['kind'] != 'unmatched' else v['actual']}")
     tried = v.get("tried")
     if tried is not None:
         lines.append("     scripts tried:" if tried else "     scripts tried: none (the scenario has no such scripts)")
@@ -179,9 +194,8 @@ def _violation_lines(number: int, v: dict[str, Any]) -> list[str]:
             name = "" if entry["script"] == entry["key"] else f" {entry['script']!r}"
             where = f" at {entry['at']}" if entry.get("at") else ""
             lines.append(f"       - {entry['key']}{name}{where}: {entry['reason']}")
-    if object_id:
-        noun, field = ("batch", "errors.data[0].code") if v.get("batch_id") else ("run", "last_error.code")
-        lines.append(f"     The fake failed {object_id} ({field} server_error): the code under test saw a "
+    if object_id and kind is not None and v["kind"] in ("expect_outputs", "unmatched"):
+        lines.append(f"     The fake failed {object_id} ({kind.failed_field} server_error): the code under test saw a "
                      f"failed {noun}.")
     return lines
 
@@ -196,7 +210,7 @@ def _script_label(script: Any, source: str) -> str:
     """``runs[1] 'never_used' at weather.yaml:9:5``: the key path, the name when it has one, the position."""
     from fakeopenai.scenario.model import position
 
-    key = f"{'batches' if hasattr(script, 'responses') else 'runs'}[{script.index}]"
+    key = f"{script.key}[{script.index}]"
     name = "" if script.name == key else f" {script.name!r}"
     at = position(source, script)
     return f"{key}{name}{f' at {at}' if at else ''}"

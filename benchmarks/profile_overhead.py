@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fakeopenai.engine.objects import Run, RunStepObj
-from fakeopenai.render import objects as render_objects
-from fakeopenai.render.profiles import PROFILE_NAMES, get_profile
+from fakeopenai.compat.profiles import PROFILE_NAMES, get_profile
+from fakeopenai.families.assistants import render as render_objects
+from fakeopenai.families.assistants.objects import Run, RunStep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def _old_openai_profile() -> Any:
         return _Stub()
 
 
-def _objects() -> tuple[Run, RunStepObj]:
+def _objects() -> tuple[Run, RunStep]:
     """A completed run as tests see it most: tools of every type, metadata, usage; and its step."""
     run = Run(id="run_abc123", created_at=1735689600, thread_id="thread_abc123", assistant_id="asst_abc123",
               model="gpt-4o", instructions="You answer questions about the weather.",
@@ -64,7 +64,7 @@ def _objects() -> tuple[Run, RunStepObj]:
                                                            "city": {"type": "string"}}, "required": ["city"]}}}],
               status="completed", started_at=1735689601, completed_at=1735689605, metadata={"case": "bench"},
               usage={"prompt_tokens": 120, "completion_tokens": 14, "total_tokens": 134})
-    step = RunStepObj(id="step_abc123", created_at=1735689602, assistant_id="asst_abc123",
+    step = RunStep(id="step_abc123", created_at=1735689602, assistant_id="asst_abc123",
                       thread_id="thread_abc123", run_id="run_abc123", type="message_creation",
                       step_details={"type": "message_creation", "message_creation": {"message_id": "msg_abc123"}},
                       status="completed", completed_at=1735689605,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fakeopenai import __version__
-from fakeopenai.render.profiles import PROFILE_NAMES
+from fakeopenai.compat.profiles import PROFILE_NAMES
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -11,7 +11,7 @@ import datetime as _dt
 import math
 import re
 
-DEFAULT_START = "2025-01-01T00:00:00Z"
+DEFAULT_START = 1735689600  # 2025-01-01T00:00:00Z
 MAX_TIMESTAMP = 2**31 - 1  # i32 clients (async-openai, zio-openai) must read every timestamp
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -53,6 +53,12 @@ def parse_duration(value: str | int | float) -> float:
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
+def capped(timestamp: int) -> int:
+    """A timestamp computed from the clock (``created_at + 600``), kept within the cap the
+    clock itself keeps, so i32 clients read it too."""
+    return min(timestamp, MAX_TIMESTAMP)
+
+
 class FakeClock:
     """A tenant's clock.
 
@@ -65,7 +71,7 @@ class FakeClock:
 
     __slots__ = ("now", "step")
 
-    def __init__(self, start: int = 1735689600, step: int = 1) -> None:
+    def __init__(self, start: int = DEFAULT_START, step: int = 1) -> None:
         self.now = start
         self.step = step
 

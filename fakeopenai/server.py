@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from fakeopenai.app import create_app, format_request
-from fakeopenai.engine.state import TenantState
+from fakeopenai.app import create_app
+from fakeopenai.gateway.request_log import format_request
+from fakeopenai.state import TenantState
 from fakeopenai.tenants import TenantRegistry
 
 T = TypeVar("T")
@@ -127,14 +128,9 @@ class Clock:
 
     def advance(self, seconds: float) -> int:
         """Move the clock forward; runs and batches past their deadlines expire."""
-        from fakeopenai.engine import batches, runs
-
         def advance(state: TenantState) -> int:
             state.clock.advance(seconds)
-            for thread in state.threads:
-                for run in thread._runs:
-                    runs.refresh(state, run)
-            batches.refresh_all(state)
+            state.clock_moved()
             return state.clock.now
 
         return self._fake._with_state(advance)

@@ -11,10 +11,10 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from fakeopenai.engine.state import MAX_STORED_BYTES, TenantState
 from fakeopenai.errors import APIError
 from fakeopenai.scenario.loader import load_scenario
 from fakeopenai.scenario.model import Scenario
+from fakeopenai.state import MAX_STORED_BYTES, TenantState
 
 DEFAULT_MAX_TENANTS = 10_000
 
@@ -29,8 +29,12 @@ class TenantRegistry:
     """Maps API keys to :class:`TenantState`, creating them on first use."""
 
     def __init__(self, default_scenario: Scenario, *, scenario_dirs: Iterable[str] = (),
-                 max_tenants: int = DEFAULT_MAX_TENANTS, max_stored_bytes: int = MAX_STORED_BYTES) -> None:
+                 max_tenants: int = DEFAULT_MAX_TENANTS, max_stored_bytes: int = MAX_STORED_BYTES,
+                 defaults: dict[str, Any] | None = None) -> None:
         self.default_scenario = default_scenario
+        # The server's own --seed/--compat: every scenario loaded later gets them unless it, or
+        # the request loading it, names its own.
+        self.defaults = {k: v for k, v in (defaults or {}).items() if v is not None}
         self.scenario_dirs = list(scenario_dirs)
         self.max_tenants = max_tenants
         self.max_stored_bytes = max_stored_bytes
@@ -67,6 +71,9 @@ class TenantRegistry:
     def load(self, key: str, source: Any, *, allow_paths: bool = True, **overrides: Any) -> TenantState:
         """Replace the tenant's scenario (and with it all its state)."""
         scenario = load_scenario(source, scenario_dirs=self.scenario_dirs, allow_paths=allow_paths, **overrides)
+        inherited = {k: v for k, v in self.defaults.items() if k not in overrides and k not in scenario.pinned}
+        if inherited:
+            scenario = load_scenario(scenario, **inherited)
         state = self.get(key)
         state.load(scenario)
         return state

@@ -25,7 +25,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from fakeopenai.app import ClientDisconnect
+from fakeopenai.gateway.faults import ClientDisconnect
 
 Result = tuple[int, list[tuple[bytes, bytes]], bytes]
 

@@ -1,7 +1,9 @@
-"""Regenerate fakeopenai/openapi.json from the vendored official specs in spec/.
+"""Regenerate our OpenAPI document's parts from the vendored official specs in spec/:
+fakeopenai/openapi.json (the head and the schemas every family uses) and each registered
+family's openapi.json (its paths, from Family.openapi_paths, and what they reach).
 
-    python scripts/build_openapi.py          # writes the file
-    python scripts/build_openapi.py --check  # exit 1 if the committed file is stale
+    python scripts/build_openapi.py          # writes the files
+    python scripts/build_openapi.py --check  # exit 1 if a committed file is stale
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+from importlib import import_module
 from pathlib import Path
 
 import yaml
@@ -16,7 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fakeopenai.openapi import build_subset  # noqa: E402
+from fakeopenai.openapi import build_core, build_part  # noqa: E402
+from fakeopenai.registry import families  # noqa: E402
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -26,23 +30,36 @@ def load_spec(name: str) -> dict:
         return yaml.load(handle, Loader=Loader)  # noqa: S506 - a safe loader
 
 
-def render() -> str:
-    doc = build_subset(load_spec("openai-openapi.yaml.gz"), load_spec("openai-openapi-2025-04-29.yaml.gz"))
+def _dump(doc: dict) -> str:
     return json.dumps(doc, indent=1, sort_keys=False) + "\n"
 
 
+def render() -> dict[Path, str]:
+    """Every part's file and its text."""
+    official = load_spec("openai-openapi.yaml.gz")
+    legacy = load_spec("openai-openapi-2025-04-29.yaml.gz")
+    out = {ROOT / "fakeopenai" / "openapi.json": _dump(build_core(official, legacy))}
+    for family in families():
+        if not family.openapi_paths and not family.openapi_schemas:
+            continue
+        folder = Path(import_module(f"fakeopenai.families.{family.name}").__file__).parent
+        out[folder / "openapi.json"] = _dump(build_part(official, legacy, family.openapi_paths,
+                                                        family.openapi_schemas))
+    return out
+
+
 def main() -> int:
-    target = ROOT / "fakeopenai" / "openapi.json"
-    text = render()
-    if "--check" in sys.argv:
-        if not target.exists() or target.read_text("utf-8") != text:
-            print(f"{target} is stale: run python scripts/build_openapi.py")
-            return 1
-        print(f"{target}: up to date")
-        return 0
-    target.write_text(text, "utf-8")
-    print(f"wrote {target} ({len(text)} bytes)")
-    return 0
+    stale = []
+    for target, text in render().items():
+        if "--check" in sys.argv:
+            if not target.exists() or target.read_text("utf-8") != text:
+                stale.append(target)
+            continue
+        target.write_text(text, "utf-8")
+        print(f"wrote {target.relative_to(ROOT)} ({len(text)} bytes)")
+    for target in stale:
+        print(f"{target.relative_to(ROOT)} is stale: run python scripts/build_openapi.py")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

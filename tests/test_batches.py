@@ -420,7 +420,7 @@ def test_list_is_newest_first_and_auto_paginates(client: openai.OpenAI) -> None:
 ])
 @pytest.mark.parametrize("content", [None, 'A "quoted" answer\nwith ünïcode'])
 def test_fast_chat_serialization_is_byte_identical_to_json_dumps(body: dict[str, Any], content: str | None) -> None:
-    from fakeopenai.engine.answers import answer, answer_json
+    from fakeopenai.families.batches.answers import answer, answer_json
 
     text, prompt, completion = answer_json(CHAT, body, key="7|r1", created=1735689600, content=content)
     expected = answer(CHAT, body, key="7|r1", created=1735689600, content=content)

@@ -18,7 +18,8 @@ import pytest
 from starlette.routing import Route
 
 from fakeopenai.app import create_app
-from fakeopenai.routes import API, CONTROL
+from fakeopenai.registry import families
+from fakeopenai.routes import CONTROL
 from fakeopenai.server import FakeOpenAI, ServerThread
 from tests.spec_check import SpecChecker
 
@@ -122,7 +123,8 @@ def snapshot(http: httpx.Client, world: dict[str, str], fake: FakeOpenAI) -> lis
     def internals() -> tuple[Any, ...]:
         state = server.registry.peek(fake.api_key)
         return (state.clock.now, state.ids._random.getstate(), len(state.ids._seen), state.stored_bytes,
-                state.run_count, state.batch_count, len(state.violations), sorted(state.served.items()))
+                state.worlds["assistants"].run_count, state.worlds["batches"].batch_count, len(state.violations),
+                sorted(state.served.items()))
 
     parts.append(server.call(internals))
     return parts
@@ -409,7 +411,7 @@ def test_bad_request(http: httpx.Client, world: dict[str, str], fake: FakeOpenAI
 def test_every_route_has_a_bad_request_case() -> None:
     """The table covers every route the server has (a new endpoint needs its rows)."""
     covered = {path.split("?")[0] for _, _, path, _, _, _ in CASES}
-    for route_path, _, _methods in API + CONTROL:
+    for route_path, _, _methods in [*(r for f in families() for r in f.routes), *CONTROL]:
         assert any(_matches(route_path, path) for path in covered), f"no bad-request case for {route_path}"
 
 

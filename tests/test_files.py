@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from fakeopenai.engine.files import BATCH_FILE_LIFETIME
+from fakeopenai.families.batches.files import BATCH_FILE_LIFETIME
 
 BATCH_LINE = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions",
               "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}}

@@ -36,9 +36,10 @@ import openai
 import psutil
 import pytest
 
-from fakeopenai.engine.runs import DEFAULT_SCRIPT
+from fakeopenai.families.assistants.runs import DEFAULT_SCRIPT
+from fakeopenai.families.assistants.scenario import RunScript
 from fakeopenai.scenario.loader import load_scenario
-from fakeopenai.scenario.model import RUN_TERMINAL, RunScript
+from fakeopenai.scripting.conversation import TERMINAL as RUN_TERMINAL
 from tests.spec_check import SpecChecker
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from fakeopenai import ScenarioError, load_scenario
-from fakeopenai.render.objects import page
-from fakeopenai.render.objects import run as render_run
-from fakeopenai.render.profiles import PROFILE_NAMES, get_profile
+from fakeopenai.compat.profiles import PROFILE_NAMES, get_profile
+from fakeopenai.families.assistants.render import run as render_run
+from fakeopenai.rendering import page
 from tests import compat_rules as rules
 
 # ============================================================================ the checkers vs SC §3
@@ -535,7 +535,7 @@ def test_the_default_profile_is_no_layer_at_all() -> None:
 
 
 def test_clients_that_disagree_must_be_settled_by_the_profile() -> None:
-    from fakeopenai.render.profiles import API_OPENAI, ZIO_OPENAI, _merge
+    from fakeopenai.compat.profiles import API_OPENAI, ZIO_OPENAI, _merge
 
     with pytest.raises(ValueError, match="clients disagree on run.tools; settle it"):
         _merge("both", (API_OPENAI, ZIO_OPENAI), {})
@@ -545,12 +545,12 @@ def test_clients_that_disagree_must_be_settled_by_the_profile() -> None:
 
 
 def test_rewrites_never_touch_the_stored_objects() -> None:
-    from fakeopenai.engine.objects import Run, RunStepObj
-    from fakeopenai.render.objects import run_step
+    from fakeopenai.families.assistants.objects import Run, RunStep
+    from fakeopenai.families.assistants.render import run_step
 
     stored_run = Run(id="run_x", created_at=1735689600, thread_id="thread_x", assistant_id="asst_x",
                      model="gpt-4o", instructions="", tools=copy.deepcopy(TOOLS), metadata={"k": "v"})
-    stored_step = RunStepObj(id="step_x", created_at=1735689601, assistant_id="asst_x", thread_id="thread_x",
+    stored_step = RunStep(id="step_x", created_at=1735689601, assistant_id="asst_x", thread_id="thread_x",
                              run_id="run_x", type="message_creation",
                              step_details={"type": "message_creation", "message_creation": {"message_id": "msg_x"}})
     def snapshot() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from fakeopenai.engine.runs import RUN_LIFETIME
+from fakeopenai.families.assistants.runs import RUN_LIFETIME
 
 
 def _assistant(client: openai.OpenAI, **kwargs):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from fakeopenai.scenario.loader import builtin_dir, builtin_names, load_scenario
-from fakeopenai.scenario.model import RUN_TERMINAL
+from fakeopenai.scripting.conversation import TERMINAL as RUN_TERMINAL
 from tests.spec_check import SpecChecker
 from tests.test_batches import _chat_line, _lines, _poll, _start
 

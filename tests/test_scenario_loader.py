@@ -55,7 +55,7 @@ def test_good_scenario_builds_the_model() -> None:
     assert [s.kind for s in script.steps] == ["status", "status", "tool_calls", "message", "status"]
     assert script.steps[2].tool_calls[0].arguments == '{"city": "Paris"}'
     assert script.steps[4].usage == {"prompt_tokens": 120, "completion_tokens": 14, "total_tokens": 134}
-    assert scenario.objects.files[0]["content"] == b"{}"
+    assert scenario.part("batches").files[0]["content"] == b"{}"
 
 
 def test_typo_in_key_names_position_allowed_keys_and_suggestion(tmp_path: Path) -> None:
@@ -162,8 +162,8 @@ def test_seed_file_from_path_relative_to_scenario(tmp_path: Path) -> None:
     (tmp_path / "data" / "in.jsonl").write_bytes(b'{"custom_id": "a"}\n')
     (tmp_path / "s.yaml").write_text("objects:\n  files:\n    - {purpose: batch, path: data/in.jsonl}\n")
     scenario = load_scenario(tmp_path / "s.yaml")
-    assert scenario.objects.files[0]["content"] == b'{"custom_id": "a"}\n'
-    assert scenario.objects.files[0]["filename"] == "in.jsonl"
+    assert scenario.part("batches").files[0]["content"] == b'{"custom_id": "a"}\n'
+    assert scenario.part("batches").files[0]["filename"] == "in.jsonl"
     with pytest.raises(ScenarioError) as refused:
         load_scenario((tmp_path / "s.yaml").read_text(), allow_paths=False)
     assert "may not read files from disk" in str(refused.value)

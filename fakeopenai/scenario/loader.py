@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import gc
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -127,31 +126,50 @@ def did_you_mean(value: Any, choices: Iterable[Any]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-@lru_cache(maxsize=1)
 def scenario_schema() -> dict[str, Any]:
-    """The JSON Schema of the scenario format, as shipped in the package."""
-    text = resources.files("fakeopenai.scenario").joinpath("scenario.schema.json").read_text("utf-8")
-    return dict(json.loads(text))
+    """The JSON Schema of the scenario format: the common keys and every registered family's."""
+    from fakeopenai.scenario.schema import assembled
+
+    return assembled()
 
 
-@lru_cache(maxsize=1)
 def _validator() -> Any:
-    # Imported here: only an invalid scenario needs it (server start stays lean).
-    import jsonschema
+    from fakeopenai.registry import families
 
-    schema = scenario_schema()
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
+    return _validators(families())[1]
 
 
-@lru_cache(maxsize=1)
 def _fast_validator() -> Any:
+    from fakeopenai.registry import families
+
+    return _validators(families())[0]
+
+
+@lru_cache(maxsize=4)
+def _validators(family_list: tuple[Any, ...]) -> tuple[Any, Any]:
+    # One pair per set of registered families (a test may register one of its own).
     # jsonschema-rs answers "is it valid?" in well under a millisecond for a 1,000-step
     # scenario (the pure-Python validator takes ~50 ms); only an invalid scenario goes on to
     # the pure-Python validator, whose errors carry what the messages need.
     import jsonschema_rs
 
-    return jsonschema_rs.validator_for(scenario_schema())
+    schema = scenario_schema()
+    return jsonschema_rs.validator_for(schema), _LazyValidator(schema)
+
+
+class _LazyValidator:
+    """The pure-Python validator, built (and jsonschema imported) only when a scenario is invalid."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self._validator: Any = None
+
+    def iter_errors(self, data: Any) -> Any:
+        if self._validator is None:
+            import jsonschema
+
+            self._validator = jsonschema.validators.validator_for(self.schema)(self.schema)
+        return self._validator.iter_errors(data)
 
 
 _STR = "tag:yaml.org,2002:str"

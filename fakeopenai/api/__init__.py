@@ -1,1 +1,0 @@
-"""Thin HTTP handlers, one module per resource: parse, call the engine, render."""

@@ -1,0 +1,120 @@
+"""The control API under ``/_fake`` (docs/control-api.md): JSON, tenant = bearer key.
+
+    curl -s localhost:8000/_fake/health
+    curl -s -X PUT localhost:8000/_fake/scenario -H 'Authorization: Bearer sk-test' \\
+         -H 'Content-Type: application/yaml' --data-binary @scenarios/run_fails.yaml
+    curl -s -X PUT localhost:8000/_fake/scenario -H 'Authorization: Bearer sk-test' -d '{"name": "run_fails"}'
+    curl -s localhost:8000/_fake/scenario -H 'Authorization: Bearer sk-test'
+    curl -s -X POST localhost:8000/_fake/clock -H 'Authorization: Bearer sk-test' -d '{"advance": 601}'
+    curl -s localhost:8000/_fake/requests -H 'Authorization: Bearer sk-test'
+    curl -s localhost:8000/_fake/violations -H 'Authorization: Bearer sk-test'
+    curl -s -X POST localhost:8000/_fake/reset -H 'Authorization: Bearer sk-test'
+    curl -s -X DELETE localhost:8000/_fake/tenant -H 'Authorization: Bearer sk-test'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fakeopenai import __version__
+from fakeopenai.errors import InvalidRequestError
+from fakeopenai.gateway.request_log import format_request
+from fakeopenai.params import body_bytes, json_body
+from fakeopenai.rendering import json_response, tenant
+from fakeopenai.scenario.loader import ScenarioError, parse_scenario_text
+from fakeopenai.tenants import TenantRegistry
+
+
+def _registry(request: Request) -> TenantRegistry:
+    return request.scope["fakeopenai.registry"]  # type: ignore[no-any-return]
+
+
+async def health(request: Request) -> Response:
+    registry = _registry(request)
+    return json_response({"status": "ok", "version": __version__, "tenants": len(registry),
+                          "default_scenario": registry.default_scenario.name})
+
+
+async def reset(request: Request) -> Response:
+    state = tenant(request)
+    state.load(state.scenario)
+    return json_response({"status": "reset", "scenario": state.scenario.name})
+
+
+async def drop_tenant(request: Request) -> Response:
+    state = tenant(request)
+    _registry(request).drop(state.key)
+    return json_response({"status": "deleted"})
+
+
+async def get_scenario(request: Request) -> Response:
+    return json_response(tenant(request).progress())
+
+
+async def put_scenario(request: Request) -> Response:
+    """Load a scenario: YAML or JSON text, or ``{"name": "builtin"}``; resets the tenant."""
+    state = tenant(request)
+    registry = _registry(request)
+    raw = body_bytes(request)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequestError("The scenario must be UTF-8 text (YAML or JSON).", param="body") from None
+    overrides = {k: request.query_params[k] for k in ("seed", "compat") if k in request.query_params}
+    if "seed" in overrides and overrides["seed"].lstrip("-").isdigit():
+        overrides["seed"] = int(overrides["seed"])  # type: ignore[assignment]
+    try:
+        named = _json_or_none(text) if text.lstrip().startswith("{") else None
+        if isinstance(named, dict) and set(named) <= {"name", "seed", "compat", "strict"} and "name" in named:
+            source: Any = named["name"]
+            for key in ("seed", "compat", "strict"):
+                if key in named:
+                    overrides[key] = named[key]
+        else:
+            source = parse_scenario_text(text, "<request body>", allow_paths=False)
+        state = registry.load(state.key, source, allow_paths=False, **overrides)
+    except ScenarioError as exc:
+        return json_response({"error": {
+            "message": f"Invalid scenario:\n{exc}", "type": "invalid_request_error", "param": "scenario",
+            "code": "invalid_scenario",
+            "problems": [{"line": p.line, "column": p.column, "path": p.path, "message": p.message}
+                         for p in exc.problems]}}, status_code=400)
+    return json_response(state.progress())
+
+
+def _json_or_none(text: str) -> Any:
+    """``{"name": ...}`` as JSON; anything else (a YAML flow mapping such as ``{runs: []}``, JSON
+    too deep to parse) is left to the scenario loader, which reports it with positions."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+async def clock(request: Request) -> Response:
+    state = tenant(request)
+    body = json_body(request, None, required=False, any_content_type=True)
+    if body:
+        unknown = set(body) - {"advance"}
+        if unknown:
+            raise InvalidRequestError(f"Unrecognized request argument supplied: {sorted(unknown)[0]}",
+                                      param=sorted(unknown)[0])
+        seconds = body.get("advance", 0)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise InvalidRequestError("Invalid 'advance': expected a number of seconds >= 0.", param="advance")
+        state.clock.advance(seconds)
+        state.log_change(f"clock advanced {seconds}s to {state.clock.now}")
+        state.clock_moved()
+    return json_response({"now": state.clock.now, "step": state.clock.step})
+
+
+async def requests(request: Request) -> Response:
+    return json_response([format_request(entry) for entry in tenant(request).requests])
+
+
+async def violations(request: Request) -> Response:
+    return json_response(tenant(request).violations)

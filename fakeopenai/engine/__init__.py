@@ -1,1 +1,0 @@
-"""State machines and storage with no HTTP in them (moto's models.py)."""

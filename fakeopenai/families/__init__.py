@@ -1,0 +1,16 @@
+"""The API families fakeopenai serves: the one registry everything else reads.
+
+Adding a family is its folder plus one line here (``docs/architecture.md``, "Add a family").
+Readers look :data:`FAMILIES` up when they run (:func:`fakeopenai.registry.families`), not when
+they are imported, so a test can register a family of its own for the length of a test.
+"""
+
+from __future__ import annotations
+
+from fakeopenai.families import assistants, batches
+from fakeopenai.family import Family
+
+FAMILIES: tuple[Family, ...] = (
+    assistants.FAMILY,
+    batches.FAMILY,
+)

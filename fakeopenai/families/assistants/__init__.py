@@ -1,0 +1,97 @@
+"""The Assistants API: assistants, threads, messages, runs and run steps (polled and streamed).
+
+Runs follow ``runs:`` scripts in the shared conversation step language; the family's
+engine is ``assistants.py``, ``threads.py``, ``runs.py`` and ``run_steps.py`` (no HTTP), its
+handlers ``api.py``, its JSON ``render.py`` and ``events.py`` (the stream), its part of the
+scenario format ``scenario.py`` with ``scenario.schema.json``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fakeopenai.families.assistants import api, runs, scenario
+from fakeopenai.families.assistants.world import NAME, new_world, world
+from fakeopenai.family import Family, ScriptKind, package_json
+
+if TYPE_CHECKING:
+    from starlette.types import Scope
+
+    from fakeopenai.errors import APIError
+    from fakeopenai.state import TenantState
+
+OPENAPI_PATHS = (
+    "/assistants", "/assistants/{assistant_id}",
+    "/threads", "/threads/runs", "/threads/{thread_id}",
+    "/threads/{thread_id}/messages", "/threads/{thread_id}/messages/{message_id}",
+    "/threads/{thread_id}/runs", "/threads/{thread_id}/runs/{run_id}",
+    "/threads/{thread_id}/runs/{run_id}/cancel", "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
+    "/threads/{thread_id}/runs/{run_id}/steps", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}",
+)
+
+
+def seed(state: TenantState) -> None:
+    """Create the assistants and threads (with their messages) the scenario pins."""
+    from fakeopenai.families.assistants.assistants import create_assistant
+    from fakeopenai.families.assistants.threads import add_message, create_thread
+
+    part: scenario.AssistantsPart | None = state.scenario.part(NAME)
+    if part is None:
+        return
+    for item in part.assistants:
+        object_id = item.get("id")
+        if object_id:
+            state.ids.reserve(object_id)
+        create_assistant(state, item, object_id=object_id)
+    for item in part.threads:
+        object_id = item.get("id")
+        if object_id:
+            state.ids.reserve(object_id)
+        thread = create_thread(state, {"metadata": item.get("metadata")}, object_id=object_id)
+        for message in item.get("messages") or ():
+            if message.get("id"):
+                state.ids.reserve(message["id"])
+            add_message(state, thread, message, created_at=thread.created_at, object_id=message.get("id"))
+
+
+def expire_runs(state: TenantState) -> None:
+    for run in world(state).runs():
+        runs.refresh(state, run)
+
+
+def check_beta_header(state: TenantState, scope: Scope) -> APIError | None:
+    """With ``require_beta_header: true``, an Assistants request needs ``OpenAI-Beta: assistants=v2``."""
+    part: scenario.AssistantsPart | None = state.scenario.part(NAME)
+    if part is None or not part.require_beta_header:
+        return None
+    path: str = scope["path"]
+    if not (path.startswith("/v1/assistants") or path.startswith("/v1/threads")):
+        return None
+    from fakeopenai.errors import APIError
+
+    beta = dict(scope["headers"]).get(b"openai-beta", b"").decode("latin-1")
+    if "assistants=v2" in beta:
+        return None
+    return APIError("You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again "
+                    "by setting the header 'OpenAI-Beta: assistants=v2'.", param="OpenAI-Beta",
+                    code="missing_beta_header")
+
+
+FAMILY = Family(
+    name=NAME,
+    routes=api.ROUTES,
+    openapi=lambda: package_json(__name__, "openapi.json"),
+    openapi_paths=OPENAPI_PATHS,
+    openapi_schemas=("AssistantStreamEvent", "RunStepDeltaObject", "MessageDeltaObject"),
+    scenario_schema=scenario.schema,
+    docs_sections=(("Seeded assistant", "seed_assistant"), ("Tool", "tool"), ("Seeded thread", "seed_thread"),
+                   ("Seeded message", "seed_message"), ("Run script", "run_script"), ("Run match", "run_match")),
+    build=scenario.build,
+    conflicts=scenario.conflicts,
+    kinds=(ScriptKind(key="runs", noun="run", plural="runs", id_field="run_id", failed_field="last_error.code",
+                      find=lambda state, run_id: world(state).find_run(run_id)),),
+    new_world=new_world,
+    seed=seed,
+    on_clock=expire_runs,
+    before_request=check_beta_header,
+)

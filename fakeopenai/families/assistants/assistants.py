@@ -1,0 +1,56 @@
+"""Assistants: storage rules with no HTTP in them (bodies arrive schema-checked)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.families.assistants.objects import Assistant
+from fakeopenai.families.assistants.world import world
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+_ASSISTANT_FIELDS = ("model", "name", "description", "instructions", "tools", "tool_resources", "metadata",
+                     "temperature", "top_p", "response_format", "reasoning_effort")
+
+
+def create_assistant(state: TenantState, body: dict[str, Any], *, object_id: str | None = None) -> Assistant:
+    now = state.clock.tick()
+    assistant = Assistant(id=object_id or state.ids.new("asst_"), created_at=now, model=body["model"])
+    _apply_assistant_fields(assistant, body)
+    world(state).assistants.add(assistant.id, assistant)
+    state.log_change("%s created", assistant.id)
+    return assistant
+
+
+def _apply_assistant_fields(assistant: Assistant, body: dict[str, Any]) -> None:
+    for name in _ASSISTANT_FIELDS:
+        if name not in body:
+            continue
+        value = body[name]
+        if name == "metadata":
+            value = dict(value or {})
+        elif name == "tools":
+            value = list(value or [])
+        elif name in ("temperature", "top_p") and value is None:
+            value = 1.0
+        elif name == "response_format" and value is None:
+            value = "auto"
+        setattr(assistant, name, value)
+
+
+def get_assistant(state: TenantState, assistant_id: str, *, param: str | None = None) -> Assistant:
+    return world(state).assistants.require(assistant_id, "assistant", param=param)
+
+
+def modify_assistant(state: TenantState, assistant_id: str, body: dict[str, Any]) -> Assistant:
+    assistant = get_assistant(state, assistant_id)
+    _apply_assistant_fields(assistant, body)
+    return assistant
+
+
+def delete_assistant(state: TenantState, assistant_id: str) -> str:
+    get_assistant(state, assistant_id)
+    world(state).assistants.remove(assistant_id)
+    state.log_change("%s deleted", assistant_id)
+    return assistant_id

@@ -1,0 +1,45 @@
+"""The Assistants stream: the run engine's events as ``event:``/``data:`` frames, ending
+``event: done`` / ``data: [DONE]`` (or ``event: error``).
+
+An :class:`EventCollector` is the engine's emitter for a streaming request: each event is
+rendered at the moment it happens, so a snapshot shows the object as it was then (a message
+``in_progress`` with empty content, say).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.families.assistants.render import RENDER
+from fakeopenai.streaming import event_frame
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+DONE = b"event: done\ndata: [DONE]\n\n"
+
+
+class EventCollector:
+    """Collects rendered events for one streaming response."""
+
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+        self.frames: list[bytes] = []
+        self.names: list[str] = []
+
+    def event(self, name: str, obj: object) -> None:
+        self.names.append(name)
+        self.frames.append(event_frame(name, RENDER.one(self.state, obj)))
+
+    def delta(self, name: str, payload: dict[str, Any]) -> None:
+        self.names.append(name)
+        self.frames.append(event_frame(name, payload))
+
+    def error(self, error: dict[str, Any]) -> None:
+        """``event: error``; ``{"error": {...}}`` makes both SDK majors raise (docs/recipes.md, streaming)."""
+        self.names.append("error")
+        self.frames.append(event_frame("error", {"error": error}))
+
+    def done(self) -> None:
+        self.names.append("done")
+        self.frames.append(DONE)

@@ -1,0 +1,141 @@
+"""What a run's steps produce: run step objects, assistant messages, tool calls,
+and the stream events (snapshots and deltas) that go with them.
+
+No HTTP here. Each function reports events through an :class:`Emitter`: polling
+passes :data:`SILENT`, streaming renders each event when it happens.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Protocol
+
+from fakeopenai.changes import logging_changes
+from fakeopenai.families.assistants.objects import Message, Run, RunStep
+from fakeopenai.families.assistants.threads import text_part
+from fakeopenai.families.assistants.world import world
+from fakeopenai.generate import count_tokens, sentence_text
+from fakeopenai.scenario.model import StreamOptions
+from fakeopenai.scripting.conversation import Step
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+
+class Emitter(Protocol):
+    def event(self, name: str, obj: object) -> None: ...
+    def delta(self, name: str, payload: dict[str, Any]) -> None: ...
+
+
+class _Silent:
+    def event(self, name: str, obj: object) -> None:
+        pass
+
+    def delta(self, name: str, payload: dict[str, Any]) -> None:
+        pass
+
+
+SILENT: Emitter = _Silent()
+
+
+def new_step(state: TenantState, run: Run, now: int, kind: str, details: dict[str, Any],
+             step: Step) -> RunStep:
+    run_step = RunStep(id=state.ids.new("step_"), created_at=now, assistant_id=run.assistant_id,
+                          thread_id=run.thread_id, run_id=run.id, type=kind, step_details=details)
+    run._steps.add(run_step.id, run_step)
+    if logging_changes():
+        if kind == "tool_calls":
+            what = ", ".join(call.function for call in step.tool_calls)
+        else:
+            what = details["message_creation"]["message_id"]
+        state.log_change("%s created %s on %s (%s: %s)", run_step.id, run_step.status, run.id, kind, what)
+    return run_step
+
+
+def log_step(state: TenantState, run_step: RunStep, old: str, note: str = "") -> None:
+    """``step_x in_progress -> completed (tool_calls on run_y)``: a run step's status change."""
+    if logging_changes():
+        state.log_change("%s %s -> %s (%s on %s%s)", run_step.id, old, run_step.status, run_step.type,
+                         run_step.run_id, f"; {note}" if note else "")
+
+
+def write_message(state: TenantState, run: Run, step: Step, now: int, emit: Emitter) -> None:
+    """A ``message`` step: a message_creation step and an assistant message, streamed as deltas."""
+    thread = world(state).threads.get(run.thread_id)
+    text = step.message if step.message is not None else \
+        sentence_text(f"{state.scenario.seed}|run{run._number}|step{run._cursor.pos}", step.message_words)
+    message = Message(id=state.ids.new("msg_"), created_at=now, thread_id=run.thread_id, role="assistant",
+                      content=[], status="in_progress", assistant_id=run.assistant_id, run_id=run.id)
+    run_step = new_step(state, run, now, "message_creation",
+                         {"type": "message_creation", "message_creation": {"message_id": message.id}}, step)
+    emit.event("thread.run.step.created", run_step)
+    emit.event("thread.run.step.in_progress", run_step)
+    if thread is not None:
+        thread._messages.add(message.id, message)
+    emit.event("thread.message.created", message)
+    emit.event("thread.message.in_progress", message)
+    for index, chunk in enumerate(split_words(text, stream_options(state, run).chunk_words)):
+        part: dict[str, Any] = {"index": 0, "type": "text", "text": {"value": chunk}}
+        if index == 0:
+            part["text"]["annotations"] = []
+        emit.delta("thread.message.delta",
+                   {"id": message.id, "object": "thread.message.delta", "delta": {"content": [part]}})
+    message.content = [text_part(text)]
+    message.status = "completed"
+    message.completed_at = now
+    emit.event("thread.message.completed", message)
+    tokens = count_tokens(text)
+    run_step.status = "completed"
+    run_step.completed_at = now
+    run_step.usage = {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens}
+    if logging_changes():
+        log_step(state, run_step, "in_progress", f"{message.id}, {tokens} tokens")
+    emit.event("thread.run.step.completed", run_step)
+
+
+def request_tool_calls(state: TenantState, run: Run, step: Step, now: int,
+                       emit: Emitter) -> list[dict[str, Any]]:
+    """Open a ``tool_calls`` step, stream its calls as deltas, and return the calls now
+    awaiting outputs (the run's ``required_action``)."""
+    run_step = new_step(state, run, now, "tool_calls", {"type": "tool_calls", "tool_calls": []}, step)
+    emit.event("thread.run.step.created", run_step)
+    emit.event("thread.run.step.in_progress", run_step)
+    chunk_chars = stream_options(state, run).chunk_chars
+    calls = []
+    for index, spec in enumerate(step.tool_calls):
+        call_id = spec.id or state.ids.new("call_")
+        calls.append({"id": call_id, "type": "function",
+                      "function": {"name": spec.function, "arguments": spec.arguments, "output": None}})
+        emit.delta("thread.run.step.delta", _tool_delta(run_step.id, index, {
+            "id": call_id, "type": "function",
+            "function": {"name": spec.function, "arguments": "", "output": None}}))
+        for start in range(0, len(spec.arguments), chunk_chars):
+            emit.delta("thread.run.step.delta", _tool_delta(run_step.id, index, {
+                "type": "function", "function": {"arguments": spec.arguments[start:start + chunk_chars]}}))
+    run_step.step_details["tool_calls"] = calls
+    run._tool_step = run_step
+    return [{"id": c["id"], "type": "function",
+             "function": {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}} for c in calls]
+
+
+def _tool_delta(step_id: str, index: int, call: dict[str, Any]) -> dict[str, Any]:
+    return {"id": step_id, "object": "thread.run.step.delta",
+            "delta": {"step_details": {"type": "tool_calls", "tool_calls": [{"index": index, **call}]}}}
+
+
+def stream_options(state: TenantState, run: Run) -> StreamOptions:
+    script = run._cursor.script
+    return script.stream if script.stream is not None else state.scenario.stream
+
+
+_WORD = re.compile(r"\s*\S+")
+
+
+def split_words(text: str, per_chunk: int) -> list[str]:
+    """Deterministic chunks of ``per_chunk`` words whose concatenation is ``text``."""
+    words = _WORD.findall(text)
+    chunks = ["".join(words[i:i + per_chunk]) for i in range(0, len(words), per_chunk)]
+    rest = text[len("".join(words)):]
+    if rest:
+        chunks.append(rest) if not chunks else chunks.__setitem__(-1, chunks[-1] + rest)
+    return chunks or [text]

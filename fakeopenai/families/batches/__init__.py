@@ -1,0 +1,58 @@
+"""The Batch API with the Files API it reads and writes: uploads, batches whose lifecycle a
+``batches:`` script drives (one step per read), and the output and error files they write.
+
+The engine is ``files.py``, ``batches.py``, ``batch_input.py`` (validation as the service does
+it), ``batch_output.py`` and ``answers.py`` (generated answers per endpoint); the handlers
+``api.py``, the JSON ``render.py``, the scenario part ``scenario.py`` with
+``scenario.schema.json``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fakeopenai.families.batches import api, batches, scenario
+from fakeopenai.families.batches.world import NAME, new_world, world
+from fakeopenai.family import Family, ScriptKind, package_json
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+OPENAPI_PATHS = (
+    "/files", "/files/{file_id}", "/files/{file_id}/content",
+    "/batches", "/batches/{batch_id}", "/batches/{batch_id}/cancel",
+)
+
+
+def seed(state: TenantState) -> None:
+    """Store the files the scenario pins."""
+    from fakeopenai.families.batches.files import store_file
+
+    part: scenario.BatchesPart | None = state.scenario.part(NAME)
+    for item in part.files if part is not None else ():
+        if item.get("id"):
+            state.ids.reserve(item["id"])
+        store_file(state, item["content"], filename=item.get("filename", "upload.jsonl"), purpose=item["purpose"],
+                   object_id=item.get("id"))
+
+
+FAMILY = Family(
+    name=NAME,
+    routes=api.ROUTES,
+    openapi=lambda: package_json(__name__, "openapi.json"),
+    openapi_paths=OPENAPI_PATHS,
+    # Batch answers are checked against these (and the 2025-04-29 spec's BatchRequestInput/Output).
+    openapi_schemas=("CreateChatCompletionResponse", "CreateEmbeddingResponse", "CreateCompletionResponse",
+                     "CreateModerationResponse", "Response", "BatchRequestInput", "BatchRequestOutput"),
+    scenario_schema=scenario.schema,
+    docs_sections=(("Seeded file", "seed_file"), ("Batch script", "batch_script"), ("Batch match", "batch_match"),
+                   ("Batch step", "batch_step"), ("Batch response", "batch_response")),
+    build=scenario.build,
+    kinds=(ScriptKind(key="batches", noun="batch", plural="batches", id_field="batch_id",
+                      failed_field="errors.data[0].code",
+                      find=lambda state, batch_id: world(state).batches.get(batch_id),
+                      describe=lambda batch: {"request_counts": dict(batch.request_counts)}),),
+    new_world=new_world,
+    seed=seed,
+    on_clock=batches.refresh_all,
+)

@@ -1,0 +1,174 @@
+"""The Batch family's HTTP handlers: /v1/batches (create, list, retrieve: one lifecycle step per
+read, cancel) and /v1/files (multipart upload, list, retrieve, delete, content).
+
+The state machine lives in ``batches.py``; these handlers parse the request and render the
+answer. Uploads are parsed by Starlette's multipart parser (python-multipart), which spools
+the file part to a temporary file past 1 MB; a 10 MB batch input (50,000 requests) uploads
+in 0.1-0.3 s through the SDK (``benchmarks/batch_scale.py``), so there is nothing to gain
+from a parser of our own. Large downloads go out in 1 MB chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
+from fakeopenai.families.batches import batches, files
+from fakeopenai.families.batches.render import RENDER
+from fakeopenai.families.batches.world import world
+from fakeopenai.params import enum_query, int_query, json_body
+from fakeopenai.rendering import deleted, json_response, tenant
+from fakeopenai.store import PageQuery
+
+
+async def create_batch(request: Request) -> Response:
+    state = tenant(request)
+    body = json_body(request, "CreateBatchRequest")
+    return json_response(RENDER.one(state, batches.create_batch(state, body)))
+
+
+async def list_batches(request: Request) -> Response:
+    state = tenant(request)
+    # GET /batches takes only `after` and `limit`; the live API lists newest first.
+    query = PageQuery(limit=int_query(request, "limit", default=20, low=1, high=100), order="desc",
+                      after=request.query_params.get("after") or None)
+    batches.refresh_all(state)
+    page = world(state).batches.page(query)
+    return json_response(RENDER.many(state, page.data, page.has_more, "batch"))
+
+
+async def retrieve_batch(request: Request) -> Response:
+    state = tenant(request)
+    batch = batches.get_batch(state, request.path_params["batch_id"])
+    return json_response(RENDER.one(state, batches.observe(state, batch)))
+
+
+async def cancel_batch(request: Request) -> Response:
+    state = tenant(request)
+    batch = batches.get_batch(state, request.path_params["batch_id"])
+    return json_response(RENDER.one(state, batches.cancel_batch(state, batch)))
+
+
+UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+EXPIRY_RANGE = (3600, 2_592_000)
+DOWNLOAD_CHUNK = 1024 * 1024
+FORM_FIELDS = frozenset({"file", "purpose", "expires_after[anchor]", "expires_after[seconds]"})
+
+
+async def create_file(request: Request) -> Response:
+    state = tenant(request)
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise UnsupportedMediaTypeError(
+            f"Invalid content type {content_type.split(';')[0] or 'none'!r}: files are uploaded as "
+            "multipart/form-data with the fields file and purpose.", param="file", code="unsupported_content_type")
+    try:
+        form = await request.form(max_files=1, max_fields=16, max_part_size=1024 * 1024)
+    except HTTPException as exc:  # a malformed multipart body
+        raise InvalidRequestError(f"Could not parse the multipart/form-data body: {exc.detail}", param="file",
+                                  code="invalid_multipart") from None
+    try:
+        for name in form.keys():
+            if name not in FORM_FIELDS:  # as JSON bodies are checked: an unknown field is a 400
+                raise InvalidRequestError(f"Unrecognized request argument supplied: {name}", param=name,
+                                          code="unknown_parameter")
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidRequestError("Missing required parameter: 'file'.", param="file",
+                                      code="missing_required_parameter")
+        purpose = form.get("purpose")
+        if not isinstance(purpose, str) or not purpose:
+            raise InvalidRequestError("Missing required parameter: 'purpose'.", param="purpose",
+                                      code="missing_required_parameter")
+        if purpose not in UPLOAD_PURPOSES:
+            raise InvalidRequestError(f"Invalid value for 'purpose': '{purpose}'. Supported values are: "
+                                      f"{', '.join(repr(p) for p in UPLOAD_PURPOSES)}.", param="purpose",
+                                      code="invalid_value")
+        filename = upload.filename or "upload"
+        if purpose == "batch" and not filename.lower().endswith(".jsonl"):
+            # The live API's words (the Batch API reads JSONL only).
+            raise InvalidRequestError("Invalid file format for Batch API. Must be .jsonl", param="file",
+                                      code="invalid_file_format")
+        expires_after = _expires_after(form)
+        content = await upload.read()
+        item = files.store_file(state, content, filename=filename, purpose=purpose,
+                                expires_after=expires_after)
+    finally:
+        await form.close()
+    return json_response(RENDER.one(state, item))
+
+
+def _expires_after(form: object) -> int | None:
+    get = form.get  # type: ignore[attr-defined]
+    anchor, seconds = get("expires_after[anchor]"), get("expires_after[seconds]")
+    if anchor is None and seconds is None:
+        return None
+    if anchor != "created_at":
+        raise InvalidRequestError(f"Invalid value for 'expires_after.anchor': {anchor!r}. Supported values are: "
+                                  "'created_at'.", param="expires_after.anchor", code="invalid_value")
+    try:
+        value = int(str(seconds))
+    except ValueError:
+        raise InvalidRequestError("Invalid type for 'expires_after.seconds': expected an integer.",
+                                  param="expires_after.seconds", code="invalid_type") from None
+    low, high = EXPIRY_RANGE
+    if not low <= value <= high:
+        raise InvalidRequestError(f"Invalid 'expires_after.seconds': expected a value between {low} and {high}, "
+                                  f"but got {value} instead.", param="expires_after.seconds", code="invalid_value")
+    return value
+
+
+async def list_files(request: Request) -> Response:
+    state = tenant(request)
+    query = PageQuery(limit=int_query(request, "limit", default=10_000, low=1, high=10_000),
+                      order=enum_query(request, "order", ("asc", "desc"), "desc"),
+                      after=request.query_params.get("after") or None)
+    purpose = request.query_params.get("purpose")
+    files.expire_files(state)
+    page = world(state).files.page(query, where=(lambda f: f.purpose == purpose) if purpose else None)
+    return json_response(RENDER.many(state, page.data, page.has_more, "file"))
+
+
+async def retrieve_file(request: Request) -> Response:
+    state = tenant(request)
+    return json_response(RENDER.one(state, files.get_file(state, request.path_params["file_id"])))
+
+
+async def delete_file(request: Request) -> Response:
+    state = tenant(request)
+    return json_response(deleted(files.delete_file(state, request.path_params["file_id"]), "file"))
+
+
+async def file_content(request: Request) -> Response:
+    state = tenant(request)
+    item = files.get_file(state, request.path_params["file_id"])
+    data = item._content
+    if len(data) <= DOWNLOAD_CHUNK:
+        return Response(data, media_type="application/octet-stream")
+    # In chunks: handed over whole, a 50 MB output file would be copied into the
+    # transport's write buffer, doubling the server's peak memory.
+    return StreamingResponse(_chunks(data), media_type="application/octet-stream",
+                             headers={"content-length": str(len(data))})
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), DOWNLOAD_CHUNK):
+        yield data[start:start + DOWNLOAD_CHUNK]
+
+
+ROUTES = [
+    ("/v1/batches/{batch_id}", retrieve_batch, ["GET"]),
+    ("/v1/batches", create_batch, ["POST"]),
+    ("/v1/batches", list_batches, ["GET"]),
+    ("/v1/files", create_file, ["POST"]),
+    ("/v1/files", list_files, ["GET"]),
+    ("/v1/files/{file_id}", retrieve_file, ["GET"]),
+    ("/v1/files/{file_id}", delete_file, ["DELETE"]),
+    ("/v1/files/{file_id}/content", file_content, ["GET"]),
+    ("/v1/batches/{batch_id}/cancel", cancel_batch, ["POST"]),
+]

@@ -1,0 +1,329 @@
+"""The batch state machine: validation as the real service does it, scripted
+lifecycles (one step per read), and output/error files written once at the end.
+
+No HTTP here. Lifecycle of a polled batch (default script)::
+
+    create -> validating      (the create response shows step 0; request_counts.total is 0)
+    read   -> in_progress     (total = the file's requests)
+    read   -> finalizing      (every request finished)
+    read   -> completed       (output_file_id / error_file_id set; null when that file is empty)
+
+A file with bad content still creates the batch; the first read turns it
+``failed`` with ``errors.data[] = {code, message, param, line}``. ``cancel``
+answers ``cancelling`` and the next read ``cancelled``. Past ``expires_at``
+(created_at + 24 h on the fake clock) an unfinished batch is ``expired``.
+
+Requests finish in input order: ``progress: 0.5`` means the first half is done,
+and ``request_counts`` counts exactly those (a request fails when the scenario
+scripts an error for it or its body lacks a required field). A batch that ends
+partway (expired, cancelled, failed after starting) writes the finished requests'
+answers and puts every unfinished one in the error file (``batch_expired``,
+``batch_cancelled``, ``batch_failed``). So ``completed`` always equals the lines
+of the output file and ``failed`` the lines of the error file.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.changes import logging_changes
+from fakeopenai.clock import capped
+from fakeopenai.errors import InvalidRequestError, WrongStateError
+from fakeopenai.families.batches import answers, scenario
+from fakeopenai.families.batches.batch_input import BatchInput, read_input
+from fakeopenai.families.batches.batch_output import write_results
+from fakeopenai.families.batches.files import find_file
+from fakeopenai.families.batches.objects import Batch
+from fakeopenai.families.batches.scenario import BatchMatch, BatchResponse, BatchScript, BatchStep
+from fakeopenai.families.batches.world import world
+from fakeopenai.scripting.stepper import Cursor, Machine, choose
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+BATCH_LIFETIME = 24 * 3600   # completion_window "24h": expires_at = created_at + 86400
+TERMINAL = frozenset(scenario.TERMINAL)
+UNFINISHED_ERRORS = {
+    "expired": ("batch_expired", "This request could not be executed before the completion window expired."),
+    "cancelled": ("batch_cancelled", "This request could not be executed because the batch was cancelled."),
+    "failed": ("batch_failed", "This request could not be executed because the batch failed."),
+}
+DEFAULT_FAILURE = {"code": "batch_failed", "message": "The batch failed.", "param": None, "line": None}
+
+DEFAULT_SCRIPT = BatchScript(
+    index=-1, name="default script", match=BatchMatch(), times=None,
+    steps=(BatchStep(status="validating", where="default.steps[0]"),
+           BatchStep(status="in_progress", where="default.steps[1]"),
+           BatchStep(status="finalizing", where="default.steps[2]"),
+           BatchStep(status="completed", where="default.steps[3]")))
+
+
+# ----------------------------------------------------------------------------- creation
+
+def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
+    """``POST /batches`` after the body passed the official schema.
+
+    Synchronous 400s (naming ``param``) for what the real API refuses at once: an
+    unknown input file, a file whose purpose is not ``batch``, an endpoint the fake
+    does not answer. Everything is checked before anything changes.
+    """
+    endpoint = body["endpoint"]
+    if endpoint not in answers.ENDPOINTS:
+        raise InvalidRequestError(
+            f"fakeopenai does not generate answers for {endpoint} batches; supported endpoints are "
+            f"{', '.join(answers.ENDPOINTS)}.", param="endpoint", code="unsupported_value")
+    file_id = body["input_file_id"]
+    source = find_file(state, file_id)
+    if source is None:
+        raise InvalidRequestError(f"Invalid 'input_file_id': no file found with id '{file_id}'.",
+                                  param="input_file_id", code="invalid_value")
+    if source.purpose != "batch":
+        raise InvalidRequestError(
+            f"Invalid 'input_file_id': file '{file_id}' was uploaded with purpose '{source.purpose}'; a batch "
+            "input file must be uploaded with purpose 'batch'.", param="input_file_id", code="invalid_value")
+    metadata = body.get("metadata")
+    script, unmatched = _select_script(state, endpoint=endpoint, input_file_id=file_id, metadata=metadata or {})
+    wanted = {r.custom_id for r in script.responses if r.custom_id is not None}
+    data = read_input(source._content, endpoint=endpoint, wanted=wanted)
+    # Validation passed: from here on the request changes state.
+    now = state.clock.tick()
+    world(state).batch_count += 1
+    output_expiry = body.get("output_expires_after") or {}
+    batch = Batch(id=state.ids.new("batch_"), created_at=now, endpoint=endpoint, input_file_id=file_id,
+                  completion_window=body["completion_window"], model=data.model,
+                  expires_at=capped(now + BATCH_LIFETIME), metadata=dict(metadata) if metadata is not None else None,
+                  _cursor=Cursor(script, entered_at=now), _input=data, _output_expires=output_expiry.get("seconds"))
+    unused = _plan_answers(batch, script, data)
+    world(state).batches.add(batch.id, batch)
+    state.record_use(script, batch.id)
+    if unmatched is not None:
+        state.add_violation(**unmatched, batch_id=batch.id)
+    if logging_changes():
+        state.log_change(f"{batch.id} created for {file_id} ({len(data)} request{'s' if len(data) != 1 else ''} "
+                         f"to {endpoint}) by {script.name}: {batch.status} (step 1/{len(script.steps)})"
+                         + (f"; {len(data.problems)} validation error(s)" if data.problems else "")
+                         + (f"; scripted responses for {', '.join(unused)} match no request" if unused else ""))
+    _enter(state, batch, 0, now)
+    batch._cursor.seen = 1
+    return batch
+
+
+def _select_script(state: TenantState, *, endpoint: str, input_file_id: str,
+                   metadata: dict[str, str]) -> tuple[BatchScript, dict[str, Any] | None]:
+    """The script serving this batch, and (with ``unmatched: error``) the violation to record
+    once the batch has its id."""
+    return choose(
+        state, state.scenario.scripts.get("batches", ()),
+        lambda s: s.match.mismatch(endpoint=endpoint, input_file_id=input_file_id, metadata=metadata),
+        noun="batch", plural="batches", default=DEFAULT_SCRIPT, fail=_failing_script,
+        actual=lambda: f"batch of {input_file_id} to {endpoint}" + (f", metadata {metadata}" if metadata else ""))
+
+
+def _failing_script(message: str) -> BatchScript:
+    """What serves a batch no script matched (``unmatched: error``): it fails with the reason."""
+    failure = {"code": "server_error", "message": message, "param": None, "line": None}
+    return BatchScript(index=-2, name="unmatched", match=BatchMatch(), times=None, steps=(
+        BatchStep(status="validating", where="unmatched.steps[0]"),
+        BatchStep(status="failed", where="unmatched.steps[1]", errors=(failure,))))
+
+
+def _plan_answers(batch: Batch, script: BatchScript, data: BatchInput) -> list[str]:
+    """Which requests get a scripted answer, and which will fail (for exact request_counts).
+
+    Returns the scripted responses that name no request of this file (for the log).
+    """
+    unused = []
+    for response in script.responses:
+        index = data.found.get(response.custom_id) if response.custom_id is not None else \
+            data.index_of_line(response.line or 0)
+        if index is not None:
+            batch._answers.setdefault(index, response)
+        else:
+            unused.append(f"custom_id {response.custom_id!r}" if response.custom_id is not None else
+                          f"line {response.line}")
+    failing = {i for i in data.rejects if i not in batch._answers}  # a scripted answer replaces the 400
+    failing.update(i for i, r in batch._answers.items() if _fails(r))
+    batch._failing = sorted(failing)
+    return unused
+
+
+def _fails(response: BatchResponse) -> bool:
+    return response.error is not None or (response.status_code is not None and response.status_code >= 400)
+
+
+# ----------------------------------------------------------------------------- lookups
+
+def get_batch(state: TenantState, batch_id: str) -> Batch:
+    batch = world(state).batches.require(batch_id, "batch")
+    refresh(state, batch)
+    return batch
+
+
+def refresh(state: TenantState, batch: Batch) -> None:
+    """Apply what time alone does: an unfinished batch past ``expires_at`` expires."""
+    if batch.status in TERMINAL or batch.status == "cancelling" or batch.expires_at is None:
+        return
+    if state.clock.now < batch.expires_at:
+        return
+    if batch._input is not None and batch._input.problems:
+        _fail_validation(state, batch, batch.expires_at)
+    else:
+        _finish(state, batch, "expired", batch.expires_at, None, why="past expires_at")
+
+
+def refresh_all(state: TenantState) -> None:
+    """Apply what time alone does to every batch (expiry); the clock endpoint calls this."""
+    for batch in world(state).batches:
+        refresh(state, batch)
+
+
+# ----------------------------------------------------------------------------- advancing
+
+class BatchMachine(Machine[Batch]):
+    """Reads move a batch one step on until it ends; a cancelled one ends on the next read."""
+
+    def refresh(self, state: TenantState, batch: Batch) -> None:
+        refresh(state, batch)
+
+    def parked(self, batch: Batch) -> bool:
+        return batch.status in TERMINAL
+
+    def cancel_pending(self, batch: Batch) -> bool:
+        return batch._cancel_requested
+
+    def finish_cancelled(self, state: TenantState, batch: Batch, now: int) -> None:
+        _finish(state, batch, "cancelled", now, None)
+
+    def enter(self, state: TenantState, batch: Batch, pos: int, now: int) -> None:
+        _enter(state, batch, pos, now)
+
+
+MACHINE = BatchMachine()
+observe = MACHINE.observe
+
+
+def cancel_batch(state: TenantState, batch: Batch) -> Batch:
+    """``POST /batches/{id}/cancel``: ``cancelling`` now, ``cancelled`` on the next read."""
+    refresh(state, batch)
+    if batch.status in TERMINAL:
+        raise WrongStateError(f"Cannot cancel batch {batch.id}: it is already {batch.status}.", param="batch_id",
+                              code="batch_not_cancellable")
+    if batch.status == "cancelling":
+        return batch  # already on its way; a second cancel changes nothing
+    now = state.clock.tick()
+    batch._cancel_requested = True
+    if state.profile.instant_cancel:
+        _finish(state, batch, "cancelled", now, None)
+    else:
+        batch.cancelling_at = now
+        _set_status(state, batch, "cancelling", now)
+    return batch
+
+
+def _enter(state: TenantState, batch: Batch, pos: int, now: int) -> None:
+    step = batch._cursor.enter(pos, now)
+    data = batch._input
+    if data is not None and data.problems and not (pos == 0 and step is not None and step.status == "validating"):
+        _fail_validation(state, batch, now)  # a bad file never gets past validating
+        return
+    if step is None:
+        _finish(state, batch, "completed", now, None)
+        return
+    status = step.status
+    if status in TERMINAL:
+        _finish(state, batch, status, now, step)
+        return
+    if status != "validating":
+        total = len(data) if data is not None else 0
+        batch.in_progress_at = batch.in_progress_at or now
+        default = total if status == "finalizing" else batch._finished
+        _set_progress(batch, _finished_by(step, total, default))
+    if status == "finalizing":
+        batch.finalizing_at = now
+    elif status == "cancelling":
+        batch.cancelling_at = now
+    _set_status(state, batch, status, now)
+
+
+def _finished_by(step: BatchStep | None, total: int, default: int) -> int:
+    if step is None or step.progress is None:
+        return default
+    return min(total, math.floor(step.progress * total + 1e-9))
+
+
+def _set_progress(batch: Batch, finished: int) -> None:
+    """``finished`` requests (the first ones, in input order) are done: count them exactly."""
+    data = batch._input
+    batch._finished = max(batch._finished, finished)
+    failed = bisect_left(batch._failing, batch._finished)
+    batch.request_counts = {"total": len(data) if data is not None else 0,
+                            "completed": batch._finished - failed, "failed": failed}
+
+
+def _set_status(state: TenantState, batch: Batch, status: str, now: int, why: str = "") -> None:
+    """Change the status; ``batch_x validating -> in_progress (step 2/4; requests: 0 completed, 0 failed,
+    10 total)`` in the log."""
+    old = batch.status
+    batch.status = status
+    if old != status and logging_changes():
+        cursor = batch._cursor
+        counts = batch.request_counts
+        state.log_change("%s %s -> %s (step %d/%d; requests: %d completed, %d failed, %d total%s)", batch.id, old,
+                         status, cursor.step_number(), cursor.total, counts["completed"], counts["failed"],
+                         counts["total"], f"; {why}" if why else "")
+
+
+def _fail_validation(state: TenantState, batch: Batch, now: int) -> None:
+    data = batch._input
+    batch.errors = {"object": "list", "data": list(data.problems) if data is not None else []}
+    batch.failed_at = now
+    batch.request_counts = {"total": 0, "completed": 0, "failed": 0}
+    batch._input = None
+    if data is not None:
+        data.release()
+    _set_status(state, batch, "failed", now, f"{len(batch.errors['data'])} validation error(s)")
+
+
+def _finish(state: TenantState, batch: Batch, status: str, now: int, step: BatchStep | None,
+            why: str = "") -> None:
+    """End the batch: write the result files (when it ever started) and set the timestamps."""
+    data = batch._input
+    started = batch.in_progress_at is not None
+    total = len(data) if data is not None else 0
+    if status == "completed":
+        batch.in_progress_at = batch.in_progress_at or now
+        batch.finalizing_at = batch.finalizing_at or now
+        finished = total
+    else:
+        finished = max(batch._finished, _finished_by(step, total, batch._finished))
+    if status == "failed":
+        errors = [{"code": e.get("code", "batch_failed"), "message": e.get("message", "The batch failed."),
+                   "param": e.get("param"), "line": e.get("line")} for e in (step.errors if step else ())]
+        batch.errors = {"object": "list", "data": errors or [dict(DEFAULT_FAILURE)]}
+        batch.failed_at = now
+    elif status == "cancelled":
+        batch.cancelling_at = batch.cancelling_at or now
+        batch.cancelled_at = now
+    elif status == "expired":
+        batch.expired_at = now
+    else:
+        batch.completed_at = now
+    if data is not None and (started or status == "completed"):
+        try:
+            write_results(state, batch, data, finished, UNFINISHED_ERRORS.get(status))
+        except InvalidRequestError as exc:  # the tenant's file storage is full: no room for the results
+            status = "failed"
+            batch.failed_at = now
+            batch.errors = {"object": "list", "data": [{"code": exc.code or "file_storage_limit_exceeded",
+                                                        "message": exc.message, "param": None, "line": None}]}
+            batch.request_counts = {"total": 0, "completed": 0, "failed": 0}
+    else:
+        batch.request_counts = {"total": 0, "completed": 0, "failed": 0}
+    batch._input = None
+    if data is not None:
+        data.release()
+    if status == "failed" and not why and logging_changes():
+        why = ", ".join(e["code"] for e in batch.errors["data"]) if batch.errors else ""
+    _set_status(state, batch, status, now, why)

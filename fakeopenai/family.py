@@ -1,0 +1,83 @@
+"""What an API family gives the rest of the house: one :class:`Family` value.
+
+The route table, the served ``/openapi.json``, the scenario JSON Schema and its docs, the
+scenario builder, the tenant's objects, the clock, the gateway and the pytest plugin's
+teardown report each read :data:`fakeopenai.families.FAMILIES` (through
+:func:`fakeopenai.registry.families`) and take what they need from every family in it.
+Everything is optional but the name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from starlette.types import Scope
+
+    from fakeopenai.compat.profiles import Profile
+    from fakeopenai.errors import APIError
+    from fakeopenai.scenario.build import Builder
+    from fakeopenai.scenario.model import Scenario
+    from fakeopenai.state import TenantState
+
+Handler = Callable[..., Any]
+RouteSpec = tuple[str, Handler, Sequence[str]]   # ("/v1/batches", handler, ["GET"])
+Problems = list[tuple[tuple[Any, ...], str]]      # (key path, message)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptKind:
+    """Scripts under one top-level scenario key, and the objects they serve."""
+
+    key: str                                   # "runs": the scenario key, and ``Script.key``
+    noun: str                                  # "run"
+    plural: str                                # "runs"
+    id_field: str                              # "run_id": how violations name the object
+    failed_field: str = "last_error.code"      # where a client sees that the object failed
+    find: Callable[[TenantState, str], Any] | None = None     # object by id (None once deleted)
+    describe: Callable[[Any], dict[str, Any]] | None = None   # more for GET /_fake/scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """What a family's scenario builder read: scripts by key, and the family's other part."""
+
+    scripts: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    part: Any = None
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed as itself: caches key on the registered set
+class Family:
+    """One API family. See ``docs/architecture.md``, "Add a family"."""
+
+    name: str
+    routes: Sequence[RouteSpec] = ()
+    # The family's part of /openapi.json: {"paths": {...}, "components": {...}} (served paths
+    # carry /v1). Real families ship it as openapi.json, made by scripts/build_openapi.py from
+    # the official spec's paths named in openapi_paths (and the schemas in openapi_schemas).
+    openapi: Callable[[], dict[str, Any]] | None = None
+    openapi_paths: Sequence[str] = ()
+    openapi_schemas: Sequence[str] = ()
+    # The family's part of the scenario JSON Schema: {"properties": top-level keys,
+    # "objects": keys under objects:, "$defs": definitions}, and the docs sections made from it.
+    scenario_schema: Callable[[], dict[str, Any]] | None = None
+    docs_sections: Sequence[tuple[str, str]] = ()
+    build: Callable[[Builder, dict[str, Any]], Built] | None = None
+    conflicts: Callable[[Scenario, Profile], Problems] | None = None   # what a compat profile cannot say
+    kinds: Sequence[ScriptKind] = ()
+    new_world: Callable[[TenantState], Any] | None = None    # the tenant's objects of this family
+    seed: Callable[[TenantState], None] | None = None        # objects the scenario pins
+    on_clock: Callable[[TenantState], None] | None = None    # what time alone does (expiry)
+    before_request: Callable[[TenantState, Scope], APIError | None] | None = None   # a gateway check
+    report_hints: dict[str, str] = field(default_factory=dict)  # violation kind -> "What to do"
+
+
+@cache
+def package_json(package: str, name: str) -> dict[str, Any]:
+    """A JSON file shipped in a family's package (its openapi.json, scenario.schema.json)."""
+    return dict(json.loads(resources.files(package).joinpath(name).read_text("utf-8")))

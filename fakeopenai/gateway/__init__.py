@@ -1,0 +1,150 @@
+"""The gateway: everything a request goes through before its handler, one concern a module.
+
+In order: the request id (``ids.request_id``), the API key -> tenant (``auth``), the body read
+once and bounded (``body``), the request log (``request_log``), a scripted fault (``faults``),
+each family's own check (``Family.before_request``: the Assistants beta header), then the app.
+One pure ASGI middleware composes them (a chain of middlewares would wrap ``send`` once a
+layer, on every request).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fakeopenai.errors import APIError, NotFoundError, ServerError
+from fakeopenai.faults import pick_fault
+from fakeopenai.gateway import faults
+from fakeopenai.gateway.auth import tenant_of
+from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, read_body
+from fakeopenai.gateway.faults import ClientDisconnect
+from fakeopenai.gateway.request_log import Capture, debugging, json_or_none, log_request, record
+from fakeopenai.ids import request_id
+from fakeopenai.registry import families
+from fakeopenai.state import TenantState, current_request
+from fakeopenai.tenants import TenantRegistry
+
+__all__ = ["ClientDisconnect", "DEFAULT_MAX_BODY_BYTES", "Gateway", "error_response"]
+
+
+def error_response(exc: APIError, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+
+class Gateway:
+    """Pure ASGI middleware: everything a request goes through before its handler."""
+
+    def __init__(self, app: ASGIApp, *, registry: TenantRegistry, control: bool = True,
+                 api_keys: Iterable[str] | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.state = getattr(app, "state", None)  # the Starlette app's state: .registry
+        self.registry = registry
+        self.control = control
+        self.api_keys = frozenset(api_keys) if api_keys else None
+        self.max_body_bytes = max_body_bytes
+        self._anonymous_requests = 0
+        self._checks = tuple(f.before_request for f in families() if f.before_request is not None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # The request being served, for violations (a context variable: each request its own). Not
+        # reset with a token: the in-process transport may finish a suspended request in a Task, whose
+        # context is a copy of the one it was set in.
+        current_request.set((scope["method"], scope["path"]))
+        try:
+            if debugging():
+                capture = Capture(send)
+                await self._serve(scope, receive, capture.send, send, capture)
+            else:
+                await self._serve(scope, receive, send, send, None)
+        finally:
+            current_request.set(None)
+
+    def _anonymous_id(self) -> str:
+        self._anonymous_requests += 1
+        return request_id(self._anonymous_requests, "anonymous")
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, raw_send: Send,
+                     capture: Capture | None) -> None:
+        """Everything a request goes through. ``send`` may be the debug log's capturing wrapper;
+        ``raw_send`` is the server's own (a disconnect fault needs its transport)."""
+        started = time.perf_counter()
+        path: str = scope["path"]
+        body = b""
+        status_holder = [0]
+        is_api = path.startswith("/v1/") or path == "/v1"
+        is_control = path.startswith("/_fake")
+        state: TenantState | None = None
+        req_id = ""
+        try:
+            if is_control and not self.control:
+                raise NotFoundError(f"Invalid URL ({scope['method']} {path}): the control API is disabled "
+                                    "(--no-control).", param=None)
+            if is_api or (is_control and path != "/_fake/health"):
+                state = tenant_of(scope, self.registry, self.api_keys)
+                state.request_count += 1
+                req_id = request_id(state.request_count, state.scenario.seed)
+            else:
+                req_id = self._anonymous_id()
+            body = await read_body(scope, receive, self.max_body_bytes)
+        except APIError as exc:
+            req_id = req_id or self._anonymous_id()
+            await error_response(exc, {"x-request-id": req_id})(scope, receive, send)
+            log_request(scope, exc.status_code, started, state, capture=capture)
+            return
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", req_id.encode())]
+            await send(message)
+
+        if state is not None and is_api:
+            record(state, scope, body)
+            fault = pick_fault(state, scope["method"], path, lambda: json_or_none(body))
+            if fault is not None:
+                await faults.delay(fault)
+                if fault.disconnect:
+                    # Logged first: in-process, the disconnect is an exception.
+                    log_request(scope, 0, started, state, note=f"fault {fault.name}: disconnect", body=body)
+                    await faults.disconnect(raw_send)
+                    return
+                if faults.answers(fault):
+                    status = await faults.answer(fault, scope, receive, send_with_id)
+                    log_request(scope, status, started, state, note=f"fault {fault.name}", body=body,
+                                capture=capture)
+                    return
+            for check in self._checks:
+                refused = check(state, scope)
+                if refused is not None:
+                    await error_response(refused)(scope, receive, send_with_id)
+                    log_request(scope, refused.status_code, started, state, body=body, capture=capture)
+                    return
+        scope["fakeopenai.tenant"] = state
+        scope["fakeopenai.body"] = body
+        scope["fakeopenai.registry"] = self.registry
+
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        try:
+            await self.app(scope, replay, send_with_id)
+        except Exception as exc:  # noqa: BLE001 - a bug in a handler, already answered by `_unexpected`
+            # Starlette's error middleware answers the 500 (and logs the traceback), then re-raises so
+            # the server sees it; uvicorn then drops the keep-alive connection, and the client's next
+            # request failed too. The answer is all the client should see.
+            if not status_holder[0]:
+                await error_response(ServerError(f"fakeopenai internal error ({type(exc).__name__}).",
+                                                 param=None))(scope, receive, send_with_id)
+        log_request(scope, status_holder[0], started, state, body=body, capture=capture)

@@ -1,0 +1,149 @@
+"""The request log: what each request is recorded as (``GET /_fake/requests``), and the one
+line per request the server logs (``POST /v1/threads 200 1.2ms [tenant-1a2b3c4d]``), with the
+bodies at ``--log-level debug`` (never a header, so never the API key)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import Message, Scope, Send
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+log = logging.getLogger("fakeopenai.http")
+
+SECRET_HEADERS = frozenset({b"authorization", b"api-key", b"x-api-key", b"cookie", b"proxy-authorization",
+                            b"openai-organization", b"openai-project"})
+BODY_LOG_LIMIT = 64 * 1024
+DEBUG_BODY_CHARS = 2000  # --log-level debug shows this much of each request and response body
+
+
+def record(state: TenantState, scope: Scope, body: bytes) -> None:
+    """Keep the request in the tenant's log (up to REQUEST_LOG_LIMIT entries: an upload's bytes
+    are never held a second time)."""
+    headers = list(scope["headers"])
+    content_type = dict(headers).get(b"content-type", b"")
+    kept: bytes | str = body
+    if content_type.startswith(b"multipart/form-data"):
+        kept = f"<multipart/form-data, {len(body)} bytes>"
+    elif len(body) > BODY_LOG_LIMIT:
+        kept = f"<{len(body)} bytes, not shown>"
+    state.requests.append({"method": scope["method"], "path": scope["path"],
+                           "query": scope.get("query_string", b""), "headers": headers, "body": kept})
+
+
+def log_request(scope: Scope, status: int, started: float, state: TenantState | None, note: str = "", *,
+                body: bytes = b"", capture: Capture | None = None) -> None:
+    """One line per request at INFO: ``POST /v1/threads 200 1.2ms [tenant-1a2b3c4d] (fault x)``; at
+    DEBUG also the request body and the response body."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    elapsed = (time.perf_counter() - started) * 1000
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = scope["path"] + ("?" + query if query else "")
+    log.info("%s %s %s %.1fms%s%s", scope["method"], target, status or "-", elapsed,
+             f" [{state.label}]" if state else "", f" ({note})" if note else "")
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    if body:
+        content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+        log.debug("%s %s request body: %s", scope["method"], target, show_body(body, content_type))
+    if capture is not None and capture.started:
+        log.debug("%s %s response body: %s", scope["method"], target,
+                  show_body(bytes(capture.head), capture.content_type, capture.size))
+
+
+def debugging() -> bool:
+    return log.isEnabledFor(logging.DEBUG)
+
+
+class Capture:
+    """Wraps ``send`` at ``--log-level debug``: keeps the head of the response body for the log."""
+
+    __slots__ = ("send_to", "started", "content_type", "head", "size")
+
+    def __init__(self, send_to: Send) -> None:
+        self.send_to = send_to
+        self.started = False
+        self.content_type = ""
+        self.head = bytearray()
+        self.size = 0
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            for key, value in message.get("headers", ()):
+                if key.lower() == b"content-type":
+                    self.content_type = value.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            chunk = message.get("body", b"")
+            self.size += len(chunk)
+            if len(self.head) < DEBUG_BODY_CHARS * 4:  # enough bytes for the shown characters
+                self.head += chunk[:DEBUG_BODY_CHARS * 4 - len(self.head)]
+        await self.send_to(message)
+
+
+_TEXT_TYPES = ("application/json", "application/x-www-form-urlencoded", "application/x-yaml", "application/yaml",
+               "application/x-ndjson", "application/jsonl")
+
+
+def show_body(head: bytes, content_type: str, size: int | None = None) -> str:
+    """A body as the debug log shows it, on one line: JSON or other text up to
+    :data:`DEBUG_BODY_CHARS` characters (then ``… (N bytes in all)``); multipart and binary as
+    ``<N bytes>``. ``head`` may be only the start of a body of ``size`` bytes."""
+    size = len(head) if size is None else size
+    if not size:
+        return "(empty)"
+    media = content_type.split(";", 1)[0].strip().lower()
+    textual = media.startswith("text/") or media in _TEXT_TYPES or media.endswith("+json")
+    if (media and not textual) or (not media and b"\x00" in head):
+        return f"<{size} bytes>"  # multipart (an upload), octet-stream (file content), binary
+    text = head[:DEBUG_BODY_CHARS * 4].decode("utf-8", "replace")
+    if len(text) <= DEBUG_BODY_CHARS and len(head) == size:
+        return text.replace("\n", "\\n").replace("\r", "\\r")
+    return text[:DEBUG_BODY_CHARS].replace("\n", "\\n").replace("\r", "\\r") + f"… ({size} bytes in all)"
+
+
+def format_request(entry: dict[str, Any]) -> dict[str, Any]:
+    """A recorded request as ``GET /_fake/requests`` shows it: secrets redacted, body decoded."""
+    from urllib.parse import parse_qsl
+
+    headers = {}
+    for key, value in entry["headers"]:
+        name = key.decode("latin-1").lower()
+        headers[name] = "<redacted>" if key.lower() in SECRET_HEADERS else value.decode("latin-1")
+    query: dict[str, Any] = {}
+    for key, value in parse_qsl(entry["query"].decode("latin-1"), keep_blank_values=True):
+        if key in query:
+            query[key] = query[key] if isinstance(query[key], list) else [query[key]]
+            query[key].append(value)
+        else:
+            query[key] = value
+    return {"method": entry["method"], "path": entry["path"], "query": query, "headers": headers,
+            "body": _decode_body(entry["body"])}
+
+
+def _decode_body(body: bytes | str) -> Any:
+    if isinstance(body, str) or not body:
+        return body or None
+    parsed = json_or_none(body)
+    if parsed is not None:
+        return parsed
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"<{len(body)} bytes of binary data>"
+
+
+def json_or_none(body: bytes) -> Any:
+    """The body as JSON, or None. As strict as request parsing: a NaN or an unpaired surrogate
+    parsed here would make ``GET /_fake/requests`` unable to answer."""
+    from fakeopenai.jsonstrict import loads_strict
+
+    try:
+        return loads_strict(body) if body else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None

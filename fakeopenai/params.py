@@ -1,0 +1,250 @@
+"""Request parsing: JSON bodies checked against the official request schemas,
+query parameters, and the live API's wording for every problem.
+
+A body the official schema rejects is a 400 naming the ``param`` (dotted path,
+e.g. ``tools[0].function.name``), worded as the live API words it::
+
+    Missing required parameter: 'assistant_id'.
+    Invalid type for 'limit': expected an integer, but got a string instead.
+    Unrecognized request argument supplied: foo
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache, lru_cache
+from typing import Any
+
+from starlette.requests import Request
+
+from fakeopenai import openapi
+from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
+from fakeopenai.jsonstrict import loads_strict
+from fakeopenai.store import PageQuery
+
+_DOC_URI = "urn:fakeopenai:openapi"
+_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+               "object": "an object", "array": "an array", "null": "null"}
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Any:
+    # jsonschema and referencing are imported on the first validated body, not at server start.
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    resource = Resource.from_contents(openapi.document(), default_specification=DRAFT202012)
+    return Registry().with_resource(_DOC_URI, resource)
+
+
+@cache
+def _validator(schema_name: str) -> Any:
+    schema = {"$ref": f"{_DOC_URI}#/components/schemas/{schema_name}"}
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema, registry=_registry())
+
+
+@cache
+def _known_fields(schema_name: str) -> frozenset[str]:
+    schema = openapi.document()["components"]["schemas"][schema_name]
+    return frozenset(schema.get("properties", {}))
+
+
+def body_bytes(request: Request) -> bytes:
+    """The request body, read once by the gateway."""
+    return request.scope.get("fakeopenai.body", b"")
+
+
+def json_body(request: Request, schema_name: str | None = None, *, required: bool = True,
+              any_content_type: bool = False) -> dict[str, Any]:
+    """Parse the JSON body and check it against ``components.schemas[schema_name]``.
+
+    ``any_content_type``: read the body as JSON whatever its declared type (the control API, so that
+    ``curl -d '{...}'``, which declares a form, works as the docs show it)."""
+    raw = body_bytes(request)
+    if not raw.strip():
+        if required and schema_name is not None and _has_required(schema_name):
+            body: Any = {}
+        else:
+            return {}
+    else:
+        content_type = request.headers.get("content-type", "")
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media and media != "application/json" and not media.endswith("+json") and not any_content_type:
+            raise UnsupportedMediaTypeError(
+                f"Unsupported content type: '{media}'. This endpoint takes a JSON body with "
+                "'Content-Type: application/json'.", param="body", code="unsupported_content_type")
+        try:
+            body = loads_strict(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise InvalidRequestError(
+                "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+                "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
+                f"valid JSON: {exc})", param="body", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise InvalidRequestError(f"Invalid body: expected a JSON object, but got {_kind(body)} instead.",
+                                  param="body", code="invalid_type")
+    if schema_name is not None:
+        check(body, schema_name)
+    return body
+
+
+def _has_required(schema_name: str) -> bool:
+    return bool(openapi.document()["components"]["schemas"][schema_name].get("required"))
+
+
+def check(body: dict[str, Any], schema_name: str) -> None:
+    """Raise the live API's 400 for the first problem ``body`` has against the schema."""
+    known = _known_fields(schema_name)
+    for key in body:
+        if key not in known:
+            raise InvalidRequestError(f"Unrecognized request argument supplied: {key}", param=key,
+                                      code="unknown_parameter")
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator(schema_name).iter_errors(body), key=_relevance)
+    if error is not None:
+        raise _as_api_error(error)
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict):
+        check_metadata(metadata)
+
+
+def check_metadata(metadata: dict[str, Any], param: str = "metadata") -> None:
+    if len(metadata) > 16:
+        raise InvalidRequestError(
+            f"Invalid '{param}': too many properties. Expected an object with at most 16 properties, but got "
+            f"an object with {len(metadata)} properties instead.", param=param, code="object_above_max_properties")
+    for key, value in metadata.items():
+        if len(key) > 64:
+            raise InvalidRequestError(f"Invalid '{param}': keys can be at most 64 characters long.",
+                                      param=f"{param}.{key}", code="invalid_metadata")
+        if isinstance(value, str) and len(value) > 512:
+            raise InvalidRequestError(f"Invalid '{param}.{key}': string too long. Expected a string with "
+                                      f"maximum length 512, but got a string with length {len(value)} instead.",
+                                      param=f"{param}.{key}", code="string_above_max_length")
+
+
+def _relevance(error: Any) -> Any:
+    # Prefer the deepest error and "required" ones: they name the exact field to fix.
+    return (-len(error.path), error.validator != "required")
+
+
+def _param(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _as_api_error(error: Any) -> InvalidRequestError:
+    param = _param(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    if kind == "required":
+        missing = next((k for k in schema.get("required", []) if k not in (error.instance or {})), "")
+        full = f"{param}.{missing}" if param else missing
+        return InvalidRequestError(f"Missing required parameter: '{full}'.", param=full,
+                                   code="missing_required_parameter")
+    if kind == "type":
+        wanted = schema.get("type")
+        names = [_TYPE_NAMES.get(t, t) for t in (wanted if isinstance(wanted, list) else [wanted])]
+        return InvalidRequestError(
+            f"Invalid type for '{param}': expected {' or '.join(names)}, but got {_kind(error.instance)} instead.",
+            param=param, code="invalid_type")
+    if kind in ("enum", "const"):
+        allowed = schema.get("enum", [schema.get("const")])
+        shown = ", ".join(repr(v) for v in allowed if v is not None)
+        return InvalidRequestError(f"Invalid value for '{param}': {error.instance!r}. Supported values are: "
+                                   f"{shown}.", param=param, code="invalid_value")
+    if kind in ("maxItems", "minItems"):
+        bound = schema.get(kind)
+        above = kind == "maxItems"
+        return InvalidRequestError(
+            f"Invalid '{param}': array too {'long' if above else 'short'}. Expected an array with "
+            f"{'maximum' if above else 'minimum'} length {bound}, but got an array with length "
+            f"{len(error.instance)} instead.", param=param,
+            code=f"array_{'above_max' if above else 'below_min'}_length")
+    if kind in ("maximum", "minimum"):
+        bound = schema.get(kind)
+        above = kind == "maximum"
+        number = "integer" if isinstance(error.instance, int) else "decimal"
+        return InvalidRequestError(
+            f"Invalid '{param}': {number} {'above maximum' if above else 'below minimum'} value. Expected a "
+            f"value {'<=' if above else '>='} {bound}, but got {error.instance} instead.", param=param,
+            code=f"{number}_{'above_max' if above else 'below_min'}_value")
+    if kind in ("maxLength", "minLength"):
+        bound = schema.get(kind)
+        return InvalidRequestError(
+            f"Invalid '{param}': string too {'long' if kind == 'maxLength' else 'short'}. Expected a string with "
+            f"{'maximum' if kind == 'maxLength' else 'minimum'} length {bound}, but got a string with length "
+            f"{len(error.instance)} instead.", param=param,
+            code=f"string_{'above_max' if kind == 'maxLength' else 'below_min'}_length")
+    if kind == "additionalProperties":
+        extra = [k for k in (error.instance or {}) if k not in schema.get("properties", {})]
+        where = f"{param}.{extra[0]}" if param and extra else (extra[0] if extra else param)
+        return InvalidRequestError(f"Unrecognized request argument supplied: {where}", param=where,
+                                   code="unknown_parameter")
+    if kind in ("oneOf", "anyOf"):
+        return InvalidRequestError(f"Invalid value for '{param}': {json.dumps(error.instance)[:200]} does not "
+                                   "match any of the allowed shapes.", param=param, code="invalid_value")
+    return InvalidRequestError(f"Invalid '{param}': {error.message}", param=param or None, code="invalid_value")
+
+
+# ----------------------------------------------------------------------------- query
+
+_INTEGER = re.compile(r"-?[0-9]{1,12}")
+
+
+def int_query(request: Request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not _INTEGER.fullmatch(raw):  # int() would also take "5_0", "+5", " 5" and non-ASCII digits
+        raise InvalidRequestError(f"Invalid type for '{name}': expected an integer, but got '{raw}' instead.",
+                                  param=name, code="invalid_type")
+    value = int(raw)
+    if value < low:
+        raise InvalidRequestError(f"Invalid '{name}': integer below minimum value. Expected a value >= {low}, "
+                                  f"but got {value} instead.", param=name, code="integer_below_min_value")
+    if value > high:
+        raise InvalidRequestError(f"Invalid '{name}': integer above maximum value. Expected a value <= {high}, "
+                                  f"but got {value} instead.", param=name, code="integer_above_max_value")
+    return value
+
+
+def enum_query(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = request.query_params.get(name) or default
+    if value not in allowed:
+        raise InvalidRequestError(f"Invalid value for '{name}': '{value}'. Supported values are: "
+                                  f"{', '.join(repr(a) for a in allowed)}.", param=name, code="invalid_value")
+    return value
+
+
+def page_query(request: Request, *, max_limit: int = 100, default_limit: int = 20, before: bool = True,
+               order: bool = True) -> PageQuery:
+    """``limit``/``order``/``after``/``before`` as the endpoint's spec allows them."""
+    return PageQuery(
+        limit=int_query(request, "limit", default=default_limit, low=1, high=max_limit),
+        order=enum_query(request, "order", ("asc", "desc"), "desc") if order else "asc",
+        after=request.query_params.get("after") or None,
+        before=(request.query_params.get("before") or None) if before else None,
+    )

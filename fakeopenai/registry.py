@@ -1,0 +1,32 @@
+"""Where the common code meets the list of families: :func:`families` reads
+:data:`fakeopenai.families.FAMILIES` each time it is called (so a test may register a family
+of its own). The one import of the families package from below it (the import contract in
+``pyproject.toml`` allows this seam and no other)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fakeopenai.family import Family, ScriptKind
+
+
+def families() -> tuple[Family, ...]:
+    import fakeopenai.families
+
+    return fakeopenai.families.FAMILIES
+
+
+def script_kinds() -> list[ScriptKind]:
+    return [kind for family in families() for kind in family.kinds]
+
+
+def kind_of_violation(violation: dict[str, object]) -> ScriptKind | None:
+    """The script kind whose object a violation names (by its id field: run_id, batch_id ...)."""
+    for kind in script_kinds():
+        if violation.get(kind.id_field):
+            return kind
+    for kind in script_kinds():
+        if violation.get("where") == kind.key:
+            return kind
+    return None

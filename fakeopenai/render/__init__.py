@@ -1,1 +1,0 @@
-"""Objects -> JSON per compat profile, and stream events."""

@@ -1,0 +1,168 @@
+"""The conversation step language: the ``steps`` of a run script (and, as the Responses and
+Chat Completions families arrive, of theirs: one language, so one scenario file tests code
+before and after a migration).
+
+A step is one of ``status``, ``tool_calls`` (a wait for the client's tool outputs, checked by
+``expect_outputs``), ``message`` or ``stream_error``, paced by ``reads`` or ``after``. This
+module holds the model and its builder; what each step does to an API object is the family's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from fakeopenai.scripting.matching import TextMatch
+
+if TYPE_CHECKING:
+    from fakeopenai.scenario.build import Builder
+
+TERMINAL = ("completed", "failed", "cancelled", "expired", "incomplete")
+STEP_KINDS = ("status", "tool_calls", "message", "stream_error")
+
+StepKind = Literal["status", "tool_calls", "message", "stream_error"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallSpec:
+    function: str
+    arguments: str  # always a JSON string, as the API sends it
+    id: str | None = None
+
+
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs ~2 us a field set, x1,000 steps; never mutated
+class Step:
+    kind: StepKind
+    where: str                       # "runs[0].steps[2]", for reports
+    status: str | None = None        # kind == "status"
+    tool_calls: tuple[ToolCallSpec, ...] = ()
+    message: str | None = None       # kind == "message"; None means generated
+    message_words: int = 12
+    stream_error: dict[str, Any] | None = None
+    reads: int = 1
+    after: float | None = None
+    usage: dict[str, int] | None = None
+    last_error: dict[str, str] | None = None
+    incomplete_details: dict[str, str] | None = None
+    expect_outputs: dict[str, TextMatch] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None          # where the step starts in the scenario's YAML (1-based), for reports
+    column: int | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind == "status" and self.status in TERMINAL
+
+    def describe(self) -> str:
+        if self.kind == "status":
+            return f"status {self.status}"
+        if self.kind == "tool_calls":
+            return "tool calls " + ", ".join(call.function for call in self.tool_calls)
+        if self.kind == "message":
+            return "message"
+        return "stream error"
+
+    def matcher_for(self, call: ToolCallSpec) -> TextMatch | None:
+        """The ``expect_outputs`` check for one of this step's calls (by id, else by function)."""
+        return self.expect_outputs.get(call.id or "") or self.expect_outputs.get(call.function)
+
+
+def build_steps(builder: Builder, path: tuple[Any, ...], steps_data: list[dict[str, Any]],
+                noun: str) -> tuple[Step, ...]:
+    """The steps under ``path`` (``("runs", 0)``), checked: nothing after a step that ends the
+    ``noun`` (run, response ...), tool call ids unique."""
+    steps_at = builder.positions.item_positions(path + ("steps",)) if steps_data else []
+    steps = tuple(build_step(builder, path + ("steps", i), s, builder.nth(steps_at, i))
+                  for i, s in enumerate(steps_data))
+    seen_ids: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        if step.terminal or step.kind == "stream_error":
+            if i != len(steps) - 1:
+                builder.error(path + ("steps", i + 1),
+                              f"unreachable: step {i} ({step.describe()}) ends the {noun}; "
+                              "remove the steps after it or move them before it")
+                break
+        for j, call in enumerate(step.tool_calls):
+            if call.id is not None:
+                if call.id in seen_ids:
+                    builder.error(path + ("steps", i, "tool_calls", j, "id"),
+                                  f"duplicate tool call id {call.id!r} (also used in steps[{seen_ids[call.id]}])")
+                seen_ids[call.id] = i
+    return steps
+
+
+def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
+               at: tuple[int, int] | tuple[None, None]) -> Step:
+    from fakeopenai.scenario.loader import format_path
+
+    kinds = [k for k in STEP_KINDS if k in data]
+    where = format_path(path)
+    if len(kinds) != 1:
+        found = ", ".join(kinds) if kinds else "none"
+        builder.error(path, f"a step needs exactly one of {', '.join(STEP_KINDS)} (found: {found})")
+        return Step(kind="status", status="completed", where=where, line=at[0], column=at[1])
+    kind = kinds[0]
+    status = data.get("status")
+    if "reads" in data and "after" in data:
+        builder.error(path + ("after",), "give either reads or after, not both")
+    if "usage" in data and not (kind == "status" and status in TERMINAL):
+        builder.error(path + ("usage",), "usage belongs on a terminal status step "
+                      "(completed, failed, incomplete, cancelled, expired)", key=True)
+    if "last_error" in data and status != "failed":
+        builder.error(path + ("last_error",), "last_error belongs on a step with status: failed", key=True)
+    if "incomplete_details" in data and status != "incomplete":
+        builder.error(path + ("incomplete_details",),
+                      "incomplete_details belongs on a step with status: incomplete", key=True)
+    if "expect_outputs" in data and kind != "tool_calls":
+        builder.error(path + ("expect_outputs",), "expect_outputs belongs on a tool_calls step", key=True)
+    usage = data.get("usage")
+    if usage is not None:
+        usage = dict(usage)
+        prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+        if "total_tokens" in usage and usage["total_tokens"] != prompt + completion:
+            builder.error(path + ("usage", "total_tokens"),
+                          f"total_tokens must be prompt_tokens + completion_tokens = {prompt + completion}")
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    calls: list[ToolCallSpec] = []
+    for j, call in enumerate(data.get("tool_calls") or []):
+        arguments = call.get("arguments", {})
+        if isinstance(arguments, str):
+            try:
+                json.loads(arguments)
+            except ValueError:
+                builder.error(path + ("tool_calls", j, "arguments"),
+                              "arguments given as a string must be JSON (or write a mapping)")
+        else:
+            arguments = json.dumps(arguments)
+        calls.append(ToolCallSpec(function=call["function"], arguments=arguments, id=call.get("id")))
+    expect: dict[str, TextMatch] = {}
+    for key, matcher in (data.get("expect_outputs") or {}).items():
+        builder.check_regex(path + ("expect_outputs", key), matcher)
+        known = {c.id for c in calls if c.id} | {c.function for c in calls if not c.id}
+        if key not in known:
+            builder.error(path + ("expect_outputs", key),
+                          f"no tool call {key!r} in this step; expect_outputs is keyed by the call's id "
+                          f"(or its function name when the call has no id): {', '.join(sorted(known))}", key=True)
+        expect[key] = builder.text_match(matcher) or TextMatch()
+    message = data.get("message")
+    text, words = None, 12
+    if isinstance(message, str):
+        text = message
+    elif isinstance(message, dict):
+        text, words = message.get("text"), message.get("words", 12)
+    last_error = data.get("last_error")
+    if last_error is not None:
+        last_error = {"code": last_error.get("code", "server_error"), "message": last_error["message"]}
+    elif status == "failed":
+        last_error = {"code": "server_error", "message": "Sorry, something went wrong."}
+    incomplete = data.get("incomplete_details")
+    if incomplete is None and status == "incomplete":
+        incomplete = {"reason": "max_completion_tokens"}
+    return Step(
+        kind=kind, where=where, status=status, tool_calls=tuple(calls), message=text, message_words=words,
+        stream_error=data.get("stream_error"), reads=data.get("reads", 1),
+        after=builder.duration(path + ("after",), data.get("after")), usage=usage, last_error=last_error,
+        incomplete_details=dict(incomplete) if incomplete else None, expect_outputs=expect,
+        extra=dict(data.get("extra") or {}), line=at[0], column=at[1],
+    )

@@ -1,0 +1,63 @@
+"""Checks on text a client sends: ``equals``, ``contains``, ``regex``, ``json`` (a subset)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TextMatch:
+    """One check on a piece of text: ``equals``, ``contains``, ``regex`` or ``json``.
+
+    >>> TextMatch(contains="Paris").test("18C in Paris")
+    True
+    """
+
+    equals: str | None = None
+    contains: str | None = None
+    regex: str | None = None
+    json: Any = None
+    has_json: bool = False
+
+    def test(self, text: str) -> bool:
+        if self.equals is not None and text != self.equals:
+            return False
+        if self.contains is not None and self.contains not in text:
+            return False
+        if self.regex is not None and re.search(self.regex, text) is None:
+            return False
+        if self.has_json:
+            try:
+                value = json.loads(text)
+            except ValueError:
+                return False
+            if not json_subset(self.json, value):
+                return False
+        return True
+
+    def describe(self) -> str:
+        parts = []
+        if self.equals is not None:
+            parts.append(f"equal to {self.equals!r}")
+        if self.contains is not None:
+            parts.append(f"containing {self.contains!r}")
+        if self.regex is not None:
+            parts.append(f"matching /{self.regex}/")
+        if self.has_json:
+            parts.append(f"JSON matching {json.dumps(self.json, sort_keys=True)}")
+        return " and ".join(parts) or "anything"
+
+
+def json_subset(expected: Any, actual: Any) -> bool:
+    """Objects match when every expected key matches; other values must be equal."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and json_subset(value, actual[key]) for key, value in expected.items())
+    return bool(expected == actual)
+
+
+def clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,212 @@
+"""The script stepper every scripted family shares.
+
+A scripted object (a run, a batch, later a background response) holds a :class:`Cursor` on
+the script that serves it; its family's :class:`Machine` says what entering a step does.
+What is common lives here, once:
+
+* choosing the script: the first whose ``match`` fits and whose ``times`` are not used up,
+  else the default script, else (``unmatched: error``) a failing stand-in and a violation
+  (:func:`choose`);
+* pacing: a read moves the object one step on once the current step was read ``reads``
+  times, or once the fake clock passed ``after`` since it began (:meth:`Machine.observe`);
+* ``expect_outputs``: the tool outputs a client submits, checked against the step that asked
+  for them (:func:`check_outputs`).
+
+Usage (a family's engine)::
+
+    script, violation = choose(state, scenario.runs, lambda s: s.match.mismatch(...), noun="run",
+                               default=DEFAULT_SCRIPT, fail=failing_script, actual="run on thread_x ...")
+    run._cursor = Cursor(script, entered_at=now)
+    RUN_MACHINE.observe(state, run)      # a GET: one step on, when the step has been seen enough
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from fakeopenai.scenario.model import position
+
+if TYPE_CHECKING:
+    from fakeopenai.scripting.conversation import Step, ToolCallSpec
+    from fakeopenai.state import TenantState
+
+
+class PacedStep(Protocol):
+    reads: int
+    after: float | None
+
+
+class Script(Protocol):
+    """What the stepper needs of a script: its scenario key (``runs``), place, uses and steps."""
+
+    key: ClassVar[str]
+    index: int
+    name: str
+    times: int | None
+    line: int | None
+    column: int | None
+
+    @property
+    def steps(self) -> Sequence[Any]: ...
+
+
+S = TypeVar("S", bound=Script)
+
+
+@dataclass(slots=True)
+class Cursor:
+    """Where a scripted object is in its script."""
+
+    script: Any
+    pos: int = 0          # index of the current step
+    seen: int = 0         # reads that observed the current step
+    entered_at: int = 0   # clock time the current step began
+
+    @property
+    def total(self) -> int:
+        return len(self.script.steps)
+
+    def current(self) -> Any:
+        steps = self.script.steps
+        return steps[self.pos] if self.pos < len(steps) else None
+
+    def step_number(self) -> int:
+        """1-based, as the log and ``GET /_fake/scenario`` show it (``step 2/4``)."""
+        return min(self.pos + 1, self.total)
+
+    def moves_on(self, now: int) -> bool:
+        """Whether a read now moves past the current step: the fake clock passed ``after`` since
+        the step began, or the step was observed ``reads`` times."""
+        return moves_on(self.current(), seen=self.seen, entered_at=self.entered_at, now=now)
+
+    def enter(self, pos: int, now: int) -> Any:
+        self.pos = pos
+        self.entered_at = now
+        return self.current()
+
+
+def moves_on(step: PacedStep | None, *, seen: int, entered_at: int, now: int) -> bool:
+    if step is None:
+        return True
+    if step.after is not None:
+        return now >= entered_at + step.after
+    return seen >= step.reads
+
+
+class Scripted(Protocol):
+    status: str
+    _cursor: Cursor
+
+
+Obj = TypeVar("Obj", bound=Scripted)
+
+
+class Machine(Generic[Obj]):
+    """A family's state machine over scripted objects; :meth:`observe` is the shared pacing."""
+
+    def refresh(self, state: TenantState, obj: Obj) -> None:
+        """Apply what time alone does (expiry)."""
+
+    def parked(self, obj: Obj) -> bool:
+        """Reads do not move it: it ended, or waits for the client."""
+        raise NotImplementedError
+
+    def cancel_pending(self, obj: Obj) -> bool:
+        """The client cancelled: the next read ends it cancelled."""
+        raise NotImplementedError
+
+    def finish_cancelled(self, state: TenantState, obj: Obj, now: int) -> None:
+        raise NotImplementedError
+
+    def enter(self, state: TenantState, obj: Obj, pos: int, now: int) -> None:
+        """Make step ``pos`` of its script happen (past the last step: the default end)."""
+        raise NotImplementedError
+
+    def observe(self, state: TenantState, obj: Obj) -> Obj:
+        """A read (retrieve): moves it on by one step once the current one was seen enough."""
+        self.refresh(state, obj)
+        if self.parked(obj):
+            return obj
+        if self.cancel_pending(obj):
+            self.finish_cancelled(state, obj, state.clock.tick())
+            return obj
+        cursor = obj._cursor
+        if not cursor.moves_on(state.clock.now):
+            cursor.seen += 1
+            return obj
+        self.enter(state, obj, cursor.pos + 1, state.clock.tick())
+        cursor.seen = 1
+        return obj
+
+
+def choose(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S], str | None], *, noun: str,
+           plural: str, default: S, fail: Callable[[str], S],
+           actual: Callable[[], str]) -> tuple[S, dict[str, Any] | None]:
+    """The script serving a new object, and (with ``unmatched: error``) the violation to record
+    once the object has its id; the failing stand-in ``fail(message)`` then serves it. ``actual()``
+    describes the object for that violation."""
+    script, tried = first_match(state, scripts, mismatch, noun, plural)
+    if script is not None:
+        return script, None
+    if state.scenario.unmatched != "error":
+        return default, None
+    message = (f"fakeopenai: no {noun} script matched this {noun} (unmatched: error). Tried: "
+               f"{explain_tried(tried, noun)}")
+    key = type(default).key
+    violation = {"kind": "unmatched", "where": key, "expected": f"a {noun} script matching this {noun}",
+                 "actual": actual(), "message": message, "tried": tried}
+    return fail(message), violation
+
+
+def first_match(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S], str | None], noun: str,
+                plural: str) -> tuple[S | None, list[dict[str, Any]]]:
+    """The first script with uses left whose ``match`` fits, else ``None`` and why each was passed
+    over (for the ``unmatched: error`` message and report): ``[{script, key, at, reason}]``."""
+    tried: list[dict[str, Any]] = []
+    for script in scripts:
+        used = state.uses_of(script)
+        if script.times is not None and used >= script.times:
+            served = f"{used} {plural if used != 1 else noun}"
+            why: str | None = f"already served {served} (times: {script.times})"
+        else:
+            why = mismatch(script)
+            if why is None:
+                return script, []
+        tried.append({"script": script.name, "key": f"{script.key}[{script.index}]",
+                      "at": position(state.scenario.source, script), "reason": why})
+    return None, tried
+
+
+def explain_tried(tried: list[dict[str, Any]], noun: str) -> str:
+    """``first_match``'s reasons in one line: ``name: why; name: why``."""
+    if not tried:
+        return f"the scenario has no {noun} scripts"
+    return "; ".join(f"{t['script']}: {t['reason']}" for t in tried)
+
+
+def check_outputs(state: TenantState, step: Step | None, calls: Sequence[tuple[ToolCallSpec, str]],
+                  given: dict[str, str], owner: dict[str, Any], script: str | None) -> str | None:
+    """Check submitted tool outputs against the step's ``expect_outputs``: a violation for each
+    output that fails its check (``owner`` names the object: ``{"run_id": ..., "thread_id": ...}``),
+    and the problems in one line (the object then fails with it), or None."""
+    if step is None or not step.expect_outputs:
+        return None
+    problems = []
+    for spec, call_id in calls:
+        matcher = step.matcher_for(spec)
+        if matcher is None:
+            continue
+        output = given.get(call_id, "")
+        if matcher.test(output):
+            continue
+        key = spec.id or spec.function
+        message = (f"fakeopenai: the output submitted for {call_id} ({spec.function}) is {output!r}; "
+                   f"{step.where}.expect_outputs.{key} expected it {matcher.describe()}")
+        state.add_violation(kind="expect_outputs", where=f"{step.where}.expect_outputs.{key}",
+                            expected=matcher.describe(), actual=output, message=message,
+                            at=position(state.scenario.source, step), **owner, tool_call_id=call_id,
+                            function=spec.function, script=script)
+        problems.append(message)
+    return "; ".join(problems) if problems else None

@@ -1,0 +1,149 @@
+"""One tenant's world: its scenario, clock, ids, objects, request log and violations.
+
+The objects belong to the families: ``state.worlds[name]`` is what the family's ``new_world``
+made for this tenant (its collections and counters). What is common is here: the clock, ids,
+file storage accounting, which scripts served which objects, violations, the request log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.changes import log
+from fakeopenai.clock import FakeClock
+from fakeopenai.compat.profiles import Profile, get_profile
+from fakeopenai.ids import IdFactory
+from fakeopenai.registry import families
+from fakeopenai.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from fakeopenai.scripting.stepper import Script
+
+# The request being served, as ``(method, path)``: set by the gateway, so a violation names the
+# request that caused it (a context variable: concurrent requests each see their own).
+current_request: ContextVar[tuple[str, str] | None] = ContextVar("fakeopenai_request", default=None)
+
+REQUEST_LOG_LIMIT = 10_000  # oldest entries are dropped past this, so a long soak stays flat in memory
+MAX_STORED_BYTES = 2 * 1024**3  # file bytes one tenant may hold (uploads plus batch outputs)
+
+
+class TenantState:
+    """Everything one API key sees. Reset by loading a scenario (``load``)."""
+
+    def __init__(self, key: str, scenario: Scenario, *, max_stored_bytes: int = MAX_STORED_BYTES) -> None:
+        self.key = key
+        self.label = _label(key)
+        self.max_stored_bytes = max_stored_bytes
+        self.load(scenario)
+
+    def load(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.profile: Profile = get_profile(scenario.compat)
+        self.clock = FakeClock(scenario.clock_start, scenario.clock_step)
+        self.ids = IdFactory(scenario.seed)
+        self.stored_bytes = 0
+        self.request_count = 0
+        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self.violations: list[dict[str, Any]] = []
+        self.served: dict[tuple[str, int], list[str]] = {}
+        self.fault_hits: dict[int, int] = {}
+        self.fault_fired: dict[int, int] = {}
+        family_list = families()
+        self.worlds: dict[str, Any] = {f.name: f.new_world(self) for f in family_list if f.new_world is not None}
+        self.log_change("scenario %r loaded (%s)", scenario.name, scenario.source)
+        for family in family_list:
+            if family.seed is not None:
+                family.seed(self)
+
+    def clock_moved(self) -> None:
+        """Apply what time alone does, in every family (the clock endpoint and fixture call this)."""
+        for family in families():
+            if family.on_clock is not None:
+                family.on_clock(self)
+
+    # ------------------------------------------------------------------ bookkeeping
+    def reserve_bytes(self, size: int) -> None:
+        from fakeopenai.errors import InvalidRequestError
+
+        if self.stored_bytes + size > self.max_stored_bytes:
+            raise InvalidRequestError(
+                f"Storage limit reached: this API key holds {self.stored_bytes} bytes of files and the fake "
+                f"allows {self.max_stored_bytes}; delete files or reset the tenant (POST /_fake/reset).",
+                param="file", code="file_storage_limit_exceeded")
+        self.stored_bytes += size
+
+    def release_bytes(self, size: int) -> None:
+        self.stored_bytes = max(0, self.stored_bytes - size)
+
+    def log_change(self, message: str, *args: Any) -> None:
+        """One line for one state change, at INFO. ``message`` is %-formatted with ``args`` only
+        when the line is written; callers building costly text check :func:`logging_changes` first."""
+        if log.isEnabledFor(logging.INFO):
+            log.info("[%s] " + message if args else "[%s] %s", self.label, *(args or (message,)))
+
+    def uses_of(self, script: Script) -> int:
+        return len(self.served.get((script.key, script.index), ()))
+
+    def record_use(self, script: Script, object_id: str) -> None:
+        if script.index < 0:
+            return  # the default script and the unmatched stand-in are not scenario scripts
+        self.served.setdefault((script.key, script.index), []).append(object_id)
+
+    def add_violation(self, *, kind: str, where: str, expected: str, actual: str, message: str,
+                      at: str | None = None, **details: Any) -> None:
+        """Record that the client broke the scenario. Besides the what (``where`` is the key path,
+        ``at`` its ``file:line:column`` when the scenario had text), each entry names the scenario's
+        ``source`` and the ``request`` being served (``POST /v1/threads/.../submit_tool_outputs``)."""
+        request = current_request.get()
+        entry = {"kind": kind, "scenario": self.scenario.name, "where": where, "expected": expected,
+                 "actual": actual, "message": message, "source": self.scenario.source, "at": at,
+                 "request": f"{request[0]} {request[1]}" if request else None, **details}
+        self.violations.append(entry)
+        log.warning("[%s] violation: %s", self.label, message)
+
+    def unused(self) -> list[Any]:
+        """The scripts that served nothing yet (a strict scenario's teardown names them)."""
+        return [s for s in self.scenario.all_scripts() if not self.served.get((s.key, s.index))]
+
+    def unused_scripts(self) -> list[str]:
+        return [script.name for script in self.unused()]
+
+    def progress(self) -> dict[str, Any]:
+        """Which scripts served which objects, and where each one is now."""
+        out: dict[str, Any] = {"name": self.scenario.name, "description": self.scenario.description,
+                               "source": self.scenario.source, "seed": self.scenario.seed,
+                               "compat": self.scenario.compat, "clock": self.clock.now}
+        for family in families():
+            for kind in family.kinds:
+                entries = []
+                for script in self.scenario.scripts.get(kind.key, ()):
+                    served = self.served.get((kind.key, script.index), [])
+                    entries.append({"name": script.name, "index": script.index, "times": script.times or "always",
+                                    "used": len(served), "served": [self._position(kind, i) for i in served]})
+                out[kind.key] = entries
+        out["faults"] = [{"name": f.name, "index": f.index, "matched": self.fault_hits.get(f.index, 0),
+                          "fired": self.fault_fired.get(f.index, 0)} for f in self.scenario.faults]
+        out["unused"] = self.unused_scripts()
+        out["violations"] = len(self.violations)
+        return out
+
+    def _position(self, kind: Any, object_id: str) -> dict[str, Any]:
+        obj = kind.find(self, object_id) if kind.find is not None else None
+        if obj is None:
+            return {"id": object_id, "status": "deleted"}
+        cursor = obj._cursor
+        entry = {"id": object_id, "status": obj.status, "step": cursor.step_number(), "steps": cursor.total}
+        if kind.describe is not None:
+            entry.update(kind.describe(obj))
+        return entry
+
+
+def _label(key: str) -> str:
+    """A log-safe name for an API key: never the secret itself."""
+    import hashlib
+
+    return "tenant-" + hashlib.sha256(key.encode()).hexdigest()[:8]
+
