@@ -1,0 +1,134 @@
+"""The import contract of the house, checked by import-linter (docs/architecture.md, "The map").
+
+* Layers: the doors (CLI, server) -> the app and routes -> the control API -> the gateway -> tenants
+  -> the families -> the common code. Nothing imports upward.
+* The common code (state, scenario, scripting, compat, rendering ...) imports no family; the one seam
+  is :mod:`fakeopenai.registry`, which reads the list of families when it runs.
+* Compat profiles are a leaf: no family, scenario code, scripting, state or rendering.
+* No family imports another.
+* In every family the engine (every module but ``api``, ``render``, ``events``) imports no HTTP and no
+  rendering: not the family's handlers or renderers, not Starlette, not the common rendering helpers.
+
+The contracts are made here from :data:`fakeopenai.families.FAMILIES`, so a new family is checked
+without an edit; each test below also breaks the contract on purpose and sees it fail.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+
+from fakeopenai.registry import families
+
+ROOT = Path(__file__).resolve().parent.parent
+HTTP_SIDE = ("api", "render", "events")   # a family's modules that may speak HTTP and render
+DOORS = ("fakeopenai.cli", "fakeopenai.server", "fakeopenai.app", "fakeopenai.transport", "fakeopenai.routes",
+         "fakeopenai.control", "fakeopenai.gateway", "fakeopenai.tenants")
+# The seam, and the package's public names (fakeopenai/__init__.py loads them when first used).
+SEAM = ["fakeopenai.registry -> fakeopenai.families", "fakeopenai -> fakeopenai.app", "fakeopenai -> fakeopenai.server",
+        "fakeopenai -> fakeopenai.scenario.loader"]
+
+
+def family_packages() -> list[str]:
+    return [f"fakeopenai.families.{family.name}" for family in families()]
+
+
+def common_modules() -> list[str]:
+    """Every top-level module or package of fakeopenai that is neither a door nor the families."""
+    package = import_module("fakeopenai")
+    names = [f"fakeopenai.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
+    return sorted(n for n in names if n not in DOORS and n not in ("fakeopenai.families", "fakeopenai.__main__"))
+
+
+def engine_modules(family: str) -> list[str]:
+    package = import_module(family)
+    return [f"{family}.{m.name}" for m in pkgutil.iter_modules(package.__path__) if m.name not in HTTP_SIDE]
+
+
+def contracts() -> str:
+    """The import-linter configuration (INI) for the registered families."""
+    lines = ["[importlinter]", "root_package = fakeopenai", "include_external_packages = True",
+             "exclude_type_checking_imports = True", ""]
+
+    def contract(key: str, **options: str | list[str]) -> None:
+        lines.append(f"[importlinter:contract:{key}]")
+        for key, value in options.items():
+            lines.append(f"{key} = " + (value if isinstance(value, str) else "".join(f"\n    {v}" for v in value)))
+        lines.append("")
+
+    contract("layers", name="Doors -> gateway -> families -> common code; nothing imports upward", type="layers",
+             layers=["fakeopenai.cli", "fakeopenai.server", "fakeopenai.app | fakeopenai.transport",
+                     "fakeopenai.routes", "fakeopenai.control", "fakeopenai.gateway", "fakeopenai.tenants",
+                     "fakeopenai.families"],
+             ignore_imports=SEAM)
+    contract("common", name="The common code imports no family and no door (the registry is the one seam)",
+             type="forbidden", source_modules=common_modules(), forbidden_modules=[*DOORS, "fakeopenai.families"],
+             ignore_imports=SEAM)
+    contract("compat-leaf", name="Compat profiles are a leaf", type="forbidden", source_modules="fakeopenai.compat",
+             forbidden_modules=["fakeopenai.families", "fakeopenai.scenario", "fakeopenai.scripting",
+                                "fakeopenai.state", "fakeopenai.rendering", "fakeopenai.registry"], ignore_imports=SEAM)
+    if len(family_packages()) > 1:
+        contract("independent-families", name="No family imports another", type="independence",
+                 modules=family_packages(), ignore_imports=SEAM)
+    for family in family_packages():
+        http = [f"{family}.{name}" for name in HTTP_SIDE if _exists(f"{family}.{name}")]
+        contract(f"engine-{family.rsplit('.', 1)[1]}", name=f"{family}: the engine imports no HTTP and no rendering",
+                 type="forbidden", source_modules=engine_modules(family),
+                 forbidden_modules=[*http, "starlette", "fakeopenai.rendering", "fakeopenai.params",
+                                    "fakeopenai.streaming"], ignore_imports=SEAM)
+    return "\n".join(lines)
+
+
+def _exists(module: str) -> bool:
+    try:
+        import_module(module)
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+def lint(tmp_path: Path, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "contracts.ini"
+    config.write_text(contracts())
+    return subprocess.run([sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; "
+                           "sys.exit(lint_imports_command())", str(config), "--no-cache"],
+                          cwd=root, capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+
+
+def test_the_import_contract_holds(tmp_path: Path) -> None:
+    result = lint(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    contracts_made = contracts().count("[importlinter:contract:")
+    assert f"{contracts_made} kept, 0 broken." in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("module", "line", "contract"), [
+    ("fakeopenai/families/assistants/runs.py", "from fakeopenai.families.assistants import render",
+     "assistants: the engine imports no HTTP"),
+    ("fakeopenai/families/batches/batches.py", "import starlette.responses", "batches: the engine imports no HTTP"),
+    ("fakeopenai/families/batches/files.py", "from fakeopenai.families.assistants import world",
+     "No family imports another"),
+    ("fakeopenai/compat/profiles.py", "from fakeopenai.scenario import model", "Compat profiles are a leaf"),
+    ("fakeopenai/scripting/stepper.py", "from fakeopenai.families.batches import batches",
+     "The common code imports no family"),
+    ("fakeopenai/tenants.py", "from fakeopenai import gateway", "nothing imports upward"),
+])
+def test_a_broken_contract_fails(tmp_path: Path, module: str, line: str, contract: str) -> None:
+    """A copy of the package with one forbidden import added: the same check fails, naming the contract."""
+    import shutil
+
+    copy = tmp_path / "tree"
+    shutil.copytree(ROOT / "fakeopenai", copy / "fakeopenai", ignore=shutil.ignore_patterns("__pycache__"))
+    target = copy / module
+    target.write_text(target.read_text() + f"\n{line}  # noqa\n")
+    result = lint(tmp_path, copy)
+    assert result.returncode != 0, result.stdout
+    assert " 0 broken." not in result.stdout, result.stdout
+    broken = result.stdout.split("Broken contracts", 1)[1]
+    assert contract in broken, result.stdout
