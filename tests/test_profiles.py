@@ -750,3 +750,50 @@ def test_the_overhead_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None
     assert module.main(["--number", "5", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "openai (before)" in out and "portable" in out and "default path, run: now/before" in out
+
+
+def test_timestamps_stay_within_32_bits_at_the_clock_cap(fake_openai: Any, rec: Recorder) -> None:
+    """Regression: at the clock's cap, created_at + 600 passed 2^31-1 in expires_at, which the 32-bit
+    clients of zio-openai and async-openai cannot read (nor the profile's own filled-in value)."""
+    cap = 2**31 - 1
+    for profile in ("zio-openai", "async-openai", "portable"):
+        rec.seen.clear()
+        fake_openai.load({"compat": profile, "clock": {"start": cap - 100},
+                          "runs": [{"steps": [{"status": "in_progress"}, {"status": "completed"}]}]})
+        assistant = rec.call("POST", "/assistants", {"model": "gpt-4o"})
+        run = rec.call("POST", "/threads/runs", {"assistant_id": assistant["id"]})
+        assert run["expires_at"] == cap and run["created_at"] < cap
+        upload = rec.http.post("/files", files={"file": ("in.jsonl", b"{}\n")}, data={"purpose": "batch"})
+        assert upload.json()["expires_at"] == cap
+        assert rec.violations(profile) == [], rec.violations(profile)
+        finished = rec.call("GET", f"/threads/{run['thread_id']}/runs/{run['id']}")
+        finished = rec.call("GET", f"/threads/{run['thread_id']}/runs/{run['id']}")
+        assert finished["status"] == "completed"
+        assert finished.get("expires_at") in (None, cap)   # zio-openai fills it: created_at + 600, capped
+
+
+def test_serve_seed_and_compat_are_the_default_of_later_loads(spec: Any) -> None:
+    """Regression: with serve --compat api-openai, PUT /_fake/scenario without compat fell back to openai,
+    and api_openai could no longer read runs with function tools. A scenario or a request that names its
+    own compat (or seed) keeps it."""
+    from fakeopenai.app import create_app
+    from fakeopenai.server import ServerThread
+
+    server = ServerThread(create_app(compat="api-openai", seed=7)).start()
+    try:
+        with httpx.Client(base_url=server.origin, headers={"Authorization": "Bearer sk-later"}) as http:
+            loaded = http.put("/_fake/scenario", json={"name": "requires_action_then_complete"}).json()
+            assert (loaded["compat"], loaded["seed"]) == ("api-openai", 7)
+            tool = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+            assistant = http.post("/v1/assistants", json={"model": "gpt-4o", "tools": [tool]}).json()
+            assert assistant["tools"] == [{"type": "function", "name": "get_weather",
+                                           "parameters": {"type": "object"}}]
+            run = http.post("/v1/threads/runs", json={"assistant_id": "asst_weather"}).json()
+            assert rules.check("api-openai", "run", run) == []
+            own = http.put("/_fake/scenario", content="compat: openai\nseed: 3\n",
+                           headers={"content-type": "application/yaml"}).json()
+            assert (own["compat"], own["seed"]) == ("openai", 3)
+            asked = http.put("/_fake/scenario?compat=zio-openai", json={"name": "default"}).json()
+            assert (asked["compat"], asked["seed"]) == ("zio-openai", 7)
+    finally:
+        server.stop()

@@ -515,7 +515,9 @@ def parse_scenario_text(text: str, source: str, *, base_dir: Path | None = None,
     """Parse YAML (or JSON, which is YAML) text into a validated Scenario."""
     from fakeopenai.scenario.build import build_scenario
 
-    key = (text, source, base_dir, default_name, allow_paths)
+    from fakeopenai.registry import families
+
+    key = (text, source, base_dir, default_name, allow_paths, families())
     cached = _PARSED.get(key)
     if cached is not None:
         return cached

@@ -155,7 +155,8 @@ def choose(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S], str
     message = (f"fakeopenai: no {noun} script matched this {noun} (unmatched: error). Tried: "
                f"{explain_tried(tried, noun)}")
     key = type(default).key
-    violation = {"kind": "unmatched", "where": key, "expected": f"a {noun} script matching this {noun}",
+    article = "an" if noun[:1] in "aeiou" else "a"
+    violation = {"kind": "unmatched", "where": key, "expected": f"{article} {noun} script matching this {noun}",
                  "actual": actual(), "message": message, "tried": tried}
     return fail(message), violation
 
