@@ -12,7 +12,7 @@ does, in four documented ways and no others:
 
 1. OpenAPI 3.0 ``nullable: true`` (mixed into the 3.1 document) allows null.
 2. The live API sends ``null`` for unset optional fields of ``Batch`` and
-   ``OpenAIFile`` (CONTRACT.md section 2: "the real examples use null").
+   ``OpenAIFile`` (the API reference's own examples use null).
 3. List envelopes carry ``first_id``/``last_id`` null when ``data`` is empty.
 4. A File's ``purpose`` is any purpose a file can be uploaded with: the spec's
    upload enum (``CreateFileRequest``) has ``evals``, its File enum does not.

@@ -1,4 +1,4 @@
-"""Tenants: one state per bearer API key (SPEC section 4).
+"""Tenants: one state per bearer API key (README.md, "the standalone server").
 
 A key seen for the first time gets a fresh state with the server's default
 scenario, so parallel test workers and CI jobs can share one server, each with

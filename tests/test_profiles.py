@@ -797,3 +797,11 @@ def test_serve_seed_and_compat_are_the_default_of_later_loads(spec: Any) -> None
             assert (asked["compat"], asked["seed"]) == ("zio-openai", 7)
     finally:
         server.stop()
+
+
+def test_the_profiles_run_lifetime_is_the_engines() -> None:
+    """compat is a leaf (it imports no family), so it keeps its own copy of a run's 600 s."""
+    from fakeopenai.compat import profiles
+    from fakeopenai.families.assistants.runs import RUN_LIFETIME
+
+    assert profiles.RUN_LIFETIME == RUN_LIFETIME

@@ -4,9 +4,10 @@ A leaf: it imports nothing of the families, the scenario code or rendering; the 
 ask it what a profile's clients cannot read (:meth:`Profile.who_cannot_read`) and hand it
 their rendered dicts (:meth:`Profile.apply`).
 
-Every fact here comes from the seed clients' record ("SC §n" below: the client libraries'
-own types, summarized in docs/compat.md), which records what JSON each seed client library
-decodes. Each seed client is data:
+Every fact here comes from the seed client libraries' own types, version by version:
+docs/compat.md says what each profile changes, and ``tests/compat_rules.py`` holds each
+client's reading rules as executable checks (its ``oxillama_run``, ``api_openai_run``,
+``zio_run`` ... name the type each rule comes from). Each seed client is data:
 
 * the run statuses its status enum rejects and the ``last_error.code`` values it
   decodes (engine and load-time facts: what a scenario may ask for);
@@ -74,7 +75,7 @@ class KindRules:
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    """One seed client library, as SEED_CLIENTS.md section 2 describes it."""
+    """One seed client library: what its types reject, and what it needs changed per object kind."""
 
     name: str                          # as users know it: "zio-openai"
     seed: str                          # the type that was checked: "zio-openai 0.4.1 RunObject"
@@ -91,13 +92,13 @@ def _every_list(rules: KindRules) -> dict[str, KindRules]:
 
 
 # The live API sends null first_id/last_id on an empty list; these clients' list
-# types need strings (SC §2 B siblings, §2 D, §5 #8).
+# types need strings.
 _STRING_LIST_IDS = KindRules(fill={"first_id": "", "last_id": ""})
 _STRING_METADATA = KindRules(reshape={"metadata": "string_values"})
 
-# SC §2 A. Reads only id/object/thread_id/model/created_at/status/last_error of a run.
-# The sibling RunStep (same crate) needs `step_type` and `step_details.message_id`
-# (SC §2 A, §4.2), and its Batch a non-null `request_counts` (SC §2 E siblings).
+# oxillama reads only id/object/thread_id/model/created_at/status/last_error of a run.
+# The sibling RunStep (same crate) needs `step_type` and `step_details.message_id`,
+# and its Batch a non-null `request_counts`.
 OXILLAMA = Client(
     name="oxillama", seed="oxillama-server 0.1.3 Run",
     cannot_read=frozenset({"requires_action", "cancelling", "incomplete"}), error_codes=None,
@@ -106,7 +107,7 @@ OXILLAMA = Client(
         "batch": KindRules(fill={"request_counts": ZERO_COUNTS}),
     })
 
-# SC §2 B and E (one crate): required `tools` (flat function tools), required
+# api_openai (one crate for runs and batches): required `tools` (flat function tools), required
 # `parallel_tool_calls`, string-only metadata; its run/step list types need string ids.
 API_OPENAI = Client(
     name="api_openai", seed="api_openai 0.3.0 RunObject and Batch",
@@ -120,15 +121,15 @@ API_OPENAI = Client(
         **_every_list(_STRING_LIST_IDS),
     })
 
-# SC §2 C. The live v2 step already decodes (i32 seconds: the clock stays below
+# async-openai: the live v2 step already decodes (i32 seconds: the clock stays below
 # 2^31; step last_error codes are server_error/rate_limit_exceeded). The sibling
-# RunObject of the same crate needs a string `instructions` (SC §3 run case 16).
+# RunObject of the same crate needs a string `instructions`.
 ASYNC_OPENAI = Client(
     name="async-openai", seed="async-openai 0.23-0.30.1 RunStepObject",
     cannot_read=frozenset(), error_codes=frozenset({"server_error", "rate_limit_exceeded", "invalid_prompt"}),
     rules={"run": KindRules(fill={"instructions": ""})})
 
-# SC §2 D: the 2024-02 spec. `expires_at`, `instructions`, `file_ids`, `usage` and
+# zio-openai follows the 2024-02 spec: `expires_at`, `instructions`, `file_ids`, `usage` and
 # `tools` are required and non-null; v1 tools (retrieval, nested functions); the
 # sibling RunStepObject requires `usage`; lists need string ids. No Batch type.
 ZIO_OPENAI = Client(
@@ -147,7 +148,7 @@ CLIENTS = (OXILLAMA, API_OPENAI, ASYNC_OPENAI, ZIO_OPENAI)
 
 # Profile name -> (its clients, how it settles reshapes the clients disagree on).
 # portable: no single tool list suits api_openai (flat) and zio-openai (nested),
-# except the hybrid function tool that carries both shapes (SC §5 #3, §6).
+# except the hybrid function tool that carries both shapes.
 _DEFINITIONS: dict[str, tuple[tuple[Client, ...], Mapping[str, str]]] = {
     "openai": ((), {}),
     "zio-openai": ((ZIO_OPENAI,), {}),
@@ -161,21 +162,21 @@ _DEFINITIONS: dict[str, tuple[tuple[Client, ...], Mapping[str, str]]] = {
 # ----------------------------------------------------------------------------- reshapes
 
 def _string_values(metadata: Any) -> Any:
-    """api_openai's Metadata is HashMap<String, String> (SC §2 B): JSON-encode other values."""
+    """api_openai's Metadata is HashMap<String, String>: JSON-encode other values."""
     if not isinstance(metadata, dict) or all(isinstance(v, str) for v in metadata.values()):
         return metadata
     return {k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in metadata.items()}
 
 
 def _message_id_alias(details: Any) -> Any:
-    """oxillama's RunStep reads ``step_details.message_id`` (SC §2 A, §4.2)."""
+    """oxillama's RunStep reads ``step_details.message_id``."""
     if isinstance(details, dict) and details.get("type") == "message_creation":
         return {**details, "message_id": (details.get("message_creation") or {}).get("message_id")}
     return details
 
 
 def _flat_function(tool: dict[str, Any]) -> dict[str, Any]:
-    """api_openai's FunctionTool: ``{type, name, parameters (required), description?, strict?}`` (SC §2 B)."""
+    """api_openai's FunctionTool: ``{type, name, parameters (required), description?, strict?}``."""
     function = tool.get("function") or {}
     flat: dict[str, Any] = {"type": "function", "name": function.get("name")}
     if function.get("description") is not None:
@@ -188,7 +189,7 @@ def _flat_function(tool: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hybrid_function(tool: dict[str, Any]) -> dict[str, Any]:
-    """Flat and nested at once: api_openai, zio-openai and async-openai all read it (SC §6)."""
+    """Flat and nested at once: api_openai, zio-openai and async-openai all read it."""
     return {**_flat_function(tool), "function": tool.get("function") or {}}
 
 
@@ -223,13 +224,13 @@ class ToolStyle:
 
 
 TOOL_STYLES: dict[str, ToolStyle] = {
-    # SC §2 B: Tool is tagged over the Responses-API set; a unit-struct file_search.
+    # Tool is tagged over the Responses-API set; a unit-struct file_search.
     "flat": ToolStyle({"function": _flat_function, "file_search": _bare_file_search},
                       {"code_interpreter": "the api_openai client (api_openai 0.3.0 RunObject) has no "
                                            "code_interpreter tool variant"}),
-    # SC §2 D, §5 #3: code_interpreter | retrieval | nested function; file_search is v1's retrieval.
+    # code_interpreter | retrieval | nested function; file_search is v1's retrieval.
     "zio_v1": ToolStyle({"function": _same, "code_interpreter": _same, "file_search": _retrieval}, {}),
-    # SC §4.1, §6: only [] or the hybrid function tool is read by every client.
+    # only [] or the hybrid function tool is read by every client.
     "hybrid": ToolStyle({"function": _hybrid_function},
                         {"code_interpreter": "the api_openai client (api_openai 0.3.0 RunObject) has no "
                                              "code_interpreter tool variant",
