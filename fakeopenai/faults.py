@@ -3,6 +3,9 @@
 Matching is by method, a path glob (``*`` within one path segment, ``**``
 across segments) and top-level JSON body fields; ``after`` lets that many
 matching requests through first, ``times`` faults that many (or ``always``).
+A stream fault (``after_events``) matches streaming requests only (``"stream": true``
+in the body, or ``stream=true`` in the query). What each effect does is
+:mod:`fakeopenai.gateway.faults` (answers) and :mod:`fakeopenai.streaming` (streams).
 """
 
 from __future__ import annotations
@@ -52,10 +55,18 @@ def _body_matches(expected: dict[str, Any], load_body: Callable[[], Any]) -> boo
     return isinstance(body, dict) and all(body.get(k) == v for k, v in expected.items())
 
 
-def pick_fault(state: TenantState, method: str, path: str, load_body: Callable[[], Any]) -> Fault | None:
+def _streaming(load_body: Callable[[], Any], query: bytes) -> bool:
+    body = load_body()
+    return (isinstance(body, dict) and body.get("stream") is True) or b"stream=true" in query
+
+
+def pick_fault(state: TenantState, method: str, path: str, load_body: Callable[[], Any],
+               query: bytes = b"") -> Fault | None:
     """The fault this request triggers, counting it against every fault it matches."""
     chosen = None
     for fault in state.scenario.faults:
+        if fault.in_stream and not _streaming(load_body, query):
+            continue
         if fault.method is not None and fault.method != method:
             continue
         if fault.path is not None and not path_matches(fault.path, path):

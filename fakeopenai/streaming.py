@@ -1,21 +1,37 @@
-"""Server-sent events in the official wire formats.
+"""Server-sent events in the official wire formats, and the faults a stream can meet.
 
 Assistants (and Responses) frames name their event::
 
     event: thread.run.created
     data: {"id":"run_...","object":"thread.run",...}
 
-One JSON object per ``data:`` line, a blank line after each event. A family builds its
-stream from these frames; :func:`sse_response` sends them as ``text/event-stream``.
+One JSON object per ``data:`` line, a blank line after each event. A family produces its
+frames as an iterator (sync or async: each frame is sent as it is produced) and answers with
+:func:`sse_response`.
+
+A scenario's stream fault (``after_events: N`` with ``disconnect``, ``stall`` or
+``malformed``) plays here: after N events the connection is cut, or goes silent for the
+stall's seconds, or event N+1 arrives cut in half (not JSON). The gateway picks the fault;
+the stream plays it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Scope, Send
+
+ABORT = "fakeopenai.abort"                 # scope extension: the in-process transport's way to cut
+STREAM_FAULT = "fakeopenai.stream_fault"   # scope key: (fault, the server's send), set by the gateway
+
+
+class ClientDisconnect(Exception):
+    """Raised when a fault cuts the connection and the server offers no way to (not uvicorn, not
+    the in-process transport)."""
 
 
 def event_frame(name: str, data: dict[str, Any]) -> bytes:
@@ -24,5 +40,65 @@ def event_frame(name: str, data: dict[str, Any]) -> bytes:
         json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
 
 
-def sse_response(frames: Iterable[bytes]) -> Response:
-    return StreamingResponse(iter(frames), media_type="text/event-stream", headers={"cache-control": "no-cache"})
+def sse_response(scope: Scope, frames: Iterable[bytes] | AsyncIterator[bytes]) -> Response:
+    """``text/event-stream`` of ``frames``, sent as they come, with the request's stream fault."""
+    planned = scope.get(STREAM_FAULT)
+    body: Iterable[bytes] | AsyncIterator[bytes] = frames if planned is None else _faulted(scope, frames, *planned)
+    return StreamingResponse(body, media_type="text/event-stream", headers={"cache-control": "no-cache"})
+
+
+async def _faulted(scope: Scope, frames: Iterable[bytes] | AsyncIterator[bytes], fault: Any,
+                   send: Send) -> AsyncIterator[bytes]:
+    sent = 0
+    try:
+        async for frame in _each(frames):
+            if sent == fault.after_events:
+                if fault.stall:
+                    await asyncio.sleep(fault.stall)
+                if fault.malformed:
+                    frame = malformed(frame)
+                if fault.disconnect:
+                    await disconnect(scope, send)
+                    return
+            yield frame
+            sent += 1
+    finally:
+        close = getattr(frames, "aclose", None)
+        if close is not None:
+            await close()   # now, not when collected: a producer that cleans up does it in order
+
+
+async def _each(frames: Iterable[bytes] | AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if isinstance(frames, AsyncIterator):
+        async for frame in frames:
+            yield frame
+    else:
+        for frame in frames:
+            yield frame
+
+
+def malformed(frame: bytes) -> bytes:
+    """The frame with its data cut in half: the event line stands, the JSON does not parse."""
+    head, _, data = frame.partition(b"data: ")
+    return head + b"data: " + data[: max(1, len(data.rstrip()) // 2)] + b"\n\n"
+
+
+async def disconnect(scope: Scope, send: Send) -> None:
+    """Close the connection, with no answer at all or in the middle of a stream.
+
+    Under uvicorn, ``send`` is bound to the request cycle, which holds the transport; aborting
+    it is what a crashed upstream looks like to a client. The in-process transport gives the
+    request an abort of its own (the client then sees the same errors); any other server gets
+    :class:`ClientDisconnect` raised.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.abort()
+        # Let connection_lost run, so uvicorn knows there is nobody to send a 500 to.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return
+    abort = scope.get("extensions", {}).get(ABORT)
+    if abort is None:
+        raise ClientDisconnect()
+    abort()

@@ -14,20 +14,26 @@ installed SDK uses (``httpx`` for openai 1.x/2.x, ``httpx2`` for 3.x)::
 Timeouts behave as on a socket: a scripted ``delay_ms`` longer than the client's
 read timeout raises the library's ``ReadTimeout``; a ``disconnect`` fault raises
 ``RemoteProtocolError`` ("Server disconnected without sending a response.").
+
+An event stream (``text/event-stream``) is handed to the client as soon as it starts, and its
+events as they are sent, so a stream fault plays out as on a socket: the client reads the first
+events, then its read times out (a stall) or fails (a disconnect: ``RemoteProtocolError``).
 """
 
 from __future__ import annotations
 
 import _thread
 import asyncio
-from collections.abc import Callable, Coroutine
+import queue
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from functools import cache
 from types import ModuleType
 from typing import Any
 
-from fakeopenai.gateway.faults import ClientDisconnect
+from fakeopenai.streaming import ABORT, ClientDisconnect
 
 Result = tuple[int, list[tuple[bytes, bytes]], bytes]
+_END = b""                   # what ends a stream's chunk queue (chunks are never empty)
 
 
 def _scope(request: Any) -> dict[str, Any]:
@@ -42,12 +48,43 @@ def _scope(request: Any) -> dict[str, Any]:
     }
 
 
-async def _call(app: Any, scope: dict[str, Any], body: bytes) -> Result:
+class _Pending:
+    """One request handed to the server loop. ``ready`` is called (on the loop) once: when the
+    answer is complete, or when an event stream starts; a stream's chunks then go to ``feed``,
+    and ``_END`` after the last one."""
+
+    __slots__ = ("result", "error", "task", "abandoned", "streaming", "ready", "feed", "gone")
+
+    def __init__(self, ready: Callable[[], None], feed: Callable[[bytes], None]) -> None:
+        self.result: Result | None = None
+        self.error: BaseException | None = None
+        self.task: asyncio.Task[Result] | None = None
+        self.abandoned = False
+        self.streaming = False
+        self.ready = ready
+        self.feed = feed
+        self.gone: asyncio.Event | None = None   # set when the client stops reading a stream
+
+    def finish(self) -> None:
+        if self.streaming:
+            self.feed(_END)
+        else:
+            self.ready()
+
+
+async def _call(app: Any, scope: dict[str, Any], body: bytes, pending: _Pending) -> Result:
     delivered = False
     status = 500
     headers: list[tuple[bytes, bytes]] = []
     chunks: list[bytes] = []
     finished = asyncio.Event()
+    pending.gone = finished
+
+    def abort() -> None:
+        pending.error = ClientDisconnect()
+        finished.set()
+
+    scope["extensions"] = {**scope.get("extensions", {}), ABORT: abort}
 
     async def receive() -> dict[str, Any]:
         nonlocal delivered
@@ -55,19 +92,28 @@ async def _call(app: Any, scope: dict[str, Any], body: bytes) -> Result:
             delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
         # A streaming response listens for a disconnect while it streams: the client
-        # stays until the whole body is sent.
+        # stays until the whole body is sent, or until it stops reading.
         await finished.wait()
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         nonlocal status, headers
+        if finished.is_set() and pending.streaming:
+            return  # the client is gone (or the stream was cut): nobody reads this
         if message["type"] == "http.response.start":
             status = message["status"]
             headers = list(message.get("headers", []))
+            if any(k == b"content-type" and v.startswith(b"text/event-stream") for k, v in headers):
+                pending.streaming = True
+                pending.result = (status, headers, b"")
+                pending.ready()
         elif message["type"] == "http.response.body":
             chunk = message.get("body", b"")
             if chunk:
-                chunks.append(chunk)
+                if pending.streaming:
+                    pending.feed(chunk)
+                else:
+                    chunks.append(chunk)
             if not message.get("more_body", False):
                 finished.set()
 
@@ -75,6 +121,8 @@ async def _call(app: Any, scope: dict[str, Any], body: bytes) -> Result:
         await app(scope, receive, send)
     finally:
         finished.set()
+    if pending.error is not None:
+        raise pending.error
     return status, headers, chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
@@ -89,18 +137,6 @@ def _needs_task(scope: dict[str, Any], body: bytes) -> bool:
     if b'"stream"' in body:
         return True
     return any(key == b"content-type" and value.startswith(b"multipart/") for key, value in scope["headers"])
-
-
-class _Pending:
-    """One request handed to the server loop; ``done`` is called (on the loop) when it ends."""
-
-    __slots__ = ("result", "error", "task", "abandoned")
-
-    def __init__(self) -> None:
-        self.result: Result | None = None
-        self.error: BaseException | None = None
-        self.task: asyncio.Task[Result] | None = None
-        self.abandoned = False
 
 
 async def _resume(coro: Coroutine[Any, Any, Result], yielded: Any) -> Result:
@@ -120,15 +156,14 @@ async def _resume(coro: Coroutine[Any, Any, Result], yielded: Any) -> Result:
             return stop.value  # type: ignore[no-any-return]
 
 
-def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Result], in_task: bool,
-           done: Callable[[_Pending], None]) -> _Pending:
+def _start(loop: asyncio.AbstractEventLoop, pending: _Pending, coro: Coroutine[Any, Any, Result],
+           in_task: bool) -> _Pending:
     """Run ``coro`` on ``loop``, where all state lives.
 
     Most requests never suspend (the engine is synchronous), so the coroutine is driven
     to its end in a single loop callback: one thread hop each way and no Task, about half
-    the cost of ``run_coroutine_threadsafe``. One that does suspend (a scripted delay, say)
-    carries on in a Task."""
-    pending = _Pending()
+    the cost of ``run_coroutine_threadsafe``. One that does suspend (a scripted delay, a
+    stream) carries on in a Task."""
 
     def finished(task: asyncio.Task[Result]) -> None:
         if task.cancelled():
@@ -137,7 +172,7 @@ def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Result], i
             pending.error = task.exception()
         else:
             pending.result = task.result()
-        done(pending)
+        pending.finish()
 
     def run() -> None:
         if pending.abandoned:
@@ -150,11 +185,11 @@ def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Result], i
                 yielded = coro.send(None)
             except StopIteration as stop:
                 pending.result = stop.value
-                done(pending)
+                pending.finish()
                 return
             except BaseException as exc:
                 pending.error = exc
-                done(pending)
+                pending.finish()
                 return
             task = loop.create_task(_resume(coro, yielded))
         pending.task = task
@@ -165,9 +200,13 @@ def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Result], i
 
 
 def _abandon(loop: asyncio.AbstractEventLoop, pending: _Pending) -> None:
+    """The client gave up (a timeout, or it closed a stream it had not read to the end)."""
+
     def cancel() -> None:
         pending.abandoned = True
-        if pending.task is not None:
+        if pending.streaming and pending.gone is not None:
+            pending.gone.set()   # the stream sees the client leave, as on a socket
+        elif pending.task is not None:
             pending.task.cancel()
 
     loop.call_soon_threadsafe(cancel)
@@ -177,6 +216,64 @@ def _abandon(loop: asyncio.AbstractEventLoop, pending: _Pending) -> None:
 def _transport_class(module: ModuleType) -> type:
     base_sync, base_async = module.BaseTransport, module.AsyncBaseTransport
 
+    def broken(request: Any) -> Exception:
+        return module.RemoteProtocolError("peer closed connection without sending complete message body "
+                                          "(incomplete chunked read)", request=request)
+
+    class SyncStream(module.SyncByteStream):  # type: ignore[misc,name-defined]
+        """An event stream's chunks, as the server sends them (each read bounded by the read timeout)."""
+
+        def __init__(self, loop: asyncio.AbstractEventLoop, pending: _Pending, chunks: queue.SimpleQueue[bytes],
+                     request: Any) -> None:
+            self.loop, self.pending, self.chunks, self.request = loop, pending, chunks, request
+            self.ended = False
+
+        def __iter__(self) -> Iterator[bytes]:
+            timeout = _read_timeout(self.request)
+            while True:
+                try:
+                    chunk = self.chunks.get(timeout=timeout)
+                except queue.Empty:
+                    self.close()
+                    raise module.ReadTimeout("The read operation timed out", request=self.request) from None
+                if not chunk:  # _END
+                    self.ended = True
+                    if isinstance(self.pending.error, ClientDisconnect):
+                        raise broken(self.request)
+                    return
+                yield chunk
+
+        def close(self) -> None:
+            if not self.ended:
+                self.ended = True
+                _abandon(self.loop, self.pending)
+
+    class AsyncStream(module.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, loop: asyncio.AbstractEventLoop, pending: _Pending, chunks: asyncio.Queue[bytes],
+                     request: Any) -> None:
+            self.loop, self.pending, self.chunks, self.request = loop, pending, chunks, request
+            self.ended = False
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            timeout = _read_timeout(self.request)
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(self.chunks.get(), timeout)
+                except TimeoutError:
+                    await self.aclose()
+                    raise module.ReadTimeout("The read operation timed out", request=self.request) from None
+                if not chunk:  # _END
+                    self.ended = True
+                    if isinstance(self.pending.error, ClientDisconnect):
+                        raise broken(self.request)
+                    return
+                yield chunk
+
+        async def aclose(self) -> None:
+            if not self.ended:
+                self.ended = True
+                _abandon(self.loop, self.pending)
+
     class InProcessTransport(base_sync, base_async):  # type: ignore[misc,valid-type]
         """Calls the fakeopenai ASGI app on its server loop, without a socket."""
 
@@ -184,14 +281,16 @@ def _transport_class(module: ModuleType) -> type:
             self.app = app
             self.loop = loop
 
-        def _response(self, request: Any, pending: _Pending) -> Any:
-            if pending.error is not None:
+        def _response(self, request: Any, pending: _Pending, stream: Any) -> Any:
+            if pending.error is not None and not pending.streaming:
                 if isinstance(pending.error, ClientDisconnect):
                     raise module.RemoteProtocolError("Server disconnected without sending a response.",
                                                      request=request)
                 raise pending.error
             assert pending.result is not None
             status, headers, content = pending.result
+            if pending.streaming:
+                return module.Response(status, headers=headers, stream=stream, request=request)
             return module.Response(status, headers=headers, content=content, request=request)
 
         def handle_request(self, request: Any) -> Any:
@@ -199,30 +298,36 @@ def _transport_class(module: ModuleType) -> type:
             scope = _scope(request)
             lock = _thread.allocate_lock()
             lock.acquire()
-            pending = _start(self.loop, _call(self.app, scope, body), _needs_task(scope, body),
-                             lambda _: lock.release())
+            chunks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+            pending = _Pending(lock.release, chunks.put)
+            _start(self.loop, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
             timeout = _read_timeout(request)
             if not lock.acquire(timeout=-1 if timeout is None else timeout):
                 _abandon(self.loop, pending)
                 raise module.ReadTimeout("The read operation timed out", request=request)
-            return self._response(request, pending)
+            return self._response(request, pending, SyncStream(self.loop, pending, chunks, request))
 
         async def handle_async_request(self, request: Any) -> Any:
             body = await request.aread()
             scope = _scope(request)
             caller = asyncio.get_running_loop()
             waiter: asyncio.Future[None] = caller.create_future()
+            chunks: asyncio.Queue[bytes] = asyncio.Queue()
 
-            def done(_: _Pending) -> None:
+            def ready() -> None:
                 caller.call_soon_threadsafe(lambda: waiter.done() or waiter.set_result(None))
 
-            pending = _start(self.loop, _call(self.app, scope, body), _needs_task(scope, body), done)
+            def feed(chunk: bytes) -> None:
+                caller.call_soon_threadsafe(chunks.put_nowait, chunk)
+
+            pending = _Pending(ready, feed)
+            _start(self.loop, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
             try:
                 await asyncio.wait_for(waiter, _read_timeout(request))
             except TimeoutError:
                 _abandon(self.loop, pending)
                 raise module.ReadTimeout("The read operation timed out", request=request) from None
-            return self._response(request, pending)
+            return self._response(request, pending, AsyncStream(self.loop, pending, chunks, request))
 
     return InProcessTransport
 

@@ -53,6 +53,7 @@ SDK1_MODULES = (
     "tests/test_batches.py",
     "tests/test_clock.py",
     "tests/test_expectations.py",
+    "tests/test_stream_faults.py",
 )
 
 NODE_DIR = ROOT / "tests" / "node"

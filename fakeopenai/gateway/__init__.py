@@ -25,6 +25,7 @@ from fakeopenai.gateway.request_log import Capture, debugging, json_or_none, log
 from fakeopenai.ids import request_id
 from fakeopenai.registry import families
 from fakeopenai.state import TenantState, current_request
+from fakeopenai.streaming import STREAM_FAULT
 from fakeopenai.tenants import TenantRegistry
 
 __all__ = ["ClientDisconnect", "DEFAULT_MAX_BODY_BYTES", "Gateway", "error_response"]
@@ -106,13 +107,16 @@ class Gateway:
 
         if state is not None and is_api:
             record(state, scope, body)
-            fault = pick_fault(state, scope["method"], path, lambda: json_or_none(body))
-            if fault is not None:
+            fault = pick_fault(state, scope["method"], path, lambda: json_or_none(body),
+                               scope.get("query_string", b""))
+            if fault is not None and fault.in_stream:
+                scope[STREAM_FAULT] = (fault, raw_send)   # played by the stream (streaming.py)
+            elif fault is not None:
                 await faults.delay(fault)
                 if fault.disconnect:
                     # Logged first: in-process, the disconnect is an exception.
                     log_request(scope, 0, started, state, note=f"fault {fault.name}: disconnect", body=body)
-                    await faults.disconnect(raw_send)
+                    await faults.disconnect(scope, raw_send)
                     return
                 if faults.answers(fault):
                     status = await faults.answer(fault, scope, receive, send_with_id)

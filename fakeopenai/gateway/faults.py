@@ -2,7 +2,8 @@
 
 Which request gets which fault is decided by :func:`fakeopenai.faults.pick_fault`; here each
 effect plays out: ``delay_ms`` (answer late), then ``disconnect`` (close with no answer) or an
-answer (``status``/``error``/``headers``/a raw ``body``).
+answer (``status``/``error``/``headers``/a raw ``body``). A stream fault plays inside the
+stream (:mod:`fakeopenai.streaming`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from starlette.types import Receive, Scope, Send
 
 from fakeopenai.faults import fault_answer
 from fakeopenai.scenario.model import Fault
+from fakeopenai.streaming import ClientDisconnect, disconnect
 
-
-class ClientDisconnect(Exception):
-    """Raised (in-process) or acted on (sockets) when a fault asks to drop the connection."""
+__all__ = ["ClientDisconnect", "answer", "answers", "delay", "disconnect"]
 
 
 async def delay(fault: Fault) -> None:
@@ -34,19 +34,3 @@ async def answer(fault: Fault, scope: Scope, receive: Receive, send: Send) -> in
     status, headers, payload = fault_answer(fault)
     await Response(payload, status_code=status, headers=headers)(scope, receive, send)
     return status
-
-
-async def disconnect(send: Send) -> None:
-    """Close the connection with no answer at all.
-
-    Under uvicorn, ``send`` is bound to the request cycle, which holds the transport; aborting
-    it is what a crashed upstream looks like to a client. The in-process transport
-    (``transport.py``) sees :class:`ClientDisconnect` instead.
-    """
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is None:
-        raise ClientDisconnect()
-    transport.abort()
-    # Let connection_lost run, so uvicorn knows there is nobody to send a 500 to.
-    for _ in range(3):
-        await asyncio.sleep(0)

@@ -126,9 +126,12 @@ class Builder:
     # ------------------------------------------------------------------ faults
     def fault(self, index: int, data: dict[str, Any]) -> Fault:
         path = ("faults", index)
+        if "after_events" in data or "stall" in data or "malformed" in data:
+            return self.stream_fault(index, data)
         effects = {"status", "delay_ms", "disconnect", "body"} & data.keys()
         if not effects:
-            self.error(path, "a fault needs at least one of status, delay_ms, disconnect or body")
+            self.error(path, "a fault needs at least one of status, delay_ms, disconnect or body (or, in a "
+                       "stream, after_events with disconnect, stall or malformed)")
         if data.get("disconnect") and ({"status", "body", "error", "headers"} & data.keys()):
             self.error(path + ("disconnect",), "disconnect sends no answer, so it excludes status, "
                        "body, error and headers", key=True)
@@ -149,6 +152,28 @@ class Builder:
             body=match.get("body"), after=data.get("after", 0), times=self.times(data.get("times")),
             status=status, error=data.get("error"), headers=headers, delay_ms=data.get("delay_ms", 0),
             disconnect=bool(data.get("disconnect", False)), raw_body=data.get("body"))
+
+    def stream_fault(self, index: int, data: dict[str, Any]) -> Fault:
+        """``after_events: N`` with ``disconnect``, ``stall`` or ``malformed``: a fault in a stream."""
+        path = ("faults", index)
+        if "after_events" not in data:
+            key = "stall" if "stall" in data else "malformed"
+            self.error(path + (key,), f"{key} happens in a stream: give after_events too (the events to let "
+                       "through first)", key=True)
+        elif not (data.get("disconnect") or "stall" in data or data.get("malformed")):
+            self.error(path + ("after_events",), "after_events needs what happens then: disconnect: true, "
+                       "stall: DURATION or malformed: true", key=True)
+        for key in ("status", "body", "error", "headers", "delay_ms"):
+            if key in data:
+                self.error(path + (key,), f"{key} answers a request, which a stream fault does not (it plays "
+                           "inside the streamed answer); use a second fault for it", key=True)
+        match = data.get("match") or {}
+        return Fault(
+            index=index, name=data.get("name") or f"faults[{index}]",
+            method=match["method"].upper() if "method" in match else None, path=match.get("path"),
+            body=match.get("body"), after=data.get("after", 0), times=self.times(data.get("times")),
+            disconnect=bool(data.get("disconnect", False)), after_events=data.get("after_events"),
+            stall=self.duration(path + ("stall",), data.get("stall")), malformed=bool(data.get("malformed", False)))
 
     # ------------------------------------------------------------------ seeded files
     def seed_file(self, path: tuple[Any, ...], item: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,8 @@ table is :data:`ROUTES`.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -125,14 +127,30 @@ def _run_response(state: TenantState, run: Run) -> Response:
     return json_response(RENDER.one(state, run), headers=_poll_headers(state))
 
 
-def _stream(state: TenantState, events: EventCollector, run: Run) -> Response:
-    """Play the run up to its next wait and answer the events as text/event-stream."""
-    runs.run_until_wait(state, run, events)
-    if run._stream_error is not None:
-        events.error(run._stream_error)
-    else:
-        events.done()
-    return sse_response(events.frames)
+def _stream(request: Request, state: TenantState, events: EventCollector, run: Run) -> Response:
+    """The run's events as text/event-stream, each step's as it is played, up to its next wait."""
+    return sse_response(request.scope, _play(state, events, run))
+
+
+async def _play(state: TenantState, events: EventCollector, run: Run) -> AsyncIterator[bytes]:
+    # Async, so the engine runs on the server's loop (Starlette iterates a sync iterator in a thread).
+    finished = False
+    try:
+        for frame in events.take():
+            yield frame
+        for _ in runs.steps_until_wait(state, run, events):
+            for frame in events.take():
+                yield frame
+        if run._stream_error is not None:
+            events.error(run._stream_error)
+        else:
+            events.done()
+        finished = True
+        for frame in events.take():
+            yield frame
+    finally:
+        if not finished:  # the client left, or a fault cut the stream: the run goes on, as on the live API
+            runs.run_until_wait(state, run)
 
 
 async def create_run(request: Request) -> Response:
@@ -142,7 +160,7 @@ async def create_run(request: Request) -> Response:
     thread = threads.get_thread(state, request.path_params["thread_id"])
     if body.get("stream"):
         events = EventCollector(state)
-        return _stream(state, events, runs.create_run(state, thread, body, events))
+        return _stream(request, state, events, runs.create_run(state, thread, body, events))
     return _run_response(state, runs.create_run(state, thread, body))
 
 
@@ -152,7 +170,7 @@ async def create_thread_and_run(request: Request) -> Response:
     if body.get("stream"):
         events = EventCollector(state)
         _, run = runs.create_thread_and_run(state, body, events)
-        return _stream(state, events, run)
+        return _stream(request, state, events, run)
     _, run = runs.create_thread_and_run(state, body)
     return _run_response(state, run)
 
@@ -196,7 +214,7 @@ async def submit_tool_outputs(request: Request) -> Response:
     _, run = _run(request)
     if body.get("stream"):
         events = EventCollector(state)
-        return _stream(state, events, runs.submit_tool_outputs(state, run, body["tool_outputs"], events))
+        return _stream(request, state, events, runs.submit_tool_outputs(state, run, body["tool_outputs"], events))
     return _run_response(state, runs.submit_tool_outputs(state, run, body["tool_outputs"]))
 
 

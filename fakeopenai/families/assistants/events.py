@@ -25,21 +25,21 @@ class EventCollector:
     def __init__(self, state: TenantState) -> None:
         self.state = state
         self.frames: list[bytes] = []
-        self.names: list[str] = []
 
     def event(self, name: str, obj: object) -> None:
-        self.names.append(name)
         self.frames.append(event_frame(name, RENDER.one(self.state, obj)))
 
     def delta(self, name: str, payload: dict[str, Any]) -> None:
-        self.names.append(name)
         self.frames.append(event_frame(name, payload))
 
     def error(self, error: dict[str, Any]) -> None:
         """``event: error``; ``{"error": {...}}`` makes both SDK majors raise (docs/recipes.md, streaming)."""
-        self.names.append("error")
         self.frames.append(event_frame("error", {"error": error}))
 
+    def take(self) -> list[bytes]:
+        """The frames made since the last take (a stream sends them as they come)."""
+        frames, self.frames = self.frames, []
+        return frames
+
     def done(self) -> None:
-        self.names.append("done")
         self.frames.append(DONE)

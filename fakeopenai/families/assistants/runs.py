@@ -19,6 +19,7 @@ read moves on. ``cancel`` answers ``cancelling`` and the next read ``cancelled``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.changes import logging_changes
@@ -184,13 +185,27 @@ MACHINE = RunMachine()
 observe = MACHINE.observe
 
 
-def run_until_wait(state: TenantState, run: Run, emit: Emitter) -> None:
-    """Streaming: play every step up to the next wait (requires_action) or the end."""
-    while run.status not in TERMINAL and run.status not in ("requires_action", "cancelling"):
-        if run._stream_error is not None:
-            return
+def steps_until_wait(state: TenantState, run: Run, emit: Emitter) -> Iterator[None]:
+    """Streaming: play the steps up to the next wait (requires_action) or the end, pausing after
+    each one (its events are out). Whether the run waits is decided when the step is played, so a
+    client that acts in the pause (submits tool outputs) starts a stream of its own."""
+    while not _stream_waits(run):
         _enter(state, run, run._cursor.pos + 1, state.clock.tick(), emit)
         run._cursor.seen = 1
+        waits = _stream_waits(run)
+        yield
+        if waits:
+            return
+
+
+def run_until_wait(state: TenantState, run: Run, emit: Emitter = SILENT) -> None:
+    """Play every step up to the next wait, at once."""
+    for _ in steps_until_wait(state, run, emit):
+        pass
+
+
+def _stream_waits(run: Run) -> bool:
+    return run.status in TERMINAL or run.status in ("requires_action", "cancelling") or run._stream_error is not None
 
 
 def _enter(state: TenantState, run: Run, pos: int, now: int, emit: Emitter) -> None:
