@@ -18,6 +18,7 @@ from fakeopenai.compat.profiles import Profile, get_profile
 from fakeopenai.ids import IdFactory
 from fakeopenai.registry import families
 from fakeopenai.scenario.model import Scenario
+from fakeopenai.scripting.stepper import progress_of
 
 if TYPE_CHECKING:
     from fakeopenai.scripting.stepper import Script
@@ -134,8 +135,7 @@ class TenantState:
         obj = kind.find(self, object_id) if kind.find is not None else None
         if obj is None:
             return {"id": object_id, "status": "deleted"}
-        cursor = obj._cursor
-        entry = {"id": object_id, "status": obj.status, "step": cursor.step_number(), "steps": cursor.total}
+        entry = {"id": object_id, **progress_of(obj)}
         if kind.describe is not None:
             entry.update(kind.describe(obj))
         return entry

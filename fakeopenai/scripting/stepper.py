@@ -103,6 +103,12 @@ class Scripted(Protocol):
 Obj = TypeVar("Obj", bound=Scripted)
 
 
+def progress_of(obj: Scripted) -> dict[str, Any]:
+    """Where a scripted object is, as ``GET /_fake/scenario`` shows it: status and step of steps."""
+    cursor = obj._cursor
+    return {"status": obj.status, "step": cursor.step_number(), "steps": cursor.total}
+
+
 class Machine(Generic[Obj]):
     """A family's state machine over scripted objects; :meth:`observe` is the shared pacing."""
 
