@@ -14,6 +14,10 @@ installed SDK uses (``httpx`` for openai 1.x/2.x, ``httpx2`` for 3.x)::
 Timeouts behave as on a socket: a scripted ``delay_ms`` longer than the client's
 read timeout raises the library's ``ReadTimeout``; a ``disconnect`` fault raises
 ``RemoteProtocolError`` ("Server disconnected without sending a response.").
+A request the client gave up on is not cancelled: as under uvicorn (and on the live
+API), the server carries it out and its answer goes nowhere, so a retry after a
+timeout leaves the same objects whatever the transport. A stream the client left
+sees the client disconnect, as on a socket.
 
 An event stream (``text/event-stream``) is handed to the client as soon as it starts, and its
 events as they are sent, so a stream fault plays out as on a socket: the client reads the first
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import contextlib
 import queue
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from functools import cache
@@ -106,6 +111,9 @@ async def _call(app: Any, scope: dict[str, Any], body: bytes, pending: _Pending)
             if any(k == b"content-type" and v.startswith(b"text/event-stream") for k, v in headers):
                 pending.streaming = True
                 pending.result = (status, headers, b"")
+                if pending.abandoned:   # the client timed out before the stream started: it is gone
+                    finished.set()
+                    return
                 pending.ready()
         elif message["type"] == "http.response.body":
             chunk = message.get("body", b"")
@@ -174,10 +182,7 @@ def _start(loop: asyncio.AbstractEventLoop, pending: _Pending, coro: Coroutine[A
             pending.result = task.result()
         pending.finish()
 
-    def run() -> None:
-        if pending.abandoned:
-            coro.close()
-            return
+    def run() -> None:  # even if the client has given up already: the request was sent
         if in_task:
             task = loop.create_task(coro)
         else:
@@ -200,16 +205,16 @@ def _start(loop: asyncio.AbstractEventLoop, pending: _Pending, coro: Coroutine[A
 
 
 def _abandon(loop: asyncio.AbstractEventLoop, pending: _Pending) -> None:
-    """The client gave up (a timeout, or it closed a stream it had not read to the end)."""
+    """The client gave up (a timeout, or it closed a stream it had not read to the end). The request
+    is not cancelled: as under uvicorn, it runs to its end and its answer goes nowhere; a stream sees
+    the client leave (``http.disconnect``), as on a socket."""
 
-    def cancel() -> None:
+    def leave() -> None:
         pending.abandoned = True
         if pending.streaming and pending.gone is not None:
-            pending.gone.set()   # the stream sees the client leave, as on a socket
-        elif pending.task is not None:
-            pending.task.cancel()
+            pending.gone.set()
 
-    loop.call_soon_threadsafe(cancel)
+    loop.call_soon_threadsafe(leave)
 
 
 @cache
@@ -315,10 +320,12 @@ def _transport_class(module: ModuleType) -> type:
             chunks: asyncio.Queue[bytes] = asyncio.Queue()
 
             def ready() -> None:
-                caller.call_soon_threadsafe(lambda: waiter.done() or waiter.set_result(None))
+                with contextlib.suppress(RuntimeError):  # an abandoned request may end after the client's loop
+                    caller.call_soon_threadsafe(lambda: waiter.done() or waiter.set_result(None))
 
             def feed(chunk: bytes) -> None:
-                caller.call_soon_threadsafe(chunks.put_nowait, chunk)
+                with contextlib.suppress(RuntimeError):
+                    caller.call_soon_threadsafe(chunks.put_nowait, chunk)
 
             pending = _Pending(ready, feed)
             _start(self.loop, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))

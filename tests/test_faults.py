@@ -127,3 +127,22 @@ def test_fault_before_a_stream_starts(client: openai.OpenAI, fake_openai: Any) -
     with client.beta.threads.create_and_run_stream(assistant_id=assistant.id) as stream:
         stream.until_done()
         assert stream.get_final_run().status == "completed"
+
+
+@pytest.mark.parametrize("socket", [False, True], ids=["in-process", "socket"])
+def test_a_request_the_client_gave_up_on_still_runs_whatever_the_transport(
+        make_client: Callable[..., openai.OpenAI], fake_openai: Any, socket: bool) -> None:
+    """issue 17 item 2: a delay longer than the client's timeout. The server still carries the first
+    attempt out after the client gave up on it, as the live API (and uvicorn) does: the retry makes a
+    second assistant, over a socket and in-process alike."""
+    fake_openai.load({"faults": [
+        {"match": {"method": "POST", "path": "/v1/assistants"}, "delay_ms": 200},
+        # Served on the same loop after the abandoned attempt's delay has run out: the list sees it.
+        {"match": {"method": "GET", "path": "/v1/assistants"}, "delay_ms": 600}]})
+    client = make_client(max_retries=1, timeout=0.05, socket=socket)
+    assistant = client.beta.assistants.create(model="gpt-4o", name="twice")
+    patient = make_client(max_retries=0, timeout=5, socket=socket)
+    names = [a.name for a in patient.beta.assistants.list()]
+    assert names == ["twice", "twice"]
+    assert assistant.id in [a.id for a in patient.beta.assistants.list()]
+    assert _retry_counts(fake_openai, "/assistants") == ["0", "1"]
