@@ -10,8 +10,11 @@ Usage::
     def test_tool_call(fake_openai): ...
 
 One server per session (per xdist worker) on 127.0.0.1, a fresh tenant (API key)
-per test. At teardown, scenario violations - and with ``strict``, scripts that were
-never used - fail the test with a report, unless the test already failed.
+per test. For the test's duration the environment (``OPENAI_BASE_URL``, ``OPENAI_API_KEY``)
+and the ``openai`` module's own client (``openai.beta.assistants.create(...)``) point at it.
+At teardown, scenario violations - and with ``strict``, scripts that were never used - fail
+the test with a report, unless the test already failed; the test's key is then retired (a
+request with it gets a 401 that says so).
 """
 
 from __future__ import annotations
@@ -19,12 +22,17 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 MARKER_OPTIONS = ("scenario", "seed", "compat", "strict")
 _keys = itertools.count(1)
+
+
+class FakeOpenAIWarning(pytest.PytestWarning):
+    """A fakeopenai plugin warning: a marker that does nothing, a scenario file that is never used."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +43,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "fake_openai(scenario=None, seed=None, compat=None, strict=False): "
                             "scenario and options for the fake_openai fixture")
+    dirs = config.getini("fakeopenai_scenario_dirs")
+    if not dirs:
+        return
+    from fakeopenai.scenario.loader import shadowed_builtins
+
+    for path in shadowed_builtins(dirs):
+        config.issue_config_time_warning(FakeOpenAIWarning(
+            f"fakeopenai_scenario_dirs: {path} is never used by name: the built-in scenario {path.stem!r} has "
+            f"that name, and built-ins are looked up first. Rename the file, or give the marker its path."),
+            stacklevel=2)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A ``fake_openai`` marker on a test that does not use the fixture does nothing: say so (as the
+    test starts, so that ``-W error`` fails that test, not the collection)."""
+    marked = any(m.name == "fake_openai" for m in getattr(item, "own_markers", ()))
+    if marked and "fake_openai" not in getattr(item, "fixturenames", ()):
+        item.warn(FakeOpenAIWarning(
+            f"{item.nodeid} has @pytest.mark.fake_openai but does not use the fake_openai fixture, so the "
+            "marker does nothing (no fake, no scenario): add a fake_openai argument to the test."))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -83,21 +111,27 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
     """A :class:`fakeopenai.FakeOpenAI` with a fresh tenant for this test."""
     from fakeopenai.scenario.loader import ScenarioError
     from fakeopenai.server import FakeOpenAI
+    from fakeopenai.tenants import bad_compat
 
     options = _marker_options(request)
     key = f"sk-fakeopenai-{os.getpid()}-{next(_keys)}"
     fake = FakeOpenAI.attach(_fake_openai_server, key)
     if options:
         overrides = {k: options[k] for k in ("seed", "compat", "strict") if options.get(k) is not None}
-        problem = None
+        problem = bad_compat(overrides.get("compat"))
+        if problem is not None:
+            pytest.fail(f"@pytest.mark.fake_openai(compat={overrides['compat']!r}): {problem}. The option is "
+                        "the marker's, not the scenario's.", pytrace=False)
+        scenario = _resolve_scenario(request, options.get("scenario"))
         try:
-            fake.load(options.get("scenario"), **overrides)
+            fake.load(scenario, **overrides)
         except ScenarioError as exc:
             problem = str(exc)
         if problem is not None:
             pytest.fail(f"fake_openai: cannot load the scenario:\n{problem}", pytrace=False)
     for name, value in fake.env().items():
         monkeypatch.setenv(name, value)
+    openai, http_before = _point_module_client(monkeypatch, fake)
     try:
         yield fake
         if not request.node.stash.get(_call_failed, False):
@@ -105,7 +139,72 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
             if report:
                 pytest.fail(report, pytrace=False)
     finally:
-        fake.drop()
+        if openai is not None:
+            _close_module_client(openai, http_before)
+        server = fake.server
+        server.call(lambda: server.registry.retire(key, request.node.nodeid))
+
+
+def _point_module_client(monkeypatch: pytest.MonkeyPatch, fake: Any) -> tuple[Any, Any]:
+    """The ``openai`` module's own client (``openai.files.create(...)``) is built once, on first use,
+    and keeps the key it was built with: for the test's duration it is forgotten, and its settings
+    point at this test's tenant (monkeypatch puts back what was there before). Returns the module
+    and its ``http_client`` before the test."""
+    try:
+        import openai
+    except ImportError:
+        return None, None
+    http_before = getattr(openai, "http_client", None)
+    monkeypatch.setattr(openai, "http_client", http_before, raising=False)  # put back after the test
+    monkeypatch.setattr(openai, "api_key", fake.api_key, raising=False)
+    # With the slash: the module's client joins paths to it as given (openai.OpenAI adds it itself).
+    monkeypatch.setattr(openai, "base_url", fake.base_url + "/", raising=False)
+    monkeypatch.setattr(openai, "_client", None, raising=False)
+    return openai, http_before
+
+
+def _close_module_client(openai: Any, http_before: Any) -> None:
+    """Close the connections of the module's client built during the test (not an HTTP client that
+    was there before): the SDK keeps the HTTP client it makes in ``openai.http_client``."""
+    http = getattr(openai, "http_client", None)
+    built = getattr(openai, "_client", None)
+    if http is not None and http is not http_before:
+        http.close()
+    elif http is None and built is not None:
+        built.close()
+
+
+def _looks_like_path(scenario: Any) -> bool:
+    if isinstance(scenario, os.PathLike):
+        return True
+    if not isinstance(scenario, str):
+        return False
+    text = scenario.strip()
+    if not text or "\n" in text or ":" in text or "{" in text:  # YAML text (or a Windows drive: absolute)
+        return False
+    return Path(text).suffix in (".yaml", ".yml", ".json") or "/" in text or os.sep in text
+
+
+def _resolve_scenario(request: pytest.FixtureRequest, scenario: Any) -> Any:
+    """A relative scenario path of the marker, found next to the test file, then in pytest's rootdir,
+    then in the current directory; shown relative to the current directory when it is under it."""
+    __tracebackhide__ = True
+    if not _looks_like_path(scenario) or Path(scenario).is_absolute():
+        return scenario
+    relative = Path(str(scenario).strip())
+    places = [(Path(request.node.path).parent, "the test file's folder"),
+              (Path(request.config.rootpath), "pytest's rootdir"), (Path.cwd(), "the current directory")]
+    looked: dict[Path, list[str]] = {}
+    for folder, what in places:
+        candidate = (folder / relative).resolve()
+        if candidate.is_file():
+            cwd = Path.cwd().resolve()
+            return str(candidate.relative_to(cwd)) if candidate.is_relative_to(cwd) else str(candidate)
+        looked.setdefault(candidate, []).append(what)
+    pytest.fail(f"fake_openai: cannot load the scenario: no scenario file {str(scenario)!r}; looked for it at:\n"
+                + "\n".join(f"  {path} ({', '.join(whats)})" for path, whats in looked.items())
+                + "\nA relative path is looked up from the test file's folder, then pytest's "
+                "rootdir, then the current directory.", pytrace=False)
 
 
 def teardown_report(fake: Any) -> str:

@@ -200,7 +200,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from fakeopenai.app import create_app
-    from fakeopenai.scenario.loader import ScenarioError
+    from fakeopenai.scenario.loader import ScenarioError, shadowed_builtins
     from fakeopenai.server import listen_socket
 
     level = getattr(logging, args.log_level.upper())
@@ -218,6 +218,10 @@ def serve(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print(f"fakeopenai: cannot load the scenario:\n{exc}", file=sys.stderr)
         return 2
+    for path in shadowed_builtins(args.scenario_dir):
+        logging.getLogger("fakeopenai").warning(
+            "--scenario-dir: %s is never used by name: the built-in scenario %r has that name, and built-ins are "
+            "looked up first. Rename the file, or load it by its path.", path, path.stem)
     if args.host not in LOOPBACK:
         logging.getLogger("fakeopenai").warning(
             "binding to %s: anyone who can reach this address can use the fake%s. Bind 127.0.0.1 unless "

@@ -26,7 +26,7 @@ from fakeopenai.gateway.request_log import format_request
 from fakeopenai.params import body_bytes, json_body
 from fakeopenai.rendering import json_response, tenant
 from fakeopenai.scenario.loader import ScenarioError, parse_scenario_text
-from fakeopenai.tenants import TenantRegistry
+from fakeopenai.tenants import TenantRegistry, bad_compat
 
 
 def _registry(request: Request) -> TenantRegistry:
@@ -67,10 +67,12 @@ async def put_scenario(request: Request) -> Response:
     overrides = {k: request.query_params[k] for k in ("seed", "compat") if k in request.query_params}
     if "seed" in overrides and overrides["seed"].lstrip("-").isdigit():
         overrides["seed"] = int(overrides["seed"])  # type: ignore[assignment]
+    _check_compat(overrides.get("compat"), "query parameter")
     try:
         named = _json_or_none(text) if text.lstrip().startswith("{") else None
         if isinstance(named, dict) and set(named) <= {"name", "seed", "compat", "strict"} and "name" in named:
             source: Any = named["name"]
+            _check_compat(named.get("compat"), "field of the request body")
             for key in ("seed", "compat", "strict"):
                 if key in named:
                     overrides[key] = named[key]
@@ -84,6 +86,14 @@ async def put_scenario(request: Request) -> Response:
             "problems": [{"line": p.line, "column": p.column, "path": p.path, "message": p.message}
                          for p in exc.problems]}}, status_code=400)
     return json_response(state.progress())
+
+
+def _check_compat(value: Any, where: str) -> None:
+    """A compat override is the request's, not the scenario's: a bad one is named as such."""
+    problem = bad_compat(value)
+    if problem is not None:
+        raise InvalidRequestError(f"Invalid 'compat' {where}: {problem}. It overrides the scenario's compat.",
+                                  param="compat")
 
 
 def _json_or_none(text: str) -> Any:

@@ -250,14 +250,16 @@ class FakeOpenAI:
     def load(self, scenario: Any, **overrides: Any) -> FakeOpenAI:
         """Load a scenario (name, path, dict or YAML text) for this tenant; resets its state."""
         server = self.server
-        server.call(lambda: server.registry.load(self.api_key, scenario, **overrides))
+        server.call(lambda: server.registry.load(self.api_key, scenario, options_from="FakeOpenAI.load(compat=...)",
+                                                 **overrides))
         return self
 
     def reset(self) -> None:
         self._with_state(lambda state: state.load(state.scenario))
 
     def drop(self) -> None:
-        """Forget this tenant entirely (the fixture does this at teardown)."""
+        """Forget this tenant entirely (a later request with its key gets a fresh one; the fixture
+        instead retires its key at teardown, so that a later request with it gets a 401)."""
         server = self.server
         server.call(lambda: server.registry.drop(self.api_key))
 

@@ -3,26 +3,45 @@
 A key seen for the first time gets a fresh state with the server's default
 scenario, so parallel test workers and CI jobs can share one server, each with
 its own key, without seeing each other.
+
+A key the pytest fixture *retired* at the end of its test is remembered (the last
+:data:`RETIRED_KEYS_KEPT` of them): a request with it is refused with a 401 that says which
+test the key belonged to, instead of silently getting a fresh, empty world (a client built
+in an earlier test, docs/troubleshooting.md).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from fakeopenai.errors import APIError
-from fakeopenai.scenario.loader import load_scenario
+from fakeopenai.compat.profiles import PROFILE_NAMES, is_profile
+from fakeopenai.errors import APIError, AuthenticationError
+from fakeopenai.scenario.loader import Problem, ScenarioError, did_you_mean, load_scenario
 from fakeopenai.scenario.model import Scenario
 from fakeopenai.state import MAX_STORED_BYTES, TenantState
 
 DEFAULT_MAX_TENANTS = 10_000
+RETIRED_KEYS_KEPT = 10_000  # retired keys remembered (a key and a test id each: about 2 MB at most)
 
 
 class TenantLimitError(APIError):
     status_code = 429
     type = "requests"
     code = "tenant_limit_exceeded"
+
+
+class RetiredKeyError(AuthenticationError):
+    code = "invalid_api_key"
+
+
+def bad_compat(value: Any) -> str | None:
+    """What is wrong with ``value`` as a compat option (given outside a scenario file), or None."""
+    if value is None or (isinstance(value, str) and is_profile(value)):
+        return None
+    return f"invalid value {value!r}; allowed values: {', '.join(PROFILE_NAMES)}{did_you_mean(value, PROFILE_NAMES)}"
 
 
 class TenantRegistry:
@@ -39,6 +58,7 @@ class TenantRegistry:
         self.max_tenants = max_tenants
         self.max_stored_bytes = max_stored_bytes
         self._tenants: dict[str, TenantState] = {}
+        self._retired: OrderedDict[str, str] = OrderedDict()  # key -> who used it (a test id)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -51,6 +71,15 @@ class TenantRegistry:
         with self._lock:
             state = self._tenants.get(key)
             if state is None:
+                retired = self._retired.get(key)
+                if retired is not None:
+                    raise RetiredKeyError(
+                        f"Incorrect API key provided: {key} was the fake_openai fixture's key in {retired}, a "
+                        "test that has ended; its tenant was dropped. A client built during an earlier test "
+                        "keeps that test's key: build the client inside the test (fake_openai.client(), or "
+                        "openai.OpenAI() once the fixture has set OPENAI_API_KEY), or pass it in. See "
+                        "docs/troubleshooting.md, \"401: a key of a test that has ended\".",
+                        param="authorization")
                 if len(self._tenants) >= self.max_tenants:
                     raise TenantLimitError(
                         f"fakeopenai already holds {self.max_tenants} tenants (one per API key), the most this "
@@ -68,8 +97,23 @@ class TenantRegistry:
         with self._lock:
             return self._tenants.pop(key, None) is not None
 
-    def load(self, key: str, source: Any, *, allow_paths: bool = True, **overrides: Any) -> TenantState:
-        """Replace the tenant's scenario (and with it all its state)."""
+    def retire(self, key: str, user: str) -> None:
+        """Drop the tenant of ``key`` and refuse the key from now on (with a 401 naming ``user``,
+        the test it belonged to). The pytest fixture does this at teardown."""
+        with self._lock:
+            self._tenants.pop(key, None)
+            self._retired[key] = user
+            self._retired.move_to_end(key)
+            while len(self._retired) > RETIRED_KEYS_KEPT:
+                self._retired.popitem(last=False)
+
+    def load(self, key: str, source: Any, *, allow_paths: bool = True, options_from: str = "the compat option",
+             **overrides: Any) -> TenantState:
+        """Replace the tenant's scenario (and with it all its state). ``options_from`` names where the
+        overrides came from, for the message about a bad one (a scenario file has no say in them)."""
+        problem = bad_compat(overrides.get("compat"))
+        if problem is not None:
+            raise ScenarioError([Problem(options_from, None, None, "", problem)])
         scenario = load_scenario(source, scenario_dirs=self.scenario_dirs, allow_paths=allow_paths, **overrides)
         inherited = {k: v for k, v in self.defaults.items() if k not in overrides and k not in scenario.pinned}
         if inherited:

@@ -63,6 +63,21 @@ def test_serve_warns_when_not_on_loopback() -> None:
     assert "binding to 0.0.0.0: anyone who can reach this address can use the fake" in stderr
 
 
+def test_serve_warns_when_a_scenario_dir_file_has_a_builtin_name(tmp_path: Path) -> None:
+    """issue 17 item 24: built-ins are looked up first, so ``run_fails.yaml`` in a ``--scenario-dir``
+    is never used by that name; serve says so as it starts."""
+    (tmp_path / "run_fails.yaml").write_text("runs: [{steps: [{status: completed}]}]\n")
+    (tmp_path / "mine.yaml").write_text("runs: []\n")
+    process, line = _serve("--scenario-dir", str(tmp_path))
+    process.terminate()
+    _, stderr = process.communicate(timeout=10)
+    assert line.startswith("fakeopenai serving on ")
+    assert (f"--scenario-dir: {tmp_path / 'run_fails.yaml'} is never used by name: the built-in scenario "
+            "'run_fails' has that name, and built-ins are looked up first. Rename the file, or load it by its "
+            "path.") in stderr
+    assert "mine.yaml" not in stderr
+
+
 def test_validate_reports_file_line_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("runs: [{steps: [{status: completed}]}]\n")

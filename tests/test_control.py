@@ -124,3 +124,38 @@ def test_api_key_allow_list(checked_http: Callable[..., httpx.Client]) -> None:
 def test_openapi_document_is_served(fake_openai: Any) -> None:
     doc = httpx.get(fake_openai.server.origin + "/openapi.json").json()
     assert "/v1/threads/{thread_id}/runs" in doc["paths"] and "RunObject" in doc["components"]["schemas"]
+
+
+def test_put_scenario_blames_a_bad_compat_on_the_request_not_the_scenario(http: httpx.Client) -> None:
+    """issue 17 item 13: ``?compat=nope`` (or ``"compat"`` beside ``"name"``) is the request's mistake: the
+    400 names the query parameter (or the body field) and the allowed values, not the scenario file."""
+    for response, where in ((http.put("/_fake/scenario?compat=nope", json={"name": "run_fails"}),
+                             "query parameter"),
+                            (http.put("/_fake/scenario", json={"name": "run_fails", "compat": "opnai"}),
+                             "field of the request body")):
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["param"] == "compat" and error["type"] == "invalid_request_error"
+        assert error["message"].startswith(f"Invalid 'compat' {where}: invalid value ")
+        assert "allowed values: openai, zio-openai, api-openai, async-openai, oxillama, portable" in error["message"]
+        assert "run_fails.yaml" not in error["message"]
+    assert http.get("/_fake/scenario").json()["name"] == "default"  # nothing was loaded
+
+
+def test_requests_show_the_fields_of_an_upload_not_its_bytes(fake_openai: Any, client: Any,
+                                                             http: httpx.Client) -> None:
+    """issue 17 item 24: a multipart upload is recorded as its form fields, the file as its name, size and
+    type, in ``fake_openai.requests`` and ``GET /_fake/requests`` alike."""
+    content = b'{"custom_id": "a"}\n' * 3
+    client.files.create(file=("in.jsonl", content, "application/jsonl"), purpose="batch",
+                        expires_after={"anchor": "created_at", "seconds": 3600})
+    expected = {"purpose": "batch", "expires_after[anchor]": "created_at", "expires_after[seconds]": "3600",
+                "file": {"filename": "in.jsonl", "bytes": len(content), "content_type": "application/jsonl"}}
+    assert fake_openai.requests[0]["body"] == expected
+    fake_openai.requests[0]["body"]["purpose"] = "changed"  # a copy: the log stays as it was
+    assert http.get("/_fake/requests").json()[0]["body"] == expected
+    # Not multipart after all (a broken body): the size, as before.
+    broken = b"--x\r\nnot a part"
+    bad = http.post("/v1/files", content=broken, headers={"content-type": "multipart/form-data; boundary=x"})
+    assert bad.status_code == 400
+    assert fake_openai.requests[-1]["body"] == f"<multipart/form-data, {len(broken)} bytes>"

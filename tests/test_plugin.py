@@ -252,3 +252,170 @@ def test_ini_scenario_dirs(pytester: pytest.Pytester) -> None:
     ''')
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
     result.assert_outcomes(passed=1)
+
+
+MODULE_CLIENT_SUITE = '''
+    import openai
+    import pytest
+
+    kept = {}
+
+    def test_first_builds_the_module_client(fake_openai):
+        openai.beta.assistants.create(model="gpt-4o", name="first")
+        assert len(fake_openai.requests) == 1
+        kept["client"] = openai.OpenAI()   # made in this test: keeps this test's key
+
+    @pytest.mark.fake_openai("requires_action_then_complete")
+    def test_second_gets_its_own_tenant_through_the_module_client(fake_openai):
+        assert [a.id for a in openai.beta.assistants.list()] == ["asst_weather"]   # the marker's scenario
+        upload = openai.files.create(file=("in.jsonl", b"{}"), purpose="batch")
+        assert upload.purpose == "batch"
+        assert [r["path"] for r in fake_openai.requests] == ["/v1/assistants", "/v1/files"]
+
+    def test_a_client_of_an_ended_test_gets_a_401_that_says_so(fake_openai):
+        with pytest.raises(openai.AuthenticationError) as refused:
+            kept["client"].beta.assistants.list()
+        message = refused.value.message if hasattr(refused.value, "message") else str(refused.value)
+        assert "test_module_client.py::test_first_builds_the_module_client, a test that has ended" in message
+        assert refused.value.status_code == 401 and refused.value.code == "invalid_api_key"
+        assert fake_openai.requests == []
+        kept["client"].close()
+
+    def test_module_settings_are_put_back():
+        assert openai.api_key is None and openai.base_url is None and openai._client is None
+        assert openai.http_client is None
+'''
+
+
+def test_module_level_client_talks_to_each_tests_tenant(pytester: pytest.Pytester) -> None:
+    """issue 17 item 1 (openai 3.x, the main environment): ``openai.beta.assistants.create(...)`` in
+    one test, then another: each goes to its own test's tenant; a client holding an ended test's key
+    gets a 401 that names that test."""
+    pytester.makepyfile(test_module_client=MODULE_CLIENT_SUITE)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=4)
+
+
+def test_module_level_client_talks_to_each_tests_tenant_on_openai_1x(pytester: pytest.Pytester) -> None:
+    """issue 17 item 1, on openai 1.x (``.venv-sdk1``, in a subprocess): the same suite passes."""
+    import subprocess
+
+    from tests.test_client_matrix import ROOT, _child_env, _sdk1_python
+
+    python = _sdk1_python()
+    pytester.makepyfile(test_module_client=MODULE_CLIENT_SUITE)
+    check = "import openai; assert openai.__version__.startswith('1.'), openai.__version__"
+    result = subprocess.run([str(python), "-c", check + "; import pytest, sys; sys.exit(pytest.main(sys.argv[1:]))",
+                             "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning", "-o",
+                             "addopts=", str(pytester.path)],
+                            cwd=pytester.path, env=_child_env(PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0 and "4 passed" in result.stdout, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+def test_marker_scenario_path_is_found_from_the_test_file_or_rootdir(pytester: pytest.Pytester) -> None:
+    """issue 17 item 12: a relative marker path works whatever the current directory (pytest run from
+    ``tests/`` or by an IDE), and when it is nowhere the failure lists every place it looked."""
+    pytester.makeini("[pytest]\n")
+    (pytester.path / "tests" / "scenarios").mkdir(parents=True)
+    (pytester.path / "tests" / "scenarios" / "fails.yaml").write_text(
+        "name: fails\nruns: [{times: always, steps: [{status: failed}]}]\n")
+    (pytester.path / "tests" / "test_paths.py").write_text('''
+import pytest
+
+@pytest.mark.fake_openai("tests/scenarios/fails.yaml")
+def test_from_rootdir(fake_openai):
+    assert fake_openai.scenario["name"] == "fails"
+
+@pytest.mark.fake_openai("scenarios/fails.yaml")
+def test_from_the_test_files_folder(fake_openai):
+    assert fake_openai.scenario["name"] == "fails"
+
+@pytest.mark.fake_openai("scenarios/nowhere.yaml")
+def test_nowhere(fake_openai):
+    pass
+''')
+    for cwd in (pytester.path, pytester.path / "tests"):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(cwd)
+            result = pytester.runpytest("-p", "no:cacheprovider", str(pytester.path / "tests" / "test_paths.py"))
+        result.assert_outcomes(passed=2, errors=1)
+        tests, root = pytester.path / "tests", pytester.path
+        result.stdout.fnmatch_lines(_lines(
+            "fake_openai: cannot load the scenario: no scenario file 'scenarios/nowhere.yaml'; looked for it at:",
+            f"  {tests / 'scenarios' / 'nowhere.yaml'} (the test file's folder"
+            + (", the current directory)" if cwd == tests else ")"),
+            f"  {root / 'scenarios' / 'nowhere.yaml'} (pytest's rootdir"
+            + (", the current directory)" if cwd == root else ")"),
+            "A relative path is looked up from the test file's folder, then pytest's rootdir, then the current "
+            "directory."), consecutive=True)
+
+
+def test_bad_compat_in_the_marker_is_blamed_on_the_marker(pytester: pytest.Pytester) -> None:
+    """issue 17 item 13: the scenario file has no compat key; the marker's option is what is wrong."""
+    pytester.makepyfile(test_compat='''
+        import pytest
+
+        @pytest.mark.fake_openai("run_fails", compat="nope")
+        def test_bad_compat(fake_openai):
+            pass
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(_lines(
+        "@pytest.mark.fake_openai(compat='nope'): invalid value 'nope'; allowed values: openai, zio-openai, "
+        "api-openai, async-openai, oxillama, portable (did you mean 'openai'?). The option is the marker's, not "
+        "the scenario's."))
+    assert "run_fails.yaml" not in result.stdout.str()
+
+
+def test_marker_without_the_fixture_warns(pytester: pytest.Pytester) -> None:
+    """issue 17 item 20: the marker on a test that forgot the ``fake_openai`` argument does nothing; a
+    warning names the test and says to add the argument (an error under ``-W error``)."""
+    pytester.makepyfile(test_forgot='''
+        import pytest
+
+        @pytest.mark.fake_openai("run_fails")
+        def test_forgot_the_argument():
+            pass
+
+        @pytest.mark.fake_openai("run_fails")
+        def test_uses_it(fake_openai):
+            pass
+
+        @pytest.mark.fake_openai("run_fails")
+        @pytest.mark.usefixtures("fake_openai")
+        def test_uses_it_by_usefixtures():
+            pass
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "default::pytest.PytestWarning")
+    result.assert_outcomes(passed=3, warnings=1)
+    result.stdout.fnmatch_lines(_lines(
+        "{id}FakeOpenAIWarning: test_forgot.py::test_forgot_the_argument has @pytest.mark.fake_openai but does not use "
+        "the fake_openai fixture, so the marker does nothing (no fake, no scenario): add a fake_openai argument to "
+        "the test."))
+    strict = pytester.runpytest("-p", "no:cacheprovider", "-W", "error::pytest.PytestWarning")
+    strict.assert_outcomes(passed=2, errors=1)
+
+
+def test_a_scenario_dir_file_with_a_builtin_name_warns(pytester: pytest.Pytester) -> None:
+    """issue 17 item 24: a file of ``fakeopenai_scenario_dirs`` named like a built-in is never used by
+    that name (built-ins are looked up first): a warning says so."""
+    pytester.makeini("[pytest]\nfakeopenai_scenario_dirs = my_scenarios\n")
+    pytester.mkdir("my_scenarios")
+    (pytester.path / "my_scenarios" / "run_fails.yaml").write_text("runs: [{steps: [{status: completed}]}]\n")
+    pytester.makepyfile(test_shadow='''
+        import pytest
+
+        @pytest.mark.fake_openai("run_fails")
+        def test_gets_the_builtin(fake_openai):
+            assert fake_openai.scenario["source"].endswith("run_fails.yaml")
+            assert "my_scenarios" not in fake_openai.scenario["source"]
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(_lines(
+        "{id}FakeOpenAIWarning: fakeopenai_scenario_dirs: "
+        f"{pytester.path / 'my_scenarios' / 'run_fails.yaml'} is never "
+        "used by name: the built-in scenario 'run_fails' has that name, and built-ins are looked up first. Rename "
+        "the file, or give the marker its path."))

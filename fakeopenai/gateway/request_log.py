@@ -4,7 +4,9 @@ bodies at ``--log-level debug`` (never a header, so never the API key)."""
 
 from __future__ import annotations
 
+import copy
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +28,57 @@ def record(state: TenantState, scope: Scope, body: bytes) -> None:
     are never held a second time)."""
     headers = list(scope["headers"])
     content_type = dict(headers).get(b"content-type", b"")
-    kept: bytes | str = body
+    kept: bytes | str | dict[str, Any] = body
     if content_type.startswith(b"multipart/form-data"):
-        kept = f"<multipart/form-data, {len(body)} bytes>"
+        kept = multipart_fields(body, content_type) or f"<multipart/form-data, {len(body)} bytes>"
     elif len(body) > BODY_LOG_LIMIT:
         kept = f"<{len(body)} bytes, not shown>"
     state.requests.append({"method": scope["method"], "path": scope["path"],
                            "query": scope.get("query_string", b""), "headers": headers, "body": kept})
+
+
+_PARAM = re.compile(r';\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
+
+
+def multipart_fields(body: bytes, content_type: bytes) -> dict[str, Any] | None:
+    """A multipart/form-data body as the request log keeps it: each text field's value (clipped
+    at :data:`BODY_LOG_LIMIT`), each file as ``{"filename", "bytes", "content_type"}`` (never its
+    bytes); a name sent twice, a list. None when the body is not well-formed multipart."""
+    boundary = dict((m.group(1).lower(), m.group(2) if m.group(2) is not None else m.group(3))
+                    for m in _PARAM.finditer(content_type.decode("latin-1"))).get("boundary")
+    if not boundary:
+        return None
+    delimiter = b"--" + boundary.encode("latin-1")
+    fields: dict[str, Any] = {}
+    at = body.find(delimiter)
+    while at >= 0:
+        at += len(delimiter)
+        if body[at:at + 2] == b"--":
+            return fields
+        head_end = body.find(b"\r\n\r\n", at)
+        end = body.find(b"\r\n" + delimiter, head_end + 4)
+        if body[at:at + 2] != b"\r\n" or head_end < 0 or end < 0:
+            return None
+        headers = {}
+        for line in body[at + 2:head_end].decode("utf-8", "replace").split("\r\n"):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        params = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+                  for m in _PARAM.finditer(";" + headers.get("content-disposition", "").partition(";")[2])}
+        start = head_end + 4
+        value: Any
+        if "filename" in params:
+            value = {"filename": params["filename"], "bytes": end - start,
+                     "content_type": headers.get("content-type")}
+        else:
+            value = body[start:min(end, start + BODY_LOG_LIMIT)].decode("utf-8", "replace")
+        name = params.get("name", "")
+        if name in fields:
+            fields[name] = [*fields[name], value] if isinstance(fields[name], list) else [fields[name], value]
+        else:
+            fields[name] = value
+        at = end + 2
+    return None
 
 
 def log_request(scope: Scope, status: int, started: float, state: TenantState | None, note: str = "", *,
@@ -126,7 +172,9 @@ def format_request(entry: dict[str, Any]) -> dict[str, Any]:
             "body": _decode_body(entry["body"])}
 
 
-def _decode_body(body: bytes | str) -> Any:
+def _decode_body(body: bytes | str | dict[str, Any]) -> Any:
+    if isinstance(body, dict):  # a multipart form's fields (a copy: the log is not the caller's to change)
+        return copy.deepcopy(body)
     if isinstance(body, str) or not body:
         return body or None
     parsed = json_or_none(body)

@@ -402,12 +402,23 @@ def builtin_names() -> list[str]:
 
 
 def find_named(name: str, scenario_dirs: Iterable[str | os.PathLike[str]] = ()) -> Path | None:
+    """The file of the scenario called ``name``: the built-ins first, then each of ``scenario_dirs`` in
+    order, so a file of a scenario folder with a built-in's name is never found by that name
+    (:func:`shadowed_builtins` lists them; the pytest plugin and ``serve`` warn about them)."""
     for folder in [builtin_dir(), *map(Path, scenario_dirs)]:
         for suffix in (".yaml", ".yml"):
             candidate = folder / f"{name}{suffix}"
             if candidate.is_file():
                 return candidate
     return None
+
+
+def shadowed_builtins(scenario_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The files of ``scenario_dirs`` that a built-in scenario of the same name hides from
+    :func:`find_named`."""
+    builtins = set(builtin_names())
+    return [path for folder in scenario_dirs for suffix in (".yaml", ".yml")
+            for path in sorted(Path(folder).glob(f"*{suffix}")) if path.stem in builtins]
 
 
 def load_scenario(source: Any = None, *, scenario_dirs: Iterable[str | os.PathLike[str]] = (),
