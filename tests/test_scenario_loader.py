@@ -78,7 +78,7 @@ def test_wrong_types_and_several_problems_at_once(tmp_path: Path) -> None:
     found = problems(text, tmp_path)
     assert len(found) == 3
     assert ":1:7: seed: expected integer or string, got a list" in found[0]
-    assert ":2:16: poll_after_ms: expected an integer, got string 'fast'" in found[1]
+    assert ":2:16: poll_after_ms: expected an integer >= 0, got string 'fast'" in found[1]
     assert ':4:12: runs[0].times: expected an integer >= 1 or "always", got string \'never\'' in found[2]
 
 
@@ -196,3 +196,30 @@ def test_unbounded_values_are_refused(tmp_path: Path) -> None:
     assert "runs[0].steps[0].message" in problem
     [problem] = problems("runs: [{steps: [{status: in_progress, after: .nan}]}]\n", tmp_path)
     assert ":1:46: runs[0].steps[0].after: a duration must be a finite number of seconds >= 0, not nan" in problem
+
+
+@pytest.mark.parametrize(("message", "column", "expected"), [
+    ("{words: 0}", 26, "runs[0].steps[0].message.words: expected an integer from 1 to 10000, got number 0"),
+    ("{words: 10001}", 26, "runs[0].steps[0].message.words: expected an integer from 1 to 10000, got number 10001"),
+    ("{words: ten}", 26, "runs[0].steps[0].message.words: expected an integer from 1 to 10000, got string 'ten'"),
+    ("{wrds: 3}", 19, "runs[0].steps[0].message.wrds: unknown key 'wrds'; allowed keys: text, words "
+                      "(did you mean 'words'?)"),
+    ("{text: 5}", 25, "runs[0].steps[0].message.text: expected a string, got number 5"),
+    ("5", 18, "runs[0].steps[0].message: expected the message text, or {words: N} for generated text, got number 5"),
+])
+def test_a_message_mapping_gets_the_range_and_the_did_you_mean(message: str, column: int, expected: str,
+                                                               tmp_path: Path) -> None:
+    """issue 17 item 14: inside a union (``message`` is text or ``{words: N}``), the problem of the shape the value
+    was meant to have is reported: the range, the unknown key with its "did you mean" (all four used to get one
+    generic "expected the message text, or {words: N}")."""
+    [problem] = problems(f"runs:\n  - steps:\n      - message: {message}\n", tmp_path)
+    assert problem == f"{tmp_path / 'bad.yaml'}:3:{column}: {expected}"
+
+
+def test_bounded_numbers_say_their_range(tmp_path: Path) -> None:
+    """issue 17 item 14: a number out of its bounds says the bounds (it was jsonschema's "is less than the
+    minimum of")."""
+    found = problems("poll_after_ms: -1\nfaults: [{status: 600}]\n", tmp_path)
+    assert found == [f"{tmp_path / 'bad.yaml'}:1:16: poll_after_ms: expected an integer >= 0, got number -1",
+                     f"{tmp_path / 'bad.yaml'}:2:19: faults[0].status: expected an integer from 200 to 599, "
+                     "got number 600"]
