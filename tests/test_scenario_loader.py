@@ -223,3 +223,24 @@ def test_bounded_numbers_say_their_range(tmp_path: Path) -> None:
     assert found == [f"{tmp_path / 'bad.yaml'}:1:16: poll_after_ms: expected an integer >= 0, got number -1",
                      f"{tmp_path / 'bad.yaml'}:2:19: faults[0].status: expected an integer from 200 to 599, "
                      "got number 600"]
+
+
+def test_top_level_x_keys_hold_yaml_anchors_and_are_ignored(tmp_path: Path) -> None:
+    """issue 17 item 24: top-level keys starting with ``x-`` (docker-compose's extension fields) are ignored, so
+    anchors can be defined there; any other unknown key is still refused, and the message says x- keys exist."""
+    scenario = load_scenario("x-steps:\n"
+                             "  done: &done {status: completed}\n"
+                             "x-always: &always {times: always}\n"
+                             "x-notes: [anything, {goes: here}]\n"
+                             "runs:\n"
+                             "  - <<: *always\n"
+                             "    steps: [{status: in_progress}, *done]\n")
+    assert scenario.runs[0].times is None
+    assert [step.status for step in scenario.runs[0].steps] == ["in_progress", "completed"]
+    assert load_scenario({"x-anything": 1, "runs": [{"steps": [{"status": "completed"}]}]}).runs
+
+    [problem] = problems("x-ok: 1\ny-not: 2\n", tmp_path)
+    assert problem.startswith(f"{tmp_path / 'bad.yaml'}:2:1: y-not: unknown key 'y-not'; allowed keys: name, ")
+    assert "(and any key starting with x-, which is ignored)" in problem
+    [problem] = problems("x-ok: 1\nruns: [{x-nested: 1, steps: [{status: completed}]}]\n", tmp_path)
+    assert "runs[0].x-nested: unknown key 'x-nested'" in problem  # only at the top level

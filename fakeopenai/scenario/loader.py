@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import gc
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -331,13 +332,15 @@ def _explain(error: Any, positions: Positions) -> list[Problem]:
     kind = error.validator
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
+        patterns = list(schema.get("patternProperties", {}))
+        extension = " (and any key starting with x-, which is ignored)" if "^x-" in patterns else ""
         out = []
         for key in instance:
-            if key not in allowed:
+            if key not in allowed and not any(re.search(p, str(key)) for p in patterns):
                 if not allowed:
                     message = f"unknown key {key!r}; {error.message}"
                 else:
-                    message = (f"unknown key {key!r}; allowed keys: {', '.join(allowed)}"
+                    message = (f"unknown key {key!r}; allowed keys: {', '.join(allowed)}{extension}"
                                f"{did_you_mean(key, allowed)}")
                 out.append(positions.problem(path + (key,), message, key=True))
         if out:
