@@ -82,10 +82,14 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     from fakeopenai.state import MAX_STORED_BYTES
     from fakeopenai.tenants import DEFAULT_MAX_TENANTS
 
+    for name, limit in (("max_tenants", max_tenants), ("max_stored_bytes", max_stored_bytes)):
+        if limit is not None and limit < 1:  # 0 used to mean the default, and -1 to refuse every key
+            raise ValueError(f"{name} must be 1 or more (or None for the default), not {limit}")
     dirs = [str(d) for d in scenario_dirs]
     default = load_scenario(scenario, scenario_dirs=dirs, seed=seed, compat=compat)
-    registry = TenantRegistry(default, scenario_dirs=dirs, max_tenants=max_tenants or DEFAULT_MAX_TENANTS,
-                              max_stored_bytes=max_stored_bytes or MAX_STORED_BYTES,
+    registry = TenantRegistry(default, scenario_dirs=dirs,
+                              max_tenants=DEFAULT_MAX_TENANTS if max_tenants is None else max_tenants,
+                              max_stored_bytes=MAX_STORED_BYTES if max_stored_bytes is None else max_stored_bytes,
                               defaults={"seed": seed, "compat": compat})
     app = Starlette(
         routes=routes(control=control),
