@@ -589,3 +589,33 @@ def test_a_bad_content_part_is_named(client: Any, content: Any, param: str, mess
         client.beta.threads.messages.create(thread.id, role="user", content=content)
 
     assert (raised.value.body["param"], raised.value.body["message"]) == (param, message)
+
+
+def test_a_trailing_slash_is_an_openai_404_not_a_redirect(fake_openai: Any) -> None:
+    """issue 17 item 23: ``/v1/assistants/`` answered a 307 redirect with an empty body; the live API answers
+    404 "Invalid URL"."""
+    with httpx.Client(base_url=fake_openai.server.origin,
+                      headers={"Authorization": f"Bearer {fake_openai.api_key}"}) as http:
+        for method, path in (("GET", "/v1/assistants/"), ("POST", "/v1/threads/"), ("GET", "/_fake/scenario/")):
+            response = http.request(method, path, json={} if method == "POST" else None)
+            assert response.status_code == 404, (path, response.status_code, response.headers.get("location"))
+            assert "location" not in response.headers
+            assert response.json() == {"error": {"message": f"Invalid URL ({method} {path})",
+                                                 "type": "invalid_request_error", "param": None,
+                                                 "code": "unknown_url"}}
+        assert http.get("/v1/assistants").status_code == 200
+
+
+def test_a_base_url_without_v1_gets_a_hint(fake_openai: Any) -> None:
+    """issue 17 item 23: an SDK whose base URL lacks ``/v1`` is told so in the 404 (it was a bare "Invalid URL")."""
+    import openai
+
+    origin = fake_openai.server.origin
+    with openai.OpenAI(base_url=origin, api_key=fake_openai.api_key, max_retries=0) as sdk:
+        with pytest.raises(openai.NotFoundError) as raised:
+            sdk.beta.assistants.list()
+    assert raised.value.body["message"] == (  # type: ignore[index]
+        "Invalid URL (GET /assistants). /v1/assistants exists: is the base URL missing /v1? The fake serves the API "
+        f"under /v1, as api.openai.com does (base_url or OPENAI_BASE_URL = {origin}/v1).")
+    missing = httpx.get(origin + "/nothing", headers={"Authorization": f"Bearer {fake_openai.api_key}"})
+    assert missing.json()["error"]["message"] == "Invalid URL (GET /nothing)"  # no hint where /v1 would not help
