@@ -252,3 +252,44 @@ def test_ini_scenario_dirs(pytester: pytest.Pytester) -> None:
     ''')
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
     result.assert_outcomes(passed=1)
+
+
+def test_strict_reports_faults_that_never_fired(pytester: pytest.Pytester) -> None:
+    """issue 17 item 18: under ``strict``, a fault that never fired fails the test at teardown, with where it is,
+    what it matches and how many requests it saw (such a fault used to go unnoticed)."""
+    (pytester.path / "faults.yaml").write_text("""\
+strict: true
+faults:
+  - match: {method: GET, path: /v1/assistants}
+    status: 500
+  - name: upload fails
+    match: {method: POST, path: /v1/files}
+    status: 500
+  - match: {path: /v1/threads}
+    after: 5
+    status: 429
+  - match: {path: /v1/threads/*/runs}
+    after_events: 1
+    disconnect: true
+""")
+    pytester.makepyfile(test_suite='''
+        import openai
+        import pytest
+
+        @pytest.mark.fake_openai(scenario="faults.yaml")
+        def test_fires_one_fault(fake_openai):
+            client = fake_openai.client(max_retries=0)
+            with pytest.raises(openai.InternalServerError):
+                client.beta.assistants.list()
+            client.beta.threads.create()
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_fires_one_fault*", *_lines(
+        "fakeopenai: strict scenario 'faults' (faults.yaml) has 3 faults that never fired:",
+        "  - faults[1] 'upload fails' at faults.yaml:5:5 (POST /v1/files): matched no request",
+        "  - faults[2] at faults.yaml:8:5 (any method /v1/threads): matched 1 request, and after: 5 lets the first "
+        "5 through",
+        "  - faults[3] at faults.yaml:11:5 (any method /v1/threads/*/runs (streaming)): matched no request",
+        "What to do: make the test send the requests they match (a stream fault matches streaming requests only), "
+        "fix their match or after, remove them from the scenario, or drop strict.")], consecutive=True)

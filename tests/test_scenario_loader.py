@@ -244,3 +244,27 @@ def test_top_level_x_keys_hold_yaml_anchors_and_are_ignored(tmp_path: Path) -> N
     assert "(and any key starting with x-, which is ignored)" in problem
     [problem] = problems("x-ok: 1\nruns: [{x-nested: 1, steps: [{status: completed}]}]\n", tmp_path)
     assert "runs[0].x-nested: unknown key 'x-nested'" in problem  # only at the top level
+
+
+@pytest.mark.parametrize(("pattern", "message"), [
+    ("v1/assistants", "'v1/assistants' never matches a request: request paths start with / (did you mean "
+                      "'/v1/assistants'?)"),
+    ("/v1/assistants/", "'/v1/assistants/' never matches a request: request paths have no trailing / (did you mean "
+                        "'/v1/assistants'?)"),
+    ("/v1/files?purpose=batch", "'/v1/files?purpose=batch' never matches a request: the query string is never part "
+                                "of the path matched (did you mean '/v1/files'?)"),
+    ("https://api.openai.com/v1/threads/*/runs", "'https://api.openai.com/v1/threads/*/runs' never matches a "
+                                                 "request: it is a full URL: give only its path (did you mean "
+                                                 "'/v1/threads/*/runs'?)"),
+])
+def test_a_fault_path_that_can_never_match_is_refused(pattern: str, message: str, tmp_path: Path) -> None:
+    """issue 17 item 18: fault paths no request can have validated "ok" and never fired; they are refused with
+    their position and the path that would match."""
+    [problem] = problems(f"faults:\n  - status: 500\n    match: {{path: '{pattern}'}}\n", tmp_path)
+    assert problem == f"{tmp_path / 'bad.yaml'}:3:19: faults[0].match.path: {message}"
+
+
+def test_fault_paths_that_can_match_are_taken() -> None:
+    """issue 17 item 18: globs, paths without /v1 and ``?`` (one character) stay valid."""
+    for pattern in ("/v1/threads/*/runs", "/threads/**", "**/cancel", "/v1/files/file-?", "/"):
+        assert load_scenario({"faults": [{"status": 500, "match": {"path": pattern}}]}).faults[0].path == pattern
