@@ -293,3 +293,31 @@ faults:
         "  - faults[3] at faults.yaml:11:5 (any method /v1/threads/*/runs (streaming)): matched no request",
         "What to do: make the test send the requests they match (a stream fault matches streaming requests only), "
         "fix their match or after, remove them from the scenario, or drop strict.")], consecutive=True)
+
+
+def test_the_plugin_sets_openai_base_url_only_in_tests_that_use_the_fixture(pytester: pytest.Pytester,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue 17 item 17: what docs/ci.md now says of the plugin: a CI job's ``OPENAI_BASE_URL`` reaches every test
+    that does not take the ``fake_openai`` fixture, before and after one that does (so ``-p no:fakeopenai`` is not
+    needed for it; the docs gave that as its reason)."""
+    from pathlib import Path
+
+    job_server = "http://127.0.0.1:9/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", job_server)
+    pytester.makepyfile(test_suite=f'''
+        import os
+
+        def test_before():
+            assert os.environ["OPENAI_BASE_URL"] == {job_server!r}
+
+        def test_with_the_fixture(fake_openai):
+            assert os.environ["OPENAI_BASE_URL"] == fake_openai.base_url != {job_server!r}
+
+        def test_after():
+            assert os.environ["OPENAI_BASE_URL"] == {job_server!r}
+    ''')
+    pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning").assert_outcomes(passed=3)
+
+    ci = (Path(__file__).resolve().parent.parent / "docs" / "ci.md").read_text()
+    assert "-p no:fakeopenai tests/test_e2e.py" not in ci
+    assert "acts only in tests that\n  take the `fake_openai` fixture" in ci
