@@ -257,7 +257,33 @@ def _report(state: Any) -> str:
                      f"{len(unused)} script{'s' if len(unused) != 1 else ''} the test never used:")
         lines.extend(f"  - {_script_label(script, scenario.source)}" for script in unused)
         lines.append("What to do: make the test use them, remove them from the scenario, or drop strict.")
+    idle = [f for f in scenario.faults if not state.fault_fired.get(f.index)] if scenario.strict else []
+    if idle:
+        if lines:
+            lines.append("")
+        lines.append(f"fakeopenai: strict scenario {scenario.name!r} ({scenario.source}) has "
+                     f"{len(idle)} fault{'s' if len(idle) != 1 else ''} that never fired:")
+        lines.extend(f"  - {_fault_label(fault, state.fault_hits.get(fault.index, 0), scenario.source)}"
+                     for fault in idle)
+        lines.append("What to do: make the test send the requests they match (a stream fault matches streaming "
+                     "requests only), fix their match or after, remove them from the scenario, or drop strict.")
     return "\n".join(lines)
+
+
+def _fault_label(fault: Any, matched: int, source: str) -> str:
+    """``faults[0] 'slow' at x.yaml:3:5 (POST /v1/threads/*/runs): matched no request``."""
+    from fakeopenai.scenario.model import position
+
+    key = f"faults[{fault.index}]"
+    name = "" if fault.name == key else f" {fault.name!r}"
+    at = position(source, fault)
+    match = " ".join(filter(None, [fault.method or "any method", fault.path or "any path",
+                                   "with body " + repr(fault.body) if fault.body else "",
+                                   "(streaming)" if fault.in_stream else ""]))
+    seen = f"matched {matched} request{'s' if matched != 1 else ''}" if matched else "matched no request"
+    if matched and fault.after:
+        seen += f", and after: {fault.after} lets the first {fault.after} through"
+    return f"{key}{name}{f' at {at}' if at else ''} ({match}): {seen}"
 
 
 def _violation_lines(number: int, v: dict[str, Any]) -> list[str]:

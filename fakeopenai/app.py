@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from fakeopenai.errors import APIError, MethodNotAllowedError, NotFoundError, ServerError
 from fakeopenai.gateway import DEFAULT_MAX_BODY_BYTES, Gateway, error_response
@@ -42,8 +43,13 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        error: APIError = NotFoundError(f"Invalid URL ({request.method} {request.url.path})", param=None,
-                                        code="unknown_url")
+        path = request.url.path
+        message = f"Invalid URL ({request.method} {path})"
+        if not path.startswith(("/v1/", "/_fake/")) and _routed(request, "/v1" + path):
+            message += (f". /v1{path} exists: is the base URL missing /v1? The fake serves the API under /v1, as "
+                        f"api.openai.com does (base_url or OPENAI_BASE_URL = {request.url.scheme}://"
+                        f"{request.url.netloc}/v1).")
+        error: APIError = NotFoundError(message, param=None, code="unknown_url")
     elif exc.status_code == 405:
         error = MethodNotAllowedError(f"Invalid method for URL ({request.method} {request.url.path}): allowed "
                                       f"methods are {exc.headers.get('Allow', '') if exc.headers else ''}.",
@@ -52,6 +58,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         error = APIError(str(exc.detail), status_code=exc.status_code)
     return error_response(error)
+
+
+def _routed(request: Request, path: str) -> bool:
+    """Whether some route serves ``path`` (whatever the method)."""
+    scope = {**request.scope, "path": path}
+    return any(route.matches(scope)[0] is not Match.NONE for route in request.app.router.routes)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -82,15 +94,21 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     from fakeopenai.state import MAX_STORED_BYTES
     from fakeopenai.tenants import DEFAULT_MAX_TENANTS
 
+    for name, limit in (("max_tenants", max_tenants), ("max_stored_bytes", max_stored_bytes)):
+        if limit is not None and limit < 1:  # 0 used to mean the default, and -1 to refuse every key
+            raise ValueError(f"{name} must be 1 or more (or None for the default), not {limit}")
     dirs = [str(d) for d in scenario_dirs]
     default = load_scenario(scenario, scenario_dirs=dirs, seed=seed, compat=compat)
-    registry = TenantRegistry(default, scenario_dirs=dirs, max_tenants=max_tenants or DEFAULT_MAX_TENANTS,
-                              max_stored_bytes=max_stored_bytes or MAX_STORED_BYTES,
+    registry = TenantRegistry(default, scenario_dirs=dirs,
+                              max_tenants=DEFAULT_MAX_TENANTS if max_tenants is None else max_tenants,
+                              max_stored_bytes=MAX_STORED_BYTES if max_stored_bytes is None else max_stored_bytes,
                               defaults={"seed": seed, "compat": compat})
     app = Starlette(
         routes=routes(control=control),
         exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
+    # No 307 from /v1/assistants/ to /v1/assistants: the live API answers a trailing slash with a 404.
+    app.router.redirect_slashes = False
     app.state.registry = registry
     # The gateway is outermost (not in Starlette's middleware list): a disconnect fault
     # needs uvicorn's own `send`, and every answer, a 500 included, gets its request id.

@@ -9,8 +9,9 @@ import os
 import signal
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from fakeopenai import __version__
 from fakeopenai.compat.profiles import PROFILE_NAMES
@@ -18,28 +19,75 @@ from fakeopenai.compat.profiles import PROFILE_NAMES
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad option told in one line (``fakeopenai serve: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+DEFAULT_PORT = 8000
+DEFAULT_MAX_TENANTS = 10_000  # fakeopenai.tenants.DEFAULT_MAX_TENANTS, not imported for --help (a test checks both)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 0 to 65535 (0 picks a "
+                                         "free one)")
+    return int(text)
+
+
+def _limit(default: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: give a whole number of 1 or more (leave the "
+                                             f"option out for the default, {default})")
+        return int(text)
+
+    return parse
+
+
+def _folder(text: str) -> str:
+    if not Path(text).is_dir():
+        reason = "is a file, not a folder" if Path(text).exists() else "is not a folder that exists"
+        raise argparse.ArgumentTypeError(f"{text!r} {reason}")
+    return text
+
+
+def _not_empty(what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{what} cannot be empty")
+        return text
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fakeopenai", description="A deterministic fake of the OpenAI "
-                                     "Assistants (runs, steps, streaming) and Batch/Files APIs.")
+    parser = _Parser(prog="fakeopenai", description="A deterministic fake of the OpenAI "
+                     "Assistants (runs, steps, streaming) and Batch/Files APIs.")
     parser.add_argument("--version", action="version", version=f"fakeopenai {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the fake server")
     serve.add_argument("--scenario", default=None, help="built-in name or YAML path (default: default)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one; default 8000)")
+    serve.add_argument("--host", type=_not_empty("the address"), default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                       help=f"port, 0 to 65535 (0 picks a free one; default {DEFAULT_PORT})")
     serve.add_argument("--seed", default=None, help="override the scenario's seed")
     serve.add_argument("--compat", choices=PROFILE_NAMES, default=None, help="serialization profile")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
                        help="log requests and state changes at this level (default info)")
-    serve.add_argument("--scenario-dir", action="append", default=[], metavar="DIR",
-                       help="also look up scenario names here (repeatable)")
+    serve.add_argument("--scenario-dir", action="append", type=_folder, default=[], metavar="DIR",
+                       help="also look up scenario names in this folder, which must exist (repeatable)")
     serve.add_argument("--no-control", action="store_true", help="disable the /_fake control API")
-    serve.add_argument("--api-key", action="append", default=None, metavar="KEY",
+    serve.add_argument("--api-key", action="append", type=_not_empty("an API key"), default=None, metavar="KEY",
                        help="accept only these bearer keys (repeatable; default: any key)")
-    serve.add_argument("--max-tenants", type=int, default=None, help="most API keys kept at once")
-    serve.add_argument("--max-stored-bytes", type=int, default=None, metavar="N",
-                       help="file bytes one API key may store (default 2 GiB)")
+    serve.add_argument("--max-tenants", type=_limit(f"{DEFAULT_MAX_TENANTS:,}"), default=None, metavar="N",
+                       help=f"most API keys kept at once, 1 or more (default {DEFAULT_MAX_TENANTS})")
+    serve.add_argument("--max-stored-bytes", type=_limit("2 GiB"), default=None, metavar="N",
+                       help="file bytes one API key may store, 1 or more (default 2 GiB)")
 
     validate = sub.add_parser(
         "validate", help="check scenario files",

@@ -25,7 +25,7 @@ from fakeopenai.errors import InvalidRequestError
 from fakeopenai.gateway.request_log import format_request
 from fakeopenai.params import body_bytes, json_body
 from fakeopenai.rendering import json_response, tenant
-from fakeopenai.scenario.loader import ScenarioError, parse_scenario_text
+from fakeopenai.scenario.loader import ScenarioError, parse_scenario_text, parse_yaml
 from fakeopenai.tenants import TenantRegistry, bad_compat
 
 
@@ -56,7 +56,7 @@ async def get_scenario(request: Request) -> Response:
 
 
 async def put_scenario(request: Request) -> Response:
-    """Load a scenario: YAML or JSON text, or ``{"name": "builtin"}``; resets the tenant."""
+    """Load a scenario: YAML or JSON text, ``{"name": "builtin"}`` or the bare name; resets the tenant."""
     state = tenant(request)
     registry = _registry(request)
     raw = body_bytes(request)
@@ -69,8 +69,11 @@ async def put_scenario(request: Request) -> Response:
         overrides["seed"] = int(overrides["seed"])  # type: ignore[assignment]
     _check_compat(overrides.get("compat"), "query parameter")
     try:
-        named = _json_or_none(text) if text.lstrip().startswith("{") else None
-        if isinstance(named, dict) and set(named) <= {"name", "seed", "compat", "strict"} and "name" in named:
+        named = _json_or_none(text) if text.lstrip()[:1] in ('{', '"') else None
+        bare = _bare_name(text)
+        if isinstance(named, str) or bare is not None:  # "run_fails", or run_fails: a name as the whole body
+            source = named if isinstance(named, str) else bare
+        elif isinstance(named, dict) and set(named) <= {"name", "seed", "compat", "strict"} and "name" in named:
             source: Any = named["name"]
             _check_compat(named.get("compat"), "field of the request body")
             for key in ("seed", "compat", "strict"):
@@ -94,6 +97,16 @@ def _check_compat(value: Any, where: str) -> None:
     if problem is not None:
         raise InvalidRequestError(f"Invalid 'compat' {where}: {problem}. It overrides the scenario's compat.",
                                   param="compat")
+
+
+def _bare_name(text: str) -> str | None:
+    """The body as a scenario's name, when it is one word and nothing else (``run_fails``): YAML would
+    read it as a string, which is no scenario."""
+    word = text.strip()
+    if not word or not all(c.isalnum() or c in "-_./" for c in word):
+        return None
+    data, _ = parse_yaml(word, "<request body>")
+    return word if isinstance(data, str) else None  # not null, true or 42
 
 
 def _json_or_none(text: str) -> Any:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from fakeopenai import openapi
 from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
 from fakeopenai.jsonstrict import loads_strict
+from fakeopenai.schema_branches import expected_types, meant_shape
 from fakeopenai.store import PageQuery
 
 _DOC_URI = "urn:fakeopenai:openapi"
@@ -166,15 +167,9 @@ def _as_api_error(error: Any) -> InvalidRequestError:
                                    code="missing_required_parameter")
     if kind == "type":
         wanted = schema.get("type")
-        names = [_TYPE_NAMES.get(t, t) for t in (wanted if isinstance(wanted, list) else [wanted])]
-        return InvalidRequestError(
-            f"Invalid type for '{param}': expected {' or '.join(names)}, but got {_kind(error.instance)} instead.",
-            param=param, code="invalid_type")
+        return _invalid_type(param, wanted if isinstance(wanted, list) else [wanted], error.instance)
     if kind in ("enum", "const"):
-        allowed = schema.get("enum", [schema.get("const")])
-        shown = ", ".join(repr(v) for v in allowed if v is not None)
-        return InvalidRequestError(f"Invalid value for '{param}': {error.instance!r}. Supported values are: "
-                                   f"{shown}.", param=param, code="invalid_value")
+        return _invalid_value(param, error.instance, schema.get("enum", [schema.get("const")]))
     if kind in ("maxItems", "minItems"):
         bound = schema.get(kind)
         above = kind == "maxItems"
@@ -186,7 +181,11 @@ def _as_api_error(error: Any) -> InvalidRequestError:
     if kind in ("maximum", "minimum"):
         bound = schema.get(kind)
         above = kind == "maximum"
-        number = "integer" if isinstance(error.instance, int) else "decimal"
+        # The live API words it by the parameter's type: "decimal" for a number, even when 3 is sent.
+        declared = schema.get("type")
+        declared = declared if isinstance(declared, list) else [declared] if declared else []
+        integer = "integer" in declared and "number" not in declared
+        number = "integer" if integer or (not declared and isinstance(error.instance, int)) else "decimal"
         return InvalidRequestError(
             f"Invalid '{param}': {number} {'above maximum' if above else 'below minimum'} value. Expected a "
             f"value {'<=' if above else '>='} {bound}, but got {error.instance} instead.", param=param,
@@ -204,9 +203,33 @@ def _as_api_error(error: Any) -> InvalidRequestError:
         return InvalidRequestError(f"Unrecognized request argument supplied: {where}", param=where,
                                    code="unknown_parameter")
     if kind in ("oneOf", "anyOf"):
+        meant = meant_shape(error)
+        if meant is not None and meant.tag_error is not None:
+            return _invalid_value(_param(meant.tag_error.absolute_path), meant.tag_error.instance, meant.tag_values)
+        if meant is not None:
+            from jsonschema.exceptions import best_match
+
+            inner = best_match(meant.errors, key=_relevance)
+            if inner is not None:
+                return _as_api_error(inner)
+        types = expected_types(error)
+        if types is not None:
+            return _invalid_type(param, types, error.instance)
         return InvalidRequestError(f"Invalid value for '{param}': {json.dumps(error.instance)[:200]} does not "
                                    "match any of the allowed shapes.", param=param, code="invalid_value")
     return InvalidRequestError(f"Invalid '{param}': {error.message}", param=param or None, code="invalid_value")
+
+
+def _invalid_type(param: str, types: list[str], value: Any) -> InvalidRequestError:
+    names = [_TYPE_NAMES.get(t, t) for t in types]
+    return InvalidRequestError(f"Invalid type for '{param}': expected {' or '.join(names)}, but got {_kind(value)} "
+                               "instead.", param=param, code="invalid_type")
+
+
+def _invalid_value(param: str, value: Any, allowed: list[Any]) -> InvalidRequestError:
+    shown = ", ".join(repr(v) for v in allowed if v is not None)
+    return InvalidRequestError(f"Invalid value for '{param}': {value!r}. Supported values are: {shown}.",
+                               param=param, code="invalid_value")
 
 
 # ----------------------------------------------------------------------------- query

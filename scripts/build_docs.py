@@ -91,6 +91,10 @@ def rows(node: dict[str, Any], prefix: str = "") -> list[str]:
                 out.extend(rows(option, f"{prefix}{key}."))
         else:
             out.append(f"| {name} | {describe_type(prop)}{limits(prop)} | {description} |")
+    for pattern, prop in node.get("patternProperties", {}).items():
+        name = f"`{prefix}{pattern.lstrip('^')}...`"
+        description = prop.get("description", "").replace("|", "\\|")
+        out.append(f"| {name} | {describe_type(prop)} | {description} |")
     return out
 
 

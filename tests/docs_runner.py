@@ -102,6 +102,8 @@ class Sandbox:
         env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
         env["NODE_PATH"] = str(NODE_MODULES)
+        # The checkout under test, not whichever checkout the installed (editable) package points at.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         # The plugins this project's test tools bring (a reader's project has none of them) cost ~2.5 s
         # of imports per pytest start.
         env["PYTEST_ADDOPTS"] = "-p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:faker"

@@ -254,6 +254,41 @@ def test_a_bad_line_fails_the_batch_with_its_line_number(client: openai.OpenAI, 
     assert error.message
 
 
+@pytest.mark.parametrize(("bad_line", "param", "message"), [
+    ({"custom_id": "b", "url": CHAT, "body": {"model": "gpt-4o-mini"}}, "method",
+     "Missing required parameter: 'method'. Every request of a batch needs \"method\": \"POST\"."),
+    ({"custom_id": "b", "method": "POST", "body": {"model": "gpt-4o-mini"}}, "url",
+     "Missing required parameter: 'url'. Every request of this batch needs \"url\": \"/v1/chat/completions\" "
+     "(the batch's endpoint)."),
+], ids=["no method", "no url"])
+def test_a_line_without_method_or_url_says_it_is_missing(client: openai.OpenAI, bad_line: Any, param: str,
+                                                         message: str) -> None:
+    """issue 17 item 15: a line without ``method`` or ``url`` is told the parameter is missing (it was "The method
+    of this request is None")."""
+    batch, _ = _poll(client, _start(client, [_chat_line("a"), bad_line]))
+
+    [error] = batch.errors.data
+    assert (error.code, error.param, error.line, error.message) == ("missing_required_parameter", param, 2, message)
+
+
+def test_a_line_with_empty_messages_is_an_empty_array_not_missing(client: openai.OpenAI, spec: SpecChecker) -> None:
+    """issue 17 item 15: ``messages: []`` is answered as the live API answers it (an empty array, with the minimum
+    length), not as a missing parameter; a line without messages still is missing."""
+    empty = {"custom_id": "empty", "method": "POST", "url": CHAT, "body": {"model": "gpt-4o-mini", "messages": []}}
+    absent = {"custom_id": "absent", "method": "POST", "url": CHAT, "body": {"model": "gpt-4o-mini"}}
+
+    batch, _ = _poll(client, _start(client, [_chat_line("a"), empty, absent]))
+
+    errors = _by_id(_lines(client, batch.error_file_id, spec))
+    assert errors["empty"]["response"]["status_code"] == 400
+    assert errors["empty"]["response"]["body"]["error"] == {
+        "message": "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array "
+                   "instead.", "type": "invalid_request_error", "param": "messages", "code": "empty_array"}
+    assert errors["absent"]["response"]["body"]["error"] == {
+        "message": "Missing required parameter: 'messages'.", "type": "invalid_request_error", "param": "messages",
+        "code": "missing_required_parameter"}
+
+
 def test_too_many_requests_and_empty_files_fail_validation(client: openai.OpenAI) -> None:
     tiny = '{"custom_id": "%d", "method": "POST", "url": "/v1/moderations", "body": {"input": "x"}}\n'
     oversized = "".join(tiny % i for i in range(50_001)).encode()

@@ -282,3 +282,57 @@ def test_wheel_ships_the_builtin_scenarios(tmp_path: Path) -> None:
     module_file, scenario_dir, script = probe.stdout.split()
     assert str(env_dir) in module_file and str(env_dir) in scenario_dir
     assert script == "weather"
+
+
+SERVE_HELP = " (see 'fakeopenai serve --help')\n"
+LIMIT = "give a whole number of 1 or more (leave the option out for the default, {})"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--port", "99999"], "argument --port: '99999' is not a port: give a number from 0 to 65535 (0 picks a free one)"),
+    (["--port", "-1"], "argument --port: '-1' is not a port: give a number from 0 to 65535 (0 picks a free one)"),
+    (["--max-tenants", "-1"], f"argument --max-tenants: invalid value '-1': {LIMIT.format('10,000')}"),
+    (["--max-tenants", "0"], f"argument --max-tenants: invalid value '0': {LIMIT.format('10,000')}"),
+    (["--max-stored-bytes", "0"], f"argument --max-stored-bytes: invalid value '0': {LIMIT.format('2 GiB')}"),
+    (["--scenario-dir", "/nonexistent"], "argument --scenario-dir: '/nonexistent' is not a folder that exists"),
+    (["--api-key", ""], "argument --api-key: an API key cannot be empty"),
+    (["--host", ""], "argument --host: the address cannot be empty"),
+], ids=["port too big", "negative port", "negative max-tenants", "zero max-tenants", "zero max-stored-bytes",
+        "missing scenario-dir", "empty api-key", "empty host"])
+def test_serve_refuses_a_bad_option_in_one_line_with_exit_2(args: list[str], message: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """issue 17 item 10: every bad option of serve is one argparse-style line and exit status 2 (a port out of
+    range was an OverflowError traceback and exit 1; -1 tenants was accepted and then refused every key; 0 for a
+    limit silently meant the default; a missing --scenario-dir was accepted silently)."""
+    with pytest.raises(SystemExit) as done:
+        main(["serve", *args])
+
+    assert done.value.code == 2
+    assert capsys.readouterr() == ("", f"fakeopenai serve: error: {message}{SERVE_HELP}")
+
+
+def test_serve_port_out_of_range_through_a_real_process() -> None:
+    """issue 17 item 10: what a user at a shell sees (it was an OverflowError traceback, exit 1)."""
+    process = subprocess.run([sys.executable, "-m", "fakeopenai", "serve", "--port", "99999"],
+                             capture_output=True, text=True, timeout=60)
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr == ("fakeopenai serve: error: argument --port: '99999' is not a port: give a number from "
+                              f"0 to 65535 (0 picks a free one){SERVE_HELP}")
+
+
+def test_serve_limits_of_one_are_taken_and_the_library_refuses_less(tmp_path: Path) -> None:
+    """issue 17 item 10: the smallest limits work as given; ``create_app`` refuses 0 and -1 instead of reading
+    0 as the default and -1 as "refuse every key"; the CLI's documented default is the server's."""
+    from fakeopenai.app import create_app
+    from fakeopenai.cli import DEFAULT_MAX_TENANTS, _parser
+    from fakeopenai.tenants import DEFAULT_MAX_TENANTS as SERVER_DEFAULT
+
+    args = _parser().parse_args(["serve", "--max-tenants", "1", "--max-stored-bytes", "1", "--port", "65535",
+                                 "--scenario-dir", str(tmp_path)])
+    assert (args.max_tenants, args.max_stored_bytes, args.port, args.scenario_dir) == (1, 1, 65535, [str(tmp_path)])
+    assert create_app(max_tenants=1, max_stored_bytes=1).registry.max_tenants == 1
+    for limit in ("max_tenants", "max_stored_bytes"):
+        for value in (0, -1):
+            with pytest.raises(ValueError, match=f"{limit} must be 1 or more"):
+                create_app(**{limit: value})
+    assert DEFAULT_MAX_TENANTS == SERVER_DEFAULT

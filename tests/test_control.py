@@ -159,3 +159,17 @@ def test_requests_show_the_fields_of_an_upload_not_its_bytes(fake_openai: Any, c
     bad = http.post("/v1/files", content=broken, headers={"content-type": "multipart/form-data; boundary=x"})
     assert bad.status_code == 400
     assert fake_openai.requests[-1]["body"] == f"<multipart/form-data, {len(broken)} bytes>"
+
+
+def test_a_bare_name_as_the_body_loads_that_scenario(http: httpx.Client) -> None:
+    """issue 17 item 23: ``curl -X PUT .../_fake/scenario -d run_fails`` loads the built-in (it was "a scenario is
+    a mapping ..., not str"); a typo gets the did-you-mean; a JSON string works too."""
+    loaded = http.put("/_fake/scenario", content=b"run_fails\n")
+    assert loaded.status_code == 200 and loaded.json()["name"] == "run_fails"
+    assert http.put("/_fake/scenario", content=b'"parallel_tool_calls"').json()["name"] == "parallel_tool_calls"
+
+    typo = http.put("/_fake/scenario", content=b"run_fail")
+    assert typo.status_code == 400
+    assert typo.json()["error"]["message"].startswith("Invalid scenario:\nunknown scenario 'run_fail' (did you "
+                                                      "mean 'run_fails'?). Built-in scenarios: ")
+    assert http.put("/_fake/scenario", content=b"null").json()["name"] == "scenario"  # still YAML: empty

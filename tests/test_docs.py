@@ -151,3 +151,19 @@ def test_ci_runs_the_readme_install_and_test_commands() -> None:
     for command in ("pip install -e '.[dev]'", "python -m pytest"):
         assert f"\n{command}" in readme, f"README.md no longer shows {command!r}: update this test and .ci/run"
         assert f" {command}" in ci or f"\n{command}" in ci, f".ci/run does not run the README's {command!r}"
+
+
+def test_no_doc_installs_the_unrelated_pypi_package() -> None:
+    """issue 17 item 16: "fakeopenai" on the package index is an unrelated project: no doc may tell a reader to
+    ``pip install fakeopenai``; docs/ci.md installs from the repository and says why."""
+    import re
+
+    from_index = re.compile(r"pip3? install (--?[\w-]+ )*['\"]?fakeopenai(?![\w -]*@|/)(['\"\[\s]|$)")
+    for path in documents():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            warning = "unrelated" in line or "Not with" in line  # the lines that say not to
+            assert warning or not from_index.search(line), \
+                f"{path.name}:{number} installs the unrelated 'fakeopenai' from the package index: {line.strip()}"
+    ci = (ROOT / "docs" / "ci.md").read_text()
+    assert "belongs to an\nunrelated project" in ci
+    assert 'pip install "fakeopenai @ git+https://' in ci and "pip install ./vendor/fakeopenai" in ci

@@ -198,7 +198,8 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ("thread: message role", "POST", "/v1/threads", {"json": {"messages": [{"role": "system", "content": "x"}]}},
      400, "messages[0].role"),
     ("thread: content part without text", "POST", "/v1/threads",
-     {"json": {"messages": [{"role": "user", "content": [{"type": "text"}]}]}}, 400, "messages[0].content[0]"),
+     {"json": {"messages": [{"role": "user", "content": [{"type": "text"}]}]}}, 400,
+     "messages[0].content[0].text"),
     ("thread: metadata value type", "POST", "/v1/threads", {"json": {"metadata": {"n": 1}}}, 400, "metadata.n"),
     ("thread: too much metadata", "POST", "/v1/threads", {"json": {"metadata": {f"k{i}": "v" for i in range(17)}}},
      400, "metadata"),
@@ -535,3 +536,86 @@ def test_a_handler_bug_is_a_500_in_the_openai_shape_and_the_connection_survives(
             assert client.get("/broken").status_code == 500
     finally:
         server.stop()
+
+
+UNION_BOUNDS = [
+    # (what is sent to assistants.create / messages.create, param, message, code)
+    ({"temperature": 3}, "temperature",
+     "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead.",
+     "decimal_above_max_value"),
+    ({"top_p": -0.5}, "top_p",
+     "Invalid 'top_p': decimal below minimum value. Expected a value >= 0, but got -0.5 instead.",
+     "decimal_below_min_value"),
+    ({"name": "n" * 300}, "name", "Invalid 'name': string too long. Expected a string with maximum length 256, but "
+     "got a string with length 300 instead.", "string_above_max_length"),
+    ({"temperature": "hot"}, "temperature",
+     "Invalid type for 'temperature': expected a number or null, but got a string instead.", "invalid_type"),
+    ({"tools": [{"type": "browser"}]}, "tools[0].type", "Invalid value for 'tools[0].type': 'browser'. Supported "
+     "values are: 'code_interpreter', 'file_search', 'function'.", "invalid_value"),
+    ({"tools": [{"type": "function"}]}, "tools[0].function", "Missing required parameter: 'tools[0].function'.",
+     "missing_required_parameter"),
+]
+
+
+@pytest.mark.parametrize("extra,param,message,code", UNION_BOUNDS, ids=[c[1] for c in UNION_BOUNDS])
+def test_a_bound_on_a_nullable_or_union_parameter_is_named(client: Any, extra: dict[str, Any], param: str,
+                                                           message: str, code: str) -> None:
+    """issue 17 item 11: a value of a nullable or union parameter that breaks the bound of the shape it was
+    meant for gets that shape's error, as the live API words it (it was "does not match any of the allowed
+    shapes")."""
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.beta.assistants.create(model="gpt-4o", **extra)
+
+    error = raised.value.body
+    assert (error["param"], error["message"], error["code"]) == (param, message, code)
+
+
+@pytest.mark.parametrize("content,param,message", [
+    ([{"type": "audio", "text": "hi"}], "content[0].type",
+     "Invalid value for 'content[0].type': 'audio'. Supported values are: 'image_file', 'image_url', 'text'."),
+    ([{"type": "text", "text": 5}], "content[0].text",
+     "Invalid type for 'content[0].text': expected a string, but got an integer instead."),
+    ([], "content", "Invalid 'content': array too short. Expected an array with minimum length 1, but got an array "
+     "with length 0 instead."),
+], ids=["unknown part type", "part of the wrong type", "no parts"])
+def test_a_bad_content_part_is_named(client: Any, content: Any, param: str, message: str) -> None:
+    """issue 17 item 11: message content (a string or a list of typed parts): the part and the key at fault."""
+    import openai
+
+    thread = client.beta.threads.create()
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.beta.threads.messages.create(thread.id, role="user", content=content)
+
+    assert (raised.value.body["param"], raised.value.body["message"]) == (param, message)
+
+
+def test_a_trailing_slash_is_an_openai_404_not_a_redirect(fake_openai: Any) -> None:
+    """issue 17 item 23: ``/v1/assistants/`` answered a 307 redirect with an empty body; the live API answers
+    404 "Invalid URL"."""
+    with httpx.Client(base_url=fake_openai.server.origin,
+                      headers={"Authorization": f"Bearer {fake_openai.api_key}"}) as http:
+        for method, path in (("GET", "/v1/assistants/"), ("POST", "/v1/threads/"), ("GET", "/_fake/scenario/")):
+            response = http.request(method, path, json={} if method == "POST" else None)
+            assert response.status_code == 404, (path, response.status_code, response.headers.get("location"))
+            assert "location" not in response.headers
+            assert response.json() == {"error": {"message": f"Invalid URL ({method} {path})",
+                                                 "type": "invalid_request_error", "param": None,
+                                                 "code": "unknown_url"}}
+        assert http.get("/v1/assistants").status_code == 200
+
+
+def test_a_base_url_without_v1_gets_a_hint(fake_openai: Any) -> None:
+    """issue 17 item 23: an SDK whose base URL lacks ``/v1`` is told so in the 404 (it was a bare "Invalid URL")."""
+    import openai
+
+    origin = fake_openai.server.origin
+    with openai.OpenAI(base_url=origin, api_key=fake_openai.api_key, max_retries=0) as sdk:
+        with pytest.raises(openai.NotFoundError) as raised:
+            sdk.beta.assistants.list()
+    assert raised.value.body["message"] == (  # type: ignore[index]
+        "Invalid URL (GET /assistants). /v1/assistants exists: is the base URL missing /v1? The fake serves the API "
+        f"under /v1, as api.openai.com does (base_url or OPENAI_BASE_URL = {origin}/v1).")
+    missing = httpx.get(origin + "/nothing", headers={"Authorization": f"Bearer {fake_openai.api_key}"})
+    assert missing.json()["error"]["message"] == "Invalid URL (GET /nothing)"  # no hint where /v1 would not help

@@ -90,6 +90,25 @@ def test_bad_uploads_are_400s_naming_the_param_and_change_nothing(client: openai
     assert _snapshot(client) == before and fake_openai.clock.now == clock
 
 
+@pytest.mark.parametrize(("expires_after", "param", "message"), [
+    ({"anchor": "created_at"}, "expires_after.seconds", "Missing required parameter: 'expires_after.seconds': the "
+     "form field expires_after[seconds] (3600 to 2592000) goes with expires_after[anchor]."),
+    ({"seconds": 3600}, "expires_after.anchor", "Missing required parameter: 'expires_after.anchor': the form field "
+     "expires_after[anchor] ('created_at') goes with expires_after[seconds]."),
+    ({"anchor": "created_at", "seconds": "soon"}, "expires_after.seconds",
+     "Invalid type for 'expires_after.seconds': expected an integer, but got 'soon' instead."),
+], ids=["no seconds", "no anchor", "seconds not a number"])
+def test_a_partial_expires_after_names_the_missing_parameter(client: openai.OpenAI, expires_after: dict[str, object],
+                                                             param: str, message: str) -> None:
+    """issue 17 item 15: half an ``expires_after`` on upload names the missing half (it was "Invalid value ...:
+    None." or "expected an integer")."""
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.files.create(file=("in.jsonl", b"{}\n"), purpose="batch", expires_after=expires_after)  # type: ignore[arg-type]
+
+    assert (refused.value.body["param"], refused.value.body["message"]) == (param, message)  # type: ignore[index]
+    assert _snapshot(client) == []
+
+
 def test_upload_without_multipart_or_purpose_is_refused(http: httpx.Client) -> None:
     wrong_type = http.post("/v1/files", json={"purpose": "batch"})
     no_purpose = http.post("/v1/files", files={"file": ("a.jsonl", b"{}")})

@@ -419,3 +419,72 @@ def test_a_scenario_dir_file_with_a_builtin_name_warns(pytester: pytest.Pytester
         f"{pytester.path / 'my_scenarios' / 'run_fails.yaml'} is never "
         "used by name: the built-in scenario 'run_fails' has that name, and built-ins are looked up first. Rename "
         "the file, or give the marker its path."))
+
+
+def test_strict_reports_faults_that_never_fired(pytester: pytest.Pytester) -> None:
+    """issue 17 item 18: under ``strict``, a fault that never fired fails the test at teardown, with where it is,
+    what it matches and how many requests it saw (such a fault used to go unnoticed)."""
+    (pytester.path / "faults.yaml").write_text("""\
+strict: true
+faults:
+  - match: {method: GET, path: /v1/assistants}
+    status: 500
+  - name: upload fails
+    match: {method: POST, path: /v1/files}
+    status: 500
+  - match: {path: /v1/threads}
+    after: 5
+    status: 429
+  - match: {path: /v1/threads/*/runs}
+    after_events: 1
+    disconnect: true
+""")
+    pytester.makepyfile(test_suite='''
+        import openai
+        import pytest
+
+        @pytest.mark.fake_openai(scenario="faults.yaml")
+        def test_fires_one_fault(fake_openai):
+            client = fake_openai.client(max_retries=0)
+            with pytest.raises(openai.InternalServerError):
+                client.beta.assistants.list()
+            client.beta.threads.create()
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_fires_one_fault*", *_lines(
+        "fakeopenai: strict scenario 'faults' (faults.yaml) has 3 faults that never fired:",
+        "  - faults[1] 'upload fails' at faults.yaml:5:5 (POST /v1/files): matched no request",
+        "  - faults[2] at faults.yaml:8:5 (any method /v1/threads): matched 1 request, and after: 5 lets the first "
+        "5 through",
+        "  - faults[3] at faults.yaml:11:5 (any method /v1/threads/*/runs (streaming)): matched no request",
+        "What to do: make the test send the requests they match (a stream fault matches streaming requests only), "
+        "fix their match or after, remove them from the scenario, or drop strict.")], consecutive=True)
+
+
+def test_the_plugin_sets_openai_base_url_only_in_tests_that_use_the_fixture(pytester: pytest.Pytester,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue 17 item 17: what docs/ci.md now says of the plugin: a CI job's ``OPENAI_BASE_URL`` reaches every test
+    that does not take the ``fake_openai`` fixture, before and after one that does (so ``-p no:fakeopenai`` is not
+    needed for it; the docs gave that as its reason)."""
+    from pathlib import Path
+
+    job_server = "http://127.0.0.1:9/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", job_server)
+    pytester.makepyfile(test_suite=f'''
+        import os
+
+        def test_before():
+            assert os.environ["OPENAI_BASE_URL"] == {job_server!r}
+
+        def test_with_the_fixture(fake_openai):
+            assert os.environ["OPENAI_BASE_URL"] == fake_openai.base_url != {job_server!r}
+
+        def test_after():
+            assert os.environ["OPENAI_BASE_URL"] == {job_server!r}
+    ''')
+    pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning").assert_outcomes(passed=3)
+
+    ci = (Path(__file__).resolve().parent.parent / "docs" / "ci.md").read_text()
+    assert "-p no:fakeopenai tests/test_e2e.py" not in ci
+    assert "acts only in tests that\n  take the `fake_openai` fixture" in ci

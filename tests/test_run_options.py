@@ -44,3 +44,21 @@ def test_extra_fields_reach_the_client(http: httpx.Client, fake_openai: Any, cli
     assert run.model_extra == {"x_experimental": {"tier": 2}}  # the SDK tolerates and keeps unknown fields
     raw = http.get(f"/v1/threads/{run.thread_id}/runs/{run.id}").json()
     assert raw["x_experimental"] == {"tier": 2} and raw["status"] == "completed"
+
+
+def test_require_beta_header_names_an_unsupported_version(http: httpx.Client, fake_openai: Any) -> None:
+    """issue 17 item 15: ``OpenAI-Beta: assistants=v1`` is told v1 is not supported and v2 is needed (it was told
+    the header is missing); the header may list other features too."""
+    fake_openai.load({"require_beta_header": True})
+
+    v1 = http.post("/v1/threads", json={}, headers={"OpenAI-Beta": "assistants=v1"})
+    assert v1.status_code == 400
+    assert v1.json()["error"] == {
+        "message": "The Assistants API version in 'OpenAI-Beta: assistants=v1' is not supported: only v2 is (v1 is "
+                   "deprecated). Please try again by setting the header 'OpenAI-Beta: assistants=v2'.",
+        "type": "invalid_request_error", "param": "OpenAI-Beta", "code": "unsupported_beta_version"}
+    assert http.post("/v1/threads", json={}, headers={"OpenAI-Beta": "realtime=v1"}).json()["error"]["code"] \
+        == "missing_beta_header"
+    assert http.post("/v1/threads", json={}, headers={"OpenAI-Beta": "assistants=v20"}).status_code == 400
+    assert http.post("/v1/threads", json={}, headers={"OpenAI-Beta": "realtime=v1, assistants=v2"}).status_code \
+        == 200

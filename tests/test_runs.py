@@ -230,3 +230,16 @@ async def test_async_client_runs_the_same_flow(async_client: openai.AsyncOpenAI)
     assert run.status == "completed"
     messages = await async_client.beta.threads.messages.list(thread_id=run.thread_id)
     assert messages.data[0].role == "assistant"
+
+
+def test_non_ascii_tool_arguments_are_sent_as_utf8(client: openai.OpenAI, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    """issue 17 item 23: a scenario's tool-call arguments reach the client as the live API sends them, UTF-8 text
+    (they were \\u00fc escapes inside the arguments string)."""
+    fake_openai.load({"runs": [{"steps": [
+        {"tool_calls": [{"function": "get_weather", "arguments": {"city": "München", "note": "☀"}}]},
+        {"status": "completed"}]}]})
+
+    run = client.beta.threads.create_and_run_poll(assistant_id=_assistant(client).id)
+
+    [call] = run.required_action.submit_tool_outputs.tool_calls  # type: ignore[union-attr]
+    assert call.function.arguments == '{"city": "München", "note": "☀"}'

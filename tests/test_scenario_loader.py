@@ -78,7 +78,7 @@ def test_wrong_types_and_several_problems_at_once(tmp_path: Path) -> None:
     found = problems(text, tmp_path)
     assert len(found) == 3
     assert ":1:7: seed: expected integer or string, got a list" in found[0]
-    assert ":2:16: poll_after_ms: expected an integer, got string 'fast'" in found[1]
+    assert ":2:16: poll_after_ms: expected an integer >= 0, got string 'fast'" in found[1]
     assert ':4:12: runs[0].times: expected an integer >= 1 or "always", got string \'never\'' in found[2]
 
 
@@ -196,3 +196,75 @@ def test_unbounded_values_are_refused(tmp_path: Path) -> None:
     assert "runs[0].steps[0].message" in problem
     [problem] = problems("runs: [{steps: [{status: in_progress, after: .nan}]}]\n", tmp_path)
     assert ":1:46: runs[0].steps[0].after: a duration must be a finite number of seconds >= 0, not nan" in problem
+
+
+@pytest.mark.parametrize(("message", "column", "expected"), [
+    ("{words: 0}", 26, "runs[0].steps[0].message.words: expected an integer from 1 to 10000, got number 0"),
+    ("{words: 10001}", 26, "runs[0].steps[0].message.words: expected an integer from 1 to 10000, got number 10001"),
+    ("{words: ten}", 26, "runs[0].steps[0].message.words: expected an integer from 1 to 10000, got string 'ten'"),
+    ("{wrds: 3}", 19, "runs[0].steps[0].message.wrds: unknown key 'wrds'; allowed keys: text, words "
+                      "(did you mean 'words'?)"),
+    ("{text: 5}", 25, "runs[0].steps[0].message.text: expected a string, got number 5"),
+    ("5", 18, "runs[0].steps[0].message: expected the message text, or {words: N} for generated text, got number 5"),
+])
+def test_a_message_mapping_gets_the_range_and_the_did_you_mean(message: str, column: int, expected: str,
+                                                               tmp_path: Path) -> None:
+    """issue 17 item 14: inside a union (``message`` is text or ``{words: N}``), the problem of the shape the value
+    was meant to have is reported: the range, the unknown key with its "did you mean" (all four used to get one
+    generic "expected the message text, or {words: N}")."""
+    [problem] = problems(f"runs:\n  - steps:\n      - message: {message}\n", tmp_path)
+    assert problem == f"{tmp_path / 'bad.yaml'}:3:{column}: {expected}"
+
+
+def test_bounded_numbers_say_their_range(tmp_path: Path) -> None:
+    """issue 17 item 14: a number out of its bounds says the bounds (it was jsonschema's "is less than the
+    minimum of")."""
+    found = problems("poll_after_ms: -1\nfaults: [{status: 600}]\n", tmp_path)
+    assert found == [f"{tmp_path / 'bad.yaml'}:1:16: poll_after_ms: expected an integer >= 0, got number -1",
+                     f"{tmp_path / 'bad.yaml'}:2:19: faults[0].status: expected an integer from 200 to 599, "
+                     "got number 600"]
+
+
+def test_top_level_x_keys_hold_yaml_anchors_and_are_ignored(tmp_path: Path) -> None:
+    """issue 17 item 24: top-level keys starting with ``x-`` (docker-compose's extension fields) are ignored, so
+    anchors can be defined there; any other unknown key is still refused, and the message says x- keys exist."""
+    scenario = load_scenario("x-steps:\n"
+                             "  done: &done {status: completed}\n"
+                             "x-always: &always {times: always}\n"
+                             "x-notes: [anything, {goes: here}]\n"
+                             "runs:\n"
+                             "  - <<: *always\n"
+                             "    steps: [{status: in_progress}, *done]\n")
+    assert scenario.runs[0].times is None
+    assert [step.status for step in scenario.runs[0].steps] == ["in_progress", "completed"]
+    assert load_scenario({"x-anything": 1, "runs": [{"steps": [{"status": "completed"}]}]}).runs
+
+    [problem] = problems("x-ok: 1\ny-not: 2\n", tmp_path)
+    assert problem.startswith(f"{tmp_path / 'bad.yaml'}:2:1: y-not: unknown key 'y-not'; allowed keys: name, ")
+    assert "(and any key starting with x-, which is ignored)" in problem
+    [problem] = problems("x-ok: 1\nruns: [{x-nested: 1, steps: [{status: completed}]}]\n", tmp_path)
+    assert "runs[0].x-nested: unknown key 'x-nested'" in problem  # only at the top level
+
+
+@pytest.mark.parametrize(("pattern", "message"), [
+    ("v1/assistants", "'v1/assistants' never matches a request: request paths start with / (did you mean "
+                      "'/v1/assistants'?)"),
+    ("/v1/assistants/", "'/v1/assistants/' never matches a request: request paths have no trailing / (did you mean "
+                        "'/v1/assistants'?)"),
+    ("/v1/files?purpose=batch", "'/v1/files?purpose=batch' never matches a request: the query string is never part "
+                                "of the path matched (did you mean '/v1/files'?)"),
+    ("https://api.openai.com/v1/threads/*/runs", "'https://api.openai.com/v1/threads/*/runs' never matches a "
+                                                 "request: it is a full URL: give only its path (did you mean "
+                                                 "'/v1/threads/*/runs'?)"),
+])
+def test_a_fault_path_that_can_never_match_is_refused(pattern: str, message: str, tmp_path: Path) -> None:
+    """issue 17 item 18: fault paths no request can have validated "ok" and never fired; they are refused with
+    their position and the path that would match."""
+    [problem] = problems(f"faults:\n  - status: 500\n    match: {{path: '{pattern}'}}\n", tmp_path)
+    assert problem == f"{tmp_path / 'bad.yaml'}:3:19: faults[0].match.path: {message}"
+
+
+def test_fault_paths_that_can_match_are_taken() -> None:
+    """issue 17 item 18: globs, paths without /v1 and ``?`` (one character) stay valid."""
+    for pattern in ("/v1/threads/*/runs", "/threads/**", "**/cancel", "/v1/files/file-?", "/"):
+        assert load_scenario({"faults": [{"status": 500, "match": {"path": pattern}}]}).faults[0].path == pattern

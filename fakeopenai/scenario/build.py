@@ -8,8 +8,10 @@ reads its own keys with the :class:`Builder`'s helpers (positions, durations, te
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fakeopenai.clock import DEFAULT_START, parse_duration, parse_start
 from fakeopenai.scenario.loader import Positions, Problem, ScenarioError, format_path, schema_problems
@@ -66,7 +68,9 @@ class Builder:
                 scripts.update(built.scripts)
                 if built.part is not None:
                     parts[family.name] = built.part
-        faults = tuple(self.fault(i, f) for i, f in enumerate(data.get("faults") or []))
+        fault_positions = self.positions.item_positions(("faults",))
+        faults = tuple(replace(self.fault(i, f), line=at[0], column=at[1])
+                       for i, f in enumerate(data.get("faults") or []) for at in [self.nth(fault_positions, i)])
         return Scenario(
             name=data.get("name") or default_name,
             description=(data.get("description") or "").strip(),
@@ -126,6 +130,11 @@ class Builder:
     # ------------------------------------------------------------------ faults
     def fault(self, index: int, data: dict[str, Any]) -> Fault:
         path = ("faults", index)
+        pattern = (data.get("match") or {}).get("path")
+        if pattern is not None:
+            problem = fault_path_problem(pattern)
+            if problem:
+                self.error(path + ("match", "path"), problem)
         if "after_events" in data or "stall" in data or "malformed" in data:
             return self.stream_fault(index, data)
         effects = {"status", "delay_ms", "disconnect", "body"} & data.keys()
@@ -198,6 +207,29 @@ class Builder:
             content = b""
         result = {k: v for k, v in item.items() if k != "path"}
         return {**result, "content": content, "filename": item.get("filename") or file_path.name}
+
+
+def fault_path_problem(pattern: str) -> str | None:
+    """Why a fault's ``match.path`` can never match a request (and what would), or None.
+
+    The glob is matched against the request's path alone: it starts with /, has no trailing /
+    (routes have none), no query string and no scheme or host."""
+    fixed, reasons = pattern, []
+    if "://" in fixed:
+        fixed = urlsplit(fixed).path or "/"
+        reasons.append("it is a full URL: give only its path")
+    if "?" in fixed and "=" in fixed.split("?", 1)[1]:
+        fixed = fixed.split("?", 1)[0]
+        reasons.append("the query string is never part of the path matched")
+    if not fixed.startswith(("/", "*")):
+        fixed = "/" + fixed
+        reasons.append("request paths start with /")
+    if len(fixed) > 1 and fixed.endswith("/"):
+        fixed = fixed.rstrip("/") or "/"
+        reasons.append("request paths have no trailing /")
+    if not reasons:
+        return None
+    return f"{pattern!r} never matches a request: {'; '.join(reasons)} (did you mean {fixed!r}?)"
 
 
 def check_compat(scenario: Scenario, positions: Positions) -> list[Problem]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import gc
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,7 @@ from typing import Any
 import yaml
 
 from fakeopenai.scenario.model import Scenario
+from fakeopenai.schema_branches import meant_shape
 
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -330,13 +332,15 @@ def _explain(error: Any, positions: Positions) -> list[Problem]:
     kind = error.validator
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
+        patterns = list(schema.get("patternProperties", {}))
+        extension = " (and any key starting with x-, which is ignored)" if "^x-" in patterns else ""
         out = []
         for key in instance:
-            if key not in allowed:
+            if key not in allowed and not any(re.search(p, str(key)) for p in patterns):
                 if not allowed:
                     message = f"unknown key {key!r}; {error.message}"
                 else:
-                    message = (f"unknown key {key!r}; allowed keys: {', '.join(allowed)}"
+                    message = (f"unknown key {key!r}; allowed keys: {', '.join(allowed)}{extension}"
                                f"{did_you_mean(key, allowed)}")
                 out.append(positions.problem(path + (key,), message, key=True))
         if out:
@@ -354,18 +358,44 @@ def _explain(error: Any, positions: Positions) -> list[Problem]:
         wanted = schema.get("type")
         wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
         message = f"expected {_article(wanted_text)}, got {_describe(instance)}"
+        if "minimum" in schema or "maximum" in schema:
+            message = f"expected {_range(schema)}, got {_describe(instance)}"
         if "x-expected" in schema:
             message = f"expected {schema['x-expected']}, got {_describe(instance)}"
         return [positions.problem(path, message)]
     if kind in ("anyOf", "oneOf"):
-        expected = schema.get("x-expected") or error.message
-        return [positions.problem(path, f"expected {expected}, got {_describe(instance)}")]
+        hint = schema.get("x-expected")
+        meant = meant_shape(error)
+        if meant is not None and meant.tag_error is not None:
+            tag = meant.tag_error
+            message = (f"invalid value {tag.instance!r}; allowed values: {', '.join(map(str, meant.tag_values))}"
+                       f"{did_you_mean(tag.instance, meant.tag_values)}")
+            return [positions.problem(tuple(tag.absolute_path), message)]
+        # A mapping or a list: the problems of the shape it was meant to have (an unknown key, a
+        # number out of range) say what to fix. A scalar: the union's own hint says it best.
+        if meant is not None and (isinstance(instance, (dict, list)) or not hint):
+            inner = [problem for sub in meant.errors for problem in _explain(sub, positions)]
+            if inner:
+                return inner
+        return [positions.problem(path, f"expected {hint or error.message}, got {_describe(instance)}")]
+    if kind in ("minimum", "maximum") and not schema.get("x-expected"):
+        return [positions.problem(path, f"expected {_range(schema)}, got {_describe(instance)}")]
     if kind in ("minimum", "maximum", "minItems", "maxItems", "minProperties", "maxProperties",
                 "pattern", "const"):
         hint = schema.get("x-expected")
         message = error.message if not hint else f"expected {hint}, got {_describe(instance)}"
         return [positions.problem(path, message)]
     return [positions.problem(path, error.message)]
+
+
+def _range(schema: dict[str, Any]) -> str:
+    """``an integer from 1 to 10000``, ``a number >= 0``: a bounded number's schema, in words."""
+    wanted = schema.get("type")
+    noun = _article(wanted if isinstance(wanted, str) else "number")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None and high is not None:
+        return f"{noun} from {low} to {high}"
+    return f"{noun} >= {low}" if low is not None else f"{noun} <= {high}"
 
 
 def _article(text: str) -> str:

@@ -134,7 +134,7 @@ def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
                 builder.error(path + ("tool_calls", j, "arguments"),
                               "arguments given as a string must be JSON (or write a mapping)")
         else:
-            arguments = json.dumps(arguments)
+            arguments = json.dumps(arguments, ensure_ascii=False)  # as the live API: UTF-8, not \u00fc escapes
         calls.append(ToolCallSpec(function=call["function"], arguments=arguments, id=call.get("id")))
     expect: dict[str, TextMatch] = {}
     for key, matcher in (data.get("expect_outputs") or {}).items():

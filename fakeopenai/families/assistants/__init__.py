@@ -69,9 +69,16 @@ def check_beta_header(state: TenantState, scope: Scope) -> APIError | None:
         return None
     from fakeopenai.errors import APIError
 
-    beta = dict(scope["headers"]).get(b"openai-beta", b"").decode("latin-1")
-    if "assistants=v2" in beta:
+    beta = b",".join(value for name, value in scope["headers"] if name == b"openai-beta").decode("latin-1")
+    # The header lists features: "assistants=v2" or, with others, "assistants=v2,realtime=v1".
+    versions = [entry.split("=", 1)[1].strip() for entry in beta.split(",")
+                if entry.split("=", 1)[0].strip().lower() == "assistants" and "=" in entry]
+    if "v2" in versions:
         return None
+    if versions:  # the live API refuses v1 (deprecated) the same way
+        return APIError(f"The Assistants API version in 'OpenAI-Beta: assistants={versions[0]}' is not supported: "
+                        "only v2 is (v1 is deprecated). Please try again by setting the header 'OpenAI-Beta: "
+                        "assistants=v2'.", param="OpenAI-Beta", code="unsupported_beta_version")
     return APIError("You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again "
                     "by setting the header 'OpenAI-Beta: assistants=v2'.", param="OpenAI-Beta",
                     code="missing_beta_header")

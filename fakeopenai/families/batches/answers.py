@@ -89,12 +89,19 @@ def error_body(status: int, message: str | None = None, *, param: str | None = N
                       "code": code if code is not None else default_code}}
 
 
-def missing_field(endpoint: str, body: dict[str, Any]) -> str | None:
-    """The first field ``endpoint`` requires that ``body`` lacks (the line then gets a 400)."""
+def missing_field(endpoint: str, body: dict[str, Any]) -> tuple[str, str, str] | None:
+    """``(param, message, code)`` for the first field ``endpoint`` requires that ``body`` lacks or
+    leaves empty (the line then gets a 400), worded as the live API words it."""
     for name in REQUIRED_FIELDS.get(endpoint, ()):
         value = body.get(name)
-        if value is None or value == [] or value == "":
-            return name
+        if value is None:
+            return name, f"Missing required parameter: '{name}'.", "missing_required_parameter"
+        if value == []:
+            return name, (f"Invalid '{name}': empty array. Expected an array with minimum length 1, but got an "
+                          "empty array instead."), "empty_array"
+        if value == "":
+            return name, (f"Invalid '{name}': empty string. Expected a string with minimum length 1, but got an "
+                          "empty string instead."), "empty_string"
     return None
 
 

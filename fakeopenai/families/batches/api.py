@@ -10,6 +10,7 @@ from a parser of our own. Large downloads go out in 1 MB chunks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 from starlette.datastructures import UploadFile
@@ -57,6 +58,7 @@ async def cancel_batch(request: Request) -> Response:
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 EXPIRY_RANGE = (3600, 2_592_000)
 DOWNLOAD_CHUNK = 1024 * 1024
+_INTEGER = re.compile(r"-?[0-9]{1,12}")  # int() would also take "+5", " 5", "5_0" and non-ASCII digits
 FORM_FIELDS = frozenset({"file", "purpose", "expires_after[anchor]", "expires_after[seconds]"})
 
 
@@ -104,19 +106,27 @@ async def create_file(request: Request) -> Response:
 
 
 def _expires_after(form: object) -> int | None:
+    """``expires_after[anchor]`` and ``expires_after[seconds]``: both, or neither."""
     get = form.get  # type: ignore[attr-defined]
     anchor, seconds = get("expires_after[anchor]"), get("expires_after[seconds]")
     if anchor is None and seconds is None:
         return None
+    low, high = EXPIRY_RANGE
+    for name, value, other, takes in (("anchor", anchor, "seconds", "'created_at'"),
+                                      ("seconds", seconds, "anchor", f"{low} to {high}")):
+        if value is None:
+            raise InvalidRequestError(
+                f"Missing required parameter: 'expires_after.{name}': the form field expires_after[{name}] "
+                f"({takes}) goes with expires_after[{other}].", param=f"expires_after.{name}",
+                code="missing_required_parameter")
     if anchor != "created_at":
         raise InvalidRequestError(f"Invalid value for 'expires_after.anchor': {anchor!r}. Supported values are: "
                                   "'created_at'.", param="expires_after.anchor", code="invalid_value")
-    try:
-        value = int(str(seconds))
-    except ValueError:
-        raise InvalidRequestError("Invalid type for 'expires_after.seconds': expected an integer.",
-                                  param="expires_after.seconds", code="invalid_type") from None
-    low, high = EXPIRY_RANGE
+    if not isinstance(seconds, str) or not _INTEGER.fullmatch(seconds):
+        got = repr(seconds) if isinstance(seconds, str) else "a file"
+        raise InvalidRequestError(f"Invalid type for 'expires_after.seconds': expected an integer, but got {got} "
+                                  "instead.", param="expires_after.seconds", code="invalid_type")
+    value = int(seconds)
     if not low <= value <= high:
         raise InvalidRequestError(f"Invalid 'expires_after.seconds': expected a value between {low} and {high}, "
                                   f"but got {value} instead.", param="expires_after.seconds", code="invalid_value")

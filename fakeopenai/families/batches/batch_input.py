@@ -42,7 +42,7 @@ class BatchInput:
     lines: array = field(default_factory=lambda: array("i"))     # 1-based line number of each request
     model: str | None = None
     problems: list[dict[str, Any]] = field(default_factory=list)
-    rejects: dict[int, tuple[str, str]] = field(default_factory=dict)  # index -> (param, message): a 400
+    rejects: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # index -> (param, message, code): a 400
     found: dict[str, int] = field(default_factory=dict)            # wanted custom_id -> index
 
     def __len__(self) -> int:
@@ -146,11 +146,17 @@ def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[st
             if custom_id in wanted:
                 data.found[custom_id] = index
         method = item.get("method")
-        if method != "POST":
+        if method is None:
+            problems.add("missing_required_parameter", "Missing required parameter: 'method'. Every request of a "
+                         "batch needs \"method\": \"POST\".", param="method", line=number)
+        elif method != "POST":
             problems.add("invalid_method", f"The method of this request is {method!r}; the Batch API only "
                          "supports 'POST'.", param="method", line=number)
         url = item.get("url")
-        if url != endpoint:
+        if url is None:
+            problems.add("missing_required_parameter", f"Missing required parameter: 'url'. Every request of this "
+                         f"batch needs \"url\": \"{endpoint}\" (the batch's endpoint).", param="url", line=number)
+        elif url != endpoint:
             problems.add("url_mismatch", f"The url of this request ({url!r}) does not match the batch's endpoint "
                          f"({endpoint!r}). Every request in a batch must use the batch's endpoint.",
                          param="url", line=number)
@@ -174,7 +180,7 @@ def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[st
                          line=number)
         missing = missing_field(endpoint, body)
         if missing is not None:
-            data.rejects[index] = (missing, f"Missing required parameter: '{missing}'.")
+            data.rejects[index] = missing
         if endpoint == "/v1/embeddings":
             value = body.get("input")
             embedding_inputs += len(value) if isinstance(value, list) and value and \

@@ -115,9 +115,8 @@ def _answer(batch: Batch, data: BatchInput, index: int, request: dict[str, Any],
         return 0, "", error, (0, 0)
     rejected = data.rejects.get(index)
     if scripted is None and rejected is not None:
-        param, message = rejected
-        return 400, _json(answers.error_body(400, message, param=param, code="missing_required_parameter")), \
-            None, (0, 0)
+        param, message, code = rejected
+        return 400, _json(answers.error_body(400, message, param=param, code=code)), None, (0, 0)
     status = scripted.status_code if scripted is not None and scripted.status_code is not None else 200
     if scripted is not None and scripted.body is not None:
         return status, _json(scripted.body), None, answers.tokens_of(batch.endpoint, scripted.body)
