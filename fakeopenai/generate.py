@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import threading
 from array import array
 from functools import lru_cache
@@ -54,3 +55,16 @@ def unit_vector(key: str, dimensions: int) -> list[float]:
     raw.frombytes(hashlib.shake_256(key.encode()).digest(4 * dimensions))
     norm = math.sqrt(math.fsum(float(x) * x for x in raw)) or 1.0
     return [x / norm for x in raw]
+
+
+_WORD = re.compile(r"\s*\S+")
+
+
+def split_words(text: str, per_chunk: int) -> list[str]:
+    """Deterministic chunks of ``per_chunk`` words whose concatenation is ``text``."""
+    words = _WORD.findall(text)
+    chunks = ["".join(words[i:i + per_chunk]) for i in range(0, len(words), per_chunk)]
+    rest = text[len("".join(words)):]
+    if rest:
+        chunks.append(rest) if not chunks else chunks.__setitem__(-1, chunks[-1] + rest)
+    return chunks or [text]

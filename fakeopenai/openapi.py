@@ -8,7 +8,7 @@ compares). The document is served at ``/openapi.json`` and drives request-body v
 so a body the official schema rejects gets the same 400 here.
 
 :func:`normalize` turns the official document into what the live API really
-does, in four documented ways and no others:
+does, in six documented ways and no others:
 
 1. OpenAPI 3.0 ``nullable: true`` (mixed into the 3.1 document) allows null.
 2. The live API sends ``null`` for unset optional fields of ``Batch`` and
@@ -16,6 +16,10 @@ does, in four documented ways and no others:
 3. List envelopes carry ``first_id``/``last_id`` null when ``data`` is empty.
 4. A File's ``purpose`` is any purpose a file can be uploaded with: the spec's
    upload enum (``CreateFileRequest``) has ``evals``, its File enum does not.
+5. A Responses function tool may leave out ``strict`` (the live API takes it as
+   ``true``, and echoes it so); the SDKs send tools without it.
+6. A ``Response`` carries ``usage`` and ``user`` as ``null`` until they have a value, as
+   the live API sends them (background guide; real captures).
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ from typing import Any
 CORE_SCHEMAS = ("ErrorResponse", "Error")
 
 NULL_OPTIONAL_FIELDS = ("Batch", "OpenAIFile")
+NULL_RESPONSE_FIELDS = ("usage", "user")
 LIST_RESPONSES = ("ListAssistantsResponse", "ListMessagesResponse", "ListRunsResponse",
-                  "ListRunStepsResponse", "ListFilesResponse", "ListBatchesResponse")
+                  "ListRunStepsResponse", "ListFilesResponse", "ListBatchesResponse", "ResponseItemList")
 
 
 def _allow_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +73,7 @@ def _normalize_node(node: Any) -> Any:
 
 
 def normalize(doc: dict[str, Any]) -> dict[str, Any]:
-    """Apply the three live-API rules above to a whole OpenAPI document (a copy)."""
+    """Apply the live-API rules above to a whole OpenAPI document (a copy)."""
     doc = _normalize_node(copy.deepcopy(doc))
     schemas = doc.get("components", {}).get("schemas", {})
     for name in NULL_OPTIONAL_FIELDS:
@@ -82,12 +87,31 @@ def normalize(doc: dict[str, Any]) -> dict[str, Any]:
     file_purpose = schemas.get("OpenAIFile", {}).get("properties", {}).get("purpose")
     if file_purpose is not None and "enum" in file_purpose:
         file_purpose["enum"] += [p for p in upload_purposes if p not in file_purpose["enum"]]
+    for part in _parts(schemas, "Response"):
+        for prop in NULL_RESPONSE_FIELDS:
+            if prop in part.get("properties", {}):
+                part["properties"][prop] = _allow_null(part["properties"][prop])
+    function_tool = schemas.get("FunctionTool")
+    if function_tool is not None and "strict" in function_tool.get("required", []):
+        function_tool["required"] = [name for name in function_tool["required"] if name != "strict"]
     for name in LIST_RESPONSES:
         if name in schemas:
             for prop in ("first_id", "last_id"):
                 if prop in schemas[name].get("properties", {}):
                     schemas[name]["properties"][prop] = _allow_null(schemas[name]["properties"][prop])
     return dict(doc)
+
+
+def _parts(schemas: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """A schema and the parts its allOf brings in, by reference or inline."""
+    schema = schemas.get(name)
+    if schema is None:
+        return []
+    parts = [schema]
+    for part in schema.get("allOf", ()):
+        ref = part.get("$ref", "")
+        parts.extend(_parts(schemas, ref.rsplit("/", 1)[1]) if ref else [part])
+    return parts
 
 
 def _refs(node: Any) -> Iterable[str]:

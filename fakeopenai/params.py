@@ -49,8 +49,17 @@ def _validator(schema_name: str) -> Any:
 
 @cache
 def _known_fields(schema_name: str) -> frozenset[str]:
-    schema = openapi.document()["components"]["schemas"][schema_name]
-    return frozenset(schema.get("properties", {}))
+    """The body's fields: the schema's properties, those of its allOf parts included (CreateResponse)."""
+    schemas = openapi.document()["components"]["schemas"]
+
+    def fields(schema: dict[str, Any]) -> set[str]:
+        found = set(schema.get("properties", {}))
+        for part in schema.get("allOf", ()):
+            ref = part.get("$ref", "")
+            found |= fields(schemas[ref.rsplit("/", 1)[1]] if ref else part)
+        return found
+
+    return frozenset(fields(schemas[schema_name]))
 
 
 def body_bytes(request: Request) -> bytes:

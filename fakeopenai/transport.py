@@ -142,7 +142,7 @@ def _read_timeout(request: Any) -> float | None:
 
 def _needs_task(scope: dict[str, Any], body: bytes) -> bool:
     """Streams (anyio task groups) and uploads (a thread pool for big files) need a real Task."""
-    if b'"stream"' in body:
+    if b'"stream"' in body or b"stream=true" in scope["query_string"]:
         return True
     return any(key == b"content-type" and value.startswith(b"multipart/") for key, value in scope["headers"])
 

@@ -39,7 +39,8 @@ EVENT_SCHEMAS = [
     (re.compile(r"^thread\.run\.[a-z_]+$"), "RunObject"),
     (re.compile(r"^thread\.message\.delta$"), "MessageDeltaObject"),
     (re.compile(r"^thread\.message\.[a-z_]+$"), "MessageObject"),
-    (re.compile(r"^error$"), "ErrorResponse"),
+    (re.compile(r"^response\.[a-z_.]+$"), "ResponseStreamEvent"),
+    (re.compile(r"^error$"), "ErrorResponse"),   # Responses streams send it flat and nested: both validate
 ]
 
 
@@ -117,6 +118,9 @@ class SpecChecker:
         if not content_type.startswith("application/json"):
             raise SpecViolation(f"{where}: content-type {content_type!r}, expected application/json")
         ref = self.response_schema(method, path, status)
+        if ref is None and method == "DELETE" and status == 200:
+            json.loads(body)   # DELETE /responses/{id}: the spec gives no schema (the SDKs ignore the body)
+            return
         if ref is None:
             raise SpecViolation(f"{where}: no response schema in the spec for this operation")
         self._validate_ref(json.loads(body), ref, where)

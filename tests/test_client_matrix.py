@@ -54,6 +54,7 @@ SDK1_MODULES = (
     "tests/test_clock.py",
     "tests/test_expectations.py",
     "tests/test_stream_faults.py",
+    "tests/test_responses.py",
 )
 
 NODE_DIR = ROOT / "tests" / "node"

@@ -120,6 +120,7 @@ class World:
         self.batch_file = self.upload()
         self.file = self.upload(purpose="assistants", filename="notes.txt", content=b"some notes\n")
         self.batch = self.new_batch()
+        self.response = self.new_response()
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         response = self.http.post(path, json=body)
@@ -166,6 +167,9 @@ class World:
         return str(self._post("/v1/batches", {"input_file_id": self.batch_file, "endpoint": "/v1/chat/completions",
                                               "completion_window": "24h"})["id"])
 
+    def new_response(self, *, background: bool = False) -> str:
+        return str(self._post("/v1/responses", {"model": "gpt-4o", "input": "Hi", "background": background})["id"])
+
     def bind(self, case: Any) -> None:
         """Point the case at real objects (path ids, and ids its body refers to)."""
         label = case.operation.label
@@ -200,6 +204,13 @@ class World:
                 if method == "DELETE" else self.file
         elif path.startswith("/v1/batches/"):
             params["batch_id"] = self.new_batch()
+        elif path.startswith("/v1/responses/"):
+            if method == "DELETE":
+                params["response_id"] = self.new_response()
+            elif path.endswith("/cancel") or (method == "GET" and _pick(case, 2)):
+                params["response_id"] = self.new_response(background=True)
+            else:
+                params["response_id"] = self.response
         if params and isinstance(case.path_parameters, dict):
             case.path_parameters = {**case.path_parameters, **params}
         body = case.body
@@ -281,6 +292,11 @@ def keeps_bad_auth(case: Any, bad_auth_seen: Counter[str]) -> bool:
 
 # ----------------------------------------------------------------------------- checks
 
+# The spec's ItemResource has a discriminator without a mapping, so schemathesis takes the item types
+# ("message") for schema names and rejects every item; spec.check_response below still validates them.
+UNMAPPED_DISCRIMINATOR = frozenset({"GET /v1/responses/{response_id}/input_items"})
+
+
 def header(response: Any, name: str) -> str:
     """A header of a schemathesis Response (values are lists there)."""
     for key, values in response.headers.items():
@@ -297,14 +313,16 @@ def check_answer(case: Any, response: Any, spec: SpecChecker) -> None:
     streamed = content_type.startswith("text/event-stream")
     raw_bytes = case.operation.label == "GET /v1/files/{file_id}/content" and status == 200
     checks: list[Callable[..., Any]] = [not_a_server_error]
-    if 200 <= status < 300:
+    if 200 <= status < 300 and case.operation.label not in UNMAPPED_DISCRIMINATOR:
         checks.append(response_schema_conformance)
         if not streamed and not raw_bytes:  # the spec documents only JSON for these two
             checks.append(content_type_conformance)
     case.validate_response(response, checks=checks)
     if 200 <= status < 300:
         if streamed:
-            assert isinstance(case.body, dict) and case.body.get("stream") is True, "SSE for a non-stream request"
+            asked = (isinstance(case.body, dict) and case.body.get("stream") is True) or \
+                (isinstance(case.query, dict) and str(case.query.get("stream")).lower() == "true")
+            assert asked, "SSE for a non-stream request"
         spec.check_response(case.method, response.request.path_url.split("?")[0], status, content_type,
                             response.content)
         return

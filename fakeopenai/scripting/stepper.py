@@ -60,7 +60,7 @@ class Cursor:
     """Where a scripted object is in its script."""
 
     script: Any
-    pos: int = 0          # index of the current step
+    pos: int = 0          # index of the current step (-1: none played yet)
     seen: int = 0         # reads that observed the current step
     entered_at: int = 0   # clock time the current step began
 
@@ -70,7 +70,7 @@ class Cursor:
 
     def current(self) -> Any:
         steps = self.script.steps
-        return steps[self.pos] if self.pos < len(steps) else None
+        return steps[self.pos] if 0 <= self.pos < len(steps) else None   # -1: before the first step
 
     def step_number(self) -> int:
         """1-based, as the log and ``GET /_fake/scenario`` show it (``step 2/4``)."""

@@ -7,14 +7,13 @@ passes :data:`SILENT`, streaming renders each event when it happens.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fakeopenai.changes import logging_changes
 from fakeopenai.families.assistants.objects import Message, Run, RunStep
 from fakeopenai.families.assistants.threads import text_part
 from fakeopenai.families.assistants.world import world
-from fakeopenai.generate import count_tokens, sentence_text
+from fakeopenai.generate import count_tokens, sentence_text, split_words
 from fakeopenai.scenario.model import StreamOptions
 from fakeopenai.scripting.conversation import Step
 
@@ -126,16 +125,3 @@ def _tool_delta(step_id: str, index: int, call: dict[str, Any]) -> dict[str, Any
 def stream_options(state: TenantState, run: Run) -> StreamOptions:
     script = run._cursor.script
     return script.stream if script.stream is not None else state.scenario.stream
-
-
-_WORD = re.compile(r"\s*\S+")
-
-
-def split_words(text: str, per_chunk: int) -> list[str]:
-    """Deterministic chunks of ``per_chunk`` words whose concatenation is ``text``."""
-    words = _WORD.findall(text)
-    chunks = ["".join(words[i:i + per_chunk]) for i in range(0, len(words), per_chunk)]
-    rest = text[len("".join(words)):]
-    if rest:
-        chunks.append(rest) if not chunks else chunks.__setitem__(-1, chunks[-1] + rest)
-    return chunks or [text]

@@ -1,0 +1,106 @@
+"""The Responses family's HTTP handlers: create (sync, streamed, background), retrieve (a read
+of a background response moves it one step; ``?stream=true`` replays its events), delete,
+cancel and input items. The engine (``responses.py``) knows nothing of HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fakeopenai.errors import InvalidRequestError
+from fakeopenai.families.responses import responses
+from fakeopenai.families.responses.events import EventLog
+from fakeopenai.families.responses.objects import Response as APIResponse
+from fakeopenai.families.responses.render import RENDER
+from fakeopenai.params import int_query, json_body, page_query
+from fakeopenai.rendering import deleted, json_response, profiled_page, tenant
+from fakeopenai.state import TenantState
+from fakeopenai.store import Collection
+from fakeopenai.streaming import sse_response
+
+
+async def create_response(request: Request) -> Response:
+    state = tenant(request)
+    body = json_body(request, "CreateResponse", required=False)
+    if not body.get("stream"):
+        response = responses.create_response(state, body)
+        if not response.background and response.status not in responses.TERMINAL:
+            responses.play(state, response)
+        return json_response(RENDER.one(state, response))
+    log = EventLog(state)
+    response = responses.create_response(state, body, log)
+    if response.background:
+        response._recorder = log
+    return sse_response(request.scope, _stream(state, response, log, 0))
+
+
+async def _stream(state: TenantState, response: APIResponse, log: EventLog, start: int) -> AsyncIterator[bytes]:
+    """The events from ``start`` on, as they are played, to the response's end. Async, so the engine
+    runs on the server's loop (Starlette iterates a sync iterator in a thread)."""
+    sent = start
+    finished = False
+    try:
+        while sent < len(log.frames):
+            sent += 1
+            yield log.frames[sent - 1]
+        for _ in responses.steps_until_end(state, response, log):
+            while sent < len(log.frames):
+                sent += 1
+                yield log.frames[sent - 1]
+        finished = True
+    finally:
+        if not finished:  # the client left, or a fault cut the stream: the response goes on, as on the live API
+            responses.play(state, response, responses.emitter_of(response))
+
+
+async def retrieve_response(request: Request) -> Response:
+    state = tenant(request)
+    response = responses.get_response(state, request.path_params["response_id"])
+    stream = request.query_params.get("stream", "false").lower()
+    if stream not in ("true", "false"):
+        raise InvalidRequestError(f"Invalid value for 'stream': '{stream}'. Supported values are: 'true', 'false'.",
+                                  param="stream", code="invalid_value")
+    if stream == "true":
+        after = int_query(request, "starting_after", default=-1, low=-1, high=10**9)
+        if not response.background:
+            raise InvalidRequestError("This response cannot be streamed because it was not created with "
+                                      "background=true.", param="stream", code="invalid_request_error")
+        if response._recorder is None:
+            raise InvalidRequestError("This response cannot be streamed because it was not created with "
+                                      "stream=true.", param="stream", code="invalid_request_error")
+        return sse_response(request.scope, _stream(state, response, response._recorder, after + 1))
+    if response.background:
+        responses.observe(state, response)
+    return json_response(RENDER.one(state, response))
+
+
+async def delete_response(request: Request) -> Response:
+    state = tenant(request)
+    return json_response(deleted(responses.delete_response(state, request.path_params["response_id"]), "response"))
+
+
+async def cancel_response(request: Request) -> Response:
+    state = tenant(request)
+    response = responses.get_response(state, request.path_params["response_id"])
+    return json_response(RENDER.one(state, responses.cancel_response(state, response)))
+
+
+async def list_input_items(request: Request) -> Response:
+    state = tenant(request)
+    response = responses.get_response(state, request.path_params["response_id"])
+    items: Collection[dict[str, object]] = Collection()
+    for item in response._history:
+        items.add(str(item["id"]), item)
+    page = items.page(page_query(request, before=False), id_of=lambda item: str(item["id"]))
+    return json_response(profiled_page(state, "response_item", page.data, page.has_more))
+
+
+ROUTES = [
+    ("/v1/responses/{response_id}", retrieve_response, ["GET"]),
+    ("/v1/responses/{response_id}", delete_response, ["DELETE"]),
+    ("/v1/responses", create_response, ["POST"]),
+    ("/v1/responses/{response_id}/cancel", cancel_response, ["POST"]),
+    ("/v1/responses/{response_id}/input_items", list_input_items, ["GET"]),
+]

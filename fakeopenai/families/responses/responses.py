@@ -1,0 +1,440 @@
+"""The Responses engine: responses that play a conversation script, sync, streamed or in the
+background. No HTTP here.
+
+A script spans a conversation (a :class:`Chain`): a ``tool_calls`` step ends a response
+``completed`` with ``function_call`` items, and the response that brings their
+``function_call_output`` items (through ``previous_response_id``, or the whole history resent)
+goes on from the next step. A response answered at once plays its steps to the next such wait
+or the end; a background one is created ``queued`` and moves one step per read (the shared
+stepper's pacing), like a run. Every transition reports its stream events through an
+:class:`Emitter` (the stream renders them; polling passes :data:`SILENT`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+from fakeopenai.changes import logging_changes
+from fakeopenai.errors import InvalidRequestError, NotFoundError
+from fakeopenai.families.responses.items import (
+    instructions_text,
+    last_user_text,
+    parse_input,
+    store_items,
+    text_of,
+    tool_names,
+)
+from fakeopenai.families.responses.objects import Chain, Response
+from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
+from fakeopenai.families.responses.world import world
+from fakeopenai.generate import count_tokens, sentence_text, split_words
+from fakeopenai.scripting.conversation import Step
+from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose
+
+if TYPE_CHECKING:
+    from fakeopenai.scenario.model import StreamOptions
+    from fakeopenai.state import TenantState
+
+TERMINAL = frozenset({"completed", "failed", "cancelled", "incomplete"})
+ERROR_CODES = frozenset({
+    "server_error", "rate_limit_exceeded", "invalid_prompt", "data_residency_mismatch", "bio_policy",
+    "vector_store_timeout", "invalid_image", "invalid_image_format", "invalid_base64_image", "invalid_image_url",
+    "image_too_large", "image_too_small", "image_parse_error", "image_content_policy_violation",
+    "invalid_image_mode", "image_file_too_large", "unsupported_image_media_type", "empty_image_file",
+    "failed_to_download_image", "image_file_not_found"})
+# A step's incomplete reason in the run words, as the Responses API says it.
+INCOMPLETE_REASONS = {"max_completion_tokens": "max_output_tokens", "max_prompt_tokens": "max_output_tokens",
+                      "max_output_tokens": "max_output_tokens", "content_filter": "content_filter"}
+
+DEFAULT_SCRIPT = ResponseScript(
+    index=-1, name="default script", match=ResponseMatch(), times=None,
+    steps=(Step(kind="status", status="queued", where="default.steps[0]"),
+           Step(kind="status", status="in_progress", where="default.steps[1]"),
+           Step(kind="message", where="default.steps[2]"),
+           Step(kind="status", status="completed", where="default.steps[3]")))
+
+
+class Emitter(Protocol):
+    def lifecycle(self, kind: str, response: Response) -> None: ...
+    def event(self, kind: str, fields: dict[str, Any]) -> None: ...
+
+
+class _Silent:
+    def lifecycle(self, kind: str, response: Response) -> None:
+        pass
+
+    def event(self, kind: str, fields: dict[str, Any]) -> None:
+        pass
+
+
+SILENT: Emitter = _Silent()
+
+
+# ----------------------------------------------------------------------------- creation
+
+def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SILENT) -> Response:
+    """``POST /responses`` after the body passed the official schema. Everything is checked before
+    anything changes; then the response is created (and, unless background, left to be played)."""
+    objects = world(state)
+    store = body.get("store") is not False
+    background = bool(body.get("background"))
+    if background and not store:
+        raise InvalidRequestError("Background sampling requires store=true; stateless requests are rejected.",
+                                  param="store", code="invalid_value")
+    if body.get("conversation") is not None:
+        param = "previous_response_id" if body.get("previous_response_id") else "conversation"
+        raise InvalidRequestError("fakeopenai does not serve the Conversations API yet: continue with "
+                                  "previous_response_id, or resend the history as input items.", param=param,
+                                  code="unsupported_parameter")
+    items = parse_input(body.get("input"))
+    previous = None
+    if body.get("previous_response_id"):
+        previous = objects.responses.get(body["previous_response_id"])
+        if previous is None:
+            raise InvalidRequestError(f"Previous response with id '{body['previous_response_id']}' not found.",
+                                      param="previous_response_id", code="previous_response_not_found")
+    outputs = [item for item in items if item.get("type") == "function_call_output"]
+    # A conversation goes on when its script waits for tool outputs; otherwise a new one starts.
+    chain = previous._chain if previous is not None and previous._chain.pending else None
+    if chain is None and previous is None and outputs:
+        chain = objects.calls.get(outputs[0].get("call_id") or "")   # a stateless client resends the history
+    given = _check_outputs(chain, outputs)
+    # Valid: from here on the request changes state.
+    now = state.clock.tick()
+    new_chain = chain is None
+    if chain is None:
+        chain = _new_chain(state, body, items, now)
+    response = Response(
+        id=state.ids.new("resp_"), created_at=now, model=body.get("model") or "gpt-4o", background=background,
+        store=store, instructions=body.get("instructions"), max_output_tokens=body.get("max_output_tokens"),
+        max_tool_calls=body.get("max_tool_calls"), parallel_tool_calls=body.get("parallel_tool_calls", True),
+        previous_response_id=body.get("previous_response_id"), prompt_cache_key=body.get("prompt_cache_key"),
+        safety_identifier=body.get("safety_identifier"), temperature=_pick(body, "temperature", 1.0),
+        top_p=_pick(body, "top_p", 1.0), tool_choice=_pick(body, "tool_choice", "auto"),
+        tools=[_echo_tool(tool) for tool in body.get("tools") or ()], user=body.get("user"),
+        metadata=dict(body.get("metadata") or {}),
+        top_logprobs=body.get("top_logprobs") or 0, _chain=chain, _stream=bool(body.get("stream")),
+        status="queued" if background else "in_progress")
+    if body.get("text"):
+        response.text = {**response.text, **body["text"]}
+    if body.get("reasoning"):
+        response.reasoning = {**response.reasoning, **body["reasoning"]}
+    response._input = store_items(items, state.ids)
+    context = (previous._history + previous.output) if previous is not None else []
+    response._history = context + response._input
+    if store:
+        objects.responses.add(response.id, response)
+    chain.latest = response
+    chain.status = response.status
+    if new_chain:
+        chain.id = response.id
+        objects.chains.add(chain.id, chain)
+        state.record_use(chain._cursor.script, chain.id)
+        if chain.violation is not None:
+            state.add_violation(**chain.violation, response_id=response.id)
+    if logging_changes():
+        state.log_change("%s created (%s%s) by %s: %s", response.id, "background" if background else "foreground",
+                         ", continues " + chain.id if not new_chain else "", chain._cursor.script.name,
+                         response.status)
+    emit.lifecycle("response.created", response)
+    failure = _consume_outputs(state, chain, response, given) if given else None
+    if failure is not None:
+        _finish(state, response, "failed", now, emit, None, error={"code": "server_error", "message": failure})
+        return response
+    if background:
+        emit.lifecycle("response.queued", response)
+        cursor = chain._cursor
+        if new_chain and cursor.script.steps and _is_status(cursor.script.steps[0], "queued"):
+            cursor.enter(0, now)   # the queued status the client sees now is the script's first step
+        cursor.seen = 1
+    else:
+        emit.lifecycle("response.in_progress", response)
+    return response
+
+
+def _echo_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """A tool as the response shows it: a function tool with its defaults filled in, as the live API does."""
+    if tool.get("type") != "function":
+        return dict(tool)
+    return {"type": "function", "description": None, "name": tool.get("name"),
+            "parameters": tool.get("parameters"), "strict": True, **tool}
+
+
+def _pick(body: dict[str, Any], name: str, fallback: Any) -> Any:
+    value = body.get(name)
+    return fallback if value is None else value
+
+
+def _is_status(step: Step, status: str) -> bool:
+    return step.kind == "status" and step.status == status
+
+
+def _check_outputs(chain: Chain | None, outputs: list[dict[str, Any]]) -> dict[str, str]:
+    """The outputs by call id, once each waiting call has one and each one answers a call."""
+    given: dict[str, str] = {}
+    for item in outputs:
+        call_id = item.get("call_id") or ""
+        if chain is None or call_id not in chain.pending:
+            raise InvalidRequestError(f"No tool call found for function call output with call_id {call_id}.",
+                                      param="input", code="invalid_value")
+        output = item.get("output")
+        given[call_id] = output if isinstance(output, str) else \
+            "".join(p.get("text", "") for p in output or () if isinstance(p, dict))
+    if chain is not None:
+        for call_id in chain.pending:
+            if call_id not in given:
+                raise InvalidRequestError(f"No tool output found for function call {call_id}.", param="input",
+                                          code="invalid_value")
+    return given
+
+
+def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, Any]], now: int) -> Chain:
+    objects = world(state)
+    model = body.get("model") or "gpt-4o"
+    metadata = dict(body.get("metadata") or {})
+    last_message = last_user_text(items)
+    instructions = instructions_text(body.get("instructions"))
+    offered = tool_names(list(body.get("tools") or []))
+
+    def actual() -> str:
+        text = f"response with model {model}"
+        if metadata:
+            text += f", metadata {metadata}"
+        if last_message is not None:
+            text += f", last user message {last_message!r}"
+        return text
+
+    script, violation = choose(
+        state, state.scenario.scripts.get("responses", ()),
+        lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
+                                   instructions=instructions, tools=offered),
+        noun="response", plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
+    objects.chain_count += 1
+    return Chain(id="", _cursor=Cursor(script, pos=-1, entered_at=now), number=objects.chain_count,
+                 violation=violation)
+
+
+def _failing_script(message: str) -> ResponseScript:
+    """What serves a conversation no script matched (``unmatched: error``): it fails with the reason."""
+    return ResponseScript(index=-2, name="unmatched", match=ResponseMatch(), times=None, steps=(
+        Step(kind="status", status="failed", where="unmatched.steps[0]",
+             last_error={"code": "server_error", "message": message}),))
+
+
+def _consume_outputs(state: TenantState, chain: Chain, response: Response, given: dict[str, str]) -> str | None:
+    """The tool outputs answer the chain's waiting calls: check them against ``expect_outputs``."""
+    step = chain._cursor.current()
+    pairs = [(spec, call_id) for call_id, spec in chain.pending.items()]
+    objects = world(state)
+    for call_id in chain.pending:
+        objects.calls.pop(call_id, None)
+    chain.pending = {}
+    return check_outputs(state, step, pairs, given, owner={"response_id": response.id},
+                         script=chain._cursor.script.name)
+
+
+# ----------------------------------------------------------------------------- lookups
+
+def get_response(state: TenantState, response_id: str) -> Response:
+    response = world(state).responses.get(response_id)
+    if response is None:
+        raise NotFoundError(f"Response with id '{response_id}' not found.", param="response_id")
+    return response
+
+
+def delete_response(state: TenantState, response_id: str) -> str:
+    get_response(state, response_id)
+    world(state).responses.remove(response_id)
+    state.log_change("%s deleted", response_id)
+    return response_id
+
+
+def cancel_response(state: TenantState, response: Response) -> Response:
+    """Background only; cancelling an ended response gives it back as it is (idempotent)."""
+    if not response.background:
+        raise InvalidRequestError("Cannot cancel a synchronous response.", param="response_id",
+                                  code="invalid_value")
+    if response.status in TERMINAL:
+        return response
+    _finish(state, response, "cancelled", state.clock.tick(), SILENT, None)
+    return response
+
+
+# ----------------------------------------------------------------------------- playing
+
+class ResponseMachine(Machine[Response]):
+    """A background response moves one step per read; an ended one stays put."""
+
+    def parked(self, response: Response) -> bool:
+        return response.status in TERMINAL
+
+    def cancel_pending(self, response: Response) -> bool:
+        return False   # a cancel ends it at once
+
+    def enter(self, state: TenantState, response: Response, pos: int, now: int) -> None:
+        _enter(state, response, pos, now, emitter_of(response))
+
+
+MACHINE = ResponseMachine()
+observe = MACHINE.observe
+
+
+def emitter_of(response: Response) -> Emitter:
+    """A background stream's recorder keeps its events (for a later GET ?stream=true)."""
+    return response._recorder if response._recorder is not None else SILENT
+
+
+def steps_until_end(state: TenantState, response: Response, emit: Emitter) -> Iterator[None]:
+    """Play the steps up to the response's end (a tool_calls step ends it too), pausing after each."""
+    while response.status not in TERMINAL:
+        _enter(state, response, response._chain._cursor.pos + 1, state.clock.tick(), emit)
+        response._chain._cursor.seen = 1
+        yield
+
+
+def play(state: TenantState, response: Response, emit: Emitter = SILENT) -> Response:
+    for _ in steps_until_end(state, response, emit):
+        pass
+    return response
+
+
+def _enter(state: TenantState, response: Response, pos: int, now: int, emit: Emitter) -> None:
+    chain = response._chain
+    step = chain._cursor.enter(pos, now)
+    if step is None:
+        _finish(state, response, "completed", now, emit, None)
+        return
+    if step.extra:
+        response.extra.update(step.extra)
+    if step.kind == "status":
+        status = step.status or "completed"
+        if status in TERMINAL or status == "expired":
+            _finish(state, response, status, now, emit, step)
+        elif response.background:
+            _set_status(state, response, status, emit)
+    elif step.kind == "message":
+        _set_status(state, response, "in_progress", emit)
+        _write_message(state, response, step, emit)
+    elif step.kind == "tool_calls":
+        _set_status(state, response, "in_progress", emit)
+        _call_tools(state, response, step, emit)
+        _finish(state, response, "completed", now, emit, None, why="waiting for " + ", ".join(chain.pending))
+    else:  # stream_error: the stream breaks off with an error event; the response fails
+        error = dict(step.stream_error or {})
+        message = error.get("message", "stream error")
+        code = error.get("code") or "server_error"
+        nested = {"type": error.get("type", "server_error"), "code": code, "message": message,
+                  "param": error.get("param")}
+        emit.event("error", {"code": code, "message": message, "param": error.get("param"), "error": nested})
+        _finish(state, response, "failed", now, SILENT, None, error={"code": "server_error", "message": message})
+
+
+def _set_status(state: TenantState, response: Response, status: str, emit: Emitter) -> None:
+    if response.status == status:
+        return
+    old = response.status
+    response.status = response._chain.status = status
+    _log(state, response, old)
+    emit.lifecycle(f"response.{status}", response)
+
+
+def _log(state: TenantState, response: Response, old: str, why: str = "") -> None:
+    if logging_changes():
+        cursor = response._chain._cursor
+        state.log_change("%s %s -> %s (step %d/%d%s)", response.id, old, response.status, cursor.step_number(),
+                         cursor.total, f"; {why}" if why else "")
+
+
+def _stream_options(state: TenantState, response: Response) -> StreamOptions:
+    script = response._chain._cursor.script
+    return script.stream if script.stream is not None else state.scenario.stream
+
+
+def _write_message(state: TenantState, response: Response, step: Step, emit: Emitter) -> None:
+    chain = response._chain
+    text = step.message if step.message is not None else \
+        sentence_text(f"{state.scenario.seed}|response{chain.number}|step{chain._cursor.pos}", step.message_words)
+    index = len(response.output)
+    item: dict[str, Any] = {"id": state.ids.new("msg_"), "type": "message", "status": "in_progress",
+                            "content": [], "role": "assistant"}
+    response.output.append(item)
+    emit.event("response.output_item.added", {"output_index": index, "item": item})
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+    where = {"item_id": item["id"], "output_index": index, "content_index": 0}
+    emit.event("response.content_part.added", {**where, "part": part})
+    for chunk in split_words(text, _stream_options(state, response).chunk_words):
+        emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+    emit.event("response.output_text.done", {**where, "text": text, "logprobs": []})
+    emit.event("response.content_part.done", {**where, "part": part})
+    item["content"] = [part]
+    item["status"] = "completed"
+    emit.event("response.output_item.done", {"output_index": index, "item": item})
+
+
+def _call_tools(state: TenantState, response: Response, step: Step, emit: Emitter) -> None:
+    chain = response._chain
+    chunk = _stream_options(state, response).chunk_chars
+    objects = world(state)
+    for spec in step.tool_calls:
+        index = len(response.output)
+        call_id = spec.id or state.ids.new("call_")
+        item: dict[str, Any] = {"id": state.ids.new("fc_"), "type": "function_call", "status": "in_progress",
+                                "arguments": "", "call_id": call_id, "name": spec.function}
+        response.output.append(item)
+        emit.event("response.output_item.added", {"output_index": index, "item": item})
+        for start in range(0, len(spec.arguments), chunk):
+            emit.event("response.function_call_arguments.delta",
+                       {"item_id": item["id"], "output_index": index, "delta": spec.arguments[start:start + chunk]})
+        item["arguments"] = spec.arguments
+        item["status"] = "completed"
+        emit.event("response.function_call_arguments.done",
+                   {"item_id": item["id"], "output_index": index, "name": spec.function, "arguments": spec.arguments})
+        emit.event("response.output_item.done", {"output_index": index, "item": item})
+        chain.pending[call_id] = spec
+        objects.calls[call_id] = chain
+
+
+def _finish(state: TenantState, response: Response, status: str, now: int, emit: Emitter, step: Step | None,
+            *, error: dict[str, str] | None = None, why: str = "") -> None:
+    old = response.status
+    if status == "expired":   # the Responses API has no expired status: the response fails
+        status, error = "failed", error or {"code": "server_error", "message": "The response expired."}
+    response.status = response._chain.status = status
+    if status == "completed":
+        response.completed_at = now
+    elif status == "failed":
+        given = error or (step.last_error if step is not None else None) or {}
+        code = given.get("code", "server_error")
+        response.error = {"code": code if code in ERROR_CODES else "server_error",
+                          "message": given.get("message", "Sorry, something went wrong.")}
+    elif status == "incomplete":
+        reason = (step.incomplete_details or {}).get("reason") if step is not None else None
+        response.incomplete_details = {"reason": INCOMPLETE_REASONS.get(reason or "", "max_output_tokens")}
+    for item in response.output:
+        if item.get("status") == "in_progress":
+            item["status"] = "incomplete"
+    if status != "cancelled":
+        response.usage = _usage(response, step)
+    if status == "failed" and not why:
+        why = f"error {response.error['code'] if response.error else 'server_error'}"
+    _log(state, response, old, why)
+    if status in ("completed", "failed", "incomplete"):
+        emit.lifecycle(f"response.{status}", response)
+
+
+def _usage(response: Response, step: Step | None) -> dict[str, Any]:
+    if step is not None and step.usage:
+        prompt, completion = step.usage["prompt_tokens"], step.usage["completion_tokens"]
+    else:
+        prompt = count_tokens(instructions_text(response.instructions) or "")
+        for item in response._history:
+            prompt += count_tokens(text_of(item) if item.get("type") == "message" else
+                                   str(item.get("output") or item.get("arguments") or ""))
+        completion = 0
+        for item in response.output:
+            completion += count_tokens(text_of(item) if item["type"] == "message" else item.get("arguments", ""))
+    return {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": completion, "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": prompt + completion}

@@ -1,0 +1,86 @@
+"""The Responses family's part of the scenario format: ``responses:`` scripts, in the shared
+conversation step language (:mod:`fakeopenai.scripting.conversation`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from fakeopenai.family import Built, package_json
+from fakeopenai.scenario.model import StreamOptions
+from fakeopenai.scripting.conversation import Step, build_steps
+from fakeopenai.scripting.matching import TextMatch, clip
+
+if TYPE_CHECKING:
+    from fakeopenai.scenario.build import Builder
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseMatch:
+    model: str | None = None
+    metadata: dict[str, str] | None = None
+    last_message: TextMatch | None = None
+    instructions: TextMatch | None = None
+    tools: tuple[str, ...] = ()
+
+    def mismatch(self, *, model: str, metadata: dict[str, str], last_message: str | None,
+                 instructions: str | None, tools: list[str]) -> str | None:
+        """None when the request matches, else why it does not (for reports)."""
+        if self.model is not None and model != self.model:
+            return f"model is {model!r}, not {self.model!r}"
+        for key, value in (self.metadata or {}).items():
+            if metadata.get(key) != value:
+                return f"metadata[{key!r}] is {metadata.get(key)!r}, not {value!r}"
+        if self.last_message is not None:
+            if last_message is None:
+                return "the input has no user message"
+            if not self.last_message.test(last_message):
+                return f"last user message {clip(last_message)!r} is not {self.last_message.describe()}"
+        if self.instructions is not None and not self.instructions.test(instructions or ""):
+            return f"instructions {clip(instructions or '')!r} are not {self.instructions.describe()}"
+        missing = [name for name in self.tools if name not in tools]
+        if missing:
+            return f"tools offered {tools} lack {', '.join(missing)}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseScript:
+    key: ClassVar[str] = "responses"
+    index: int
+    name: str
+    match: ResponseMatch
+    times: int | None
+    steps: tuple[Step, ...]
+    stream: StreamOptions | None = None
+    line: int | None = None
+    column: int | None = None
+
+
+def schema() -> dict[str, Any]:
+    return package_json(__package__, "scenario.schema.json")
+
+
+def build(builder: Builder, data: dict[str, Any]) -> Built:
+    at = builder.positions.item_positions(("responses",))
+    scripts = tuple(response_script(builder, i, s, builder.nth(at, i))
+                    for i, s in enumerate(data.get("responses") or []))
+    return Built(scripts={"responses": scripts})
+
+
+def response_script(builder: Builder, index: int, data: dict[str, Any],
+                    at: tuple[int, int] | tuple[None, None]) -> ResponseScript:
+    path = ("responses", index)
+    match = data.get("match") or {}
+    for key in ("last_message", "instructions"):
+        builder.check_regex(path + ("match", key), match.get(key))
+    return ResponseScript(
+        index=index, name=data.get("name") or f"responses[{index}]",
+        match=ResponseMatch(model=match.get("model"), metadata=match.get("metadata"),
+                            last_message=builder.text_match(match.get("last_message")),
+                            instructions=builder.text_match(match.get("instructions")),
+                            tools=tuple(match.get("tools") or ())),
+        times=builder.times(data.get("times")),
+        steps=build_steps(builder, path, data.get("steps") or [], "response"),
+        stream=builder.stream_options(data.get("stream"), builder.stream) if data.get("stream") else None,
+        line=at[0], column=at[1])

@@ -1,0 +1,30 @@
+"""The Responses family's objects in one tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fakeopenai.families.responses.objects import Chain, Response
+from fakeopenai.store import Collection
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+NAME = "responses"
+
+
+@dataclass(slots=True)
+class ResponsesWorld:
+    responses: Collection[Response] = field(default_factory=Collection)   # stored ones (store: true)
+    chains: Collection[Chain] = field(default_factory=Collection)         # by their first response's id
+    calls: dict[str, Chain] = field(default_factory=dict)   # call_id -> the chain waiting for its output
+    chain_count: int = 0
+
+
+def new_world(state: TenantState) -> ResponsesWorld:
+    return ResponsesWorld()
+
+
+def world(state: TenantState) -> ResponsesWorld:
+    return state.worlds[NAME]  # type: ignore[no-any-return]

@@ -1,0 +1,243 @@
+"""The Responses API through the official SDK: sync, streamed and background responses scripted by
+the conversation step language, continued by previous_response_id or by the history resent. Every
+answer and every stream event is checked against the official spec (the ``client`` fixture)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import openai
+import pytest
+
+TOOLS = [{"type": "function", "name": "get_weather",
+          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
+WEATHER = {"responses": [{"name": "weather", "match": {"tools": ["get_weather"]}, "steps": [
+    {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}],
+     "expect_outputs": {"get_weather": {"contains": "Paris"}}},
+    {"message": "It is 18 °C and sunny in Paris."}]}]}
+BACKGROUND = {"responses": [{"steps": [
+    {"status": "queued"}, {"status": "in_progress"}, {"message": "Done in the background."},
+    {"status": "completed"}]}]}
+
+
+@pytest.fixture
+def strict(make_client: Callable[..., openai.OpenAI]) -> openai.OpenAI:
+    """The SDK with strict response validation: a missing or mistyped field raises."""
+    return make_client(max_retries=0, _strict_response_validation=True)
+
+
+def test_a_sync_response_answers_with_a_generated_message(strict: openai.OpenAI) -> None:
+    response = strict.responses.create(model="gpt-4o", input="Hello", instructions="Be brief.")
+    assert response.status == "completed" and response.object == "response" and response.background is False
+    [message] = response.output
+    assert message.type == "message" and message.role == "assistant" and message.status == "completed"
+    assert message.id.startswith("msg_") and response.id.startswith("resp_")
+    assert response.output_text == message.content[0].text and len(response.output_text.split()) >= 5
+    assert response.completed_at is not None and response.error is None and response.instructions == "Be brief."
+    usage = response.usage
+    assert usage is not None and usage.total_tokens == usage.input_tokens + usage.output_tokens > 0
+    assert usage.input_tokens_details.cache_write_tokens == 0
+
+
+def test_the_same_requests_give_the_same_bytes(fake_openai: Any, make_client: Callable[..., openai.OpenAI]) -> None:
+    answers = []
+    for _ in range(2):
+        fake_openai.load({"seed": 11})
+        answers.append(make_client().responses.with_raw_response.create(model="gpt-4o", input="Hi").content)
+    assert answers[0] == answers[1]
+
+
+def test_a_tool_loop_continues_by_previous_response_id(fake_openai: Any, strict: openai.OpenAI) -> None:
+    fake_openai.load(WEATHER)
+    first = strict.responses.create(model="gpt-4o", input="Weather in Paris?", tools=TOOLS)
+    [call] = first.output
+    assert first.status == "completed" and call.type == "function_call" and call.status == "completed"
+    assert call.name == "get_weather" and call.arguments == '{"city": "Paris"}'
+    assert call.id.startswith("fc_") and call.call_id.startswith("call_")
+    assert first.tools[0].strict is True   # echoed with the live API's default
+    second = strict.responses.create(model="gpt-4o", previous_response_id=first.id, tools=TOOLS, input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": "18C and sunny in Paris"}])
+    assert second.status == "completed" and second.output_text == "It is 18 °C and sunny in Paris."
+    assert second.previous_response_id == first.id and second.instructions is None
+    items = list(strict.responses.input_items.list(second.id))   # newest first, auto-paginated
+    assert [item.type for item in items] == ["function_call_output", "function_call", "message"]
+    first_page = strict.responses.input_items.list(second.id, order="asc", limit=1)
+    assert [i.type for i in first_page.data] == ["message"] and first_page.has_more
+    assert fake_openai.violations == []
+    assert fake_openai.scenario["responses"][0]["served"] == [
+        {"id": first.id, "status": "completed", "step": 2, "steps": 2}]
+
+
+def test_a_stateless_client_resends_the_history(fake_openai: Any, client: openai.OpenAI) -> None:
+    """As the SDK's Responses tool runner does: store false, the whole history as input items."""
+    fake_openai.load(WEATHER)
+    history: list[Any] = [{"role": "user", "content": "Weather in Paris?"}]
+    first = client.responses.create(model="gpt-4o", input=history, tools=TOOLS, store=False)
+    [call] = first.output
+    history += [{"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments},
+                {"type": "function_call_output", "call_id": call.call_id, "output": "Paris: 18C"}]
+    second = client.responses.create(model="gpt-4o", input=history, tools=TOOLS, store=False)
+    assert second.output_text == "It is 18 °C and sunny in Paris."
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(first.id)   # store: false responses are not kept
+
+
+def test_an_output_the_scenario_does_not_expect_fails_the_response(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load(WEATHER)
+    first = client.responses.create(model="gpt-4o", input="Weather?", tools=TOOLS)
+    second = client.responses.create(model="gpt-4o", previous_response_id=first.id, input=[
+        {"type": "function_call_output", "call_id": first.output[0].call_id, "output": "Berlin: 12C"}])
+    assert second.status == "failed" and second.error is not None and second.error.code == "server_error"
+    assert "expected it containing 'Paris'" in second.error.message
+    [violation] = fake_openai.take_violations()
+    assert violation["where"] == "responses[0].steps[0].expect_outputs.get_weather"
+    assert violation["response_id"] == second.id and violation["actual"] == "Berlin: 12C"
+
+
+@pytest.mark.parametrize(("body", "status", "param", "code", "message"), [
+    ({"previous_response_id": "resp_nope"}, 400, "previous_response_id", "previous_response_not_found",
+     "Previous response with id 'resp_nope' not found."),
+    ({"background": True, "store": False}, 400, "store", None, "Background sampling requires store=true"),
+    ({"input": [{"type": "function_call_output", "call_id": "call_nope", "output": "x"}]}, 400, "input", None,
+     "No tool call found for function call output with call_id call_nope."),
+])
+def test_bad_requests_name_the_param(client: openai.OpenAI, body: dict[str, Any], status: int, param: str,
+                                     code: str | None, message: str) -> None:
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.responses.create(model="gpt-4o", input="Hi", **body) if "input" not in body else \
+            client.responses.create(model="gpt-4o", **body)
+    error = caught.value
+    assert error.status_code == status and error.body["param"] == param and message in error.body["message"]
+    if code:
+        assert error.body["code"] == code
+
+
+def test_a_call_left_without_its_output_is_a_400(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load(WEATHER)
+    first = client.responses.create(model="gpt-4o", input="Weather?", tools=TOOLS)
+    missing = f"No tool output found for function call {first.output[0].call_id}"
+    with pytest.raises(openai.BadRequestError, match=missing):
+        client.responses.create(model="gpt-4o", previous_response_id=first.id, input="And tomorrow?")
+
+
+def test_background_polling_sees_each_status_once(fake_openai: Any, strict: openai.OpenAI) -> None:
+    """The loop of the official background guide."""
+    fake_openai.load(BACKGROUND)
+    response = strict.responses.create(model="gpt-4o", input="Write a report", background=True)
+    seen = [response.status]
+    while response.status in {"queued", "in_progress"}:
+        response = strict.responses.retrieve(response.id)
+        seen.append(response.status)
+    assert seen == ["queued", "in_progress", "in_progress", "completed"]
+    assert response.output_text == "Done in the background." and response.background is True
+    assert response.usage is not None
+
+
+def test_cancel_a_background_response_midway(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load(BACKGROUND)
+    response = client.responses.create(model="gpt-4o", input="Write", background=True)
+    assert client.responses.retrieve(response.id).status == "in_progress"
+    cancelled = client.responses.cancel(response.id)
+    assert cancelled.status == "cancelled" and cancelled.usage is None and cancelled.completed_at is None
+    assert client.responses.cancel(response.id).status == "cancelled"   # idempotent
+    assert client.responses.retrieve(response.id).status == "cancelled"
+    sync = client.responses.create(model="gpt-4o", input="Hi")
+    with pytest.raises(openai.BadRequestError, match="Cannot cancel a synchronous response"):
+        client.responses.cancel(sync.id)
+
+
+def test_delete_then_retrieve_is_a_404(client: openai.OpenAI) -> None:
+    response = client.responses.create(model="gpt-4o", input="Hi")
+    assert client.responses.delete(response.id) is None
+    with pytest.raises(openai.NotFoundError, match=f"Response with id '{response.id}' not found."):
+        client.responses.retrieve(response.id)
+
+
+def test_the_stream_helper_gets_the_final_response(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load({"stream": {"chunk_words": 2},
+                      "responses": [{"steps": [{"message": "One two three four five."}]}]})
+    with client.responses.stream(model="gpt-4o", input="Count") as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    names = [event.type for event in events]
+    assert names == ["response.created", "response.in_progress", "response.output_item.added",
+                     "response.content_part.added", *["response.output_text.delta"] * 3,
+                     "response.output_text.done", "response.content_part.done", "response.output_item.done",
+                     "response.completed"]
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "One two three four five."
+    assert final.output_text == "One two three four five." and final.status == "completed"
+
+
+def test_a_streamed_function_call(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load(WEATHER)
+    with client.responses.stream(model="gpt-4o", input="Weather?", tools=TOOLS) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    deltas = "".join(e.delta for e in events if e.type == "response.function_call_arguments.delta")
+    [done] = [e for e in events if e.type == "response.function_call_arguments.done"]
+    assert deltas == done.arguments == '{"city": "Paris"}' and done.name == "get_weather"
+    assert final.output[0].type == "function_call" and final.status == "completed"
+
+
+def test_a_background_stream_is_replayed_from_the_start_or_after_a_sequence_number(
+        fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load(BACKGROUND)
+    first = list(client.responses.create(model="gpt-4o", input="Report", background=True, stream=True))
+    assert [e.type for e in first[:3]] == ["response.created", "response.queued", "response.in_progress"]
+    assert first[0].response.status == "queued" and first[-1].type == "response.completed"
+    response_id = first[0].response.id
+    with client.responses.stream(response_id=response_id, starting_after=4) as resumed:  # filters client-side
+        later = list(resumed)
+        final = resumed.get_final_response()
+    assert [e.sequence_number for e in later] == list(range(5, len(first)))
+    assert final.output_text == "Done in the background."
+    raw = list(client.responses.retrieve(response_id, stream=True, starting_after=len(first) - 3))
+    assert [e.sequence_number for e in raw] == [len(first) - 2, len(first) - 1]
+    foreground = client.responses.create(model="gpt-4o", input="Hi")
+    with pytest.raises(openai.BadRequestError, match="not created with background=true"):
+        client.responses.retrieve(foreground.id, stream=True)
+
+
+def test_a_stream_error_step_raises_in_the_sdk(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load({"responses": [{"steps": [{"message": "Partial"},
+                                               {"stream_error": {"message": "The model went away."}}]}]})
+    with pytest.raises(openai.APIError, match="The model went away."):
+        list(client.responses.create(model="gpt-4o", input="Hi", stream=True))
+
+
+def test_incomplete_and_failed_steps(fake_openai: Any, strict: openai.OpenAI) -> None:
+    fake_openai.load({"responses": [
+        {"times": 1, "steps": [{"message": "Cut"}, {"status": "incomplete"}]},
+        {"steps": [{"status": "failed", "last_error": {"code": "rate_limit_exceeded", "message": "Slow down."}}]}]})
+    cut = strict.responses.create(model="gpt-4o", input="Long story")
+    assert cut.status == "incomplete" and cut.incomplete_details is not None
+    assert cut.incomplete_details.reason == "max_output_tokens" and cut.completed_at is None
+    failed = strict.responses.create(model="gpt-4o", input="Again")
+    assert failed.status == "failed" and failed.error is not None
+    assert (failed.error.code, failed.error.message) == ("rate_limit_exceeded", "Slow down.")
+
+
+def test_unmatched_error_names_the_request(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load({"unmatched": "error", "responses": [{"match": {"model": "gpt-5"}, "steps": [{"message": "x"}]}]})
+    response = client.responses.create(model="gpt-4o", input="Hi")
+    assert response.status == "failed" and "no response script matched" in response.error.message
+    [violation] = fake_openai.take_violations()
+    assert violation["kind"] == "unmatched" and violation["response_id"] == response.id
+    assert violation["request"] == "POST /v1/responses"
+    assert violation["tried"][0]["reason"] == "model is 'gpt-4o', not 'gpt-5'"
+
+
+@pytest.mark.anyio
+async def test_the_async_client(fake_openai: Any, async_client: openai.AsyncOpenAI) -> None:
+    fake_openai.load(BACKGROUND)
+    response = await async_client.responses.create(model="gpt-4o", input="Go", background=True)
+    while response.status in {"queued", "in_progress"}:
+        response = await async_client.responses.retrieve(response.id)
+    assert response.output_text == "Done in the background."
+    async with async_client.responses.stream(model="gpt-4o", input="Hi") as stream:
+        async for _ in stream:
+            pass
+        final = await stream.get_final_response()
+    assert final.status == "completed"
