@@ -2,7 +2,9 @@
 
 Timestamps are Unix seconds. The clock moves ``step`` seconds on every state
 change (an object created, a run or batch changing status) and by explicit
-``advance()`` calls from the control API or the fixture.
+``advance()`` calls from the control API or the fixture. It keeps fractions of a
+second (in whole microseconds, so advances add up exactly: four ``advance(0.5)``
+move two seconds); the timestamps the API shows are whole seconds, rounded down.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 
 DEFAULT_START = 1735689600  # 2025-01-01T00:00:00Z
 MAX_TIMESTAMP = 2**31 - 1  # i32 clients (async-openai, zio-openai) must read every timestamp
+MICROS = 1_000_000         # the clock counts microseconds
+MAX_MICROS = MAX_TIMESTAMP * MICROS
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -59,6 +63,11 @@ def capped(timestamp: int) -> int:
     return min(timestamp, MAX_TIMESTAMP)
 
 
+def to_micros(seconds: float) -> int:
+    """Seconds (a duration, an advance) as whole microseconds, the clock's unit."""
+    return round(seconds * MICROS)
+
+
 class FakeClock:
     """A tenant's clock.
 
@@ -67,21 +76,32 @@ class FakeClock:
     1735689601
     >>> clock.advance(600)
     1735690201
+    >>> clock.advance(0.5), clock.advance(0.5)     # fractions add up; ``now`` rounds down
+    (1735690201, 1735690202)
     """
 
-    __slots__ = ("now", "step")
+    __slots__ = ("micros", "step")
 
     def __init__(self, start: int = DEFAULT_START, step: int = 1) -> None:
-        self.now = start
+        self.micros = start * MICROS   # the exact time, in microseconds since the epoch
         self.step = step
+
+    @property
+    def now(self) -> int:
+        """The time as the API shows it: whole Unix seconds (rounded down)."""
+        return self.micros // MICROS
 
     def tick(self) -> int:
         """A state change: move ``step`` seconds and return the new time."""
-        self.now = min(self.now + self.step, MAX_TIMESTAMP)
-        return self.now
+        self.micros = min(self.micros + self.step * MICROS, MAX_MICROS)
+        return self.micros // MICROS
 
     def advance(self, seconds: float) -> int:
+        """Move ``seconds`` forward (fractions kept) and return the new time."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        self.now = min(self.now + int(seconds), MAX_TIMESTAMP)
-        return self.now
+        return self.advance_micros(to_micros(seconds))
+
+    def advance_micros(self, micros: int) -> int:
+        self.micros = min(self.micros + max(0, micros), MAX_MICROS)
+        return self.micros // MICROS

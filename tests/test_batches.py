@@ -14,6 +14,8 @@ from typing import Any
 import openai
 import pytest
 
+from fakeopenai.app import create_app
+from fakeopenai.server import ServerThread
 from tests.spec_check import SpecChecker
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")
@@ -370,6 +372,78 @@ def test_cancel_while_validating_answers_nothing(client: openai.OpenAI) -> None:
     assert (cancelled.output_file_id, cancelled.error_file_id) == (None, None)
 
 
+def test_a_script_that_stops_at_cancelling_ends_cancelled(client: openai.OpenAI, fake_openai,  # type: ignore[no-untyped-def]
+                                                          spec: SpecChecker) -> None:
+    """Issue 17 item 6: a script ending at `cancelling` went cancelling -> completed, every request answered."""
+    fake_openai.load({"batches": [{"steps": [{"status": "validating"}, {"status": "in_progress", "progress": 0.5},
+                                             {"status": "cancelling"}]}]})
+
+    batch, seen = _poll(client, _start(client, [_chat_line(f"r{i}") for i in range(4)]))
+
+    assert seen == [("validating", 0, 0, 0), ("in_progress", 4, 2, 0), ("cancelling", 4, 2, 0),
+                    ("cancelled", 4, 2, 2)]
+    assert batch.cancelled_at is not None and batch.completed_at is None
+    errors = _lines(client, batch.error_file_id, spec)
+    assert {e["error"]["code"] for e in errors} == {"batch_cancelled"}
+
+
+def test_a_script_without_steps_has_the_default_lifecycle(client: openai.OpenAI, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17 item 21: a script without steps (only responses, say) answered completed at once."""
+    fake_openai.load({"batches": [{"responses": [{"line": 1, "content": "Fixed."}]}]})
+
+    batch, seen = _poll(client, _start(client, [_chat_line("a")]))
+
+    assert [s[0] for s in seen] == ["validating", "in_progress", "finalizing", "completed"]
+
+
+def test_results_too_large_for_the_storage_limit_fail_the_batch_clearly() -> None:
+    """Issue 17 item 8: the failed batch also had completed_at, its request_counts dropped to 0/0/0, and
+    the message did not say how many bytes the results needed."""
+    line = _jsonl([_chat_line("a")])
+    server = ServerThread(create_app(max_stored_bytes=len(line) + 100)).start()
+    try:
+        with openai.OpenAI(base_url=server.base_url, api_key="sk-small", max_retries=0) as sdk:
+            upload = sdk.files.create(file=("in.jsonl", line), purpose="batch")
+            batch, seen = _poll(sdk, sdk.batches.create(input_file_id=upload.id, endpoint=CHAT,
+                                                        completion_window="24h"))
+            files = [f.id for f in sdk.files.list()]
+    finally:
+        server.stop()
+
+    assert [s[0] for s in seen] == ["validating", "in_progress", "finalizing", "failed"]
+    assert batch.failed_at is not None and batch.completed_at is None
+    assert _counts(batch) == (1, 1, 0) and batch.output_file_id is None and files == [upload.id]
+    [error] = batch.errors.data
+    assert error.code == "file_storage_limit_exceeded"
+    needed = int(error.message.split("results need ")[1].split(" bytes")[0])
+    assert needed > 100 and f"holds {len(line)} bytes" in error.message
+    assert f"allows {len(line) + 100} (100 free)" in error.message and "--max-stored-bytes" in error.message
+
+
+def test_a_scripted_response_for_a_request_not_in_the_file_is_reported(client: openai.OpenAI, fake_openai,  # type: ignore[no-untyped-def]
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 17 item 19: a response for `req-01` (the file has `req-1`) was dropped silently, even under strict."""
+    scenario = ("batches:\n  - times: always\n    responses:\n      - {custom_id: req-01, content: Fixed.}\n"
+                "      - {line: 9, status_code: 500}\n")
+    lines = [_chat_line("req-1"), _chat_line("req-2")]
+    fake_openai.load(scenario)
+    with caplog.at_level("WARNING", logger="fakeopenai.engine"):
+        _start(client, lines)
+    assert fake_openai.take_violations() == []        # not strict: a warning only
+    assert "batches[0].responses[0] scripts an answer for custom_id 'req-01'" in caplog.text
+    assert "did you mean 'req-1'?" in caplog.text and "strict: true makes this fail the test" in caplog.text
+
+    fake_openai.load(scenario, strict=True)
+    batch = _start(client, lines)
+
+    typo, line = fake_openai.take_violations()
+    assert typo["kind"] == "batch_response" and typo["batch_id"] == batch.id
+    assert typo["where"] == "batches[0].responses[0]" and typo["at"].endswith(":4:9")
+    assert "did you mean 'req-1'?" in typo["message"] and "its 2 custom_ids: 'req-1', 'req-2'" in typo["message"]
+    assert line["where"] == "batches[0].responses[1]" and "line 9" in line["message"]
+    assert "it has 2 requests, on lines 1 to 2" in line["message"]
+
+
 def test_batches_expire_when_the_fake_clock_passes_expires_at(client: openai.OpenAI, fake_openai,  # type: ignore[no-untyped-def]
                                                               spec: SpecChecker) -> None:
     batch = _start(client, [_chat_line("a"), _chat_line("b")])
@@ -386,14 +460,34 @@ def test_batches_expire_when_the_fake_clock_passes_expires_at(client: openai.Ope
         "This request could not be executed before the completion window expired."
 
 
-def test_a_step_with_after_waits_for_the_fake_clock(client: openai.OpenAI, fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_a_poll_loop_passes_an_after_step_in_a_few_reads(client: openai.OpenAI, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17 item 9: reads of a batch waiting on `after: 1h` never moved on (a poll loop spun); a read
+    now moves the fake clock to the end of the wait, so the next status comes on that read."""
     fake_openai.load({"batches": [{"steps": [{"status": "validating"}, {"status": "in_progress", "after": "1h"},
                                              {"status": "completed"}]}]})
     batch = _start(client, [_chat_line("a")])
 
-    assert [client.batches.retrieve(batch.id).status for _ in range(3)] == ["in_progress"] * 3
-    fake_openai.clock.advance(3600)
-    assert client.batches.retrieve(batch.id).status == "completed"
+    reads = []
+    while batch.status not in TERMINAL and len(reads) < 10:
+        batch = client.batches.retrieve(batch.id)
+        reads.append(batch.status)
+
+    assert reads == ["in_progress", "completed"]
+    assert batch.completed_at == batch.in_progress_at + 3600 + 1   # the wait, then one tick
+    assert sum(1 for r in fake_openai.requests if r["path"] == f"/v1/batches/{batch.id}") == 2
+
+
+def test_an_after_step_past_the_completion_window_expires_the_batch(client: openai.OpenAI,  # type: ignore[no-untyped-def]
+                                                                      fake_openai) -> None:
+    """Issue 17 item 9: the wait the read passes counts on the clock, so 25 h in progress is an expiry."""
+    fake_openai.load({"batches": [{"steps": [{"status": "validating"}, {"status": "in_progress", "after": "25h"},
+                                             {"status": "completed"}]}]})
+    batch = _start(client, [_chat_line("a")])
+    assert client.batches.retrieve(batch.id).status == "in_progress"
+
+    expired = client.batches.retrieve(batch.id)
+
+    assert expired.status == "expired" and expired.expired_at == batch.expires_at
 
 
 @pytest.mark.parametrize(("scenario", "statuses", "counts", "unfinished_code"), [

@@ -154,6 +154,87 @@ def test_incomplete_run(client: openai.OpenAI) -> None:
     assert run.usage.completion_tokens == 256
 
 
+@pytest.mark.fake_openai(scenario="requires_action_then_complete")
+def test_cancelling_a_run_waiting_for_outputs_clears_required_action(client: openai.OpenAI) -> None:
+    """Issue 17 item 3: the cancel answered `cancelling` with required_action still filled in."""
+    run = client.beta.threads.create_and_run_poll(assistant_id="asst_weather")
+    assert run.status == "requires_action" and run.required_action is not None
+
+    cancelling = client.beta.threads.runs.cancel(thread_id=run.thread_id, run_id=run.id)
+
+    assert cancelling.status == "cancelling" and cancelling.required_action is None
+    cancelled = client.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id)
+    assert cancelled.status == "cancelled" and cancelled.required_action is None
+    [step] = client.beta.threads.runs.steps.list(thread_id=run.thread_id, run_id=run.id).data
+    assert step.status == "cancelled"
+
+
+@pytest.mark.fake_openai(scenario="run_incomplete")
+def test_the_cut_off_message_of_an_incomplete_run_is_incomplete(client: openai.OpenAI) -> None:
+    """Issue 17 item 5: the cut-off assistant message was `completed` with no incomplete_details."""
+    assistant = _assistant(client)
+    run = client.beta.threads.create_and_run_poll(assistant_id=assistant.id)
+    assert run.status == "incomplete"
+
+    [message] = client.beta.threads.messages.list(thread_id=run.thread_id, run_id=run.id).data
+
+    assert message.status == "incomplete" and message.incomplete_details.reason == "max_tokens"
+    assert message.incomplete_at is not None and message.completed_at is None
+    assert message.content[0].text.value == "The answer starts here but the model ran out of"
+
+
+def test_a_streamed_cut_off_message_ends_with_thread_message_incomplete(client: openai.OpenAI,
+                                                                         fake_openai) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17 item 5: streamed, the cut-off message's last event is thread.message.incomplete."""
+    fake_openai.load({"runs": [{"steps": [{"message": "Cut"}, {"status": "in_progress"}, {
+        "status": "incomplete", "incomplete_details": {"reason": "max_prompt_tokens"}}]}]})
+    assistant = _assistant(client)
+
+    events = list(client.beta.threads.create_and_run(assistant_id=assistant.id, stream=True))
+
+    names = [e.event for e in events]
+    assert "thread.message.incomplete" in names and "thread.message.completed" not in names
+    message = events[names.index("thread.message.incomplete")].data
+    assert message.status == "incomplete" and message.incomplete_details.reason == "max_tokens"
+    assert names[-1] == "thread.run.incomplete"
+
+
+def _step_usage_sum(client: openai.OpenAI, run) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    steps = client.beta.threads.runs.steps.list(thread_id=run.thread_id, run_id=run.id).data
+    return (sum(s.usage.prompt_tokens for s in steps), sum(s.usage.completion_tokens for s in steps),
+            sum(s.usage.total_tokens for s in steps))
+
+
+def test_a_runs_usage_is_the_sum_of_its_steps_usage(client: openai.OpenAI) -> None:
+    """Issue 17 item 7: the steps said 0 prompt tokens while the run said 5."""
+    assistant = _assistant(client, instructions="Answer in one sentence.")
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Hello there"}])
+
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    usage = run.usage
+    assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
+    assert _step_usage_sum(client, run) == (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+    [step] = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data
+    assert step.usage.prompt_tokens == usage.prompt_tokens   # the run's first step carries the prompt
+
+
+@pytest.mark.fake_openai(scenario="requires_action_then_complete")
+def test_pinned_usage_is_split_over_the_steps(client: openai.OpenAI) -> None:
+    """Issue 17 item 7: with usage pinned in the scenario, the steps' completion tokens disagreed too."""
+    run = client.beta.threads.create_and_run_poll(assistant_id="asst_weather")
+    call = run.required_action.submit_tool_outputs.tool_calls[0]
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        thread_id=run.thread_id, run_id=run.id, tool_outputs=[{"tool_call_id": call.id, "output": "18C"}])
+
+    assert (run.usage.prompt_tokens, run.usage.completion_tokens, run.usage.total_tokens) == (120, 14, 134)
+    assert _step_usage_sum(client, run) == (120, 14, 134)
+    tool_step, message_step = client.beta.threads.runs.steps.list(thread_id=run.thread_id, run_id=run.id,
+                                                                   order="asc").data
+    assert tool_step.usage.prompt_tokens == 120 and message_step.usage.prompt_tokens == 0
+    assert tool_step.usage.completion_tokens > 0 and message_step.usage.completion_tokens > 0
+
+
 def test_one_active_run_per_thread(client: openai.OpenAI) -> None:
     assistant = _assistant(client)
     thread = client.beta.threads.create()

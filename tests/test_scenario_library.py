@@ -235,6 +235,10 @@ def test_run_incomplete(client: openai.OpenAI) -> None:
     assert run.incomplete_details.reason == "max_completion_tokens" and run.completed_at is not None
     assert (run.usage.prompt_tokens, run.usage.completion_tokens, run.usage.total_tokens) == (300, 256, 556)
     assert _replies(client, run) == ["The answer starts here but the model ran out of"]
+    [message] = client.beta.threads.messages.list(thread_id=run.thread_id, run_id=run.id).data
+    assert message.status == "incomplete" and message.incomplete_details.reason == "max_tokens"  # issue 17 item 5
+    assert message.incomplete_at is not None and message.completed_at is None
+    assert sum(s.usage.completion_tokens for s in _steps(client, run)) == 256   # issue 17 item 7
 
 
 @drives("stream_with_tool_call")

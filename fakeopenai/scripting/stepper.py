@@ -8,7 +8,11 @@ What is common lives here, once:
   else the default script, else (``unmatched: error``) a failing stand-in and a violation
   (:func:`choose`);
 * pacing: a read moves the object one step on once the current step was read ``reads``
-  times, or once the fake clock passed ``after`` since it began (:meth:`Machine.observe`);
+  times, or once the fake clock passed ``after`` since it began (:meth:`Machine.observe`).
+  Polling never waits for a clock nobody moves: a read that finds the step still waiting on
+  ``after`` first moves the tenant's fake clock to the end of the wait, as if the poller had
+  slept that long (:meth:`Machine.pass_wait`), so the read moves on; a stream passes the wait
+  the same way before it plays the next step;
 * ``expect_outputs``: the tool outputs a client submits, checked against the step that asked
   for them (:func:`check_outputs`).
 
@@ -16,7 +20,7 @@ Usage (a family's engine)::
 
     script, violation = choose(state, scenario.runs, lambda s: s.match.mismatch(...), noun="run",
                                default=DEFAULT_SCRIPT, fail=failing_script, actual="run on thread_x ...")
-    run._cursor = Cursor(script, entered_at=now)
+    run._cursor = Cursor(script, entered_us=state.clock.micros)
     RUN_MACHINE.observe(state, run)      # a GET: one step on, when the step has been seen enough
 """
 
@@ -26,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
+from fakeopenai.clock import MAX_MICROS, to_micros
 from fakeopenai.scenario.model import position
 
 if TYPE_CHECKING:
@@ -62,7 +67,7 @@ class Cursor:
     script: Any
     pos: int = 0          # index of the current step (-1: none played yet)
     seen: int = 0         # reads that observed the current step
-    entered_at: int = 0   # clock time the current step began
+    entered_us: int = 0   # fake-clock time the current step began, in microseconds (FakeClock.micros)
 
     @property
     def total(self) -> int:
@@ -76,22 +81,35 @@ class Cursor:
         """1-based, as the log and ``GET /_fake/scenario`` show it (``step 2/4``)."""
         return min(self.pos + 1, self.total)
 
-    def moves_on(self, now: int) -> bool:
+    def moves_on(self, now_us: int) -> bool:
         """Whether a read now moves past the current step: the fake clock passed ``after`` since
         the step began, or the step was observed ``reads`` times."""
-        return moves_on(self.current(), seen=self.seen, entered_at=self.entered_at, now=now)
+        return moves_on(self.current(), seen=self.seen, entered_us=self.entered_us, now_us=now_us)
 
-    def enter(self, pos: int, now: int) -> Any:
+    def wait_left(self, now_us: int) -> int:
+        """Microseconds the current step still waits on its ``after`` (0: none, or passed)."""
+        end = wait_end(self.current(), self.entered_us)
+        return 0 if end is None else max(0, end - now_us)
+
+    def enter(self, pos: int, now_us: int) -> Any:
         self.pos = pos
-        self.entered_at = now
+        self.entered_us = now_us
         return self.current()
 
 
-def moves_on(step: PacedStep | None, *, seen: int, entered_at: int, now: int) -> bool:
+def wait_end(step: PacedStep | None, entered_us: int) -> int | None:
+    """When a step paced by ``after`` ends (microseconds; never past the clock's cap), else None."""
+    if step is None or step.after is None:
+        return None
+    return min(entered_us + to_micros(step.after), MAX_MICROS)
+
+
+def moves_on(step: PacedStep | None, *, seen: int, entered_us: int, now_us: int) -> bool:
     if step is None:
         return True
-    if step.after is not None:
-        return now >= entered_at + step.after
+    end = wait_end(step, entered_us)
+    if end is not None:
+        return now_us >= end
     return seen >= step.reads
 
 
@@ -130,16 +148,37 @@ class Machine(Generic[Obj]):
         """Make step ``pos`` of its script happen (past the last step: the default end)."""
         raise NotImplementedError
 
+    def pass_wait(self, state: TenantState, obj: Obj, refresh: Callable[[], None] | None = None) -> bool:
+        """The current step waits on ``after``: move the tenant's fake clock to the end of the
+        wait (as if the poller had slept that long) and apply what time alone does, to this object
+        first (``refresh``, default :meth:`refresh`; a stream passes one that emits its events),
+        then to every other. Whether the clock moved."""
+        left = obj._cursor.wait_left(state.clock.micros)
+        if left <= 0:
+            return False
+        state.clock.advance_micros(left)
+        state.log_change("clock passed %.6gs to %d (%s waited on after:)", left / 1_000_000, state.clock.now,
+                         getattr(obj, "id", "an object"))
+        if refresh is not None:
+            refresh()
+        else:
+            self.refresh(state, obj)
+        state.clock_moved()
+        return True
+
     def observe(self, state: TenantState, obj: Obj) -> Obj:
-        """A read (retrieve): moves it on by one step once the current one was seen enough."""
+        """A read (retrieve): moves it on by one step once the current one was seen enough; a step
+        waiting on ``after`` moves the fake clock to the end of the wait first (:meth:`pass_wait`)."""
         self.refresh(state, obj)
         if self.parked(obj):
             return obj
         if self.cancel_pending(obj):
             self.finish_cancelled(state, obj, state.clock.tick())
             return obj
+        if self.pass_wait(state, obj) and self.parked(obj):
+            return obj  # time passing ended it (expiry)
         cursor = obj._cursor
-        if not cursor.moves_on(state.clock.now):
+        if not cursor.moves_on(state.clock.micros):
             cursor.seen += 1
             return obj
         self.enter(state, obj, cursor.pos + 1, state.clock.tick())

@@ -64,6 +64,7 @@ class RunStep:
     completed_at: int | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     usage: dict[str, int] | None = None
+    _ordinal: int = 0             # 0 for the run's first step, 1 for the next ... (usage: the first carries the prompt)
 
 
 @dataclass(slots=True)
@@ -102,6 +103,8 @@ class Run:
     _pending: list[dict[str, Any]] = field(default_factory=list)   # tool calls awaiting outputs
     _tool_step: RunStep | None = None
     _number: int = 0              # the tenant's run counter, for generated text
+    _prompt_tokens: int = 0       # the prompt (instructions and the thread's messages when it started)
+    _usage_plan: list[tuple[int, int]] | None = None   # pinned usage split over the script's steps
     _stream_error: dict[str, Any] | None = None
 
 

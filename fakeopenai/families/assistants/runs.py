@@ -15,6 +15,10 @@ Lifecycle of a polled run (default script)::
 A ``tool_calls`` step parks the run in ``requires_action`` until
 :func:`submit_tool_outputs`; the submit response shows ``queued`` and the next
 read moves on. ``cancel`` answers ``cancelling`` and the next read ``cancelled``.
+A run not finished by ``expires_at`` (created_at + 600 s on the fake clock) expires,
+whether queued, in progress or waiting for tool outputs. A read of a run whose step
+waits on ``after:`` moves the fake clock to the end of the wait first, and a stream
+passes the wait the same way before it plays on (``Machine.pass_wait``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,16 @@ from fakeopenai.clock import capped
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.assistants.assistants import get_assistant
 from fakeopenai.families.assistants.objects import Run, RunStep, Thread
-from fakeopenai.families.assistants.run_steps import SILENT, Emitter, log_step, request_tool_calls, write_message
+from fakeopenai.families.assistants.run_steps import (
+    SILENT,
+    Emitter,
+    log_step,
+    plan_usage,
+    request_tool_calls,
+    step_usage,
+    tool_tokens,
+    write_message,
+)
 from fakeopenai.families.assistants.scenario import RunMatch, RunScript
 from fakeopenai.families.assistants.threads import add_message, ensure_idle, last_user_text
 from fakeopenai.families.assistants.world import world
@@ -39,8 +52,9 @@ from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
 
-RUN_LIFETIME = 600  # seconds a run may wait for tool outputs (docs/scenarios.md, "The clock")
+RUN_LIFETIME = 600  # seconds a run has to finish (docs/scenarios.md, "The clock")
 TERMINAL = frozenset(conversation.TERMINAL)
+EXPIRING = frozenset({"queued", "in_progress", "requires_action"})   # what expires_at ends
 _OPEN_STEP = "in_progress"
 
 DEFAULT_SCRIPT = RunScript(
@@ -84,7 +98,9 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
         tool_choice=body.get("tool_choice") if body.get("tool_choice") is not None else "auto",
         parallel_tool_calls=body.get("parallel_tool_calls", True),
         response_format=_pick(body, "response_format", assistant.response_format) or "auto",
-        _cursor=Cursor(script, entered_at=now), _deadline=expires_at, _number=objects.run_count)
+        _cursor=Cursor(script, entered_us=state.clock.micros), _deadline=expires_at, _number=objects.run_count)
+    run._prompt_tokens = _prompt_tokens(thread, instructions)
+    run._usage_plan = plan_usage(state, run)
     thread._runs.add(run.id, run)
     thread._active_run = run
     state.record_use(script, run.id)
@@ -98,6 +114,11 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
     _enter(state, run, 0, now, emit)
     run._cursor.seen = 1
     return run
+
+
+def _prompt_tokens(thread: Thread, instructions: str) -> int:
+    """What the model reads when the run starts: the instructions and the thread's messages."""
+    return count_tokens(instructions) + sum(count_tokens(message.text()) for message in thread._messages)
 
 
 def _pick(body: dict[str, Any], name: str, fallback: Any) -> Any:
@@ -155,9 +176,12 @@ def get_step(run: Run, step_id: str) -> RunStep:
 
 
 def refresh(state: TenantState, run: Run, emit: Emitter = SILENT) -> None:
-    """Apply what time alone does: a run waiting for outputs past its deadline expires."""
-    if run.status == "requires_action" and state.clock.now >= run._deadline:
-        _finish(state, run, "expired", run._deadline, emit, None, why="no tool outputs by expires_at")
+    """Apply what time alone does: a run not finished by its ``expires_at`` (queued, in progress
+    or waiting for tool outputs) expires, as on the live API."""
+    if run.status in EXPIRING and state.clock.now >= run._deadline:
+        why = "no tool outputs by expires_at" if run.status == "requires_action" else \
+            f"still {run.status} at expires_at"
+        _finish(state, run, "expired", run._deadline, emit, None, why=why)
 
 
 # ----------------------------------------------------------------------------- advancing
@@ -188,10 +212,14 @@ observe = MACHINE.observe
 def steps_until_wait(state: TenantState, run: Run, emit: Emitter) -> Iterator[None]:
     """Streaming: play the steps up to the next wait (requires_action) or the end, pausing after
     each one (its events are out). Whether the run waits is decided when the step is played, so a
-    client that acts in the pause (submits tool outputs) starts a stream of its own."""
+    client that acts in the pause (submits tool outputs) starts a stream of its own. A step paced
+    by ``after`` moves the fake clock to the end of its wait before the next one plays (``reads``
+    pace polling only)."""
     while not _stream_waits(run):
-        _enter(state, run, run._cursor.pos + 1, state.clock.tick(), emit)
-        run._cursor.seen = 1
+        passed = MACHINE.pass_wait(state, run, lambda: refresh(state, run, emit))
+        if not (passed and _stream_waits(run)):  # time passing may have ended it (expired)
+            _enter(state, run, run._cursor.pos + 1, state.clock.tick(), emit)
+            run._cursor.seen = 1
         waits = _stream_waits(run)
         yield
         if waits:
@@ -209,7 +237,7 @@ def _stream_waits(run: Run) -> bool:
 
 
 def _enter(state: TenantState, run: Run, pos: int, now: int, emit: Emitter) -> None:
-    step = run._cursor.enter(pos, now)
+    step = run._cursor.enter(pos, state.clock.micros)
     if step is None:
         _finish(state, run, "completed", now, emit, None)
         return
@@ -272,7 +300,7 @@ def _finish(state: TenantState, run: Run, status: str, now: int, emit: Emitter, 
     step_status = {"completed": "cancelled", "incomplete": "cancelled"}.get(status, status)
     for run_step in run._steps:
         if run_step.status == _OPEN_STEP:
-            _close_step(run_step, step_status, now, last_error or (step.last_error if step else None))
+            _close_step(run, run_step, step_status, now, last_error or (step.last_error if step else None))
             log_step(state, run_step, _OPEN_STEP)
             emit.event(f"thread.run.step.{step_status}", run_step)
     if status == "completed":
@@ -289,7 +317,7 @@ def _finish(state: TenantState, run: Run, status: str, now: int, emit: Emitter, 
         run.cancelled_at = now
     if status != "expired":
         run.expires_at = None
-    run.usage = dict(step.usage) if step and step.usage else _usage(state, run)
+    run.usage = _usage(run, step)
     thread = world(state).threads.get(run.thread_id)
     if thread is not None and thread._active_run is run:
         thread._active_run = None
@@ -299,7 +327,7 @@ def _finish(state: TenantState, run: Run, status: str, now: int, emit: Emitter, 
     emit.event(f"thread.run.{status}", run)
 
 
-def _close_step(run_step: RunStep, status: str, now: int, last_error: dict[str, str] | None) -> None:
+def _close_step(run: Run, run_step: RunStep, status: str, now: int, last_error: dict[str, str] | None) -> None:
     run_step.status = status
     if status == "failed":
         run_step.failed_at = now
@@ -310,22 +338,19 @@ def _close_step(run_step: RunStep, status: str, now: int, last_error: dict[str, 
         run_step.cancelled_at = now
     elif status == "expired":
         run_step.expired_at = now
-    run_step.usage = run_step.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    run_step.usage = run_step.usage or step_usage(run, run_step, tool_tokens(run_step))
 
 
-def _usage(state: TenantState, run: Run) -> dict[str, int]:
-    thread = world(state).threads.get(run.thread_id)
-    prompt = count_tokens(run.instructions)
-    completion = 0
-    if thread is not None:
-        for message in thread._messages:
-            if message.run_id == run.id:
-                completion += count_tokens(message.text())
-            elif message.created_at <= run.created_at:
-                prompt += count_tokens(message.text())
+def _usage(run: Run, step: Step | None) -> dict[str, int]:
+    """The ended run's usage: the sum of its steps' usage (a pinned ``usage`` was split over the
+    steps, :func:`plan_usage`); a run that made no step shows its pin, or nothing."""
+    prompt = completion = 0
     for run_step in run._steps:
-        for call in run_step.step_details.get("tool_calls", ()):
-            completion += count_tokens(call["function"]["arguments"])
+        if run_step.usage:
+            prompt += run_step.usage["prompt_tokens"]
+            completion += run_step.usage["completion_tokens"]
+    if not len(run._steps) and step is not None and step.usage:
+        return dict(step.usage)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
@@ -364,8 +389,7 @@ def submit_tool_outputs(state: TenantState, run: Run, outputs: list[dict[str, An
             call["function"]["output"] = given.get(call["id"])
         tool_step.status = "completed"
         tool_step.completed_at = now
-        tokens = sum(count_tokens(c["function"]["arguments"]) for c in tool_step.step_details["tool_calls"])
-        tool_step.usage = {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens}
+        tool_step.usage = step_usage(run, tool_step, tool_tokens(tool_step))
         log_step(state, tool_step, _OPEN_STEP)
         emit.event("thread.run.step.completed", tool_step)
         failure = _check_expectations(state, run, tool_step.step_details["tool_calls"], given)
@@ -400,6 +424,8 @@ def cancel_run(state: TenantState, run: Run, emit: Emitter = SILENT) -> Run:
     else:
         old = run.status
         run.status = "cancelling"
+        run.required_action = None  # set only while the run is requires_action
+        run._pending = []
         _log_transition(state, run, old)
         emit.event("thread.run.cancelling", run)
     return run

@@ -55,4 +55,7 @@ FAMILY = Family(
     new_world=new_world,
     seed=seed,
     on_clock=batches.refresh_all,
+    report_hints={"batch_response": "fix the custom_id or line of the scripted response (see the did-you-mean "
+                                    "above), or give the script a match: (input_file_id, metadata) so it only "
+                                    "serves the file it was written for"},
 )

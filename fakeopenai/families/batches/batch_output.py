@@ -10,6 +10,8 @@ Lines are ``{"id": "batch_req_…", "custom_id", "response": {"status_code", "re
 below 400 goes to the output file, every other one to the error file; requests past
 ``finished`` get the ``unfinished`` error (``batch_expired``, ``batch_cancelled``...).
 Order: ``input``, ``reversed`` or a shuffle seeded by the scenario seed and the batch id.
+When the tenant's file storage (``--max-stored-bytes``) has no room for both files, nothing is
+stored and :class:`ResultsTooLarge` says how many bytes the results needed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,21 @@ _LINE = ('{"id": "%s", "custom_id": %s, "response": {"status_code": %d, "request
          '"error": null}\n')
 _json = answers.encode_json
 _json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+
+class ResultsTooLarge(Exception):
+    """The output and error files do not fit in the tenant's file storage; nothing was stored.
+    ``batch.request_counts`` already count the answers that were made."""
+
+    code = "file_storage_limit_exceeded"
+
+    def __init__(self, *, output: int, error: int, held: int, limit: int) -> None:
+        self.needed = output + error
+        super().__init__(
+            f"The batch's results need {self.needed} bytes of file storage (output file {output} bytes, error "
+            f"file {error} bytes), but this API key holds {held} bytes of files and the fake allows {limit} "
+            f"({max(0, limit - held)} free): raise --max-stored-bytes, delete files, or reset the tenant "
+            "(POST /_fake/reset).")
 
 
 def _encode(line: dict[str, Any]) -> bytes:
@@ -91,6 +108,13 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
         else:
             errors.write(line.encode())
             failed += 1
+    batch._finished = finished
+    batch.request_counts = {"total": len(data), "completed": written, "failed": failed}
+    output_size = outputs.tell() if written else 0
+    error_size = errors.tell() if failed else 0
+    if state.stored_bytes + output_size + error_size > state.max_stored_bytes:
+        raise ResultsTooLarge(output=output_size, error=error_size, held=state.stored_bytes,
+                              limit=state.max_stored_bytes)
     expires = batch._output_expires or BATCH_FILE_LIFETIME
     if written:
         batch.output_file_id = store_file(state, outputs.getvalue(), filename=f"{batch.id}_output.jsonl",
@@ -98,8 +122,6 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
     if failed:
         batch.error_file_id = store_file(state, errors.getvalue(), filename=f"{batch.id}_error.jsonl",
                                          purpose="batch_output", expires_after=expires).id
-    batch._finished = finished
-    batch.request_counts = {"total": len(data), "completed": written, "failed": failed}
     batch.usage = {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
                    "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
                    "total_tokens": input_tokens + output_tokens}

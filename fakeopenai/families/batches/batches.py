@@ -24,16 +24,17 @@ of the output file and ``failed`` the lines of the error file.
 
 from __future__ import annotations
 
+import difflib
 import math
 from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.changes import logging_changes
+from fakeopenai.changes import log, logging_changes
 from fakeopenai.clock import capped
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.batches import answers, scenario
 from fakeopenai.families.batches.batch_input import BatchInput, read_input
-from fakeopenai.families.batches.batch_output import write_results
+from fakeopenai.families.batches.batch_output import ResultsTooLarge, write_results
 from fakeopenai.families.batches.files import find_file
 from fakeopenai.families.batches.objects import Batch
 from fakeopenai.families.batches.scenario import BatchMatch, BatchResponse, BatchScript, BatchStep
@@ -52,12 +53,8 @@ UNFINISHED_ERRORS = {
 }
 DEFAULT_FAILURE = {"code": "batch_failed", "message": "The batch failed.", "param": None, "line": None}
 
-DEFAULT_SCRIPT = BatchScript(
-    index=-1, name="default script", match=BatchMatch(), times=None,
-    steps=(BatchStep(status="validating", where="default.steps[0]"),
-           BatchStep(status="in_progress", where="default.steps[1]"),
-           BatchStep(status="finalizing", where="default.steps[2]"),
-           BatchStep(status="completed", where="default.steps[3]")))
+DEFAULT_SCRIPT = BatchScript(index=-1, name="default script", match=BatchMatch(), times=None,
+                             steps=scenario.default_steps("default"))
 
 
 # ----------------------------------------------------------------------------- creation
@@ -94,7 +91,8 @@ def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
     batch = Batch(id=state.ids.new("batch_"), created_at=now, endpoint=endpoint, input_file_id=file_id,
                   completion_window=body["completion_window"], model=data.model,
                   expires_at=capped(now + BATCH_LIFETIME), metadata=dict(metadata) if metadata is not None else None,
-                  _cursor=Cursor(script, entered_at=now), _input=data, _output_expires=output_expiry.get("seconds"))
+                  _cursor=Cursor(script, entered_us=state.clock.micros), _input=data,
+                  _output_expires=output_expiry.get("seconds"))
     unused = _plan_answers(batch, script, data)
     world(state).batches.add(batch.id, batch)
     state.record_use(script, batch.id)
@@ -103,8 +101,9 @@ def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
     if logging_changes():
         state.log_change(f"{batch.id} created for {file_id} ({len(data)} request{'s' if len(data) != 1 else ''} "
                          f"to {endpoint}) by {script.name}: {batch.status} (step 1/{len(script.steps)})"
-                         + (f"; {len(data.problems)} validation error(s)" if data.problems else "")
-                         + (f"; scripted responses for {', '.join(unused)} match no request" if unused else ""))
+                         + (f"; {len(data.problems)} validation error(s)" if data.problems else ""))
+    if unused and not data.problems:
+        _report_unused(state, batch, script, data, unused)
     _enter(state, batch, 0, now)
     batch._cursor.seen = 1
     return batch
@@ -129,10 +128,10 @@ def _failing_script(message: str) -> BatchScript:
         BatchStep(status="failed", where="unmatched.steps[1]", errors=(failure,))))
 
 
-def _plan_answers(batch: Batch, script: BatchScript, data: BatchInput) -> list[str]:
+def _plan_answers(batch: Batch, script: BatchScript, data: BatchInput) -> list[BatchResponse]:
     """Which requests get a scripted answer, and which will fail (for exact request_counts).
 
-    Returns the scripted responses that name no request of this file (for the log).
+    Returns the scripted responses that name no request of this file.
     """
     unused = []
     for response in script.responses:
@@ -141,12 +140,49 @@ def _plan_answers(batch: Batch, script: BatchScript, data: BatchInput) -> list[s
         if index is not None:
             batch._answers.setdefault(index, response)
         else:
-            unused.append(f"custom_id {response.custom_id!r}" if response.custom_id is not None else
-                          f"line {response.line}")
+            unused.append(response)
     failing = {i for i in data.rejects if i not in batch._answers}  # a scripted answer replaces the 400
     failing.update(i for i, r in batch._answers.items() if _fails(r))
     batch._failing = sorted(failing)
     return unused
+
+
+def _report_unused(state: TenantState, batch: Batch, script: BatchScript, data: BatchInput,
+                   unused: list[BatchResponse]) -> None:
+    """Scripted responses for a custom_id or line the file does not have (a typo, most often): a
+    violation under ``strict: true`` (the test fails with the report), else a warning in the log.
+    Not a violation by default: a ``times: always`` script may serve files that differ."""
+    custom_ids = _custom_ids(data)
+    for response in unused:
+        if response.custom_id is not None:
+            close = difflib.get_close_matches(response.custom_id, custom_ids, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            shown = ", ".join(repr(c) for c in custom_ids[:5]) + (", ..." if len(custom_ids) > 5 else "")
+            has = f"its {len(custom_ids)} custom_id{'s' if len(custom_ids) != 1 else ''}: {shown}"
+        else:
+            hint = ""
+            count = f"{len(data)} request{'s' if len(data) != 1 else ''}"
+            has = f"it has {count}, on lines {data.lines[0]} to {data.lines[-1]}"
+        message = (f"fakeopenai: {response.where} scripts an answer for {response.target()}, but the input file "
+                   f"{batch.input_file_id} of {batch.id} has no such request ({hint}{has}); the answer was not used")
+        if state.scenario.strict:
+            at = f"{state.scenario.source}:{response.yaml_line}:{response.yaml_column}" \
+                if response.yaml_line is not None else None
+            state.add_violation(kind="batch_response", where=response.where,
+                                expected=f"a request with {response.target()} in {batch.input_file_id}",
+                                actual=has, message=message, at=at, batch_id=batch.id, script=script.name)
+        else:
+            log.warning("[%s] %s (strict: true makes this fail the test)", state.label, message)
+
+
+def _custom_ids(data: BatchInput) -> list[str]:
+    """The custom_ids of a validated file, in order (only for reports: each line is parsed again)."""
+    ids = []
+    for index in range(len(data)):
+        custom_id = data.request(index).get("custom_id")
+        if isinstance(custom_id, str):
+            ids.append(custom_id)
+    return ids
 
 
 def _fails(response: BatchResponse) -> bool:
@@ -223,19 +259,19 @@ def cancel_batch(state: TenantState, batch: Batch) -> Batch:
 
 
 def _enter(state: TenantState, batch: Batch, pos: int, now: int) -> None:
-    step = batch._cursor.enter(pos, now)
+    step = batch._cursor.enter(pos, state.clock.micros)
     data = batch._input
     if data is not None and data.problems and not (pos == 0 and step is not None and step.status == "validating"):
         _fail_validation(state, batch, now)  # a bad file never gets past validating
         return
-    if step is None:
-        _finish(state, batch, "completed", now, None)
+    if step is None:  # past the script's end: it completes, or ends cancelled when it was cancelling
+        _finish(state, batch, "cancelled" if batch.status == "cancelling" else "completed", now, None)
         return
     status = step.status
     if status in TERMINAL:
         _finish(state, batch, status, now, step)
         return
-    if status != "validating":
+    if status in ("in_progress", "finalizing") or (status == "cancelling" and batch.in_progress_at is not None):
         total = len(data) if data is not None else 0
         batch.in_progress_at = batch.in_progress_at or now
         default = total if status == "finalizing" else batch._finished
@@ -288,7 +324,9 @@ def _fail_validation(state: TenantState, batch: Batch, now: int) -> None:
 
 def _finish(state: TenantState, batch: Batch, status: str, now: int, step: BatchStep | None,
             why: str = "") -> None:
-    """End the batch: write the result files (when it ever started) and set the timestamps."""
+    """End the batch: write the result files (when it ever started), then set the timestamps. When
+    the tenant's file storage has no room for the results, the batch fails instead (and says how
+    many bytes they needed); its request_counts still count the answers."""
     data = batch._input
     started = batch.in_progress_at is not None
     total = len(data) if data is not None else 0
@@ -298,9 +336,20 @@ def _finish(state: TenantState, batch: Batch, status: str, now: int, step: Batch
         finished = total
     else:
         finished = max(batch._finished, _finished_by(step, total, batch._finished))
+    storage_error = None
+    if data is not None and (started or status == "completed"):
+        try:
+            write_results(state, batch, data, finished, UNFINISHED_ERRORS.get(status))
+        except ResultsTooLarge as exc:
+            status, step = "failed", None
+            storage_error = {"code": exc.code, "message": str(exc), "param": None, "line": None}
+    else:
+        batch.request_counts = {"total": 0, "completed": 0, "failed": 0}
     if status == "failed":
         errors = [{"code": e.get("code", "batch_failed"), "message": e.get("message", "The batch failed."),
                    "param": e.get("param"), "line": e.get("line")} for e in (step.errors if step else ())]
+        if storage_error is not None:
+            errors = [storage_error]
         batch.errors = {"object": "list", "data": errors or [dict(DEFAULT_FAILURE)]}
         batch.failed_at = now
     elif status == "cancelled":
@@ -310,17 +359,6 @@ def _finish(state: TenantState, batch: Batch, status: str, now: int, step: Batch
         batch.expired_at = now
     else:
         batch.completed_at = now
-    if data is not None and (started or status == "completed"):
-        try:
-            write_results(state, batch, data, finished, UNFINISHED_ERRORS.get(status))
-        except InvalidRequestError as exc:  # the tenant's file storage is full: no room for the results
-            status = "failed"
-            batch.failed_at = now
-            batch.errors = {"object": "list", "data": [{"code": exc.code or "file_storage_limit_exceeded",
-                                                        "message": exc.message, "param": None, "line": None}]}
-            batch.request_counts = {"total": 0, "completed": 0, "failed": 0}
-    else:
-        batch.request_counts = {"total": 0, "completed": 0, "failed": 0}
     batch._input = None
     if data is not None:
         data.release()

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")
+# The order a batch goes through; a script may skip ahead, never go back.
+ORDER = {"validating": 0, "in_progress": 1, "finalizing": 2}
+STATUSES = ("validating", "in_progress", "finalizing", "completed", "failed", "expired", "cancelling", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,12 @@ class BatchResponse:
     status_code: int | None = None
     content: str | None = None
     body: dict[str, Any] | None = None
+    where: str = ""                  # "batches[0].responses[2]", for reports
+    yaml_line: int | None = None     # where it starts in the scenario's YAML (``line`` is the input line)
+    yaml_column: int | None = None
+
+    def target(self) -> str:
+        return f"custom_id {self.custom_id!r}" if self.custom_id is not None else f"line {self.line}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +97,50 @@ def build(builder: Builder, data: dict[str, Any]) -> Built:
     return Built(scripts={"batches": batches}, part=BatchesPart(files=tuple(files)))
 
 
+def order_problem(previous: str | None, status: str) -> str | None:
+    """Why ``status`` cannot follow ``previous`` in a batch's steps (None: it can). A batch starts
+    validating; it goes on to in_progress, finalizing and an end, and may skip ahead but never go
+    back; ``cancelling`` leads to ``cancelled`` only."""
+    if previous is None:
+        if status == "validating":
+            return None
+        return (f"a batch starts validating (the create answers it), not {status}; make the first step "
+                "status: validating")
+    if previous in TERMINAL:
+        return None  # reported as unreachable
+    allowed = next_statuses(previous)
+    if status in allowed:
+        return None
+    if previous == "cancelling":
+        why = "a cancelling batch can only end cancelled"
+    else:
+        why = f"{previous} -> {status} goes backwards"
+    return f"{why}; after {previous} a batch can be {', '.join(allowed)}"
+
+
+def next_statuses(previous: str) -> tuple[str, ...]:
+    """The statuses a step may have after a step with status ``previous`` (not terminal)."""
+    if previous == "cancelling":
+        return ("cancelling", "cancelled")
+    rank = ORDER[previous]
+    return tuple(s for s in STATUSES if ORDER.get(s, rank) >= rank)
+
+
+def default_steps(prefix: str) -> tuple[BatchStep, ...]:
+    """The lifecycle of a batch whose script gives no ``steps`` (and of the default script):
+    validating, in_progress, finalizing, completed, one per read."""
+    return tuple(BatchStep(status=status, where=f"{prefix}.steps[{i}]")
+                 for i, status in enumerate(("validating", "in_progress", "finalizing", "completed")))
+
+
 def batch_script(builder: Builder, index: int, data: dict[str, Any],
                  at: tuple[int, int] | tuple[None, None]) -> BatchScript:
     path = ("batches", index)
     steps: list[BatchStep] = []
     steps_at = builder.positions.item_positions(path + ("steps",)) if data.get("steps") else []
+    if data.get("steps") == []:
+        builder.error(path + ("steps",), "a batch script needs at least one step (status: validating first); "
+                      "leave steps out for the default lifecycle: validating, in_progress, finalizing, completed")
     for i, step in enumerate(data.get("steps") or []):
         status = step["status"]
         if "errors" in step and status != "failed":
@@ -106,6 +154,9 @@ def batch_script(builder: Builder, index: int, data: dict[str, Any],
             builder.error(path + ("steps", i, "after"), "give either reads or after, not both")
         if status in TERMINAL and i != len(data["steps"]) - 1:
             builder.error(path + ("steps", i + 1), f"unreachable: step {i} (status {status}) ends the batch")
+        problem = order_problem(data["steps"][i - 1]["status"] if i else None, status)
+        if problem is not None:
+            builder.error(path + ("steps", i, "status"), problem)
         steps.append(BatchStep(
             status=status, where=f"batches[{index}].steps[{i}]", progress=step.get("progress"),
             reads=step.get("reads", 1), after=builder.duration(path + ("steps", i, "after"), step.get("after")),
@@ -113,6 +164,7 @@ def batch_script(builder: Builder, index: int, data: dict[str, Any],
             column=builder.nth(steps_at, i)[1]))
     responses: list[BatchResponse] = []
     targets: dict[tuple[str, Any], int] = {}
+    responses_at = builder.positions.item_positions(path + ("responses",)) if data.get("responses") else []
     for j, resp in enumerate(data.get("responses") or []):
         rpath = path + ("responses", j)
         if ("custom_id" in resp) == ("line" in resp):
@@ -134,11 +186,14 @@ def batch_script(builder: Builder, index: int, data: dict[str, Any],
         targets.setdefault(target, j)
         responses.append(BatchResponse(
             custom_id=resp.get("custom_id"), line=resp.get("line"), error=resp.get("error"),
-            status_code=resp.get("status_code"), content=resp.get("content"), body=resp.get("body")))
+            status_code=resp.get("status_code"), content=resp.get("content"), body=resp.get("body"),
+            where=f"batches[{index}].responses[{j}]", yaml_line=builder.nth(responses_at, j)[0],
+            yaml_column=builder.nth(responses_at, j)[1]))
     match = data.get("match") or {}
     return BatchScript(
         index=index, name=data.get("name") or f"batches[{index}]",
         match=BatchMatch(endpoint=match.get("endpoint"), input_file_id=match.get("input_file_id"),
                          metadata=match.get("metadata")),
-        times=builder.times(data.get("times")), steps=tuple(steps), responses=tuple(responses),
+        times=builder.times(data.get("times")),
+        steps=tuple(steps) if "steps" in data else default_steps(f"batches[{index}]"), responses=tuple(responses),
         output_order=data.get("output_order", "shuffled"), line=at[0], column=at[1])
