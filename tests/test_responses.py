@@ -241,3 +241,18 @@ async def test_the_async_client(fake_openai: Any, async_client: openai.AsyncOpen
             pass
         final = await stream.get_final_response()
     assert final.status == "completed"
+
+
+def test_an_after_step_passes_on_the_fake_clock(fake_openai: Any, client: openai.OpenAI) -> None:
+    """As for runs: a read of a background response waiting on after: moves the fake clock by the wait."""
+    fake_openai.load({"responses": [{"times": "always", "steps": [
+        {"status": "queued"}, {"status": "in_progress", "after": "30s"}, {"message": "Late."}]}]})
+    response = client.responses.create(model="gpt-4o", input="Go", background=True)
+    polls = 0
+    while response.status in {"queued", "in_progress"}:
+        response = client.responses.retrieve(response.id)
+        polls += 1
+    assert polls == 3 and response.output_text == "Late."
+    assert response.completed_at is not None and response.completed_at - response.created_at >= 30
+    sync = client.responses.create(model="gpt-4o", input="Again")   # answered at once: the wait passes too
+    assert sync.completed_at is not None and sync.completed_at - sync.created_at >= 30

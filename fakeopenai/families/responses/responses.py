@@ -146,7 +146,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         emit.lifecycle("response.queued", response)
         cursor = chain._cursor
         if new_chain and cursor.script.steps and _is_status(cursor.script.steps[0], "queued"):
-            cursor.enter(0, now)   # the queued status the client sees now is the script's first step
+            cursor.enter(0, state.clock.micros)   # the queued status the client sees is the script's first step
         cursor.seen = 1
     else:
         emit.lifecycle("response.in_progress", response)
@@ -211,7 +211,7 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
                                    instructions=instructions, tools=offered),
         noun="response", plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1
-    return Chain(id="", _cursor=Cursor(script, pos=-1, entered_at=now), number=objects.chain_count,
+    return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
                  violation=violation)
 
 
@@ -286,8 +286,10 @@ def emitter_of(response: Response) -> Emitter:
 
 
 def steps_until_end(state: TenantState, response: Response, emit: Emitter) -> Iterator[None]:
-    """Play the steps up to the response's end (a tool_calls step ends it too), pausing after each."""
+    """Play the steps up to the response's end (a tool_calls step ends it too), pausing after each;
+    a step paced by ``after`` moves the fake clock to the end of its wait first."""
     while response.status not in TERMINAL:
+        MACHINE.pass_wait(state, response)   # an after: step moves the fake clock by its wait, as for runs
         _enter(state, response, response._chain._cursor.pos + 1, state.clock.tick(), emit)
         response._chain._cursor.seen = 1
         yield
@@ -301,7 +303,7 @@ def play(state: TenantState, response: Response, emit: Emitter = SILENT) -> Resp
 
 def _enter(state: TenantState, response: Response, pos: int, now: int, emit: Emitter) -> None:
     chain = response._chain
-    step = chain._cursor.enter(pos, now)
+    step = chain._cursor.enter(pos, state.clock.micros)
     if step is None:
         _finish(state, response, "completed", now, emit, None)
         return
