@@ -25,11 +25,12 @@ BENCH_PYTHON = BENCH_VENV / "bin" / "python"
 
 
 def setup_venv() -> None:
-    import venv
+    """``.venv-bench``: its own openai 2.x and openai-responses over the packages of the Python running
+    this (fakeopenai, uvicorn, ...), a virtualenv's included (tests/venvs.py; not --system-site-packages)."""
+    from tests import venvs
 
-    if not BENCH_PYTHON.exists():
-        venv.create(BENCH_VENV, system_site_packages=True, with_pip=True)
-    subprocess.run([str(BENCH_PYTHON), "-m", "pip", "install", "-q", "openai==2.54.0", "openai-responses"],
+    python = venvs.create(BENCH_VENV)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "openai==2.54.0", "openai-responses"],
                    check=True)
 
 

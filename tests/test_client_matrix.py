@@ -3,7 +3,7 @@
 The default environment runs the whole suite with the latest ``openai`` (3.x). This module
 drives two more clients, each in its own environment that ``.ci/run`` installs:
 
-- ``openai==1.109.1`` in ``.venv-sdk1`` (a virtualenv with ``--system-site-packages``: the
+- ``openai==1.109.1`` in ``.venv-sdk1`` (a virtualenv made by ``python -m tests.venvs``: the
   fake and the test dependencies come from the main environment, openai 1.x shadows 3.x):
   the SDK-level test modules (:data:`SDK1_MODULES`) run there, in a subprocess;
 - the official Node SDK in ``tests/node`` (``npm ci``): ``node --test`` against
@@ -39,8 +39,8 @@ REQUIRE = os.environ.get("FAKEOPENAI_REQUIRE_MATRIX") == "1"
 
 SDK1_VERSION = "1.109.1"
 SDK1_VENV = ROOT / ".venv-sdk1"
-SDK1_INSTALL = (f"python -m venv --system-site-packages .venv-sdk1 && "
-                f".venv-sdk1/bin/pip install openai=={SDK1_VERSION}")
+SDK1_INSTALL = (f"python -m tests.venvs .venv-sdk1 && "
+                f".venv-sdk1/bin/python -m pip install openai=={SDK1_VERSION}")
 # The modules whose tests are about what the SDK does with the fake's answers: polling
 # helpers (runs, clock expiry, expectations), streaming helpers, pagination (threads),
 # retries and timeouts (faults), files and batches. Every test in them must pass on 1.x.
