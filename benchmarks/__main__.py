@@ -25,11 +25,12 @@ BENCH_PYTHON = BENCH_VENV / "bin" / "python"
 
 
 def setup_venv() -> None:
-    import venv
+    """``.venv-bench``: its own openai 2.x and openai-responses over the packages of the Python running
+    this (fakeopenai, uvicorn, ...), a virtualenv's included (tests/venvs.py; not --system-site-packages)."""
+    from tests import venvs
 
-    if not BENCH_PYTHON.exists():
-        venv.create(BENCH_VENV, system_site_packages=True, with_pip=True)
-    subprocess.run([str(BENCH_PYTHON), "-m", "pip", "install", "-q", "openai==2.54.0", "openai-responses"],
+    python = venvs.create(BENCH_VENV)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "openai==2.54.0", "openai-responses"],
                    check=True)
 
 
@@ -43,13 +44,13 @@ def run_all(quick: bool) -> list[list[str]]:
 
     rows: list[list[str]] = []
 
-    flow = sdk_flow.measure(rounds=10 if quick else 200)
+    flow = sdk_flow.measure(rounds=3 if quick else 200)
     rows.append(_row(f"1. SDK tool-call flow ({flow['requests_per_flow']} requests)", f"{flow['fake_ms']:.2f} ms",
                      f"{flow['bare_ms']:.2f} ms bare Starlette", flow["ratio"], flow["target"], flow["passed"]))
 
     if BENCH_PYTHON.exists():
         out = subprocess.run([str(BENCH_PYTHON), "-m", "benchmarks.fixture_client", "--json", "--rounds",
-                              "20" if quick else "300"], check=True, capture_output=True, text=True, cwd=ROOT)
+                              "5" if quick else "300"], check=True, capture_output=True, text=True, cwd=ROOT)
         client = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(_row(f"2. fixture client per call (openai {client['openai']})", f"{client['fake_us']:.0f} us",
                          f"{client['openai_responses_us']:.0f} us openai-responses", client["ratio"],
@@ -65,7 +66,7 @@ def run_all(quick: bool) -> list[list[str]]:
                      "cold: a fresh process, imports included", None, "< 300 ms",
                      overhead["cold_start_ms"] < 300))
 
-    load = throughput.measure(seconds=0.5 if quick else 3.0, slices=1 if quick else 3)
+    load = throughput.measure(seconds=0.2 if quick else 3.0, slices=1 if quick else 3)
     rows.append(_row("4. throughput, run retrieves, 32 clients", f"{load['fake_rps']:.0f} req/s",
                      f"{load['bare_rps']:.0f} req/s bare Starlette", load["ratio"], load["target"], load["passed"]))
 

@@ -105,8 +105,9 @@ class Sandbox:
         # The checkout under test, not whichever checkout the installed (editable) package points at.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         # The plugins this project's test tools bring (a reader's project has none of them) cost ~2.5 s
-        # of imports per pytest start.
-        env["PYTEST_ADDOPTS"] = "-p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:faker"
+        # of imports per pytest start; pytest-benchmark (not a dependency, but on some machines) ~0.4 s.
+        env["PYTEST_ADDOPTS"] = ("-p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:faker "
+                                 "-p no:benchmark")
         self.env = env
         self.server: subprocess.Popen[str] | None = None
         self.port = ""

@@ -14,7 +14,10 @@ event against the schema of its object.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import os
+import pickle
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openai-openapi.yaml.gz"
 LEGACY_SPEC = ROOT / "spec" / "openai-openapi-2025-04-29.yaml.gz"
 URI = "urn:openai:openapi"
+SHARED_DOCUMENT_ENV = "FAKEOPENAI_TESTS_SPEC_DOCUMENT"
 
 EVENT_SCHEMAS = [
     (re.compile(r"^thread\.created$"), "ThreadObject"),
@@ -48,16 +52,42 @@ class SpecViolation(AssertionError):
     pass
 
 
+@lru_cache(maxsize=2)
+def vendored_spec(path: Path) -> dict[str, Any]:
+    """One vendored spec file as parsed YAML, parsed once per process (the parse is the costly part, ~1 s).
+
+    Shared, so it must not be changed: :func:`spec_document` and tests/test_openapi_doc.py only read it."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return dict(yaml.load(handle, Loader=loader))  # noqa: S506 - safe loader
+
+
+def _sources_key() -> str:
+    return hashlib.sha256(SPEC.read_bytes() + LEGACY_SPEC.read_bytes()).hexdigest()
+
+
+def share_spec_document(folder: Path) -> dict[str, str]:
+    """Write the parsed document for a child test process; returns the environment that makes it
+    read the file instead of parsing the spec again (the client matrix's openai 1.x run)."""
+    target = folder / "spec-document.pickle"
+    with target.open("wb") as handle:
+        pickle.dump((_sources_key(), spec_document()), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return {SHARED_DOCUMENT_ENV: str(target)}
+
+
 @lru_cache(maxsize=1)
 def spec_document() -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with gzip.open(SPEC, "rt", encoding="utf-8") as handle:
-        official = yaml.load(handle, Loader=loader)  # noqa: S506 - safe loader
-    with gzip.open(LEGACY_SPEC, "rt", encoding="utf-8") as handle:
-        legacy = yaml.load(handle, Loader=loader)  # noqa: S506 - safe loader
-    for name in ("BatchRequestInput", "BatchRequestOutput"):
-        official["components"]["schemas"][name] = legacy["components"]["schemas"][name]
-    return normalize(official)
+    shared = os.environ.get(SHARED_DOCUMENT_ENV)
+    if shared:  # written by share_spec_document() in the parent run, from these very spec files
+        with open(shared, "rb") as handle:
+            key, document = pickle.load(handle)  # noqa: S301 - our own file
+        if key == _sources_key():
+            return dict(document)
+    official = vendored_spec(SPEC)
+    legacy = vendored_spec(LEGACY_SPEC)
+    schemas = {**official["components"]["schemas"],
+               **{name: legacy["components"]["schemas"][name] for name in ("BatchRequestInput", "BatchRequestOutput")}}
+    return normalize({**official, "components": {**official["components"], "schemas": schemas}})
 
 
 class SpecChecker:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import batch_scale
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -20,8 +22,10 @@ def test_benchmarks_run_in_quick_mode() -> None:
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout
+    batch_rows = [f"5. batch {lines:,} lines" for lines in batch_scale.QUICK_SIZES]
     for row in ("1. SDK tool-call flow", "2. fixture client per call", "3. fixture overhead per test",
-                "4. throughput", "5. batch 5,000 lines", "6. scenario load, 1,000 steps"):
+                "   session server start", "4. throughput", *batch_rows, "6. scenario load, 1,000 steps",
+                "   compat layer, default path (run)", "   compat layer, default path (step)"):
         assert row in table, f"{row!r} missing from:\n{table}"
     if have_bench_venv:
         assert "openai-responses" in table and "skipped" not in table

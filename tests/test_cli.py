@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import venv
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from fakeopenai import __version__
 from fakeopenai.cli import main
+from tests import venvs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -269,8 +269,10 @@ def test_wheel_ships_the_builtin_scenarios(tmp_path: Path) -> None:
                     str(ROOT)], check=True, capture_output=True, timeout=300)
     [wheel] = (tmp_path / "dist").glob("fakeopenai-*.whl")
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
-    python = env_dir / "bin" / "python"
+    # The wheel's dependencies come from this environment (a virtualenv's too, see tests/venvs.py); the
+    # venv's own site-packages, where the wheel goes, comes first. Without pip of its own, python -m pip
+    # runs this environment's pip, which installs into the venv.
+    python = venvs.create(env_dir, with_pip=False)
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "-q", "--force-reinstall", str(wheel)],
                    check=True, capture_output=True, timeout=300)
     probe = subprocess.run(

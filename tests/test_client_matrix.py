@@ -3,7 +3,7 @@
 The default environment runs the whole suite with the latest ``openai`` (3.x). This module
 drives two more clients, each in its own environment that ``.ci/run`` installs:
 
-- ``openai==1.109.1`` in ``.venv-sdk1`` (a virtualenv with ``--system-site-packages``: the
+- ``openai==1.109.1`` in ``.venv-sdk1`` (a virtualenv made by ``python -m tests.venvs``: the
   fake and the test dependencies come from the main environment, openai 1.x shadows 3.x):
   the SDK-level test modules (:data:`SDK1_MODULES`) run there, in a subprocess;
 - the official Node SDK in ``tests/node`` (``npm ci``): ``node --test`` against
@@ -34,13 +34,15 @@ from typing import Any, NoReturn
 import openai
 import pytest
 
+from tests.spec_check import share_spec_document
+
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE = os.environ.get("FAKEOPENAI_REQUIRE_MATRIX") == "1"
 
 SDK1_VERSION = "1.109.1"
 SDK1_VENV = ROOT / ".venv-sdk1"
-SDK1_INSTALL = (f"python -m venv --system-site-packages .venv-sdk1 && "
-                f".venv-sdk1/bin/pip install openai=={SDK1_VERSION}")
+SDK1_INSTALL = (f"python -m tests.venvs .venv-sdk1 && "
+                f".venv-sdk1/bin/python -m pip install openai=={SDK1_VERSION}")
 # The modules whose tests are about what the SDK does with the fake's answers: polling
 # helpers (runs, clock expiry, expectations), streaming helpers, pagination (threads),
 # retries and timeouts (faults), files and batches. Every test in them must pass on 1.x.
@@ -56,6 +58,9 @@ SDK1_MODULES = (
     "tests/test_stream_faults.py",
     "tests/test_responses.py",
 )
+
+# Plugins of the project's test tools that the SDK-level modules do not use.
+UNUSED_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:faker", "-p", "no:benchmark")
 
 NODE_DIR = ROOT / "tests" / "node"
 NODE_INSTALL = "cd tests/node && npm ci"
@@ -132,16 +137,20 @@ def _pytest_counts(summary: str) -> dict[str, int]:
     return {word: int(n) for n, word in re.findall(r"(\d+) ([a-z]+)", summary)}
 
 
-def test_sdk_level_modules_pass_on_openai_1x(matrix_summary: _MatrixSummary) -> None:
+def test_sdk_level_modules_pass_on_openai_1x(matrix_summary: _MatrixSummary, tmp_path: Path) -> None:
     python = _sdk1_python()
     missing = [m for m in SDK1_MODULES if not (ROOT / m).is_file()]
     assert not missing, f"SDK-level modules listed in SDK1_MODULES do not exist: {missing}"
 
     started = time.monotonic()
+    # The child checks every answer against the same spec document: this session's parse, handed over
+    # in a file (parsing the spec again costs seconds). The modules use none of the plugins that the
+    # project's test tools bring (loading them, and rewriting their asserts, costs seconds too).
     result = subprocess.run(
         [str(python), "-c", SDK1_RUNNER, "-p", "no:cacheprovider", "-o", "console_output_style=classic",
-         *SDK1_MODULES],
-        cwd=ROOT, env=_child_env(), capture_output=True, text=True, timeout=300, check=False)
+         *UNUSED_PLUGINS, *SDK1_MODULES],
+        cwd=ROOT, env=_child_env(**share_spec_document(tmp_path)), capture_output=True, text=True, timeout=300,
+        check=False)
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
 
