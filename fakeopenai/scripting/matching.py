@@ -59,5 +59,21 @@ def json_subset(expected: Any, actual: Any) -> bool:
     return bool(expected == actual)
 
 
+def differs(name: str, actual: Any, expected: Any) -> str | None:
+    """Why a script's ``match`` key does not fit (``"model is 'a', not 'b'"``), or None when it
+    fits or the script does not ask (``expected`` is None)."""
+    if expected is None or actual == expected:
+        return None
+    return f"{name} is {actual!r}, not {expected!r}"
+
+
+def metadata_differs(actual: dict[str, Any], expected: dict[str, Any] | None) -> str | None:
+    """The first ``metadata`` key that does not fit: every expected key must be there, equal."""
+    for key, value in (expected or {}).items():
+        if actual.get(key) != value:
+            return f"metadata[{key!r}] is {actual.get(key)!r}, not {value!r}"
+    return None
+
+
 def clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

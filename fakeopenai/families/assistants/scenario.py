@@ -11,7 +11,7 @@ from fakeopenai.compat.profiles import profiles_that_read, who
 from fakeopenai.family import Built, Problems, package_json
 from fakeopenai.scenario.model import StreamOptions
 from fakeopenai.scripting.conversation import Step, build_steps
-from fakeopenai.scripting.matching import TextMatch, clip
+from fakeopenai.scripting.matching import TextMatch, clip, differs, metadata_differs
 
 if TYPE_CHECKING:
     from fakeopenai.compat.profiles import Profile
@@ -31,18 +31,12 @@ class RunMatch:
     def mismatch(self, *, assistant_id: str, assistant_name: str | None, model: str, thread_id: str,
                  metadata: dict[str, str], last_message: str | None) -> str | None:
         """None when the run matches, else why it does not (for reports)."""
-        if self.assistant_id is not None and assistant_id != self.assistant_id:
-            return f"assistant_id is {assistant_id!r}, not {self.assistant_id!r}"
-        if self.assistant_name is not None and assistant_name != self.assistant_name:
-            return f"assistant name is {assistant_name!r}, not {self.assistant_name!r}"
-        if self.model is not None and model != self.model:
-            return f"model is {model!r}, not {self.model!r}"
-        if self.thread_id is not None and thread_id != self.thread_id:
-            return f"thread_id is {thread_id!r}, not {self.thread_id!r}"
-        if self.metadata:
-            for key, value in self.metadata.items():
-                if metadata.get(key) != value:
-                    return f"metadata[{key!r}] is {metadata.get(key)!r}, not {value!r}"
+        why = (differs("assistant_id", assistant_id, self.assistant_id)
+               or differs("assistant name", assistant_name, self.assistant_name)
+               or differs("model", model, self.model) or differs("thread_id", thread_id, self.thread_id)
+               or metadata_differs(metadata, self.metadata))
+        if why is not None:
+            return why
         if self.last_message is not None:
             if last_message is None:
                 return "the thread has no user message"

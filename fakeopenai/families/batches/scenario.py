@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fakeopenai.family import Built, package_json
+from fakeopenai.scripting.matching import differs, metadata_differs
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
@@ -52,14 +53,9 @@ class BatchMatch:
     metadata: dict[str, str] | None = None
 
     def mismatch(self, *, endpoint: str, input_file_id: str, metadata: dict[str, str]) -> str | None:
-        if self.endpoint is not None and endpoint != self.endpoint:
-            return f"endpoint is {endpoint!r}, not {self.endpoint!r}"
-        if self.input_file_id is not None and input_file_id != self.input_file_id:
-            return f"input_file_id is {input_file_id!r}, not {self.input_file_id!r}"
-        for key, value in (self.metadata or {}).items():
-            if metadata.get(key) != value:
-                return f"metadata[{key!r}] is {metadata.get(key)!r}, not {value!r}"
-        return None
+        return (differs("endpoint", endpoint, self.endpoint)
+                or differs("input_file_id", input_file_id, self.input_file_id)
+                or metadata_differs(metadata, self.metadata))
 
 
 @dataclass(frozen=True, slots=True)

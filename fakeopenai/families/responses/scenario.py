@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from fakeopenai.family import Built, package_json
 from fakeopenai.scenario.model import StreamOptions
 from fakeopenai.scripting.conversation import Step, build_steps
-from fakeopenai.scripting.matching import TextMatch, clip
+from fakeopenai.scripting.matching import TextMatch, clip, differs, metadata_differs
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
@@ -26,11 +26,9 @@ class ResponseMatch:
     def mismatch(self, *, model: str, metadata: dict[str, str], last_message: str | None,
                  instructions: str | None, tools: list[str]) -> str | None:
         """None when the request matches, else why it does not (for reports)."""
-        if self.model is not None and model != self.model:
-            return f"model is {model!r}, not {self.model!r}"
-        for key, value in (self.metadata or {}).items():
-            if metadata.get(key) != value:
-                return f"metadata[{key!r}] is {metadata.get(key)!r}, not {value!r}"
+        why = differs("model", model, self.model) or metadata_differs(metadata, self.metadata)
+        if why is not None:
+            return why
         if self.last_message is not None:
             if last_message is None:
                 return "the input has no user message"
