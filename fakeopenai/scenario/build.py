@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fakeopenai.clock import DEFAULT_START, parse_duration, parse_start
-from fakeopenai.scenario.loader import Positions, Problem, ScenarioError, format_path, schema_problems
 from fakeopenai.scenario.model import Fault, Scenario, StreamOptions
+from fakeopenai.scenario.problems import Positions, Problem, ScenarioError, format_path
+from fakeopenai.scenario.validation import schema_problems
 from fakeopenai.scripting.matching import TextMatch
 
 
@@ -236,7 +237,7 @@ def check_compat(scenario: Scenario, positions: Positions) -> list[Problem]:
     """Problems with what the scenario's compat profile cannot express (each family says what)."""
     from fakeopenai.compat.profiles import PROFILE_NAMES, get_profile, is_profile
     from fakeopenai.registry import families
-    from fakeopenai.scenario.loader import did_you_mean
+    from fakeopenai.scenario.problems import did_you_mean
 
     if not is_profile(scenario.compat):  # a marker's or an API caller's override; files are schema-checked
         hint = did_you_mean(scenario.compat, PROFILE_NAMES)

@@ -94,7 +94,7 @@ def build_steps(builder: Builder, path: tuple[Any, ...], steps_data: list[dict[s
 
 def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
                at: tuple[int, int] | tuple[None, None]) -> Step:
-    from fakeopenai.scenario.loader import format_path
+    from fakeopenai.scenario.problems import format_path
 
     kinds = [k for k in STEP_KINDS if k in data]
     where = format_path(path)
