@@ -98,7 +98,13 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     # A conversation goes on when its script waits for tool outputs; otherwise a new one starts.
     chain = previous._chain if previous is not None and previous._chain.pending else None
     if chain is None and previous is None and outputs:
-        chain = objects.calls.get(outputs[0].get("call_id") or "")   # a stateless client resends the history
+        # A stateless client resends the history: the chain is the one waiting for one of its outputs.
+        waiting = [o.get("call_id") for o in outputs if (o.get("call_id") or "") in objects.calls]
+        chain = objects.calls[waiting[0]] if waiting else None
+    # Outputs of the resent history whose call is in the input too, and answered before, are context.
+    resent = {item.get("call_id") for item in items if item.get("type") == "function_call"}
+    outputs = [o for o in outputs
+               if not (o.get("call_id") in resent and (chain is None or o.get("call_id") not in chain.pending))]
     given = _check_outputs(chain, outputs)
     # Valid: from here on the request changes state.
     now = state.clock.tick()
@@ -414,6 +420,8 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     elif status == "incomplete":
         reason = (step.incomplete_details or {}).get("reason") if step is not None else None
         response.incomplete_details = {"reason": INCOMPLETE_REASONS.get(reason or "", "max_output_tokens")}
+        if response.output and response.output[-1].get("type") == "message":
+            response.output[-1]["status"] = "incomplete"   # the cut-off message, as the live API shows it
     for item in response.output:
         if item.get("status") == "in_progress":
             item["status"] = "incomplete"
