@@ -12,6 +12,7 @@ stepper's pacing), like a run. Every transition reports its stream events throug
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,7 +29,7 @@ from fakeopenai.families.responses.items import (
 from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
-from fakeopenai.generate import count_tokens, sentence_text, split_words
+from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
 from fakeopenai.scripting.conversation import Step
 from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose
 
@@ -361,8 +362,14 @@ def _stream_options(state: TenantState, response: Response) -> StreamOptions:
 
 def _write_message(state: TenantState, response: Response, step: Step, emit: Emitter) -> None:
     chain = response._chain
-    text = step.message if step.message is not None else \
-        sentence_text(f"{state.scenario.seed}|response{chain.number}|step{chain._cursor.pos}", step.message_words)
+    key = f"{state.scenario.seed}|response{chain.number}|step{chain._cursor.pos}"
+    form = (response.text or {}).get("format") or {}
+    if step.message is not None:
+        text = step.message
+    elif form.get("type") == "json_schema" and isinstance(form.get("schema"), dict):
+        text = json.dumps(schema_instance(form["schema"], key), ensure_ascii=False)   # responses.parse reads it
+    else:
+        text = sentence_text(key, step.message_words)
     index = len(response.output)
     item: dict[str, Any] = {"id": state.ids.new("msg_"), "type": "message", "status": "in_progress",
                             "content": [], "role": "assistant"}
