@@ -68,3 +68,134 @@ def split_words(text: str, per_chunk: int) -> list[str]:
     if rest:
         chunks.append(rest) if not chunks else chunks.__setitem__(-1, chunks[-1] + rest)
     return chunks or [text]
+
+
+# ----------------------------------------------------------------------------- JSON Schema instances
+
+_FORMATS = {"date-time": "2026-01-{day:02d}T{hour:02d}:00:00Z", "date": "2026-01-{day:02d}",
+            "time": "{hour:02d}:00:00", "email": "user{n}@example.com", "uri": "https://example.com/{n}",
+            "uuid": "00000000-0000-4000-8000-{n:012d}", "hostname": "host{n}.example.com",
+            "ipv4": "192.0.2.{byte}", "ipv6": "2001:db8::{byte:x}", "duration": "PT{hour}H"}
+
+
+def _hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+def schema_instance(schema: dict[str, Any], key: str) -> Any:
+    """A JSON value valid against ``schema`` (the JSON Schema subset of Structured Outputs: objects,
+    arrays, strings, numbers, booleans, enums, consts, ``anyOf``, ``$ref`` to ``$defs``), the same for
+    the same ``key``. Objects get every property (required or not), arrays one item (or
+    ``minItems``), strings a few seeded words (or a value of their ``format``)."""
+    return _Instance(schema).make(schema, key, 0)
+
+
+class _Instance:
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        seen = 0
+        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 32:
+            ref = schema["$ref"]
+            target: Any = self.root
+            if ref != "#":
+                for part in ref.removeprefix("#/").split("/"):
+                    target = target[part.replace("~1", "/").replace("~0", "~")]
+            siblings = {k: v for k, v in schema.items() if k != "$ref"}
+            schema = {**target, **siblings}
+            seen += 1
+        return schema
+
+    def make(self, schema: Any, key: str, depth: int) -> Any:
+        if not isinstance(schema, dict):
+            return None if schema is False else "text"
+        schema = self.resolve(schema)
+        if "const" in schema:
+            return schema["const"]
+        if schema.get("enum"):
+            values = schema["enum"]
+            return values[_hash(key) % len(values)]
+        for combinator in ("anyOf", "oneOf"):
+            branches = schema.get(combinator)
+            if isinstance(branches, list) and branches:
+                # The first branch that is not null (Optional[X] is anyOf [X, null]); null once deep.
+                real = [b for b in branches if not (isinstance(b, dict) and self.resolve(b).get("type") == "null")]
+                nulls = [b for b in branches if b not in real]
+                pick = nulls[0] if depth >= 8 and nulls else (real or branches)[0]
+                return self.make(pick, key, depth + 1)
+        if schema.get("allOf"):
+            merged: dict[str, Any] = {}
+            for part in [*schema["allOf"], {k: v for k, v in schema.items() if k != "allOf"}]:
+                part = self.resolve(part) if isinstance(part, dict) else {}
+                properties = {**merged.get("properties", {}), **part.get("properties", {})}
+                required = [*merged.get("required", ()), *part.get("required", ())]
+                merged.update(part)
+                merged.update({"properties": properties, "required": required} if properties else {})
+            return self.make(merged, key, depth + 1)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kinds = [k for k in kind if k != "null"]
+            kind = kinds[0] if kinds else "null"
+        if kind is None:
+            kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+        return getattr(self, "_" + kind, self._string)(schema, key, depth)
+
+    def _object(self, schema: dict[str, Any], key: str, depth: int) -> dict[str, Any]:
+        properties = schema.get("properties") or {}
+        required = set(schema.get("required") or ())
+        return {name: self.make(sub, f"{key}.{name}", depth + 1) for name, sub in properties.items()
+                if depth < 8 or name in required}
+
+    def _array(self, schema: dict[str, Any], key: str, depth: int) -> list[Any]:
+        prefix = list(schema.get("prefixItems") or ())
+        count = max(1 if depth < 8 else 0, int(schema.get("minItems") or 0), len(prefix))
+        if schema.get("maxItems") is not None:
+            count = min(count, int(schema["maxItems"]))
+        items = schema.get("items", {})
+        return [self.make(prefix[i] if i < len(prefix) else items, f"{key}[{i}]", depth + 1) for i in range(count)]
+
+    def _string(self, schema: dict[str, Any], key: str, depth: int) -> str:
+        n = _hash(key)
+        pattern = _FORMATS.get(schema.get("format") or "")
+        if pattern:
+            text = pattern.format(day=n % 28 + 1, hour=n % 24, n=n % 10**12, byte=n % 254 + 1)
+        else:
+            text = sentence_text(key, 3).rstrip(".")
+        low, high = int(schema.get("minLength") or 0), schema.get("maxLength")
+        if len(text) < low:
+            text += "x" * (low - len(text))
+        if high is not None:
+            text = text[:int(high)]
+        return text
+
+    def _integer(self, schema: dict[str, Any], key: str, depth: int) -> int:
+        low, high = _bounds(schema, integer=True)
+        value = low + _hash(key) % (high - low + 1)
+        step = schema.get("multipleOf")
+        if isinstance(step, int) and step > 0:
+            value = (value // step) * step if (value // step) * step >= low else ((value // step) + 1) * step
+        return int(value)
+
+    def _number(self, schema: dict[str, Any], key: str, depth: int) -> float:
+        low, high = _bounds(schema, integer=False)
+        value = low + (_hash(key) % 10_000) / 10_000 * (high - low)
+        return float(round(value, 2) if low <= round(value, 2) <= high else value)
+
+    def _boolean(self, schema: dict[str, Any], key: str, depth: int) -> bool:
+        return _hash(key) % 2 == 0
+
+    def _null(self, schema: dict[str, Any], key: str, depth: int) -> None:
+        return None
+
+
+def _bounds(schema: dict[str, Any], *, integer: bool) -> tuple[Any, Any]:
+    low = schema.get("minimum", 0 if "maximum" not in schema or schema["maximum"] >= 0 else schema["maximum"] - 100)
+    high = schema.get("maximum", low + 100)
+    if "exclusiveMinimum" in schema:
+        low = schema["exclusiveMinimum"] + (1 if integer else 0.01)
+    if "exclusiveMaximum" in schema:
+        high = schema["exclusiveMaximum"] - (1 if integer else 0.01)
+    if integer:
+        low, high = math.ceil(low), math.floor(high)
+    return low, max(low, high)

@@ -4,11 +4,16 @@ answer and every stream event is checked against the official spec (the ``client
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
+import jsonschema
 import openai
 import pytest
+from pydantic import BaseModel, Field
+
+from fakeopenai.generate import schema_instance
 
 TOOLS = [{"type": "function", "name": "get_weather",
           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
@@ -256,3 +261,67 @@ def test_an_after_step_passes_on_the_fake_clock(fake_openai: Any, client: openai
     assert response.completed_at is not None and response.completed_at - response.created_at >= 30
     sync = client.responses.create(model="gpt-4o", input="Again")   # answered at once: the wait passes too
     assert sync.completed_at is not None and sync.completed_at - sync.created_at >= 30
+
+
+class Address(BaseModel):
+    city: str
+    postcode: str | None = None
+
+
+class Person(BaseModel):
+    name: str
+    age: int = Field(ge=18, le=99)
+    height: float
+    role: Literal["admin", "editor", "viewer"]
+    tags: list[str]
+    addresses: list[Address]
+    active: bool
+    born: datetime.date
+    nickname: str | None
+
+
+def test_parse_with_a_text_format_returns_the_model(fake_openai: Any, strict: openai.OpenAI) -> None:
+    """Nothing scripted: the generated answer is an instance of the json_schema text format."""
+    parsed = strict.responses.parse(model="gpt-4o", input="Who is it?", text_format=Person)
+    person = parsed.output_parsed
+    assert isinstance(person, Person) and 18 <= person.age <= 99 and person.role in {"admin", "editor", "viewer"}
+    assert len(person.tags) == 1 and isinstance(person.addresses[0], Address) and person.name
+    assert parsed.text.format.type == "json_schema" and parsed.text.format.name == "Person"
+    fake_openai.load({})   # the same scenario and request: the same instance
+    assert strict.responses.parse(model="gpt-4o", input="Who is it?", text_format=Person).output_parsed == person
+    with strict.responses.stream(model="gpt-4o", input="Who?", text_format=Person) as stream:
+        final = stream.get_final_response()
+    assert isinstance(final.output_parsed, Person)
+
+
+def test_a_scripted_message_is_not_replaced_by_the_schema_instance(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load({"responses": [{"steps": [{"message": '{"city": "Paris"}'}]}]})
+    parsed = client.responses.parse(model="gpt-4o", input="Where?", text_format=Address)
+    assert parsed.output_parsed == Address(city="Paris")
+
+
+SCHEMAS = [
+    {"type": "object", "properties": {"a": {"type": "integer", "minimum": 5, "exclusiveMaximum": 7},
+                                      "b": {"type": "number", "minimum": -1.5, "maximum": -1.25},
+                                      "c": {"enum": [1, "two", None]}, "d": {"const": "fixed"},
+                                      "e": {"type": ["string", "null"], "minLength": 40, "maxLength": 41},
+                                      "f": {"type": "array", "items": {"type": "boolean"}, "minItems": 3},
+                                      "g": {"type": "string", "format": "date-time"},
+                                      "h": {"type": "string", "format": "email"}},
+     "required": ["a", "b", "c", "d", "e", "f", "g", "h"], "additionalProperties": False},
+    {"$defs": {"node": {"type": "object", "properties": {
+        "value": {"type": "string"},
+        "children": {"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/node"}}, {"type": "null"}]}},
+        "required": ["value", "children"], "additionalProperties": False}},
+     "$ref": "#/$defs/node"},
+    {"allOf": [{"type": "object", "properties": {"x": {"type": "integer", "multipleOf": 7, "minimum": 1}},
+                "required": ["x"]}], "properties": {"y": {"oneOf": [{"type": "null"}, {"type": "string"}]}}},
+]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_generated_instances_are_valid_and_deterministic(schema: dict[str, Any]) -> None:
+    for key in ("1|a", "2|b", "3|c"):
+        instance = schema_instance(schema, key)
+        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(instance)
+        assert schema_instance(schema, key) == instance

@@ -7,6 +7,7 @@ built-in without such a test fails ``test_every_builtin_has_a_test_here``.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -40,9 +41,9 @@ _COMMENT = re.compile(r"(^|\s)#")
 
 
 def _items(root: yaml.Node) -> Iterator[tuple[str, yaml.Node]]:
-    """(key path, node) of every step in runs and batches, and every fault."""
+    """(key path, node) of every step in runs, responses and batches, and every fault."""
     top = {key.value: value for key, value in root.value} if isinstance(root, yaml.MappingNode) else {}
-    for section in ("runs", "batches"):
+    for section in ("runs", "responses", "batches"):
         for i, script in enumerate(getattr(top.get(section), "value", [])):
             steps = next((v for k, v in script.value if k.value == "steps"), None)
             for j, step in enumerate(getattr(steps, "value", [])):
@@ -272,6 +273,93 @@ def test_stream_with_tool_call(client: openai.OpenAI) -> None:
     assert final.status == "completed" and final.usage.total_tokens == 102
     polled = client.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id)
     assert polled.model_dump() == final.model_dump()
+
+
+# ----------------------------------------------------------------------------- responses
+
+WEATHER_TOOL = [{"type": "function", "name": "get_weather",
+                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
+
+
+def _poll_response(client: openai.OpenAI, response: Any) -> tuple[Any, list[str]]:
+    """The official background guide's loop; returns the last response and every status seen."""
+    seen = [response.status]
+    while response.status in {"queued", "in_progress"}:
+        response = client.responses.retrieve(response.id)
+        seen.append(response.status)
+        assert len(seen) < 20, seen
+    return response, seen
+
+
+@drives("response_background_completes")
+def test_response_background_completes(client: openai.OpenAI) -> None:
+    response, seen = _poll_response(client, client.responses.create(model="gpt-4o", input="Report", background=True))
+
+    assert seen == ["queued", "in_progress", "in_progress", "completed"]
+    assert response.output_text == "Here is the quarterly report you asked for."
+    assert response.background is True and response.completed_at is not None and response.error is None
+    assert (response.usage.input_tokens, response.usage.output_tokens, response.usage.total_tokens) == (130, 12, 142)
+
+    sync = client.responses.create(model="gpt-4o", input="Report")   # answered at once: the same steps
+    assert sync.status == "completed" and sync.output_text == response.output_text
+
+
+@drives("response_tool_loop")
+def test_response_tool_loop(client: openai.OpenAI) -> None:
+    response = client.responses.create(model="gpt-4o", input="Weather in Paris and Lyon?", tools=WEATHER_TOOL)
+    cities = []
+    while any(item.type == "function_call" for item in response.output):
+        assert response.status == "completed"
+        [call] = response.output
+        assert call.name == "get_weather" and call.call_id.startswith("call_") and call.id.startswith("fc_")
+        city = json.loads(call.arguments)["city"]
+        cities.append(city)
+        response = client.responses.create(model="gpt-4o", previous_response_id=response.id, tools=WEATHER_TOOL,
+                                           input=[{"type": "function_call_output", "call_id": call.call_id,
+                                                   "output": f"{city}: fine"}])
+    assert cities == ["Paris", "Lyon"]
+    assert response.status == "completed"
+    assert response.output_text == "It is 18 °C and sunny in Paris, and 21 °C and cloudy in Lyon."
+
+    # Stateless, as the SDK's tool runner does: store false, the whole history resent.
+    history: list[Any] = [{"role": "user", "content": "Weather?"}]
+    for city in ("Paris", "Lyon"):
+        response = client.responses.create(model="gpt-4o", input=history, tools=WEATHER_TOOL, store=False)
+        [call] = response.output
+        assert json.loads(call.arguments) == {"city": city}
+        history += [{"type": "function_call", "call_id": call.call_id, "name": call.name,
+                     "arguments": call.arguments},
+                    {"type": "function_call_output", "call_id": call.call_id, "output": "fine"}]
+    final = client.responses.create(model="gpt-4o", input=history, tools=WEATHER_TOOL, store=False)
+    assert final.output_text.startswith("It is 18 °C and sunny in Paris")
+
+
+@drives("response_fails")
+def test_response_fails(client: openai.OpenAI) -> None:
+    response, seen = _poll_response(client, client.responses.create(model="gpt-4o", input="Hi", background=True))
+
+    assert seen == ["queued", "in_progress", "failed"]
+    assert (response.error.code, response.error.message) == ("server_error", "The model backend is unavailable.")
+    assert response.completed_at is None and response.output == []
+
+    sync = client.responses.create(model="gpt-4o", input="Hi")
+    assert sync.status == "failed" and sync.error.code == "server_error"
+
+
+@drives("response_incomplete_max_tokens")
+def test_response_incomplete_max_tokens(client: openai.OpenAI) -> None:
+    started = client.responses.create(model="gpt-4o", input="A long story", background=True)
+    response, seen = _poll_response(client, started)
+
+    assert seen == ["queued", "in_progress", "in_progress", "incomplete"]
+    assert response.incomplete_details.reason == "max_output_tokens" and response.error is None
+    assert response.output_text == "The answer starts here but the model ran out of"
+    [message] = response.output
+    assert message.status == "incomplete"
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (300, 256)
+
+    sync = client.responses.create(model="gpt-4o", input="A long story", max_output_tokens=16)
+    assert sync.status == "incomplete" and sync.incomplete_details.reason == "max_output_tokens"
 
 
 # ----------------------------------------------------------------------------- batches

@@ -12,6 +12,7 @@ stepper's pacing), like a run. Every transition reports its stream events throug
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,7 +29,7 @@ from fakeopenai.families.responses.items import (
 from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
-from fakeopenai.generate import count_tokens, sentence_text, split_words
+from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
 from fakeopenai.scripting.conversation import Step
 from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose
 
@@ -98,7 +99,13 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     # A conversation goes on when its script waits for tool outputs; otherwise a new one starts.
     chain = previous._chain if previous is not None and previous._chain.pending else None
     if chain is None and previous is None and outputs:
-        chain = objects.calls.get(outputs[0].get("call_id") or "")   # a stateless client resends the history
+        # A stateless client resends the history: the chain is the one waiting for one of its outputs.
+        waiting = [o.get("call_id") for o in outputs if (o.get("call_id") or "") in objects.calls]
+        chain = objects.calls[waiting[0]] if waiting else None
+    # Outputs of the resent history whose call is in the input too, and answered before, are context.
+    resent = {item.get("call_id") for item in items if item.get("type") == "function_call"}
+    outputs = [o for o in outputs
+               if not (o.get("call_id") in resent and (chain is None or o.get("call_id") not in chain.pending))]
     given = _check_outputs(chain, outputs)
     # Valid: from here on the request changes state.
     now = state.clock.tick()
@@ -355,8 +362,14 @@ def _stream_options(state: TenantState, response: Response) -> StreamOptions:
 
 def _write_message(state: TenantState, response: Response, step: Step, emit: Emitter) -> None:
     chain = response._chain
-    text = step.message if step.message is not None else \
-        sentence_text(f"{state.scenario.seed}|response{chain.number}|step{chain._cursor.pos}", step.message_words)
+    key = f"{state.scenario.seed}|response{chain.number}|step{chain._cursor.pos}"
+    form = (response.text or {}).get("format") or {}
+    if step.message is not None:
+        text = step.message
+    elif form.get("type") == "json_schema" and isinstance(form.get("schema"), dict):
+        text = json.dumps(schema_instance(form["schema"], key), ensure_ascii=False)   # responses.parse reads it
+    else:
+        text = sentence_text(key, step.message_words)
     index = len(response.output)
     item: dict[str, Any] = {"id": state.ids.new("msg_"), "type": "message", "status": "in_progress",
                             "content": [], "role": "assistant"}
@@ -414,6 +427,8 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     elif status == "incomplete":
         reason = (step.incomplete_details or {}).get("reason") if step is not None else None
         response.incomplete_details = {"reason": INCOMPLETE_REASONS.get(reason or "", "max_output_tokens")}
+        if response.output and response.output[-1].get("type") == "message":
+            response.output[-1]["status"] = "incomplete"   # the cut-off message, as the live API shows it
     for item in response.output:
         if item.get("status") == "in_progress":
             item["status"] = "incomplete"
