@@ -342,6 +342,12 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ("response: an output for no call", "POST", "/v1/responses",
      {"json": {"model": "gpt-4o", "input": [{"type": "function_call_output", "call_id": "call_x", "output": "y"}]}},
      400, "input"),
+    ("embeddings: empty input", "POST", "/v1/embeddings",
+     {"json": {"model": "text-embedding-3-small", "input": ""}}, 400, "input"),
+    ("embeddings: no inputs", "POST", "/v1/embeddings", {"json": {"model": "text-embedding-3-small", "input": []}},
+     400, "input"),
+    ("embeddings: dimensions 0", "POST", "/v1/embeddings",
+     {"json": {"model": "text-embedding-3-small", "input": "x", "dimensions": 0}}, 400, "dimensions"),
     ("batch: cancel unknown", "POST", "/v1/batches/batch_nope/cancel", {}, 404, "batch_id"),
     ("batch: cancel finished", "POST", "/v1/batches/{done_batch}/cancel", {}, 400, "batch_id"),
     # --- control API
