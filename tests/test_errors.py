@@ -348,6 +348,9 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
      400, "input"),
     ("embeddings: dimensions 0", "POST", "/v1/embeddings",
      {"json": {"model": "text-embedding-3-small", "input": "x", "dimensions": 0}}, 400, "dimensions"),
+    ("model: unknown id", "GET", "/v1/models/gpt-nope", {}, 404, None),
+    ("model: delete a base model", "DELETE", "/v1/models/gpt-4o", {}, 403, None),
+    ("models: wrong method", "POST", "/v1/models", {"json": {}}, 405, None),
     ("batch: cancel unknown", "POST", "/v1/batches/batch_nope/cancel", {}, 404, "batch_id"),
     ("batch: cancel finished", "POST", "/v1/batches/{done_batch}/cancel", {}, 400, "batch_id"),
     # --- control API

@@ -209,6 +209,8 @@ class World:
                 if method == "DELETE" else self.file
         elif path.startswith("/v1/batches/"):
             params["batch_id"] = self.new_batch()
+        elif path.startswith("/v1/models/"):
+            params["model"] = "gpt-4o"   # DELETE: the live API's 403 (a base model)
         elif path.startswith("/v1/responses/"):
             if method == "DELETE":
                 params["response_id"] = self.new_response()
