@@ -348,6 +348,7 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
      400, "input"),
     ("embeddings: dimensions 0", "POST", "/v1/embeddings",
      {"json": {"model": "text-embedding-3-small", "input": "x", "dimensions": 0}}, 400, "dimensions"),
+    ("moderation: no input", "POST", "/v1/moderations", {"json": {"model": "omni-moderation-latest"}}, 400, "input"),
     ("model: unknown id", "GET", "/v1/models/gpt-nope", {}, 404, None),
     ("model: delete a base model", "DELETE", "/v1/models/gpt-4o", {}, 403, None),
     ("models: wrong method", "POST", "/v1/models", {"json": {}}, 405, None),

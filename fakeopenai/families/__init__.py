@@ -7,7 +7,7 @@ they are imported, so a test can register a family of its own for the length of 
 
 from __future__ import annotations
 
-from fakeopenai.families import assistants, batches, embeddings, models, responses
+from fakeopenai.families import assistants, batches, embeddings, models, moderations, responses
 from fakeopenai.family import Family
 
 FAMILIES: tuple[Family, ...] = (
@@ -15,5 +15,6 @@ FAMILIES: tuple[Family, ...] = (
     batches.FAMILY,
     embeddings.FAMILY,
     models.FAMILY,
+    moderations.FAMILY,
     responses.FAMILY,
 )
