@@ -3,7 +3,10 @@
 The spec is the vendored official document (``spec/openai-openapi.yaml.gz``),
 normalized by :func:`fakeopenai.openapi.normalize` in its three documented ways
 (OpenAPI 3.0 ``nullable``; null for unset optional Batch/File fields; null
-``first_id``/``last_id`` on empty lists). Nothing else is loosened.
+``first_id``/``last_id`` on empty lists). Nothing else is loosened. One answer is read before
+it is checked: an embedding asked for with ``encoding_format: base64`` is a base64 string
+(little-endian float32, what the SDKs ask for by default and decode), which the spec does not
+model; it is decoded into its floats (:func:`decode_base64_embeddings`) and checked as those.
 
 :class:`SpecChecker` is installed as an HTTP response hook on the SDK clients the
 tests use, so no response escapes validation: JSON bodies are checked against
@@ -50,6 +53,37 @@ EVENT_SCHEMAS = [
 
 class SpecViolation(AssertionError):
     pass
+
+
+def _request_body(request: Any) -> bytes:
+    try:
+        return bytes(request.content)
+    except Exception:  # noqa: BLE001 - a streamed request body: nothing to read
+        return b""
+
+
+def decode_base64_embeddings(body: bytes, request_body: bytes, where: str) -> bytes:
+    """An embeddings answer to a request with ``encoding_format: base64``, its embeddings decoded
+    (each must be base64 of little-endian float32) so the spec's array of numbers can check them."""
+    import base64
+    import struct
+
+    try:
+        asked = json.loads(request_body).get("encoding_format")
+    except (ValueError, AttributeError):
+        return body
+    if asked != "base64":
+        return body
+    data = json.loads(body)
+    for item in data.get("data") or ():
+        encoded = item.get("embedding")
+        if not isinstance(encoded, str):
+            raise SpecViolation(f"{where}: encoding_format base64 asked, embedding is {type(encoded).__name__}")
+        packed = base64.b64decode(encoded, validate=True)
+        if len(packed) % 4:
+            raise SpecViolation(f"{where}: a base64 embedding of {len(packed)} bytes is not float32")
+        item["embedding"] = list(struct.unpack(f"<{len(packed) // 4}f", packed))
+    return json.dumps(data).encode()
 
 
 @lru_cache(maxsize=2)
@@ -137,8 +171,11 @@ class SpecChecker:
                 return schema.get("$ref", "")[1:] or None
         return "/components/schemas/ErrorResponse" if status >= 400 else None
 
-    def check_response(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
+    def check_response(self, method: str, path: str, status: int, content_type: str, body: bytes,
+                       request_body: bytes = b"") -> None:
         where = f"{method} {path} -> {status}"
+        if path == "/v1/embeddings" and status == 200 and b"base64" in request_body:
+            body = decode_base64_embeddings(body, request_body, where)
         if path.endswith("/content") and status == 200:
             return  # raw file bytes
         if content_type.startswith("text/event-stream"):
@@ -174,7 +211,7 @@ class SpecChecker:
         if not request.url.path.startswith("/v1/"):
             return
         self.check_response(request.method, request.url.path, response.status_code,
-                            response.headers.get("content-type", ""), response.content)
+                            response.headers.get("content-type", ""), response.content, _request_body(request))
 
     async def async_hook(self, response: Any) -> None:
         await response.aread()
@@ -182,7 +219,7 @@ class SpecChecker:
         if not request.url.path.startswith("/v1/"):
             return
         self.check_response(request.method, request.url.path, response.status_code,
-                            response.headers.get("content-type", ""), response.content)
+                            response.headers.get("content-type", ""), response.content, _request_body(request))
 
 
 def parse_sse(body: bytes) -> list[tuple[str, str]]:

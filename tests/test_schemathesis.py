@@ -209,6 +209,8 @@ class World:
                 if method == "DELETE" else self.file
         elif path.startswith("/v1/batches/"):
             params["batch_id"] = self.new_batch()
+        elif path.startswith("/v1/models/"):
+            params["model"] = "gpt-4o"   # DELETE: the live API's 403 (a base model)
         elif path.startswith("/v1/responses/"):
             if method == "DELETE":
                 params["response_id"] = self.new_response()
@@ -318,7 +320,9 @@ def check_answer(case: Any, response: Any, spec: SpecChecker) -> None:
     streamed = content_type.startswith("text/event-stream")
     raw_bytes = case.operation.label == "GET /v1/files/{file_id}/content" and status == 200
     checks: list[Callable[..., Any]] = [not_a_server_error]
-    if 200 <= status < 300 and case.operation.label not in UNMAPPED_DISCRIMINATOR:
+    # base64 embeddings are strings the spec does not model: spec.check_response decodes them first
+    base64_embeddings = isinstance(case.body, dict) and case.body.get("encoding_format") == "base64"
+    if 200 <= status < 300 and case.operation.label not in UNMAPPED_DISCRIMINATOR and not base64_embeddings:
         checks.append(response_schema_conformance)
         if not streamed and not raw_bytes:  # the spec documents only JSON for these two
             checks.append(content_type_conformance)
@@ -329,7 +333,7 @@ def check_answer(case: Any, response: Any, spec: SpecChecker) -> None:
                 (isinstance(case.query, dict) and str(case.query.get("stream")).lower() == "true")
             assert asked, "SSE for a non-stream request"
         spec.check_response(case.method, response.request.path_url.split("?")[0], status, content_type,
-                            response.content)
+                            response.content, json.dumps(case.body).encode() if isinstance(case.body, dict) else b"")
         return
     assert content_type == "application/json", f"{status} answered as {content_type!r}"
     body = response.json()

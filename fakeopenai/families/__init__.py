@@ -7,11 +7,14 @@ they are imported, so a test can register a family of its own for the length of 
 
 from __future__ import annotations
 
-from fakeopenai.families import assistants, batches, responses
+from fakeopenai.families import assistants, batches, embeddings, models, moderations, responses
 from fakeopenai.family import Family
 
 FAMILIES: tuple[Family, ...] = (
     assistants.FAMILY,
     batches.FAMILY,
+    embeddings.FAMILY,
+    models.FAMILY,
+    moderations.FAMILY,
     responses.FAMILY,
 )

@@ -18,30 +18,24 @@ an embedding or a moderation is computed from.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import string
 import struct
-import zlib
-from array import array
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from fakeopenai.generate import count_tokens, unit_vector
+from fakeopenai.generate import (
+    count_tokens,
+    embedding_dimensions,
+    embedding_vector,
+    encode_embedding,
+    moderation_result,
+)
 
 ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/responses", "/v1/completions", "/v1/moderations")
-EMBEDDING_DIMENSIONS = {"text-embedding-3-large": 3072, "text-embedding-3-small": 1536,
-                        "text-embedding-ada-002": 1536}
-DEFAULT_EMBEDDING_DIMENSIONS = 1536
 DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
-MODERATION_CATEGORIES = ("harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
-                         "illicit/violent", "self-harm", "self-harm/instructions", "self-harm/intent", "sexual",
-                         "sexual/minors", "violence", "violence/graphic")
-# The live API's applied input types: image-capable categories list both once images are sent.
-_TEXT_ONLY = frozenset({"harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
-                        "illicit/violent", "sexual/minors"})
 # What each endpoint needs in a line's body; a line without it gets a 400 in the error file.
 REQUIRED_FIELDS = {"/v1/chat/completions": ("messages",), "/v1/embeddings": ("input",),
                    "/v1/completions": ("prompt",), "/v1/responses": (), "/v1/moderations": ("input",)}
@@ -369,14 +363,13 @@ def _embeddings(body: dict[str, Any], key: str, created: int, content: str | Non
     elif not isinstance(inputs, list) or (inputs and isinstance(inputs[0], int)):
         inputs = [inputs]
     model = body.get("model", "")
-    dimensions = body.get("dimensions") or EMBEDDING_DIMENSIONS.get(model, DEFAULT_EMBEDDING_DIMENSIONS)
-    as_base64 = body.get("encoding_format") == "base64"
+    dimensions = embedding_dimensions(model, body.get("dimensions"))
     data, tokens = [], 0
     for index, item in enumerate(inputs):
-        vector = unit_vector(f"{model}|{json.dumps(item)}", dimensions)
+        vector = embedding_vector(model, item, dimensions)
         tokens += len(item) if isinstance(item, list) else count_tokens(_text_of(item))
-        encoded: Any = base64.b64encode(array("f", vector).tobytes()).decode() if as_base64 else vector
-        data.append({"object": "embedding", "index": index, "embedding": encoded})
+        data.append({"object": "embedding", "index": index,
+                     "embedding": encode_embedding(vector, body.get("encoding_format"))})
     return {"object": "list", "data": data, "model": model,
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
@@ -387,21 +380,8 @@ def _moderation(body: dict[str, Any], key: str, created: int, content: str | Non
         inputs = [content]
     elif not isinstance(inputs, list) or any(isinstance(i, dict) for i in inputs):
         inputs = [inputs]  # one string, or one multimodal input (a list of parts)
-    results = []
-    for item in inputs:
-        has_image = isinstance(item, list) and any(isinstance(p, dict) and p.get("type") == "image_url"
-                                                     for p in item)
-        seed = zlib.crc32(json.dumps(item).encode())
-        scores = {name: ((seed >> (i % 24)) % 997 + 1) / 1e6 for i, name in enumerate(MODERATION_CATEGORIES)}
-        results.append({
-            "flagged": False, "categories": {name: False for name in MODERATION_CATEGORIES},
-            "category_scores": scores,
-            "category_applied_input_types": {
-                name: ["text"] if name in _TEXT_ONLY or not has_image else ["text", "image"]
-                for name in MODERATION_CATEGORIES},
-        })
     return {"id": derived_id("modr-", key), "model": body.get("model") or DEFAULT_MODERATION_MODEL,
-            "results": results}
+            "results": [moderation_result(item) for item in inputs]}
 
 
 _GENERATORS: dict[str, Callable[[dict[str, Any], str, int, str | None], dict[str, Any]]] = {

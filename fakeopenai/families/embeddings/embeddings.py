@@ -1,0 +1,112 @@
+"""The Embeddings engine (no HTTP): one request body in, the answer's dict out.
+
+Usage::
+
+    answer = create_embeddings(state, {"model": "text-embedding-3-small", "input": ["a", "b"]})
+    answer["data"][1]["embedding"]      # a list of 1,536 floats of length 1 (or base64 when asked)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.errors import InvalidRequestError
+from fakeopenai.families.embeddings.scenario import NAME, EmbeddingEntry
+from fakeopenai.generate import (
+    EMBEDDING_DIMENSIONS,
+    count_tokens,
+    embedding_dimensions,
+    embedding_vector,
+    encode_embedding,
+)
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+MAX_INPUTS = 2048
+MAX_DIMENSIONS = 4096   # for a model whose native size the fake does not know
+NO_DIMENSIONS = frozenset({"text-embedding-ada-002"})   # models that take no `dimensions`
+INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+
+
+def inputs_of(value: Any) -> list[Any]:
+    """The request's inputs, one per embedding: strings or token arrays."""
+    if isinstance(value, list) and value and not isinstance(value[0], int):
+        return value
+    return [value]
+
+
+def check_request(body: dict[str, Any]) -> None:
+    """The 400s the schema does not give: empty text, too many inputs, dimensions a model refuses."""
+    value = body.get("input")
+    if value == "" or value == [] or value is None:
+        raise InvalidRequestError(INVALID_INPUT, param="input", code="invalid_value")
+    if isinstance(value, list) and len(value) > MAX_INPUTS:
+        raise InvalidRequestError(f"Invalid 'input': array too long. Expected an array with maximum length "
+                                  f"{MAX_INPUTS}, but got an array with length {len(value)} instead.",
+                                  param="input", code="array_above_max_length")
+    if any(item == "" or item == [] for item in inputs_of(value)):
+        raise InvalidRequestError(INVALID_INPUT, param="input", code="invalid_value")
+    dimensions = body.get("dimensions")
+    if isinstance(dimensions, int) and not isinstance(dimensions, bool):
+        if dimensions < 1:
+            raise InvalidRequestError(f"Invalid 'dimensions': integer below minimum value. Expected a value >= 1, "
+                                      f"but got {dimensions!r} instead.", param="dimensions",
+                                      code="integer_below_min_value")
+        most = EMBEDDING_DIMENSIONS.get(str(body.get("model")), MAX_DIMENSIONS)
+        if dimensions > most:
+            raise InvalidRequestError(f"Invalid 'dimensions': this model's embeddings have at most {most} "
+                                      f"dimensions, but {dimensions} were asked for.", param="dimensions",
+                                      code="invalid_value")
+        if body.get("model") in NO_DIMENSIONS:
+            raise InvalidRequestError("This model does not support specifying dimensions.", param="dimensions",
+                                      code="invalid_value")
+
+
+def create_embeddings(state: TenantState, body: dict[str, Any]) -> dict[str, Any]:
+    check_request(body)
+    model = str(body.get("model", ""))
+    dimensions = embedding_dimensions(model, body.get("dimensions"))
+    entries: tuple[EmbeddingEntry, ...] = state.scenario.parts.get(NAME, ())
+    data, tokens = [], 0
+    for index, item in enumerate(inputs_of(body["input"])):
+        vector = vector_of(entries, model, item, dimensions)
+        tokens += len(item) if isinstance(item, list) else count_tokens(item)
+        data.append({"object": "embedding", "index": index,
+                     "embedding": encode_embedding(vector, body.get("encoding_format"))})
+    return {"object": "list", "data": data, "model": model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+def vector_of(entries: tuple[EmbeddingEntry, ...], model: str, item: Any, dimensions: int, depth: int = 0) -> \
+        list[float]:
+    """The embedding of one input: the first matching entry's, else the generated one."""
+    entry = _entry_for(entries, model, item) if depth < 8 else None
+    if entry is None:
+        return embedding_vector(model, item, dimensions)
+    if entry.vector is not None:
+        return _normalized(list(entry.vector[:dimensions]) + [0.0] * max(0, dimensions - len(entry.vector)))
+    base = vector_of(entries, model, entry.similar_to, dimensions, depth + 1)
+    own = embedding_vector(model, item, dimensions)
+    projection = math.fsum(a * b for a, b in zip(own, base, strict=True))
+    orthogonal = _normalized([a - projection * b for a, b in zip(own, base, strict=True)])
+    s = max(-1.0, min(1.0, entry.similarity))
+    rest = math.sqrt(max(0.0, 1.0 - s * s))
+    return _normalized([s * b + rest * o for b, o in zip(base, orthogonal, strict=True)])
+
+
+def _entry_for(entries: tuple[EmbeddingEntry, ...], model: str, item: Any) -> EmbeddingEntry | None:
+    if not isinstance(item, str):
+        return None
+    for entry in entries:
+        if entry.model is not None and entry.model != model:
+            continue
+        if entry.input is None or entry.input.test(item):
+            return entry
+    return None
+
+
+def _normalized(vector: list[float]) -> list[float]:
+    norm = math.sqrt(math.fsum(x * x for x in vector))
+    return [x / norm for x in vector] if norm else vector

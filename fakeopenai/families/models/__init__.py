@@ -1,0 +1,21 @@
+"""The Models API: ``GET /v1/models`` and ``GET /v1/models/{model}``, from the scenario's
+``models:`` list, else a current default list. The engine is ``models.py`` (no HTTP), the
+handlers ``api.py``, the scenario part ``scenario.py`` with ``scenario.schema.json``."""
+
+from __future__ import annotations
+
+from fakeopenai.families.models import api, models, scenario
+from fakeopenai.family import Family, package_json
+
+OPENAPI_PATHS = ("/models", "/models/{model}")
+
+FAMILY = Family(
+    name="models",
+    routes=api.ROUTES,
+    openapi=lambda: package_json(__name__, "openapi.json"),
+    openapi_paths=OPENAPI_PATHS,
+    scenario_schema=scenario.schema,
+    docs_sections=(("Model entry", "model_entry"),),
+    build=scenario.build,
+    new_world=models.new_world,
+)

@@ -1,0 +1,43 @@
+"""The Moderations engine (no HTTP): one request body in, the answer's dict out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.families.moderations.scenario import NAME, ModerationEntry
+from fakeopenai.generate import moderation_result
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+DEFAULT_MODEL = "omni-moderation-latest"
+
+
+def inputs_of(value: Any) -> list[Any]:
+    """One item per result: a string, or one multimodal input (the list of its parts)."""
+    if isinstance(value, list) and not any(isinstance(item, dict) for item in value):
+        return value
+    return [value]
+
+
+def text_of(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    return " ".join(part.get("text", "") for part in item if isinstance(part, dict) and part.get("type") == "text")
+
+
+def create_moderation(state: TenantState, body: dict[str, Any]) -> dict[str, Any]:
+    entries: tuple[ModerationEntry, ...] = state.scenario.parts.get(NAME, ())
+    results = []
+    for item in inputs_of(body["input"]):
+        result = moderation_result(item)
+        text = text_of(item)
+        entry = next((e for e in entries if e.input is None or e.input.test(text)), None)
+        if entry is not None:
+            result["category_scores"].update(entry.scores)
+            for name, score in entry.categories.items():
+                result["categories"][name] = True
+                result["category_scores"][name] = score
+            result["flagged"] = any(result["categories"].values())
+        results.append(result)
+    return {"id": state.ids.new("modr-"), "model": body.get("model") or DEFAULT_MODEL, "results": results}
