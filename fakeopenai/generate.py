@@ -64,13 +64,17 @@ def unit_vector(key: str, dimensions: int) -> list[float]:
 EMBEDDING_DIMENSIONS = {"text-embedding-3-large": 3072, "text-embedding-3-small": 1536,
                         "text-embedding-ada-002": 1536}
 DEFAULT_EMBEDDING_DIMENSIONS = 1536
+MAX_EMBEDDING_DIMENSIONS = 4096   # for a model whose size the fake does not know
 
 
 def embedding_dimensions(model: str, dimensions: Any = None) -> int:
-    """The length of an embedding: the request's ``dimensions``, else the model's native size."""
+    """The length of an embedding: the request's ``dimensions``, else the model's native size. Never
+    more than the model has (the Embeddings API answers a larger value with a 400 first; a batch
+    line gets the model's size rather than a vector nobody could store)."""
+    native = EMBEDDING_DIMENSIONS.get(model, DEFAULT_EMBEDDING_DIMENSIONS)
     if isinstance(dimensions, int) and not isinstance(dimensions, bool) and dimensions > 0:
-        return dimensions
-    return EMBEDDING_DIMENSIONS.get(model, DEFAULT_EMBEDDING_DIMENSIONS)
+        return min(dimensions, native if model in EMBEDDING_DIMENSIONS else MAX_EMBEDDING_DIMENSIONS)
+    return native
 
 
 def embedding_vector(model: str, item: Any, dimensions: int) -> list[float]:

@@ -15,6 +15,7 @@ from fakeopenai.errors import InvalidRequestError
 from fakeopenai.families.embeddings.scenario import NAME, EmbeddingEntry
 from fakeopenai.generate import (
     EMBEDDING_DIMENSIONS,
+    MAX_EMBEDDING_DIMENSIONS,
     count_tokens,
     embedding_dimensions,
     embedding_vector,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from fakeopenai.state import TenantState
 
 MAX_INPUTS = 2048
-MAX_DIMENSIONS = 4096   # for a model whose native size the fake does not know
+
 NO_DIMENSIONS = frozenset({"text-embedding-ada-002"})   # models that take no `dimensions`
 INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
 
@@ -54,7 +55,7 @@ def check_request(body: dict[str, Any]) -> None:
             raise InvalidRequestError(f"Invalid 'dimensions': integer below minimum value. Expected a value >= 1, "
                                       f"but got {dimensions!r} instead.", param="dimensions",
                                       code="integer_below_min_value")
-        most = EMBEDDING_DIMENSIONS.get(str(body.get("model")), MAX_DIMENSIONS)
+        most = EMBEDDING_DIMENSIONS.get(str(body.get("model")), MAX_EMBEDDING_DIMENSIONS)
         if dimensions > most:
             raise InvalidRequestError(f"Invalid 'dimensions': this model's embeddings have at most {most} "
                                       f"dimensions, but {dimensions} were asked for.", param="dimensions",
