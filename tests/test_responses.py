@@ -325,3 +325,11 @@ def test_generated_instances_are_valid_and_deterministic(schema: dict[str, Any])
         instance = schema_instance(schema, key)
         jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(instance)
         assert schema_instance(schema, key) == instance
+
+
+def test_a_cut_off_message_is_incomplete_in_the_stream_too(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load({"responses": [{"steps": [{"message": "Once upon a"}, {"status": "incomplete"}]}]})
+    events = list(client.responses.create(model="gpt-4o", input="A story", stream=True))
+    [done] = [e for e in events if e.type == "response.output_item.done"]
+    assert done.item.status == "incomplete"
+    assert events[-1].type == "response.incomplete" and events[-1].response.output[0].status == "incomplete"

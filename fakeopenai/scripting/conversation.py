@@ -68,6 +68,20 @@ class Step:
         return self.expect_outputs.get(call.id or "") or self.expect_outputs.get(call.function)
 
 
+def cut_off_by(steps: tuple[Step, ...], pos: int) -> Step | None:
+    """The ``status: incomplete`` step that cuts off the message step at ``pos``: the script ends
+    the run or response ``incomplete`` right after it, with only status steps between. None
+    when the message is finished."""
+    for step in steps[pos + 1:]:
+        if step.kind != "status":
+            return None
+        if step.status == "incomplete":
+            return step
+        if step.status in TERMINAL:
+            return None
+    return None
+
+
 def build_steps(builder: Builder, path: tuple[Any, ...], steps_data: list[dict[str, Any]],
                 noun: str) -> tuple[Step, ...]:
     """The steps under ``path`` (``("runs", 0)``), checked: nothing after a step that ends the

@@ -21,7 +21,7 @@ from fakeopenai.families.assistants.threads import text_part
 from fakeopenai.families.assistants.world import world
 from fakeopenai.generate import count_tokens, sentence_text, split_words
 from fakeopenai.scenario.model import StreamOptions
-from fakeopenai.scripting.conversation import TERMINAL, Step
+from fakeopenai.scripting.conversation import Step, cut_off_by
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -81,15 +81,11 @@ def cut_off(run: Run) -> str | None:
     """The message being written is cut off when the script ends the run ``incomplete`` right
     after it (with only status steps between): the reason the message shows, else None."""
     cursor = run._cursor
-    for step in cursor.script.steps[cursor.pos + 1:]:
-        if step.kind != "status":
-            return None
-        if step.status == "incomplete":
-            reason = (step.incomplete_details or {}).get("reason", "max_completion_tokens")
-            return MESSAGE_REASONS.get(reason, "max_tokens")
-        if step.status in TERMINAL:
-            return None
-    return None
+    step = cut_off_by(cursor.script.steps, cursor.pos)
+    if step is None:
+        return None
+    reason = (step.incomplete_details or {}).get("reason", "max_completion_tokens")
+    return MESSAGE_REASONS.get(reason, "max_tokens")
 
 
 def write_message(state: TenantState, run: Run, step: Step, now: int, emit: Emitter) -> None:

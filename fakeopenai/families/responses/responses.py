@@ -30,7 +30,7 @@ from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
-from fakeopenai.scripting.conversation import Step
+from fakeopenai.scripting.conversation import Step, cut_off_by
 from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose
 
 if TYPE_CHECKING:
@@ -384,7 +384,8 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     emit.event("response.output_text.done", {**where, "text": text, "logprobs": []})
     emit.event("response.content_part.done", {**where, "part": part})
     item["content"] = [part]
-    item["status"] = "completed"
+    # Cut off when the script ends the response incomplete right after: the live API says so here too.
+    item["status"] = "incomplete" if cut_off_by(chain._cursor.script.steps, chain._cursor.pos) else "completed"
     emit.event("response.output_item.done", {"output_index": index, "item": item})
 
 
@@ -427,8 +428,6 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     elif status == "incomplete":
         reason = (step.incomplete_details or {}).get("reason") if step is not None else None
         response.incomplete_details = {"reason": INCOMPLETE_REASONS.get(reason or "", "max_output_tokens")}
-        if response.output and response.output[-1].get("type") == "message":
-            response.output[-1]["status"] = "incomplete"   # the cut-off message, as the live API shows it
     for item in response.output:
         if item.get("status") == "in_progress":
             item["status"] = "incomplete"
