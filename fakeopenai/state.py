@@ -125,11 +125,24 @@ class TenantState:
                     entries.append({"name": script.name, "index": script.index, "times": script.times or "always",
                                     "used": len(served), "served": [self._position(kind, i) for i in served]})
                 out[kind.key] = entries
+        if "conversations" in self.scenario.scripts:   # they serve runs and responses alike
+            kinds = [kind for family in families() for kind in family.kinds]
+            out["conversations"] = [
+                {"name": script.name, "index": script.index, "times": script.times or "always",
+                 "used": len(served), "served": [self._found(kinds, i) for i in served]}
+                for script in self.scenario.scripts["conversations"]
+                for served in [self.served.get(("conversations", script.index), [])]]
         out["faults"] = [{"name": f.name, "index": f.index, "matched": self.fault_hits.get(f.index, 0),
                           "fired": self.fault_fired.get(f.index, 0)} for f in self.scenario.faults]
         out["unused"] = self.unused_scripts()
         out["violations"] = len(self.violations)
         return out
+
+    def _found(self, kinds: list[Any], object_id: str) -> dict[str, Any]:
+        for kind in kinds:
+            if kind.find is not None and kind.find(self, object_id) is not None:
+                return self._position(kind, object_id)
+        return {"id": object_id, "status": "deleted"}
 
     def _position(self, kind: Any, object_id: str) -> dict[str, Any]:
         obj = kind.find(self, object_id) if kind.find is not None else None

@@ -33,6 +33,7 @@ END = "<!-- reference: end -->"
 # Sections in reading order: (heading, where in the schema): the top level, each family's
 # sections (Family.docs_sections), then the common definitions.
 COMMON_SECTIONS = [
+    ("Conversation script", "conversation_script"), ("Conversation match", "conversation_match"),
     ("Run step", "run_step"), ("Tool call", "tool_call"), ("Text match", "text_match"),
     ("Stream options", "stream_options"), ("Fault", "fault"), ("Times", "times"), ("Duration", "duration"),
     ("Metadata", "metadata"),

@@ -333,3 +333,40 @@ def test_a_cut_off_message_is_incomplete_in_the_stream_too(fake_openai: Any, cli
     [done] = [e for e in events if e.type == "response.output_item.done"]
     assert done.item.status == "incomplete"
     assert events[-1].type == "response.incomplete" and events[-1].response.output[0].status == "incomplete"
+
+
+MIGRATION = {"conversations": [{"name": "weather", "times": "always", "steps": [
+    {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}],
+     "expect_outputs": {"get_weather": {"contains": "Paris"}}},
+    {"message": "It is 18 °C and sunny in Paris."}]}]}
+
+
+def test_one_conversations_script_serves_runs_and_responses(fake_openai: Any, client: openai.OpenAI) -> None:
+    """The migration promise: the same scenario file before (runs) and after (responses)."""
+    fake_openai.load(MIGRATION)
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    run = client.beta.threads.create_and_run_poll(assistant_id=assistant.id)
+    assert run.status == "requires_action"
+    [call] = run.required_action.submit_tool_outputs.tool_calls
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        thread_id=run.thread_id, run_id=run.id, tool_outputs=[{"tool_call_id": call.id, "output": "Paris: 18C"}])
+    [reply] = client.beta.threads.messages.list(thread_id=run.thread_id, order="desc", limit=1).data
+    assert run.status == "completed" and reply.content[0].text.value == "It is 18 °C and sunny in Paris."
+
+    first = client.responses.create(model="gpt-4o", input="Weather in Paris?", tools=TOOLS)
+    second = client.responses.create(model="gpt-4o", previous_response_id=first.id, tools=TOOLS, input=[
+        {"type": "function_call_output", "call_id": first.output[0].call_id, "output": "Paris: 18C"}])
+    assert second.output_text == "It is 18 °C and sunny in Paris."
+    [script] = fake_openai.scenario["conversations"]
+    assert script["used"] == 2 and [s["id"] for s in script["served"]] == [run.id, first.id]
+    assert [s["status"] for s in script["served"]] == ["completed", "completed"]
+    assert fake_openai.violations == []
+
+
+def test_a_runs_own_script_comes_before_a_conversations_script(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load({"runs": [{"steps": [{"message": "From runs:"}]}], **MIGRATION})
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    run = client.beta.threads.create_and_run_poll(assistant_id=assistant.id)
+    [reply] = client.beta.threads.messages.list(thread_id=run.thread_id, order="desc", limit=1).data
+    assert reply.content[0].text.value == "From runs:"
+    assert client.responses.create(model="gpt-4o", input="Hi", tools=TOOLS).output[0].type == "function_call"

@@ -295,3 +295,16 @@ def test_batch_steps_that_go_backwards_or_start_late_are_refused(tmp_path: Path)
                                     {"responses": [{"line": 1, "content": "Hi"}]}]})
     assert [s.status for s in ok.scripts["batches"][1].steps] == ["validating", "in_progress", "finalizing",
                                                                   "completed"]   # no steps: the default
+
+
+def test_conversations_scripts_are_checked_like_runs() -> None:
+    """A conversations: script serves runs too: its steps follow the run rules, and a compat profile that
+    cannot read requires_action refuses its tool calls, with the position."""
+    scenario = load_scenario("conversations:\n  - match: {model: gpt-4o}\n    steps:\n      - message: Hi\n")
+    [script] = scenario.conversations
+    assert script.key == "conversations" and script.steps[0].where == "conversations[0].steps[0]"
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario("compat: oxillama\nconversations:\n  - steps:\n      - tool_calls: [{function: f}]\n")
+    assert "conversations[0].steps[0]: the oxillama client" in str(caught.value)
+    with pytest.raises(ScenarioError, match="unreachable: step 0"):
+        load_scenario({"conversations": [{"steps": [{"status": "completed"}, {"message": "late"}]}]})

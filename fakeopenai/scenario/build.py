@@ -69,6 +69,10 @@ class Builder:
                 scripts.update(built.scripts)
                 if built.part is not None:
                     parts[family.name] = built.part
+        if data.get("conversations"):
+            from fakeopenai.scripting.conversation import build_conversations
+
+            scripts["conversations"] = build_conversations(self, data)
         fault_positions = self.positions.item_positions(("faults",))
         faults = tuple(replace(self.fault(i, f), line=at[0], column=at[1])
                        for i, f in enumerate(data.get("faults") or []) for at in [self.nth(fault_positions, i)])

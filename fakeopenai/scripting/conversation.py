@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from fakeopenai.scripting.matching import TextMatch
+from fakeopenai.scenario.model import StreamOptions
+from fakeopenai.scripting.matching import TextMatch, clip, differs, metadata_differs
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
@@ -66,6 +67,63 @@ class Step:
     def matcher_for(self, call: ToolCallSpec) -> TextMatch | None:
         """The ``expect_outputs`` check for one of this step's calls (by id, else by function)."""
         return self.expect_outputs.get(call.id or "") or self.expect_outputs.get(call.function)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationMatch:
+    """The match keys runs and responses share: a ``conversations:`` script fits either."""
+
+    model: str | None = None
+    metadata: dict[str, str] | None = None
+    last_message: TextMatch | None = None
+
+    def mismatch(self, *, model: str, metadata: dict[str, str], last_message: str | None,
+                 **other: Any) -> str | None:
+        """None when the run or request matches, else why not (``other`` facts are the API's own)."""
+        why = differs("model", model, self.model) or metadata_differs(metadata, self.metadata)
+        if why is not None:
+            return why
+        if self.last_message is not None:
+            if last_message is None:
+                return "there is no user message"
+            if not self.last_message.test(last_message):
+                return f"last user message {clip(last_message)!r} is not {self.last_message.describe()}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationScript:
+    """A script under ``conversations:``: it serves runs and responses alike (after each API's own
+    scripts), so one scenario file tests code before and after a migration."""
+
+    key: ClassVar[str] = "conversations"
+    index: int
+    name: str
+    match: ConversationMatch
+    times: int | None
+    steps: tuple[Step, ...]
+    stream: StreamOptions | None = None
+    line: int | None = None
+    column: int | None = None
+
+
+def build_conversations(builder: Builder, data: dict[str, Any]) -> tuple[ConversationScript, ...]:
+    at = builder.positions.item_positions(("conversations",))
+    scripts = []
+    for index, script in enumerate(data.get("conversations") or []):
+        path = ("conversations", index)
+        match = script.get("match") or {}
+        builder.check_regex(path + ("match", "last_message"), match.get("last_message"))
+        line, column = builder.nth(at, index)
+        scripts.append(ConversationScript(
+            index=index, name=script.get("name") or f"conversations[{index}]",
+            match=ConversationMatch(model=match.get("model"), metadata=match.get("metadata"),
+                                    last_message=builder.text_match(match.get("last_message"))),
+            times=builder.times(script.get("times")), steps=build_steps(builder, path, script.get("steps") or [],
+                                                                        "conversation"),
+            stream=builder.stream_options(script.get("stream"), builder.stream) if script.get("stream") else None,
+            line=line, column=column))
+    return tuple(scripts)
 
 
 def cut_off_by(steps: tuple[Step, ...], pos: int) -> Step | None:

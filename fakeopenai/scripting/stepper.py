@@ -186,6 +186,13 @@ class Machine(Generic[Obj]):
         return obj
 
 
+def scripts_for(state: TenantState, key: str) -> tuple[Any, ...]:
+    """The scripts a conversation API chooses from: its own (``runs``, ``responses``), then the
+    ``conversations:`` scripts, which serve either."""
+    scripts = state.scenario.scripts
+    return (*scripts.get(key, ()), *scripts.get("conversations", ()))
+
+
 def choose(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S], str | None], *, noun: str,
            plural: str, default: S, fail: Callable[[str], S],
            actual: Callable[[], str]) -> tuple[S, dict[str, Any] | None]:

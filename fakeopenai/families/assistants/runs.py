@@ -47,7 +47,7 @@ from fakeopenai.families.assistants.world import world
 from fakeopenai.generate import count_tokens
 from fakeopenai.scripting import conversation
 from fakeopenai.scripting.conversation import Step
-from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose
+from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -140,7 +140,7 @@ def _select_script(state: TenantState, *, assistant_id: str, assistant_name: str
             text += f", last user message {last_message!r}"
         return text
 
-    return choose(state, state.scenario.scripts.get("runs", ()), lambda s: s.match.mismatch(
+    return choose(state, scripts_for(state, "runs"), lambda s: s.match.mismatch(
         assistant_id=assistant_id, assistant_name=assistant_name, model=model, thread_id=thread.id,
         metadata=metadata, last_message=last_message), noun="run", plural="runs", default=DEFAULT_SCRIPT,
         fail=_failing_script, actual=actual)

@@ -115,9 +115,11 @@ def conflicts(scenario: Scenario, profile: Profile) -> Problems:
     """(key path, message) for what ``scenario``'s runs and seeds ask that ``profile`` cannot express."""
     compat = f"compat: {profile.name}"
     out: Problems = []
-    for i, script in enumerate(scenario.scripts.get("runs", ())):
+    scripts = [("runs", i, s) for i, s in enumerate(scenario.scripts.get("runs", ()))]
+    scripts += [("conversations", i, s) for i, s in enumerate(scenario.scripts.get("conversations", ()))]
+    for key, i, script in scripts:   # conversations: scripts serve runs too
         for j, step in enumerate(script.steps):
-            path = ("runs", i, "steps", j)
+            path = (key, i, "steps", j)
             if step.kind == "tool_calls" and (blockers := profile.who_cannot_read("requires_action")):
                 message = (f"{who(blockers)} cannot read status requires_action, so tool_calls steps cannot be "
                            f"used with {compat} (profiles that can: {profiles_that_read('requires_action')})")

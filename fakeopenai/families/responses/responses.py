@@ -31,7 +31,7 @@ from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
 from fakeopenai.scripting.conversation import Step, cut_off_by
-from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose
+from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -213,7 +213,7 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
         return text
 
     script, violation = choose(
-        state, state.scenario.scripts.get("responses", ()),
+        state, scripts_for(state, "responses"),
         lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
                                    instructions=instructions, tools=offered),
         noun="response", plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
