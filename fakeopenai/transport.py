@@ -286,7 +286,7 @@ def _transport_class(module: ModuleType) -> type:
             self.app = app
             self.loop = loop
 
-        def _response(self, request: Any, pending: _Pending, stream: Any) -> Any:
+        def _response(self, request: Any, pending: _Pending, stream: Callable[[], Any]) -> Any:
             if pending.error is not None and not pending.streaming:
                 if isinstance(pending.error, ClientDisconnect):
                     raise module.RemoteProtocolError("Server disconnected without sending a response.",
@@ -295,7 +295,7 @@ def _transport_class(module: ModuleType) -> type:
             assert pending.result is not None
             status, headers, content = pending.result
             if pending.streaming:
-                return module.Response(status, headers=headers, stream=stream, request=request)
+                return module.Response(status, headers=headers, stream=stream(), request=request)
             return module.Response(status, headers=headers, content=content, request=request)
 
         def handle_request(self, request: Any) -> Any:
@@ -310,7 +310,7 @@ def _transport_class(module: ModuleType) -> type:
             if not lock.acquire(timeout=-1 if timeout is None else timeout):
                 _abandon(self.loop, pending)
                 raise module.ReadTimeout("The read operation timed out", request=request)
-            return self._response(request, pending, SyncStream(self.loop, pending, chunks, request))
+            return self._response(request, pending, lambda: SyncStream(self.loop, pending, chunks, request))
 
         async def handle_async_request(self, request: Any) -> Any:
             body = await request.aread()
@@ -334,7 +334,7 @@ def _transport_class(module: ModuleType) -> type:
             except TimeoutError:
                 _abandon(self.loop, pending)
                 raise module.ReadTimeout("The read operation timed out", request=request) from None
-            return self._response(request, pending, AsyncStream(self.loop, pending, chunks, request))
+            return self._response(request, pending, lambda: AsyncStream(self.loop, pending, chunks, request))
 
     return InProcessTransport
 
