@@ -51,9 +51,6 @@ class Kinds:
     def __init__(self, table: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]]) -> None:
         self.table = table
 
-    def kind_of(self, obj: Any) -> str:
-        return self.table[type(obj)][0]
-
     def one(self, state: TenantState, obj: Any) -> dict[str, Any]:
         kind, renderer = self.table[type(obj)]
         return state.profile.apply(kind, renderer(obj))

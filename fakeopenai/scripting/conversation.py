@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from fakeopenai.scenario.model import StreamOptions
-from fakeopenai.scripting.matching import TextMatch, clip, differs, metadata_differs
+from fakeopenai.scripting.matching import TextMatch, differs, last_message_differs, metadata_differs
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
@@ -80,15 +80,8 @@ class ConversationMatch:
     def mismatch(self, *, model: str, metadata: dict[str, str], last_message: str | None,
                  **other: Any) -> str | None:
         """None when the run or request matches, else why not (``other`` facts are the API's own)."""
-        why = differs("model", model, self.model) or metadata_differs(metadata, self.metadata)
-        if why is not None:
-            return why
-        if self.last_message is not None:
-            if last_message is None:
-                return "there is no user message"
-            if not self.last_message.test(last_message):
-                return f"last user message {clip(last_message)!r} is not {self.last_message.describe()}"
-        return None
+        return (differs("model", model, self.model) or metadata_differs(metadata, self.metadata)
+                or last_message_differs(last_message, self.last_message, "there is no user message"))
 
 
 @dataclass(frozen=True, slots=True)

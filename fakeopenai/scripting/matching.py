@@ -75,5 +75,17 @@ def metadata_differs(actual: dict[str, Any], expected: dict[str, Any] | None) ->
     return None
 
 
+def last_message_differs(actual: str | None, expected: TextMatch | None, missing: str) -> str | None:
+    """Why the last user message does not fit a script's ``last_message`` check (``missing`` when
+    there is none), or None."""
+    if expected is None:
+        return None
+    if actual is None:
+        return missing
+    if expected.test(actual):
+        return None
+    return f"last user message {clip(actual)!r} is not {expected.describe()}"
+
+
 def clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

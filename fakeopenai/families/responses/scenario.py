@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from fakeopenai.family import Built, package_json
 from fakeopenai.scenario.model import StreamOptions
 from fakeopenai.scripting.conversation import Step, build_steps
-from fakeopenai.scripting.matching import TextMatch, clip, differs, metadata_differs
+from fakeopenai.scripting.matching import TextMatch, clip, differs, last_message_differs, metadata_differs
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
@@ -29,11 +29,9 @@ class ResponseMatch:
         why = differs("model", model, self.model) or metadata_differs(metadata, self.metadata)
         if why is not None:
             return why
-        if self.last_message is not None:
-            if last_message is None:
-                return "the input has no user message"
-            if not self.last_message.test(last_message):
-                return f"last user message {clip(last_message)!r} is not {self.last_message.describe()}"
+        why = last_message_differs(last_message, self.last_message, "the input has no user message")
+        if why is not None:
+            return why
         if self.instructions is not None and not self.instructions.test(instructions or ""):
             return f"instructions {clip(instructions or '')!r} are not {self.instructions.describe()}"
         missing = [name for name in self.tools if name not in tools]
