@@ -89,7 +89,7 @@ async def _call(app: Any, scope: dict[str, Any], body: bytes, pending: _Pending)
         pending.error = ClientDisconnect()
         finished.set()
 
-    scope["extensions"] = {**scope.get("extensions", {}), ABORT: abort}
+    scope["extensions"][ABORT] = abort   # _scope made this dict for this request
 
     async def receive() -> dict[str, Any]:
         nonlocal delivered

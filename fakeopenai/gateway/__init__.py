@@ -20,7 +20,6 @@ from fakeopenai.faults import pick_fault
 from fakeopenai.gateway import faults
 from fakeopenai.gateway.auth import tenant_of
 from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, read_body
-from fakeopenai.gateway.faults import ClientDisconnect
 from fakeopenai.gateway.request_log import Capture, debugging, json_or_none, log_request, record
 from fakeopenai.ids import request_id
 from fakeopenai.registry import families
@@ -28,7 +27,7 @@ from fakeopenai.state import TenantState, current_request
 from fakeopenai.streaming import STREAM_FAULT
 from fakeopenai.tenants import TenantRegistry
 
-__all__ = ["ClientDisconnect", "DEFAULT_MAX_BODY_BYTES", "Gateway", "error_response"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Gateway", "error_response"]
 
 
 def error_response(exc: APIError, headers: dict[str, str] | None = None) -> Response:

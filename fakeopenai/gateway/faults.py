@@ -15,9 +15,9 @@ from starlette.types import Receive, Scope, Send
 
 from fakeopenai.faults import fault_answer
 from fakeopenai.scenario.model import Fault
-from fakeopenai.streaming import ClientDisconnect, disconnect
+from fakeopenai.streaming import disconnect
 
-__all__ = ["ClientDisconnect", "answer", "answers", "delay", "disconnect"]
+__all__ = ["answer", "answers", "delay", "disconnect"]
 
 
 async def delay(fault: Fault) -> None:
