@@ -339,3 +339,12 @@ def test_serve_limits_of_one_are_taken_and_the_library_refuses_less(tmp_path: Pa
             with pytest.raises(ValueError, match=f"{limit} must be 1 or more"):
                 create_app(**{limit: value})
     assert DEFAULT_MAX_TENANTS == SERVER_DEFAULT
+
+
+def test_output_cut_short_by_the_reader_is_no_traceback() -> None:
+    """``fakeopenai scenarios | head -1``: the reader leaves early; the CLI stops quietly (exit 0), as Unix
+    tools do, instead of printing a BrokenPipeError traceback."""
+    result = subprocess.run(f"'{sys.executable}' -m fakeopenai scenarios | head -1", shell=True,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "batch_cancelled"
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
