@@ -259,7 +259,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from fakeopenai.app import create_app
     from fakeopenai.scenario.loader import ScenarioError, shadowed_builtins
-    from fakeopenai.server import listen_socket
+    from fakeopenai.server import KEEP_ALIVE_SECONDS, listen_socket
 
     level = getattr(logging, args.log_level.upper())
     # Other libraries (asyncio, uvicorn) stay at warning: --log-level debug is about the fake.
@@ -291,7 +291,8 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio",
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS)
     server = uvicorn.Server(config)
 
     def _exit(signum: int, frame: object) -> None:

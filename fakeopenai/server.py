@@ -20,6 +20,11 @@ from fakeopenai.tenants import TenantRegistry
 
 T = TypeVar("T")
 
+# Longer than the clients' own idle limit (httpx, and so the openai SDK, drops an idle connection after
+# 5 s): the server closing first races a client that reuses the connection at that moment, which the
+# client sees as "Server disconnected without sending a response".
+KEEP_ALIVE_SECONDS = 30
+
 
 def listen_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket. ``IPPROTO_TCP`` (not 0) matters: with proto 0 asyncio
@@ -73,7 +78,7 @@ class ServerThread:
         sock = listen_socket(self.host, self.requested_port)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level=self.log_level, access_log=False, lifespan="off",
-                                loop="asyncio", timeout_keep_alive=30)
+                                loop="asyncio", timeout_keep_alive=KEEP_ALIVE_SECONDS)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, args=(sock,), name="fakeopenai-server", daemon=True)
         self._thread.start()

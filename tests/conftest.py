@@ -26,8 +26,14 @@ def _socket_modules_imported(_fake_openai_server: Any) -> None:
 
 
 @pytest.fixture
-def pytester(_socket_modules_imported: None, pytester: pytest.Pytester) -> pytest.Pytester:
-    """pytester, set up after :func:`_socket_modules_imported` (it snapshots ``sys.modules``)."""
+def pytester(_socket_modules_imported: None, pytester: pytest.Pytester,
+              monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester, set up after :func:`_socket_modules_imported` (it snapshots ``sys.modules``).
+
+    Its in-process runs are not xdist workers: left in the environment, ``PYTEST_XDIST_WORKER`` makes
+    pytest-benchmark (where installed) warn inside them, and the suite's ``filterwarnings = error`` turns
+    that into an INTERNALERROR."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     return pytester
 
 

@@ -148,9 +148,10 @@ def test_sdk_level_modules_pass_on_openai_1x(matrix_summary: _MatrixSummary, tmp
     started = time.monotonic()
     # The child checks every answer against the same spec document: this session's parse, handed over
     # in a file (parsing the spec again costs seconds). The modules use none of the plugins that the
-    # project's test tools bring (loading them, and rewriting their asserts, costs seconds too).
+    # project's test tools bring (loading them, and rewriting their asserts, costs seconds too). One process
+    # (-n 0): the outer run already keeps every core busy.
     result = subprocess.run(
-        [str(python), "-c", SDK1_RUNNER, "-p", "no:cacheprovider", "-o", "console_output_style=classic",
+        [str(python), "-c", SDK1_RUNNER, "-p", "no:cacheprovider", "-o", "console_output_style=classic", "-n", "0",
          *UNUSED_PLUGINS, *SDK1_MODULES],
         cwd=ROOT, env=_child_env(**share_spec_document(tmp_path)), capture_output=True, text=True, timeout=300,
         check=False)
