@@ -195,9 +195,10 @@ def test_scenarios_show_finds_names_in_scenario_dirs_and_paths(tmp_path: Path,
 
 
 BUILTINS = ("batch_cancelled, batch_completes, batch_expires, batch_fails_partway, batch_validation_fails, default, "
-            "parallel_tool_calls, rate_limited_then_ok, requires_action_then_complete, response_background_completes, "
+            "embeddings_similarity, parallel_tool_calls, rate_limited_then_ok, requires_action_then_complete, "
+            "response_background_completes, "
             "response_fails, response_incomplete_max_tokens, response_tool_loop, run_cancelled, run_expires, "
-            "run_fails, run_incomplete, server_errors_then_ok, slow_responses, stream_with_tool_call")
+            "run_fails, run_incomplete, server_errors_then_ok, slow_responses, stream_with_tool_call, strict_models")
 CHOOSE = "Give one of these names or the path of a scenario file; 'fakeopenai scenarios' describes each.\n"
 
 

@@ -444,6 +444,46 @@ def _matches(template: str, path: str) -> bool:
     return len(parts) == len(actual) and all(t.startswith("{") or t == a for t, a in zip(parts, actual, strict=True))
 
 
+# Under `unknown_models: error` (a tenant of its own): each request naming an unlisted model.
+UNKNOWN_MODEL = [
+    ("/v1/responses", {"model": "gpt-nope", "input": "Hi"}, "model"),
+    ("/v1/embeddings", {"model": "gpt-nope", "input": "Hi"}, "model"),
+    ("/v1/moderations", {"model": "gpt-nope", "input": "Hi"}, "model"),
+    ("/v1/assistants", {"model": "gpt-nope"}, "model"),
+    ("/v1/assistants/asst_ok", {"model": "gpt-nope"}, "model"),
+    ("/v1/threads/thread_1/runs", {"assistant_id": "asst_ok", "model": "gpt-nope"}, "model"),
+    ("/v1/threads/thread_1/runs", {"assistant_id": "asst_old"}, "assistant_id"),   # the assistant's model
+    ("/v1/threads/runs", {"assistant_id": "asst_old"}, "assistant_id"),
+]
+
+
+def test_an_unknown_model_is_a_404_that_changes_nothing(fake: FakeOpenAI, spec: SpecChecker) -> None:
+    key = "sk-unknown-models"
+    scenario = {"unknown_models": "error", "models": ["gpt-4o-mini"],
+                "objects": {"assistants": [{"id": "asst_ok", "model": "gpt-4o-mini"},
+                                           {"id": "asst_old", "model": "gpt-3.5-turbo"}],
+                            "threads": [{"id": "thread_1", "messages": [{"role": "user", "content": "Hi"}]}]}}
+    server = fake.server
+    with httpx.Client(base_url=server.origin, headers={"Authorization": f"Bearer {key}"}) as http:
+        assert http.put("/_fake/scenario", json=scenario).status_code == 200
+
+        def readable() -> list[Any]:
+            state = server.registry.peek(key)
+            return [*(http.get(path).text for path in ("/v1/assistants", "/v1/threads/thread_1/messages",
+                                                           "/v1/threads/thread_1/runs")),
+                    server.call(lambda: (state.clock.now, len(state.ids._seen), state.worlds["assistants"].run_count))]
+
+        before = readable()
+        for path, body, param in UNKNOWN_MODEL:
+            response = http.post(path, json=body)
+            assert response.status_code == 404, (path, response.text)
+            spec.validate(response.json(), "ErrorResponse")
+            assert response.json()["error"] == {
+                "message": f"The model `{body.get('model', 'gpt-3.5-turbo')}` does not exist or you do not have "
+                           "access to it.", "type": "invalid_request_error", "param": param, "code": "model_not_found"}
+        assert readable() == before
+
+
 # Odd but valid requests: answered as usual, and nothing changes.
 TOLERATED = [
     ("body on GET", "GET", "/v1/assistants", {"content": b'{"limit": "x"}', **BAD_JSON}, 200),

@@ -526,3 +526,40 @@ def test_slow_responses(make_client: Callable[..., openai.OpenAI], fake_openai: 
     assert (read.id, read.status) == (run.id, "in_progress")
     assert fake_openai.scenario["faults"][0]["fired"] == 2
 
+
+
+# ----------------------------------------------------------------------------- embeddings and models
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+@drives("embeddings_similarity")
+def test_embeddings_similarity(client: openai.OpenAI) -> None:
+    texts = ["cat", "a kitten", "a dog", "a car"]
+    for dimensions in (None, 256):
+        extra = {} if dimensions is None else {"dimensions": dimensions}
+        cat, kitten, dog, car = (item.embedding for item in client.embeddings.create(
+            model="text-embedding-3-small", input=texts, **extra).data)   # the SDK's default base64, decoded
+        assert len(cat) == (dimensions or 1536) and cat[0] == pytest.approx(1.0)
+        assert _cosine(cat, kitten) == pytest.approx(0.9, abs=1e-5)
+        assert _cosine(cat, dog) == pytest.approx(0.5, abs=1e-5)
+        assert abs(_cosine(cat, car)) < 0.2
+    large = client.embeddings.create(model="text-embedding-3-large", input=["cat", "my kitten"],
+                                     encoding_format="float").data
+    assert _cosine(large[0].embedding, large[1].embedding) == pytest.approx(0.9, abs=1e-5)
+
+
+@drives("strict_models")
+def test_strict_models(client: openai.OpenAI) -> None:
+    assert [m.id for m in client.models.list()] == ["gpt-4o-mini", "text-embedding-3-small", "omni-moderation-latest"]
+    assert client.responses.create(model="gpt-4o-mini", input="Hi").status == "completed"
+    assert client.embeddings.create(model="text-embedding-3-small", input="Hi").data[0].index == 0
+    assert client.moderations.create(model="omni-moderation-latest", input="Hi").results[0].flagged is False
+    for call in (lambda: client.responses.create(model="gpt-4o", input="Hi"),
+                 lambda: client.embeddings.create(model="text-embedding-3-large", input="Hi"),
+                 lambda: client.beta.assistants.create(model="gpt-4o")):
+        with pytest.raises(openai.NotFoundError) as caught:
+            call()
+        assert (caught.value.code, caught.value.param) == ("model_not_found", "model")
+        assert caught.value.message.endswith("does not exist or you do not have access to it.")

@@ -86,6 +86,7 @@ class Builder:
             clock_step=clock.get("step", 1),
             poll_after_ms=data.get("poll_after_ms", 0),
             unmatched=data.get("unmatched", "default"),
+            unknown_models=data.get("unknown_models", "allow"),
             strict=bool(data.get("strict", False)),
             stream=self.stream,
             faults=faults,

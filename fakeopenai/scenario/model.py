@@ -71,6 +71,7 @@ class Scenario:
     clock_step: int = 1
     poll_after_ms: int = 0
     unmatched: str = "default"
+    unknown_models: str = "allow"    # or "error": fakeopenai.known_models.check_model
     strict: bool = False
     stream: StreamOptions = StreamOptions()
     faults: tuple[Fault, ...] = ()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.assistants.objects import Assistant
 from fakeopenai.families.assistants.world import world
+from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -15,6 +16,8 @@ _ASSISTANT_FIELDS = ("model", "name", "description", "instructions", "tools", "t
 
 
 def create_assistant(state: TenantState, body: dict[str, Any], *, object_id: str | None = None) -> Assistant:
+    if object_id is None:   # a scenario's pinned assistant is checked when its run names its model
+        check_model(state, body["model"])
     now = state.clock.tick()
     assistant = Assistant(id=object_id or state.ids.new("asst_"), created_at=now, model=body["model"])
     _apply_assistant_fields(assistant, body)
@@ -45,6 +48,7 @@ def get_assistant(state: TenantState, assistant_id: str, *, param: str | None = 
 
 def modify_assistant(state: TenantState, assistant_id: str, body: dict[str, Any]) -> Assistant:
     assistant = get_assistant(state, assistant_id)
+    check_model(state, body.get("model"))
     _apply_assistant_fields(assistant, body)
     return assistant
 

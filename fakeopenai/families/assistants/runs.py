@@ -30,7 +30,7 @@ from fakeopenai.changes import logging_changes
 from fakeopenai.clock import capped
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.assistants.assistants import get_assistant
-from fakeopenai.families.assistants.objects import Run, RunStep, Thread
+from fakeopenai.families.assistants.objects import Assistant, Run, RunStep, Thread
 from fakeopenai.families.assistants.run_steps import (
     SILENT,
     Emitter,
@@ -45,6 +45,7 @@ from fakeopenai.families.assistants.scenario import RunMatch, RunScript
 from fakeopenai.families.assistants.threads import add_message, ensure_idle, last_user_text
 from fakeopenai.families.assistants.world import world
 from fakeopenai.generate import count_tokens
+from fakeopenai.known_models import check_model
 from fakeopenai.scripting import conversation
 from fakeopenai.scripting.conversation import Step
 from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, scripts_for
@@ -69,6 +70,7 @@ DEFAULT_SCRIPT = RunScript(
 
 def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: Emitter = SILENT) -> Run:
     assistant = get_assistant(state, body["assistant_id"], param="assistant_id")
+    _check_models(state, assistant, body)
     ensure_idle(thread, "create runs on")
     now = state.clock.tick()
     for message in body.get("additional_messages") or []:
@@ -157,10 +159,18 @@ def _failing_script(message: str) -> RunScript:
 def create_thread_and_run(state: TenantState, body: dict[str, Any], emit: Emitter = SILENT) -> tuple[Thread, Run]:
     from fakeopenai.families.assistants.threads import create_thread
 
-    get_assistant(state, body["assistant_id"], param="assistant_id")  # check before creating anything
+    _check_models(state, get_assistant(state, body["assistant_id"], param="assistant_id"), body)  # before creating
     thread = create_thread(state, body.get("thread") or {})
     emit.event("thread.created", thread)
     return thread, create_run(state, thread, body, emit)
+
+
+def _check_models(state: TenantState, assistant: Assistant, body: dict[str, Any]) -> None:
+    """Under ``unknown_models: error``: the run's model override, else the assistant's model."""
+    if body.get("model"):
+        check_model(state, body["model"])
+    else:
+        check_model(state, assistant.model, param="assistant_id")
 
 
 # ----------------------------------------------------------------------------- lookups

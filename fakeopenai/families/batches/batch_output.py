@@ -25,6 +25,7 @@ from fakeopenai.families.batches import answers
 from fakeopenai.families.batches.batch_input import BatchInput
 from fakeopenai.families.batches.files import BATCH_FILE_LIFETIME, store_file
 from fakeopenai.families.batches.objects import Batch
+from fakeopenai.known_models import unknown_model_error
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -80,6 +81,9 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
     # fragments the heap far less than 50,000 separate line objects.
     outputs, errors = io.BytesIO(), io.BytesIO()
     written = failed = 0
+    # Under unknown_models: error, an unlisted model fails every line it names (all name the same one).
+    not_found = unknown_model_error(state, data.model)
+    unknown = None if not_found is None else _json(not_found.to_dict())
     input_tokens = output_tokens = 0
     for index in _order(order, len(data), f"{seed}|{batch.id}"):
         request = data.request(index)
@@ -93,7 +97,8 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
                                   "error": {"code": code, "message": message}}))
             failed += 1
             continue
-        status, body, error, tokens = _answer(batch, data, index, request, f"{seed}|{custom_id}", created)
+        status, body, error, tokens = _answer(batch, data, index, request, f"{seed}|{custom_id}", created,
+                                              unknown)
         if error is not None:
             errors.write(_encode({"id": line_id, "custom_id": custom_id, "response": None, "error": error}))
             failed += 1
@@ -128,13 +133,15 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
 
 
 def _answer(batch: Batch, data: BatchInput, index: int, request: dict[str, Any], key: str,
-            created: int) -> tuple[int, str, dict[str, str] | None, tuple[int, int]]:
+            created: int, unknown: str | None = None) -> tuple[int, str, dict[str, str] | None, tuple[int, int]]:
     """(status_code, body as JSON text, error, (input tokens, output tokens)) for one finished request."""
     body = request.get("body") or {}
     scripted = batch._answers.get(index)
     if scripted is not None and scripted.error is not None:
         error = {"code": scripted.error.get("code", "server_error"), "message": scripted.error["message"]}
         return 0, "", error, (0, 0)
+    if scripted is None and unknown is not None:
+        return 404, unknown, None, (0, 0)
     rejected = data.rejects.get(index)
     if scripted is None and rejected is not None:
         param, message, code = rejected

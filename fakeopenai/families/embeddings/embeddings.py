@@ -21,6 +21,7 @@ from fakeopenai.generate import (
     embedding_vector,
     encode_embedding,
 )
+from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -67,6 +68,7 @@ def check_request(body: dict[str, Any]) -> None:
 
 def create_embeddings(state: TenantState, body: dict[str, Any]) -> dict[str, Any]:
     check_request(body)
+    check_model(state, body.get("model"))
     model = str(body.get("model", ""))
     dimensions = embedding_dimensions(model, body.get("dimensions"))
     entries: tuple[EmbeddingEntry, ...] = state.scenario.parts.get(NAME, ())

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import APIError, NotFoundError
+from fakeopenai.errors import APIError
 from fakeopenai.families.models.scenario import DEFAULT, NAME, ModelEntry
+from fakeopenai.known_models import model_not_found
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -47,5 +48,4 @@ def _find(state: TenantState, model_id: str) -> ModelEntry:
     for entry in listed(state):
         if entry.id == model_id:
             return entry
-    raise NotFoundError(f"The model `{model_id}` does not exist or you do not have access to it.",
-                        code="model_not_found")
+    raise model_not_found(model_id)

@@ -6,15 +6,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.family import Built, package_json
+from fakeopenai.known_models import DEFAULT_MODELS, MODELS
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
 
-NAME = "models"
+NAME = MODELS
 CREATED = 1_700_000_000          # 2023-11-14: a fixed `created` for every listed model
-DEFAULT_MODELS = ("gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o",
-                  "gpt-4o-mini", "o3", "o3-mini", "o4-mini", "text-embedding-3-small", "text-embedding-3-large",
-                  "text-embedding-ada-002", "omni-moderation-latest", "text-moderation-latest")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.moderations.scenario import NAME, ModerationEntry
 from fakeopenai.generate import moderation_result
+from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -27,6 +28,7 @@ def text_of(item: Any) -> str:
 
 
 def create_moderation(state: TenantState, body: dict[str, Any]) -> dict[str, Any]:
+    check_model(state, body.get("model"))
     entries: tuple[ModerationEntry, ...] = state.scenario.parts.get(NAME, ())
     results = []
     for item in inputs_of(body["input"]):

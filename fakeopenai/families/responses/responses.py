@@ -30,6 +30,7 @@ from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
+from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import Step, cut_off_by
 from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, scripts_for
 
@@ -107,6 +108,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     outputs = [o for o in outputs
                if not (o.get("call_id") in resent and (chain is None or o.get("call_id") not in chain.pending))]
     given = _check_outputs(chain, outputs)
+    check_model(state, body.get("model"))
     # Valid: from here on the request changes state.
     now = state.clock.tick()
     new_chain = chain is None
