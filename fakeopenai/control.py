@@ -195,7 +195,11 @@ async def timeline(request: Request) -> Response:
         raise NotFoundError(f"No tenant found with label '{label}': this server shows a caller the tenant of its "
                             "own API key only (it was started with --api-key, or the request is not from "
                             "loopback).", param="tenant")
-    return json_response(timelines.snapshot(state, format_request, format_response))
+    last = request.query_params.get("last")
+    if last is not None and (not last.isdigit() or int(last) < 1):
+        raise InvalidRequestError(f"Invalid 'last': {last!r}; expected a number of requests >= 1.", param="last")
+    return json_response(timelines.snapshot(state, format_request, format_response,
+                                            last=int(last) if last is not None else None))
 
 
 async def ui(request: Request) -> Response:

@@ -147,14 +147,19 @@ def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable
 
 # ---------------------------------------------------------------------- the JSON
 def snapshot(state: TenantState, format_request: Callable[[dict[str, Any]], dict[str, Any]],
-             format_response: Callable[[dict[str, Any]], Any] = lambda entry: None) -> dict[str, Any]:
+             format_response: Callable[[dict[str, Any]], Any] = lambda entry: None,
+             last: int | None = None) -> dict[str, Any]:
     """``GET /_fake/timeline``: the tenant's requests (bodies as ``GET /_fake/requests`` shows them,
-    secrets redacted), retries grouped, each object's states, and the violations with their request."""
-    requests = []
+    secrets redacted; only the ``last`` ones when given), retries grouped, each object's states, and
+    the violations with their request."""
+    requests: list[dict[str, Any]] = []
+    entries = list(state.requests)
+    if last is not None:
+        entries = entries[max(0, len(entries) - last):]
     groups: dict[str, Any] = {}          # idempotency key -> first request's n
     attempts: dict[Any, int] = {}        # first request's n -> attempts so far
     previous: dict[tuple[str, str], dict[str, Any]] = {}   # (method, path) -> last request
-    for entry in state.requests:
+    for entry in entries:
         shown = format_request(entry)
         n = entry.get("n")
         item = {"n": n, "request_id": entry.get("request_id"), "method": shown["method"], "path": shown["path"],
@@ -189,6 +194,6 @@ def snapshot(state: TenantState, format_request: Callable[[dict[str, Any]], dict
     scenario = state.scenario
     return {"tenant": state.label, "scenario": {"name": scenario.name, "source": scenario.source,
                                                 "seed": scenario.seed},
-            "clock": {"now": state.clock.now, "start": scenario.clock_start},
+            "clock": {"now": state.clock.now, "start": scenario.clock_start}, "total_requests": state.timeline.requests,
             "requests": requests, "objects": [life.to_json() for life in state.timeline.lives.values()],
             "violations": violations}

@@ -383,6 +383,7 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ("control: violations without a key", "GET", "/_fake/violations", NO_KEY, 401, "authorization"),
     ("control: POST to health", "POST", "/_fake/health", {}, 405, None),
     ("timeline: unknown tenant", "GET", "/_fake/timeline?tenant=tenant-nope", {}, 404, "tenant"),
+    ("timeline: last not a number", "GET", "/_fake/timeline?last=x", {}, 400, "last"),
     ("tenants: wrong method", "POST", "/_fake/tenants", {}, 405, None),
     ("ui: wrong method", "POST", "/_fake/ui", {}, 405, None),
     # --- keys, routes, methods

@@ -131,7 +131,10 @@ def test_tenants_and_the_page_on_loopback(fake: FakeOpenAI) -> None:
     assert "sk-timeline-3" not in json.dumps(tenants)
     label = next(t["tenant"] for t in tenants if t["requests"] == 1 and t["scenario"] == "timeline_demo")
     other = httpx.get(origin(fake) + "/_fake/timeline", params={"tenant": label}).json()
-    assert [r["path"] for r in other["requests"]] == ["/v1/models"]
+    assert [r["path"] for r in other["requests"]] == ["/v1/models"] and other["total_requests"] == 1
+    fake.client(api_key="sk-timeline-3").models.list()
+    latest = httpx.get(origin(fake) + "/_fake/timeline", params={"tenant": label, "last": 1}).json()
+    assert [r["n"] for r in latest["requests"]] == [2] and latest["total_requests"] == 2
 
     page = httpx.get(origin(fake) + "/_fake/ui")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")

@@ -21,6 +21,7 @@ SECRET_HEADERS = frozenset({b"authorization", b"api-key", b"x-api-key", b"cookie
                             b"openai-organization", b"openai-project"})
 BODY_LOG_LIMIT = 64 * 1024
 DEBUG_BODY_CHARS = 2000  # --log-level debug shows this much of each request and response body
+RESPONSE_HEAD_BYTES = 4096  # of each answer, kept for the timeline (GET /_fake/timeline, the page)
 
 
 def record(state: TenantState, scope: Scope, body: bytes) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def finish(state: TenantState, entry: dict[str, Any] | None, status: int, starte
         return
     entry["status"] = status or None
     if capture is not None and capture.started:
-        entry["response"] = (capture.content_type, bytes(capture.head), capture.size)
+        entry["response"] = (capture.content_type, bytes(capture.head[:RESPONSE_HEAD_BYTES]), capture.size)
     entry["ms"] = round((time.perf_counter() - started) * 1000, 2)
     entry["time_end"] = state.clock.now
     state.timeline.note(state)
