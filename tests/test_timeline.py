@@ -196,3 +196,19 @@ def test_a_failed_test_gets_a_self_contained_page(pytester: pytest.Pytester) -> 
     assert [r["status"] for r in data["requests"]][:3] == [200, 429, 200]
     assert data["requests"][0]["body"]["messages"][0]["content"] == "</script><b>hi</b>"
     assert [s["status"] for s in data["objects"][0]["states"]] == ["queued", "in_progress", "requires_action"]
+
+
+def test_a_stream_records_every_state_it_passes(fake: FakeOpenAI) -> None:
+    key = "sk-timeline-4"
+    client = fake.client(api_key=key, max_retries=0)
+    thread = client.beta.threads.create()
+    with pytest.raises(Exception, match="429"):
+        client.beta.threads.runs.create(thread_id=thread.id, assistant_id="asst_weather")   # the 429 fault
+    events = [e.event for e in client.beta.threads.runs.create(thread_id=thread.id, assistant_id="asst_weather",
+                                                               stream=True)]
+    assert events[-1] in ("thread.run.requires_action", "done") or "thread.run.requires_action" in events
+    body = httpx.get(origin(fake) + "/_fake/timeline", headers={"Authorization": f"Bearer {key}"}).json()
+    [run] = body["objects"]
+    assert [s["status"] for s in run["states"]] == ["queued", "in_progress", "requires_action"]
+    assert {s["request"] for s in run["states"]} == {3}    # all inside the one streamed request
+    assert body["requests"][2]["retry_of"] is None          # a new request (stream: true), not a retry
