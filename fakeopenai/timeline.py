@@ -41,7 +41,7 @@ STATES_LIMIT = 1_000       # states kept per object
 class Life:
     """One object's states, oldest first."""
 
-    __slots__ = ("id", "kind", "script", "script_at", "obj", "states", "finder")
+    __slots__ = ("id", "kind", "script", "script_at", "states", "finder", "misses")
 
     def __init__(self, object_id: str, kind: str, script: str, script_at: str | None,
                  finder: Callable[[], Any]) -> None:
@@ -49,8 +49,8 @@ class Life:
         self.kind = kind
         self.script = script
         self.script_at = script_at
-        self.obj: Any = None
         self.finder = finder
+        self.misses = 0      # notes that could not find it (never stored: not followed for long)
         self.states: list[dict[str, Any]] = []
 
     @property
@@ -83,12 +83,10 @@ class Timeline:
         kind, finder = _finder(state, script.key, object_id)
         life = Life(object_id, kind, script.name, position(state.scenario.source, script), finder)
         if len(self.lives) >= OBJECT_LIMIT:
-            for old in list(self.lives):
-                if old not in self.live:
-                    del self.lives[old]
-                    break
-            else:
-                return
+            ended = next((old for old in self.lives if old not in self.live), None)
+            if ended is None:
+                return   # every kept object is still in progress: this one is not followed
+            del self.lives[ended]
         self.lives[object_id] = life
         self.live[object_id] = life
         self._note(state, life)
@@ -98,7 +96,6 @@ class Timeline:
         if obj is not None:
             life = self.live.get(getattr(obj, "id", None) or "")
             if life is not None:
-                life.obj = obj
                 self._note(state, life)
             return
         for life in list(self.live.values()):
@@ -109,7 +106,10 @@ class Timeline:
         if obj is None and life.states:
             status = "deleted"
         elif obj is None:
-            return   # not stored yet: the next note finds it
+            life.misses += 1   # not stored yet (the next note finds it), or never stored (store: false)
+            if life.misses > 2:
+                self.live.pop(life.id, None)
+            return
         else:
             status = getattr(obj, "status", None) or "created"
         if status == life.last:
