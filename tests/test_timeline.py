@@ -212,3 +212,18 @@ def test_a_stream_records_every_state_it_passes(fake: FakeOpenAI) -> None:
     assert [s["status"] for s in run["states"]] == ["queued", "in_progress", "requires_action"]
     assert {s["request"] for s in run["states"]} == {3}    # all inside the one streamed request
     assert body["requests"][2]["retry_of"] is None          # a new request (stream: true), not a retry
+
+
+def test_time_alone_ending_an_object_is_recorded_without_a_request(fake: FakeOpenAI) -> None:
+    key = "sk-timeline-5"
+    client = fake.client(api_key=key)
+    thread = client.beta.threads.create()
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id="asst_weather",
+                                                   poll_interval_ms=0)
+    assert run.status == "requires_action"
+    headers = {"Authorization": f"Bearer {key}"}
+    httpx.post(origin(fake) + "/_fake/clock", headers=headers, json={"advance": 601})
+    body = httpx.get(origin(fake) + "/_fake/timeline", headers=headers).json()
+    [life] = body["objects"]
+    assert [s["status"] for s in life["states"]][-2:] == ["requires_action", "expired"]
+    assert life["states"][-1]["request"] is None and life["states"][-1]["time"] == body["clock"]["now"]
