@@ -36,6 +36,10 @@ class FakeOpenAIWarning(pytest.PytestWarning):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("fakeopenai").addoption(
+        "--fake-openai-report", metavar="DIR", default=None,
+        help="for each failed test that used the fake_openai fixture, write its timeline page (one "
+             "self-contained HTML file, as GET /_fake/ui shows it) into DIR; the failure report names the file")
     parser.addini("fakeopenai_scenario_dirs", "folders where fake_openai scenario names are looked up "
                   "(after the built-ins)", type="paths", default=[])
 
@@ -70,7 +74,35 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.when == "call":
         item.stash[_call_failed] = report.failed
+        fake = getattr(item, "funcargs", {}).get("fake_openai")
+        if report.failed and fake is not None:
+            path = write_timeline_page(item, fake)
+            if path is not None:
+                report.sections.append(("fakeopenai timeline", f"timeline page: {path}"))
     return report
+
+
+def write_timeline_page(item: pytest.Item, fake: Any) -> Path | None:
+    """The test's timeline page (``--fake-openai-report DIR``): the page of ``GET /_fake/ui`` with this
+    test's tenant embedded, one self-contained file named after the test; None without the option."""
+    import re
+
+    folder = item.config.getoption("--fake-openai-report", None)
+    if not folder:
+        return None
+    from fakeopenai import timeline, ui
+    from fakeopenai.gateway.request_log import format_request, format_response
+
+    server = fake.server
+    state = server.call(lambda: server.registry.peek(fake.api_key))
+    if state is None:
+        return None
+    data = server.call(lambda: timeline.snapshot(state, format_request, format_response))
+    data["test"] = item.nodeid
+    path = Path(folder) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid).strip("_")[:180] + ".html")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(ui.render(data, title=f"fakeopenai: {item.nodeid}"), encoding="utf-8")
+    return path.resolve()
 
 
 _call_failed = pytest.StashKey[bool]()
@@ -137,7 +169,8 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
         if not request.node.stash.get(_call_failed, False):
             report = teardown_report(fake)
             if report:
-                pytest.fail(report, pytrace=False)
+                page = write_timeline_page(request.node, fake)
+                pytest.fail(report + (f"\n\nfakeopenai timeline page: {page}" if page else ""), pytrace=False)
     finally:
         if openai is not None:
             _close_module_client(openai, http_before)

@@ -10,6 +10,9 @@
     curl -s localhost:8000/_fake/violations -H 'Authorization: Bearer sk-test'
     curl -s -X POST localhost:8000/_fake/reset -H 'Authorization: Bearer sk-test'
     curl -s -X DELETE localhost:8000/_fake/tenant -H 'Authorization: Bearer sk-test'
+    curl -s localhost:8000/_fake/tenants                      # loopback, no --api-key: every tenant
+    curl -s localhost:8000/_fake/timeline -H 'Authorization: Bearer sk-test'
+    open http://localhost:8000/_fake/ui                       # the page over /_fake/timeline
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from fakeopenai import __version__
-from fakeopenai.errors import InvalidRequestError
-from fakeopenai.gateway.request_log import format_request
+from fakeopenai import timeline as timelines
+from fakeopenai import ui as page
+from fakeopenai.errors import AuthenticationError, InvalidRequestError, NotFoundError
+from fakeopenai.gateway.request_log import format_request, format_response
 from fakeopenai.params import body_bytes, json_body
 from fakeopenai.rendering import json_response, tenant
 from fakeopenai.scenario.loader import ScenarioError, parse_scenario_text, parse_yaml
@@ -141,3 +146,67 @@ async def requests(request: Request) -> Response:
 
 async def violations(request: Request) -> Response:
     return json_response(tenant(request).violations)
+
+
+# ---------------------------------------------------------------------- the timeline and its page
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
+
+
+def _sees_every_tenant(request: Request) -> bool:
+    """On loopback, a server started without ``--api-key`` shows every tenant (by label) to anyone;
+    otherwise a caller sees the tenant of its own key only."""
+    client = request.scope.get("client")
+    local = client is None or client[0] in LOOPBACK
+    return local and request.scope.get("fakeopenai.api_keys") is None
+
+
+def _own(request: Request) -> Any:
+    return request.scope.get("fakeopenai.tenant")
+
+
+def _describe(state: Any) -> dict[str, Any]:
+    return {"tenant": state.label, "scenario": state.scenario.name, "requests": state.timeline.requests,
+            "objects": len(state.timeline.lives), "violations": len(state.violations), "clock": state.clock.now}
+
+
+async def tenants(request: Request) -> Response:
+    if _sees_every_tenant(request):
+        states = _registry(request).states()
+    elif _own(request) is not None:
+        states = [_own(request)]
+    else:
+        raise _key_needed()
+    return json_response({"tenants": [_describe(state) for state in states]})
+
+
+async def timeline(request: Request) -> Response:
+    label = request.query_params.get("tenant")
+    own = _own(request)
+    if label is None or (own is not None and own.label == label):
+        state = own
+        if state is None:
+            raise _key_needed()
+    elif _sees_every_tenant(request):
+        state = _registry(request).by_label(label)
+        if state is None:
+            raise NotFoundError(f"No tenant found with label '{label}' (GET /_fake/tenants lists them).",
+                                param="tenant")
+    else:
+        raise NotFoundError(f"No tenant found with label '{label}': this server shows a caller the tenant of its "
+                            "own API key only (it was started with --api-key, or the request is not from "
+                            "loopback).", param="tenant")
+    last = request.query_params.get("last")
+    if last is not None and (not last.isdigit() or int(last) < 1):
+        raise InvalidRequestError(f"Invalid 'last': {last!r}; expected a number of requests >= 1.", param="last")
+    return json_response(timelines.snapshot(state, format_request, format_response,
+                                            last=int(last) if last is not None else None))
+
+
+async def ui(request: Request) -> Response:
+    return HTMLResponse(page.render(None, ask_key=not _sees_every_tenant(request)))
+
+
+def _key_needed() -> AuthenticationError:
+    return AuthenticationError("You didn't provide an API key. This server shows its tenants without a key only "
+                               "to loopback clients when started without --api-key; send Authorization: Bearer "
+                               "YOUR_KEY to see your own tenant.", param="authorization")

@@ -24,6 +24,9 @@ CONTROL = [
     ("/_fake/clock", control.clock, ["GET", "POST"]),
     ("/_fake/requests", control.requests, ["GET"]),
     ("/_fake/violations", control.violations, ["GET"]),
+    ("/_fake/tenants", control.tenants, ["GET"]),
+    ("/_fake/timeline", control.timeline, ["GET"]),
+    ("/_fake/ui", control.ui, ["GET"]),
 ]
 
 

@@ -19,6 +19,7 @@ from fakeopenai.ids import IdFactory
 from fakeopenai.registry import families
 from fakeopenai.scenario.model import Scenario
 from fakeopenai.scripting.stepper import progress_of
+from fakeopenai.timeline import Timeline
 
 if TYPE_CHECKING:
     from fakeopenai.scripting.stepper import Script
@@ -52,6 +53,7 @@ class TenantState:
         self.served: dict[tuple[str, int], list[str]] = {}
         self.fault_hits: dict[int, int] = {}
         self.fault_fired: dict[int, int] = {}
+        self.timeline = Timeline()   # each scripted object's states (GET /_fake/timeline)
         family_list = families()
         self.worlds: dict[str, Any] = {f.name: f.new_world(self) for f in family_list if f.new_world is not None}
         self.log_change("scenario %r loaded (%s)", scenario.name, scenario.source)
@@ -64,6 +66,7 @@ class TenantState:
         for family in families():
             if family.on_clock is not None:
                 family.on_clock(self)
+        self.timeline.note(self)
 
     # ------------------------------------------------------------------ bookkeeping
     def reserve_bytes(self, size: int) -> None:
@@ -89,6 +92,7 @@ class TenantState:
         return len(self.served.get((script.key, script.index), ()))
 
     def record_use(self, script: Script, object_id: str) -> None:
+        self.timeline.watch(self, script, object_id)   # every family's scripted objects, default ones too
         if script.index < 0:
             return  # the default script and the unmatched stand-in are not scenario scripts
         self.served.setdefault((script.key, script.index), []).append(object_id)
@@ -103,6 +107,7 @@ class TenantState:
                  "actual": actual, "message": message, "source": self.scenario.source, "at": at,
                  "request": f"{request[0]} {request[1]}" if request else None, **details}
         self.violations.append(entry)
+        self.timeline.violation()
         log.warning("[%s] violation: %s", self.label, message)
 
     def unused(self) -> list[Any]:

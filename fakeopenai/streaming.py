@@ -43,8 +43,41 @@ def event_frame(name: str, data: dict[str, Any]) -> bytes:
 def sse_response(scope: Scope, frames: Iterable[bytes] | AsyncIterator[bytes]) -> Response:
     """``text/event-stream`` of ``frames``, sent as they come, with the request's stream fault."""
     planned = scope.get(STREAM_FAULT)
+    state = scope.get("fakeopenai.tenant")
+    if state is not None:
+        frames = _noted(state, frames)
     body: Iterable[bytes] | AsyncIterator[bytes] = frames if planned is None else _faulted(scope, frames, *planned)
     return StreamingResponse(body, media_type="text/event-stream", headers={"cache-control": "no-cache"})
+
+
+def _noted(state: Any, frames: Iterable[bytes] | AsyncIterator[bytes]) -> Iterable[bytes] | AsyncIterator[bytes]:
+    """The frames, the timeline noting each status change an event shows (as it is sent: a stream
+    moves an object through several states in one request). Sync frames stay sync (Starlette
+    iterates them in a thread)."""
+    if isinstance(frames, AsyncIterator):
+        async def noted_async() -> AsyncIterator[bytes]:
+            try:
+                async for frame in frames:   # type: ignore[union-attr]
+                    if b'"status":' in frame:
+                        state.timeline.note(state)
+                    yield frame
+            finally:
+                close = getattr(frames, "aclose", None)
+                if close is not None:
+                    await close()   # now, in order (see _faulted)
+        return noted_async()
+
+    def noted() -> Iterable[bytes]:
+        try:
+            for frame in frames:   # type: ignore[union-attr]
+                if b'"status":' in frame:
+                    state.timeline.note(state)
+                yield frame
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+    return noted()
 
 
 async def _faulted(scope: Scope, frames: Iterable[bytes] | AsyncIterator[bytes], fault: Any,

@@ -89,6 +89,13 @@ class TenantRegistry:
                 self._tenants[key] = state
         return state
 
+    def states(self) -> list[TenantState]:
+        """Every tenant, oldest first (the page ``GET /_fake/ui`` lists them by label, never by key)."""
+        return list(self._tenants.values())
+
+    def by_label(self, label: str) -> TenantState | None:
+        return next((state for state in list(self._tenants.values()) if state.label == label), None)
+
     def peek(self, key: str) -> TenantState | None:
         """The tenant of ``key`` if it exists (without creating it)."""
         return self._tenants.get(key)

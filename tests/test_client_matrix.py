@@ -61,6 +61,7 @@ SDK1_MODULES = (
     "tests/test_models.py",
     "tests/test_moderations.py",
     "tests/test_unknown_models.py",
+    "tests/test_timeline.py",
 )
 
 # Plugins of the project's test tools that the SDK-level modules do not use.

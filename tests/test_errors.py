@@ -382,6 +382,10 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ("control: requests without a key", "GET", "/_fake/requests", NO_KEY, 401, "authorization"),
     ("control: violations without a key", "GET", "/_fake/violations", NO_KEY, 401, "authorization"),
     ("control: POST to health", "POST", "/_fake/health", {}, 405, None),
+    ("timeline: unknown tenant", "GET", "/_fake/timeline?tenant=tenant-nope", {}, 404, "tenant"),
+    ("timeline: last not a number", "GET", "/_fake/timeline?last=x", {}, 400, "last"),
+    ("tenants: wrong method", "POST", "/_fake/tenants", {}, 405, None),
+    ("ui: wrong method", "POST", "/_fake/ui", {}, 405, None),
     # --- keys, routes, methods
     ("no key", "GET", "/v1/assistants", NO_KEY, 401, "authorization"),
     ("not a bearer key", "POST", "/v1/threads", {"json": {}, "headers": {"Authorization": "Basic a2V5"}}, 401,

@@ -18,16 +18,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fakeopenai.errors import APIError, NotFoundError, ServerError
 from fakeopenai.faults import pick_fault
 from fakeopenai.gateway import faults
-from fakeopenai.gateway.auth import tenant_of
+from fakeopenai.gateway.auth import bearer, tenant_of
 from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, read_body
-from fakeopenai.gateway.request_log import Capture, debugging, json_or_none, log_request, record
+from fakeopenai.gateway.request_log import Capture, debugging, finish, json_or_none, log_request, record
 from fakeopenai.ids import request_id
 from fakeopenai.registry import families
 from fakeopenai.state import TenantState, current_request
 from fakeopenai.streaming import STREAM_FAULT
 from fakeopenai.tenants import TenantRegistry
+from fakeopenai.timeline import current_entry
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "Gateway", "error_response"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "PAGE_PATHS", "Gateway", "error_response"]
+
+PAGE_PATHS = frozenset({"/_fake/ui", "/_fake/tenants", "/_fake/timeline"})   # no key needed on loopback
 
 
 def error_response(exc: APIError, headers: dict[str, str] | None = None) -> Response:
@@ -56,14 +59,16 @@ class Gateway:
         # reset with a token: the in-process transport may finish a suspended request in a Task, whose
         # context is a copy of the one it was set in.
         current_request.set((scope["method"], scope["path"]))
+        current_entry.set(None)
         try:
-            if debugging():
+            if debugging() or scope["path"].startswith("/v1/"):   # the timeline keeps each answer's head
                 capture = Capture(send)
                 await self._serve(scope, receive, capture.send, send, capture)
             else:
                 await self._serve(scope, receive, send, send, None)
         finally:
             current_request.set(None)
+            current_entry.set(None)
 
     def _anonymous_id(self) -> str:
         self._anonymous_requests += 1
@@ -85,7 +90,10 @@ class Gateway:
             if is_control and not self.control:
                 raise NotFoundError(f"Invalid URL ({scope['method']} {path}): the control API is disabled "
                                     "(--no-control).", param=None)
-            if is_api or (is_control and path != "/_fake/health"):
+            # The page and its JSON answer without a key (the handler decides what they show: every
+            # tenant only on loopback without --api-key); with a key, that key's tenant as usual.
+            keyless = path in PAGE_PATHS and bearer(scope) is None
+            if is_api or (is_control and path != "/_fake/health" and not keyless):
                 state = tenant_of(scope, self.registry, self.api_keys)
                 state.request_count += 1
                 req_id = request_id(state.request_count, state.scenario.seed)
@@ -104,10 +112,15 @@ class Gateway:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", req_id.encode())]
             await send(message)
 
+        entry = None
         if state is not None and is_api:
-            record(state, scope, body)
+            entry = record(state, scope, body)
+            entry["request_id"] = req_id
+            current_entry.set(entry)
             fault = pick_fault(state, scope["method"], path, lambda: json_or_none(body),
                                scope.get("query_string", b""))
+            if fault is not None:
+                entry["fault"] = fault.name
             if fault is not None and fault.in_stream:
                 scope[STREAM_FAULT] = (fault, raw_send)   # played by the stream (streaming.py)
             elif fault is not None:
@@ -115,22 +128,26 @@ class Gateway:
                 if fault.disconnect:
                     # Logged first: in-process, the disconnect is an exception.
                     log_request(scope, 0, started, state, note=f"fault {fault.name}: disconnect", body=body)
+                    finish(state, entry, 0, started, capture)
                     await faults.disconnect(scope, raw_send)
                     return
                 if faults.answers(fault):
                     status = await faults.answer(fault, scope, receive, send_with_id)
                     log_request(scope, status, started, state, note=f"fault {fault.name}", body=body,
                                 capture=capture)
+                    finish(state, entry, status, started, capture)
                     return
             for check in self._checks:
                 refused = check(state, scope)
                 if refused is not None:
                     await error_response(refused)(scope, receive, send_with_id)
                     log_request(scope, refused.status_code, started, state, body=body, capture=capture)
+                    finish(state, entry, refused.status_code, started, capture)
                     return
         scope["fakeopenai.tenant"] = state
         scope["fakeopenai.body"] = body
         scope["fakeopenai.registry"] = self.registry
+        scope["fakeopenai.api_keys"] = self.api_keys
 
         sent = False
 
@@ -151,3 +168,5 @@ class Gateway:
                 await error_response(ServerError(f"fakeopenai internal error ({type(exc).__name__}).",
                                                  param=None))(scope, receive, send_with_id)
         log_request(scope, status_holder[0], started, state, body=body, capture=capture)
+        if state is not None:
+            finish(state, entry, status_holder[0], started, capture)

@@ -21,11 +21,13 @@ SECRET_HEADERS = frozenset({b"authorization", b"api-key", b"x-api-key", b"cookie
                             b"openai-organization", b"openai-project"})
 BODY_LOG_LIMIT = 64 * 1024
 DEBUG_BODY_CHARS = 2000  # --log-level debug shows this much of each request and response body
+RESPONSE_HEAD_BYTES = 4096  # of each answer, kept for the timeline (GET /_fake/timeline, the page)
 
 
-def record(state: TenantState, scope: Scope, body: bytes) -> None:
+def record(state: TenantState, scope: Scope, body: bytes) -> dict[str, Any]:
     """Keep the request in the tenant's log (up to REQUEST_LOG_LIMIT entries: an upload's bytes
-    are never held a second time)."""
+    are never held a second time). The entry also carries what the timeline shows (its number
+    ``n``, the fake and wall time; the gateway adds the status, fault and duration)."""
     headers = list(scope["headers"])
     content_type = dict(headers).get(b"content-type", b"")
     kept: bytes | str | dict[str, Any] = body
@@ -33,8 +35,26 @@ def record(state: TenantState, scope: Scope, body: bytes) -> None:
         kept = multipart_fields(body, content_type) or f"<multipart/form-data, {len(body)} bytes>"
     elif len(body) > BODY_LOG_LIMIT:
         kept = f"<{len(body)} bytes, not shown>"
-    state.requests.append({"method": scope["method"], "path": scope["path"],
-                           "query": scope.get("query_string", b""), "headers": headers, "body": kept})
+    entry = {"method": scope["method"], "path": scope["path"], "query": scope.get("query_string", b""),
+             "headers": headers, "body": kept, "n": state.timeline.next_request(), "time": state.clock.now,
+             "wall": round(time.time(), 3), "status": None, "fault": None}
+    state.requests.append(entry)
+    return entry
+
+
+def finish(state: TenantState, entry: dict[str, Any] | None, status: int, started: float,
+           capture: Capture | None = None) -> None:
+    """The request is answered: its status, duration and the head of its answer in the log (for the
+    timeline, not ``GET /_fake/requests``), and the timeline notes what it changed (every object
+    still in progress)."""
+    if entry is None:
+        return
+    entry["status"] = status or None
+    if capture is not None and capture.started:
+        entry["response"] = (capture.content_type, bytes(capture.head[:RESPONSE_HEAD_BYTES]), capture.size)
+    entry["ms"] = round((time.perf_counter() - started) * 1000, 2)
+    entry["time_end"] = state.clock.now
+    state.timeline.note(state)
 
 
 _PARAM = re.compile(r';\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
@@ -195,3 +215,18 @@ def json_or_none(body: bytes) -> Any:
         return loads_strict(body) if body else None
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
+
+
+def format_response(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The head of a recorded answer as the timeline shows it: JSON when it is whole, else text
+    (``… (N bytes in all)``), multipart or binary as ``<N bytes>``."""
+    kept = entry.get("response")
+    if kept is None:
+        return None
+    content_type, head, size = kept
+    body: Any = None
+    if len(head) == size and content_type.startswith("application/json"):
+        body = json_or_none(head)
+    if body is None:
+        body = show_body(head, content_type, size) if size else None
+    return {"content_type": content_type or None, "bytes": size, "body": body}

@@ -163,6 +163,7 @@ class Machine(Generic[Obj]):
             refresh()
         else:
             self.refresh(state, obj)
+        state.timeline.note(state, obj)
         state.clock_moved()
         return True
 
@@ -171,9 +172,11 @@ class Machine(Generic[Obj]):
         waiting on ``after`` moves the fake clock to the end of the wait first (:meth:`pass_wait`)."""
         self.refresh(state, obj)
         if self.parked(obj):
+            state.timeline.note(state, obj)   # time alone may have ended it
             return obj
         if self.cancel_pending(obj):
             self.finish_cancelled(state, obj, state.clock.tick())
+            state.timeline.note(state, obj)
             return obj
         if self.pass_wait(state, obj) and self.parked(obj):
             return obj  # time passing ended it (expiry)
@@ -182,6 +185,7 @@ class Machine(Generic[Obj]):
             cursor.seen += 1
             return obj
         self.enter(state, obj, cursor.pos + 1, state.clock.tick())
+        state.timeline.note(state, obj)
         cursor.seen = 1
         return obj
 

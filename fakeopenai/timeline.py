@@ -1,0 +1,199 @@
+"""What happened to one tenant, in time order: its requests and each scripted object's life.
+
+``GET /_fake/timeline`` (docs/control-api.md, "Timeline") and the page ``GET /_fake/ui`` read it;
+the pytest plugin embeds it in the page it writes for a failed test (``--fake-openai-report``).
+
+Nothing here is per family. An object enters the timeline when a script starts serving it
+(:meth:`TenantState.record_use`, which every scripted family calls: runs, batches, responses,
+and any family added later), found again by id through its family's ``ScriptKind.find``. Its
+status is then *noted* at the points the common core sees: after each request (the gateway),
+after each step the stepper enters (``Machine.observe``, ``pass_wait``), after each stream
+event that carries a status (``streaming.sse_response``) and when the clock is moved. A note
+records a state only when the status differs from the last one recorded, with the fake time,
+the wall time, the request being served and the script step the object's cursor is on.
+Objects that reached an end state (or were deleted) are no longer looked at, so the cost of a
+note is the number of objects still in progress.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.registry import families
+from fakeopenai.scenario.model import position
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+# The request-log entry of the request being served (set by the gateway), so a state change and a
+# violation name the request that caused it.
+current_entry: ContextVar[dict[str, Any] | None] = ContextVar("fakeopenai_entry", default=None)
+
+ENDED = frozenset({"completed", "failed", "cancelled", "expired", "incomplete", "deleted"})
+OBJECT_LIMIT = 10_000      # lives kept per tenant (the oldest ended ones go first)
+STATES_LIMIT = 1_000       # states kept per object
+
+
+class Life:
+    """One object's states, oldest first."""
+
+    __slots__ = ("id", "kind", "script", "script_at", "states", "finder", "misses")
+
+    def __init__(self, object_id: str, kind: str, script: str, script_at: str | None,
+                 finder: Callable[[], Any]) -> None:
+        self.id = object_id
+        self.kind = kind
+        self.script = script
+        self.script_at = script_at
+        self.finder = finder
+        self.misses = 0      # notes that could not find it (never stored: not followed for long)
+        self.states: list[dict[str, Any]] = []
+
+    @property
+    def last(self) -> str | None:
+        return self.states[-1]["status"] if self.states else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "script": self.script, "script_at": self.script_at,
+                "states": list(self.states)}
+
+
+class Timeline:
+    """The tenant's object lives and request numbering (requests themselves are in the request log)."""
+
+    def __init__(self) -> None:
+        self.lives: dict[str, Life] = {}
+        self.live: dict[str, Life] = {}          # not ended yet: looked at by each note
+        self.requests = 0                        # requests numbered so far (``n`` of a log entry)
+        self.violation_requests: list[int | None] = []   # per violation, the request that caused it
+
+    def next_request(self) -> int:
+        self.requests += 1
+        return self.requests
+
+    # ------------------------------------------------------------------ objects
+    def watch(self, state: TenantState, script: Any, object_id: str) -> None:
+        """A script starts serving ``object_id`` (any family): follow its status from now on."""
+        if object_id in self.lives:
+            return
+        kind, finder = _finder(state, script.key, object_id)
+        life = Life(object_id, kind, script.name, position(state.scenario.source, script), finder)
+        if len(self.lives) >= OBJECT_LIMIT:
+            ended = next((old for old in self.lives if old not in self.live), None)
+            if ended is None:
+                return   # every kept object is still in progress: this one is not followed
+            del self.lives[ended]
+        self.lives[object_id] = life
+        self.live[object_id] = life
+        self._note(state, life)
+
+    def note(self, state: TenantState, obj: Any = None) -> None:
+        """Record the status of ``obj`` (if followed), or of every object still in progress."""
+        if obj is not None:
+            life = self.live.get(getattr(obj, "id", None) or "")
+            if life is not None:
+                self._note(state, life)
+            return
+        for life in list(self.live.values()):
+            self._note(state, life)
+
+    def _note(self, state: TenantState, life: Life) -> None:
+        obj = life.finder()
+        if obj is None and life.states:
+            status = "deleted"
+        elif obj is None:
+            life.misses += 1   # not stored yet (the next note finds it), or never stored (store: false)
+            if life.misses > 2:
+                self.live.pop(life.id, None)
+            return
+        else:
+            status = getattr(obj, "status", None) or "created"
+        if status == life.last:
+            return
+        entry = current_entry.get()
+        record: dict[str, Any] = {"status": status, "time": state.clock.now, "wall": round(time.time(), 3),
+                                  "request": entry.get("n") if entry else None}
+        cursor = getattr(obj, "_cursor", None)
+        if cursor is not None:
+            step = cursor.current()
+            record.update(step=cursor.step_number(), steps=cursor.total,
+                          where=getattr(step, "where", None) or None,
+                          at=position(state.scenario.source, step) if hasattr(step, "line") else None)
+        if len(life.states) < STATES_LIMIT:
+            life.states.append(record)
+        if status in ENDED:
+            self.live.pop(life.id, None)
+
+    def violation(self) -> None:
+        entry = current_entry.get()
+        self.violation_requests.append(entry.get("n") if entry else None)
+
+
+def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable[[], Any]]:
+    """The object's kind (``run``) and how to find it again: the kind whose scripts are under ``key``;
+    ``conversations`` scripts serve several kinds (the first that knows the id)."""
+    kinds = [kind for family in families() for kind in family.kinds]
+    mine = [kind for kind in kinds if kind.key == key] or kinds
+    for kind in mine:
+        if kind.find is not None and (len(mine) == 1 or kind.find(state, object_id) is not None):
+            return kind.noun, functools.partial(kind.find, state, object_id)
+    noun = mine[0].noun if len(mine) == 1 else key
+    return noun, lambda: None
+
+
+# ---------------------------------------------------------------------- the JSON
+def snapshot(state: TenantState, format_request: Callable[[dict[str, Any]], dict[str, Any]],
+             format_response: Callable[[dict[str, Any]], Any] = lambda entry: None,
+             last: int | None = None) -> dict[str, Any]:
+    """``GET /_fake/timeline``: the tenant's requests (bodies as ``GET /_fake/requests`` shows them,
+    secrets redacted; only the ``last`` ones when given), retries grouped, each object's states, and
+    the violations with their request."""
+    requests: list[dict[str, Any]] = []
+    entries = list(state.requests)
+    if last is not None:
+        entries = entries[max(0, len(entries) - last):]
+    groups: dict[str, Any] = {}          # idempotency key -> first request's n
+    attempts: dict[Any, int] = {}        # first request's n -> attempts so far
+    previous: dict[tuple[str, str], dict[str, Any]] = {}   # (method, path) -> last request
+    for entry in entries:
+        shown = format_request(entry)
+        n = entry.get("n")
+        item = {"n": n, "request_id": entry.get("request_id"), "method": shown["method"], "path": shown["path"],
+                "query": shown["query"], "status": entry.get("status"), "fault": entry.get("fault"),
+                "time": entry.get("time"), "time_end": entry.get("time_end"), "wall": entry.get("wall"),
+                "ms": entry.get("ms"), "headers": shown["headers"], "body": shown["body"],
+                "response": format_response(entry),
+                "retry_of": None, "attempt": 1}
+        headers = shown["headers"]
+        key = headers.get("idempotency-key")
+        count = headers.get("x-stainless-retry-count", "0")
+        before = previous.get((item["method"], item["path"]))
+        first = None
+        if key and key in groups:
+            first = groups[key]
+        elif before is not None and count.isdigit() and int(count) > 0:
+            first = before["retry_of"] or before["n"]
+        elif (before is not None and not key and requests and requests[-1] is before
+              and before["body"] == item["body"] and ((before["status"] or 0) >= 400 or before["fault"])):
+            first = before["retry_of"] or before["n"]   # the same request again, right after it failed
+        if first is not None:
+            attempts[first] = attempts.get(first, 1) + 1
+            item["retry_of"], item["attempt"] = first, attempts[first]
+        elif key:
+            groups[key] = n
+        previous[(item["method"], item["path"])] = item
+        requests.append(item)
+    violations = []
+    for index, violation in enumerate(state.violations):
+        marks = state.timeline.violation_requests
+        violations.append({**violation, "n": marks[index] if index < len(marks) else None})
+    scenario = state.scenario
+    return {"tenant": state.label, "scenario": {"name": scenario.name, "source": scenario.source,
+                                                "seed": scenario.seed},
+            "clock": {"now": state.clock.now, "start": scenario.clock_start}, "total_requests": state.timeline.requests,
+            "requests": requests, "objects": [life.to_json() for life in state.timeline.lives.values()],
+            "violations": violations}
