@@ -309,3 +309,52 @@ def test_the_cli_records_until_stopped(upstream: ServerThread, tmp_path: Path) -
     assert scenario["responses"][0]["match"] == {"model": "gpt-4o", "last_message": {"equals": "hello"}}
     assert scenario["responses"][0]["steps"][0] == {"message": text}
     assert cli.main(["validate", str(out)]) == 0
+
+
+RECORDED_SUITE = '''
+import json
+import pathlib
+
+import openai
+import pytest
+
+OUT = pathlib.Path(__file__).parent / "seen.jsonl"
+
+
+@pytest.mark.fake_openai("recorded/hello.yaml")
+def test_hello(fake_openai):
+    text = fake_openai.client().responses.create(model="gpt-4o", input="hello there").output_text
+    with OUT.open("a") as out:
+        out.write(json.dumps(text) + "\\n")
+
+
+def test_embed(fake_openai):
+    vector = openai.OpenAI().embeddings.create(model="text-embedding-3-small", input="cat").data[0].embedding
+    with OUT.open("a") as out:
+        out.write(json.dumps(vector) + "\\n")
+'''
+
+
+def test_the_pytest_plugin_records_each_test_then_replays_it(pytester: pytest.Pytester,
+                                                              upstream: ServerThread) -> None:
+    pytester.makepyfile(test_suite=RECORDED_SUITE)
+    flags = ("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
+    missing = pytester.runpytest(*flags, "-k", "hello")
+    missing.assert_outcomes(errors=1)
+    missing.stdout.fnmatch_lines(["*To record it from a real server*pytest --fake-openai-record=https://api.openai"
+                                  ".com/v1 'test_suite.py::test_hello'*"])
+    pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}").assert_outcomes(passed=2)
+    hello, embed = pytester.path / "recorded" / "hello.yaml", pytester.path / "scenarios" / "test_embed.yaml"
+    assert cli.main(["validate", str(hello), str(embed)]) == 0
+    recorded = (pytester.path / "seen.jsonl").read_text()
+    (pytester.path / "seen.jsonl").unlink()
+    # with the marker, the file replays on the fake; a test without one needs the marker to use its file
+    pytester.runpytest(*flags, "-k", "hello").assert_outcomes(passed=1)
+    assert (pytester.path / "seen.jsonl").read_text() == recorded.splitlines(keepends=True)[0]
+    # once: files that exist are replayed, not recorded again; rewrite records them again
+    hello.write_text(hello.read_text() + "# kept\n")
+    pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}").assert_outcomes(passed=2)
+    assert hello.read_text().endswith("# kept\n")
+    pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}", "--fake-openai-record-mode=rewrite",
+                       "-k", "hello").assert_outcomes(passed=1)
+    assert "# kept" not in hello.read_text()
