@@ -358,3 +358,22 @@ def test_the_pytest_plugin_records_each_test_then_replays_it(pytester: pytest.Py
     pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}", "--fake-openai-record-mode=rewrite",
                        "-k", "hello").assert_outcomes(passed=1)
     assert "# kept" not in hello.read_text()
+
+
+def test_a_vcrpy_cassette_imports_and_replays(upstream: ServerThread, replay_server: ServerThread,
+                                              tmp_path: Path) -> None:
+    vcr = pytest.importorskip("vcr")
+
+    def session(client: openai.OpenAI) -> list[Any]:
+        return _background_loop(client) + _embeddings(client)
+
+    cassette, out = tmp_path / "cassette.yaml", tmp_path / "imported.yaml"
+    with vcr.use_cassette(str(cassette), record_mode="all", filter_headers=["authorization"]), \
+            openai.OpenAI(base_url=upstream.base_url, api_key=f"sk-vcr-{next(_keys)}", max_retries=3) as client:
+        recorded = session(client)
+    assert cli.main(["import-cassette", str(cassette), "--out", str(out)]) == 0
+    assert cli.main(["validate", str(out)]) == 0
+    text = out.read_text()
+    assert replay(replay_server, text, session)[0] == recorded
+    scenario = yaml.safe_load(text)
+    assert scenario["name"] == "imported" and len(scenario["responses"]) == 3 and scenario["faults"][0]["times"] == 2
