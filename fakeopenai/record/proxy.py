@@ -1,40 +1,50 @@
-"""The recording proxy: a Starlette app that forwards every ``/v1`` request to the upstream with httpx
-(streams passed through chunk by chunk, as they arrive) and keeps each exchange for the scenario.
+"""The recording proxy: a bare ASGI app that forwards every request to the upstream with httpcore
+(httpx's transport: streams passed through chunk by chunk, as they arrive) and keeps each exchange for
+the scenario. Bare ASGI and httpcore rather than Starlette and httpx's client: the proxy must add well
+under a millisecond per request.
 
-``POST /_fake/record/stop`` (or the process's SIGINT/SIGTERM, see ``run``) writes the scenario file.
+``POST /_fake/record/stop`` (or the process's SIGINT/SIGTERM, see ``run``) writes the scenario file;
+``GET /_fake/record/scenario`` shows the scenario so far.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
+import json
 import os
 import signal
+import ssl
 import sys
-from collections.abc import AsyncIterator
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+import httpcore
 
 from fakeopenai.record.convert import ConvertOptions, scenario_from, scenario_yaml
 from fakeopenai.record.exchange import Exchange
 
-# Request headers never forwarded as they came (hop by hop, or remade by httpx).
+# Request headers never forwarded as they came (hop by hop, or remade here).
 _HOP = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "accept-encoding", "upgrade",
         "te", "trailer", "proxy-authorization", "proxy-connection"}
-# Answer headers never passed back (httpx decoded the body; the server sets its own framing).
-_HOP_OUT = {"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding", "date", "server"}
+# Answer headers never passed back (the server sets its own framing).
+_HOP_OUT = {"content-length", "connection", "keep-alive", "transfer-encoding", "date", "server"}
 # Request headers never kept in an exchange: credentials and account ids.
 SECRET_HEADERS = {"authorization", "api-key", "openai-organization", "openai-project", "cookie", "x-api-key",
                   "proxy-authorization"}
+_NETWORK_ERRORS = (httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolError, OSError)
+
+
+def _ssl_context() -> ssl.SSLContext:
+    try:
+        import certifi
+
+        return ssl.create_default_context(cafile=certifi.where())
+    except ImportError:
+        return ssl.create_default_context()
 
 
 def safe_url(url: str) -> str:
@@ -59,12 +69,19 @@ class Recorder:
     written: bool = False
     on_stop: Any = None                      # called after the stop endpoint wrote the file
     _numbers: Any = field(default_factory=itertools.count)
-    _client: httpx.AsyncClient | None = None
+    _pool: httpcore.AsyncConnectionPool | None = None
+    _base: bytes = b""
+    _host: bytes = b""
 
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout, connect=10.0))
-        return self._client
+    def pool(self) -> httpcore.AsyncConnectionPool:
+        if self._pool is None:
+            self._pool = httpcore.AsyncConnectionPool(ssl_context=_ssl_context(), max_connections=100,
+                                                      keepalive_expiry=30)
+            parts = urlsplit(self.upstream)
+            host = parts.netloc.rsplit("@", 1)[-1]
+            self._base = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", "")).encode()
+            self._host = host.encode()
+        return self._pool
 
     def scenario(self) -> dict[str, Any]:
         return scenario_from([self.exchanges[n] for n in sorted(self.exchanges)], self.options)
@@ -83,99 +100,142 @@ class Recorder:
         return self.out
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
 
     # --- forwarding -------------------------------------------------------------------------------
 
-    async def forward(self, request: Request) -> Response:
+    async def forward(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         number = next(self._numbers)
-        path = request.url.path
-        tail = path[len("/v1"):] if path.startswith("/v1") else path
-        target = self.upstream.rstrip("/") + tail
-        if request.url.query:
-            target += "?" + request.url.query
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
-        headers["accept-encoding"] = "identity"
+        pool = self.pool()
+        path: str = scope["path"]
+        query: bytes = scope.get("query_string", b"")
+        tail = path[3:] if path.startswith("/v1") else path
+        target = self._base + tail.encode() + (b"?" + query if query else b"")
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        kept: dict[str, str] = {}
+        headers: list[tuple[bytes, bytes]] = [(b"host", self._host), (b"accept-encoding", b"identity")]
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            if name in _HOP:
+                continue
+            if self.upstream_key is not None and name in ("authorization", "api-key"):
+                continue
+            headers.append((raw_name, raw_value))
+            if name not in SECRET_HEADERS:
+                kept[name] = raw_value.decode("latin-1")
         if self.upstream_key is not None:
-            headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "api-key")}
-            headers["authorization"] = f"Bearer {self.upstream_key}"
-        body = await request.body()
-        exchange = Exchange(request.method, path.rstrip("/") or "/", dict(request.query_params),
-                            {k.lower(): v for k, v in request.headers.items()
-                             if k.lower() not in SECRET_HEADERS and k.lower() not in _HOP}, body)
-        client = self.client()
+            headers.append((b"authorization", b"Bearer " + self.upstream_key.encode()))
+        if body or scope["method"] in ("POST", "PUT", "PATCH"):
+            headers.append((b"content-length", str(len(body)).encode()))
+        exchange = Exchange(scope["method"], path.rstrip("/") or "/",
+                            dict(parse_qsl(query.decode("latin-1"))), kept, bytes(body))
+        request = httpcore.Request(scope["method"], target, headers=headers, content=bytes(body),
+                                   extensions={"timeout": {"connect": 10.0, "read": self.timeout,
+                                                           "write": self.timeout, "pool": self.timeout}})
         try:
-            upstream = await client.send(client.build_request(request.method, target, headers=headers,
-                                                              content=body), stream=True)
-        except httpx.HTTPError as exc:
+            upstream = await pool.handle_async_request(request)
+        except _NETWORK_ERRORS as exc:
             exchange.broken = True
             exchange.status = 502
             self.exchanges[number] = exchange
-            return JSONResponse({"error": {"message": f"fakeopenai record: the upstream did not answer ({exc!r})",
-                                           "type": "server_error", "param": None, "code": "upstream_error"}},
-                                status_code=502)
-        exchange.status = upstream.status_code
-        exchange.response_headers = {k.lower(): v for k, v in upstream.headers.items()}
-        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_OUT}
-        if "text/event-stream" not in upstream.headers.get("content-type", ""):
-            try:
-                exchange.response_body = await upstream.aread()
-            except httpx.HTTPError:
-                exchange.broken = True
-            finally:
-                await upstream.aclose()
-            self.exchanges[number] = exchange
-            return Response(exchange.response_body, status_code=upstream.status_code, headers=out_headers)
-
-        async def relay() -> AsyncIterator[bytes]:
-            chunks: list[bytes] = []
-            try:
-                async for chunk in upstream.aiter_bytes():
+            await _answer(send, 502, {"error": {"message": f"fakeopenai record: the upstream did not answer "
+                                                           f"({type(exc).__name__}: {exc})", "type": "server_error",
+                                                "param": None, "code": "upstream_error"}})
+            return
+        exchange.status = upstream.status
+        exchange.response_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in upstream.headers}
+        out = [(k.lower(), v) for k, v in upstream.headers if k.decode("latin-1").lower() not in _HOP_OUT]
+        streamed = "text/event-stream" in exchange.response_headers.get("content-type", "")
+        chunks: list[bytes] = []
+        started = False
+        try:
+            if not streamed:
+                async for chunk in upstream.stream:
                     chunks.append(chunk)
-                    yield chunk
-            except httpx.HTTPError:
-                exchange.broken = bool(not chunks)
-            finally:
-                exchange.response_body = b"".join(chunks)
-                self.exchanges[number] = exchange
-                await upstream.aclose()
+                data = b"".join(chunks)
+                out.append((b"content-length", str(len(data)).encode()))
+                await send({"type": "http.response.start", "status": upstream.status, "headers": out})
+                started = True
+                await send({"type": "http.response.body", "body": data})
+            else:
+                await send({"type": "http.response.start", "status": upstream.status, "headers": out})
+                started = True
+                async for chunk in upstream.stream:
+                    chunks.append(chunk)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+        except _NETWORK_ERRORS:
+            exchange.broken = not chunks
+            if not started:
+                await _answer(send, 502, {"error": {"message": "fakeopenai record: the upstream closed the "
+                                                    "connection", "type": "server_error", "param": None,
+                                                    "code": "upstream_error"}})
+            else:
+                await send({"type": "http.response.body", "body": b""})
+        finally:
+            await upstream.aclose()
+            exchange.response_body = _decoded(b"".join(chunks), exchange.response_headers.get("content-encoding", ""))
+            self.exchanges[number] = exchange
 
-        return StreamingResponse(relay(), status_code=upstream.status_code, headers=out_headers)
+
+def _decoded(body: bytes, encoding: str) -> bytes:
+    """An answer's body as the recording keeps it: gzip and deflate undone (the client gets it as sent)."""
+    if encoding in ("gzip", "deflate"):
+        try:
+            return zlib.decompress(body, 47)
+        except zlib.error:
+            return body
+    return body
 
 
-def _lifespan(recorder: Recorder) -> Any:
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await recorder.close()
-
-    return lifespan
+async def _answer(send: Any, status: int, payload: Any, media_type: bytes = b"application/json") -> None:
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", media_type), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
 
 
-def create_proxy(recorder: Recorder) -> Starlette:
-    """The proxy app: ``/_fake/record/stop`` and ``/_fake/record/scenario``; every other path forwarded."""
+class ProxyApp:
+    """The proxy (ASGI): ``/_fake/record/stop`` and ``/_fake/record/scenario``; every other path forwarded."""
 
-    async def stop(request: Request) -> Response:
-        path = recorder.write()
-        if recorder.on_stop is not None:
-            recorder.on_stop()
-        return JSONResponse({"written": str(path) if path else None, "exchanges": len(recorder.exchanges)})
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
 
-    async def scenario(request: Request) -> Response:
-        return Response(recorder.text(), media_type="application/yaml")
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        recorder = self.recorder
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await recorder.close()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        path, method = scope["path"], scope["method"]
+        if path == "/_fake/record/stop" and method == "POST":
+            written = recorder.write()
+            if recorder.on_stop is not None:
+                recorder.on_stop()
+            await _answer(send, 200, {"written": str(written) if written else None,
+                                      "exchanges": len(recorder.exchanges)})
+        elif path == "/_fake/record/scenario" and method == "GET":
+            await _answer(send, 200, recorder.text().encode(), b"application/yaml")
+        else:
+            await recorder.forward(scope, receive, send)
 
-    async def forward(request: Request) -> Response:
-        return await recorder.forward(request)
 
-    methods = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
-    app = Starlette(routes=[Route("/_fake/record/stop", stop, methods=["POST"]),
-                            Route("/_fake/record/scenario", scenario, methods=["GET"]),
-                            Route("/{path:path}", forward, methods=methods)],
-                    lifespan=_lifespan(recorder))
-    app.state.recorder = recorder
-    return app
+def create_proxy(recorder: Recorder) -> ProxyApp:
+    return ProxyApp(recorder)
 
 
 def run(recorder: Recorder, sock: Any, host: str) -> int:
