@@ -60,6 +60,7 @@ SDK1_MODULES = (
     "tests/test_embeddings.py",
     "tests/test_models.py",
     "tests/test_moderations.py",
+    "tests/test_record.py",
 )
 
 # Plugins of the project's test tools that the SDK-level modules do not use.
