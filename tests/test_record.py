@@ -6,6 +6,7 @@ byte for byte the same across two replays. No test reaches the internet."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import os
 import signal
@@ -377,3 +378,31 @@ def test_a_vcrpy_cassette_imports_and_replays(upstream: ServerThread, replay_ser
     assert replay(replay_server, text, session)[0] == recorded
     scenario = yaml.safe_load(text)
     assert scenario["name"] == "imported" and len(scenario["responses"]) == 3 and scenario["faults"][0]["times"] == 2
+
+
+def test_converter_details_without_a_server() -> None:
+    from fakeopenai.record.cassette import exchanges_from
+    from fakeopenai.record.convert import path_glob, scenario_from
+
+    assert path_glob("/v1/threads/thread_a/runs/run_b/submit_tool_outputs") == \
+        "/v1/threads/*/runs/*/submit_tool_outputs"
+    assert path_glob("/v1/files/file-abc/content") == "/v1/files/*/content"
+    answer = {"id": "resp_1", "object": "response", "status": "completed", "model": "gpt-4o", "output": [
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hi!"}]}]}
+    cassette = {"version": 1, "interactions": [
+        {"request": {"method": "POST", "uri": "https://api.openai.com/v1/responses?api-key=sk-secret",
+                     "body": json.dumps({"model": "gpt-4o", "input": "Say hi"}),
+                     "headers": {"Authorization": ["Bearer sk-secret"]}},
+         "response": {"status": {"code": 200, "message": "OK"},
+                      "headers": {"Content-Type": ["application/json"], "Content-Encoding": ["gzip"]},
+                      "body": {"string": gzip.compress(json.dumps(answer).encode())}}},
+        {"request": {"method": "DELETE", "uri": "https://api.openai.com/v1/responses/resp_1", "body": None},
+         "response": {"status": {"code": 200}, "headers": {},
+                      "body": {"string": '{"id": "resp_1", "object": "response.deleted", "deleted": true}'}}}]}
+    exchanges = exchanges_from(cassette)
+    assert "authorization" not in exchanges[0].request_headers
+    scenario = scenario_from(exchanges)
+    assert scenario["responses"] == [{"match": {"model": "gpt-4o", "last_message": {"equals": "Say hi"}},
+                                      "steps": [{"message": "Hi!"}, {"status": "completed"}]}]
+    with pytest.raises(ValueError, match="not a vcrpy cassette"):
+        exchanges_from({"requests": []})

@@ -243,7 +243,8 @@ class ResponsesConverter(Converter):
                         self.by_id[obj["id"]] = response
                         break
             return True
-        if len(parts) in (4, 5) and parts[2] == "responses" and (len(parts) == 4 or parts[4] == "cancel"):
+        if len(parts) in (4, 5) and parts[2] == "responses" and ex.method != "DELETE" \
+                and (len(parts) == 4 or parts[4] == "cancel"):
             response = self.by_id.get(parts[3])
             if response is None:
                 return False
