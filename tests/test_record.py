@@ -161,11 +161,13 @@ def _run_loop(client: openai.OpenAI) -> list[Any]:
 
 def test_a_run_tool_loop_polled_and_streamed(upstream: ServerThread, replay_server: ServerThread,
                                              tmp_path: Path) -> None:
-    scenario = round_trip(upstream, replay_server, _run_loop, tmp_path)
+    scenario = round_trip(upstream, replay_server, _run_loop, tmp_path, expect_outputs=True)
     [polled, streamed] = scenario["runs"]
     assert polled["match"] == {"model": "gpt-4o", "last_message": {"equals": "find x"}}
     assert polled["steps"][2] == {"tool_calls": [{"function": "lookup", "arguments": {"q": "x"}},
-                                                 {"function": "sum", "arguments": "[1,2]"}]}
+                                                 {"function": "sum", "arguments": "[1,2]"}],
+                                  "expect_outputs": {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}}
+    assert streamed["steps"][0]["expect_outputs"] == {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}
     assert streamed["match"]["last_message"] == {"equals": "find y"}
 
 

@@ -327,6 +327,8 @@ class _Run:
     seen: list[tuple[str, Any]] = field(default_factory=list)   # ("status", s) | ("calls", [...]) | ("message", text)
     messages: dict[str, tuple[int, str]] = field(default_factory=dict)
     final: dict[str, Any] | None = None
+    call_ids: dict[int, list[str]] = field(default_factory=dict)    # position in seen -> the calls' ids
+    outputs: dict[str, Any] = field(default_factory=dict)           # call id -> the output submitted
 
 
 class RunsConverter(Converter):
@@ -355,11 +357,18 @@ class RunsConverter(Converter):
                       "arguments": arguments(c.get("function", {}).get("arguments", "{}"))}
                      for c in submit.get("tool_calls", [])]
             if not run.seen or run.seen[-1] != ("calls", calls):
+                run.call_ids[len(run.seen)] = [c.get("id") for c in submit.get("tool_calls", [])]
                 run.seen.append(("calls", calls))
         elif isinstance(status, str):
             run.seen.append(("status", status))
         if status in TERMINAL:
             run.final = obj
+
+    @staticmethod
+    def _outputs(run: _Run, request: dict[str, Any]) -> None:
+        for output in request.get("tool_outputs") or []:
+            if isinstance(output, dict) and output.get("tool_call_id"):
+                run.outputs[output["tool_call_id"]] = output.get("output")
 
     def _take(self, ex: Exchange, thread_id: str | None, request: dict[str, Any]) -> None:
         if not ex.streamed:
@@ -371,10 +380,15 @@ class RunsConverter(Converter):
                     self.runs[obj["id"]] = run
                     self.order.append(run)
                 if ex.path.endswith("/submit_tool_outputs"):
+                    self._outputs(run, request)
                     return      # answers queued; the fake does the same
                 self._observe(run, obj)
             return
         run = None
+        if ex.path.endswith("/submit_tool_outputs"):
+            run = self.runs.get(ex.path.split("/")[5])
+            if run is not None:
+                self._outputs(run, request)
         for name, data in ex.events():
             if not isinstance(data, dict):
                 continue
@@ -426,12 +440,12 @@ class RunsConverter(Converter):
         return True
 
     @staticmethod
-    def _steps(run: _Run) -> list[dict[str, Any]]:
+    def _steps(run: _Run, options: ConvertOptions) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = []
         statuses: list[str] = []
         streamed = [text for kind, text in run.seen if kind == "message"]
         pending = [t for _, t in sorted(run.messages.values(), key=lambda m: m[0]) if t not in streamed]
-        for kind, value in [*run.seen, ("end", None)]:
+        for position, (kind, value) in enumerate([*run.seen, ("end", None)]):
             if kind == "status" and value not in TERMINAL:
                 statuses.append(value)
                 continue
@@ -439,6 +453,12 @@ class RunsConverter(Converter):
             statuses.clear()
             if kind == "calls":
                 steps.append({"tool_calls": value})
+                names = [call["function"] for call in value]
+                outputs = {name: run.outputs.get(cid) for name, cid in zip(names, run.call_ids.get(position, []),
+                                                                           strict=False)}
+                expect = {name: {"equals": out} for name, out in outputs.items() if isinstance(out, str)}
+                if options.expect_outputs and expect and len(set(names)) == len(names):
+                    steps[-1]["expect_outputs"] = expect
             elif kind == "message":
                 steps.append({"message": value})
             elif kind == "stream_error":
@@ -460,7 +480,7 @@ class RunsConverter(Converter):
     def entries(self, options: ConvertOptions) -> list[dict[str, Any]]:
         scripts = []
         for run in self.order:
-            steps = self._steps(run)
+            steps = self._steps(run, options)
             script: dict[str, Any] = {}
             match = match_of(run.model, run.text)
             if match:
