@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fakeopenai import cli
+from fakeopenai import FakeOpenAI, cli
 from fakeopenai.app import create_app
 from fakeopenai.record import ConvertOptions
 from fakeopenai.record.proxy import Recorder, create_proxy
@@ -408,3 +408,60 @@ def test_converter_details_without_a_server() -> None:
                                       "steps": [{"message": "Hi!"}, {"status": "completed"}]}]
     with pytest.raises(ValueError, match="not a vcrpy cassette"):
         exchanges_from({"requests": []})
+
+
+def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
+    """A bare upstream: a response stream that drops after two events (a stream fault at that point), and
+    a models list that answers too late for the proxy's read timeout (a disconnect)."""
+    import asyncio as aio
+
+    from starlette.responses import StreamingResponse
+
+    events = [{"type": "response.created", "sequence_number": 0, "response": {
+        "id": "resp_1", "object": "response", "status": "in_progress", "model": "gpt-4o", "output": []}},
+        {"type": "response.in_progress", "sequence_number": 1, "response": {
+            "id": "resp_1", "object": "response", "status": "in_progress", "model": "gpt-4o", "output": []}}]
+
+    async def stream(request: Request) -> StreamingResponse:
+        async def body() -> Any:
+            for event in events:
+                yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+            raise RuntimeError("the upstream went away")
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    async def late(request: Request) -> JSONResponse:
+        await aio.sleep(1)
+        return JSONResponse({"object": "list", "data": []})
+
+    server = ServerThread(Starlette(routes=[Route("/v1/responses", stream, methods=["POST"]),
+                                            Route("/v1/models", late)])).start()
+    try:
+        recorder = Recorder(server.base_url, timeout=0.2)
+        proxy = ServerThread(create_proxy(recorder)).start()
+        with openai.OpenAI(base_url=proxy.base_url, api_key="sk-x", max_retries=0) as client:
+            with pytest.raises(openai.APIError):
+                list(client.responses.create(model="gpt-4o", input="hello", stream=True))
+            with pytest.raises(openai.InternalServerError):
+                client.models.list()
+        stop(proxy, recorder)
+    finally:
+        server.stop()
+    scenario = yaml.safe_load(recorder.text())
+    assert scenario["faults"] == [
+        {"match": {"method": "POST", "path": "/v1/responses"}, "after_events": 2, "disconnect": True},
+        {"match": {"method": "GET", "path": "/v1/models"}, "disconnect": True}]
+
+    def cut_short(client: openai.OpenAI) -> list[str]:
+        seen = []
+        with pytest.raises(openai.APIError):
+            for event in client.with_options(max_retries=0).responses.create(model="gpt-4o", input="hello",
+                                                                                stream=True):
+                seen.append(event.type)
+        return seen
+
+    fake = FakeOpenAI(recorder.text()).start()   # (replay's byte hook would read the cut stream whole)
+    try:
+        with fake.client() as client:
+            assert cut_short(client) == ["response.created", "response.in_progress"]
+    finally:
+        fake.stop()

@@ -731,6 +731,8 @@ CONVERTERS: list[Callable[[], Converter]] = [
 # --- upstream errors: faults ------------------------------------------------------------------------
 
 def _fault(ex: Exchange) -> dict[str, Any]:
+    if ex.broken and ex.streamed and ex.status < 400:     # the stream broke partway: a stream fault
+        return {"after_events": len(ex.events()), "disconnect": True}
     if ex.broken:
         return {"disconnect": True}
     fault: dict[str, Any] = {"status": ex.status}
@@ -761,6 +763,8 @@ def _faults(exchanges: list[Exchange]) -> tuple[list[dict[str, Any]], list[Excha
             open_fault.pop(key, None)
             ok.append(ex)
             continue
+        if ex.broken and ex.streamed and ex.status < 400:
+            ok.append(ex)       # its events so far are content; the fault cuts the replayed stream there
         answer = _fault(ex)
         current = open_fault.get(key)
         if current is not None and {k: v for k, v in current.items() if k not in ("match", "after", "times")} \

@@ -172,13 +172,12 @@ class Recorder:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
         except _NETWORK_ERRORS:
-            exchange.broken = not chunks
-            if not started:
-                await _answer(send, 502, {"error": {"message": "fakeopenai record: the upstream closed the "
-                                                    "connection", "type": "server_error", "param": None,
-                                                    "code": "upstream_error"}})
-            else:
-                await send({"type": "http.response.body", "body": b""})
+            exchange.broken = True
+            if started:     # the client's connection drops too, as it would have without the proxy
+                raise
+            await _answer(send, 502, {"error": {"message": "fakeopenai record: the upstream closed the "
+                                                "connection", "type": "server_error", "param": None,
+                                                "code": "upstream_error"}})
         finally:
             await upstream.aclose()
             exchange.response_body = _decoded(b"".join(chunks), exchange.response_headers.get("content-encoding", ""))
