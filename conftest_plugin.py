@@ -42,11 +42,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
              "self-contained HTML file, as GET /_fake/ui shows it) into DIR; the failure report names the file")
     parser.addini("fakeopenai_scenario_dirs", "folders where fake_openai scenario names are looked up "
                   "(after the built-ins)", type="paths", default=[])
+    group = parser.getgroup("fakeopenai")
+    group.addoption("--fake-openai-record", metavar="URL", default=None,
+                    help="record each test that uses fake_openai through a proxy to this OpenAI-compatible server "
+                         "into <scenario dir>/<test name>.yaml (or the file its marker names)")
+    group.addoption("--fake-openai-record-mode", choices=("once", "rewrite"), default="once",
+                    help="once: record only the scenario files that do not exist yet (default); rewrite: "
+                         "record them all again")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "fake_openai(scenario=None, seed=None, compat=None, strict=False): "
                             "scenario and options for the fake_openai fixture")
+    # The real key, read before the fixture points OPENAI_API_KEY at the fake: the proxy sends it upstream.
+    config.stash[_upstream_key] = os.environ.get("OPENAI_API_KEY")
     dirs = config.getini("fakeopenai_scenario_dirs")
     if not dirs:
         return
@@ -148,6 +157,12 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
     options = _marker_options(request)
     key = f"sk-fakeopenai-{os.getpid()}-{next(_keys)}"
     fake = FakeOpenAI.attach(_fake_openai_server, key)
+    target, replay = _record_target(request, options)
+    if replay:                                     # recorded before (record mode "once"): replay it
+        options = {**options, "scenario": str(target)}
+        target = None
+    elif target is not None:
+        options = {k: v for k, v in options.items() if k != "scenario"}
     if options:
         overrides = {k: options[k] for k in ("seed", "compat", "strict") if options.get(k) is not None}
         problem = bad_compat(overrides.get("compat"))
@@ -161,17 +176,22 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
             problem = str(exc)
         if problem is not None:
             pytest.fail(f"fake_openai: cannot load the scenario:\n{problem}", pytrace=False)
+    proxy = None
+    if target is not None:
+        fake, proxy = _recording(request, fake, target)
     for name, value in fake.env().items():
         monkeypatch.setenv(name, value)
     openai, http_before = _point_module_client(monkeypatch, fake)
     try:
         yield fake
         if not request.node.stash.get(_call_failed, False):
-            report = teardown_report(fake)
+            report = teardown_report(fake) if proxy is None else ""
             if report:
                 page = write_timeline_page(request.node, fake)
                 pytest.fail(report + (f"\n\nfakeopenai timeline page: {page}" if page else ""), pytrace=False)
     finally:
+        if proxy is not None:
+            _stop_recording(request, fake, proxy)
         if openai is not None:
             _close_module_client(openai, http_before)
         server = fake.server
@@ -207,6 +227,56 @@ def _close_module_client(openai: Any, http_before: Any) -> None:
         built.close()
 
 
+def _record_target(request: pytest.FixtureRequest, options: dict[str, Any]) -> tuple[Path | None, bool]:
+    """Where ``--fake-openai-record`` writes this test's scenario: the file its marker names (when it is
+    missing, or with ``--fake-openai-record-mode=rewrite``), else ``<first fakeopenai_scenario_dirs
+    folder, or scenarios/ next to the test file>/<test name>.yaml``, and whether that file is to be
+    replayed instead (it exists, mode ``once``); (None, False) when not recording."""
+    if request.config.getoption("fake_openai_record", None) is None:
+        return None, False
+    from fakeopenai.record.session import file_name
+
+    rewrite = request.config.getoption("fake_openai_record_mode") == "rewrite"
+    scenario = options.get("scenario")
+    if scenario is not None:
+        if not _looks_like_path(scenario):
+            return None, False              # a built-in name, a dict or YAML text: not recorded
+        path = Path(str(scenario).strip())
+        path = path if path.is_absolute() else Path(request.node.path).parent / path
+    else:
+        dirs = request.config.getini("fakeopenai_scenario_dirs")
+        folder = Path(dirs[0]) if dirs else Path(request.node.path).parent / "scenarios"
+        path = folder / file_name(request.node.name)
+    return path.resolve(), path.is_file() and not rewrite
+
+
+def _recording(request: pytest.FixtureRequest, fake: Any, target: Path) -> tuple[Any, Any]:
+    from fakeopenai.record import ConvertOptions
+    from fakeopenai.record.proxy import Recorder, create_proxy
+    from fakeopenai.record.session import RecordingFake
+    from fakeopenai.server import ServerThread
+
+    config = request.config
+    recorder = Recorder(config.getoption("fake_openai_record"), target,
+                        ConvertOptions(name=target.stem, description=f"Recorded from {request.node.nodeid}."),
+                        upstream_key=config.stash.get(_upstream_key, None))
+    proxy = ServerThread(create_proxy(recorder)).start()
+    return RecordingFake(fake, proxy.base_url, recorder, target), proxy
+
+
+def _stop_recording(request: pytest.FixtureRequest, fake: Any, proxy: Any) -> None:
+    import asyncio
+
+    assert proxy.loop is not None
+    asyncio.run_coroutine_threadsafe(fake.recorder.close(), proxy.loop).result()
+    proxy.stop()
+    if not request.node.stash.get(_call_failed, False):
+        fake.recorder.write()
+
+
+_upstream_key = pytest.StashKey[Any]()
+
+
 def _looks_like_path(scenario: Any) -> bool:
     if isinstance(scenario, os.PathLike):
         return True
@@ -237,7 +307,9 @@ def _resolve_scenario(request: pytest.FixtureRequest, scenario: Any) -> Any:
     pytest.fail(f"fake_openai: cannot load the scenario: no scenario file {str(scenario)!r}; looked for it at:\n"
                 + "\n".join(f"  {path} ({', '.join(whats)})" for path, whats in looked.items())
                 + "\nA relative path is looked up from the test file's folder, then pytest's "
-                "rootdir, then the current directory.", pytrace=False)
+                "rootdir, then the current directory.\nTo record it from a real server (written next to the "
+                f"test file): pytest --fake-openai-record=https://api.openai.com/v1 '{request.node.nodeid}'",
+                pytrace=False)
 
 
 def teardown_report(fake: Any) -> str:

@@ -40,7 +40,15 @@ def _row(name: str, fake: str, base: str, ratio: float | None, target: str, pass
 
 
 def run_all(quick: bool) -> list[list[str]]:
-    from benchmarks import batch_scale, fixture_overhead, profile_overhead, scenario_load, sdk_flow, throughput
+    from benchmarks import (
+        batch_scale,
+        fixture_overhead,
+        profile_overhead,
+        record_proxy,
+        scenario_load,
+        sdk_flow,
+        throughput,
+    )
 
     rows: list[list[str]] = []
 
@@ -90,6 +98,10 @@ def run_all(quick: bool) -> list[list[str]]:
         new = next(m for k, label, m in profiles if k == kind and label == "openai (now)")
         rows.append(_row(f"   compat layer, default path ({kind})", f"{new:.2f} us", f"{old:.2f} us before",
                          new / old, "~1.0x", None))
+
+    proxy = record_proxy.measure(rounds=5 if quick else 300)
+    rows.append(_row("7. record proxy, added per request", f"{proxy['added_ms']:.2f} ms",
+                     f"{proxy['direct_ms']:.2f} ms direct", None, proxy["target"], None if quick else proxy["passed"]))
     return rows
 
 

@@ -113,7 +113,70 @@ def _parser() -> argparse.ArgumentParser:
                     "'fakeopenai schema > scenario.schema.json', then start a scenario file with "
                     "'# yaml-language-server: $schema=./scenario.schema.json'.")
     schema.add_argument("--path", action="store_true", help="print the installed schema file's path instead")
+    record = sub.add_parser(
+        "record", help="record a client's traffic to an OpenAI-compatible server into a scenario",
+        description="A recording proxy: point the client at it (it prints its base URL), and it forwards every "
+                    "request to --upstream, streams included. On SIGINT/SIGTERM or POST /_fake/record/stop it "
+                    "writes a scenario that replays what was seen (ids and times left to the fake; no secrets).")
+    record.add_argument("--upstream", required=True, type=_not_empty("the upstream URL"), metavar="URL",
+                        help="the server to forward to, with its /v1 (e.g. https://api.openai.com/v1)")
+    record.add_argument("--out", required=True, type=_not_empty("the output file"), metavar="FILE.yaml",
+                        help="the scenario file to write")
+    _recording_options(record)
+    record.add_argument("--host", type=_not_empty("the address"), default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1)")
+    record.add_argument("--port", type=_port, default=0, help="port (default 0: a free one, printed)")
+    record.add_argument("--upstream-key-env", default=None, metavar="NAME",
+                        help="send the key in this environment variable upstream instead of the client's")
+
+    cassette = sub.add_parser(
+        "import-cassette", help="convert a vcrpy / pytest-recording cassette of OpenAI traffic into a scenario",
+        description="Read a vcrpy (pytest-recording) YAML cassette and write the scenario that replays it, as "
+                    "'fakeopenai record' would have.")
+    cassette.add_argument("cassette", metavar="FILE", help="the cassette (YAML)")
+    cassette.add_argument("--out", required=True, type=_not_empty("the output file"), metavar="FILE.yaml",
+                          help="the scenario file to write")
+    _recording_options(cassette)
     return parser
+
+
+def _recording_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--expect-outputs", action="store_true",
+                        help="tool_calls steps check the tool outputs the client sent (expect_outputs)")
+    parser.add_argument("--embeddings", choices=["scripted", "generated"], default="scripted",
+                        help="scripted: the recorded vectors (default); generated: left to the fake's generator")
+
+
+def _convert_options(args: argparse.Namespace) -> object:
+    from fakeopenai.record import ConvertOptions
+
+    return ConvertOptions(expect_outputs=args.expect_outputs, embeddings=args.embeddings,
+                          name=Path(args.out).stem)
+
+
+def record(args: argparse.Namespace) -> int:
+    from fakeopenai.record.proxy import Recorder, key_from_env, run
+    from fakeopenai.server import listen_socket
+
+    recorder = Recorder(args.upstream, Path(args.out), _convert_options(args),  # type: ignore[arg-type]
+                        upstream_key=key_from_env(args.upstream_key_env))
+    return run(recorder, listen_socket(args.host, args.port), args.host)
+
+
+def import_cassette(args: argparse.Namespace) -> int:
+    from fakeopenai.record import scenario_from, scenario_yaml
+    from fakeopenai.record.cassette import read_cassette
+
+    try:
+        exchanges = read_cassette(Path(args.cassette))
+    except (OSError, ValueError) as exc:
+        print(f"fakeopenai import-cassette: {args.cassette}: {exc}", file=sys.stderr)
+        return 1
+    text = scenario_yaml(scenario_from(exchanges, _convert_options(args)),  # type: ignore[arg-type]
+                         f"Imported by fakeopenai import-cassette from {Path(args.cassette).name}.")
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"{args.out}: {len(exchanges)} interactions")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,6 +195,10 @@ def _run(args: argparse.Namespace) -> int:
         return serve(args)
     if args.command == "validate":
         return validate(args.paths)
+    if args.command == "record":
+        return record(args)
+    if args.command == "import-cassette":
+        return import_cassette(args)
     if args.command == "schema":
         return print_schema(path_only=args.path)
     if args.show is not None:

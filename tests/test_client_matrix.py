@@ -62,6 +62,7 @@ SDK1_MODULES = (
     "tests/test_moderations.py",
     "tests/test_unknown_models.py",
     "tests/test_timeline.py",
+    "tests/test_record.py",
 )
 
 # Plugins of the project's test tools that the SDK-level modules do not use.

@@ -1,0 +1,12 @@
+"""Record real traffic into a scenario file (``fakeopenai record``, ``fakeopenai import-cassette``).
+
+* :mod:`.exchange` - one request and its answer, as the proxy saw it or a cassette holds it;
+* :mod:`.convert` - exchanges to a scenario (one converter per API family, in ``CONVERTERS``);
+* :mod:`.proxy` - the recording proxy (Starlette + httpx);
+* :mod:`.cassette` - vcrpy / pytest-recording cassettes to exchanges.
+"""
+
+from fakeopenai.record.convert import ConvertOptions, scenario_from, scenario_yaml
+from fakeopenai.record.exchange import Exchange
+
+__all__ = ["ConvertOptions", "Exchange", "scenario_from", "scenario_yaml"]

@@ -1,0 +1,467 @@
+"""Record and replay (``fakeopenai record``): a client session goes through the recording proxy to an
+upstream fake with its own scenario; the scenario written validates, and replayed on a fresh fake gives
+the official SDK the same contents (texts, tool calls and arguments, statuses in order, batch lines),
+byte for byte the same across two replays. No test reaches the internet."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from fakeopenai import FakeOpenAI, cli
+from fakeopenai.app import create_app
+from fakeopenai.record import ConvertOptions
+from fakeopenai.record.proxy import Recorder, create_proxy
+from fakeopenai.server import ServerThread
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+UPSTREAM: dict[str, Any] = {
+    "runs": [{"times": "always", "steps": [
+        {"status": "queued"}, {"status": "in_progress"},
+        {"tool_calls": [{"function": "lookup", "arguments": {"q": "x"}}, {"function": "sum", "arguments": "[1,2]"}]},
+        {"status": "in_progress", "reads": 2}, {"message": "Found it."},
+        {"status": "completed", "usage": {"prompt_tokens": 7, "completion_tokens": 2}}]}],
+    "responses": [
+        {"match": {"last_message": {"contains": "weather"}}, "times": "always", "steps": [
+            {"status": "queued"}, {"status": "in_progress", "reads": 2},
+            {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}]},
+            {"message": "Sunny in Paris."},
+            {"status": "completed", "usage": {"prompt_tokens": 5, "completion_tokens": 3}}]},
+        {"match": {"last_message": {"contains": "broken"}}, "times": "always", "steps": [
+            {"message": "Half an ans"}, {"status": "failed", "last_error": {"message": "It broke."}}]},
+        {"times": "always", "steps": [{"message": {"words": 9}}]}],
+    "batches": [{"times": "always", "steps": [
+        {"status": "validating"}, {"status": "in_progress", "progress": 0.5, "reads": 2},
+        {"status": "failed", "errors": [{"code": "server_error", "message": "It broke."}]}],
+        "responses": [{"custom_id": "r1", "content": "one"}, {"custom_id": "r3", "status_code": 429}]}],
+    "embeddings": [{"match": {"input": {"equals": "cat"}}, "vector": [1, 2, 3, 4]}],
+    "moderations": [{"match": {"input": {"contains": "kill"}}, "categories": {"violence": 0.97}}],
+    "faults": [{"match": {"method": "POST", "path": "/v1/embeddings"}, "after": 1, "times": 2, "status": 429,
+                "headers": {"retry-after-ms": "3"}, "error": {"message": "Slow down.", "code": "rate_limit_exceeded"}}],
+}
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[ServerThread]:
+    server = ServerThread(create_app(UPSTREAM)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def replay_server() -> Iterator[ServerThread]:
+    """One fake for every replay: each replay is a tenant (an API key) with the recorded scenario."""
+    server = ServerThread(create_app()).start()
+    yield server
+    server.stop()
+
+
+_keys = iter(range(10**6))
+
+
+def record(upstream_url: str, session: Callable[[openai.OpenAI], Any], **options: Any) -> tuple[Any, str]:
+    """The session through a recording proxy: what the SDK saw, and the scenario written (YAML)."""
+    recorder = Recorder(upstream_url, options=ConvertOptions(**options))
+    proxy = ServerThread(create_proxy(recorder)).start()
+    try:
+        with openai.OpenAI(base_url=proxy.base_url, api_key=f"sk-rec-{next(_keys)}",
+                           organization="org-secret", project="proj_secret", max_retries=3) as client:
+            seen = session(client)
+    finally:
+        stop(proxy, recorder)
+    return seen, recorder.text()
+
+
+def stop(proxy: ServerThread, recorder: Recorder) -> None:
+    """Close the proxy's upstream client on its loop (ServerThread runs no lifespan), then stop it."""
+    asyncio.run_coroutine_threadsafe(recorder.close(), proxy.loop).result()  # type: ignore[arg-type]
+    proxy.stop()
+
+
+def replay(server: ServerThread, text: str, session: Callable[[openai.OpenAI], Any]) -> tuple[Any, list[bytes]]:
+    """The session on a fresh tenant loaded with the scenario: what the SDK saw, and every answer's bytes."""
+    key = f"sk-replay-{next(_keys)}"
+    httpx.put(server.origin + "/_fake/scenario", content=text.encode(), headers={
+        "authorization": f"Bearer {key}", "content-type": "application/yaml"}).raise_for_status()
+    bodies: list[bytes] = []
+
+    def keep(response: httpx.Response) -> None:
+        response.read()
+        bodies.append(response.content)
+
+    with httpx.Client(event_hooks={"response": [keep]}) as http:
+        seen = session(openai.OpenAI(base_url=server.base_url, api_key=key, http_client=http, max_retries=3))
+    return seen, bodies
+
+
+def round_trip(upstream: ServerThread, replay_server: ServerThread, session: Callable[[openai.OpenAI], Any],
+               tmp_path: Path, **options: Any) -> dict[str, Any]:
+    recorded, text = record(upstream.base_url, session, **options)
+    path = tmp_path / "recorded.yaml"
+    path.write_text(text)
+    assert cli.main(["validate", str(path)]) == 0, text
+    assert "secret" not in text and "sk-rec" not in text and "Bearer" not in text
+    first, bytes1 = replay(replay_server, text, session)
+    second, bytes2 = replay(replay_server, text, session)
+    assert first == recorded, text
+    assert bytes1 == bytes2
+    return yaml.safe_load(text)
+
+
+def _run_loop(client: openai.OpenAI) -> list[Any]:
+    seen: list[Any] = []
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "find x"}])
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    seen.append(run.status)
+    while run.status not in ("completed", "failed"):
+        run = client.beta.threads.runs.retrieve(run.id, thread_id=thread.id)
+        seen.append(run.status)
+        if run.status == "requires_action":
+            calls = run.required_action.submit_tool_outputs.tool_calls  # type: ignore[union-attr]
+            seen.append([(c.function.name, c.function.arguments) for c in calls])
+            run = client.beta.threads.runs.submit_tool_outputs(
+                run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": c.id, "output": "ok"} for c in calls])
+            seen.append(run.status)
+    seen.append(run.usage.total_tokens if run.usage else None)
+    seen.append([m.content[0].text.value for m in client.beta.threads.messages.list(thread_id=thread.id).data])
+    # the same loop streamed
+    with client.beta.threads.create_and_run_stream(
+            assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "find y"}]}) as stream:
+        seen.append([e.event for e in stream])
+        run = stream.current_run  # type: ignore[assignment]
+    calls = run.required_action.submit_tool_outputs.tool_calls  # type: ignore[union-attr]
+    seen.append([(c.function.name, c.function.arguments) for c in calls])
+    with client.beta.threads.runs.submit_tool_outputs_stream(
+            run_id=run.id, thread_id=run.thread_id,
+            tool_outputs=[{"tool_call_id": c.id, "output": "ok"} for c in calls]) as stream:
+        seen.append([e.event for e in stream])
+        seen.append(stream.get_final_messages()[0].content[0].text.value)  # type: ignore[union-attr]
+    return seen
+
+
+def test_a_run_tool_loop_polled_and_streamed(upstream: ServerThread, replay_server: ServerThread,
+                                             tmp_path: Path) -> None:
+    scenario = round_trip(upstream, replay_server, _run_loop, tmp_path, expect_outputs=True)
+    [polled, streamed] = scenario["runs"]
+    assert polled["match"] == {"model": "gpt-4o", "last_message": {"equals": "find x"}}
+    assert polled["steps"][2] == {"tool_calls": [{"function": "lookup", "arguments": {"q": "x"}},
+                                                 {"function": "sum", "arguments": "[1,2]"}],
+                                  "expect_outputs": {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}}
+    assert streamed["steps"][0]["expect_outputs"] == {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}
+    assert streamed["match"]["last_message"] == {"equals": "find y"}
+
+
+def _background_loop(client: openai.OpenAI) -> list[Any]:
+    seen: list[Any] = []
+    response = client.responses.create(model="gpt-4o", input="weather in Paris?", background=True)
+    seen.append(response.status)
+    while response.status in ("queued", "in_progress"):
+        response = client.responses.retrieve(response.id)
+        seen.append(response.status)
+    [call] = [o for o in response.output if o.type == "function_call"]
+    seen.append((call.name, call.arguments))
+    final = client.responses.create(model="gpt-4o", previous_response_id=response.id, input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": "18C"}])
+    seen.append((final.status, final.output_text, final.usage.total_tokens if final.usage else None))
+    with client.responses.stream(model="gpt-4o-mini", input="say something") as stream:
+        seen.append([e.type for e in stream])
+        seen.append(stream.get_final_response().output_text)
+    failed = client.responses.create(model="gpt-4o", input="this is broken")
+    seen.append((failed.status, failed.error.message if failed.error else None, failed.output_text))
+    return seen
+
+
+def test_a_background_response_with_a_tool_loop(upstream: ServerThread, replay_server: ServerThread,
+                                                tmp_path: Path) -> None:
+    scenario = round_trip(upstream, replay_server, _background_loop, tmp_path, expect_outputs=True)
+    first = scenario["responses"][0]
+    assert first["steps"][:3] == [{"status": "queued"}, {"status": "in_progress", "reads": 2}, {
+        "tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}],
+        "expect_outputs": {"get_weather": {"equals": "18C"}}}]
+
+
+def _batch(client: openai.OpenAI) -> list[Any]:
+    lines = [{"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions",
+              "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": f"hi {i}"}]}} for i in range(1, 5)]
+    file = client.files.create(file=("in.jsonl", "".join(json.dumps(line) + "\n" for line in lines).encode()),
+                               purpose="batch")
+    batch = client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h",
+                                  metadata={"job": "nightly"})
+    seen: list[Any] = [batch.status]
+    while batch.status not in ("completed", "failed", "expired", "cancelled"):
+        batch = client.batches.retrieve(batch.id)
+        seen.append((batch.status, batch.request_counts.completed, batch.request_counts.failed))  # type: ignore[union-attr]
+    seen.append([(e.code, e.message) for e in batch.errors.data] if batch.errors and batch.errors.data else None)
+    for file_id in (batch.output_file_id, batch.error_file_id):
+        answers = []
+        for raw in client.files.content(file_id).text.splitlines() if file_id else []:
+            line = json.loads(raw)
+            response = line["response"] or {}
+            body = response.get("body") or {}
+            answers.append((line["custom_id"], response.get("status_code"), line["error"],
+                            body.get("choices", [{}])[0].get("message", {}).get("content"),
+                            body.get("error", {}).get("code")))
+        seen.append(sorted(answers))
+    return seen
+
+
+def test_a_batch_that_fails_partway(upstream: ServerThread, replay_server: ServerThread, tmp_path: Path) -> None:
+    scenario = round_trip(upstream, replay_server, _batch, tmp_path)
+    [script] = scenario["batches"]
+    assert script["match"] == {"endpoint": "/v1/chat/completions", "metadata": {"job": "nightly"}}
+    assert script["steps"][1] == {"status": "in_progress", "progress": 0.5, "reads": 2}
+    assert {"custom_id": "r1", "content": "one"} in script["responses"]
+
+
+def _embeddings(client: openai.OpenAI) -> list[Any]:
+    seen: list[Any] = []
+    seen.append([d.embedding for d in client.embeddings.create(model="text-embedding-3-small",
+                                                               input=["cat", "dog"], dimensions=8).data])
+    # the upstream answers 429 twice (retry-after-ms: 3); the SDK retries through
+    raw = client.embeddings.with_raw_response.create(model="text-embedding-3-small", input="bird", dimensions=8)
+    seen.append((raw.retries_taken, raw.parse().data[0].embedding))
+    moderation = client.moderations.create(input=["I will kill it", "hello"])
+    seen.append([(r.flagged, r.categories.violence, r.category_scores.violence) for r in moderation.results])
+    return seen
+
+
+def test_embeddings_moderations_and_an_upstream_429_then_success(upstream: ServerThread, replay_server: ServerThread,
+                                                                  tmp_path: Path) -> None:
+    scenario = round_trip(upstream, replay_server, _embeddings, tmp_path)
+    assert [e["match"]["input"]["equals"] for e in scenario["embeddings"]] == ["cat", "dog", "bird"]
+    assert scenario["faults"] == [{"match": {"method": "POST", "path": "/v1/embeddings"}, "after": 1, "times": 2,
+                                   "status": 429, "error": {"message": "Slow down.", "type": "requests",
+                                                            "code": "rate_limit_exceeded"},
+                                   "headers": {"retry-after-ms": "3"}}]
+    _, text = record(upstream.base_url, _embeddings, embeddings="generated")
+    assert "embeddings:" not in text and "faults:" in text
+
+
+def test_an_upstream_that_is_down_is_a_disconnect_fault(tmp_path: Path) -> None:
+    def session(client: openai.OpenAI) -> Any:
+        with pytest.raises(openai.InternalServerError):
+            client.with_options(max_retries=0).models.list()
+
+    _, text = record("http://127.0.0.1:9/v1", session)
+    assert yaml.safe_load(text)["faults"] == [{"match": {"method": "GET", "path": "/v1/models"}, "disconnect": True}]
+
+
+def test_secrets_stay_out_and_the_upstream_key_replaces_the_clients() -> None:
+    heard: list[dict[str, str]] = []
+
+    async def echo(request: Request) -> JSONResponse:
+        heard.append(dict(request.headers))
+        return JSONResponse({"object": "list", "data": []})
+
+    server = ServerThread(Starlette(routes=[Route("/v1/models", echo)])).start()
+    try:
+        recorder = Recorder(f"http://user:pw@127.0.0.1:{server.port}/v1?key=sk-in-url", upstream_key="sk-upstream")
+        recorder.upstream = server.base_url
+        proxy = ServerThread(create_proxy(recorder)).start()
+        with openai.OpenAI(base_url=proxy.base_url, api_key="sk-client", organization="org-x") as client:
+            client.models.list()
+        stop(proxy, recorder)
+    finally:
+        server.stop()
+    assert heard[0]["authorization"] == "Bearer sk-upstream" and heard[0]["openai-organization"] == "org-x"
+    exchange = recorder.exchanges[0]
+    assert "authorization" not in exchange.request_headers and "openai-organization" not in exchange.request_headers
+    assert "sk-" not in recorder.text()
+
+
+def test_the_cli_records_until_stopped(upstream: ServerThread, tmp_path: Path) -> None:
+    out = tmp_path / "session.yaml"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "UPSTREAM_KEY": "sk-up"}
+    with subprocess.Popen([sys.executable, "-m", "fakeopenai", "record", "--upstream", upstream.base_url,
+                           "--out", str(out), "--upstream-key-env", "UPSTREAM_KEY"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        try:
+            banner = process.stdout.readline()  # type: ignore[union-attr]
+            assert banner.startswith("fakeopenai recording on http://127.0.0.1:") and banner.endswith(
+                f"/v1 -> {upstream.base_url}\n")
+            with warnings.catch_warnings(), openai.OpenAI(base_url=banner.split()[3], api_key="sk-client") as client:
+                warnings.simplefilter("ignore")
+                text = client.responses.create(model="gpt-4o", input="hello").output_text
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=20) == 0
+        finally:
+            process.kill()
+        assert "wrote" in process.stderr.read()  # type: ignore[union-attr]
+    scenario = yaml.safe_load(out.read_text())
+    assert scenario["name"] == "session"
+    assert scenario["responses"][0]["match"] == {"model": "gpt-4o", "last_message": {"equals": "hello"}}
+    assert scenario["responses"][0]["steps"][0] == {"message": text}
+    assert cli.main(["validate", str(out)]) == 0
+
+
+RECORDED_SUITE = '''
+import json
+import pathlib
+
+import openai
+import pytest
+
+OUT = pathlib.Path(__file__).parent / "seen.jsonl"
+
+
+@pytest.mark.fake_openai("recorded/hello.yaml")
+def test_hello(fake_openai):
+    text = fake_openai.client().responses.create(model="gpt-4o", input="hello there").output_text
+    with OUT.open("a") as out:
+        out.write(json.dumps(text) + "\\n")
+
+
+def test_embed(fake_openai):
+    vector = openai.OpenAI().embeddings.create(model="text-embedding-3-small", input="cat").data[0].embedding
+    with OUT.open("a") as out:
+        out.write(json.dumps(vector) + "\\n")
+'''
+
+
+def test_the_pytest_plugin_records_each_test_then_replays_it(pytester: pytest.Pytester,
+                                                              upstream: ServerThread) -> None:
+    pytester.makepyfile(test_suite=RECORDED_SUITE)
+    flags = ("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
+    missing = pytester.runpytest(*flags, "-k", "hello")
+    missing.assert_outcomes(errors=1)
+    missing.stdout.fnmatch_lines(["*To record it from a real server*pytest --fake-openai-record=https://api.openai"
+                                  ".com/v1 'test_suite.py::test_hello'*"])
+    pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}").assert_outcomes(passed=2)
+    hello, embed = pytester.path / "recorded" / "hello.yaml", pytester.path / "scenarios" / "test_embed.yaml"
+    assert cli.main(["validate", str(hello), str(embed)]) == 0
+    recorded = (pytester.path / "seen.jsonl").read_text()
+    (pytester.path / "seen.jsonl").unlink()
+    # with the marker, the file replays on the fake; a test without one needs the marker to use its file
+    pytester.runpytest(*flags, "-k", "hello").assert_outcomes(passed=1)
+    assert (pytester.path / "seen.jsonl").read_text() == recorded.splitlines(keepends=True)[0]
+    # once: files that exist are replayed, not recorded again; rewrite records them again
+    hello.write_text(hello.read_text() + "# kept\n")
+    pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}").assert_outcomes(passed=2)
+    assert hello.read_text().endswith("# kept\n")
+    pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}", "--fake-openai-record-mode=rewrite",
+                       "-k", "hello").assert_outcomes(passed=1)
+    assert "# kept" not in hello.read_text()
+
+
+def test_a_vcrpy_cassette_imports_and_replays(upstream: ServerThread, replay_server: ServerThread,
+                                              tmp_path: Path) -> None:
+    vcr = pytest.importorskip("vcr")
+
+    def session(client: openai.OpenAI) -> list[Any]:
+        return _background_loop(client) + _embeddings(client)
+
+    cassette, out = tmp_path / "cassette.yaml", tmp_path / "imported.yaml"
+    with vcr.use_cassette(str(cassette), record_mode="all", filter_headers=["authorization"]), \
+            openai.OpenAI(base_url=upstream.base_url, api_key=f"sk-vcr-{next(_keys)}", max_retries=3) as client:
+        recorded = session(client)
+    assert cli.main(["import-cassette", str(cassette), "--out", str(out)]) == 0
+    assert cli.main(["validate", str(out)]) == 0
+    text = out.read_text()
+    assert replay(replay_server, text, session)[0] == recorded
+    scenario = yaml.safe_load(text)
+    assert scenario["name"] == "imported" and len(scenario["responses"]) == 3 and scenario["faults"][0]["times"] == 2
+
+
+def test_converter_details_without_a_server() -> None:
+    from fakeopenai.record.cassette import exchanges_from
+    from fakeopenai.record.convert import path_glob, scenario_from
+
+    assert path_glob("/v1/threads/thread_a/runs/run_b/submit_tool_outputs") == \
+        "/v1/threads/*/runs/*/submit_tool_outputs"
+    assert path_glob("/v1/files/file-abc/content") == "/v1/files/*/content"
+    answer = {"id": "resp_1", "object": "response", "status": "completed", "model": "gpt-4o", "output": [
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hi!"}]}]}
+    cassette = {"version": 1, "interactions": [
+        {"request": {"method": "POST", "uri": "https://api.openai.com/v1/responses?api-key=sk-secret",
+                     "body": json.dumps({"model": "gpt-4o", "input": "Say hi"}),
+                     "headers": {"Authorization": ["Bearer sk-secret"]}},
+         "response": {"status": {"code": 200, "message": "OK"},
+                      "headers": {"Content-Type": ["application/json"], "Content-Encoding": ["gzip"]},
+                      "body": {"string": gzip.compress(json.dumps(answer).encode())}}},
+        {"request": {"method": "DELETE", "uri": "https://api.openai.com/v1/responses/resp_1", "body": None},
+         "response": {"status": {"code": 200}, "headers": {},
+                      "body": {"string": '{"id": "resp_1", "object": "response.deleted", "deleted": true}'}}}]}
+    exchanges = exchanges_from(cassette)
+    assert "authorization" not in exchanges[0].request_headers
+    scenario = scenario_from(exchanges)
+    assert scenario["responses"] == [{"match": {"model": "gpt-4o", "last_message": {"equals": "Say hi"}},
+                                      "steps": [{"message": "Hi!"}, {"status": "completed"}]}]
+    with pytest.raises(ValueError, match="not a vcrpy cassette"):
+        exchanges_from({"requests": []})
+
+
+def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
+    """A bare upstream: a response stream that drops after two events (a stream fault at that point), and
+    a models list that answers too late for the proxy's read timeout (a disconnect)."""
+    import asyncio as aio
+
+    from starlette.responses import StreamingResponse
+
+    events = [{"type": "response.created", "sequence_number": 0, "response": {
+        "id": "resp_1", "object": "response", "status": "in_progress", "model": "gpt-4o", "output": []}},
+        {"type": "response.in_progress", "sequence_number": 1, "response": {
+            "id": "resp_1", "object": "response", "status": "in_progress", "model": "gpt-4o", "output": []}}]
+
+    async def stream(request: Request) -> StreamingResponse:
+        async def body() -> Any:
+            for event in events:
+                yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+            raise RuntimeError("the upstream went away")
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    async def late(request: Request) -> JSONResponse:
+        await aio.sleep(1)
+        return JSONResponse({"object": "list", "data": []})
+
+    server = ServerThread(Starlette(routes=[Route("/v1/responses", stream, methods=["POST"]),
+                                            Route("/v1/models", late)])).start()
+    try:
+        recorder = Recorder(server.base_url, timeout=0.2)
+        proxy = ServerThread(create_proxy(recorder)).start()
+        with openai.OpenAI(base_url=proxy.base_url, api_key="sk-x", max_retries=0) as client:
+            with pytest.raises((openai.APIError, httpx.HTTPError)):   # openai 1.x: httpx's own error
+                list(client.responses.create(model="gpt-4o", input="hello", stream=True))
+            with pytest.raises(openai.InternalServerError):
+                client.models.list()
+        stop(proxy, recorder)
+    finally:
+        server.stop()
+    scenario = yaml.safe_load(recorder.text())
+    assert scenario["faults"] == [
+        {"match": {"method": "POST", "path": "/v1/responses"}, "after_events": 2, "disconnect": True},
+        {"match": {"method": "GET", "path": "/v1/models"}, "disconnect": True}]
+
+    def cut_short(client: openai.OpenAI) -> list[str]:
+        seen = []
+        with pytest.raises((openai.APIError, httpx.HTTPError)):
+            for event in client.with_options(max_retries=0).responses.create(model="gpt-4o", input="hello",
+                                                                                stream=True):
+                seen.append(event.type)
+        return seen
+
+    fake = FakeOpenAI(recorder.text()).start()   # (replay's byte hook would read the cut stream whole)
+    try:
+        with fake.client() as client:
+            assert cut_short(client) == ["response.created", "response.in_progress"]
+    finally:
+        fake.stop()
