@@ -48,6 +48,10 @@ def run_all(quick: bool) -> list[list[str]]:
     rows.append(_row(f"1. SDK tool-call flow ({flow['requests_per_flow']} requests)", f"{flow['fake_ms']:.2f} ms",
                      f"{flow['bare_ms']:.2f} ms bare Starlette", flow["ratio"], flow["target"], flow["passed"]))
 
+    chat = sdk_flow.measure(rounds=3 if quick else 300, measured=sdk_flow.chat_call, scenario=sdk_flow.CHAT_SCENARIO)
+    rows.append(_row("   chat.completions.create per call", f"{chat['fake_ms']:.2f} ms",
+                     f"{chat['bare_ms']:.2f} ms bare Starlette", chat["ratio"], chat["target"], chat["passed"]))
+
     if BENCH_PYTHON.exists():
         out = subprocess.run([str(BENCH_PYTHON), "-m", "benchmarks.fixture_client", "--json", "--rounds",
                               "5" if quick else "300"], check=True, capture_output=True, text=True, cwd=ROOT)

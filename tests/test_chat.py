@@ -295,3 +295,11 @@ def test_stored_completions(client: openai.OpenAI) -> None:
     assert client.chat.completions.delete(made[0].id).deleted
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.retrieve(made[0].id)
+
+
+def test_an_unused_chat_script_is_reported(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load({"chat": [{"name": "used", "steps": [{"message": "a"}]},
+                               {"name": "never", "match": {"model": "gpt-5"}, "steps": [{"message": "b"}]}]})
+    client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+    assert fake_openai.unused_scripts() == ["never"]
+    fake_openai.load({})   # the test's own check: the fixture's teardown need not report it
