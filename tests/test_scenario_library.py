@@ -269,7 +269,7 @@ def test_stream_with_tool_call(client: openai.OpenAI) -> None:
         "thread.message.delta"] * 5 + ["thread.message.completed", "thread.run.step.completed",
                                        "thread.run.completed"]
     deltas = [e.data.delta.content[0].text.value for e in after if e.event == "thread.message.delta"]
-    assert deltas == ["", "It is", " 18 degrees", " and sunny", " in Paris", " today."]
+    assert deltas == ["It is", " 18 degrees", " and sunny", " in Paris", " today."]
     final = after[-1].data
     assert final.status == "completed" and final.usage.total_tokens == 102
     polled = client.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id)
