@@ -56,6 +56,10 @@ def run_all(quick: bool) -> list[list[str]]:
     rows.append(_row(f"1. SDK tool-call flow ({flow['requests_per_flow']} requests)", f"{flow['fake_ms']:.2f} ms",
                      f"{flow['bare_ms']:.2f} ms bare Starlette", flow["ratio"], flow["target"], flow["passed"]))
 
+    chat = sdk_flow.measure(rounds=3 if quick else 300, measured=sdk_flow.chat_call, scenario=sdk_flow.CHAT_SCENARIO)
+    rows.append(_row("   chat.completions.create per call", f"{chat['fake_ms']:.2f} ms",
+                     f"{chat['bare_ms']:.2f} ms bare Starlette", chat["ratio"], chat["target"], chat["passed"]))
+
     if BENCH_PYTHON.exists():
         out = subprocess.run([str(BENCH_PYTHON), "-m", "benchmarks.fixture_client", "--json", "--rounds",
                               "5" if quick else "300"], check=True, capture_output=True, text=True, cwd=ROOT)
@@ -63,6 +67,12 @@ def run_all(quick: bool) -> list[list[str]]:
         rows.append(_row(f"2. fixture client per call (openai {client['openai']})", f"{client['fake_us']:.0f} us",
                          f"{client['openai_responses_us']:.0f} us openai-responses", client["ratio"],
                          client["target"], client["passed"]))
+        out = subprocess.run([str(BENCH_PYTHON), "-m", "benchmarks.fixture_client", "--chat", "--json", "--rounds",
+                              "5" if quick else "300"], check=True, capture_output=True, text=True, cwd=ROOT)
+        chat_client = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(_row("   fixture client, chat.completions.create", f"{chat_client['fake_us']:.0f} us",
+                         f"{chat_client['openai_responses_us']:.0f} us openai-responses", chat_client["ratio"],
+                         chat_client["target"], chat_client["passed"]))
     else:
         rows.append(_row("2. fixture client per call", "skipped", "run: python -m benchmarks --setup", None, "", None))
 

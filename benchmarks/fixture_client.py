@@ -70,11 +70,55 @@ def measure(rounds: int = 300) -> dict[str, Any]:
             "target": "<= 1.0x", "passed": fake_us / mock_us <= 1.0}
 
 
+CHAT_ANSWER = "The answer, as scripted."
+
+
+def chat_call(client: Any) -> None:
+    completion = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+    assert completion.choices[0].message.content == CHAT_ANSWER
+
+
+def measure_chat(rounds: int = 300) -> dict[str, Any]:
+    """One ``chat.completions.create`` per call, both scripted to the same answer."""
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import openai
+    import openai_responses
+
+    from fakeopenai import FakeOpenAI
+
+    fake = FakeOpenAI().start()
+    try:
+        fake.load({"chat": [{"times": "always", "steps": [{"message": CHAT_ANSWER}]}]})
+        fake_client = fake.client(max_retries=0)
+        mock = openai_responses.OpenAIMock()
+        mock.chat.completions.create.response = {"choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": CHAT_ANSWER}}]}
+        mocked_client = openai.OpenAI(api_key="sk-fake", max_retries=0)
+        fake_times: list[float] = []
+        mock_times: list[float] = []
+        with mock.router:
+            for _ in range(5):  # warm-up
+                chat_call(fake_client)
+                chat_call(mocked_client)
+            for _ in range(rounds):
+                fake_times.append(_time(lambda: chat_call(fake_client)))
+                mock_times.append(_time(lambda: chat_call(mocked_client)))
+    finally:
+        fake.stop()
+    fake_us = statistics.median(fake_times) * 1e6
+    mock_us = statistics.median(mock_times) * 1e6
+    return {"name": "fixture client, chat.completions.create, vs openai-responses", "openai": openai.__version__,
+            "fake_us": fake_us, "openai_responses_us": mock_us, "ratio": fake_us / mock_us,
+            "target": "<= 1.0x", "passed": fake_us / mock_us <= 1.0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--json", action="store_true")
-    result = measure(parser.parse_args().rounds)
+    parser.add_argument("--chat", action="store_true", help="chat.completions.create per call instead of the mix")
+    args = parser.parse_args()
+    result = (measure_chat if args.chat else measure)(args.rounds)
     if parser.parse_args().json:
         print(json.dumps(result))
     else:

@@ -47,6 +47,7 @@ EVENT_SCHEMAS = [
     (re.compile(r"^thread\.message\.delta$"), "MessageDeltaObject"),
     (re.compile(r"^thread\.message\.[a-z_]+$"), "MessageObject"),
     (re.compile(r"^response\.[a-z_.]+$"), "ResponseStreamEvent"),
+    (re.compile(r"^chat\.completion\.chunk$"), "CreateChatCompletionStreamResponse"),
     (re.compile(r"^error$"), "ErrorResponse"),   # Responses streams send it flat and nested: both validate
 ]
 
@@ -179,7 +180,10 @@ class SpecChecker:
         if path.endswith("/content") and status == 200:
             return  # raw file bytes
         if content_type.startswith("text/event-stream"):
-            for name, data in parse_sse(body):
+            events = parse_sse(body)
+            if path == "/v1/chat/completions":
+                check_chat_stream(events, where)
+            for name, data in events:
                 self.check_event(name, data, where)
             return
         if not content_type.startswith("application/json"):
@@ -190,7 +194,15 @@ class SpecChecker:
             return
         if ref is None:
             raise SpecViolation(f"{where}: no response schema in the spec for this operation")
-        self._validate_ref(json.loads(body), ref, where)
+        data = json.loads(body)
+        if ref.endswith("/ChatCompletionMessageList"):
+            # The spec gives a stored message role "assistant" only, but its own docs example lists the
+            # request's messages with their roles ("user"): check the rest, the role among the known ones.
+            for message in data.get("data") or ():
+                if message.get("role") not in ("system", "developer", "user", "assistant", "tool"):
+                    raise SpecViolation(f"{where}: stored message role {message.get('role')!r}")
+            data = {**data, "data": [{**m, "role": "assistant"} for m in data.get("data") or ()]}
+        self._validate_ref(data, ref, where)
 
     def check_event(self, name: str, data: str, where: str = "stream") -> None:
         if name == "done":
@@ -230,7 +242,58 @@ def parse_sse(body: bytes) -> list[tuple[str, str]]:
     events = []
     for block in text[:-2].split("\n\n"):
         lines = block.split("\n")
+        if len(lines) == 1 and lines[0].startswith("data: "):   # Chat Completions: data only, no event line
+            data = lines[0][len("data: "):]
+            name = "done" if data == "[DONE]" else "error" if '"error":' in data[:10] else "chat.completion.chunk"
+            events.append((name, data))
+            continue
         if len(lines) != 2 or not lines[0].startswith("event: ") or not lines[1].startswith("data: "):
             raise SpecViolation(f"malformed SSE event block: {block[:200]!r}")
         events.append((lines[0][len("event: "):], lines[1][len("data: "):]))
     return events
+
+
+def check_chat_stream(events: list[tuple[str, str]], where: str) -> None:
+    """What the SDKs' chat stream helpers need beyond the schema (CONTRACT_RESPONSES.md 6.3): ``[DONE]``
+    last (unless an error broke the stream off); per choice, ``role`` in its first chunk only; each tool
+    call opened in order with id, type and name, which later deltas leave out, every delta with
+    ``function``; one id for every chunk; a usage chunk (empty ``choices``) only last."""
+    names = [name for name, _ in events]
+    if "error" in names:
+        if names.index("error") != len(names) - 1:
+            raise SpecViolation(f"{where}: chunks after the error")
+        events = events[:-1]
+    elif names[-1:] != ["done"] or names.count("done") != 1:
+        raise SpecViolation(f"{where}: the stream does not end with data: [DONE]")
+    else:
+        events = events[:-1]
+    chunks = [json.loads(data) for _, data in events]
+    seen: dict[int, int] = {}          # choice index -> chunks seen
+    calls: dict[int, int] = {}         # choice index -> tool calls opened
+    for number, chunk in enumerate(chunks):
+        if chunk["id"] != chunks[0]["id"] or chunk["created"] != chunks[0]["created"]:
+            raise SpecViolation(f"{where}: chunk {number} has another id or created")
+        if not chunk["choices"]:
+            if number != len(chunks) - 1 or chunk.get("usage") is None:
+                raise SpecViolation(f"{where}: a chunk without choices must be the last one and carry usage")
+            continue
+        for choice in chunk["choices"]:
+            index, delta = choice["index"], choice["delta"]
+            if index not in seen and index != len(seen):
+                raise SpecViolation(f"{where}: choice {index} first appears out of order")
+            if ("role" in delta) != (index not in seen):
+                raise SpecViolation(f"{where}: choice {index} has role outside its first chunk (chunk {number})")
+            seen[index] = seen.get(index, 0) + 1
+            for call in delta.get("tool_calls") or ():
+                opened = calls.get(index, 0)
+                if "function" not in call:
+                    raise SpecViolation(f"{where}: a tool call delta without function (chunk {number})")
+                if call["index"] == opened:
+                    if not (call.get("id") and call.get("type") == "function" and call["function"].get("name")):
+                        raise SpecViolation(f"{where}: tool call {opened} opens without id, type and name")
+                    calls[index] = opened + 1
+                elif call["index"] == opened - 1:
+                    if "id" in call or "name" in call["function"]:
+                        raise SpecViolation(f"{where}: tool call {call['index']} repeats its id or name")
+                else:
+                    raise SpecViolation(f"{where}: tool call index {call['index']} out of order")

@@ -194,7 +194,8 @@ def test_scenarios_show_finds_names_in_scenario_dirs_and_paths(tmp_path: Path,
     assert capsysbinary.readouterr().out == (ROOT / "scenarios" / "run_fails.yaml").read_bytes()
 
 
-BUILTINS = ("batch_cancelled, batch_completes, batch_expires, batch_fails_partway, batch_validation_fails, default, "
+BUILTINS = ("batch_cancelled, batch_completes, batch_expires, batch_fails_partway, batch_validation_fails, "
+            "chat_length_cut, chat_refusal, chat_stream_with_tool_call, chat_tool_loop, default, "
             "embeddings_similarity, parallel_tool_calls, rate_limited_then_ok, requires_action_then_complete, "
             "response_background_completes, "
             "response_fails, response_incomplete_max_tokens, response_tool_loop, run_cancelled, run_expires, "

@@ -48,6 +48,7 @@ SDK1_INSTALL = (f"python -m tests.venvs .venv-sdk1 && "
 # retries and timeouts (faults), files and batches. Every test in them must pass on 1.x.
 SDK1_MODULES = (
     "tests/test_runs.py",
+    "tests/test_chat.py",
     "tests/test_streaming.py",
     "tests/test_threads.py",
     "tests/test_faults.py",

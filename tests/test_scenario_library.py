@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import openai
+import pydantic
 import pytest
 import yaml
 
@@ -43,7 +44,7 @@ _COMMENT = re.compile(r"(^|\s)#")
 def _items(root: yaml.Node) -> Iterator[tuple[str, yaml.Node]]:
     """(key path, node) of every step in runs, responses and batches, and every fault."""
     top = {key.value: value for key, value in root.value} if isinstance(root, yaml.MappingNode) else {}
-    for section in ("runs", "responses", "batches"):
+    for section in ("runs", "responses", "chat", "batches"):
         for i, script in enumerate(getattr(top.get(section), "value", [])):
             steps = next((v for k, v in script.value if k.value == "steps"), None)
             for j, step in enumerate(getattr(steps, "value", [])):
@@ -563,3 +564,77 @@ def test_strict_models(client: openai.OpenAI) -> None:
             call()
         assert (caught.value.code, caught.value.param) == ("model_not_found", "model")
         assert caught.value.message.endswith("does not exist or you do not have access to it.")
+
+# ----------------------------------------------------------------------------- chat completions
+
+CHAT_WEATHER_TOOL: Any = [{"type": "function", "function": {
+    "name": "get_weather", "strict": True,
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
+                   "additionalProperties": False}}}]
+
+
+@drives("chat_tool_loop")
+def test_chat_tool_loop(client: openai.OpenAI, fake_openai: Any) -> None:
+    messages: list[Any] = [{"role": "user", "content": "Weather in Paris and Lyon?"}]
+    cities = []
+    completion = client.chat.completions.create(model="gpt-4o", messages=messages, tools=CHAT_WEATHER_TOOL)
+    while completion.choices[0].finish_reason == "tool_calls":
+        message = completion.choices[0].message
+        assert message.content is None
+        [call] = message.tool_calls or []
+        assert call.id.startswith("call_") and call.function.name == "get_weather"
+        city = json.loads(call.function.arguments)["city"]
+        cities.append(city)
+        messages += [message.model_dump(exclude_none=True),
+                     {"role": "tool", "tool_call_id": call.id, "content": f"{city}: 18 C"}]
+        completion = client.chat.completions.create(model="gpt-4o", messages=messages, tools=CHAT_WEATHER_TOOL)
+    assert cities == ["Paris", "Lyon"] and completion.choices[0].finish_reason == "stop"
+    assert completion.choices[0].message.content == "It is 18 °C and sunny in Paris, and 21 °C and cloudy in Lyon."
+    assert fake_openai.violations == []
+
+
+@drives("chat_stream_with_tool_call")
+def test_chat_stream_with_tool_call(client: openai.OpenAI) -> None:
+    ask: list[Any] = [{"role": "user", "content": "Weather?"}]
+    with client.chat.completions.stream(model="gpt-4o", messages=ask, tools=CHAT_WEATHER_TOOL) as stream:
+        argument_deltas = [e.arguments_delta for e in stream if e.type == "tool_calls.function.arguments.delta"]
+        first = stream.get_final_completion()
+    [call] = first.choices[0].message.tool_calls or []
+    assert first.choices[0].finish_reason == "tool_calls" and argument_deltas[:2] == ["", '{"city":']
+    assert json.loads(call.function.arguments) == {"city": "Paris", "unit": "celsius"}
+    messages = [*ask, first.choices[0].message.model_dump(exclude_none=True),
+                {"role": "tool", "tool_call_id": call.id, "content": "18 C, sunny"}]
+    with client.chat.completions.stream(model="gpt-4o", messages=messages, tools=CHAT_WEATHER_TOOL,
+                                        stream_options={"include_usage": True}) as stream:
+        deltas = [e.delta for e in stream if e.type == "content.delta"]
+        answer = stream.get_final_completion()
+    assert deltas == ["", "It is", " 18 degrees", " and sunny", " in Paris", " today."]
+    assert answer.choices[0].message.content == "It is 18 degrees and sunny in Paris today."
+    assert answer.usage is not None and answer.usage.total_tokens == 102
+
+
+class _Answer(pydantic.BaseModel):
+    text: str
+
+
+@drives("chat_refusal")
+def test_chat_refusal(client: openai.OpenAI) -> None:
+    ask: list[Any] = [{"role": "user", "content": "Something harmful"}]
+    parsed = client.chat.completions.parse(model="gpt-4o", messages=ask, response_format=_Answer)
+    message = parsed.choices[0].message
+    assert message.refusal == "I'm sorry, I can't help with that request."
+    assert message.content is None and message.parsed is None and parsed.choices[0].finish_reason == "stop"
+    with client.chat.completions.stream(model="gpt-4o", messages=ask) as stream:
+        refused = "".join(e.delta for e in stream if e.type == "refusal.delta")
+    assert refused == message.refusal
+
+
+@drives("chat_length_cut")
+def test_chat_length_cut(client: openai.OpenAI) -> None:
+    ask: list[Any] = [{"role": "user", "content": "A long story"}]
+    cut = client.chat.completions.create(model="gpt-4o", messages=ask)
+    assert cut.choices[0].finish_reason == "length"
+    assert cut.choices[0].message.content == "The answer starts here but the model ran out of"
+    assert cut.usage is not None and (cut.usage.prompt_tokens, cut.usage.completion_tokens) == (300, 256)
+    with pytest.raises(openai.LengthFinishReasonError):
+        client.chat.completions.parse(model="gpt-4o", messages=ask, response_format=_Answer)

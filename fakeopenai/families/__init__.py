@@ -7,12 +7,13 @@ they are imported, so a test can register a family of its own for the length of 
 
 from __future__ import annotations
 
-from fakeopenai.families import assistants, batches, embeddings, models, moderations, responses
+from fakeopenai.families import assistants, batches, chat, embeddings, models, moderations, responses
 from fakeopenai.family import Family
 
 FAMILIES: tuple[Family, ...] = (
     assistants.FAMILY,
     batches.FAMILY,
+    chat.FAMILY,
     embeddings.FAMILY,
     models.FAMILY,
     moderations.FAMILY,

@@ -40,6 +40,7 @@ class Step:
     tool_calls: tuple[ToolCallSpec, ...] = ()
     message: str | None = None       # kind == "message"; None means generated
     message_words: int = 12
+    refusal: bool = False            # the message is a refusal (chat: message.refusal; elsewhere its text)
     stream_error: dict[str, Any] | None = None
     reads: int = 1
     after: float | None = None
@@ -211,11 +212,16 @@ def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
                           f"(or its function name when the call has no id): {', '.join(sorted(known))}", key=True)
         expect[key] = builder.text_match(matcher) or TextMatch()
     message = data.get("message")
-    text, words = None, 12
+    text, words, refusal = None, 12, False
     if isinstance(message, str):
         text = message
     elif isinstance(message, dict):
         text, words = message.get("text"), message.get("words", 12)
+        if message.get("refusal") is not None:
+            if "text" in message or "words" in message:
+                builder.error(path + ("message", "refusal"), "a refusal is the message: give refusal alone, "
+                              "without text or words", key=True)
+            text, refusal = message["refusal"], True
     last_error = data.get("last_error")
     if last_error is not None:
         last_error = {"code": last_error.get("code", "server_error"), "message": last_error["message"]}
@@ -226,6 +232,7 @@ def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
         incomplete = {"reason": "max_completion_tokens"}
     return Step(
         kind=kind, where=where, status=status, tool_calls=tuple(calls), message=text, message_words=words,
+        refusal=refusal,
         stream_error=data.get("stream_error"), reads=data.get("reads", 1),
         after=builder.duration(path + ("after",), data.get("after")), usage=usage, last_error=last_error,
         incomplete_details=dict(incomplete) if incomplete else None, expect_outputs=expect,

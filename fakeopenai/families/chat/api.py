@@ -1,0 +1,131 @@
+"""The Chat Completions family's HTTP handlers: create (sync or ``stream: true``) and the stored
+completions (retrieve, list, update metadata, delete, messages). The engine is ``completions.py``."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fakeopenai.errors import InvalidRequestError
+from fakeopenai.families.chat import completions
+from fakeopenai.families.chat.events import chunks
+from fakeopenai.families.chat.render import RENDER, stored_message
+from fakeopenai.families.chat.world import world
+from fakeopenai.params import check, check_metadata, enum_query, int_query, json_body
+from fakeopenai.rendering import deleted, json_response, page, tenant
+from fakeopenai.store import Collection, PageQuery
+from fakeopenai.streaming import sse_response
+
+_PLAIN_ROLES = frozenset({"system", "developer", "user", "assistant"})
+
+
+def _plain(body: dict[str, object]) -> bool:
+    """Only a model and text messages: what the official schema surely accepts, so its check (about
+    2 ms, most of a plain request's cost) is skipped. Anything else is checked against the schema."""
+    messages = body.get("messages")
+    return (body.keys() <= {"model", "messages"} and isinstance(body.get("model"), str)
+            and isinstance(messages, list) and bool(messages)
+            and all(isinstance(m, dict) and m.keys() <= {"role", "content"} and m.get("role") in _PLAIN_ROLES
+                    and isinstance(m.get("content"), str) for m in messages))
+
+
+async def create_completion(request: Request) -> Response:
+    state = tenant(request)
+    body = json_body(request)
+    if not _plain(body):
+        check(body, "CreateChatCompletionRequest")
+    completions.check_request(body)
+    completion = completions.create_completion(state, body)
+    if not body.get("stream"):
+        return json_response(RENDER.one(state, completion))
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    return sse_response(request.scope, chunks(state, completion, include_usage))
+
+
+def _page_query(request: Request) -> PageQuery:
+    return PageQuery(limit=int_query(request, "limit", default=20, low=1, high=100),
+                     order=enum_query(request, "order", ("asc", "desc"), "asc"),
+                     after=request.query_params.get("after") or None)
+
+
+def _metadata_filter(request: Request) -> dict[str, str]:
+    """``metadata[key]=value`` query parameters (how the SDKs send the ``metadata`` filter)."""
+    wanted = {}
+    for name, value in request.query_params.multi_items():
+        if name.startswith("metadata[") and name.endswith("]"):
+            wanted[name[len("metadata["):-1]] = value
+        elif name == "metadata":
+            raise InvalidRequestError("Invalid value for 'metadata': expected a map of key-value pairs, as "
+                                      "metadata[key]=value.", param="metadata", code="invalid_type")
+    return wanted
+
+
+async def list_completions(request: Request) -> Response:
+    state = tenant(request)
+    model = request.query_params.get("model")
+    wanted = _metadata_filter(request)
+    query = _page_query(request)
+    found = world(state).completions.page(query, where=lambda c: (model is None or c.model == model) and all(
+        c.metadata.get(k) == v for k, v in wanted.items()))
+    return json_response(_ids_as_strings(RENDER.many(state, found.data, found.has_more, "chat.completion")))
+
+
+def _ids_as_strings(listed: dict[str, object]) -> dict[str, object]:
+    """The spec makes ``first_id`` and ``last_id`` strings even for an empty list."""
+    return {**listed, "first_id": listed["first_id"] or "", "last_id": listed["last_id"] or ""}
+
+
+async def retrieve_completion(request: Request) -> Response:
+    state = tenant(request)
+    return json_response(RENDER.one(state, completions.get_completion(state, request.path_params["completion_id"])))
+
+
+async def update_completion(request: Request) -> Response:
+    state = tenant(request)
+    body = json_body(request)
+    if "metadata" not in body:
+        raise InvalidRequestError("Missing required parameter: 'metadata'.", param="metadata",
+                                  code="missing_required_parameter")
+    extra = [key for key in body if key != "metadata"]
+    if extra:
+        raise InvalidRequestError(f"Unrecognized request argument supplied: {extra[0]}", param=extra[0],
+                                  code="unknown_parameter")
+    metadata = body["metadata"]
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidRequestError("Invalid type for 'metadata': expected an object, but got "
+                                  f"{type(metadata).__name__} instead.", param="metadata", code="invalid_type")
+    if metadata:
+        check_metadata(metadata)
+        for key, value in metadata.items():
+            if not isinstance(value, str):
+                raise InvalidRequestError(f"Invalid type for 'metadata.{key}': expected a string, but got "
+                                          f"{type(value).__name__} instead.", param=f"metadata.{key}",
+                                          code="invalid_type")
+    completion = completions.update_completion(state, request.path_params["completion_id"], metadata)
+    return json_response(RENDER.one(state, completion))
+
+
+async def delete_completion(request: Request) -> Response:
+    state = tenant(request)
+    completion_id = completions.delete_completion(state, request.path_params["completion_id"])
+    return json_response(deleted(completion_id, "chat.completion.deleted"))
+
+
+async def list_messages(request: Request) -> Response:
+    state = tenant(request)
+    completion = completions.get_completion(state, request.path_params["completion_id"])
+    messages: Collection[dict[str, object]] = Collection()
+    for message in completion._messages:
+        messages.add(str(message["id"]), message)
+    found = messages.page(_page_query(request), id_of=lambda m: str(m["id"]))
+    return json_response(_ids_as_strings(page((stored_message(m) for m in found.data), found.has_more)))
+
+
+ROUTES = [
+    ("/v1/chat/completions", create_completion, ["POST"]),
+    ("/v1/chat/completions", list_completions, ["GET"]),
+    ("/v1/chat/completions/{completion_id}", retrieve_completion, ["GET"]),
+    ("/v1/chat/completions/{completion_id}", update_completion, ["POST"]),
+    ("/v1/chat/completions/{completion_id}", delete_completion, ["DELETE"]),
+    ("/v1/chat/completions/{completion_id}/messages", list_messages, ["GET"]),
+]

@@ -1,0 +1,415 @@
+"""The Chat Completions engine: one request in, a :class:`Completion` out. No HTTP here.
+
+A script spans a conversation (a :class:`Chain`): each request plays its steps to the next
+``tool_calls`` step (``finish_reason: tool_calls``) or its end; the request whose ``tool``
+messages answer those call ids goes on from the next step (the client resends the history, as
+Chat Completions clients do). A ``message`` step is ``message.content`` (``{refusal: ...}``:
+``message.refusal``), ``status: incomplete`` is ``finish_reason: length`` (``content_filter``
+with that reason), ``status: failed`` an HTTP error in the OpenAI shape. Unscripted requests get
+seeded text, an instance of a ``json_schema`` response format, or, with ``tool_choice``
+``required`` or a named function, generated calls whose arguments fit the tool's ``parameters``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from fakeopenai.errors import APIError, InvalidRequestError
+from fakeopenai.families.chat.objects import Chain, Completion
+from fakeopenai.families.chat.scenario import ChatMatch, ChatScript
+from fakeopenai.families.chat.world import world
+from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
+from fakeopenai.scripting.conversation import Step, ToolCallSpec
+from fakeopenai.scripting.stepper import Cursor, check_outputs, choose, scripts_for
+
+if TYPE_CHECKING:
+    from fakeopenai.scenario.model import StreamOptions
+    from fakeopenai.state import TenantState
+
+DEFAULT_MODEL = "gpt-4o"
+SYSTEM_FINGERPRINT = "fp_fakeopenai"
+DEFAULT_SCRIPT = ChatScript(index=-1, name="default script", match=ChatMatch(), times=None,
+                            steps=(Step(kind="message", where="default.steps[0]"),))
+# With tool_choice required (or a named function): generated calls, then, once answered, a message.
+DEFAULT_TOOL_SCRIPT = ChatScript(index=-1, name="default script", match=ChatMatch(), times=None,
+                                 steps=(Step(kind="tool_calls", where="default.steps[0]"),
+                                        Step(kind="message", where="default.steps[1]")))
+# A failed step's error code -> (HTTP status, error type), as the live API answers them.
+FAILURES = {"server_error": (500, "server_error"), "rate_limit_exceeded": (429, "requests"),
+            "invalid_prompt": (400, "invalid_request_error")}
+
+
+# ----------------------------------------------------------------------------- the request
+
+def text_of(content: Any) -> str:
+    """A message's text: its content string, or its text parts joined."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "\n".join(part.get("text", "") for part in content
+                     if isinstance(part, dict) and part.get("type") in ("text", "refusal"))
+
+
+def tool_names(tools: list[dict[str, Any]]) -> list[str]:
+    return [t["function"]["name"] for t in tools
+            if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("function"), dict)]
+
+
+def check_request(body: dict[str, Any]) -> None:
+    """The 400s the official schema does not give, in the live API's words."""
+    if body.get("stream_options") is not None and not body.get("stream"):
+        raise InvalidRequestError("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                                  param="stream_options", code="invalid_value")
+    if body.get("top_logprobs") is not None and not body.get("logprobs"):
+        raise InvalidRequestError("Invalid value for 'top_logprobs': 'top_logprobs' is only allowed when "
+                                  "'logprobs' is true.", param="top_logprobs", code="invalid_value")
+    tools = body.get("tools") or []
+    choice = body.get("tool_choice")
+    if not tools:
+        if choice is not None and choice != "none":
+            raise InvalidRequestError("Invalid value for 'tool_choice': 'tool_choice' is only allowed when "
+                                      "'tools' are specified.", param="tool_choice", code="invalid_value")
+        if body.get("parallel_tool_calls") is not None:
+            raise InvalidRequestError("Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only "
+                                      "allowed when 'tools' are specified.", param="parallel_tool_calls",
+                                      code="invalid_value")
+    named = _named_function(choice)
+    if named is not None and named not in tool_names(tools):
+        raise InvalidRequestError(f"Invalid value for 'tool_choice': tool choice '{named}' not found in 'tools' "
+                                  "parameter.", param="tool_choice", code="invalid_value")
+    _check_tool_messages(body["messages"])
+
+
+def _named_function(choice: Any) -> str | None:
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return str((choice.get("function") or {}).get("name"))
+    return None
+
+
+def _check_tool_messages(messages: list[dict[str, Any]]) -> None:
+    """Every assistant ``tool_calls`` message is followed by a ``tool`` message for each call id,
+    and every ``tool`` message answers such a message."""
+    for i, message in enumerate(messages):
+        role = message.get("role")
+        if role == "assistant" and message.get("tool_calls"):
+            answered = set()
+            for later in messages[i + 1:]:
+                if later.get("role") != "tool":
+                    break
+                answered.add(later.get("tool_call_id"))
+            missing = [call.get("id") for call in message["tool_calls"] if call.get("id") not in answered]
+            if missing:
+                raise InvalidRequestError(
+                    "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                    f"'tool_call_id'. The following tool_call_ids did not have response messages: "
+                    f"{', '.join(str(m) for m in missing)}", param=f"messages.[{i}].role", code="invalid_value")
+        elif role == "tool":
+            j = i - 1
+            while j >= 0 and messages[j].get("role") == "tool":
+                j -= 1
+            ids = [call.get("id") for call in (messages[j].get("tool_calls") or [])] if j >= 0 else []
+            if j < 0 or messages[j].get("role") != "assistant" or message.get("tool_call_id") not in ids:
+                raise InvalidRequestError("Invalid parameter: messages with role 'tool' must be a response to a "
+                                          "preceeding message with 'tool_calls'.", param=f"messages.[{i}].role",
+                                          code="invalid_value")
+
+
+# ----------------------------------------------------------------------------- creation
+
+def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
+    """``POST /chat/completions`` after the body passed the official schema and :func:`check_request`."""
+    objects = world(state)
+    messages: list[dict[str, Any]] = body["messages"]
+    # The tool messages that answer calls a conversation waits for continue it; older ones are context.
+    answers = {m["tool_call_id"]: text_of(m.get("content")) for m in messages
+               if m.get("role") == "tool" and m.get("tool_call_id") in objects.calls}
+    chain = objects.calls[next(iter(answers))] if answers else None
+    waited = _waited_choice(chain, answers) if chain is not None else {}
+    now = state.clock.tick()
+    new_chain = chain is None
+    if chain is None:
+        chain = _new_chain(state, body, messages)
+    completion = Completion(id=state.ids.new("chatcmpl-"), created=now, model=body.get("model") or DEFAULT_MODEL,
+                            metadata=dict(body.get("metadata") or {}), _chain=chain)
+    if body.get("service_tier") in ("flex", "scale", "priority"):
+        completion.service_tier = body["service_tier"]
+    if new_chain:
+        chain.id = completion.id
+        objects.chains.add(chain.id, chain)
+        state.record_use(chain._cursor.script, chain.id)
+        if chain.violation is not None:
+            state.add_violation(**chain.violation, completion_id=completion.id)
+    chain.latest = completion
+    state.log_change("%s created (%s) by %s", completion.id,
+                     "new conversation" if new_chain else "continues " + chain.id, chain._cursor.script.name)
+    if waited:
+        failure = _consume_answers(state, chain, completion, waited, answers)
+        if failure is not None:
+            chain.status = "failed"
+            raise APIError(failure, type="server_error", code="server_error", status_code=500)
+    _play(state, body, completion)
+    if body.get("store"):
+        completion._messages = [{"id": f"{completion.id}-{i}", **m} for i, m in enumerate(messages)]
+        objects.completions.add(completion.id, completion)
+    return completion
+
+
+def _waited_choice(chain: Chain, answers: dict[str, str]) -> dict[str, ToolCallSpec]:
+    """The calls (of one choice) the request's tool messages answer; each of them must be answered."""
+    for calls in chain.pending:
+        if any(call_id in answers for call_id in calls):
+            missing = [call_id for call_id in calls if call_id not in answers]
+            if missing:
+                raise InvalidRequestError(
+                    "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                    f"'tool_call_id'. The following tool_call_ids did not have response messages: "
+                    f"{', '.join(missing)}", param="messages", code="invalid_value")
+            return calls
+    return {}
+
+
+def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str, Any]]) -> Chain:
+    objects = world(state)
+    model = body.get("model") or DEFAULT_MODEL
+    metadata = dict(body.get("metadata") or {})
+    users = [m for m in messages if m.get("role") == "user"]
+    last_message = text_of(users[-1].get("content")) if users else None
+    instructions = "\n".join(text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer"))
+    offered = tool_names(list(body.get("tools") or []))
+    choice = body.get("tool_choice")
+    wants_tools = bool(offered) and (choice == "required" or _named_function(choice) is not None)
+
+    def actual() -> str:
+        text = f"chat completion with model {model}"
+        if metadata:
+            text += f", metadata {metadata}"
+        if last_message is not None:
+            text += f", last user message {last_message!r}"
+        return text
+
+    script, violation = choose(
+        state, scripts_for(state, "chat"),
+        lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
+                                   instructions=instructions, tools=offered),
+        noun="chat completion", plural="chat completions",
+        default=DEFAULT_TOOL_SCRIPT if wants_tools else DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
+    objects.chain_count += 1
+    return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
+                 violation=violation)
+
+
+def _failing_script(message: str) -> ChatScript:
+    """What serves a conversation no script matched (``unmatched: error``): an HTTP 500 with the reason."""
+    return ChatScript(index=-2, name="unmatched", match=ChatMatch(), times=None, steps=(
+        Step(kind="status", status="failed", where="unmatched.steps[0]",
+             last_error={"code": "server_error", "message": message}),))
+
+
+def _consume_answers(state: TenantState, chain: Chain, completion: Completion, waited: dict[str, ToolCallSpec],
+                     answers: dict[str, str]) -> str | None:
+    objects = world(state)
+    for calls in chain.pending:
+        for call_id in calls:
+            objects.calls.pop(call_id, None)
+    chain.pending = []
+    return check_outputs(state, chain._cursor.current(), [(spec, call_id) for call_id, spec in waited.items()],
+                         answers, owner={"completion_id": completion.id}, script=chain._cursor.script.name)
+
+
+# ----------------------------------------------------------------------------- playing
+
+def stream_options(state: TenantState, completion: Completion) -> StreamOptions:
+    script = completion._chain._cursor.script if completion._chain is not None else None
+    return script.stream if script is not None and script.stream is not None else state.scenario.stream
+
+
+def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> None:
+    """Play the conversation's steps to the next tool_calls step or the end; the choices say what they did."""
+    chain = completion._chain
+    assert chain is not None
+    cursor = chain._cursor
+    n = body.get("n") or 1
+    parts: list[Step] = []          # message steps of this turn
+    calls: Step | None = None
+    finish = "stop"
+    usage_step: Step | None = None
+    while True:
+        step = cursor.enter(cursor.pos + 1, state.clock.micros)
+        if step is None:
+            chain.status = "completed"
+            break
+        if step.extra:
+            completion.extra.update(step.extra)
+        if step.kind == "message":
+            parts.append(step)
+        elif step.kind == "tool_calls":
+            calls = step
+            finish = "tool_calls"
+            chain.status = "waiting"
+            break
+        elif step.kind == "stream_error":
+            chain.status = "failed"
+            error = dict(step.stream_error or {})
+            if not body.get("stream"):
+                raise APIError(error.get("message", "stream error"), type=error.get("type", "server_error"),
+                               code=error.get("code") or "server_error", param=error.get("param"), status_code=500)
+            completion._stream_error = {"message": error.get("message", "stream error"),
+                                        "type": error.get("type", "server_error"),
+                                        "code": error.get("code") or "server_error", "param": error.get("param")}
+            break
+        elif step.status == "failed" or step.status == "expired":
+            chain.status = "failed"
+            given = step.last_error or {"code": "server_error", "message": "The request expired."}
+            code = given.get("code", "server_error")
+            status, kind = FAILURES.get(code, FAILURES["server_error"])
+            raise APIError(given.get("message", "Sorry, something went wrong."), type=kind, code=code,
+                           status_code=status)
+        elif step.status == "incomplete":
+            chain.status = "completed"
+            reason = (step.incomplete_details or {}).get("reason")
+            finish = "content_filter" if reason == "content_filter" else "length"
+            usage_step = step
+            break
+        elif step.terminal:   # completed, cancelled
+            chain.status = "completed"
+            usage_step = step
+            break
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    for index in range(n):
+        completion.choices.append(_choice(state, body, completion, index, parts, calls, finish, limit))
+    completion.usage = _usage(body, completion, usage_step)
+
+
+def _choice(state: TenantState, body: dict[str, Any], completion: Completion, index: int, parts: list[Step],
+            calls: Step | None, finish: str, limit: int | None) -> dict[str, Any]:
+    chain = completion._chain
+    assert chain is not None
+    key = f"{state.scenario.seed}|chat{chain.number}|step{chain._cursor.pos}|choice{index}"
+    texts, refusals = [], []
+    for part in parts:
+        (refusals if part.refusal else texts).append(_text(body, part, f"{key}|{part.where}"))
+    content = "\n\n".join(texts) if texts else None
+    refusal = "\n\n".join(refusals) if refusals else None
+    if content is not None and limit is not None and count_tokens(content) > limit:
+        content, finish = _cut(content, limit), "length"
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal, "annotations": []}
+    if calls is not None:
+        specs = calls.tool_calls or _generated_calls(body, key)
+        made = {}
+        tool_calls = []
+        for spec in specs:
+            call_id = spec.id if spec.id is not None and index == 0 else state.ids.new("call_")
+            tool_calls.append({"id": call_id, "type": "function",
+                               "function": {"name": spec.function, "arguments": spec.arguments}})
+            made[call_id] = spec if spec.id is None or index == 0 else ToolCallSpec(spec.function, spec.arguments)
+        message["tool_calls"] = tool_calls
+        chain.pending.append(made)
+        for call_id in made:
+            world(state).calls[call_id] = chain
+    logprobs = None
+    if body.get("logprobs"):
+        top = body.get("top_logprobs") or 0
+        logprobs = {"content": _logprobs(content, top, key) if content is not None else None,
+                    "refusal": _logprobs(refusal, top, key) if refusal is not None else None}
+    return {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish}
+
+
+def _text(body: dict[str, Any], step: Step, key: str) -> str:
+    if step.message is not None:
+        return step.message
+    form = body.get("response_format") or {}
+    if form.get("type") == "json_schema":
+        schema = (form.get("json_schema") or {}).get("schema")
+        return json.dumps(schema_instance(schema if isinstance(schema, dict) else {"type": "object"}, key),
+                          ensure_ascii=False)   # chat.completions.parse reads it
+    if form.get("type") == "json_object":
+        return json.dumps({"answer": sentence_text(key, step.message_words)}, ensure_ascii=False)
+    return sentence_text(key, step.message_words)
+
+
+def _cut(text: str, limit: int) -> str:
+    """The longest run of whole words of ``text`` within ``limit`` tokens."""
+    out = ""
+    for word in split_words(text, 1):
+        if count_tokens(out + word) > limit:
+            break
+        out += word
+    return out.rstrip()
+
+
+def _generated_calls(body: dict[str, Any], key: str) -> tuple[ToolCallSpec, ...]:
+    """Calls for ``tool_choice`` required or a named function: arguments valid against its parameters.
+    Required calls every function tool at once unless ``parallel_tool_calls`` is false (then the first)."""
+    tools = {t["function"]["name"]: t["function"] for t in body.get("tools") or ()
+             if t.get("type") == "function" and isinstance(t.get("function"), dict)}
+    named = _named_function(body.get("tool_choice"))
+    names = [named] if named is not None else list(tools)
+    if body.get("parallel_tool_calls") is False:
+        names = names[:1]
+    specs = []
+    for name in names:
+        schema = tools[name].get("parameters")
+        arguments = schema_instance(schema, f"{key}|{name}") if isinstance(schema, dict) else {}
+        specs.append(ToolCallSpec(function=name, arguments=json.dumps(arguments, ensure_ascii=False)))
+    return tuple(specs)
+
+
+_ALTERNATIVES = (" the", " a", ",", ".", " and", " of", " to", " in", " it", " is", " that", " for", " on",
+                 " with", " as", " was", " at", " by", " be", " this")
+
+
+def _logprobs(text: str | None, top: int, key: str) -> list[dict[str, Any]]:
+    """One entry per word: a seeded log probability, and ``top`` alternatives (the token first)."""
+    entries = []
+    for i, token in enumerate(split_words(text or "", 1) if text else []):
+        seeded = int.from_bytes(hashlib.blake2b(f"{key}|lp{i}".encode(), digest_size=4).digest(), "big")
+        logprob = -round((seeded % 2000) / 1000, 4)
+        alternatives = [{"token": token, "logprob": logprob, "bytes": list(token.encode())}]
+        for j, other in enumerate(a for a in _ALTERNATIVES if a != token):
+            if len(alternatives) >= top:
+                break
+            alternatives.append({"token": other, "logprob": round(logprob - 1 - j * 0.5, 4),
+                                 "bytes": list(other.encode())})
+        entries.append({"token": token, "logprob": logprob, "bytes": list(token.encode()),
+                        "top_logprobs": alternatives[:top]})
+    return entries
+
+
+def _usage(body: dict[str, Any], completion: Completion, step: Step | None) -> dict[str, Any]:
+    if step is not None and step.usage:
+        prompt, completion_tokens = step.usage["prompt_tokens"], step.usage["completion_tokens"]
+    else:
+        prompt = sum(count_tokens(text_of(m.get("content"))) + 4 for m in body["messages"])
+        completion_tokens = 0
+        for choice in completion.choices:
+            message = choice["message"]
+            completion_tokens += count_tokens(message["content"] or message["refusal"] or "")
+            for call in message.get("tool_calls") or ():
+                completion_tokens += count_tokens(call["function"]["arguments"]) + 4
+    return {"prompt_tokens": prompt, "completion_tokens": completion_tokens, "total_tokens": prompt + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0,
+                                          "rejected_prediction_tokens": 0}}
+
+
+# ----------------------------------------------------------------------------- stored completions
+
+def get_completion(state: TenantState, completion_id: str) -> Completion:
+    return world(state).completions.require(completion_id, "chat completion", param="completion_id")
+
+
+def update_completion(state: TenantState, completion_id: str, metadata: dict[str, str] | None) -> Completion:
+    completion = get_completion(state, completion_id)
+    completion.metadata = dict(metadata or {})
+    state.log_change("%s metadata updated", completion_id)
+    return completion
+
+
+def delete_completion(state: TenantState, completion_id: str) -> str:
+    get_completion(state, completion_id)
+    world(state).completions.remove(completion_id)
+    state.log_change("%s deleted", completion_id)
+    return completion_id

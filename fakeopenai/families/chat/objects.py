@@ -1,0 +1,41 @@
+"""The Chat Completions family's objects. Public fields are the API's fields (rendered by
+:mod:`fakeopenai.families.chat.render`); fields starting with ``_`` are engine state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fakeopenai.scripting.stepper import Cursor
+
+
+@dataclass(slots=True)
+class Completion:
+    """A chat completion: the answer to one request (stored when ``store: true``)."""
+
+    id: str
+    created: int
+    model: str
+    choices: list[dict[str, Any]] = field(default_factory=list)
+    usage: dict[str, Any] | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    service_tier: str = "default"
+    extra: dict[str, Any] = field(default_factory=dict)
+    _messages: list[dict[str, Any]] = field(default_factory=list)   # the request's messages, with ids
+    _chain: Chain | None = None
+    _stream_plan: list[dict[str, Any]] = field(default_factory=list)  # per choice: what its chunks say
+    _stream_error: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Chain:
+    """A conversation a script drives across requests: each request plays it to its next
+    ``tool_calls`` step (or its end); the request whose ``tool`` messages answer those calls goes on."""
+
+    id: str
+    _cursor: Cursor
+    number: int
+    status: str = "in_progress"
+    pending: list[dict[str, Any]] = field(default_factory=list)   # per choice: call_id -> ToolCallSpec
+    violation: dict[str, Any] | None = None
+    latest: Completion | None = None
