@@ -43,6 +43,17 @@ def test_responses_embeddings_and_moderations(strict: openai.OpenAI) -> None:
     assert strict.moderations.create(input="Hi").results[0].flagged is False   # no model named: nothing to check
 
 
+def test_chat_completions(strict: openai.OpenAI) -> None:
+    messages = [{"role": "user", "content": "Hi"}]
+    with pytest.raises(openai.NotFoundError) as caught:
+        strict.chat.completions.create(model="gpt-nope", messages=messages)
+    _not_found(caught, "gpt-nope")
+    with pytest.raises(openai.NotFoundError) as caught:
+        strict.chat.completions.create(model="gpt-nope", messages=messages, stream=True)
+    _not_found(caught, "gpt-nope")
+    assert strict.chat.completions.create(model="gpt-4o-mini", messages=messages).choices[0].message.content
+
+
 def test_assistants_and_runs(strict: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         strict.beta.assistants.create(model="gpt-nope")

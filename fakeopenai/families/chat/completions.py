@@ -21,6 +21,7 @@ from fakeopenai.families.chat.objects import Chain, Completion
 from fakeopenai.families.chat.scenario import ChatMatch, ChatScript
 from fakeopenai.families.chat.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
+from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import Step, ToolCallSpec
 from fakeopenai.scripting.stepper import Cursor, check_outputs, choose, scripts_for
 
@@ -128,6 +129,7 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
                if m.get("role") == "tool" and m.get("tool_call_id") in objects.calls}
     chain = objects.calls[next(iter(answers))] if answers else None
     waited = _waited_choice(chain, answers) if chain is not None else {}
+    check_model(state, body.get("model"))
     now = state.clock.tick()
     new_chain = chain is None
     if chain is None:
