@@ -126,6 +126,7 @@ class World:
         self.file = self.upload(purpose="assistants", filename="notes.txt", content=b"some notes\n")
         self.batch = self.new_batch()
         self.response = self.new_response()
+        self.conversation, self.conversation_item = self.new_conversation()
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         response = self.http.post(path, json=body)
@@ -175,6 +176,10 @@ class World:
     def new_response(self, *, background: bool = False) -> str:
         return str(self._post("/v1/responses", {"model": "gpt-4o", "input": "Hi", "background": background})["id"])
 
+    def new_conversation(self) -> tuple[str, str]:
+        conversation = self._post("/v1/conversations", {"items": [{"role": "user", "content": "Weather?"}]})
+        return conversation["id"], self._get(f"/v1/conversations/{conversation['id']}/items")["data"][0]["id"]
+
     def bind(self, case: Any) -> None:
         """Point the case at real objects (path ids, and ids its body refers to)."""
         label = case.operation.label
@@ -218,6 +223,12 @@ class World:
                 params["response_id"] = self.new_response(background=True)
             else:
                 params["response_id"] = self.response
+        elif path.startswith("/v1/conversations/"):
+            fresh = method == "DELETE" or (method == "POST" and path.endswith("/items"))
+            params["conversation_id"], item = self.new_conversation() if fresh else (self.conversation,
+                                                                                     self.conversation_item)
+            if "{item_id}" in path:
+                params["item_id"] = item
         if params and isinstance(case.path_parameters, dict):
             case.path_parameters = {**case.path_parameters, **params}
         body = case.body

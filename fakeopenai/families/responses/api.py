@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeopenai.errors import InvalidRequestError
-from fakeopenai.families.responses import responses
+from fakeopenai.families.responses import conversations, responses
 from fakeopenai.families.responses.events import EventLog
 from fakeopenai.families.responses.objects import Response as APIResponse
 from fakeopenai.families.responses.render import RENDER
-from fakeopenai.params import int_query, json_body, page_query
+from fakeopenai.params import check, int_query, json_body, page_query
 from fakeopenai.rendering import deleted, json_response, profiled_page, tenant
 from fakeopenai.state import TenantState
 from fakeopenai.store import Collection
@@ -97,10 +97,79 @@ async def list_input_items(request: Request) -> Response:
     return json_response(profiled_page(state, "response_item", page.data, page.has_more))
 
 
+async def create_conversation(request: Request) -> Response:
+    state = tenant(request)
+    body = json_body(request, "CreateConversationBody", required=False)
+    return json_response(RENDER.one(state, conversations.create_conversation(state, body)))
+
+
+async def retrieve_conversation(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    return json_response(RENDER.one(state, conversation))
+
+
+async def update_conversation(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    body = json_body(request, "UpdateConversationBody")
+    return json_response(RENDER.one(state, conversations.update_conversation(state, conversation.id, body)))
+
+
+async def delete_conversation(request: Request) -> Response:
+    state = tenant(request)
+    conversation_id = conversations.delete_conversation(state, request.path_params["conversation_id"])
+    return json_response(deleted(conversation_id, "conversation.deleted"))
+
+
+async def create_conversation_items(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    body = json_body(request)
+    for key in body:
+        if key != "items":
+            raise InvalidRequestError(f"Unrecognized request argument supplied: {key}", param=key,
+                                      code="unknown_parameter")
+    if body.get("items") is None:
+        raise InvalidRequestError("Missing required parameter: 'items'.", param="items",
+                                  code="missing_required_parameter")
+    check(body, "CreateConversationBody")   # the same items, up to 20
+    added = conversations.add_items(state, conversation, conversations.parse_input(body["items"]))
+    return json_response(profiled_page(state, "conversation_item", added, False))
+
+
+async def list_conversation_items(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    page = conversation._items.page(page_query(request, before=False), id_of=lambda item: str(item["id"]))
+    return json_response(profiled_page(state, "conversation_item", page.data, page.has_more))
+
+
+async def retrieve_conversation_item(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    return json_response(conversations.get_item(state, conversation, request.path_params["item_id"]))
+
+
+async def delete_conversation_item(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    conversations.delete_item(state, conversation, request.path_params["item_id"])
+    return json_response(RENDER.one(state, conversation))
+
+
 ROUTES = [
     ("/v1/responses/{response_id}", retrieve_response, ["GET"]),
     ("/v1/responses/{response_id}", delete_response, ["DELETE"]),
     ("/v1/responses", create_response, ["POST"]),
     ("/v1/responses/{response_id}/cancel", cancel_response, ["POST"]),
     ("/v1/responses/{response_id}/input_items", list_input_items, ["GET"]),
+    ("/v1/conversations", create_conversation, ["POST"]),
+    ("/v1/conversations/{conversation_id}", retrieve_conversation, ["GET"]),
+    ("/v1/conversations/{conversation_id}", update_conversation, ["POST"]),
+    ("/v1/conversations/{conversation_id}", delete_conversation, ["DELETE"]),
+    ("/v1/conversations/{conversation_id}/items", create_conversation_items, ["POST"]),
+    ("/v1/conversations/{conversation_id}/items", list_conversation_items, ["GET"]),
+    ("/v1/conversations/{conversation_id}/items/{item_id}", retrieve_conversation_item, ["GET"]),
+    ("/v1/conversations/{conversation_id}/items/{item_id}", delete_conversation_item, ["DELETE"]),
 ]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from fakeopenai.changes import logging_changes
 from fakeopenai.errors import InvalidRequestError, NotFoundError
+from fakeopenai.families.responses.conversations import add_items, get_conversation, history
 from fakeopenai.families.responses.items import (
     instructions_text,
     last_user_text,
@@ -83,11 +84,15 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     if background and not store:
         raise InvalidRequestError("Background sampling requires store=true; stateless requests are rejected.",
                                   param="store", code="invalid_value")
+    conversation = None
     if body.get("conversation") is not None:
-        param = "previous_response_id" if body.get("previous_response_id") else "conversation"
-        raise InvalidRequestError("fakeopenai does not serve the Conversations API yet: continue with "
-                                  "previous_response_id, or resend the history as input items.", param=param,
-                                  code="unsupported_parameter")
+        if body.get("previous_response_id"):
+            raise InvalidRequestError("Mutually exclusive parameters: Ensure you are only providing one of: "
+                                      "'previous_response_id' or 'conversation'.", param="conversation",
+                                      code="mutually_exclusive_parameters")
+        ref = body["conversation"]
+        conversation = get_conversation(state, ref if isinstance(ref, str) else str(ref.get("id")),
+                                        param="conversation")
     items = parse_input(body.get("input"))
     previous = None
     if body.get("previous_response_id"):
@@ -98,7 +103,9 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     outputs = [item for item in items if item.get("type") == "function_call_output"]
     # A conversation goes on when its script waits for tool outputs; otherwise a new one starts.
     chain = previous._chain if previous is not None and previous._chain.pending else None
-    if chain is None and previous is None and outputs:
+    if conversation is not None and conversation._chain is not None and conversation._chain.pending:
+        chain = conversation._chain
+    if chain is None and previous is None and conversation is None and outputs:
         # A stateless client resends the history: the chain is the one waiting for one of its outputs.
         waiting = [o.get("call_id") for o in outputs if (o.get("call_id") or "") in objects.calls]
         chain = objects.calls[waiting[0]] if waiting else None
@@ -127,8 +134,14 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         response.text = {**response.text, **body["text"]}
     if body.get("reasoning"):
         response.reasoning = {**response.reasoning, **body["reasoning"]}
-    response._input = store_items(items, state.ids)
-    context = (previous._history + previous.output) if previous is not None else []
+    if conversation is not None:
+        context = history(conversation)
+        response._input = add_items(state, conversation, items)
+        response.conversation, response._conversation = conversation.id, conversation
+        conversation._chain = chain
+    else:
+        context = (previous._history + previous.output) if previous is not None else []
+        response._input = store_items(items, state.ids)
     response._history = context + response._input
     if store:
         objects.responses.add(response.id, response)
@@ -431,6 +444,8 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     for item in response.output:
         if item.get("status") == "in_progress":
             item["status"] = "incomplete"
+    if response._conversation is not None:   # its output joins the conversation once it ends
+        add_items(state, response._conversation, response.output)
     if status != "cancelled":
         response.usage = _usage(response, step)
     if status == "failed" and not why:
