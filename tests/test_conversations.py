@@ -4,6 +4,7 @@ input and output items. Every answer is checked against the official spec (the `
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import openai
@@ -105,3 +106,78 @@ def test_bad_conversation_requests(client: openai.OpenAI, body: dict[str, Any], 
     error = caught.value
     assert error.status_code == status and error.body["param"] == param and message in error.body["message"]
     assert client.conversations.items.list(conversation.id).data == []   # nothing stored
+
+
+# ---------------------------------------------------------------- the run built-ins serve responses too
+
+def _answer(client: openai.OpenAI, first: Any, outputs: dict[str, str], **kwargs: Any) -> Any:
+    return client.responses.create(model="gpt-4o", previous_response_id=first.id, **kwargs, input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": outputs[json_city(call)]}
+        for call in first.output])
+
+
+def json_city(call: Any) -> str:
+    return str(json.loads(call.arguments)["city"])
+
+
+def test_requires_action_then_complete_serves_a_tool_loop(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load("requires_action_then_complete")
+    first = client.responses.create(model="gpt-4o", input="Weather in Paris?", tools=TOOLS)
+    [call] = first.output
+    assert first.status == "completed" and (call.name, call.arguments) == ("get_weather", '{"city": "Paris"}')
+    second = _answer(client, first, {"Paris": "18C"})
+    assert second.output_text == "It is 18 °C and sunny in Paris." and second.usage is not None
+    assert second.usage.total_tokens == 134
+
+
+def test_parallel_tool_calls_asks_for_both_cities(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load("parallel_tool_calls")
+    first = client.responses.create(model="gpt-4o", input="Paris and London?", tools=TOOLS)
+    assert [json_city(call) for call in first.output] == ["Paris", "London"]
+    with pytest.raises(openai.BadRequestError):   # both outputs, or the live API's 400
+        client.responses.create(model="gpt-4o", previous_response_id=first.id, input=[
+            {"type": "function_call_output", "call_id": first.output[0].call_id, "output": "sunny"}])
+    second = _answer(client, first, {"Paris": "sunny", "London": "cloudy"})
+    assert second.output_text == "Paris is sunny; London is cloudy."
+
+
+@pytest.mark.parametrize(("name", "status", "check"), [
+    ("run_fails", "failed",
+     lambda r: r.error.code == "server_error" and r.error.message == "Sorry, something went wrong."),
+    ("run_incomplete", "incomplete",
+     lambda r: r.incomplete_details.reason == "max_output_tokens" and r.output[0].status == "incomplete"
+     and r.output_text == "The answer starts here but the model ran out of" and r.usage.total_tokens == 556),
+])
+def test_a_run_ending_builtin_ends_the_response_alike(fake_openai: Any, client: openai.OpenAI, name: str,
+                                                      status: str, check: Any) -> None:
+    fake_openai.load(name)
+    response = client.responses.create(model="gpt-4o", input="Hi", background=True)
+    seen = [response.status]
+    while response.status in {"queued", "in_progress"}:
+        response = client.responses.retrieve(response.id)
+        seen.append(response.status)
+    assert seen[0] == "queued" and seen[-1] == status and check(response)
+
+
+def test_run_cancelled_leaves_time_to_cancel_a_background_response(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load("run_cancelled")
+    response = client.responses.create(model="gpt-4o", input="Hi", background=True)
+    assert client.responses.retrieve(response.id).status == "in_progress"
+    assert client.responses.cancel(response.id).status == "cancelled"
+    nobody = client.responses.create(model="gpt-4o", input="Hi", background=True)
+    statuses = [client.responses.retrieve(nobody.id).status for _ in range(6)]
+    assert statuses == ["in_progress"] * 5 + ["cancelled"]
+
+
+def test_stream_with_tool_call_streams_the_call_then_the_answer(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load("stream_with_tool_call")
+    with client.responses.stream(model="gpt-4o", input="Weather?", tools=TOOLS) as stream:
+        deltas = [e.delta for e in stream if e.type == "response.function_call_arguments.delta"]
+        first = stream.get_final_response()
+    assert "".join(deltas) == '{"city": "Paris", "unit": "celsius"}' and max(map(len, deltas)) == 8
+    [call] = first.output
+    with client.responses.stream(model="gpt-4o", previous_response_id=first.id, input=[
+            {"type": "function_call_output", "call_id": call.call_id, "output": "18C"}]) as stream:
+        words = [e.delta for e in stream if e.type == "response.output_text.delta"]
+        second = stream.get_final_response()
+    assert len(words) == 5 and second.output_text == "It is 18 degrees and sunny in Paris today."
