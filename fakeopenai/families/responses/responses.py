@@ -31,7 +31,7 @@ from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
-from fakeopenai.scripting.conversation import Step, cut_off_by
+from fakeopenai.scripting.conversation import Step, ToolCallSpec, cut_off_by
 from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, scripts_for
 
 if TYPE_CHECKING:
@@ -231,8 +231,35 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
                                    instructions=instructions, tools=offered),
         noun="response", plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1
+    if script is DEFAULT_SCRIPT:
+        script = _forced_call_script(state, body, objects.chain_count) or script
     return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
                  violation=violation)
+
+
+def _forced_call_script(state: TenantState, body: dict[str, Any], number: int) -> ResponseScript | None:
+    """Unscripted, ``tool_choice`` ``required`` (or a named function) with function tools offered:
+    a generated call of that function (the first one for ``required``), its arguments an instance
+    of the tool's ``parameters``; the response that brings its output gets a generated answer."""
+    choice = body.get("tool_choice")
+    tools = [t for t in body.get("tools") or () if isinstance(t, dict) and t.get("type") == "function"]
+    if choice == "required":
+        tool = tools[0] if tools else None
+    elif isinstance(choice, dict) and choice.get("type") == "function":
+        tool = next((t for t in tools if t.get("name") == choice.get("name")), None)
+    else:
+        return None
+    if tool is None:
+        return None
+    parameters = tool.get("parameters")
+    key = f"{state.scenario.seed}|response{number}|call"
+    arguments = schema_instance(parameters, key) if isinstance(parameters, dict) and parameters else {}
+    call = ToolCallSpec(function=str(tool.get("name")), arguments=json.dumps(arguments, ensure_ascii=False))
+    steps = DEFAULT_SCRIPT.steps
+    return ResponseScript(index=-1, name="default script", match=ResponseMatch(), times=None, steps=(
+        *steps[:2], Step(kind="tool_calls", tool_calls=(call,), where="default.steps[2]"),
+        *(Step(kind=step.kind, status=step.status, where=f"default.steps[{i + 3}]")
+          for i, step in enumerate(steps[2:]))))
 
 
 def _failing_script(message: str) -> ResponseScript:
