@@ -181,3 +181,32 @@ def test_stream_with_tool_call_streams_the_call_then_the_answer(fake_openai: Any
         words = [e.delta for e in stream if e.type == "response.output_text.delta"]
         second = stream.get_final_response()
     assert len(words) == 5 and second.output_text == "It is 18 degrees and sunny in Paris today."
+
+
+def test_batch_lines_for_responses_are_answered_by_the_scripts(fake_openai: Any, client: openai.OpenAI,
+                                                               spec: Any) -> None:
+    fake_openai.load({"responses": [
+        {"name": "weather", "times": "always", "match": {"last_message": {"contains": "weather"}},
+         "steps": [{"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}]}]},
+        {"name": "refusal", "match": {"last_message": {"contains": "secret"}},
+         "steps": [{"message": "I cannot say."}, {"status": "completed"}]}]})
+    questions = {"w1": "weather in Paris?", "s": "the secret?", "w2": "weather again?", "other": "Hello"}
+    upload = client.files.create(purpose="batch", file=("in.jsonl", "".join(
+        json.dumps({"custom_id": cid, "method": "POST", "url": "/v1/responses",
+                    "body": {"model": "gpt-4o", "input": text, "tools": TOOLS}}) + "\n"
+        for cid, text in questions.items()).encode()))
+    batch = client.batches.create(input_file_id=upload.id, endpoint="/v1/responses", completion_window="24h")
+    while batch.status not in {"completed", "failed", "expired", "cancelled"}:
+        batch = client.batches.retrieve(batch.id)
+    assert batch.status == "completed" and batch.output_file_id is not None
+    lines = {}
+    for raw in client.files.content(batch.output_file_id).read().splitlines():
+        line = json.loads(raw)
+        spec.validate(line["response"]["body"], "Response")
+        lines[line["custom_id"]] = line["response"]["body"]
+    assert [item["name"] for item in lines["w1"]["output"]] == ["get_weather"] == \
+        [item["name"] for item in lines["w2"]["output"]]
+    assert lines["s"]["output"][0]["content"][0]["text"] == "I cannot say."
+    assert lines["other"]["output"][0]["type"] == "message"   # no script matches: generated
+    [weather, refusal] = fake_openai.scenario["responses"]
+    assert (weather["used"], refusal["used"]) == (2, 1)

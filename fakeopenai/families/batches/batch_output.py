@@ -25,8 +25,10 @@ from fakeopenai.families.batches import answers
 from fakeopenai.families.batches.batch_input import BatchInput
 from fakeopenai.families.batches.files import BATCH_FILE_LIFETIME, store_file
 from fakeopenai.families.batches.objects import Batch
+from fakeopenai.registry import batch_answerer
 
 if TYPE_CHECKING:
+    from fakeopenai.family import BatchLineAnswerer
     from fakeopenai.state import TenantState
 
 # An output line exactly as json.dumps writes {"id", "custom_id", "response": {...}, "error": null};
@@ -79,6 +81,7 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
     # BytesIO hands its buffer over without a copy (getvalue), and one growing buffer
     # fragments the heap far less than 50,000 separate line objects.
     outputs, errors = io.BytesIO(), io.BytesIO()
+    scripts = batch_answerer(state, batch.endpoint)   # another family's scripts answer these lines (or None)
     written = failed = 0
     input_tokens = output_tokens = 0
     for index in _order(order, len(data), f"{seed}|{batch.id}"):
@@ -93,7 +96,8 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
                                   "error": {"code": code, "message": message}}))
             failed += 1
             continue
-        status, body, error, tokens = _answer(batch, data, index, request, f"{seed}|{custom_id}", created)
+        status, body, error, tokens = _answer(batch, data, index, request, f"{seed}|{custom_id}", created,
+                                              scripts)
         if error is not None:
             errors.write(_encode({"id": line_id, "custom_id": custom_id, "response": None, "error": error}))
             failed += 1
@@ -128,7 +132,7 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
 
 
 def _answer(batch: Batch, data: BatchInput, index: int, request: dict[str, Any], key: str,
-            created: int) -> tuple[int, str, dict[str, str] | None, tuple[int, int]]:
+            created: int, scripts: BatchLineAnswerer | None) -> tuple[int, str, dict[str, str] | None, tuple[int, int]]:
     """(status_code, body as JSON text, error, (input tokens, output tokens)) for one finished request."""
     body = request.get("body") or {}
     scripted = batch._answers.get(index)
@@ -144,6 +148,11 @@ def _answer(batch: Batch, data: BatchInput, index: int, request: dict[str, Any],
         return status, _json(scripted.body), None, answers.tokens_of(batch.endpoint, scripted.body)
     if status >= 400:
         return status, _json(answers.error_body(status)), None, (0, 0)
+    if scripted is None and scripts is not None:
+        answered = scripts(body, key, created)
+        if answered is not None:
+            status, answer = answered
+            return status, _json(answer), None, answers.tokens_of(batch.endpoint, answer) if status < 400 else (0, 0)
     content = scripted.content if scripted is not None else None
     text, tokens_in, tokens_out = answers.answer_json(batch.endpoint, body, key=key, created=created,
                                                       content=content)

@@ -29,4 +29,5 @@ FAMILY = Family(
     kinds=(ScriptKind(key="responses", noun="response", plural="responses", id_field="response_id",
                       failed_field="error.code", find=lambda state, chain_id: world(state).chains.get(chain_id)),),
     new_world=new_world,
+    batch_answerer=api.batch_answerer,
 )

@@ -5,20 +5,25 @@ cancel and input items. The engine (``responses.py``) knows nothing of HTTP."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.errors import APIError, InvalidRequestError
 from fakeopenai.families.responses import conversations, responses
 from fakeopenai.families.responses.events import EventLog
 from fakeopenai.families.responses.objects import Response as APIResponse
 from fakeopenai.families.responses.render import RENDER
 from fakeopenai.params import check, int_query, json_body, page_query
 from fakeopenai.rendering import deleted, json_response, profiled_page, tenant
+from fakeopenai.scripting.stepper import scripts_for
 from fakeopenai.state import TenantState
 from fakeopenai.store import Collection
 from fakeopenai.streaming import sse_response
+
+if TYPE_CHECKING:
+    from fakeopenai.family import BatchLineAnswerer
 
 
 async def create_response(request: Request) -> Response:
@@ -156,6 +161,22 @@ async def delete_conversation_item(request: Request) -> Response:
     conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
     conversations.delete_item(state, conversation, request.path_params["item_id"])
     return json_response(RENDER.one(state, conversation))
+
+
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
+    """``/v1/responses`` batch lines answered by ``responses:`` / ``conversations:`` scripts (the
+    ``Family.batch_answerer`` hook): only when the scenario has such scripts."""
+    if endpoint != "/v1/responses" or not scripts_for(state, "responses"):
+        return None
+
+    def answer(body: dict[str, Any], key: str, created: int) -> tuple[int, dict[str, Any]] | None:
+        try:
+            response = responses.scripted_batch_line(state, body)
+        except APIError as error:
+            return error.status_code, error.to_dict()
+        return None if response is None else (200, RENDER.one(state, response))
+
+    return answer
 
 
 ROUTES = [

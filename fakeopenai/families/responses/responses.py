@@ -13,7 +13,7 @@ stepper's pacing), like a run. Every transition reports its stream events throug
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fakeopenai.changes import logging_changes
@@ -32,7 +32,7 @@ from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
 from fakeopenai.scripting.conversation import Step, ToolCallSpec, cut_off_by
-from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, scripts_for
+from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, first_match, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -214,8 +214,6 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
     model = body.get("model") or "gpt-4o"
     metadata = dict(body.get("metadata") or {})
     last_message = last_user_text(items)
-    instructions = instructions_text(body.get("instructions"))
-    offered = tool_names(list(body.get("tools") or []))
 
     def actual() -> str:
         text = f"response with model {model}"
@@ -225,16 +223,35 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
             text += f", last user message {last_message!r}"
         return text
 
-    script, violation = choose(
-        state, scripts_for(state, "responses"),
-        lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
-                                   instructions=instructions, tools=offered),
-        noun="response", plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
+    script, violation = choose(state, scripts_for(state, "responses"), _mismatch(body, items), noun="response",
+                               plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1
     if script is DEFAULT_SCRIPT:
         script = _forced_call_script(state, body, objects.chain_count) or script
     return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
                  violation=violation)
+
+
+def _mismatch(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[Any], str | None]:
+    """Why a script does not fit a new conversation started by ``body`` (None: it fits)."""
+    model = body.get("model") or "gpt-4o"
+    metadata = dict(body.get("metadata") or {})
+    last_message = last_user_text(items)
+    instructions = instructions_text(body.get("instructions"))
+    offered = tool_names(list(body.get("tools") or []))
+    return lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
+                                      instructions=instructions, tools=offered)
+
+
+def scripted_batch_line(state: TenantState, body: dict[str, Any]) -> Response | None:
+    """A ``/v1/responses`` batch line a script matches, played to its end (not stored: the batch
+    output holds it), or None when no script matches it (the batches family generates its answer).
+    Raises the request's 400 as ``POST /responses`` does."""
+    if first_match(state, scripts_for(state, "responses"), _mismatch(body, parse_input(body.get("input"))),
+                   "response", "responses")[0] is None:
+        return None
+    response = create_response(state, {**body, "store": False, "background": False, "stream": False})
+    return play(state, response) if response.status not in TERMINAL else response
 
 
 def _forced_call_script(state: TenantState, body: dict[str, Any], number: int) -> ResponseScript | None:
