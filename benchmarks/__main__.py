@@ -40,13 +40,26 @@ def _row(name: str, fake: str, base: str, ratio: float | None, target: str, pass
 
 
 def run_all(quick: bool) -> list[list[str]]:
-    from benchmarks import batch_scale, fixture_overhead, profile_overhead, scenario_load, sdk_flow, throughput
+    from benchmarks import (
+        batch_scale,
+        fixture_overhead,
+        profile_overhead,
+        responses_flow,
+        scenario_load,
+        sdk_flow,
+        throughput,
+    )
 
     rows: list[list[str]] = []
 
     flow = sdk_flow.measure(rounds=3 if quick else 200)
     rows.append(_row(f"1. SDK tool-call flow ({flow['requests_per_flow']} requests)", f"{flow['fake_ms']:.2f} ms",
                      f"{flow['bare_ms']:.2f} ms bare Starlette", flow["ratio"], flow["target"], flow["passed"]))
+
+    loop = responses_flow.measure(rounds=3 if quick else 200)
+    rows.append(_row(f"   SDK background response tool loop ({loop['requests_per_flow']} requests)",
+                     f"{loop['fake_ms']:.2f} ms", f"{loop['bare_ms']:.2f} ms bare Starlette", loop["ratio"],
+                     loop["target"], loop["passed"]))
 
     if BENCH_PYTHON.exists():
         out = subprocess.run([str(BENCH_PYTHON), "-m", "benchmarks.fixture_client", "--json", "--rounds",

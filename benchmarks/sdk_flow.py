@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks.servers import bare_server, fakeopenai_server
@@ -66,11 +67,16 @@ def _client(base_url: str, recorder: list[dict[str, Any]] | None = None) -> Any:
 
 
 def measure(rounds: int = 200) -> dict[str, Any]:
+    return compare(SCENARIO, flow, rounds, "SDK tool-call flow vs bare Starlette")
+
+
+def compare(scenario: str, flow: Callable[[Any], None], rounds: int, name: str) -> dict[str, Any]:
+    """``flow`` against the fake running ``scenario`` vs the bare app replaying what it answered."""
     warnings.simplefilter("ignore", DeprecationWarning)
     with fakeopenai_server() as (_, fake_url):
         import httpx
 
-        httpx.put(fake_url.removesuffix("/v1") + "/_fake/scenario", content=SCENARIO,
+        httpx.put(fake_url.removesuffix("/v1") + "/_fake/scenario", content=scenario,
                   headers={"Authorization": "Bearer sk-bench"}).raise_for_status()
         recording: list[dict[str, Any]] = []
         flow(_client(fake_url, recording))
@@ -89,7 +95,7 @@ def measure(rounds: int = 200) -> dict[str, Any]:
                     times.append(time.perf_counter() - started)
     fake_ms = statistics.median(fake_times) * 1000
     bare_ms = statistics.median(bare_times) * 1000
-    return {"name": "SDK tool-call flow vs bare Starlette", "requests_per_flow": len(recording),
+    return {"name": name, "requests_per_flow": len(recording),
             "fake_ms": fake_ms, "bare_ms": bare_ms, "ratio": fake_ms / bare_ms, "target": "<= 1.3x",
             "passed": fake_ms / bare_ms <= 1.3}
 
