@@ -13,6 +13,7 @@ from starlette.responses import Response
 from fakeopenai.errors import APIError, InvalidRequestError
 from fakeopenai.families.responses import conversations, responses
 from fakeopenai.families.responses.events import EventLog
+from fakeopenai.families.responses.items import parse_input
 from fakeopenai.families.responses.objects import Response as APIResponse
 from fakeopenai.families.responses.render import RENDER
 from fakeopenai.params import check, int_query, json_body, page_query
@@ -139,7 +140,7 @@ async def create_conversation_items(request: Request) -> Response:
         raise InvalidRequestError("Missing required parameter: 'items'.", param="items",
                                   code="missing_required_parameter")
     check(body, "CreateConversationBody")   # the same items, up to 20
-    added = conversations.add_items(state, conversation, conversations.parse_input(body["items"]))
+    added = conversations.add_items(state, conversation, parse_input(body["items"]))
     return json_response(profiled_page(state, "conversation_item", added, False))
 
 

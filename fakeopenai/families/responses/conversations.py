@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from fakeopenai.errors import NotFoundError
 from fakeopenai.families.responses.items import parse_input, store_items
-
-__all__ = ["parse_input"]   # the items a request adds are parsed as a response's input is
 from fakeopenai.families.responses.objects import Conversation
 from fakeopenai.families.responses.world import world
 
@@ -19,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def create_conversation(state: TenantState, body: dict[str, Any]) -> Conversation:
+    """``POST /conversations``, its body already checked: the initial items parsed as a response's input is."""
     conversation = Conversation(id=state.ids.new("conv_"), created_at=state.clock.tick(),
                                 metadata=dict(body.get("metadata") or {}))
     add_items(state, conversation, parse_input(body.get("items") or []))
