@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks.servers import bare_server, fakeopenai_server
@@ -80,8 +81,18 @@ def _client(base_url: str, recorder: list[dict[str, Any]] | None = None) -> Any:
     return openai.OpenAI(api_key="sk-bench", base_url=base_url, max_retries=0, http_client=http)
 
 
-def measure(rounds: int = 200, measured: Any = flow, scenario: str = SCENARIO) -> dict[str, Any]:
-    """The median of ``measured`` (the tool-call flow, or :func:`chat_call`) against both servers."""
+def measure(rounds: int = 200) -> dict[str, Any]:
+    return compare(SCENARIO, flow, rounds, "SDK tool-call flow vs bare Starlette")
+
+
+def measure_chat(rounds: int = 200) -> dict[str, Any]:
+    return compare(CHAT_SCENARIO, chat_call, rounds, "chat.completions.create per call vs bare Starlette",
+                   target=1.2)
+
+
+def compare(scenario: str, measured: Callable[[Any], None], rounds: int, name: str,
+            target: float = 1.3) -> dict[str, Any]:
+    """``measured`` against the fake running ``scenario`` vs the bare app replaying what it answered."""
     warnings.simplefilter("ignore", DeprecationWarning)
     with fakeopenai_server() as (_, fake_url):
         import httpx
@@ -105,9 +116,7 @@ def measure(rounds: int = 200, measured: Any = flow, scenario: str = SCENARIO) -
                     times.append(time.perf_counter() - started)
     fake_ms = statistics.median(fake_times) * 1000
     bare_ms = statistics.median(bare_times) * 1000
-    target = 1.3 if measured is flow else 1.2
-    name = "SDK tool-call flow" if measured is flow else "chat.completions.create per call"
-    return {"name": f"{name} vs bare Starlette", "requests_per_flow": len(recording),
+    return {"name": name, "requests_per_flow": len(recording),
             "fake_ms": fake_ms, "bare_ms": bare_ms, "ratio": fake_ms / bare_ms, "target": f"<= {target}x",
             "passed": fake_ms / bare_ms <= target}
 

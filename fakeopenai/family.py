@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 Handler = Callable[..., Any]
 RouteSpec = tuple[str, Handler, Sequence[str]]   # ("/v1/batches", handler, ["GET"])
 Problems = list[tuple[tuple[Any, ...], str]]      # (key path, message)
+BatchLineAnswerer = Callable[[dict[str, Any], str, int], "tuple[int, dict[str, Any]] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,11 @@ class Family:
     on_clock: Callable[[TenantState], None] | None = None    # what time alone does (expiry)
     before_request: Callable[[TenantState, Scope], APIError | None] | None = None   # a gateway check
     report_hints: dict[str, str] = field(default_factory=dict)  # violation kind -> "What to do"
+    # Batch lines of an endpoint this family serves, answered by its scripts: given the tenant and
+    # the batch's endpoint, None (the batches family's generator answers every line), or a function
+    # of (line body, seeded key, created) -> (status code, answer body), or None for a line no
+    # script of the family matches (the generator answers it). Asked once per batch.
+    batch_answerer: Callable[[TenantState, str], BatchLineAnswerer | None] | None = None
 
 
 @cache

@@ -37,7 +37,11 @@ CORE_SCHEMAS = ("ErrorResponse", "Error")
 NULL_OPTIONAL_FIELDS = ("Batch", "OpenAIFile")
 NULL_RESPONSE_FIELDS = ("usage", "user")
 LIST_RESPONSES = ("ListAssistantsResponse", "ListMessagesResponse", "ListRunsResponse",
-                  "ListRunStepsResponse", "ListFilesResponse", "ListBatchesResponse", "ResponseItemList")
+                  "ListRunStepsResponse", "ListFilesResponse", "ListBatchesResponse", "ResponseItemList",
+                  "ConversationItemList")
+# A discriminator without a mapping means "the schema names": ConversationItem's members' types
+# (``message`` is the schema ``Message``) do not follow that, so the oneOf alone decides.
+NO_DISCRIMINATOR = ("ConversationItem",)
 
 
 def _allow_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +103,9 @@ def normalize(doc: dict[str, Any]) -> dict[str, Any]:
             for prop in ("first_id", "last_id"):
                 if prop in schemas[name].get("properties", {}):
                     schemas[name]["properties"][prop] = _allow_null(schemas[name]["properties"][prop])
+    for name in NO_DISCRIMINATOR:
+        if name in schemas:
+            schemas[name].pop("discriminator", None)
     return dict(doc)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fakeopenai.family import Family, ScriptKind
+    from fakeopenai.family import BatchLineAnswerer, Family, ScriptKind
+    from fakeopenai.state import TenantState
 
 
 def families() -> tuple[Family, ...]:
@@ -29,4 +30,15 @@ def kind_of_violation(violation: dict[str, object]) -> ScriptKind | None:
     for kind in script_kinds():
         if violation.get("where") == kind.key:
             return kind
+    return None
+
+
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
+    """What answers a batch's lines for ``endpoint`` from a family's scripts (the first family
+    whose hook offers one), or None: the batches family's generator answers them all."""
+    for family in families():
+        if family.batch_answerer is not None:
+            answerer = family.batch_answerer(state, endpoint)
+            if answerer is not None:
+                return answerer
     return None

@@ -281,7 +281,7 @@ def test_wheel_ships_the_builtin_scenarios(tmp_path: Path) -> None:
     probe = subprocess.run(
         [str(python), "-c", "import fakeopenai, fakeopenai.scenario.loader as l; "
          "print(fakeopenai.__file__); print(l.builtin_dir()); "
-         "print(l.load_scenario('requires_action_then_complete').runs[0].name)"],
+         "print(l.load_scenario('requires_action_then_complete').conversations[0].name)"],
         capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     module_file, scenario_dir, script = probe.stdout.split()

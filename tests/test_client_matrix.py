@@ -58,6 +58,7 @@ SDK1_MODULES = (
     "tests/test_expectations.py",
     "tests/test_stream_faults.py",
     "tests/test_responses.py",
+    "tests/test_conversations.py",
     "tests/test_embeddings.py",
     "tests/test_models.py",
     "tests/test_moderations.py",

@@ -99,6 +99,9 @@ def world(http: httpx.Client) -> dict[str, str]:
     while done["status"] != "completed":
         done = _ok(http.get(f"/v1/batches/{done['id']}"))
     ids["done_batch"] = done["id"]
+    conversation = _ok(http.post("/v1/conversations", json={"items": [{"role": "user", "content": "hi"}]}))
+    ids["conversation"] = conversation["id"]
+    ids["conversation_item"] = _ok(http.get(f"/v1/conversations/{conversation['id']}/items"))["data"][0]["id"]
     return ids
 
 
@@ -118,6 +121,8 @@ def snapshot(http: httpx.Client, world: dict[str, str], fake: FakeOpenAI) -> lis
                   http.get(f"/v1/threads/{thread_id}/messages?limit=100").text,
                   http.get(f"/v1/threads/{thread_id}/runs?limit=100").text,
                   http.get(f"/v1/threads/{thread_id}/runs/{run_id}/steps?limit=100").text]
+    parts += [http.get(f"/v1/conversations/{world['conversation']}").text,
+              http.get(f"/v1/conversations/{world['conversation']}/items?limit=100").text]
     server = fake.server
 
     def internals() -> tuple[Any, ...]:
@@ -342,6 +347,30 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ("response: an output for no call", "POST", "/v1/responses",
      {"json": {"model": "gpt-4o", "input": [{"type": "function_call_output", "call_id": "call_x", "output": "y"}]}},
      400, "input"),
+    ("response: unknown conversation", "POST", "/v1/responses",
+     {"json": {"model": "gpt-4o", "input": "Hi", "conversation": "conv_nope"}}, 404, "conversation"),
+    ("response: conversation and previous response", "POST", "/v1/responses",
+     {"json": {"model": "gpt-4o", "input": "Hi", "conversation": "{conversation}", "previous_response_id": "resp_x"}},
+     400, "conversation"),
+    ("conversation: metadata not an object", "POST", "/v1/conversations", {"json": {"metadata": "x"}}, 400,
+     "metadata"),
+    ("conversation: 21 items", "POST", "/v1/conversations",
+     {"json": {"items": [{"role": "user", "content": "x"}] * 21}}, 400, "items"),
+    ("conversation: unknown id", "GET", "/v1/conversations/conv_nope", {}, 404, "conversation_id"),
+    ("conversation: update without metadata", "POST", "/v1/conversations/{conversation}", {"json": {}}, 400,
+     "metadata"),
+    ("conversation: delete unknown", "DELETE", "/v1/conversations/conv_nope", {}, 404, "conversation_id"),
+    ("conversation items: no items", "POST", "/v1/conversations/{conversation}/items", {"json": {}}, 400, "items"),
+    ("conversation items: unknown field", "POST", "/v1/conversations/{conversation}/items",
+     {"json": {"items": [], "metadata": {}}}, 400, "metadata"),
+    ("conversation items: a bad item", "POST", "/v1/conversations/{conversation}/items",
+     {"json": {"items": [{"role": "user", "content": 5}]}}, 400, "items[0].content"),
+    ("conversation items: limit 101", "GET", "/v1/conversations/{conversation}/items?limit=101", {}, 400, "limit"),
+    ("conversation items: unknown conversation", "GET", "/v1/conversations/conv_nope/items", {}, 404,
+     "conversation_id"),
+    ("conversation item: unknown id", "GET", "/v1/conversations/{conversation}/items/msg_nope", {}, 404, "item_id"),
+    ("conversation item: delete unknown", "DELETE", "/v1/conversations/{conversation}/items/msg_nope", {}, 404,
+     "item_id"),
     ("embeddings: empty input", "POST", "/v1/embeddings",
      {"json": {"model": "text-embedding-3-small", "input": ""}}, 400, "input"),
     ("embeddings: no inputs", "POST", "/v1/embeddings", {"json": {"model": "text-embedding-3-small", "input": []}},

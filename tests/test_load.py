@@ -130,7 +130,7 @@ def walk(script: RunScript) -> list[list[str]]:
     return segments
 
 
-WEATHER = walk(load_scenario("requires_action_then_complete").runs[0])
+WEATHER = walk(load_scenario("requires_action_then_complete").conversations[0])
 DEFAULT = walk(DEFAULT_SCRIPT)
 CANCELLED = [["queued", "in_progress", "cancelling", "cancelled"]]  # cancel after the first read
 

@@ -659,7 +659,7 @@ def test_a_compat_override_is_checked_too(fake_openai: Any) -> None:
     with pytest.raises(ScenarioError) as error:
         load_scenario("requires_action_then_complete", compat="oxillama")
     [problem] = error.value.problems
-    assert problem.path == "runs[0].steps[2]" and "the oxillama client" in problem.message
+    assert problem.path == "conversations[0].steps[2]" and "the oxillama client" in problem.message
     with pytest.raises(ScenarioError) as typo:
         fake_openai.load("default", compat="zio-opnai")
     assert "invalid value 'zio-opnai'" in str(typo.value) and "(did you mean 'zio-openai'?)" in str(typo.value)
@@ -692,7 +692,7 @@ def test_marker_with_a_profile_that_cannot_express_the_scenario(pytester: pytest
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*fake_openai: cannot load the scenario:*",
-                                 ("*runs[[]0[]].steps[[]2[]]: the oxillama client (oxillama-server 0.1.3 Run) "
+                                 ("*conversations[[]0[]].steps[[]2[]]: the oxillama client (oxillama-server 0.1.3 Run) "
                                   "cannot read status requires_action*")])
 
 
@@ -721,7 +721,7 @@ def test_serve_compat_selects_the_profile_and_refuses_what_it_cannot_express() -
                               "requires_action_then_complete", "--compat", "oxillama"],
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2
-    assert "runs[0].steps[2]: the oxillama client (oxillama-server 0.1.3 Run) cannot read status " \
+    assert "conversations[0].steps[2]: the oxillama client (oxillama-server 0.1.3 Run) cannot read status " \
            "requires_action" in refused.stderr
 
     process = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0", "--compat",

@@ -5,6 +5,7 @@ answer and every stream event is checked against the official spec (the ``client
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -370,3 +371,23 @@ def test_a_runs_own_script_comes_before_a_conversations_script(fake_openai: Any,
     [reply] = client.beta.threads.messages.list(thread_id=run.thread_id, order="desc", limit=1).data
     assert reply.content[0].text.value == "From runs:"
     assert client.responses.create(model="gpt-4o", input="Hi", tools=TOOLS).output[0].type == "function_call"
+
+
+FORECAST = {"type": "function", "name": "get_forecast", "strict": True, "parameters": {
+    "type": "object", "additionalProperties": False, "required": ["city", "days", "unit"],
+    "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1, "maximum": 7},
+                   "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}}}
+
+
+@pytest.mark.parametrize("tool_choice", ["required", {"type": "function", "name": "get_forecast"}])
+def test_a_required_tool_choice_gets_a_generated_call(client: openai.OpenAI, tool_choice: Any) -> None:
+    tools = [*TOOLS, FORECAST] if tool_choice != "required" else [FORECAST, *TOOLS]
+    first = client.responses.create(model="gpt-4o", input="Forecast?", tools=tools, tool_choice=tool_choice)
+    [call] = first.output
+    assert first.status == "completed" and call.type == "function_call" and call.name == "get_forecast"
+    jsonschema.validate(json.loads(call.arguments), FORECAST["parameters"])
+    again = client.responses.create(model="gpt-4o", input="Forecast?", tools=tools, tool_choice=tool_choice)
+    assert again.output[0].arguments != "" and again.id != first.id
+    second = client.responses.create(model="gpt-4o", previous_response_id=first.id, input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": "sunny all week"}])
+    assert second.status == "completed" and second.output[0].type == "message" and second.output_text

@@ -127,6 +127,7 @@ class World:
         self.batch = self.new_batch()
         self.response = self.new_response()
         self.completion = self.new_completion()
+        self.conversation, self.conversation_item = self.new_conversation()
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         response = self.http.post(path, json=body)
@@ -180,6 +181,10 @@ class World:
         return str(self._post("/v1/chat/completions", {"model": "gpt-4o", "store": True, "metadata": {"a": "b"},
                                                        "messages": [{"role": "user", "content": "Hi"}]})["id"])
 
+    def new_conversation(self) -> tuple[str, str]:
+        conversation = self._post("/v1/conversations", {"items": [{"role": "user", "content": "Weather?"}]})
+        return conversation["id"], self._get(f"/v1/conversations/{conversation['id']}/items")["data"][0]["id"]
+
     def bind(self, case: Any) -> None:
         """Point the case at real objects (path ids, and ids its body refers to)."""
         label = case.operation.label
@@ -225,6 +230,12 @@ class World:
                 params["response_id"] = self.response
         elif path.startswith("/v1/chat/completions/"):
             params["completion_id"] = self.new_completion() if method == "DELETE" else self.completion
+        elif path.startswith("/v1/conversations/"):
+            fresh = method == "DELETE" or (method == "POST" and path.endswith("/items"))
+            params["conversation_id"], item = self.new_conversation() if fresh else (self.conversation,
+                                                                                     self.conversation_item)
+            if "{item_id}" in path:
+                params["item_id"] = item
         if params and isinstance(case.path_parameters, dict):
             case.path_parameters = {**case.path_parameters, **params}
         body = case.body

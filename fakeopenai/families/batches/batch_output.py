@@ -26,8 +26,10 @@ from fakeopenai.families.batches.batch_input import BatchInput
 from fakeopenai.families.batches.files import BATCH_FILE_LIFETIME, store_file
 from fakeopenai.families.batches.objects import Batch
 from fakeopenai.known_models import unknown_model_error
+from fakeopenai.registry import batch_answerer
 
 if TYPE_CHECKING:
+    from fakeopenai.family import BatchLineAnswerer
     from fakeopenai.state import TenantState
 
 # An output line exactly as json.dumps writes {"id", "custom_id", "response": {...}, "error": null};
@@ -80,6 +82,7 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
     # BytesIO hands its buffer over without a copy (getvalue), and one growing buffer
     # fragments the heap far less than 50,000 separate line objects.
     outputs, errors = io.BytesIO(), io.BytesIO()
+    scripts = batch_answerer(state, batch.endpoint)   # another family's scripts answer these lines (or None)
     written = failed = 0
     # Under unknown_models: error, an unlisted model fails every line it names (all name the same one).
     not_found = unknown_model_error(state, data.model)
@@ -98,7 +101,7 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
             failed += 1
             continue
         status, body, error, tokens = _answer(batch, data, index, request, f"{seed}|{custom_id}", created,
-                                              unknown)
+                                              unknown, scripts)
         if error is not None:
             errors.write(_encode({"id": line_id, "custom_id": custom_id, "response": None, "error": error}))
             failed += 1
@@ -133,7 +136,8 @@ def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
 
 
 def _answer(batch: Batch, data: BatchInput, index: int, request: dict[str, Any], key: str,
-            created: int, unknown: str | None = None) -> tuple[int, str, dict[str, str] | None, tuple[int, int]]:
+            created: int, unknown: str | None,
+            scripts: BatchLineAnswerer | None) -> tuple[int, str, dict[str, str] | None, tuple[int, int]]:
     """(status_code, body as JSON text, error, (input tokens, output tokens)) for one finished request."""
     body = request.get("body") or {}
     scripted = batch._answers.get(index)
@@ -151,6 +155,11 @@ def _answer(batch: Batch, data: BatchInput, index: int, request: dict[str, Any],
         return status, _json(scripted.body), None, answers.tokens_of(batch.endpoint, scripted.body)
     if status >= 400:
         return status, _json(answers.error_body(status)), None, (0, 0)
+    if scripted is None and scripts is not None:
+        answered = scripts(body, key, created)
+        if answered is not None:
+            status, answer = answered
+            return status, _json(answer), None, answers.tokens_of(batch.endpoint, answer) if status < 400 else (0, 0)
     content = scripted.content if scripted is not None else None
     text, tokens_in, tokens_out = answers.answer_json(batch.endpoint, body, key=key, created=created,
                                                       content=content)

@@ -1,5 +1,6 @@
 """The Responses API: responses (sync, streamed, background), their input items, and
-conversations continued by previous_response_id or by the history resent.
+conversations continued by previous_response_id, by a conversation (the Conversations API,
+``conversations.py``) or by the history resent.
 
 ``responses:`` scripts use the conversation step language of runs; the engine is
 ``responses.py`` and ``items.py`` (no HTTP), the handlers ``api.py``, the JSON ``render.py`` and
@@ -13,7 +14,8 @@ from fakeopenai.families.responses.world import NAME, new_world, world
 from fakeopenai.family import Family, ScriptKind, package_json
 
 OPENAPI_PATHS = ("/responses", "/responses/{response_id}", "/responses/{response_id}/cancel",
-                 "/responses/{response_id}/input_items")
+                 "/responses/{response_id}/input_items", "/conversations", "/conversations/{conversation_id}",
+                 "/conversations/{conversation_id}/items", "/conversations/{conversation_id}/items/{item_id}")
 
 FAMILY = Family(
     name=NAME,
@@ -27,4 +29,5 @@ FAMILY = Family(
     kinds=(ScriptKind(key="responses", noun="response", plural="responses", id_field="response_id",
                       failed_field="error.code", find=lambda state, chain_id: world(state).chains.get(chain_id)),),
     new_world=new_world,
+    batch_answerer=api.batch_answerer,
 )

@@ -5,20 +5,26 @@ cancel and input items. The engine (``responses.py``) knows nothing of HTTP."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeopenai.errors import InvalidRequestError
-from fakeopenai.families.responses import responses
+from fakeopenai.errors import APIError, InvalidRequestError
+from fakeopenai.families.responses import conversations, responses
 from fakeopenai.families.responses.events import EventLog
+from fakeopenai.families.responses.items import parse_input
 from fakeopenai.families.responses.objects import Response as APIResponse
 from fakeopenai.families.responses.render import RENDER
-from fakeopenai.params import int_query, json_body, page_query
+from fakeopenai.params import check, int_query, json_body, page_query
 from fakeopenai.rendering import deleted, json_response, profiled_page, tenant
+from fakeopenai.scripting.stepper import scripts_for
 from fakeopenai.state import TenantState
 from fakeopenai.store import Collection
 from fakeopenai.streaming import sse_response
+
+if TYPE_CHECKING:
+    from fakeopenai.family import BatchLineAnswerer
 
 
 async def create_response(request: Request) -> Response:
@@ -97,10 +103,95 @@ async def list_input_items(request: Request) -> Response:
     return json_response(profiled_page(state, "response_item", page.data, page.has_more))
 
 
+async def create_conversation(request: Request) -> Response:
+    state = tenant(request)
+    body = json_body(request, "CreateConversationBody", required=False)
+    return json_response(RENDER.one(state, conversations.create_conversation(state, body)))
+
+
+async def retrieve_conversation(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    return json_response(RENDER.one(state, conversation))
+
+
+async def update_conversation(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    body = json_body(request, "UpdateConversationBody")
+    return json_response(RENDER.one(state, conversations.update_conversation(state, conversation.id, body)))
+
+
+async def delete_conversation(request: Request) -> Response:
+    state = tenant(request)
+    conversation_id = conversations.delete_conversation(state, request.path_params["conversation_id"])
+    return json_response(deleted(conversation_id, "conversation.deleted"))
+
+
+async def create_conversation_items(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    body = json_body(request)
+    for key in body:
+        if key != "items":
+            raise InvalidRequestError(f"Unrecognized request argument supplied: {key}", param=key,
+                                      code="unknown_parameter")
+    if body.get("items") is None:
+        raise InvalidRequestError("Missing required parameter: 'items'.", param="items",
+                                  code="missing_required_parameter")
+    check(body, "CreateConversationBody")   # the same items, up to 20
+    added = conversations.add_items(state, conversation, parse_input(body["items"]))
+    return json_response(profiled_page(state, "conversation_item", added, False))
+
+
+async def list_conversation_items(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    page = conversation._items.page(page_query(request, before=False), id_of=lambda item: str(item["id"]))
+    return json_response(profiled_page(state, "conversation_item", page.data, page.has_more))
+
+
+async def retrieve_conversation_item(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    return json_response(conversations.get_item(state, conversation, request.path_params["item_id"]))
+
+
+async def delete_conversation_item(request: Request) -> Response:
+    state = tenant(request)
+    conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
+    conversations.delete_item(state, conversation, request.path_params["item_id"])
+    return json_response(RENDER.one(state, conversation))
+
+
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
+    """``/v1/responses`` batch lines answered by ``responses:`` / ``conversations:`` scripts (the
+    ``Family.batch_answerer`` hook): only when the scenario has such scripts."""
+    if endpoint != "/v1/responses" or not scripts_for(state, "responses"):
+        return None
+
+    def answer(body: dict[str, Any], key: str, created: int) -> tuple[int, dict[str, Any]] | None:
+        try:
+            response = responses.scripted_batch_line(state, body)
+        except APIError as error:
+            return error.status_code, error.to_dict()
+        return None if response is None else (200, RENDER.one(state, response))
+
+    return answer
+
+
 ROUTES = [
     ("/v1/responses/{response_id}", retrieve_response, ["GET"]),
     ("/v1/responses/{response_id}", delete_response, ["DELETE"]),
     ("/v1/responses", create_response, ["POST"]),
     ("/v1/responses/{response_id}/cancel", cancel_response, ["POST"]),
     ("/v1/responses/{response_id}/input_items", list_input_items, ["GET"]),
+    ("/v1/conversations", create_conversation, ["POST"]),
+    ("/v1/conversations/{conversation_id}", retrieve_conversation, ["GET"]),
+    ("/v1/conversations/{conversation_id}", update_conversation, ["POST"]),
+    ("/v1/conversations/{conversation_id}", delete_conversation, ["DELETE"]),
+    ("/v1/conversations/{conversation_id}/items", create_conversation_items, ["POST"]),
+    ("/v1/conversations/{conversation_id}/items", list_conversation_items, ["GET"]),
+    ("/v1/conversations/{conversation_id}/items/{item_id}", retrieve_conversation_item, ["GET"]),
+    ("/v1/conversations/{conversation_id}/items/{item_id}", delete_conversation_item, ["DELETE"]),
 ]

@@ -42,6 +42,11 @@ def store_items(items: list[dict[str, Any]], ids: IdFactory) -> list[dict[str, A
         entry = {"id": item.get("id") or ids.new(prefix), **{k: v for k, v in item.items() if k != "id"}}
         if kind in _ID_PREFIX:
             entry.setdefault("status", "completed")
+        if kind == "message":   # an assistant's text as the API lists it: with its annotations and logprobs
+            entry["content"] = [{**part, "annotations": part.get("annotations") or [],
+                                 "logprobs": part.get("logprobs") or []}
+                                if isinstance(part, dict) and part.get("type") == "output_text" else part
+                                for part in entry.get("content") or ()]
         stored.append(entry)
     return stored
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakeopenai.scripting.stepper import Cursor
+from fakeopenai.store import Collection
 
 
 @dataclass(slots=True)
@@ -41,12 +42,14 @@ class Response:
     user: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    conversation: str | None = None   # the id of the conversation it was created in
     # engine state
     _chain: Chain = None          # type: ignore[assignment]  # the scripted conversation it belongs to
     _input: list[dict[str, Any]] = field(default_factory=list)     # its input items, stored (with ids)
     _history: list[dict[str, Any]] = field(default_factory=list)   # input items of the whole chain, oldest first
     _stream: bool = False         # created with stream: true (a background one may be streamed again)
     _recorder: Any = None         # a background stream's event log, for GET ?stream=true (events.py)
+    _conversation: Conversation | None = None   # where its output items go once it ends
 
     @property
     def _cursor(self) -> Cursor:
@@ -66,3 +69,16 @@ class Chain:
     latest: Response | None = None
     pending: dict[str, Any] = field(default_factory=dict)   # call_id -> ToolCallSpec awaiting its output
     violation: dict[str, Any] | None = None   # unmatched: error, recorded once the first response has its id
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A conversation (the successor of threads): its items, oldest first, and the scripted
+    conversation its latest response played."""
+
+    id: str
+    created_at: int
+    metadata: dict[str, str] = field(default_factory=dict)
+    # engine state
+    _items: Collection[dict[str, Any]] = field(default_factory=Collection)
+    _chain: Chain | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakeopenai.families.responses.objects import Response
+from fakeopenai.families.responses.objects import Conversation, Response
 from fakeopenai.rendering import Kinds
 
 
@@ -21,9 +21,15 @@ def response(r: Response) -> dict[str, Any]:
         "tools": r.tools, "top_logprobs": r.top_logprobs, "top_p": r.top_p, "truncation": r.truncation,
         "usage": r.usage, "user": r.user, "metadata": r.metadata,
     }
+    if r.conversation is not None:
+        out["conversation"] = {"id": r.conversation}
     if r.extra:
         out.update(r.extra)
     return out
 
 
-RENDER = Kinds({Response: ("response", response)})
+def conversation(c: Conversation) -> dict[str, Any]:
+    return {"id": c.id, "object": "conversation", "created_at": c.created_at, "metadata": c.metadata}
+
+
+RENDER = Kinds({Response: ("response", response), Conversation: ("conversation", conversation)})

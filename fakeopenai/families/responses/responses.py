@@ -13,11 +13,12 @@ stepper's pacing), like a run. Every transition reports its stream events throug
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fakeopenai.changes import logging_changes
 from fakeopenai.errors import InvalidRequestError, NotFoundError
+from fakeopenai.families.responses.conversations import add_items, get_conversation, history
 from fakeopenai.families.responses.items import (
     instructions_text,
     last_user_text,
@@ -31,8 +32,8 @@ from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
 from fakeopenai.known_models import check_model
-from fakeopenai.scripting.conversation import Step, cut_off_by
-from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, scripts_for
+from fakeopenai.scripting.conversation import Step, ToolCallSpec, cut_off_by
+from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, first_match, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -84,11 +85,15 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     if background and not store:
         raise InvalidRequestError("Background sampling requires store=true; stateless requests are rejected.",
                                   param="store", code="invalid_value")
+    conversation = None
     if body.get("conversation") is not None:
-        param = "previous_response_id" if body.get("previous_response_id") else "conversation"
-        raise InvalidRequestError("fakeopenai does not serve the Conversations API yet: continue with "
-                                  "previous_response_id, or resend the history as input items.", param=param,
-                                  code="unsupported_parameter")
+        if body.get("previous_response_id"):
+            raise InvalidRequestError("Mutually exclusive parameters: Ensure you are only providing one of: "
+                                      "'previous_response_id' or 'conversation'.", param="conversation",
+                                      code="mutually_exclusive_parameters")
+        ref = body["conversation"]
+        conversation = get_conversation(state, ref if isinstance(ref, str) else str(ref.get("id")),
+                                        param="conversation")
     items = parse_input(body.get("input"))
     previous = None
     if body.get("previous_response_id"):
@@ -99,7 +104,9 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     outputs = [item for item in items if item.get("type") == "function_call_output"]
     # A conversation goes on when its script waits for tool outputs; otherwise a new one starts.
     chain = previous._chain if previous is not None and previous._chain.pending else None
-    if chain is None and previous is None and outputs:
+    if conversation is not None and conversation._chain is not None and conversation._chain.pending:
+        chain = conversation._chain
+    if chain is None and previous is None and conversation is None and outputs:
         # A stateless client resends the history: the chain is the one waiting for one of its outputs.
         waiting = [o.get("call_id") for o in outputs if (o.get("call_id") or "") in objects.calls]
         chain = objects.calls[waiting[0]] if waiting else None
@@ -129,8 +136,14 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         response.text = {**response.text, **body["text"]}
     if body.get("reasoning"):
         response.reasoning = {**response.reasoning, **body["reasoning"]}
-    response._input = store_items(items, state.ids)
-    context = (previous._history + previous.output) if previous is not None else []
+    if conversation is not None:
+        context = history(conversation)
+        response._input = add_items(state, conversation, items)
+        response.conversation, response._conversation = conversation.id, conversation
+        conversation._chain = chain
+    else:
+        context = (previous._history + previous.output) if previous is not None else []
+        response._input = store_items(items, state.ids)
     response._history = context + response._input
     if store:
         objects.responses.add(response.id, response)
@@ -203,8 +216,6 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
     model = body.get("model") or "gpt-4o"
     metadata = dict(body.get("metadata") or {})
     last_message = last_user_text(items)
-    instructions = instructions_text(body.get("instructions"))
-    offered = tool_names(list(body.get("tools") or []))
 
     def actual() -> str:
         text = f"response with model {model}"
@@ -214,14 +225,60 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
             text += f", last user message {last_message!r}"
         return text
 
-    script, violation = choose(
-        state, scripts_for(state, "responses"),
-        lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
-                                   instructions=instructions, tools=offered),
-        noun="response", plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
+    script, violation = choose(state, scripts_for(state, "responses"), _mismatch(body, items), noun="response",
+                               plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1
+    if script is DEFAULT_SCRIPT:
+        script = _forced_call_script(state, body, objects.chain_count) or script
     return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
                  violation=violation)
+
+
+def _mismatch(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[Any], str | None]:
+    """Why a script does not fit a new conversation started by ``body`` (None: it fits)."""
+    model = body.get("model") or "gpt-4o"
+    metadata = dict(body.get("metadata") or {})
+    last_message = last_user_text(items)
+    instructions = instructions_text(body.get("instructions"))
+    offered = tool_names(list(body.get("tools") or []))
+    return lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
+                                      instructions=instructions, tools=offered)
+
+
+def scripted_batch_line(state: TenantState, body: dict[str, Any]) -> Response | None:
+    """A ``/v1/responses`` batch line a script matches, played to its end (not stored: the batch
+    output holds it), or None when no script matches it (the batches family generates its answer).
+    Raises the request's 400 as ``POST /responses`` does."""
+    if first_match(state, scripts_for(state, "responses"), _mismatch(body, parse_input(body.get("input"))),
+                   "response", "responses")[0] is None:
+        return None
+    response = create_response(state, {**body, "store": False, "background": False, "stream": False})
+    return play(state, response) if response.status not in TERMINAL else response
+
+
+def _forced_call_script(state: TenantState, body: dict[str, Any], number: int) -> ResponseScript | None:
+    """Unscripted, ``tool_choice`` ``required`` (or a named function) with function tools offered:
+    a generated call of that function (the first one for ``required``), its arguments an instance
+    of the tool's ``parameters``; the response that brings its output gets a generated answer."""
+    choice = body.get("tool_choice")
+    tools = [t for t in body.get("tools") or () if isinstance(t, dict) and t.get("type") == "function"]
+    if choice == "required":
+        tool = tools[0] if tools else None
+    elif isinstance(choice, dict) and choice.get("type") == "function":
+        tool = next((t for t in tools if t.get("name") == choice.get("name")), None)
+    else:
+        return None
+    if tool is None:
+        return None
+    parameters = tool.get("parameters")
+    key = f"{state.scenario.seed}|response{number}|call"
+    arguments = schema_instance(parameters, key) if isinstance(parameters, dict) and parameters else {}
+    call = ToolCallSpec(function=str(tool.get("name")), arguments=json.dumps(arguments, ensure_ascii=False))
+    steps = DEFAULT_SCRIPT.steps
+    return ResponseScript(index=-1, name="default script", match=ResponseMatch(), times=None, steps=(
+        *steps[:2], Step(kind="tool_calls", tool_calls=(call,), where="default.steps[2]"),
+        *(Step(kind=step.kind, status=step.status, where=f"default.steps[{i + 3}]")
+          for i, step in enumerate(steps[2:]))))
 
 
 def _failing_script(message: str) -> ResponseScript:
@@ -433,6 +490,8 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     for item in response.output:
         if item.get("status") == "in_progress":
             item["status"] = "incomplete"
+    if response._conversation is not None:   # its output joins the conversation once it ends
+        add_items(state, response._conversation, response.output)
     if status != "cancelled":
         response.usage = _usage(response, step)
     if status == "failed" and not why:

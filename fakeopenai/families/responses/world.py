@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fakeopenai.families.responses.objects import Chain, Response
+from fakeopenai.families.responses.objects import Chain, Conversation, Response
 from fakeopenai.store import Collection
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ class ResponsesWorld:
     responses: Collection[Response] = field(default_factory=Collection)   # stored ones (store: true)
     chains: Collection[Chain] = field(default_factory=Collection)         # by their first response's id
     calls: dict[str, Chain] = field(default_factory=dict)   # call_id -> the chain waiting for its output
+    conversations: Collection[Conversation] = field(default_factory=Collection)
     chain_count: int = 0
 
 
