@@ -17,7 +17,6 @@ note is the number of objects still in progress.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -44,7 +43,7 @@ class Life:
     __slots__ = ("id", "kind", "script", "script_at", "states", "finder", "misses")
 
     def __init__(self, object_id: str, kind: str, script: str, script_at: str | None,
-                 finder: Callable[[], Any]) -> None:
+                 finder: Callable[[TenantState], Any]) -> None:
         self.id = object_id
         self.kind = kind
         self.script = script
@@ -102,7 +101,7 @@ class Timeline:
             self._note(state, life)
 
     def _note(self, state: TenantState, life: Life) -> None:
-        obj = life.finder()
+        obj = life.finder(state)
         if obj is None and life.states:
             status = "deleted"
         elif obj is None:
@@ -133,16 +132,18 @@ class Timeline:
         self.violation_requests.append(entry.get("n") if entry else None)
 
 
-def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable[[], Any]]:
+def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable[[TenantState], Any]]:
     """The object's kind (``run``) and how to find it again: the kind whose scripts are under ``key``;
-    ``conversations`` scripts serve several kinds (the first that knows the id)."""
+    ``conversations`` scripts serve several kinds (the first that knows the id). The finder is given
+    the state when called, not holding it: state -> timeline -> finder -> state would be a cycle, and a
+    dropped tenant would wait for the garbage collector's full pass (the soak test saw RSS grow)."""
     kinds = [kind for family in families() for kind in family.kinds]
     mine = [kind for kind in kinds if kind.key == key] or kinds
     for kind in mine:
         if kind.find is not None and (len(mine) == 1 or kind.find(state, object_id) is not None):
-            return kind.noun, functools.partial(kind.find, state, object_id)
+            return kind.noun, lambda tenant, find=kind.find: find(tenant, object_id)
     noun = mine[0].noun if len(mine) == 1 else key
-    return noun, lambda: None
+    return noun, lambda tenant: None
 
 
 # ---------------------------------------------------------------------- the JSON
