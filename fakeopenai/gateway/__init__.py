@@ -29,6 +29,8 @@ from fakeopenai.tenants import TenantRegistry
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "Gateway", "error_response"]
 
+REPLAY_CHUNK = 1024 * 1024   # a streamed body (an upload) reaches its handler in pieces of this size
+
 
 def error_response(exc: APIError, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
@@ -132,14 +134,23 @@ class Gateway:
         scope["fakeopenai.body"] = body
         scope["fakeopenai.registry"] = self.registry
 
-        sent = False
+        offset = 0
 
         async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
+            # The body again, for a handler that streams it (a multipart upload): in pieces of
+            # REPLAY_CHUNK, so a big upload is parsed piece by piece, letting other requests run.
+            nonlocal offset
+            if offset < 0:
+                return await receive()
+            if offset == 0 and len(body) <= REPLAY_CHUNK:
+                offset = -1
                 return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+            piece = body[offset:offset + REPLAY_CHUNK]
+            offset += REPLAY_CHUNK
+            more = offset < len(body)
+            if not more:
+                offset = -1
+            return {"type": "http.request", "body": piece, "more_body": more}
 
         try:
             await self.app(scope, replay, send_with_id)

@@ -11,8 +11,12 @@ from a parser of our own. Large downloads go out in 1 MB chunks.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Generator
+from typing import Any, TypeVar
 
+import anyio
+import anyio.lowlevel
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,11 +30,34 @@ from fakeopenai.params import enum_query, int_query, json_body
 from fakeopenai.rendering import deleted, json_response, tenant
 from fakeopenai.store import PageQuery
 
+T = TypeVar("T")
+
+
+STEP_SECONDS = 0.004   # the longest a handler holds the event loop between two pauses while it steps
+WAIT_SECONDS = 0.002   # the pause while another request of the tenant builds the same answers
+
+
+async def drive(steps: Generator[Any, None, T]) -> T:
+    """Run a stepping engine generator, pausing (an anyio checkpoint: other requests run) whenever
+    it has held the event loop for :data:`STEP_SECONDS`; its value. A small input never pauses."""
+    deadline = time.perf_counter() + STEP_SECONDS
+    try:
+        while True:
+            if next(steps) == batches.WAITING:
+                await anyio.sleep(WAIT_SECONDS)
+            elif time.perf_counter() >= deadline:
+                await anyio.lowlevel.checkpoint()
+            else:
+                continue
+            deadline = time.perf_counter() + STEP_SECONDS
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
 
 async def create_batch(request: Request) -> Response:
     state = tenant(request)
     body = json_body(request, "CreateBatchRequest")
-    return json_response(RENDER.one(state, batches.create_batch(state, body)))
+    return json_response(RENDER.one(state, await drive(batches.create_batch_steps(state, body))))
 
 
 async def list_batches(request: Request) -> Response:
@@ -46,7 +73,8 @@ async def list_batches(request: Request) -> Response:
 async def retrieve_batch(request: Request) -> Response:
     state = tenant(request)
     batch = batches.get_batch(state, request.path_params["batch_id"])
-    return json_response(RENDER.one(state, batches.observe(state, batch)))
+    await drive(batches.prepare_end(state, batch))   # a big batch's answers, built in steps
+    return json_response(RENDER.one(state, batches.observe(state, batch)))   # no pause in between
 
 
 async def cancel_batch(request: Request) -> Response:

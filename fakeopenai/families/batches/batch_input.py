@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 from array import array
 from bisect import bisect_left
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fakeopenai.families.batches.answers import missing_field
 from fakeopenai.jsonstrict import loads_strict
@@ -30,6 +31,8 @@ MAX_INPUT_BYTES = 200 * 1024 * 1024
 MAX_EMBEDDING_INPUTS = 50_000
 MAX_REPORTED_ERRORS = 100   # errors.data entries kept for one file; the rest are only counted
 MODEL_OPTIONAL = frozenset({"/v1/moderations"})
+STEP_LINES = 128   # read_input_steps yields after this many lines
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -65,8 +68,8 @@ class BatchInput:
 
 def _request_past_limit(content: bytes) -> int | None:
     """The line number of request ``MAX_REQUESTS + 1``, if the file has that many (no JSON parsing)."""
-    if content.count(b"\n") < MAX_REQUESTS:
-        return None
+    if content.count(b"\n") + (not content.endswith(b"\n")) <= MAX_REQUESTS:
+        return None   # no more lines than that, blank ones included
     requests = 0
     for number, raw in enumerate(content.split(b"\n"), 1):
         if raw and not raw.isspace():
@@ -89,6 +92,22 @@ class _Problems:
 
 def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset()) -> BatchInput:
     """Validate ``content`` as the input file of an ``endpoint`` batch (one pass)."""
+    return run_steps(read_input_steps(content, endpoint=endpoint, wanted=wanted))
+
+
+def run_steps(steps: Generator[Any, None, T]) -> T:
+    """Drive a stepping generator (one that yields now and then so an event loop can serve
+    others meanwhile) to its end at once; its value."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def read_input_steps(content: bytes, *, endpoint: str,
+                     wanted: frozenset[str] | set[str] = frozenset()) -> Generator[None, None, BatchInput]:
+    """:func:`read_input` in steps: it yields every :data:`STEP_LINES` lines."""
     data = BatchInput(content)
     problems = _Problems()
     if len(content) > MAX_INPUT_BYTES:
@@ -110,7 +129,12 @@ def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[st
     append_start, append_end, append_line = data.starts.append, data.ends.append, data.lines.append
     size = len(content)
     start, number = 0, 0
+    countdown = STEP_LINES
     while start < size:
+        countdown -= 1
+        if not countdown:
+            countdown = STEP_LINES
+            yield
         end = content.find(b"\n", start)
         if end < 0:
             end = size
