@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+import anyio.lowlevel
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -145,6 +146,8 @@ class Gateway:
             if offset == 0 and len(body) <= REPLAY_CHUNK:
                 offset = -1
                 return {"type": "http.request", "body": body, "more_body": False}
+            if offset:
+                await anyio.lowlevel.checkpoint()   # let other requests run between two pieces
             piece = body[offset:offset + REPLAY_CHUNK]
             offset += REPLAY_CHUNK
             more = offset < len(body)

@@ -65,8 +65,7 @@ def derived_id(prefix: str, key: str, length: int = 24) -> str:
     Bodies are built by the tens of thousands at once, so they do not draw from the
     tenant's id factory (whose set of issued ids would grow by one per line).
     """
-    digest = hashlib.blake2b(key.encode(), digest_size=length).digest()
-    return prefix + digest.translate(_ID_CHARS).decode("ascii")
+    return prefix + hashlib.blake2b(key.encode(), digest_size=length).digest().translate(_ID_CHARS).decode("ascii")
 
 
 @lru_cache(maxsize=256)
@@ -135,6 +134,13 @@ def _word_list() -> tuple[str, ...]:
     return tuple(Provider.word_list)
 
 
+@lru_cache(maxsize=1)
+def _word_of_pick() -> tuple[str, ...]:
+    """The word each 16-bit pick names (``words[pick % len(words)]``), looked up once."""
+    words = _word_list()
+    return tuple(words[i % len(words)] for i in range(65536))
+
+
 def generated_text(key: str) -> str:
     """8-24 words of Faker's English lorem vocabulary, as sentences, fixed per ``key``.
 
@@ -142,13 +148,25 @@ def generated_text(key: str) -> str:
     per line (``generate.sentence_text``) costs about 80 µs; a 50,000-line batch
     would spend four of its ten seconds there.
     """
-    digest = hashlib.blake2b(key.encode(), digest_size=52).digest()
-    words = _word_list()
+    return _generated(key)[0]
+
+
+def _generated(key: str) -> tuple[str, int]:
+    """:func:`generated_text` and its number of words (the lorem words hold no spaces)."""
+    digest = _blake2b(key.encode(), digest_size=52).digest()
     count = 8 + digest[0] % 17
-    picks = [words[i % len(words)] for i in struct.unpack_from(f">{count}H", digest, 4)]
+    picks = list(map(_word_of_pick().__getitem__, _unpack[count](digest, 4)))
     first = min(count, 4 + digest[1] % 9)  # the first sentence: 4-12 words
-    sentences = [picks[:first], picks[first:first + 12], picks[first + 12:]]
-    return " ".join(" ".join(part).capitalize() + "." for part in sentences if part)
+    if count <= first + 12:
+        if count == first:
+            return " ".join(picks).capitalize() + ".", count
+        return (" ".join(picks[:first]).capitalize() + ". " + " ".join(picks[first:]).capitalize() + "."), count
+    return (" ".join(picks[:first]).capitalize() + ". " + " ".join(picks[first:first + 12]).capitalize() + ". "
+            + " ".join(picks[first + 12:]).capitalize() + "."), count
+
+
+_blake2b = hashlib.blake2b
+_unpack = {count: struct.Struct(f">{count}H").unpack_from for count in range(8, 25)}
 
 
 def _text_of(value: Any) -> str:
@@ -267,8 +285,12 @@ def _chat(body: dict[str, Any], key: str, created: int, content: str | None) -> 
 
 
 def _chat_prompt_tokens(body: dict[str, Any]) -> int:
-    return sum(count_tokens(_text_of(m.get("content"))) + 3 for m in body.get("messages") or ()
-               if isinstance(m, dict))
+    total = 0
+    for message in body.get("messages") or ():
+        if isinstance(message, dict):
+            content = message.get("content")
+            total += count_tokens(content if isinstance(content, str) else _text_of(content)) + 3
+    return total
 
 
 def _chat_text(body: dict[str, Any], key: str, content: str | None) -> tuple[str, bool]:
@@ -293,11 +315,23 @@ def _chat_json(body: dict[str, Any], key: str, created: int, content: str | None
     """``_chat`` serialized, for the common case of one choice and no forced tool call; else None."""
     model = body.get("model", "")
     if body.get("n") not in (None, 1) or not isinstance(model, str) or \
-            _forced_function(body.get("tools"), body.get("tool_choice")) is not None:
+            (body.get("tools") and _forced_function(body.get("tools"), body.get("tool_choice")) is not None):
         return None
     prompt = _chat_prompt_tokens(body)
-    text, cut = _chat_text(body, key, content)
-    completion = count_tokens(text)
+    response_format = body.get("response_format")
+    if content is None and not isinstance(response_format, dict):
+        # The usual line: generated text, no structured output. Its token count comes with it
+        # (count_tokens: the words, or a quarter of the characters, whichever is more).
+        text, words = _generated(key)
+        completion = max(words, -(-len(text) // 4))
+        limit = body.get("max_completion_tokens", body.get("max_tokens"))
+        cut = isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < completion
+        if cut:
+            text, cut = _limit(text, limit)
+            completion = count_tokens(text)
+    else:
+        text, cut = _chat_text(body, key, content)
+        completion = count_tokens(text)
     return (_CHAT_JSON % (derived_id("chatcmpl-", key), created, _json_str(model), _json_str(text),
                           "length" if cut else "stop", prompt, completion, prompt + completion, _fingerprint(model)),
             prompt, completion)
