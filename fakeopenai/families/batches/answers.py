@@ -24,6 +24,7 @@ import string
 import struct
 from collections.abc import Callable
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from fakeopenai.generate import (
@@ -155,7 +156,7 @@ def _generated(key: str) -> tuple[str, int]:
     """:func:`generated_text` and its number of words (the lorem words hold no spaces)."""
     digest = _blake2b(key.encode(), digest_size=52).digest()
     count = 8 + digest[0] % 17
-    picks = list(map(_word_of_pick().__getitem__, _unpack[count](digest, 4)))
+    picks = itemgetter(*_unpack[count](digest, 4))(_word_of_pick())   # count >= 8: always a tuple
     first = min(count, 4 + digest[1] % 9)  # the first sentence: 4-12 words
     if count <= first + 12:
         if count == first:
@@ -311,27 +312,45 @@ _CHAT_JSON = (
     ', "service_tier": "default", "system_fingerprint": "%s"}')
 
 
+def chat_plan(body: dict[str, Any]) -> tuple[int, Any] | None:
+    """What the usual chat line's answer needs of its body, (prompt tokens, token limit), when
+    :func:`planned_chat_json` answers it (one choice, no forced tool call, a string model, no
+    structured output); else None. A batch keeps this per line, so answering never parses it again."""
+    if body.get("n") not in (None, 1) or not isinstance(body.get("model", ""), str) or \
+            isinstance(body.get("response_format"), dict) or \
+            (body.get("tools") and _forced_function(body.get("tools"), body.get("tool_choice")) is not None):
+        return None
+    return _chat_prompt_tokens(body), body.get("max_completion_tokens", body.get("max_tokens"))
+
+
+def planned_chat_json(model: str, prompt: int, limit: Any, key: str, created: int) -> tuple[str, int, int]:
+    """The generated answer of a :func:`chat_plan` line, serialized as ``json.dumps(_chat(...))`` writes it,
+    with its (input tokens, output tokens). The text's token count comes with it (count_tokens: the
+    words, or a quarter of the characters, whichever is more)."""
+    text, words = _generated(key)
+    completion = max(words, -(-len(text) // 4))
+    cut = isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < completion
+    if cut:
+        text, cut = _limit(text, limit)
+        completion = count_tokens(text)
+    return (_CHAT_JSON % (derived_id("chatcmpl-", key), created, _json_str(model), _json_str(text),
+                          "length" if cut else "stop", prompt, completion, prompt + completion, _fingerprint(model)),
+            prompt, completion)
+
+
 def _chat_json(body: dict[str, Any], key: str, created: int, content: str | None) -> tuple[str, int, int] | None:
     """``_chat`` serialized, for the common case of one choice and no forced tool call; else None."""
     model = body.get("model", "")
     if body.get("n") not in (None, 1) or not isinstance(model, str) or \
             (body.get("tools") and _forced_function(body.get("tools"), body.get("tool_choice")) is not None):
         return None
+    if content is None:
+        plan = chat_plan(body)
+        if plan is not None:
+            return planned_chat_json(model, *plan, key, created)
     prompt = _chat_prompt_tokens(body)
-    response_format = body.get("response_format")
-    if content is None and not isinstance(response_format, dict):
-        # The usual line: generated text, no structured output. Its token count comes with it
-        # (count_tokens: the words, or a quarter of the characters, whichever is more).
-        text, words = _generated(key)
-        completion = max(words, -(-len(text) // 4))
-        limit = body.get("max_completion_tokens", body.get("max_tokens"))
-        cut = isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < completion
-        if cut:
-            text, cut = _limit(text, limit)
-            completion = count_tokens(text)
-    else:
-        text, cut = _chat_text(body, key, content)
-        completion = count_tokens(text)
+    text, cut = _chat_text(body, key, content)
+    completion = count_tokens(text)
     return (_CHAT_JSON % (derived_id("chatcmpl-", key), created, _json_str(model), _json_str(text),
                           "length" if cut else "stop", prompt, completion, prompt + completion, _fingerprint(model)),
             prompt, completion)

@@ -23,7 +23,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fakeopenai.families.batches.answers import missing_field
+from fakeopenai.families.batches.answers import chat_plan, missing_field
 from fakeopenai.jsonstrict import decode_json_bytes, loads_strict
 
 MAX_REQUESTS = 50_000
@@ -48,6 +48,9 @@ class BatchInput:
     problems: list[dict[str, Any]] = field(default_factory=list)
     rejects: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # index -> (param, message, code): a 400
     found: dict[str, int] = field(default_factory=dict)            # wanted custom_id -> index
+    # chat batches: per request, (custom_id, prompt tokens, token limit) when answers.planned_chat_json
+    # answers it (the usual line), else None; lets the answers skip parsing the line again
+    plans: list[tuple[str, int, Any] | None] | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -65,6 +68,7 @@ class BatchInput:
         """Drop the file's bytes and offsets once every answer is written."""
         self.content = b""
         self.starts, self.ends, self.lines = array("q"), array("q"), array("i")
+        self.plans = None
 
 
 def _request_past_limit(content: bytes) -> int | None:
@@ -128,6 +132,7 @@ def read_input_steps(content: bytes, *, endpoint: str,
     models: dict[str, int] = {}
     embedding_inputs = 0
     append_start, append_end, append_line = data.starts.append, data.ends.append, data.lines.append
+    plans: list[tuple[str, int, Any] | None] | None = [] if endpoint == "/v1/chat/completions" else None
     size = len(content)
     start, number = 0, 0
     countdown = STEP_LINES
@@ -149,6 +154,8 @@ def read_input_steps(content: bytes, *, endpoint: str,
         append_start(line_start)
         append_end(line_end)
         append_line(number)
+        if plans is not None:
+            plans.append(None)
         try:
             item = loads_strict(raw)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -206,6 +213,10 @@ def read_input_steps(content: bytes, *, endpoint: str,
         missing = missing_field(endpoint, body)
         if missing is not None:
             data.rejects[index] = missing
+        elif plans is not None and isinstance(custom_id, str) and isinstance(model, str) and model:
+            plan = chat_plan(body)
+            if plan is not None:
+                plans[index] = (custom_id, *plan)
         if endpoint == "/v1/embeddings":
             value = body.get("input")
             embedding_inputs += len(value) if isinstance(value, list) and value and \
@@ -221,4 +232,5 @@ def read_input_steps(content: bytes, *, endpoint: str,
                                "more errors are not listed.", "param": None, "line": None})
     data.problems = problems.items
     data.model = next(iter(models), None)
+    data.plans = plans
     return data

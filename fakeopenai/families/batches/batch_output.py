@@ -127,18 +127,30 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
     write_output, write_error = outputs.write, errors.write
     written = failed = 0
     input_tokens = output_tokens = 0
-    derived_id = answers.derived_id
+    derived_id, planned_chat_json = answers.derived_id, answers.planned_chat_json
+    plans, scripted, model = data.plans, batch._answers, data.model
     countdown = STEP_LINES
     for index in _order(order, len(data), f"{seed}|{batch_id}"):
         countdown -= 1
         if not countdown:
             countdown = STEP_LINES
             yield
-        request = data.request(index)
-        custom_id = request.get("custom_id")
         # Per-line ids derive from the (seeded) batch id: tens of thousands of them would
         # otherwise stay in the tenant id factory's set of issued ids for good.
         line_id = derived_id("batch_req_", f"{batch_id}|{index}")
+        plan = plans[index] if plans is not None and index < finished else None
+        if plan is not None and index not in scripted:
+            # The usual chat line, answered from what validation kept of it (the same bytes as below).
+            custom_id, prompt, limit = plan
+            body, tokens_in, tokens_out = planned_chat_json(model, prompt, limit, f"{seed}|{custom_id}", created)
+            input_tokens += tokens_in
+            output_tokens += tokens_out
+            write_output((_LINE % (line_id, _json_str(custom_id), 200,
+                                   derived_id("req_", f"{batch_id}|{index}|request", 32), body)).encode())
+            written += 1
+            continue
+        request = data.request(index)
+        custom_id = request.get("custom_id")
         if index >= finished:
             code, message = unfinished or ("batch_failed", "This request was not executed.")
             write_error(_encode({"id": line_id, "custom_id": custom_id, "response": None,
