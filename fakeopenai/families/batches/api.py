@@ -211,17 +211,21 @@ async def file_content(request: Request) -> Response:
     state = tenant(request)
     item = files.get_file(state, request.path_params["file_id"])
     data = item._content
-    if len(data) <= DOWNLOAD_CHUNK:
+    if isinstance(data, bytes) and len(data) <= DOWNLOAD_CHUNK:
         return Response(data, media_type="application/octet-stream")
     # In chunks: handed over whole, a 50 MB output file would be copied into the
     # transport's write buffer, doubling the server's peak memory.
     return StreamingResponse(_chunks(data), media_type="application/octet-stream",
-                             headers={"content-length": str(len(data))})
+                             headers={"content-length": str(item.bytes)})
 
 
-async def _chunks(data: bytes) -> AsyncIterator[bytes]:
-    for start in range(0, len(data), DOWNLOAD_CHUNK):
-        yield data[start:start + DOWNLOAD_CHUNK]
+async def _chunks(data: bytes | tuple[bytes, ...]) -> AsyncIterator[bytes]:
+    for part in (data,) if isinstance(data, bytes) else data:
+        if len(part) <= DOWNLOAD_CHUNK:
+            yield part
+            continue
+        for start in range(0, len(part), DOWNLOAD_CHUNK):
+            yield part[start:start + DOWNLOAD_CHUNK]
 
 
 ROUTES = [

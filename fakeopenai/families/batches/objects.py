@@ -23,7 +23,7 @@ class File:
     expires_at: int | None = None
     status: str = "processed"
     status_details: str | None = None
-    _content: bytes = b""
+    _content: bytes | tuple[bytes, ...] = b""   # a big output file: its parts, in order
 
 
 @dataclass(slots=True)
