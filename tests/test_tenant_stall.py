@@ -48,3 +48,37 @@ def test_a_big_batch_does_not_stall_another_tenant() -> None:
         f"the server held its event loop on tenant A's batch: {figures}"
     if best.load <= cores:
         assert best.worst_ms <= tenant_stall.BOUND_MS, f"tenant B waited on tenant A's batch: {figures}"
+
+
+def test_answers_built_ahead_in_steps_are_the_answers_built_at_once() -> None:
+    """The read that ends a big batch stores what ``prepare_end`` built in steps: the same bytes,
+    counts and usage as building them at once (as a small batch does)."""
+    import asyncio
+
+    from benchmarks.batch_scale import input_file
+    from fakeopenai.app import create_app
+    from fakeopenai.families.batches import api, batches
+    from fakeopenai.families.batches.files import get_file, store_file
+
+    lines = batches.PREPARE_MIN_REQUESTS + 100
+    results = []
+    for ahead in (True, False):
+        state = create_app(seed=7).state.registry.get("sk-steps")
+        source = store_file(state, input_file(lines), filename="in.jsonl", purpose="batch")
+        body = {"input_file_id": source.id, "endpoint": "/v1/chat/completions", "completion_window": "24h"}
+
+        async def run(body: dict[str, str] = body, state: object = state, ahead: bool = ahead) -> object:
+            batch = await api.drive(batches.create_batch_steps(state, body))  # type: ignore[arg-type]
+            while batch.status != "completed":
+                if ahead:
+                    await api.drive(batches.prepare_end(state, batch))  # type: ignore[arg-type]
+                    assert batch._prepared is not None or batch.status != "finalizing"
+                batches.observe(state, batch)  # type: ignore[arg-type]
+            return batch
+
+        batch = asyncio.run(run())
+        content = get_file(state, batch.output_file_id)._content  # type: ignore[attr-defined,arg-type]
+        results.append((b"".join(content) if isinstance(content, tuple) else content, batch.request_counts,
+                        batch.usage))
+    assert results[0] == results[1]
+    assert results[0][0].count(b"\n") == lines

@@ -12,19 +12,19 @@ another API key waits on them for more than a few milliseconds.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Generator
+from collections.abc import Generator
 from contextlib import aclosing
 from typing import Any, TypeVar
 
-import anyio
-import anyio.lowlevel
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
 from fakeopenai.families.batches import batches, files
@@ -42,15 +42,15 @@ WAIT_SECONDS = 0.002   # the pause while another request of the tenant builds th
 
 
 async def drive(steps: Generator[Any, None, T]) -> T:
-    """Run a stepping engine generator, pausing (an anyio checkpoint: other requests run) whenever
+    """Run a stepping engine generator, pausing (``asyncio.sleep(0)``: other requests run) whenever
     it has held the event loop for :data:`STEP_SECONDS`; its value. A small input never pauses."""
     deadline = time.perf_counter() + STEP_SECONDS
     try:
         while True:
             if next(steps) == batches.WAITING:
-                await anyio.sleep(WAIT_SECONDS)
+                await asyncio.sleep(WAIT_SECONDS)
             elif time.perf_counter() >= deadline:
-                await anyio.lowlevel.checkpoint()
+                await asyncio.sleep(0)
             else:
                 continue
             deadline = time.perf_counter() + STEP_SECONDS
@@ -213,19 +213,27 @@ async def file_content(request: Request) -> Response:
     data = item._content
     if isinstance(data, bytes) and len(data) <= DOWNLOAD_CHUNK:
         return Response(data, media_type="application/octet-stream")
-    # In chunks: handed over whole, a 50 MB output file would be copied into the
-    # transport's write buffer, doubling the server's peak memory.
-    return StreamingResponse(_chunks(data), media_type="application/octet-stream",
-                             headers={"content-length": str(item.bytes)})
+    return _Download(data, item.bytes)
 
 
-async def _chunks(data: bytes | tuple[bytes, ...]) -> AsyncIterator[bytes]:
-    for part in (data,) if isinstance(data, bytes) else data:
-        if len(part) <= DOWNLOAD_CHUNK:
-            yield part
-            continue
-        for start in range(0, len(part), DOWNLOAD_CHUNK):
-            yield part[start:start + DOWNLOAD_CHUNK]
+class _Download(Response):
+    """A big file's bytes in chunks of :data:`DOWNLOAD_CHUNK`, with a pause between two: handed over
+    whole, a 50 MB output file would be copied into the transport's write buffer (doubling the
+    server's peak memory) and sent while other requests wait. Not a StreamingResponse: that one
+    needs a task group, which the in-process transport's direct drive of a request does not have."""
+
+    def __init__(self, data: bytes | tuple[bytes, ...], size: int) -> None:
+        super().__init__(media_type="application/octet-stream", headers={"content-length": str(size)})
+        self.parts = (data,) if isinstance(data, bytes) else data
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        for part in self.parts:
+            for start in range(0, len(part), DOWNLOAD_CHUNK):
+                await send({"type": "http.response.body", "body": part[start:start + DOWNLOAD_CHUNK] if
+                            start or len(part) > DOWNLOAD_CHUNK else part, "more_body": True})
+                await asyncio.sleep(0)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 ROUTES = [
