@@ -78,7 +78,9 @@ async def retrieve_batch(request: Request) -> Response:
     state = tenant(request)
     batch = batches.get_batch(state, request.path_params["batch_id"])
     await drive(batches.prepare_end(state, batch))   # a big batch's answers, built in steps
-    return json_response(RENDER.one(state, batches.observe(state, batch)))   # no pause in between
+    batches.observe(state, batch)   # no pause in between
+    batch._prepared = None   # built for an end this read did not bring (a missed prediction): not kept
+    return json_response(RENDER.one(state, batch))
 
 
 async def cancel_batch(request: Request) -> Response:
