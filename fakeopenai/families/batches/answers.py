@@ -69,6 +69,20 @@ def derived_id(prefix: str, key: str, length: int = 24) -> str:
     return prefix + hashlib.blake2b(key.encode(), digest_size=length).digest().translate(_ID_CHARS).decode("ascii")
 
 
+def derived_ids(prefix: str, key_prefix: str, length: int = 24) -> Callable[[bytes], str]:
+    """:func:`derived_id` for many keys that share ``key_prefix``: ``make(rest)`` is
+    ``derived_id(prefix, key_prefix + rest.decode(), length)``, with the prefix hashed once."""
+    base = hashlib.blake2b(key_prefix.encode(), digest_size=length)
+    copy = base.copy
+
+    def make(rest: bytes) -> str:
+        hasher = copy()
+        hasher.update(rest)
+        return prefix + hasher.digest().translate(_ID_CHARS).decode("ascii")
+
+    return make
+
+
 @lru_cache(maxsize=256)
 def _fingerprint(model: str) -> str:
     return derived_id("fp_", model, 10)

@@ -157,8 +157,11 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
     write_output, write_error = outputs.write, errors.write
     written = failed = 0
     input_tokens = output_tokens = 0
-    derived_id, planned_chat_json = answers.derived_id, answers.planned_chat_json
+    planned_chat_json = answers.planned_chat_json
     plans, scripted, model = data.plans, batch._answers, data.model
+    # batch_req_ / req_ ids of derived_id(..., f"{batch_id}|{index}") and f"{batch_id}|{index}|request"
+    line_id_of = answers.derived_ids("batch_req_", f"{batch_id}|")
+    request_id_of = answers.derived_ids("req_", f"{batch_id}|", 32)
     countdown = STEP_LINES
     for index in _order(order, len(data), f"{seed}|{batch_id}"):
         countdown -= 1
@@ -167,7 +170,7 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
             yield
         # Per-line ids derive from the (seeded) batch id: tens of thousands of them would
         # otherwise stay in the tenant id factory's set of issued ids for good.
-        line_id = derived_id("batch_req_", f"{batch_id}|{index}")
+        line_id = line_id_of(b"%d" % index)
         plan = plans[index] if plans is not None and index < finished else None
         if plan is not None and index not in scripted:
             # The usual chat line, answered from what validation kept of it (the same bytes as below).
@@ -175,8 +178,8 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
             body, tokens_in, tokens_out = planned_chat_json(model, prompt, limit, f"{seed}|{custom_id}", created)
             input_tokens += tokens_in
             output_tokens += tokens_out
-            write_output((_LINE % (line_id, _json_str(custom_id), 200,
-                                   derived_id("req_", f"{batch_id}|{index}|request", 32), body)).encode())
+            write_output((_LINE % (line_id, _json_str(custom_id), 200, request_id_of(b"%d|request" % index),
+                                   body)).encode())
             written += 1
             continue
         request = data.request(index)
@@ -193,7 +196,7 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
             failed += 1
             continue
         line = _LINE % (line_id, _json_str(custom_id), status,
-                        derived_id("req_", f"{batch_id}|{index}|request", 32), body)
+                        request_id_of(b"%d|request" % index), body)
         if status < 400:
             input_tokens += tokens[0]
             output_tokens += tokens[1]
