@@ -4,9 +4,9 @@ uploaded, created, polled to ``completed`` and downloaded through the SDK; B's s
 must stay under 50 ms.
 
 A correctness bar with a wide margin, not a timing benchmark. Built at once on the event loop,
-as they were before, the answers of this batch held every other request for about a second (the
-50,000-line figures are in ``python -m benchmarks``, row 5b); 20,000 lines keep this test within
-a few seconds and would still hold a stalling server 15 times past the bound.
+as they were before, the answers of this batch held every other request for about half a second
+(1.2 s for 50,000 lines: ``python -m benchmarks``, row 5b); 20,000 lines keep this test within a
+few seconds and would still hold a stalling server ten times past the bound.
 
 Two measures of the same thing. B's worst wait, seen through the SDK, also counts the time the
 OS did not run the server at all, which on a machine shared with other work can be hundreds of
