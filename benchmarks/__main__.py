@@ -48,6 +48,7 @@ def run_all(quick: bool) -> list[list[str]]:
         responses_flow,
         scenario_load,
         sdk_flow,
+        tenant_stall,
         throughput,
     )
 
@@ -102,6 +103,11 @@ def run_all(quick: bool) -> list[list[str]]:
         rows.append(_row(f"5. batch {row.lines:,} lines end to end", f"{row.total:.2f} s, {row.peak_rss_mb:.0f} MB",
                          f"{linear:.2f} of linear vs {base.lines:,}", None, "<= 10 s, <= 400 MB at 50k",
                          within if row.lines == 50_000 else None))
+
+    stall = tenant_stall.measure(tenant_stall.QUICK_LINES if quick else tenant_stall.LINES)
+    rows.append(_row(f"5b. tenant B's worst wait during a {stall.lines:,}-line batch",
+                     f"{stall.worst_ms:.1f} ms", f"median {stall.median_ms:.1f} ms, {stall.reads} reads", None,
+                     f"<= {tenant_stall.BOUND_MS:.0f} ms", None if quick else stall.worst_ms <= tenant_stall.BOUND_MS))
 
     scenario = scenario_load.measure(repeat=3 if quick else 15)
     rows.append(_row("6. scenario load, 1,000 steps", f"{scenario['ms']:.1f} ms", "", None, "< 50 ms",

@@ -19,10 +19,20 @@ def loads_strict(raw: bytes) -> Any:
     (Python accepts them or makes them ``inf``, and a stored one made every later answer of the tenant
     a 500) and no unpaired surrogate escapes (``"\\ud800"``
     cannot be encoded back into the UTF-8 answer). Nesting too deep for the parser is a RecursionError."""
-    body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    if not isinstance(raw, bytes | bytearray):
+        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    body = _STRICT.decode(decode_json_bytes(raw))
     if b"\\u" in raw:
         _check_strings(body)
     return body
+
+
+def decode_json_bytes(raw: bytes) -> str:
+    """JSON bytes as text, exactly as ``json.loads`` decodes them (UTF-8, -16 or -32 by their
+    first bytes), without its per-call overhead for the usual ``{...`` in UTF-8."""
+    if raw[:1] == b"{" and raw[1:2] != b"\x00":
+        return raw.decode("utf-8", "surrogatepass")
+    return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
 
 def _reject_constant(name: str) -> Any:
@@ -50,3 +60,7 @@ def _check_strings(value: Any) -> None:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+
+
+# One decoder for every call (json.loads with hooks builds a new one per call).
+_STRICT = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)

@@ -118,6 +118,13 @@ class TenantRegistry:
              **overrides: Any) -> TenantState:
         """Replace the tenant's scenario (and with it all its state). ``options_from`` names where the
         overrides came from, for the message about a bad one (a scenario file has no say in them)."""
+        return self.install(key, self.build(source, allow_paths=allow_paths, options_from=options_from,
+                                            **overrides))
+
+    def build(self, source: Any, *, allow_paths: bool = True, options_from: str = "the compat option",
+              **overrides: Any) -> Scenario:
+        """The scenario :meth:`load` would install (no tenant changes: the control API builds a big
+        one in a worker thread, so the event loop serves other requests meanwhile)."""
         problem = bad_compat(overrides.get("compat"))
         if problem is not None:
             raise ScenarioError([Problem(options_from, None, None, "", problem)])
@@ -125,6 +132,10 @@ class TenantRegistry:
         inherited = {k: v for k, v in self.defaults.items() if k not in overrides and k not in scenario.pinned}
         if inherited:
             scenario = load_scenario(scenario, **inherited)
+        return scenario
+
+    def install(self, key: str, scenario: Scenario) -> TenantState:
+        """Replace the tenant's scenario (and with it all its state) with a built one."""
         state = self.get(key)
         state.load(scenario)
         return state

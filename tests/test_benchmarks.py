@@ -24,7 +24,8 @@ def test_benchmarks_run_in_quick_mode() -> None:
     table = result.stdout
     batch_rows = [f"5. batch {lines:,} lines" for lines in batch_scale.QUICK_SIZES]
     for row in ("1. SDK tool-call flow", "2. fixture client per call", "3. fixture overhead per test",
-                "   session server start", "4. throughput", *batch_rows, "6. scenario load, 1,000 steps",
+                "   session server start", "4. throughput", *batch_rows, "5b. tenant B's worst wait",
+                "6. scenario load, 1,000 steps",
                 "   compat layer, default path (run)", "   compat layer, default path (step)",
                 "7. record proxy, added per request"):
         assert row in table, f"{row!r} missing from:\n{table}"

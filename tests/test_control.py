@@ -173,3 +173,14 @@ def test_a_bare_name_as_the_body_loads_that_scenario(http: httpx.Client) -> None
     assert typo.json()["error"]["message"].startswith("Invalid scenario:\nunknown scenario 'run_fail' (did you "
                                                       "mean 'run_fails'?). Built-in scenarios: ")
     assert http.put("/_fake/scenario", content=b"null").json()["name"] == "scenario"  # still YAML: empty
+
+
+def test_a_big_scenario_loads_in_a_worker_thread_with_the_same_result(http: httpx.Client) -> None:
+    """Past 64 KB the scenario is parsed and built off the event loop: same answer, same errors."""
+    padding = "".join(f"# padding line {i:05d} " + "x" * 60 + "\n" for i in range(1200))   # about 90 KB
+    text = padding + "name: big_one\nruns:\n  - steps: [{status: queued}, {status: failed}]\n"
+    loaded = http.put("/_fake/scenario", content=text, headers={"content-type": "application/yaml"})
+    assert loaded.status_code == 200 and loaded.json()["name"] == "big_one"
+    bad = http.put("/_fake/scenario", content=padding + "runs:\n  - steps:\n      - status: complete\n")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_scenario"
+    assert bad.json()["error"]["problems"][0]["line"] > 1200

@@ -146,3 +146,12 @@ def test_every_upload_purpose_is_accepted_and_echoed(client: openai.OpenAI) -> N
         name = "data.jsonl" if purpose in ("batch", "fine-tune", "evals") else "data.txt"
         stored = client.files.create(file=(name, b'{"a": 1}\n'), purpose=purpose)  # type: ignore[arg-type]
         assert stored.purpose == purpose  # the spec check (conftest) validates each File too
+
+
+def test_a_big_file_downloads_in_chunks_in_process(client: openai.OpenAI) -> None:
+    """Past 1 MB the content goes out in chunks with pauses between them (the in-process transport
+    drives a request without a task: this used to be a 500)."""
+    payload = bytes(range(256)) * (3 * 4096 + 7)   # about 3 MB
+    uploaded = client.files.create(file=("big.bin", payload), purpose="user_data")
+    assert uploaded.bytes == len(payload)
+    assert client.files.content(uploaded.id).read() == payload

@@ -9,6 +9,7 @@ layer, on every request).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 
@@ -31,6 +32,8 @@ from fakeopenai.timeline import current_entry
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "PAGE_PATHS", "Gateway", "error_response"]
 
 PAGE_PATHS = frozenset({"/_fake/ui", "/_fake/tenants", "/_fake/timeline"})   # no key needed on loopback
+
+REPLAY_CHUNK = 1024 * 1024   # a streamed body (an upload) reaches its handler in pieces of this size
 
 
 def error_response(exc: APIError, headers: dict[str, str] | None = None) -> Response:
@@ -149,14 +152,25 @@ class Gateway:
         scope["fakeopenai.registry"] = self.registry
         scope["fakeopenai.api_keys"] = self.api_keys
 
-        sent = False
+        offset = 0
 
         async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
+            # The body again, for a handler that streams it (a multipart upload): in pieces of
+            # REPLAY_CHUNK, so a big upload is parsed piece by piece, letting other requests run.
+            nonlocal offset
+            if offset < 0:
+                return await receive()
+            if offset == 0 and len(body) <= REPLAY_CHUNK:
+                offset = -1
                 return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+            if offset:
+                await asyncio.sleep(0)   # let other requests run between two pieces
+            piece = body[offset:offset + REPLAY_CHUNK]
+            offset += REPLAY_CHUNK
+            more = offset < len(body)
+            if not more:
+                offset = -1
+            return {"type": "http.request", "body": piece, "more_body": more}
 
         try:
             await self.app(scope, replay, send_with_id)

@@ -24,6 +24,7 @@ import string
 import struct
 from collections.abc import Callable
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from fakeopenai.generate import (
@@ -65,8 +66,21 @@ def derived_id(prefix: str, key: str, length: int = 24) -> str:
     Bodies are built by the tens of thousands at once, so they do not draw from the
     tenant's id factory (whose set of issued ids would grow by one per line).
     """
-    digest = hashlib.blake2b(key.encode(), digest_size=length).digest()
-    return prefix + digest.translate(_ID_CHARS).decode("ascii")
+    return prefix + hashlib.blake2b(key.encode(), digest_size=length).digest().translate(_ID_CHARS).decode("ascii")
+
+
+def derived_ids(prefix: str, key_prefix: str, length: int = 24) -> Callable[[bytes], str]:
+    """:func:`derived_id` for many keys that share ``key_prefix``: ``make(rest)`` is
+    ``derived_id(prefix, key_prefix + rest.decode(), length)``, with the prefix hashed once."""
+    base = hashlib.blake2b(key_prefix.encode(), digest_size=length)
+    copy = base.copy
+
+    def make(rest: bytes) -> str:
+        hasher = copy()
+        hasher.update(rest)
+        return prefix + hasher.digest().translate(_ID_CHARS).decode("ascii")
+
+    return make
 
 
 @lru_cache(maxsize=256)
@@ -135,6 +149,13 @@ def _word_list() -> tuple[str, ...]:
     return tuple(Provider.word_list)
 
 
+@lru_cache(maxsize=1)
+def _word_of_pick() -> tuple[str, ...]:
+    """The word each 16-bit pick names (``words[pick % len(words)]``), looked up once."""
+    words = _word_list()
+    return tuple(words[i % len(words)] for i in range(65536))
+
+
 def generated_text(key: str) -> str:
     """8-24 words of Faker's English lorem vocabulary, as sentences, fixed per ``key``.
 
@@ -142,13 +163,25 @@ def generated_text(key: str) -> str:
     per line (``generate.sentence_text``) costs about 80 µs; a 50,000-line batch
     would spend four of its ten seconds there.
     """
-    digest = hashlib.blake2b(key.encode(), digest_size=52).digest()
-    words = _word_list()
+    return _generated(key)[0]
+
+
+def _generated(key: str) -> tuple[str, int]:
+    """:func:`generated_text` and its number of words (the lorem words hold no spaces)."""
+    digest = _blake2b(key.encode(), digest_size=52).digest()
     count = 8 + digest[0] % 17
-    picks = [words[i % len(words)] for i in struct.unpack_from(f">{count}H", digest, 4)]
+    picks = itemgetter(*_unpack[count](digest, 4))(_word_of_pick())   # count >= 8: always a tuple
     first = min(count, 4 + digest[1] % 9)  # the first sentence: 4-12 words
-    sentences = [picks[:first], picks[first:first + 12], picks[first + 12:]]
-    return " ".join(" ".join(part).capitalize() + "." for part in sentences if part)
+    if count <= first + 12:
+        if count == first:
+            return " ".join(picks).capitalize() + ".", count
+        return (" ".join(picks[:first]).capitalize() + ". " + " ".join(picks[first:]).capitalize() + "."), count
+    return (" ".join(picks[:first]).capitalize() + ". " + " ".join(picks[first:first + 12]).capitalize() + ". "
+            + " ".join(picks[first + 12:]).capitalize() + "."), count
+
+
+_blake2b = hashlib.blake2b
+_unpack = {count: struct.Struct(f">{count}H").unpack_from for count in range(8, 25)}
 
 
 def _text_of(value: Any) -> str:
@@ -267,8 +300,12 @@ def _chat(body: dict[str, Any], key: str, created: int, content: str | None) -> 
 
 
 def _chat_prompt_tokens(body: dict[str, Any]) -> int:
-    return sum(count_tokens(_text_of(m.get("content"))) + 3 for m in body.get("messages") or ()
-               if isinstance(m, dict))
+    total = 0
+    for message in body.get("messages") or ():
+        if isinstance(message, dict):
+            content = message.get("content")
+            total += count_tokens(content if isinstance(content, str) else _text_of(content)) + 3
+    return total
 
 
 def _chat_text(body: dict[str, Any], key: str, content: str | None) -> tuple[str, bool]:
@@ -289,12 +326,42 @@ _CHAT_JSON = (
     ', "service_tier": "default", "system_fingerprint": "%s"}')
 
 
+def chat_plan(body: dict[str, Any]) -> tuple[int, Any] | None:
+    """What the usual chat line's answer needs of its body, (prompt tokens, token limit), when
+    :func:`planned_chat_json` answers it (one choice, no forced tool call, a string model, no
+    structured output); else None. A batch keeps this per line, so answering never parses it again."""
+    if body.get("n") not in (None, 1) or not isinstance(body.get("model", ""), str) or \
+            isinstance(body.get("response_format"), dict) or \
+            (body.get("tools") and _forced_function(body.get("tools"), body.get("tool_choice")) is not None):
+        return None
+    return _chat_prompt_tokens(body), body.get("max_completion_tokens", body.get("max_tokens"))
+
+
+def planned_chat_json(model: str, prompt: int, limit: Any, key: str, created: int) -> tuple[str, int, int]:
+    """The generated answer of a :func:`chat_plan` line, serialized as ``json.dumps(_chat(...))`` writes it,
+    with its (input tokens, output tokens). The text's token count comes with it (count_tokens: the
+    words, or a quarter of the characters, whichever is more)."""
+    text, words = _generated(key)
+    completion = max(words, -(-len(text) // 4))
+    cut = isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < completion
+    if cut:
+        text, cut = _limit(text, limit)
+        completion = count_tokens(text)
+    return (_CHAT_JSON % (derived_id("chatcmpl-", key), created, _json_str(model), _json_str(text),
+                          "length" if cut else "stop", prompt, completion, prompt + completion, _fingerprint(model)),
+            prompt, completion)
+
+
 def _chat_json(body: dict[str, Any], key: str, created: int, content: str | None) -> tuple[str, int, int] | None:
     """``_chat`` serialized, for the common case of one choice and no forced tool call; else None."""
     model = body.get("model", "")
     if body.get("n") not in (None, 1) or not isinstance(model, str) or \
-            _forced_function(body.get("tools"), body.get("tool_choice")) is not None:
+            (body.get("tools") and _forced_function(body.get("tools"), body.get("tool_choice")) is not None):
         return None
+    if content is None:
+        plan = chat_plan(body)
+        if plan is not None:
+            return planned_chat_json(model, *plan, key, created)
     prompt = _chat_prompt_tokens(body)
     text, cut = _chat_text(body, key, content)
     completion = count_tokens(text)

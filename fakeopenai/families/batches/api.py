@@ -2,21 +2,29 @@
 read, cancel) and /v1/files (multipart upload, list, retrieve, delete, content).
 
 The state machine lives in ``batches.py``; these handlers parse the request and render the
-answer. Uploads are parsed by Starlette's multipart parser (python-multipart), which spools
-the file part to a temporary file past 1 MB; a 10 MB batch input (50,000 requests) uploads
-in 0.1-0.3 s through the SDK (``benchmarks/batch_scale.py``), so there is nothing to gain
-from a parser of our own. Large downloads go out in 1 MB chunks.
+answer. Uploads are parsed by Starlette's multipart parser (python-multipart), the body in 1 MB
+pieces with a pause between them and the file part kept in memory (spooled to a temporary file,
+it would be written there at once, on the event loop); a 10 MB batch input (50,000 requests)
+uploads in 0.1-0.3 s through the SDK (``benchmarks/batch_scale.py``). Large downloads go out in
+1 MB chunks. Big batches are validated and answered in steps (:func:`drive`), so no request of
+another API key waits on them for more than a few milliseconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import Generator
+from contextlib import aclosing
+from typing import Any, TypeVar
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
 from fakeopenai.families.batches import batches, files
@@ -26,11 +34,34 @@ from fakeopenai.params import enum_query, int_query, json_body
 from fakeopenai.rendering import deleted, json_response, tenant
 from fakeopenai.store import PageQuery
 
+T = TypeVar("T")
+
+
+STEP_SECONDS = 0.004   # the longest a handler holds the event loop between two pauses while it steps
+WAIT_SECONDS = 0.002   # the pause while another request of the tenant builds the same answers
+
+
+async def drive(steps: Generator[Any, None, T]) -> T:
+    """Run a stepping engine generator, pausing (``asyncio.sleep(0)``: other requests run) whenever
+    it has held the event loop for :data:`STEP_SECONDS`; its value. A small input never pauses."""
+    deadline = time.perf_counter() + STEP_SECONDS
+    try:
+        while True:
+            if next(steps) == batches.WAITING:
+                await asyncio.sleep(WAIT_SECONDS)
+            elif time.perf_counter() >= deadline:
+                await asyncio.sleep(0)
+            else:
+                continue
+            deadline = time.perf_counter() + STEP_SECONDS
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
 
 async def create_batch(request: Request) -> Response:
     state = tenant(request)
     body = json_body(request, "CreateBatchRequest")
-    return json_response(RENDER.one(state, batches.create_batch(state, body)))
+    return json_response(RENDER.one(state, await drive(batches.create_batch_steps(state, body))))
 
 
 async def list_batches(request: Request) -> Response:
@@ -46,7 +77,10 @@ async def list_batches(request: Request) -> Response:
 async def retrieve_batch(request: Request) -> Response:
     state = tenant(request)
     batch = batches.get_batch(state, request.path_params["batch_id"])
-    return json_response(RENDER.one(state, batches.observe(state, batch)))
+    await drive(batches.prepare_end(state, batch))   # a big batch's answers, built in steps
+    batches.observe(state, batch)   # no pause in between
+    batch._prepared = None   # built for an end this read did not bring (a missed prediction): not kept
+    return json_response(RENDER.one(state, batch))
 
 
 async def cancel_batch(request: Request) -> Response:
@@ -70,7 +104,7 @@ async def create_file(request: Request) -> Response:
             f"Invalid content type {content_type.split(';')[0] or 'none'!r}: files are uploaded as "
             "multipart/form-data with the fields file and purpose.", param="file", code="unsupported_content_type")
     try:
-        form = await request.form(max_files=1, max_fields=16, max_part_size=1024 * 1024)
+        form = await _parse_form(request)
     except HTTPException as exc:  # a malformed multipart body
         raise InvalidRequestError(f"Could not parse the multipart/form-data body: {exc.detail}", param="file",
                                   code="invalid_multipart") from None
@@ -103,6 +137,27 @@ async def create_file(request: Request) -> Response:
     finally:
         await form.close()
     return json_response(RENDER.one(state, item))
+
+
+class _InMemoryParser(MultiPartParser):
+    """Starlette's multipart parser, keeping the file part in memory (the whole body already is):
+    past its default 1 MB it would move the part to a temporary file, writing it there at once,
+    on the event loop."""
+
+    spool_max_size = files.MAX_FILE_BYTES
+
+
+async def _parse_form(request: Request) -> FormData:
+    """``request.form(...)`` with the file part kept in memory; the body arrives in pieces (the
+    gateway's replay pauses between them), so a big upload is parsed in steps."""
+    limits: dict[str, Any] = {"max_files": 1, "max_fields": 16, "max_part_size": 1024 * 1024}
+    if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() != "multipart/form-data":
+        return await request.form(**limits)
+    try:
+        async with aclosing(request.stream()) as stream:
+            return await _InMemoryParser(request.headers, stream, **limits).parse()
+    except MultiPartException as exc:
+        raise HTTPException(status_code=400, detail=exc.message) from None
 
 
 def _expires_after(form: object) -> int | None:
@@ -158,17 +213,29 @@ async def file_content(request: Request) -> Response:
     state = tenant(request)
     item = files.get_file(state, request.path_params["file_id"])
     data = item._content
-    if len(data) <= DOWNLOAD_CHUNK:
+    if isinstance(data, bytes) and len(data) <= DOWNLOAD_CHUNK:
         return Response(data, media_type="application/octet-stream")
-    # In chunks: handed over whole, a 50 MB output file would be copied into the
-    # transport's write buffer, doubling the server's peak memory.
-    return StreamingResponse(_chunks(data), media_type="application/octet-stream",
-                             headers={"content-length": str(len(data))})
+    return _Download(data, item.bytes)
 
 
-async def _chunks(data: bytes) -> AsyncIterator[bytes]:
-    for start in range(0, len(data), DOWNLOAD_CHUNK):
-        yield data[start:start + DOWNLOAD_CHUNK]
+class _Download(Response):
+    """A big file's bytes in chunks of :data:`DOWNLOAD_CHUNK`, with a pause between two: handed over
+    whole, a 50 MB output file would be copied into the transport's write buffer (doubling the
+    server's peak memory) and sent while other requests wait. Not a StreamingResponse: that one
+    needs a task group, which the in-process transport's direct drive of a request does not have."""
+
+    def __init__(self, data: bytes | tuple[bytes, ...], size: int) -> None:
+        super().__init__(media_type="application/octet-stream", headers={"content-length": str(size)})
+        self.parts = (data,) if isinstance(data, bytes) else data
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        for part in self.parts:
+            for start in range(0, len(part), DOWNLOAD_CHUNK):
+                await send({"type": "http.response.body", "body": part[start:start + DOWNLOAD_CHUNK] if
+                            start or len(part) > DOWNLOAD_CHUNK else part, "more_body": True})
+                await asyncio.sleep(0)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 ROUTES = [

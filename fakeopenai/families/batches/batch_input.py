@@ -19,17 +19,21 @@ from __future__ import annotations
 import json
 from array import array
 from bisect import bisect_left
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from fakeopenai.families.batches.answers import missing_field
-from fakeopenai.jsonstrict import loads_strict
+from fakeopenai.families.batches.answers import chat_plan, missing_field
+from fakeopenai.jsonstrict import decode_json_bytes, loads_strict
 
 MAX_REQUESTS = 50_000
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 MAX_EMBEDDING_INPUTS = 50_000
 MAX_REPORTED_ERRORS = 100   # errors.data entries kept for one file; the rest are only counted
 MODEL_OPTIONAL = frozenset({"/v1/moderations"})
+_decode = json.JSONDecoder().decode   # json.loads without its per-call checks (lines were validated)
+STEP_LINES = 128   # read_input_steps yields after this many lines
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -44,12 +48,15 @@ class BatchInput:
     problems: list[dict[str, Any]] = field(default_factory=list)
     rejects: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # index -> (param, message, code): a 400
     found: dict[str, int] = field(default_factory=dict)            # wanted custom_id -> index
+    # chat batches: per request, (custom_id, prompt tokens, token limit) when answers.planned_chat_json
+    # answers it (the usual line), else None; lets the answers skip parsing the line again
+    plans: list[tuple[str, int, Any] | None] | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
 
     def request(self, index: int) -> dict[str, Any]:
-        parsed: dict[str, Any] = json.loads(self.content[self.starts[index]:self.ends[index]])
+        parsed: dict[str, Any] = _decode(decode_json_bytes(self.content[self.starts[index]:self.ends[index]]))
         return parsed
 
     def index_of_line(self, line: int) -> int | None:
@@ -61,12 +68,13 @@ class BatchInput:
         """Drop the file's bytes and offsets once every answer is written."""
         self.content = b""
         self.starts, self.ends, self.lines = array("q"), array("q"), array("i")
+        self.plans = None
 
 
 def _request_past_limit(content: bytes) -> int | None:
     """The line number of request ``MAX_REQUESTS + 1``, if the file has that many (no JSON parsing)."""
-    if content.count(b"\n") < MAX_REQUESTS:
-        return None
+    if content.count(b"\n") + (not content.endswith(b"\n")) <= MAX_REQUESTS:
+        return None   # no more lines than that, blank ones included
     requests = 0
     for number, raw in enumerate(content.split(b"\n"), 1):
         if raw and not raw.isspace():
@@ -89,6 +97,22 @@ class _Problems:
 
 def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset()) -> BatchInput:
     """Validate ``content`` as the input file of an ``endpoint`` batch (one pass)."""
+    return run_steps(read_input_steps(content, endpoint=endpoint, wanted=wanted))
+
+
+def run_steps(steps: Generator[Any, None, T]) -> T:
+    """Drive a stepping generator (one that yields now and then so an event loop can serve
+    others meanwhile) to its end at once; its value."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def read_input_steps(content: bytes, *, endpoint: str,
+                     wanted: frozenset[str] | set[str] = frozenset()) -> Generator[None, None, BatchInput]:
+    """:func:`read_input` in steps: it yields every :data:`STEP_LINES` lines."""
     data = BatchInput(content)
     problems = _Problems()
     if len(content) > MAX_INPUT_BYTES:
@@ -108,9 +132,15 @@ def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[st
     models: dict[str, int] = {}
     embedding_inputs = 0
     append_start, append_end, append_line = data.starts.append, data.ends.append, data.lines.append
+    plans: list[tuple[str, int, Any] | None] | None = [] if endpoint == "/v1/chat/completions" else None
     size = len(content)
     start, number = 0, 0
+    countdown = STEP_LINES
     while start < size:
+        countdown -= 1
+        if not countdown:
+            countdown = STEP_LINES
+            yield
         end = content.find(b"\n", start)
         if end < 0:
             end = size
@@ -124,6 +154,8 @@ def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[st
         append_start(line_start)
         append_end(line_end)
         append_line(number)
+        if plans is not None:
+            plans.append(None)
         try:
             item = loads_strict(raw)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -181,6 +213,10 @@ def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[st
         missing = missing_field(endpoint, body)
         if missing is not None:
             data.rejects[index] = missing
+        elif plans is not None and isinstance(custom_id, str) and isinstance(model, str) and model:
+            plan = chat_plan(body)
+            if plan is not None:
+                plans[index] = (custom_id, *plan)
         if endpoint == "/v1/embeddings":
             value = body.get("input")
             embedding_inputs += len(value) if isinstance(value, list) and value and \
@@ -196,4 +232,5 @@ def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[st
                                "more errors are not listed.", "param": None, "line": None})
     data.problems = problems.items
     data.model = next(iter(models), None)
+    data.plans = plans
     return data

@@ -5,6 +5,11 @@ Usage (from :mod:`fakeopenai.families.batches.batches`, when a batch ends)::
     write_results(state, batch, data, finished=len(data), unfinished=None)
     batch.output_file_id, batch.error_file_id, batch.request_counts, batch.usage   # all set
 
+A big batch's answers are built ahead, in steps that let the event loop serve other requests
+(:func:`build_results`, driven by the handler before the read that ends the batch; kept in
+``batch._prepared``); ``write_results`` then only stores them, when they were built for exactly
+this end (same clock time, same finished count), else it builds them at once.
+
 Lines are ``{"id": "batch_req_…", "custom_id", "response": {"status_code", "request_id",
 "body"} | null, "error": {"code", "message"} | null}``. A request answered with a status
 below 400 goes to the output file, every other one to the error file; requests past
@@ -19,10 +24,12 @@ from __future__ import annotations
 import io
 import json
 import random
+from collections.abc import Generator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.batches import answers
-from fakeopenai.families.batches.batch_input import BatchInput
+from fakeopenai.families.batches.batch_input import BatchInput, run_steps
 from fakeopenai.families.batches.files import BATCH_FILE_LIFETIME, store_file
 from fakeopenai.families.batches.objects import Batch
 from fakeopenai.known_models import unknown_model_error
@@ -38,6 +45,36 @@ _LINE = ('{"id": "%s", "custom_id": %s, "response": {"status_code": %d, "request
          '"error": null}\n')
 _json = answers.encode_json
 _json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+
+PART_BYTES = 1024 * 1024   # a big file's bytes are kept in parts of about this size
+
+
+class Parts:
+    """A file's bytes written line by line and kept in parts of about :data:`PART_BYTES`: one growing
+    buffer of 45 MB would be copied each time it outgrew its memory block, and its peak doubled."""
+
+    __slots__ = ("done", "buffer", "size")
+
+    def __init__(self) -> None:
+        self.done: list[bytes] = []
+        self.buffer = io.BytesIO()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        buffer = self.buffer
+        buffer.write(data)
+        if buffer.tell() >= PART_BYTES:
+            self.done.append(buffer.getvalue())
+            self.buffer = io.BytesIO()
+
+    def content(self) -> bytes | tuple[bytes, ...]:
+        """The bytes: one ``bytes`` for a small file, else its parts in order (see ``files.File``)."""
+        last = self.buffer.getvalue()
+        if not self.done:
+            return last
+        return (*self.done, last) if last else tuple(self.done)
 
 
 class ResultsTooLarge(Exception):
@@ -69,66 +106,134 @@ def _order(mode: str, count: int, key: str) -> range | list[int]:
     return order
 
 
+STEP_LINES = 64   # a stepping builder yields after this many lines (see :func:`build_results`)
+
+
+@dataclass(slots=True)
+class Results:
+    """A batch's answered requests, built (maybe ahead of the read that ends the batch) and not yet stored.
+    ``key`` is everything the bytes depend on beyond the batch itself: see :func:`results_key`."""
+
+    key: tuple[Any, ...]
+    outputs: Parts
+    errors: Parts
+    written: int
+    failed: int
+    input_tokens: int
+    output_tokens: int
+
+
+def results_key(state: TenantState, batch: Batch, data: BatchInput, finished: int,
+                unfinished: tuple[str, str] | None, created: int) -> tuple[Any, ...]:
+    return (id(data), len(data), state.scenario.seed, batch._cursor.script.output_order, finished, unfinished,
+            created)
+
+
 def write_results(state: TenantState, batch: Batch, data: BatchInput, finished: int,
-                   unfinished: tuple[str, str] | None) -> None:
-    """Answer every finished request and write the output and error files, in one pass.
+                  unfinished: tuple[str, str] | None) -> None:
+    """Answer every finished request and write the output and error files, in one pass; or store
+    what :func:`build_results` made ahead for exactly this end (``batch._prepared``)."""
+    created = state.clock.now
+    key = results_key(state, batch, data, finished, unfinished, created)
+    results, batch._prepared = batch._prepared, None
+    if results is None or results.key != key:
+        results = run_steps(build_results(state, batch, data, finished, unfinished, created))
+    store_results(state, batch, data, finished, results)
+
+
+def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: int,
+                  unfinished: tuple[str, str] | None, created: int) -> Generator[None, None, Results]:
+    """The output and error files' bytes, in steps: it yields every :data:`STEP_LINES` lines, so the
+    server's event loop can serve other requests while a 50,000-line batch is answered. Changes no
+    state (the bytes are a pure function of ``results_key``).
 
     Each line is parsed again from its offsets, answered, serialized and dropped,
     so memory holds the input bytes plus the output being built, never the parsed file.
     """
     seed = state.scenario.seed
     order = batch._cursor.script.output_order
-    created = state.clock.now
-    # BytesIO hands its buffer over without a copy (getvalue), and one growing buffer
-    # fragments the heap far less than 50,000 separate line objects.
-    outputs, errors = io.BytesIO(), io.BytesIO()
+    batch_id = batch.id
+    key = results_key(state, batch, data, finished, unfinished, created)
+    # Parts of 1 MB: each BytesIO hands its buffer over without a copy (getvalue), and fragments
+    # the heap far less than 50,000 separate line objects.
+    outputs, errors = Parts(), Parts()
+    write_output, write_error = outputs.write, errors.write
     scripts = batch_answerer(state, batch.endpoint)   # another family's scripts answer these lines (or None)
     written = failed = 0
     # Under unknown_models: error, an unlisted model fails every line it names (all name the same one).
     not_found = unknown_model_error(state, data.model)
     unknown = None if not_found is None else _json(not_found.to_dict())
     input_tokens = output_tokens = 0
-    for index in _order(order, len(data), f"{seed}|{batch.id}"):
-        request = data.request(index)
-        custom_id = request.get("custom_id")
+    planned_chat_json = answers.planned_chat_json
+    plans, scripted, model = data.plans, batch._answers, data.model
+    # batch_req_ / req_ ids of derived_id(..., f"{batch_id}|{index}") and f"{batch_id}|{index}|request"
+    line_id_of = answers.derived_ids("batch_req_", f"{batch_id}|")
+    request_id_of = answers.derived_ids("req_", f"{batch_id}|", 32)
+    countdown = STEP_LINES
+    for index in _order(order, len(data), f"{seed}|{batch_id}"):
+        countdown -= 1
+        if not countdown:
+            countdown = STEP_LINES
+            yield
         # Per-line ids derive from the (seeded) batch id: tens of thousands of them would
         # otherwise stay in the tenant id factory's set of issued ids for good.
-        line_id = answers.derived_id("batch_req_", f"{batch.id}|{index}")
+        line_id = line_id_of(b"%d" % index)
+        plan = plans[index] if plans is not None and index < finished else None
+        if plan is not None and index not in scripted and unknown is None and scripts is None:
+            # The usual chat line, answered from what validation kept of it (the same bytes as below).
+            custom_id, prompt, limit = plan
+            body, tokens_in, tokens_out = planned_chat_json(model, prompt, limit, f"{seed}|{custom_id}", created)
+            input_tokens += tokens_in
+            output_tokens += tokens_out
+            write_output((_LINE % (line_id, _json_str(custom_id), 200, request_id_of(b"%d|request" % index),
+                                   body)).encode())
+            written += 1
+            continue
+        request = data.request(index)
+        custom_id = request.get("custom_id")
         if index >= finished:
             code, message = unfinished or ("batch_failed", "This request was not executed.")
-            errors.write(_encode({"id": line_id, "custom_id": custom_id, "response": None,
-                                  "error": {"code": code, "message": message}}))
+            write_error(_encode({"id": line_id, "custom_id": custom_id, "response": None,
+                                 "error": {"code": code, "message": message}}))
             failed += 1
             continue
         status, body, error, tokens = _answer(batch, data, index, request, f"{seed}|{custom_id}", created,
                                               unknown, scripts)
         if error is not None:
-            errors.write(_encode({"id": line_id, "custom_id": custom_id, "response": None, "error": error}))
+            write_error(_encode({"id": line_id, "custom_id": custom_id, "response": None, "error": error}))
             failed += 1
             continue
         line = _LINE % (line_id, _json_str(custom_id), status,
-                        answers.derived_id("req_", f"{batch.id}|{index}|request", 32), body)
+                        request_id_of(b"%d|request" % index), body)
         if status < 400:
             input_tokens += tokens[0]
             output_tokens += tokens[1]
-            outputs.write(line.encode())
+            write_output(line.encode())
             written += 1
         else:
-            errors.write(line.encode())
+            write_error(line.encode())
             failed += 1
+    return Results(key=key, outputs=outputs, errors=errors, written=written, failed=failed,
+                   input_tokens=input_tokens, output_tokens=output_tokens)
+
+
+def store_results(state: TenantState, batch: Batch, data: BatchInput, finished: int, results: Results) -> None:
+    """Store the built files and set the batch's counts, usage and file ids."""
+    written, failed = results.written, results.failed
+    input_tokens, output_tokens = results.input_tokens, results.output_tokens
     batch._finished = finished
     batch.request_counts = {"total": len(data), "completed": written, "failed": failed}
-    output_size = outputs.tell() if written else 0
-    error_size = errors.tell() if failed else 0
+    output_size = results.outputs.size if written else 0
+    error_size = results.errors.size if failed else 0
     if state.stored_bytes + output_size + error_size > state.max_stored_bytes:
         raise ResultsTooLarge(output=output_size, error=error_size, held=state.stored_bytes,
                               limit=state.max_stored_bytes)
     expires = batch._output_expires or BATCH_FILE_LIFETIME
     if written:
-        batch.output_file_id = store_file(state, outputs.getvalue(), filename=f"{batch.id}_output.jsonl",
+        batch.output_file_id = store_file(state, results.outputs.content(), filename=f"{batch.id}_output.jsonl",
                                           purpose="batch_output", expires_after=expires).id
     if failed:
-        batch.error_file_id = store_file(state, errors.getvalue(), filename=f"{batch.id}_error.jsonl",
+        batch.error_file_id = store_file(state, results.errors.content(), filename=f"{batch.id}_error.jsonl",
                                          purpose="batch_output", expires_after=expires).id
     batch.usage = {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
                    "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},

@@ -27,18 +27,20 @@ from __future__ import annotations
 import difflib
 import math
 from bisect import bisect_left
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.changes import log, logging_changes
-from fakeopenai.clock import capped
+from fakeopenai.clock import MAX_MICROS, MICROS, capped
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.batches import answers, scenario
-from fakeopenai.families.batches.batch_input import BatchInput, read_input
-from fakeopenai.families.batches.batch_output import ResultsTooLarge, write_results
+from fakeopenai.families.batches.batch_input import BatchInput, read_input_steps, run_steps
+from fakeopenai.families.batches.batch_output import ResultsTooLarge, build_results, results_key, write_results
 from fakeopenai.families.batches.files import find_file
 from fakeopenai.families.batches.objects import Batch
 from fakeopenai.families.batches.scenario import BatchMatch, BatchResponse, BatchScript, BatchStep
 from fakeopenai.families.batches.world import world
+from fakeopenai.registry import batch_answerer
 from fakeopenai.scripting.stepper import Cursor, Machine, choose
 
 if TYPE_CHECKING:
@@ -60,7 +62,14 @@ DEFAULT_SCRIPT = BatchScript(index=-1, name="default script", match=BatchMatch()
 # ----------------------------------------------------------------------------- creation
 
 def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
-    """``POST /batches`` after the body passed the official schema.
+    """``POST /batches`` at once (see :func:`create_batch_steps`)."""
+    return run_steps(create_batch_steps(state, body))
+
+
+def create_batch_steps(state: TenantState, body: dict[str, Any]) -> Generator[Any, None, Batch]:
+    """``POST /batches`` after the body passed the official schema, in steps: reading the input
+    file yields now and then (the handler lets other requests run there); nothing changes before
+    the file is read.
 
     Synchronous 400s (naming ``param``) for what the real API refuses at once: an
     unknown input file, a file whose purpose is not ``batch``, an endpoint the fake
@@ -83,7 +92,7 @@ def create_batch(state: TenantState, body: dict[str, Any]) -> Batch:
     metadata = body.get("metadata")
     script, unmatched = _select_script(state, endpoint=endpoint, input_file_id=file_id, metadata=metadata or {})
     wanted = {r.custom_id for r in script.responses if r.custom_id is not None}
-    data = read_input(source._content, endpoint=endpoint, wanted=wanted)
+    data = yield from read_input_steps(source._content, endpoint=endpoint, wanted=wanted)
     # Validation passed: from here on the request changes state.
     now = state.clock.tick()
     world(state).batch_count += 1
@@ -238,6 +247,72 @@ class BatchMachine(Machine[Batch]):
 
 MACHINE = BatchMachine()
 observe = MACHINE.observe
+
+PREPARE_MIN_REQUESTS = 500   # smaller batches are answered at once, on the read that ends them
+WAITING = "waiting"          # what prepare_end yields while another request builds the answers
+
+
+def prepare_end(state: TenantState, batch: Batch) -> Generator[str | None, None, None]:
+    """Before a read of a big batch: when that read will end it, build its output and error files
+    ahead, in steps (``batch._prepared``), so the read itself only stores them.
+
+    The handler drives this with pauses between steps (other requests run there), then observes
+    the batch with no pause in between. The files' bytes depend on the clock time the batch ends at
+    (answers' ``created``) and how many requests finished, so this predicts both as
+    :meth:`Machine.observe` will make them; when a request of the same tenant moved the clock
+    meanwhile, it builds them again (at most twice), and when the prediction still misses, the
+    read builds them at once, as for a small batch. The bytes are the same either way.
+    """
+    while batch._preparing:
+        yield WAITING   # another request of this tenant builds them; it ends the batch, or we go on
+    for _ in range(3):
+        plan = _predict_end(state, batch)
+        if plan is None:
+            return
+        finished, unfinished, created = plan
+        data = batch._input
+        key = results_key(state, batch, data, finished, unfinished, created)
+        if batch._prepared is not None and batch._prepared.key == key:
+            return
+        batch._prepared = None
+        batch._preparing = True
+        try:
+            batch._prepared = yield from build_results(state, batch, data, finished, unfinished, created)
+        finally:
+            batch._preparing = False
+
+
+def _predict_end(state: TenantState, batch: Batch) -> tuple[int, tuple[str, str] | None, int] | None:
+    """(finished, unfinished error, clock time) of the end the next read brings a big batch to, when
+    that read ends it by moving to its next step (see :meth:`Machine.observe`); else None."""
+    data = batch._input
+    if batch.status in TERMINAL or batch.status == "cancelling" or batch._cancel_requested or data is None \
+            or data.problems or len(data) < PREPARE_MIN_REQUESTS:
+        return None
+    if batch_answerer(state, batch.endpoint) is not None:
+        return None   # another family's scripts answer lines, and playing a script changes state: at the end
+
+    clock = state.clock
+    if batch.expires_at is not None and clock.now >= batch.expires_at:
+        return None
+    cursor = batch._cursor
+    micros = min(clock.micros + cursor.wait_left(clock.micros), MAX_MICROS)
+    if batch.expires_at is not None and micros // MICROS >= batch.expires_at:
+        return None
+    if micros == clock.micros and not cursor.moves_on(micros):
+        return None
+    steps = cursor.script.steps
+    step = steps[cursor.pos + 1] if cursor.pos + 1 < len(steps) else None
+    status = "completed" if step is None else step.status
+    if status not in TERMINAL:
+        return None
+    created = min(micros + clock.step * MICROS, MAX_MICROS) // MICROS
+    total = len(data)
+    if status == "completed":
+        return total, None, created
+    if batch.in_progress_at is None:
+        return None   # it never started: no files
+    return max(batch._finished, _finished_by(step, total, batch._finished)), UNFINISHED_ERRORS.get(status), created
 
 
 def cancel_batch(state: TenantState, batch: Batch) -> Batch:

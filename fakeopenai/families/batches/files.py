@@ -28,24 +28,26 @@ MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024
 BATCH_FILE_LIFETIME = 30 * 24 * 3600  # purpose=batch files expire after 30 days by default
 
 
-def store_file(state: TenantState, content: bytes, *, filename: str, purpose: str,
+def store_file(state: TenantState, content: bytes | tuple[bytes, ...], *, filename: str, purpose: str,
                expires_after: int | None = None, object_id: str | None = None) -> File:
-    """Store ``content`` as a File; ``expires_after`` is seconds after creation."""
-    if len(content) > MAX_FILE_BYTES:
-        raise PayloadTooLargeError(f"File is too large: {len(content)} bytes; files can be at most 512 MB.",
+    """Store ``content`` as a File; ``expires_after`` is seconds after creation. A batch's big output
+    file comes as its parts in order (kept so: joined, it would briefly need twice its size)."""
+    size = len(content) if isinstance(content, bytes) else sum(map(len, content))
+    if size > MAX_FILE_BYTES:
+        raise PayloadTooLargeError(f"File is too large: {size} bytes; files can be at most 512 MB.",
                                    param="file", code="file_too_large")
-    if purpose == "batch" and len(content) > MAX_BATCH_FILE_BYTES:
-        raise InvalidRequestError(f"File is too large: {len(content)} bytes; the Batch API only supports .jsonl "
+    if purpose == "batch" and size > MAX_BATCH_FILE_BYTES:
+        raise InvalidRequestError(f"File is too large: {size} bytes; the Batch API only supports .jsonl "
                                   "files up to 200 MB.", param="file", code="file_too_large")
-    state.reserve_bytes(len(content))
+    state.reserve_bytes(size)
     now = state.clock.tick()
     if expires_after is None and purpose == "batch":
         expires_after = BATCH_FILE_LIFETIME
     item = File(id=object_id or state.ids.new("file-"), created_at=now, filename=filename, purpose=purpose,
-                bytes=len(content), expires_at=capped(now + expires_after) if expires_after is not None else None,
+                bytes=size, expires_at=capped(now + expires_after) if expires_after is not None else None,
                 _content=content)
     world(state).files.add(item.id, item)
-    state.log_change("%s stored (%s, %d bytes)", item.id, purpose, len(content))
+    state.log_change("%s stored (%s, %d bytes)", item.id, purpose, size)
     return item
 
 

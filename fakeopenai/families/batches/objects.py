@@ -23,7 +23,7 @@ class File:
     expires_at: int | None = None
     status: str = "processed"
     status_details: str | None = None
-    _content: bytes = b""
+    _content: bytes | tuple[bytes, ...] = b""   # a big output file: its parts, in order
 
 
 @dataclass(slots=True)
@@ -57,3 +57,5 @@ class Batch:
     _answers: dict[int, BatchResponse] = field(default_factory=dict)  # request index -> scripted answer
     _failing: list[int] = field(default_factory=list)   # sorted indices of requests that will fail
     _cancel_requested: bool = False   # the client cancelled: the next read ends it cancelled
+    _prepared: Any = None         # batch_output.Results built ahead for the read that ends it
+    _preparing: bool = False      # a request is building them (in steps)
