@@ -20,6 +20,12 @@ does, in six documented ways and no others:
    ``true``, and echoes it so); the SDKs send tools without it.
 6. A ``Response`` carries ``usage`` and ``user`` as ``null`` until they have a value, as
    the live API sends them (background guide; real captures).
+7. A ``discriminator`` without a ``mapping`` gets the mapping its members spell out. Without
+   one, OpenAPI reads the values as the member schemas' names, which the spec's are not
+   (``ChatCompletionMessageToolCall`` is ``type: function``, ``Message`` is ``type: message``):
+   each member's own one-value property gives the mapping; where a member does not tell its
+   value, the discriminator goes and the ``oneOf`` alone decides. (Validation ignores
+   discriminators; a tool that reads them, such as schemathesis, then agrees with it.)
 """
 
 from __future__ import annotations
@@ -39,9 +45,6 @@ NULL_RESPONSE_FIELDS = ("usage", "user")
 LIST_RESPONSES = ("ListAssistantsResponse", "ListMessagesResponse", "ListRunsResponse",
                   "ListRunStepsResponse", "ListFilesResponse", "ListBatchesResponse", "ResponseItemList",
                   "ConversationItemList")
-# A discriminator without a mapping means "the schema names": ConversationItem's members' types
-# (``message`` is the schema ``Message``) do not follow that, so the oneOf alone decides.
-NO_DISCRIMINATOR = ("ConversationItem",)
 
 
 def _allow_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -103,10 +106,45 @@ def normalize(doc: dict[str, Any]) -> dict[str, Any]:
             for prop in ("first_id", "last_id"):
                 if prop in schemas[name].get("properties", {}):
                     schemas[name]["properties"][prop] = _allow_null(schemas[name]["properties"][prop])
-    for name in NO_DISCRIMINATOR:
-        if name in schemas:
-            schemas[name].pop("discriminator", None)
+    _map_discriminators(schemas, schemas)
     return dict(doc)
+
+
+def _map_discriminators(node: Any, schemas: dict[str, Any]) -> None:
+    """Rule 7, everywhere in ``node``."""
+    if isinstance(node, list):
+        for item in node:
+            _map_discriminators(item, schemas)
+        return
+    if not isinstance(node, dict):
+        return
+    discriminator = node.get("discriminator")
+    if isinstance(discriminator, dict) and "mapping" not in discriminator:
+        mapping: dict[str, str] | None = {}
+        for member in node.get("oneOf") or node.get("anyOf") or ():
+            ref = member.get("$ref", "") if isinstance(member, dict) else ""
+            values = _own_values(schemas, ref.rsplit("/", 1)[-1], discriminator.get("propertyName")) if ref else []
+            if not values or any(mapping.get(value, ref) != ref for value in values):
+                mapping = None   # untold, or told by two members
+                break
+            mapping.update(dict.fromkeys(values, ref))
+        if mapping:
+            discriminator["mapping"] = mapping
+        else:
+            node.pop("discriminator")
+    for value in node.values():
+        _map_discriminators(value, schemas)
+
+
+def _own_values(schemas: dict[str, Any], name: str, prop: Any) -> list[Any]:
+    """The values schema ``name`` allows for ``prop`` (an ``enum`` or ``const``), else []."""
+    for part in _parts(schemas, name):
+        sub = part.get("properties", {}).get(prop)
+        if isinstance(sub, dict):
+            if "const" in sub:
+                return [sub["const"]]
+            return [value for value in sub.get("enum", ()) if value is not None]
+    return []
 
 
 def _parts(schemas: dict[str, Any], name: str) -> list[dict[str, Any]]:
