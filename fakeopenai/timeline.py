@@ -111,15 +111,18 @@ class Timeline:
             return
         else:
             status = getattr(obj, "status", None) or "created"
-        if status == life.last:
+        cursor = getattr(obj, "_cursor", None)
+        step_number = cursor.step_number() if cursor is not None else None
+        # A new state, or the same one at a later script step (a chat conversation waits for tool
+        # outputs once per round).
+        if life.states and (status, step_number) == (life.last, life.states[-1].get("step")):
             return
         entry = current_entry.get()
         record: dict[str, Any] = {"status": status, "time": state.clock.now, "wall": round(time.time(), 3),
                                   "request": entry.get("n") if entry else None}
-        cursor = getattr(obj, "_cursor", None)
         if cursor is not None:
             step = cursor.current()
-            record.update(step=cursor.step_number(), steps=cursor.total,
+            record.update(step=step_number, steps=cursor.total,
                           where=getattr(step, "where", None) or None,
                           at=position(state.scenario.source, step) if hasattr(step, "line") else None)
         if len(life.states) < STATES_LIMIT:

@@ -125,6 +125,26 @@ def test_a_clean_run_walks_every_state(fake: FakeOpenAI) -> None:
     assert body["violations"] == []
 
 
+def test_a_chat_conversation_shows_each_round_it_waits_for_tool_outputs(fake: FakeOpenAI) -> None:
+    key = "sk-timeline-chat"
+    httpx.put(origin(fake) + "/_fake/scenario", json={"name": "chat_tool_loop"},
+              headers={"Authorization": f"Bearer {key}"}).raise_for_status()
+    client = fake.client(api_key=key)
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    messages: list[Any] = [{"role": "user", "content": "Weather in Paris and Lyon?"}]
+    while True:
+        choice = client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools).choices[0]
+        if choice.finish_reason != "tool_calls":
+            break
+        messages += [choice.message, *({"role": "tool", "tool_call_id": call.id, "content": "18 C"}
+                                       for call in choice.message.tool_calls)]
+    body = httpx.get(origin(fake) + "/_fake/timeline", headers={"Authorization": f"Bearer {key}"}).json()
+    [chat] = body["objects"]
+    waits = [(s["status"], s["step"], s["request"]) for s in chat["states"] if s["status"] == "waiting"]
+    assert waits == [("waiting", 1, 1), ("waiting", 2, 2)]   # one per round, at the request that asked
+    assert chat["states"][-1]["status"] == "completed"
+
+
 def test_tenants_and_the_page_on_loopback(fake: FakeOpenAI) -> None:
     fake.client(api_key="sk-timeline-3").models.list()
     tenants = httpx.get(origin(fake) + "/_fake/tenants").json()["tenants"]   # no key needed on loopback
