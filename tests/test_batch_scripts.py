@@ -75,3 +75,33 @@ def test_without_chat_scripts_nothing_answers_lines(fake_openai: Any) -> None:
     found = fake_openai._with_state(lambda state: [batch_answerer(state, endpoint) for endpoint in (
         "/v1/chat/completions", "/v1/embeddings", "/v1/moderations")])
     assert found == [None, None, None]
+
+
+def test_embedding_lines_get_the_scripted_vectors(fake_openai: Any, client: openai.OpenAI, spec: Any) -> None:
+    fake_openai.load({"embeddings": [{"match": {"input": {"equals": "cat"}}, "vector": [1, 0, 0, 0]},
+                                     {"match": {"input": {"contains": "kitten"}}, "similar_to": "cat",
+                                      "similarity": 0.9}]})
+    model = {"model": "text-embedding-3-small", "dimensions": 4}
+    bodies = {"pair": {**model, "input": ["cat", "a kitten"]}, "dog": {**model, "input": "dog"},
+              "empty": {**model, "input": ["cat", ""]}}
+    output, errors = _run(client, "/v1/embeddings", bodies)
+    lines = _bodies(output)
+    for line in lines.values():
+        spec.validate(line["body"], "CreateEmbeddingResponse")
+    cat, kitten = (item["embedding"] for item in lines["pair"]["body"]["data"])
+    assert cat == [1.0, 0.0, 0.0, 0.0] and abs(kitten[0] - 0.9) < 1e-6
+    assert _bodies(errors)["empty"]["body"]["error"]["param"] == "input"   # as POST /embeddings answers it
+    synced = client.embeddings.create(input="dog", encoding_format="float", **model)   # type: ignore[arg-type]
+    assert lines["dog"]["body"]["data"][0]["embedding"] == synced.data[0].embedding
+
+
+def test_moderation_lines_get_the_scripted_flags(fake_openai: Any, client: openai.OpenAI, spec: Any) -> None:
+    fake_openai.load({"moderations": [{"match": {"input": {"contains": "kill"}}, "categories": {"violence": 0.97}}]})
+    output, _ = _run(client, "/v1/moderations", {"bad": {"input": ["I will kill it", "fine"]},
+                                                 "good": {"input": "a nice day"}})
+    lines = _bodies(output)
+    for line in lines.values():
+        spec.validate(line["body"], "CreateModerationResponse")
+    bad, fine = lines["bad"]["body"]["results"]
+    assert bad["flagged"] and bad["categories"]["violence"] and bad["category_scores"]["violence"] == 0.97
+    assert not fine["flagged"] and not lines["good"]["body"]["results"][0]["flagged"]
