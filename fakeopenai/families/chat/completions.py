@@ -5,9 +5,11 @@ A script spans a conversation (a :class:`Chain`): each request plays its steps t
 messages answer those call ids goes on from the next step (the client resends the history, as
 Chat Completions clients do). A ``message`` step is ``message.content`` (``{refusal: ...}``:
 ``message.refusal``), ``status: incomplete`` is ``finish_reason: length`` (``content_filter``
-with that reason), ``status: failed`` an HTTP error in the OpenAI shape. Unscripted requests get
-seeded text, an instance of a ``json_schema`` response format, or, with ``tool_choice``
-``required`` or a named function, generated calls whose arguments fit the tool's ``parameters``.
+with that reason), ``status: failed`` an HTTP error in the OpenAI shape, ``status: cancelled``
+ends the turn as ``completed`` does (``finish_reason: stop``; ``content: ""`` when no message
+step came before it). Unscripted requests get seeded text, an instance of a ``json_schema``
+response format, or, with ``tool_choice`` ``required`` or a named function, generated calls
+whose arguments fit the tool's ``parameters``.
 """
 
 from __future__ import annotations
@@ -295,7 +297,7 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
             finish = "content_filter" if reason == "content_filter" else "length"
             usage_step = step
             break
-        elif step.terminal:   # completed, cancelled
+        elif step.terminal:   # completed, cancelled (a chat completion cannot be cancelled: it ends as completed)
             chain.status = "completed"
             usage_step = step
             break
@@ -313,8 +315,9 @@ def _choice(state: TenantState, body: dict[str, Any], completion: Completion, in
     texts, refusals = [], []
     for part in parts:
         (refusals if part.refusal else texts).append(_text(body, part, f"{key}|{part.where}"))
-    content = "\n\n".join(texts) if texts else None
     refusal = "\n\n".join(refusals) if refusals else None
+    # A turn with nothing to say (a script of statuses only, or cancelled before its message) says "".
+    content = "\n\n".join(texts) if texts else ("" if refusal is None and calls is None else None)
     if content is not None and limit is not None and count_tokens(content) > limit:
         content, finish = _cut(content, limit), "length"
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal, "annotations": []}
