@@ -403,8 +403,8 @@ def _violation_lines(number: int, v: dict[str, Any]) -> list[str]:
     at = f" at {v['at']}" if v.get("at") else ""
     if v["kind"] == "expect_outputs":
         lines = [f"  {number}. {v['where']}{at}",
-                 f"     {noun + ':':<10}{object_id} (script {v.get('script')}), tool call {v.get('tool_call_id')} "
-                 f"({v.get('function')})"]
+                 f"     {(noun + ':').ljust(9)} {object_id} (script {v.get('script')}), "
+                 f"tool call {v.get('tool_call_id')} ({v.get('function')})"]
     elif v["kind"] == "unmatched":
         lines = [f"  {number}. {v['where']}: no {noun} script matched {object_id} (unmatched: error)"]
     else:

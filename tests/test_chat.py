@@ -303,3 +303,57 @@ def test_an_unused_chat_script_is_reported(fake_openai: Any, client: openai.Open
     client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
     assert fake_openai.unused_scripts() == ["never"]
     fake_openai.load({})   # the test's own check: the fixture's teardown need not report it
+
+
+# ----------------------------------------------------------------------------- the run built-ins serve chat
+
+@pytest.mark.parametrize(("name", "rounds", "answer"), [
+    ("requires_action_then_complete", 1, "It is 18 °C and sunny in Paris."),
+    ("parallel_tool_calls", 1, "Paris is sunny; London is cloudy."),
+])
+def test_the_tool_call_built_ins_serve_a_tool_loop(fake_openai: Any, strict: openai.OpenAI, name: str, rounds: int,
+                                                   answer: str) -> None:
+    fake_openai.load(name)
+    asked: list[str] = []
+    completion, done = _loop(strict, "Weather?", [WEATHER_TOOL], lambda city: asked.append(city) or f"{city}: 18")
+    assert (done, completion.choices[0].message.content) == (rounds, answer)
+    assert asked == (["Paris"] if name.startswith("requires") else ["Paris", "London"])
+    assert fake_openai.violations == []
+
+
+def test_the_stream_with_tool_call_built_in_serves_the_stream_helper(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load("stream_with_tool_call")
+    messages: list[Any] = [{"role": "user", "content": "Weather in Paris?"}]
+    with client.chat.completions.stream(model="gpt-4o", messages=messages, tools=[WEATHER_TOOL]) as stream:
+        pieces = [e.arguments_delta for e in stream if e.type == "tool_calls.function.arguments.delta"]
+        first = stream.get_final_completion()
+    [call] = first.choices[0].message.tool_calls or []
+    assert first.choices[0].finish_reason == "tool_calls"
+    assert pieces == ["", '{"city":', ' "Paris"', ', "unit"', ': "celsi', 'us"}']   # the name, then 8 characters
+    assert json.loads(call.function.arguments) == {"city": "Paris", "unit": "celsius"}
+    messages += [first.choices[0].message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": call.id, "content": "18C"}]
+    with client.chat.completions.stream(model="gpt-4o", messages=messages, tools=[WEATHER_TOOL],
+                                        stream_options={"include_usage": True}) as stream:
+        words = [e.delta for e in stream if e.type == "content.delta"]
+        second = stream.get_final_completion()
+    assert words == ["", "It is", " 18 degrees", " and sunny", " in Paris", " today."]   # 2 words a delta
+    assert second.choices[0].message.content == "It is 18 degrees and sunny in Paris today."
+    assert second.usage is not None and second.usage.total_tokens == 102
+
+
+def test_the_run_ending_built_ins_serve_chat(fake_openai: Any, make_client: Callable[..., openai.OpenAI]) -> None:
+    client = make_client(max_retries=0)
+    ask: Any = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}
+    fake_openai.load("run_fails")
+    with pytest.raises(openai.InternalServerError) as caught:
+        client.chat.completions.create(**ask)
+    assert caught.value.status_code == 500 and caught.value.body == {
+        "message": "Sorry, something went wrong.", "type": "server_error", "param": None, "code": "server_error"}
+    fake_openai.load("run_incomplete")
+    cut = client.chat.completions.create(**ask)
+    assert cut.choices[0].finish_reason == "length" and cut.usage is not None and cut.usage.completion_tokens == 256
+    assert cut.choices[0].message.content == "The answer starts here but the model ran out of"
+    fake_openai.load("run_cancelled")   # a chat completion cannot be cancelled: the turn ends with nothing said
+    ended = client.chat.completions.create(**ask).choices[0]
+    assert (ended.finish_reason, ended.message.content, ended.message.tool_calls) == ("stop", "", None)

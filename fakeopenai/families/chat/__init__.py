@@ -28,4 +28,5 @@ FAMILY = Family(
     kinds=(ScriptKind(key="chat", noun="chat completion", plural="chat completions", id_field="completion_id",
                       failed_field="error.code", find=lambda state, chain_id: world(state).chains.get(chain_id)),),
     new_world=new_world,
+    batch_answerer=api.batch_answerer,
 )

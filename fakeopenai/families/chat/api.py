@@ -3,18 +3,25 @@ completions (retrieve, list, update metadata, delete, messages). The engine is `
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.errors import APIError, InvalidRequestError
 from fakeopenai.families.chat import completions
 from fakeopenai.families.chat.events import chunks
 from fakeopenai.families.chat.render import RENDER, stored_message
 from fakeopenai.families.chat.world import world
 from fakeopenai.params import check, check_metadata, enum_query, int_query, json_body
 from fakeopenai.rendering import deleted, json_response, page, tenant
+from fakeopenai.scripting.stepper import scripts_for
 from fakeopenai.store import Collection, PageQuery
 from fakeopenai.streaming import sse_response
+
+if TYPE_CHECKING:
+    from fakeopenai.family import BatchLineAnswerer
+    from fakeopenai.state import TenantState
 
 _PLAIN_ROLES = frozenset({"system", "developer", "user", "assistant"})
 
@@ -119,6 +126,30 @@ async def list_messages(request: Request) -> Response:
         messages.add(str(message["id"]), message)
     found = messages.page(_page_query(request), id_of=lambda m: str(m["id"]))
     return json_response(_ids_as_strings(page((stored_message(m) for m in found.data), found.has_more)))
+
+
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
+    """``/v1/chat/completions`` batch lines answered by ``chat:`` / ``conversations:`` scripts (the
+    ``Family.batch_answerer`` hook): only when the scenario has such scripts. A line a script takes
+    is played as ``POST /chat/completions`` plays it, not stored and not streamed: a tool call
+    ends it with ``finish_reason: tool_calls``, a ``failed`` step or a bad line is its HTTP error."""
+    if endpoint != "/v1/chat/completions" or not scripts_for(state, "chat"):
+        return None
+
+    def answer(body: dict[str, Any], key: str, created: int) -> tuple[int, dict[str, Any]] | None:
+        if not completions.scripted_batch_line(state, body):
+            return None
+        line = {name: value for name, value in body.items() if name not in ("stream", "stream_options", "store")}
+        try:
+            if not _plain(line):
+                check(line, "CreateChatCompletionRequest")
+            completions.check_request(line)
+            completion = completions.create_completion(state, line)
+        except APIError as error:
+            return error.status_code, error.to_dict()
+        return 200, RENDER.one(state, completion)
+
+    return answer
 
 
 ROUTES = [

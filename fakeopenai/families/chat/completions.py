@@ -5,9 +5,11 @@ A script spans a conversation (a :class:`Chain`): each request plays its steps t
 messages answer those call ids goes on from the next step (the client resends the history, as
 Chat Completions clients do). A ``message`` step is ``message.content`` (``{refusal: ...}``:
 ``message.refusal``), ``status: incomplete`` is ``finish_reason: length`` (``content_filter``
-with that reason), ``status: failed`` an HTTP error in the OpenAI shape. Unscripted requests get
-seeded text, an instance of a ``json_schema`` response format, or, with ``tool_choice``
-``required`` or a named function, generated calls whose arguments fit the tool's ``parameters``.
+with that reason), ``status: failed`` an HTTP error in the OpenAI shape, ``status: cancelled``
+ends the turn as ``completed`` does (``finish_reason: stop``; ``content: ""`` when no message
+step came before it). Unscripted requests get seeded text, an instance of a ``json_schema``
+response format, or, with ``tool_choice`` ``required`` or a named function, generated calls
+whose arguments fit the tool's ``parameters``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from fakeopenai.families.chat.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import Step, ToolCallSpec
-from fakeopenai.scripting.stepper import Cursor, check_outputs, choose, scripts_for
+from fakeopenai.scripting.stepper import Cursor, check_outputs, choose, first_match, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -173,14 +175,35 @@ def _waited_choice(chain: Chain, answers: dict[str, str]) -> dict[str, ToolCallS
     return {}
 
 
+def _facts(body: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a ``chat:`` script's ``match`` is tested on (the keywords of ``ChatMatch.mismatch``)."""
+    users = [m for m in messages if m.get("role") == "user"]
+    return {"model": body.get("model") or DEFAULT_MODEL, "metadata": dict(body.get("metadata") or {}),
+            "last_message": text_of(users[-1].get("content")) if users else None,
+            "instructions": "\n".join(text_of(m.get("content")) for m in messages
+                                      if m.get("role") in ("system", "developer")),
+            "tools": tool_names(list(body.get("tools") or []))}
+
+
+def scripted_batch_line(state: TenantState, body: dict[str, Any]) -> bool:
+    """Whether a ``/v1/chat/completions`` batch line is a script's: its ``tool`` messages answer
+    calls a conversation waits for, or a ``chat:`` / ``conversations:`` script matches it (else
+    the batches family generates its answer, and nothing here changes)."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        return False
+    calls = world(state).calls
+    if any(m.get("role") == "tool" and m.get("tool_call_id") in calls for m in messages):
+        return True
+    facts = _facts(body, messages)
+    return first_match(state, scripts_for(state, "chat"), lambda s: s.match.mismatch(**facts),
+                       "chat completion", "chat completions")[0] is not None
+
+
 def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str, Any]]) -> Chain:
     objects = world(state)
-    model = body.get("model") or DEFAULT_MODEL
-    metadata = dict(body.get("metadata") or {})
-    users = [m for m in messages if m.get("role") == "user"]
-    last_message = text_of(users[-1].get("content")) if users else None
-    instructions = "\n".join(text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer"))
-    offered = tool_names(list(body.get("tools") or []))
+    facts = _facts(body, messages)
+    model, metadata, last_message, offered = facts["model"], facts["metadata"], facts["last_message"], facts["tools"]
     choice = body.get("tool_choice")
     wants_tools = bool(offered) and (choice == "required" or _named_function(choice) is not None)
 
@@ -194,8 +217,7 @@ def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str
 
     script, violation = choose(
         state, scripts_for(state, "chat"),
-        lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
-                                   instructions=instructions, tools=offered),
+        lambda s: s.match.mismatch(**facts),
         noun="chat completion", plural="chat completions",
         default=DEFAULT_TOOL_SCRIPT if wants_tools else DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1
@@ -275,7 +297,7 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
             finish = "content_filter" if reason == "content_filter" else "length"
             usage_step = step
             break
-        elif step.terminal:   # completed, cancelled
+        elif step.terminal:   # completed, cancelled (a chat completion cannot be cancelled: it ends as completed)
             chain.status = "completed"
             usage_step = step
             break
@@ -293,8 +315,9 @@ def _choice(state: TenantState, body: dict[str, Any], completion: Completion, in
     texts, refusals = [], []
     for part in parts:
         (refusals if part.refusal else texts).append(_text(body, part, f"{key}|{part.where}"))
-    content = "\n\n".join(texts) if texts else None
     refusal = "\n\n".join(refusals) if refusals else None
+    # A turn with nothing to say (a script of statuses only, or cancelled before its message) says "".
+    content = "\n\n".join(texts) if texts else ("" if refusal is None and calls is None else None)
     if content is not None and limit is not None and count_tokens(content) > limit:
         content, finish = _cut(content, limit), "length"
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal, "annotations": []}

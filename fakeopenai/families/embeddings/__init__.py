@@ -9,7 +9,7 @@ the scenario part ``scenario.py`` with ``scenario.schema.json``.
 
 from __future__ import annotations
 
-from fakeopenai.families.embeddings import api, scenario
+from fakeopenai.families.embeddings import api, embeddings, scenario
 from fakeopenai.family import Family, package_json
 
 OPENAPI_PATHS = ("/embeddings",)
@@ -22,4 +22,5 @@ FAMILY = Family(
     scenario_schema=scenario.schema,
     docs_sections=(("Embedding entry", "embedding_entry"),),
     build=scenario.build,
+    batch_answerer=embeddings.batch_answerer,
 )

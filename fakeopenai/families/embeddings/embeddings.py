@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.errors import APIError, InvalidRequestError
 from fakeopenai.families.embeddings.scenario import NAME, EmbeddingEntry
 from fakeopenai.generate import (
     EMBEDDING_DIMENSIONS,
@@ -24,6 +24,7 @@ from fakeopenai.generate import (
 from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
+    from fakeopenai.family import BatchLineAnswerer
     from fakeopenai.state import TenantState
 
 MAX_INPUTS = 2048
@@ -113,3 +114,23 @@ def _entry_for(entries: tuple[EmbeddingEntry, ...], model: str, item: Any) -> Em
 def _normalized(vector: list[float]) -> list[float]:
     norm = math.sqrt(math.fsum(x * x for x in vector))
     return [x / norm for x in vector] if norm else vector
+
+
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
+    """``/v1/embeddings`` batch lines with an input an ``embeddings:`` entry matches answered as
+    ``POST /embeddings`` answers them (the ``Family.batch_answerer`` hook; a bad line is its 400).
+    Only when the scenario has entries; other lines keep the generated answer (the same vectors)."""
+    entries: tuple[EmbeddingEntry, ...] = state.scenario.parts.get(NAME, ())
+    if endpoint != "/v1/embeddings" or not entries:
+        return None
+
+    def answer(body: dict[str, Any], key: str, created: int) -> tuple[int, dict[str, Any]] | None:
+        model = str(body.get("model", ""))
+        if not any(_entry_for(entries, model, item) is not None for item in inputs_of(body.get("input"))):
+            return None
+        try:
+            return 200, create_embeddings(state, body)
+        except APIError as error:
+            return error.status_code, error.to_dict()
+
+    return answer

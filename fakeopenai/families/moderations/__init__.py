@@ -5,7 +5,7 @@ a hash of the input, :func:`fakeopenai.generate.moderation_result`, as batch lin
 
 from __future__ import annotations
 
-from fakeopenai.families.moderations import api, scenario
+from fakeopenai.families.moderations import api, moderations, scenario
 from fakeopenai.family import Family, package_json
 
 OPENAPI_PATHS = ("/moderations",)
@@ -18,4 +18,5 @@ FAMILY = Family(
     scenario_schema=scenario.schema,
     docs_sections=(("Moderation entry", "moderation_entry"),),
     build=scenario.build,
+    batch_answerer=moderations.batch_answerer,
 )

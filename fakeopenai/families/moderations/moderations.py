@@ -9,6 +9,7 @@ from fakeopenai.generate import moderation_result
 from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
+    from fakeopenai.family import BatchLineAnswerer
     from fakeopenai.state import TenantState
 
 DEFAULT_MODEL = "omni-moderation-latest"
@@ -27,14 +28,18 @@ def text_of(item: Any) -> str:
     return " ".join(part.get("text", "") for part in item if isinstance(part, dict) and part.get("type") == "text")
 
 
+def _entry_for(entries: tuple[ModerationEntry, ...], item: Any) -> ModerationEntry | None:
+    text = text_of(item)
+    return next((e for e in entries if e.input is None or e.input.test(text)), None)
+
+
 def create_moderation(state: TenantState, body: dict[str, Any]) -> dict[str, Any]:
     check_model(state, body.get("model"))
     entries: tuple[ModerationEntry, ...] = state.scenario.parts.get(NAME, ())
     results = []
     for item in inputs_of(body["input"]):
         result = moderation_result(item)
-        text = text_of(item)
-        entry = next((e for e in entries if e.input is None or e.input.test(text)), None)
+        entry = _entry_for(entries, item)
         if entry is not None:
             result["category_scores"].update(entry.scores)
             for name, score in entry.categories.items():
@@ -43,3 +48,21 @@ def create_moderation(state: TenantState, body: dict[str, Any]) -> dict[str, Any
             result["flagged"] = any(result["categories"].values())
         results.append(result)
     return {"id": state.ids.new("modr-"), "model": body.get("model") or DEFAULT_MODEL, "results": results}
+
+
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
+    """``/v1/moderations`` batch lines with an input a ``moderations:`` entry matches answered as
+    ``POST /moderations`` answers them (the ``Family.batch_answerer`` hook). Only when the scenario
+    has entries; other lines keep the generated answer (the same scores, nothing flagged)."""
+    entries: tuple[ModerationEntry, ...] = state.scenario.parts.get(NAME, ())
+    if endpoint != "/v1/moderations" or not entries:
+        return None
+
+    def answer(body: dict[str, Any], key: str, created: int) -> tuple[int, dict[str, Any]] | None:
+        items = inputs_of(body.get("input"))
+        if not all(isinstance(item, (str, list)) for item in items) or \
+                not any(_entry_for(entries, item) is not None for item in items):
+            return None   # a body POST /moderations refuses: the batch's generator answers it, as before
+        return 200, create_moderation(state, body)
+
+    return answer
