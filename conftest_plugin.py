@@ -323,7 +323,7 @@ _HINTS = {  # the report's last line, by kind of violation
     "expect_outputs": "make the code under test submit the tool output the scenario expects, or change "
                       "the expectation at the position above if the scenario is what is wrong",
     "unmatched": "change a script's match: so it fits (each script's reason is listed above), add a script, or "
-                 "set unmatched: default so that unscripted runs and batches get the default script",
+                 "set unmatched: default so that unscripted requests get the default script",
 }
 
 

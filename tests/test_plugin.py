@@ -171,7 +171,7 @@ def test_unmatched_runs_and_batches_are_reported_with_every_script_tried(pyteste
         "     The fake failed batch_{id} (errors.data[0].code server_error): the code under test saw a failed batch.",
         "",
         "What to do: change a script's match: so it fits (each script's reason is listed above), add a script, "
-        "or set unmatched: default so that unscripted runs and batches get the default script. "
+        "or set unmatched: default so that unscripted requests get the default script. "
         "fake_openai.requests lists every request the test made."), consecutive=True)
 
 
