@@ -69,13 +69,10 @@ def run_all(quick: bool) -> list[list[str]]:
     if BENCH_PYTHON.exists():
         out = subprocess.run([str(BENCH_PYTHON), "-m", "benchmarks.fixture_client", "--json", "--rounds",
                               "5" if quick else "300"], check=True, capture_output=True, text=True, cwd=ROOT)
-        client = json.loads(out.stdout.strip().splitlines()[-1])
+        client, chat_client = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(_row(f"2. fixture client per call (openai {client['openai']})", f"{client['fake_us']:.0f} us",
                          f"{client['openai_responses_us']:.0f} us openai-responses", client["ratio"],
                          client["target"], client["passed"]))
-        out = subprocess.run([str(BENCH_PYTHON), "-m", "benchmarks.fixture_client", "--chat", "--json", "--rounds",
-                              "5" if quick else "300"], check=True, capture_output=True, text=True, cwd=ROOT)
-        chat_client = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(_row("   fixture client, chat.completions.create", f"{chat_client['fake_us']:.0f} us",
                          f"{chat_client['openai_responses_us']:.0f} us openai-responses", chat_client["ratio"],
                          chat_client["target"], chat_client["passed"]))
