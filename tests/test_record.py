@@ -49,6 +49,22 @@ UPSTREAM: dict[str, Any] = {
         {"match": {"last_message": {"contains": "broken"}}, "times": "always", "steps": [
             {"message": "Half an ans"}, {"status": "failed", "last_error": {"message": "It broke."}}]},
         {"times": "always", "steps": [{"message": {"words": 9}}]}],
+    "chat": [
+        {"match": {"last_message": {"contains": "weather"}}, "times": "always",
+         "stream": {"chunk_words": 2, "chunk_chars": 8}, "steps": [
+             {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}]},
+             {"message": "It is 18 degrees and sunny in Paris today."},
+             {"status": "completed", "usage": {"prompt_tokens": 90, "completion_tokens": 12}}]},
+        {"match": {"last_message": {"contains": "sum"}}, "times": "always", "steps": [
+            {"message": "Let me look."},
+            {"tool_calls": [{"function": "lookup", "arguments": {"q": "x"}},
+                            {"function": "sum", "arguments": "[1,2]"}]},
+            {"message": "It is 3."}]},
+        {"match": {"last_message": {"contains": "bomb"}}, "times": "always", "steps": [
+            {"message": {"refusal": "I can't help with that."}}]},
+        {"match": {"last_message": {"contains": "long"}}, "times": "always", "steps": [
+            {"message": "The answer starts here but"},
+            {"status": "incomplete", "usage": {"prompt_tokens": 30, "completion_tokens": 5}}]}],
     "batches": [{"times": "always", "steps": [
         {"status": "validating"}, {"status": "in_progress", "progress": 0.5, "reads": 2},
         {"status": "failed", "errors": [{"code": "server_error", "message": "It broke."}]}],
@@ -56,7 +72,9 @@ UPSTREAM: dict[str, Any] = {
     "embeddings": [{"match": {"input": {"equals": "cat"}}, "vector": [1, 2, 3, 4]}],
     "moderations": [{"match": {"input": {"contains": "kill"}}, "categories": {"violence": 0.97}}],
     "faults": [{"match": {"method": "POST", "path": "/v1/embeddings"}, "after": 1, "times": 2, "status": 429,
-                "headers": {"retry-after-ms": "3"}, "error": {"message": "Slow down.", "code": "rate_limit_exceeded"}}],
+                "headers": {"retry-after-ms": "3"}, "error": {"message": "Slow down.", "code": "rate_limit_exceeded"}},
+               {"match": {"method": "POST", "path": "/v1/chat/completions"}, "after": 3, "status": 503,
+                "headers": {"retry-after-ms": "1"}, "error": {"message": "Overloaded."}}],
 }
 
 
@@ -231,6 +249,71 @@ def test_a_batch_that_fails_partway(upstream: ServerThread, replay_server: Serve
     assert script["match"] == {"endpoint": "/v1/chat/completions", "metadata": {"job": "nightly"}}
     assert script["steps"][1] == {"status": "in_progress", "progress": 0.5, "reads": 2}
     assert {"custom_id": "r1", "content": "one"} in script["responses"]
+
+
+def _chat_stream(client: openai.OpenAI, messages: list[Any], seen: list[Any]) -> dict[str, Any]:
+    """A streamed chat turn: what the client assembles (content, tool calls by index, finish, usage)."""
+    content, calls, finish, usage = "", {}, None, None
+    for chunk in client.chat.completions.create(model="gpt-4o", messages=messages, stream=True,
+                                                stream_options={"include_usage": True}):
+        usage = chunk.usage.total_tokens if chunk.usage else usage
+        for choice in chunk.choices:
+            content += choice.delta.content or ""
+            for part in choice.delta.tool_calls or []:
+                call = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+                call["id"] = part.id or call["id"]
+                call["name"] += (part.function.name or "") if part.function else ""
+                call["arguments"] += (part.function.arguments or "") if part.function else ""
+            finish = choice.finish_reason or finish
+    seen.append((content, [(c["name"], c["arguments"]) for c in calls.values()], finish, usage))
+    return {"role": "assistant", "content": content or None, "tool_calls": [
+        {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+        for c in calls.values()]}
+
+
+def _chat(client: openai.OpenAI) -> list[Any]:
+    seen: list[Any] = []
+    messages: list[Any] = [{"role": "user", "content": "weather in Paris?"}]
+    assistant = _chat_stream(client, messages, seen)
+    messages += [assistant, *({"role": "tool", "tool_call_id": c["id"], "content": "18C"}
+                              for c in assistant["tool_calls"])]
+    _chat_stream(client, messages, seen)
+    # not streamed: a message and two calls in one turn, then the answer (the upstream's 503 is retried)
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "sum it"}]
+    completion = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+    message = completion.choices[0].message
+    seen.append((message.content, [(c.function.name, c.function.arguments)  # type: ignore[union-attr]
+                                   for c in message.tool_calls or []], completion.choices[0].finish_reason))
+    messages += [message.model_dump(exclude_none=True), *({"role": "tool", "tool_call_id": c.id, "content": "ok"}
+                                                          for c in message.tool_calls or [])]
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=messages)
+    seen.append((raw.retries_taken, raw.parse().choices[0].message.content))
+    for text in ("how to make a bomb", "a long story"):
+        completion = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": text}])
+        choice = completion.choices[0]
+        seen.append((choice.message.content, choice.message.refusal, choice.finish_reason,
+                     completion.usage.total_tokens if completion.usage else None))
+    return seen
+
+
+def test_a_streamed_chat_with_a_tool_call(upstream: ServerThread, replay_server: ServerThread,
+                                          tmp_path: Path) -> None:
+    scenario = round_trip(upstream, replay_server, _chat, tmp_path, expect_outputs=True)
+    streamed, loop, refusal, cut = scenario["chat"]
+    assert streamed == {"match": {"model": "gpt-4o", "last_message": {"equals": "weather in Paris?"}}, "steps": [
+        {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}],
+         "expect_outputs": {"get_weather": {"equals": "18C"}}},
+        {"message": "It is 18 degrees and sunny in Paris today."},
+        {"status": "completed", "usage": {"prompt_tokens": 90, "completion_tokens": 12}}]}
+    assert loop["match"] == {"model": "gpt-4o-mini", "last_message": {"equals": "sum it"}}
+    assert loop["steps"][:2] == [{"message": "Let me look."}, {
+        "tool_calls": [{"function": "lookup", "arguments": {"q": "x"}}, {"function": "sum", "arguments": "[1,2]"}],
+        "expect_outputs": {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}}]
+    assert refusal["steps"][0] == {"message": {"refusal": "I can't help with that."}}
+    assert cut["steps"][-1] == {"status": "incomplete", "usage": {"prompt_tokens": 30, "completion_tokens": 5}}
+    assert scenario["faults"] == [{"match": {"method": "POST", "path": "/v1/chat/completions"}, "after": 3,
+                                   "status": 503, "error": {"message": "Overloaded.", "type": "server_error"},
+                                   "headers": {"retry-after-ms": "1"}}]
 
 
 def _embeddings(client: openai.OpenAI) -> list[Any]:
