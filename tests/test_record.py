@@ -218,6 +218,34 @@ def test_a_background_response_with_a_tool_loop(upstream: ServerThread, replay_s
         "expect_outputs": {"get_weather": {"equals": "18C"}}}]
 
 
+def _conversation(client: openai.OpenAI) -> list[Any]:
+    """A response tool loop carried by a conversation (``conversation=`` instead of previous_response_id)."""
+    conversation = client.conversations.create(metadata={"topic": "weather"}, items=[
+        {"type": "message", "role": "developer", "content": "Answer briefly."}])
+    seen: list[Any] = [conversation.metadata]
+    response = client.responses.create(model="gpt-4o", conversation=conversation.id, input="weather in Lyon?")
+    [call] = [o for o in response.output if o.type == "function_call"]
+    seen.append((response.status, call.name, call.arguments))
+    final = client.responses.create(model="gpt-4o", conversation=conversation.id, input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": "21C"}])
+    seen.append((final.status, final.output_text, final.conversation is not None))
+    items = client.conversations.items.list(conversation.id, order="asc")
+    seen.append([(i.type, getattr(i, "role", None), getattr(i, "name", None)) for i in items.data])
+    seen.append(client.conversations.retrieve(conversation.id).metadata)
+    seen.append(client.conversations.delete(conversation.id).deleted)
+    return seen
+
+
+def test_a_response_tool_loop_through_a_conversation(upstream: ServerThread, replay_server: ServerThread,
+                                                     tmp_path: Path) -> None:
+    scenario = round_trip(upstream, replay_server, _conversation, tmp_path, expect_outputs=True)
+    [script] = scenario["responses"]
+    assert script["match"] == {"model": "gpt-4o", "last_message": {"equals": "weather in Lyon?"}}
+    assert script["steps"][0] == {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}],
+                                  "expect_outputs": {"get_weather": {"equals": "21C"}}}
+    assert "conversations" not in scenario and "faults" not in scenario    # the replay's fake keeps them itself
+
+
 def _batch(client: openai.OpenAI) -> list[Any]:
     lines = [{"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions",
               "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": f"hi {i}"}]}} for i in range(1, 5)]

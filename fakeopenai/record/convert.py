@@ -177,8 +177,9 @@ class _Conversation:
 
 
 class ResponsesConverter(Converter):
-    """``POST /v1/responses`` (plain, streamed, background) and its reads: one script per conversation
-    (a first response and those that bring its tool calls' outputs)."""
+    """``POST /v1/responses`` (plain, streamed, background, with ``previous_response_id`` or
+    ``conversation``) and its reads: one script per conversation (a first response and those that bring
+    its tool calls' outputs). The Conversations API itself is left to the replaying fake."""
 
     key = "responses"
 
@@ -221,6 +222,10 @@ class ResponsesConverter(Converter):
 
     def feed(self, ex: Exchange) -> bool:
         parts = ex.path.split("/")
+        if len(parts) > 2 and parts[2] == "conversations":
+            # Conversations hold no scripted content: the replaying fake creates, lists and deletes its own,
+            # and a response created with ``conversation=`` is grouped like any other (below).
+            return True
         if ex.method == "POST" and ex.path == "/v1/responses":
             request = ex.request_json() or {}
             response = _Response(request, bool(request.get("background")))
