@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -522,8 +523,9 @@ def test_converter_details_without_a_server() -> None:
 
 
 def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
-    """A bare upstream: a response stream that drops after two events (a stream fault at that point), and
-    a models list that answers too late for the proxy's read timeout (a disconnect)."""
+    """A bare upstream: a response stream that drops after two events (a stream fault at that point: the
+    proxy drops the client's connection too, without a traceback), and a models list that answers too
+    late for the proxy's read timeout (a disconnect)."""
     import asyncio as aio
 
     from starlette.responses import StreamingResponse
@@ -544,11 +546,24 @@ def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
         await aio.sleep(1)
         return JSONResponse({"object": "list", "data": []})
 
+    class Errors(logging.Handler):
+        """uvicorn's errors in the proxy's own tasks (the upstream's traceback is its own, expected)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.exc_info and "went away" not in str(record.exc_info[1]):
+                self.messages.append(record.getMessage())
+
+    errors = Errors()
     server = ServerThread(Starlette(routes=[Route("/v1/responses", stream, methods=["POST"]),
                                             Route("/v1/models", late)])).start()
     try:
         recorder = Recorder(server.base_url, timeout=0.2)
         proxy = ServerThread(create_proxy(recorder)).start()
+        logging.getLogger("uvicorn.error").addHandler(errors)   # (uvicorn's logging setup at start drops it)
         with openai.OpenAI(base_url=proxy.base_url, api_key="sk-x", max_retries=0) as client:
             with pytest.raises((openai.APIError, httpx.HTTPError)):   # openai 1.x: httpx's own error
                 list(client.responses.create(model="gpt-4o", input="hello", stream=True))
@@ -557,6 +572,8 @@ def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
         stop(proxy, recorder)
     finally:
         server.stop()
+        logging.getLogger("uvicorn.error").removeHandler(errors)
+    assert errors.messages == []
     scenario = yaml.safe_load(recorder.text())
     assert scenario["faults"] == [
         {"match": {"method": "POST", "path": "/v1/responses"}, "after_events": 2, "disconnect": True},

@@ -26,6 +26,7 @@ import httpcore
 
 from fakeopenai.record.convert import ConvertOptions, scenario_from, scenario_yaml
 from fakeopenai.record.exchange import Exchange
+from fakeopenai.streaming import disconnect
 
 # Request headers never forwarded as they came (hop by hop, or remade here).
 _HOP = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "accept-encoding", "upgrade",
@@ -174,7 +175,8 @@ class Recorder:
         except _NETWORK_ERRORS:
             exchange.broken = True
             if started:     # the client's connection drops too, as it would have without the proxy
-                raise
+                await disconnect(scope, send)
+                return
             await _answer(send, 502, {"error": {"message": "fakeopenai record: the upstream closed the "
                                                 "connection", "type": "server_error", "param": None,
                                                 "code": "upstream_error"}})
