@@ -229,7 +229,9 @@ def run(recorder: Recorder, sock: Any, host: str) -> int:
     import uvicorn
 
     bound = sock.getsockname()[1]
-    config = uvicorn.Config(create_proxy(recorder), log_level="warning", access_log=False, lifespan="on")
+    # no X-Forwarded-For rewriting (a middleware around every request; the proxy uses no client address)
+    config = uvicorn.Config(create_proxy(recorder), log_level="warning", access_log=False, lifespan="on",
+                            proxy_headers=False)
     server = uvicorn.Server(config)
     recorder.on_stop = lambda: setattr(server, "should_exit", True)
     shown = f"[{host}]" if ":" in host else host
