@@ -593,3 +593,51 @@ def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
             assert cut_short(client) == ["response.created", "response.in_progress"]
     finally:
         fake.stop()
+
+
+def test_the_upstream_client_reads_every_framing_and_reconnects() -> None:
+    """The proxy's own HTTP/1.1 client against a raw server: a body by length, by chunks (with a trailer)
+    and to the close; a kept-alive connection the server dropped while idle is replaced, once."""
+    from fakeopenai.record.upstream import Upstream
+
+    answers = {b"/v1/length": b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-one: 1\r\n\r\nhello",
+               b"/v1/chunked": b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               b"3;ext=1\r\nhel\r\n2\r\nlo\r\n0\r\nx-trailer: t\r\n\r\n",
+               b"/v1/close": b"HTTP/1.0 200 OK\r\n\r\nhel" b"lo",
+               b"/v1/drop": b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"}
+    connections: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length")), b"0"))
+            await reader.readexactly(length)
+            path = head.split(b" ")[1]
+            writer.write(answers[path])
+            if path in (b"/v1/close", b"/v1/drop"):
+                break
+        writer.close()
+
+    async def main() -> list[Any]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        client = Upstream(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1")
+        seen = []
+        for path in (b"/length", b"/chunked", b"/drop", b"/length", b"/close", b"/length"):
+            answer = await client.request("POST", path, [(b"content-length", b"2")], b"{}", 5.0)
+            seen.append((answer.status, b"".join([chunk async for chunk in answer.body()]),
+                         dict(answer.headers).get(b"x-one")))
+            answer.close()
+            await asyncio.sleep(0.01)   # the dropped connection's end reaches the client
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+        return seen
+
+    assert asyncio.run(main()) == [(200, b"hello", b"1"), (201, b"hello", None), (200, b"ok", None),
+                                   (200, b"hello", b"1"), (200, b"hello", None), (200, b"hello", b"1")]
+    assert len(connections) == 3      # one kept alive for three requests, then one after each close

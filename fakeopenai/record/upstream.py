@@ -145,7 +145,11 @@ class Upstream:
                 try:
                     raw = await reader.readuntil(b"\r\n\r\n")
                 except asyncio.IncompleteReadError as exc:
-                    if reused and not exc.partial:
+                    if reused and not exc.partial:     # closed while idle, before it read this request
+                        raise UpstreamClosed() from exc
+                    raise
+                except (ConnectionResetError, BrokenPipeError) as exc:
+                    if reused:
                         raise UpstreamClosed() from exc
                     raise
         except BaseException:
