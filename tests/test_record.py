@@ -641,3 +641,41 @@ def test_the_upstream_client_reads_every_framing_and_reconnects() -> None:
     assert asyncio.run(main()) == [(200, b"hello", b"1"), (201, b"hello", None), (200, b"ok", None),
                                    (200, b"hello", b"1"), (200, b"hello", None), (200, b"hello", b"1")]
     assert len(connections) == 3      # one kept alive for three requests, then one after each close
+
+
+def test_chat_details_without_a_server(tmp_path: Path) -> None:
+    """A chat stream that ends with an error chunk, a content_filter stop, a stored completion read, and
+    conversation calls (left to the replaying fake)."""
+    from fakeopenai.record.convert import scenario_from
+    from fakeopenai.record.exchange import Exchange
+
+    def chat(text: str, answer: Any, stream: bool = False) -> Exchange:
+        body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}).encode()
+        if stream:
+            frames = b"".join(b"data: " + json.dumps(f).encode() + b"\n\n" for f in answer)
+            return Exchange("POST", "/v1/chat/completions", request_body=body, response_body=frames,
+                            response_headers={"content-type": "text/event-stream"})
+        return Exchange("POST", "/v1/chat/completions", request_body=body, response_body=json.dumps(answer).encode(),
+                        response_headers={"content-type": "application/json"})
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    exchanges = [
+        chat("a", [chunk({"role": "assistant", "content": ""}), chunk({"content": "Half"}),
+                   {"error": {"message": "It broke.", "type": "server_error", "code": None}}], stream=True),
+        chat("b", {"object": "chat.completion", "choices": [{"index": 0, "finish_reason": "content_filter", "message": {
+            "role": "assistant", "content": "Filtered", "refusal": None}}]}),
+        Exchange("GET", "/v1/chat/completions/chatcmpl-1", response_body=b"{}"),
+        Exchange("POST", "/v1/conversations", request_body=b"{}", response_body=b'{"id": "conv_1"}'),
+        Exchange("GET", "/v1/conversations/conv_1/items", response_body=b'{"data": []}')]
+    scenario = scenario_from(exchanges)
+    assert scenario["chat"] == [
+        {"match": {"model": "gpt-4o", "last_message": {"equals": "a"}},
+         "steps": [{"message": "Half"}, {"stream_error": {"message": "It broke.", "type": "server_error"}}]},
+        {"match": {"model": "gpt-4o", "last_message": {"equals": "b"}},
+         "steps": [{"message": "Filtered"},
+                   {"status": "incomplete", "incomplete_details": {"reason": "content_filter"}}]}]
+    assert set(scenario) == {"description", "chat"}
+    (tmp_path / "chat.yaml").write_text(yaml.safe_dump(scenario))
+    assert cli.main(["validate", str(tmp_path / "chat.yaml")]) == 0
