@@ -625,10 +625,8 @@ class ChatConverter(Converter):
             steps.append({"stream_error": turn.stream_error})
             return steps
         usage = usage_of(turn.usage)
-        if turn.finish in ("length", "content_filter"):
+        if turn.finish in ("length", "content_filter"):   # (the scenario schema has no content_filter reason)
             end: dict[str, Any] = {"status": "incomplete"}
-            if turn.finish == "content_filter":
-                end["incomplete_details"] = {"reason": "content_filter"}
         else:
             end = {"status": "completed"}
         if usage:
