@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -49,6 +50,22 @@ UPSTREAM: dict[str, Any] = {
         {"match": {"last_message": {"contains": "broken"}}, "times": "always", "steps": [
             {"message": "Half an ans"}, {"status": "failed", "last_error": {"message": "It broke."}}]},
         {"times": "always", "steps": [{"message": {"words": 9}}]}],
+    "chat": [
+        {"match": {"last_message": {"contains": "weather"}}, "times": "always",
+         "stream": {"chunk_words": 2, "chunk_chars": 8}, "steps": [
+             {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}]},
+             {"message": "It is 18 degrees and sunny in Paris today."},
+             {"status": "completed", "usage": {"prompt_tokens": 90, "completion_tokens": 12}}]},
+        {"match": {"last_message": {"contains": "sum"}}, "times": "always", "steps": [
+            {"message": "Let me look."},
+            {"tool_calls": [{"function": "lookup", "arguments": {"q": "x"}},
+                            {"function": "sum", "arguments": "[1,2]"}]},
+            {"message": "It is 3."}]},
+        {"match": {"last_message": {"contains": "bomb"}}, "times": "always", "steps": [
+            {"message": {"refusal": "I can't help with that."}}]},
+        {"match": {"last_message": {"contains": "long"}}, "times": "always", "steps": [
+            {"message": "The answer starts here but"},
+            {"status": "incomplete", "usage": {"prompt_tokens": 30, "completion_tokens": 5}}]}],
     "batches": [{"times": "always", "steps": [
         {"status": "validating"}, {"status": "in_progress", "progress": 0.5, "reads": 2},
         {"status": "failed", "errors": [{"code": "server_error", "message": "It broke."}]}],
@@ -56,7 +73,9 @@ UPSTREAM: dict[str, Any] = {
     "embeddings": [{"match": {"input": {"equals": "cat"}}, "vector": [1, 2, 3, 4]}],
     "moderations": [{"match": {"input": {"contains": "kill"}}, "categories": {"violence": 0.97}}],
     "faults": [{"match": {"method": "POST", "path": "/v1/embeddings"}, "after": 1, "times": 2, "status": 429,
-                "headers": {"retry-after-ms": "3"}, "error": {"message": "Slow down.", "code": "rate_limit_exceeded"}}],
+                "headers": {"retry-after-ms": "3"}, "error": {"message": "Slow down.", "code": "rate_limit_exceeded"}},
+               {"match": {"method": "POST", "path": "/v1/chat/completions"}, "after": 3, "status": 503,
+                "headers": {"retry-after-ms": "1"}, "error": {"message": "Overloaded."}}],
 }
 
 
@@ -200,6 +219,34 @@ def test_a_background_response_with_a_tool_loop(upstream: ServerThread, replay_s
         "expect_outputs": {"get_weather": {"equals": "18C"}}}]
 
 
+def _conversation(client: openai.OpenAI) -> list[Any]:
+    """A response tool loop carried by a conversation (``conversation=`` instead of previous_response_id)."""
+    conversation = client.conversations.create(metadata={"topic": "weather"}, items=[
+        {"type": "message", "role": "developer", "content": "Answer briefly."}])
+    seen: list[Any] = [conversation.metadata]
+    response = client.responses.create(model="gpt-4o", conversation=conversation.id, input="weather in Lyon?")
+    [call] = [o for o in response.output if o.type == "function_call"]
+    seen.append((response.status, call.name, call.arguments))
+    final = client.responses.create(model="gpt-4o", conversation=conversation.id, input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": "21C"}])
+    seen.append((final.status, final.output_text, final.conversation is not None))
+    items = client.conversations.items.list(conversation.id, order="asc")
+    seen.append([(i.type, getattr(i, "role", None), getattr(i, "name", None)) for i in items.data])
+    seen.append(client.conversations.retrieve(conversation.id).metadata)
+    seen.append(client.conversations.delete(conversation.id).deleted)
+    return seen
+
+
+def test_a_response_tool_loop_through_a_conversation(upstream: ServerThread, replay_server: ServerThread,
+                                                     tmp_path: Path) -> None:
+    scenario = round_trip(upstream, replay_server, _conversation, tmp_path, expect_outputs=True)
+    [script] = scenario["responses"]
+    assert script["match"] == {"model": "gpt-4o", "last_message": {"equals": "weather in Lyon?"}}
+    assert script["steps"][0] == {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}],
+                                  "expect_outputs": {"get_weather": {"equals": "21C"}}}
+    assert "conversations" not in scenario and "faults" not in scenario    # the replay's fake keeps them itself
+
+
 def _batch(client: openai.OpenAI) -> list[Any]:
     lines = [{"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions",
               "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": f"hi {i}"}]}} for i in range(1, 5)]
@@ -231,6 +278,71 @@ def test_a_batch_that_fails_partway(upstream: ServerThread, replay_server: Serve
     assert script["match"] == {"endpoint": "/v1/chat/completions", "metadata": {"job": "nightly"}}
     assert script["steps"][1] == {"status": "in_progress", "progress": 0.5, "reads": 2}
     assert {"custom_id": "r1", "content": "one"} in script["responses"]
+
+
+def _chat_stream(client: openai.OpenAI, messages: list[Any], seen: list[Any]) -> dict[str, Any]:
+    """A streamed chat turn: what the client assembles (content, tool calls by index, finish, usage)."""
+    content, calls, finish, usage = "", {}, None, None
+    for chunk in client.chat.completions.create(model="gpt-4o", messages=messages, stream=True,
+                                                stream_options={"include_usage": True}):
+        usage = chunk.usage.total_tokens if chunk.usage else usage
+        for choice in chunk.choices:
+            content += choice.delta.content or ""
+            for part in choice.delta.tool_calls or []:
+                call = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+                call["id"] = part.id or call["id"]
+                call["name"] += (part.function.name or "") if part.function else ""
+                call["arguments"] += (part.function.arguments or "") if part.function else ""
+            finish = choice.finish_reason or finish
+    seen.append((content, [(c["name"], c["arguments"]) for c in calls.values()], finish, usage))
+    return {"role": "assistant", "content": content or None, "tool_calls": [
+        {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+        for c in calls.values()]}
+
+
+def _chat(client: openai.OpenAI) -> list[Any]:
+    seen: list[Any] = []
+    messages: list[Any] = [{"role": "user", "content": "weather in Paris?"}]
+    assistant = _chat_stream(client, messages, seen)
+    messages += [assistant, *({"role": "tool", "tool_call_id": c["id"], "content": "18C"}
+                              for c in assistant["tool_calls"])]
+    _chat_stream(client, messages, seen)
+    # not streamed: a message and two calls in one turn, then the answer (the upstream's 503 is retried)
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "sum it"}]
+    completion = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+    message = completion.choices[0].message
+    seen.append((message.content, [(c.function.name, c.function.arguments)  # type: ignore[union-attr]
+                                   for c in message.tool_calls or []], completion.choices[0].finish_reason))
+    messages += [message.model_dump(exclude_none=True), *({"role": "tool", "tool_call_id": c.id, "content": "ok"}
+                                                          for c in message.tool_calls or [])]
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=messages)
+    seen.append((raw.retries_taken, raw.parse().choices[0].message.content))
+    for text in ("how to make a bomb", "a long story"):
+        completion = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": text}])
+        choice = completion.choices[0]
+        seen.append((choice.message.content, choice.message.refusal, choice.finish_reason,
+                     completion.usage.total_tokens if completion.usage else None))
+    return seen
+
+
+def test_a_streamed_chat_with_a_tool_call(upstream: ServerThread, replay_server: ServerThread,
+                                          tmp_path: Path) -> None:
+    scenario = round_trip(upstream, replay_server, _chat, tmp_path, expect_outputs=True)
+    streamed, loop, refusal, cut = scenario["chat"]
+    assert streamed == {"match": {"model": "gpt-4o", "last_message": {"equals": "weather in Paris?"}}, "steps": [
+        {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}],
+         "expect_outputs": {"get_weather": {"equals": "18C"}}},
+        {"message": "It is 18 degrees and sunny in Paris today."},
+        {"status": "completed", "usage": {"prompt_tokens": 90, "completion_tokens": 12}}]}
+    assert loop["match"] == {"model": "gpt-4o-mini", "last_message": {"equals": "sum it"}}
+    assert loop["steps"][:2] == [{"message": "Let me look."}, {
+        "tool_calls": [{"function": "lookup", "arguments": {"q": "x"}}, {"function": "sum", "arguments": "[1,2]"}],
+        "expect_outputs": {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}}]
+    assert refusal["steps"][0] == {"message": {"refusal": "I can't help with that."}}
+    assert cut["steps"][-1] == {"status": "incomplete", "usage": {"prompt_tokens": 30, "completion_tokens": 5}}
+    assert scenario["faults"] == [{"match": {"method": "POST", "path": "/v1/chat/completions"}, "after": 3,
+                                   "status": 503, "error": {"message": "Overloaded.", "type": "server_error"},
+                                   "headers": {"retry-after-ms": "1"}}]
 
 
 def _embeddings(client: openai.OpenAI) -> list[Any]:
@@ -411,8 +523,9 @@ def test_converter_details_without_a_server() -> None:
 
 
 def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
-    """A bare upstream: a response stream that drops after two events (a stream fault at that point), and
-    a models list that answers too late for the proxy's read timeout (a disconnect)."""
+    """A bare upstream: a response stream that drops after two events (a stream fault at that point: the
+    proxy drops the client's connection too, without a traceback), and a models list that answers too
+    late for the proxy's read timeout (a disconnect)."""
     import asyncio as aio
 
     from starlette.responses import StreamingResponse
@@ -433,11 +546,24 @@ def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
         await aio.sleep(1)
         return JSONResponse({"object": "list", "data": []})
 
+    class Errors(logging.Handler):
+        """uvicorn's errors in the proxy's own tasks (the upstream's traceback is its own, expected)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.exc_info and "went away" not in str(record.exc_info[1]):
+                self.messages.append(record.getMessage())
+
+    errors = Errors()
     server = ServerThread(Starlette(routes=[Route("/v1/responses", stream, methods=["POST"]),
                                             Route("/v1/models", late)])).start()
     try:
         recorder = Recorder(server.base_url, timeout=0.2)
         proxy = ServerThread(create_proxy(recorder)).start()
+        logging.getLogger("uvicorn.error").addHandler(errors)   # (uvicorn's logging setup at start drops it)
         with openai.OpenAI(base_url=proxy.base_url, api_key="sk-x", max_retries=0) as client:
             with pytest.raises((openai.APIError, httpx.HTTPError)):   # openai 1.x: httpx's own error
                 list(client.responses.create(model="gpt-4o", input="hello", stream=True))
@@ -446,6 +572,8 @@ def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
         stop(proxy, recorder)
     finally:
         server.stop()
+        logging.getLogger("uvicorn.error").removeHandler(errors)
+    assert errors.messages == []
     scenario = yaml.safe_load(recorder.text())
     assert scenario["faults"] == [
         {"match": {"method": "POST", "path": "/v1/responses"}, "after_events": 2, "disconnect": True},
@@ -465,3 +593,88 @@ def test_an_upstream_stream_cut_short_and_an_upstream_timeout() -> None:
             assert cut_short(client) == ["response.created", "response.in_progress"]
     finally:
         fake.stop()
+
+
+def test_the_upstream_client_reads_every_framing_and_reconnects() -> None:
+    """The proxy's own HTTP/1.1 client against a raw server: a body by length, by chunks (with a trailer)
+    and to the close; a kept-alive connection the server dropped while idle is replaced, once."""
+    from fakeopenai.record.upstream import Upstream
+
+    answers = {b"/v1/length": b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-one: 1\r\n\r\nhello",
+               b"/v1/chunked": b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               b"3;ext=1\r\nhel\r\n2\r\nlo\r\n0\r\nx-trailer: t\r\n\r\n",
+               b"/v1/close": b"HTTP/1.0 200 OK\r\n\r\nhel" b"lo",
+               b"/v1/drop": b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"}
+    connections: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length")), b"0"))
+            await reader.readexactly(length)
+            path = head.split(b" ")[1]
+            writer.write(answers[path])
+            if path in (b"/v1/close", b"/v1/drop"):
+                break
+        writer.close()
+
+    async def main() -> list[Any]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        client = Upstream(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1")
+        seen = []
+        for path in (b"/length", b"/chunked", b"/drop", b"/length", b"/close", b"/length"):
+            answer = await client.request("POST", path, [(b"content-length", b"2")], b"{}", 5.0)
+            seen.append((answer.status, b"".join([chunk async for chunk in answer.body()]),
+                         dict(answer.headers).get(b"x-one")))
+            answer.close()
+            await asyncio.sleep(0.01)   # the dropped connection's end reaches the client
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+        return seen
+
+    assert asyncio.run(main()) == [(200, b"hello", b"1"), (201, b"hello", None), (200, b"ok", None),
+                                   (200, b"hello", b"1"), (200, b"hello", None), (200, b"hello", b"1")]
+    assert len(connections) == 3      # one kept alive for three requests, then one after each close
+
+
+def test_chat_details_without_a_server(tmp_path: Path) -> None:
+    """A chat stream that ends with an error chunk, a content_filter stop, a stored completion read, and
+    conversation calls (left to the replaying fake)."""
+    from fakeopenai.record.convert import scenario_from
+    from fakeopenai.record.exchange import Exchange
+
+    def chat(text: str, answer: Any, stream: bool = False) -> Exchange:
+        body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}).encode()
+        if stream:
+            frames = b"".join(b"data: " + json.dumps(f).encode() + b"\n\n" for f in answer)
+            return Exchange("POST", "/v1/chat/completions", request_body=body, response_body=frames,
+                            response_headers={"content-type": "text/event-stream"})
+        return Exchange("POST", "/v1/chat/completions", request_body=body, response_body=json.dumps(answer).encode(),
+                        response_headers={"content-type": "application/json"})
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    exchanges = [
+        chat("a", [chunk({"role": "assistant", "content": ""}), chunk({"content": "Half"}),
+                   {"error": {"message": "It broke.", "type": "server_error", "code": None}}], stream=True),
+        chat("b", {"object": "chat.completion", "choices": [{"index": 0, "finish_reason": "content_filter", "message": {
+            "role": "assistant", "content": "Filtered", "refusal": None}}]}),
+        Exchange("GET", "/v1/chat/completions/chatcmpl-1", response_body=b"{}"),
+        Exchange("POST", "/v1/conversations", request_body=b"{}", response_body=b'{"id": "conv_1"}'),
+        Exchange("GET", "/v1/conversations/conv_1/items", response_body=b'{"data": []}')]
+    scenario = scenario_from(exchanges)
+    assert scenario["chat"] == [
+        {"match": {"model": "gpt-4o", "last_message": {"equals": "a"}},
+         "steps": [{"message": "Half"}, {"stream_error": {"message": "It broke.", "type": "server_error"}}]},
+        {"match": {"model": "gpt-4o", "last_message": {"equals": "b"}},
+         "steps": [{"message": "Filtered"}, {"status": "incomplete"}]}]     # replayed as finish_reason length
+    assert set(scenario) == {"description", "chat"}
+    (tmp_path / "chat.yaml").write_text(yaml.safe_dump(scenario))
+    assert cli.main(["validate", str(tmp_path / "chat.yaml")]) == 0

@@ -1,7 +1,7 @@
-"""The recording proxy: a bare ASGI app that forwards every request to the upstream with httpcore
-(httpx's transport: streams passed through chunk by chunk, as they arrive) and keeps each exchange for
-the scenario. Bare ASGI and httpcore rather than Starlette and httpx's client: the proxy must add well
-under a millisecond per request.
+"""The recording proxy: a bare ASGI app that forwards every request to the upstream with its own small
+HTTP/1.1 client (``upstream.py``: keep-alive connections, streams passed through chunk by chunk, as they
+arrive) and keeps each exchange for the scenario. Bare ASGI and a client of its own rather than
+Starlette and httpx: the proxy must add well under a millisecond per request.
 
 ``POST /_fake/record/stop`` (or the process's SIGINT/SIGTERM, see ``run``) writes the scenario file;
 ``GET /_fake/record/scenario`` shows the scenario so far.
@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import signal
-import ssl
 import sys
 import zlib
 from dataclasses import dataclass, field
@@ -22,29 +21,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-import httpcore
-
 from fakeopenai.record.convert import ConvertOptions, scenario_from, scenario_yaml
 from fakeopenai.record.exchange import Exchange
+from fakeopenai.record.upstream import NETWORK_ERRORS, Upstream
+from fakeopenai.streaming import disconnect
 
 # Request headers never forwarded as they came (hop by hop, or remade here).
-_HOP = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "accept-encoding", "upgrade",
-        "te", "trailer", "proxy-authorization", "proxy-connection"}
+_HOP = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding", b"accept-encoding", b"upgrade",
+        b"te", b"trailer", b"proxy-authorization", b"proxy-connection", b"expect"}
 # Answer headers never passed back (the server sets its own framing).
-_HOP_OUT = {"content-length", "connection", "keep-alive", "transfer-encoding", "date", "server"}
+_HOP_OUT = {b"content-length", b"connection", b"keep-alive", b"transfer-encoding", b"date", b"server"}
 # Request headers never kept in an exchange: credentials and account ids.
 SECRET_HEADERS = {"authorization", "api-key", "openai-organization", "openai-project", "cookie", "x-api-key",
                   "proxy-authorization"}
-_NETWORK_ERRORS = (httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolError, OSError)
-
-
-def _ssl_context() -> ssl.SSLContext:
-    try:
-        import certifi
-
-        return ssl.create_default_context(cafile=certifi.where())
-    except ImportError:
-        return ssl.create_default_context()
+_SECRET = {name.encode() for name in SECRET_HEADERS}
+_KEYS = {b"authorization", b"api-key"}
 
 
 def safe_url(url: str) -> str:
@@ -69,19 +60,12 @@ class Recorder:
     written: bool = False
     on_stop: Any = None                      # called after the stop endpoint wrote the file
     _numbers: Any = field(default_factory=itertools.count)
-    _pool: httpcore.AsyncConnectionPool | None = None
-    _base: bytes = b""
-    _host: bytes = b""
+    _client: Upstream | None = None
 
-    def pool(self) -> httpcore.AsyncConnectionPool:
-        if self._pool is None:
-            self._pool = httpcore.AsyncConnectionPool(ssl_context=_ssl_context(), max_connections=100,
-                                                      keepalive_expiry=30)
-            parts = urlsplit(self.upstream)
-            host = parts.netloc.rsplit("@", 1)[-1]
-            self._base = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", "")).encode()
-            self._host = host.encode()
-        return self._pool
+    def client(self) -> Upstream:
+        if self._client is None:
+            self._client = Upstream(self.upstream)
+        return self._client
 
     def scenario(self) -> dict[str, Any]:
         return scenario_from([self.exchanges[n] for n in sorted(self.exchanges)], self.options)
@@ -100,48 +84,47 @@ class Recorder:
         return self.out
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.aclose()
-            self._pool = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     # --- forwarding -------------------------------------------------------------------------------
 
     async def forward(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         number = next(self._numbers)
-        pool = self.pool()
+        client = self.client()
         path: str = scope["path"]
         query: bytes = scope.get("query_string", b"")
         tail = path[3:] if path.startswith("/v1") else path
-        target = self._base + tail.encode() + (b"?" + query if query else b"")
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        target = tail.encode() + (b"?" + query if query else b"")
+        message = await receive()
+        body = message.get("body", b"")
+        if message.get("more_body"):
+            parts = [body]
+            while message.get("more_body"):
+                message = await receive()
+                parts.append(message.get("body", b""))
+            body = b"".join(parts)
         kept: dict[str, str] = {}
-        headers: list[tuple[bytes, bytes]] = [(b"host", self._host), (b"accept-encoding", b"identity")]
+        headers: list[tuple[bytes, bytes]] = [(b"accept-encoding", b"identity")]
+        replace_key = self.upstream_key is not None
         for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            if name in _HOP:
-                continue
-            if self.upstream_key is not None and name in ("authorization", "api-key"):
+            name = raw_name.lower()
+            if name in _HOP or (replace_key and name in _KEYS):
                 continue
             headers.append((raw_name, raw_value))
-            if name not in SECRET_HEADERS:
-                kept[name] = raw_value.decode("latin-1")
-        if self.upstream_key is not None:
-            headers.append((b"authorization", b"Bearer " + self.upstream_key.encode()))
-        if body or scope["method"] in ("POST", "PUT", "PATCH"):
+            if name not in _SECRET:
+                kept[name.decode("latin-1")] = raw_value.decode("latin-1")
+        if replace_key:
+            headers.append((b"authorization", b"Bearer " + self.upstream_key.encode()))  # type: ignore[union-attr]
+        method: str = scope["method"]
+        if body or method in ("POST", "PUT", "PATCH"):
             headers.append((b"content-length", str(len(body)).encode()))
-        exchange = Exchange(scope["method"], path.rstrip("/") or "/",
-                            dict(parse_qsl(query.decode("latin-1"))), kept, bytes(body))
-        request = httpcore.Request(scope["method"], target, headers=headers, content=bytes(body),
-                                   extensions={"timeout": {"connect": 10.0, "read": self.timeout,
-                                                           "write": self.timeout, "pool": self.timeout}})
+        exchange = Exchange(method, path.rstrip("/") or "/", dict(parse_qsl(query.decode("latin-1"))) if query else {},
+                            kept, body)
         try:
-            upstream = await pool.handle_async_request(request)
-        except _NETWORK_ERRORS as exc:
+            upstream = await client.request(method, target, headers, body, self.timeout)
+        except NETWORK_ERRORS as exc:
             exchange.broken = True
             exchange.status = 502
             self.exchanges[number] = exchange
@@ -150,16 +133,16 @@ class Recorder:
                                                 "param": None, "code": "upstream_error"}})
             return
         exchange.status = upstream.status
-        exchange.response_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in upstream.headers}
-        out = [(k.lower(), v) for k, v in upstream.headers if k.decode("latin-1").lower() not in _HOP_OUT]
+        exchange.response_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in upstream.headers}
+        out = [(k, v) for k, v in upstream.headers if k not in _HOP_OUT]
         streamed = "text/event-stream" in exchange.response_headers.get("content-type", "")
         chunks: list[bytes] = []
         started = False
         try:
             if not streamed:
-                async for chunk in upstream.stream:
+                async for chunk in upstream.body():
                     chunks.append(chunk)
-                data = b"".join(chunks)
+                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                 out.append((b"content-length", str(len(data)).encode()))
                 await send({"type": "http.response.start", "status": upstream.status, "headers": out})
                 started = True
@@ -167,20 +150,23 @@ class Recorder:
             else:
                 await send({"type": "http.response.start", "status": upstream.status, "headers": out})
                 started = True
-                async for chunk in upstream.stream:
+                async for chunk in upstream.body():
                     chunks.append(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
-        except _NETWORK_ERRORS:
+        except NETWORK_ERRORS:
             exchange.broken = True
             if started:     # the client's connection drops too, as it would have without the proxy
-                raise
+                await disconnect(scope, send)
+                return
             await _answer(send, 502, {"error": {"message": "fakeopenai record: the upstream closed the "
                                                 "connection", "type": "server_error", "param": None,
                                                 "code": "upstream_error"}})
         finally:
-            await upstream.aclose()
-            exchange.response_body = _decoded(b"".join(chunks), exchange.response_headers.get("content-encoding", ""))
+            upstream.close()
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            encoding = exchange.response_headers.get("content-encoding")
+            exchange.response_body = _decoded(data, encoding) if encoding else data
             self.exchanges[number] = exchange
 
 
@@ -243,7 +229,9 @@ def run(recorder: Recorder, sock: Any, host: str) -> int:
     import uvicorn
 
     bound = sock.getsockname()[1]
-    config = uvicorn.Config(create_proxy(recorder), log_level="warning", access_log=False, lifespan="on")
+    # no X-Forwarded-For rewriting (a middleware around every request; the proxy uses no client address)
+    config = uvicorn.Config(create_proxy(recorder), log_level="warning", access_log=False, lifespan="on",
+                            proxy_headers=False)
     server = uvicorn.Server(config)
     recorder.on_stop = lambda: setattr(server, "should_exit", True)
     shown = f"[{host}]" if ":" in host else host
