@@ -1,0 +1,85 @@
+"""Embeddings and moderations: scripted vectors and flags."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any
+
+from fakeopenai.record.convert.common import (
+    Converter,
+    ConvertOptions,
+)
+from fakeopenai.record.exchange import Exchange
+
+
+def _float32s(text: str) -> list[float]:
+    raw = base64.b64decode(text)
+    return [float(x) for x in struct.unpack(f"<{len(raw) // 4}f", raw)]
+
+
+class EmbeddingsConverter(Converter):
+    """``POST /v1/embeddings``: each text input's vector, as a scripted entry (first one wins)."""
+
+    key = "embeddings"
+
+    def __init__(self) -> None:
+        self.vectors: dict[tuple[Any, str], list[float]] = {}
+
+    def feed(self, ex: Exchange) -> bool:
+        if ex.path != "/v1/embeddings":
+            return False
+        request = ex.request_json() or {}
+        answer = ex.response_json() or {}
+        inputs = request.get("input")
+        inputs = [inputs] if isinstance(inputs, str) else inputs if isinstance(inputs, list) else []
+        for item in answer.get("data") or []:
+            index = item.get("index", 0)
+            if index < len(inputs) and isinstance(inputs[index], str):
+                vector = item.get("embedding")
+                vector = _float32s(vector) if isinstance(vector, str) else vector
+                self.vectors.setdefault((request.get("model"), inputs[index]), vector)
+        return True
+
+    def entries(self, options: ConvertOptions) -> list[dict[str, Any]]:
+        if options.embeddings == "generated":
+            return []
+        return [{"match": {"input": {"equals": text}, **({"model": model} if isinstance(model, str) else {})},
+                 "vector": vector} for (model, text), vector in self.vectors.items()]
+
+
+class ModerationsConverter(Converter):
+    """``POST /v1/moderations``: each text input's flagged categories and scores."""
+
+    key = "moderations"
+
+    def __init__(self) -> None:
+        self.results: dict[str, dict[str, Any]] = {}
+
+    def feed(self, ex: Exchange) -> bool:
+        if ex.path != "/v1/moderations":
+            return False
+        request = ex.request_json() or {}
+        inputs = request.get("input")
+        if isinstance(inputs, str):
+            texts = [inputs]
+        elif isinstance(inputs, list) and inputs and all(isinstance(i, dict) for i in inputs):
+            texts = [" ".join(i.get("text", "") for i in inputs if i.get("type") == "text")]
+        else:
+            texts = inputs if isinstance(inputs, list) else []
+        for text, result in zip(texts, (ex.response_json() or {}).get("results") or [], strict=False):
+            if not isinstance(text, str) or text in self.results:
+                continue
+            flagged = {k: v for k, v in (result.get("categories") or {}).items() if v}
+            scores = result.get("category_scores") or {}
+            entry: dict[str, Any] = {"match": {"input": {"equals": text}}}
+            if flagged:
+                entry["categories"] = {k: scores.get(k, 0.9) for k in flagged}
+            rest = {k: v for k, v in scores.items() if k not in flagged}
+            if rest:
+                entry["scores"] = rest
+            self.results[text] = entry
+        return True
+
+    def entries(self, options: ConvertOptions) -> list[dict[str, Any]]:
+        return list(self.results.values())
