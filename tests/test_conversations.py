@@ -210,3 +210,24 @@ def test_batch_lines_for_responses_are_answered_by_the_scripts(fake_openai: Any,
     assert lines["other"]["output"][0]["type"] == "message"   # no script matches: generated
     [weather, refusal] = fake_openai.scenario["responses"]
     assert (weather["used"], refusal["used"]) == (2, 1)
+
+
+SEEDED = {"objects": {"conversations": [{"id": "conv_support", "metadata": {"team": "support"}, "items": [
+    {"role": "user", "content": "Weather in Paris?", "id": "msg_question"},
+    {"type": "function_call", "call_id": "call_old", "name": "get_weather", "arguments": {"city": "Paris"}},
+    {"type": "function_call_output", "call_id": "call_old", "output": "Paris: 18C"}]}]},
+    "conversations": [{"match": {"last_message": {"contains": "Paris"}}, "steps": [{"message": "18 °C in Paris."}]}]}
+
+
+def test_scenario_objects_pin_a_conversation(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load(SEEDED)
+    conversation = client.conversations.retrieve("conv_support")
+    assert conversation.metadata == {"team": "support"}
+    items = list(client.conversations.items.list("conv_support", order="asc"))
+    assert [item.type for item in items] == ["message", "function_call", "function_call_output"]
+    assert items[0].id == "msg_question" and items[0].content[0].text == "Weather in Paris?"
+    assert items[1].arguments == '{"city": "Paris"}' and items[1].id.startswith("fc_")
+    # The seeded user message is the conversation's last: a script matches on it, as on a seeded thread's.
+    answer = client.responses.create(model="gpt-4o", conversation="conv_support", input=[])
+    assert answer.output_text == "18 °C in Paris." and fake_openai.violations == []
+    assert len(list(client.conversations.items.list("conv_support"))) == 4
