@@ -210,3 +210,66 @@ def test_batch_lines_for_responses_are_answered_by_the_scripts(fake_openai: Any,
     assert lines["other"]["output"][0]["type"] == "message"   # no script matches: generated
     [weather, refusal] = fake_openai.scenario["responses"]
     assert (weather["used"], refusal["used"]) == (2, 1)
+
+
+SEEDED = {"objects": {"conversations": [{"id": "conv_support", "metadata": {"team": "support"}, "items": [
+    {"role": "user", "content": "Weather in Paris?", "id": "msg_question"},
+    {"type": "function_call", "call_id": "call_old", "name": "get_weather", "arguments": {"city": "Paris"}},
+    {"type": "function_call_output", "call_id": "call_old", "output": "Paris: 18C"}]}]},
+    "conversations": [{"match": {"last_message": {"contains": "Paris"}}, "steps": [{"message": "18 °C in Paris."}]}]}
+
+
+def test_scenario_objects_pin_a_conversation(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load(SEEDED)
+    conversation = client.conversations.retrieve("conv_support")
+    assert conversation.metadata == {"team": "support"}
+    items = list(client.conversations.items.list("conv_support", order="asc"))
+    assert [item.type for item in items] == ["message", "function_call", "function_call_output"]
+    assert items[0].id == "msg_question" and items[0].content[0].text == "Weather in Paris?"
+    assert items[1].arguments == '{"city": "Paris"}' and items[1].id.startswith("fc_")
+    # The seeded user message is the conversation's last: a script matches on it, as on a seeded thread's.
+    answer = client.responses.create(model="gpt-4o", conversation="conv_support", input=[])
+    assert answer.output_text == "18 °C in Paris." and fake_openai.violations == []
+    assert len(list(client.conversations.items.list("conv_support"))) == 4
+
+
+SUPPORT = {"unmatched": "error", "conversations": [
+    {"name": "weather", "match": {"tools": ["get_weather"]}, "times": "always", "steps": [{"message": "Sunny."}]},
+    {"name": "support", "match": {"tools": ["lookup_order"], "instructions": {"contains": "support"}},
+     "times": "always", "steps": [{"message": "Your order has shipped."}]}]}
+LOOKUP = {"name": "lookup_order", "parameters": {"type": "object", "properties": {}}}
+
+
+def test_conversation_scripts_match_instructions_and_tools_in_each_api(fake_openai: Any,
+                                                                       client: openai.OpenAI) -> None:
+    fake_openai.load(SUPPORT)
+    skipped = {"script": "weather", "key": "conversations[0]",
+               "reason": "tools offered ['lookup_order'] lack get_weather"}
+    # Runs: the assistant's instructions and tools, unless the run overrides them.
+    assistant = client.beta.assistants.create(model="gpt-4o", instructions="You are support.",
+                                              tools=[{"type": "function", "function": LOOKUP}])
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Where is my order?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    [reply] = client.beta.threads.messages.list(thread_id=thread.id, limit=1).data
+    assert run.status == "completed" and reply.content[0].text.value == "Your order has shipped."
+    other = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                     instructions="You are sales.")
+    assert other.status == "failed"
+    # Responses: the request's instructions and tools; chat: its system messages and tools.
+    response = client.responses.create(model="gpt-4o", input="Where is my order?", instructions="Be support.",
+                                       tools=[{"type": "function", **LOOKUP}])
+    assert response.output_text == "Your order has shipped."
+    assert client.responses.create(model="gpt-4o", input="Hi", tools=[{"type": "function", **LOOKUP}]).error
+    chat = client.chat.completions.create(model="gpt-4o", tools=[{"type": "function", "function": LOOKUP}], messages=[
+        {"role": "developer", "content": "You do support."}, {"role": "user", "content": "Where is my order?"}])
+    assert chat.choices[0].message.content == "Your order has shipped."
+    with pytest.raises(openai.InternalServerError, match="no chat completion script matched"):
+        client.chat.completions.create(model="gpt-4o", tools=[{"type": "function", "function": LOOKUP}],
+                                       messages=[{"role": "user", "content": "Where is my order?"}])
+    violations = fake_openai.take_violations()
+    assert [v["where"] for v in violations] == ["runs", "responses", "chat"]
+    for violation, instructions in zip(violations, ["You are sales.", "", ""], strict=True):
+        assert [{k: t[k] for k in ("script", "key", "reason")} for t in violation["tried"]] == [skipped, {
+            "script": "support", "key": "conversations[1]",
+            "reason": f"instructions {instructions!r} are not containing 'support'"}]
+    assert fake_openai.scenario["conversations"][1]["used"] == 3

@@ -308,3 +308,20 @@ def test_conversations_scripts_are_checked_like_runs() -> None:
     assert "conversations[0].steps[0]: the oxillama client" in str(caught.value)
     with pytest.raises(ScenarioError, match="unreachable: step 0"):
         load_scenario({"conversations": [{"steps": [{"status": "completed"}, {"message": "late"}]}]})
+
+
+def test_seeded_conversations_are_checked_with_positions(tmp_path: Path) -> None:
+    found = problems("objects:\n  conversations:\n    - id: conv_a\n      itmes: []\n    - id: thread_x\n", tmp_path)
+    assert ":4:7: objects.conversations[0].itmes: unknown key 'itmes'; allowed keys: id, metadata, items" in found[0]
+    assert ":5:11: objects.conversations[1].id: 'thread_x' does not match '^conv_'" in found[1]
+    text = ("objects:\n  conversations:\n    - id: conv_a\n      items:\n"
+            "        - {role: user, content: hi, call_id: call_1}\n"
+            "        - {type: function_call, name: f}\n"
+            "        - {type: function_call_output, id: msg_1, call_id: c, output: x}\n"
+            "    - id: conv_a\n")
+    assert [p.split("bad.yaml:", 1)[1] for p in problems(text, tmp_path)] == [
+        "5:37: objects.conversations[0].items[0].call_id: call_id does not belong on a message item "
+        "(it takes content, role)",
+        "6:11: objects.conversations[0].items[1]: a function_call item needs call_id",
+        "7:44: objects.conversations[0].items[2].id: a function_call_output item's id starts with fco_",
+        "8:11: objects.conversations[1].id: duplicate id 'conv_a' (also at objects.conversations[0])"]

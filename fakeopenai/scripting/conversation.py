@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from fakeopenai.scenario.model import StreamOptions
-from fakeopenai.scripting.matching import TextMatch, differs, last_message_differs, metadata_differs
+from fakeopenai.scripting.matching import (
+    TextMatch,
+    differs,
+    instructions_differ,
+    last_message_differs,
+    metadata_differs,
+    tools_lack,
+)
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
@@ -72,17 +79,25 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class ConversationMatch:
-    """The match keys runs and responses share: a ``conversations:`` script fits either."""
+    """The match keys runs, responses and chat completions share: a ``conversations:`` script fits
+    any of them. Each API gives its own facts: ``instructions`` are a run's effective instructions
+    (its override, else its assistant's), a request's ``instructions``, or a chat's system and
+    developer messages; ``tools`` the function tool names offered (a run's, else its assistant's)."""
 
     model: str | None = None
     metadata: dict[str, str] | None = None
     last_message: TextMatch | None = None
+    instructions: TextMatch | None = None
+    tools: tuple[str, ...] = ()
 
     def mismatch(self, *, model: str, metadata: dict[str, str], last_message: str | None,
+                 instructions: str | None = None, tools: list[str] | tuple[str, ...] = (),
                  **other: Any) -> str | None:
         """None when the run or request matches, else why not (``other`` facts are the API's own)."""
         return (differs("model", model, self.model) or metadata_differs(metadata, self.metadata)
-                or last_message_differs(last_message, self.last_message, "there is no user message"))
+                or last_message_differs(last_message, self.last_message, "there is no user message")
+                or instructions_differ(instructions, self.instructions)
+                or tools_lack(list(tools), self.tools))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +122,15 @@ def build_conversations(builder: Builder, data: dict[str, Any]) -> tuple[Convers
     for index, script in enumerate(data.get("conversations") or []):
         path = ("conversations", index)
         match = script.get("match") or {}
-        builder.check_regex(path + ("match", "last_message"), match.get("last_message"))
+        for key in ("last_message", "instructions"):
+            builder.check_regex(path + ("match", key), match.get(key))
         line, column = builder.nth(at, index)
         scripts.append(ConversationScript(
             index=index, name=script.get("name") or f"conversations[{index}]",
             match=ConversationMatch(model=match.get("model"), metadata=match.get("metadata"),
-                                    last_message=builder.text_match(match.get("last_message"))),
+                                    last_message=builder.text_match(match.get("last_message")),
+                                    instructions=builder.text_match(match.get("instructions")),
+                                    tools=tuple(match.get("tools") or ())),
             times=builder.times(script.get("times")), steps=build_steps(builder, path, script.get("steps") or [],
                                                                         "conversation"),
             stream=builder.stream_options(script.get("stream"), builder.stream) if script.get("stream") else None,

@@ -87,5 +87,18 @@ def last_message_differs(actual: str | None, expected: TextMatch | None, missing
     return f"last user message {clip(actual)!r} is not {expected.describe()}"
 
 
+def instructions_differ(actual: str | None, expected: TextMatch | None, what: str = "instructions") -> str | None:
+    """Why the instructions (``what``: a chat's system messages) do not fit a ``instructions`` check, or None."""
+    if expected is None or expected.test(actual or ""):
+        return None
+    return f"{what} {clip(actual or '')!r} are not {expected.describe()}"
+
+
+def tools_lack(offered: list[str], expected: tuple[str, ...]) -> str | None:
+    """Why the offered function tool names do not fit a ``tools`` match (all must be offered), or None."""
+    missing = [name for name in expected if name not in offered]
+    return f"tools offered {offered} lack {', '.join(missing)}" if missing else None
+
+
 def clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -83,15 +83,16 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
             body["additional_instructions"]
     model = body.get("model") or assistant.model
     metadata = dict(body.get("metadata") or {})
+    tools = list(body["tools"]) if body.get("tools") is not None else list(assistant.tools)
     script, unmatched = _select_script(state, assistant_id=assistant.id, assistant_name=assistant.name,
-                                       model=model, thread=thread, metadata=metadata)
+                                       model=model, thread=thread, metadata=metadata, instructions=instructions,
+                                       tools=tools)
     objects = world(state)
     objects.run_count += 1
     expires_at = capped(now + RUN_LIFETIME)
     run = Run(
         id=state.ids.new("run_"), created_at=now, thread_id=thread.id, assistant_id=assistant.id, model=model,
-        instructions=instructions,
-        tools=list(body["tools"]) if body.get("tools") is not None else list(assistant.tools),
+        instructions=instructions, tools=tools,
         metadata=metadata, expires_at=expires_at,
         temperature=_pick(body, "temperature", assistant.temperature),
         top_p=_pick(body, "top_p", assistant.top_p),
@@ -129,10 +130,13 @@ def _pick(body: dict[str, Any], name: str, fallback: Any) -> Any:
 
 
 def _select_script(state: TenantState, *, assistant_id: str, assistant_name: str | None, model: str,
-                   thread: Thread, metadata: dict[str, str]) -> tuple[RunScript, dict[str, Any] | None]:
+                   thread: Thread, metadata: dict[str, str], instructions: str,
+                   tools: list[dict[str, Any]]) -> tuple[RunScript, dict[str, Any] | None]:
     """The script serving this run, and (with ``unmatched: error``) the violation to record once
     the run has its id."""
     last_message = last_user_text(thread)
+    offered = [tool["function"]["name"] for tool in tools
+               if tool.get("type") == "function" and "name" in (tool.get("function") or {})]
 
     def actual() -> str:
         text = f"run on {thread.id} with assistant {assistant_id}, model {model}"
@@ -144,8 +148,8 @@ def _select_script(state: TenantState, *, assistant_id: str, assistant_name: str
 
     return choose(state, scripts_for(state, "runs"), lambda s: s.match.mismatch(
         assistant_id=assistant_id, assistant_name=assistant_name, model=model, thread_id=thread.id,
-        metadata=metadata, last_message=last_message), noun="run", plural="runs", default=DEFAULT_SCRIPT,
-        fail=_failing_script, actual=actual)
+        metadata=metadata, last_message=last_message, instructions=instructions, tools=offered),
+        noun="run", plural="runs", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
 
 
 def _failing_script(message: str) -> RunScript:

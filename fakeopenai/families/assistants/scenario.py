@@ -29,8 +29,9 @@ class RunMatch:
     last_message: TextMatch | None = None
 
     def mismatch(self, *, assistant_id: str, assistant_name: str | None, model: str, thread_id: str,
-                 metadata: dict[str, str], last_message: str | None) -> str | None:
-        """None when the run matches, else why it does not (for reports)."""
+                 metadata: dict[str, str], last_message: str | None, **other: Any) -> str | None:
+        """None when the run matches, else why it does not (for reports; ``other`` facts are for
+        ``conversations:`` scripts: instructions, tools)."""
         return (differs("assistant_id", assistant_id, self.assistant_id)
                 or differs("assistant name", assistant_name, self.assistant_name)
                 or differs("model", model, self.model) or differs("thread_id", thread_id, self.thread_id)

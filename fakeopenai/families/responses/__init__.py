@@ -9,13 +9,31 @@ conversations continued by previous_response_id, by a conversation (the Conversa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fakeopenai.families.responses import api, scenario
 from fakeopenai.families.responses.world import NAME, new_world, world
 from fakeopenai.family import Family, ScriptKind, package_json
 
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
 OPENAPI_PATHS = ("/responses", "/responses/{response_id}", "/responses/{response_id}/cancel",
                  "/responses/{response_id}/input_items", "/conversations", "/conversations/{conversation_id}",
                  "/conversations/{conversation_id}/items", "/conversations/{conversation_id}/items/{item_id}")
+
+
+def seed(state: TenantState) -> None:
+    """Create the conversations (with their items) the scenario pins under ``objects:``."""
+    from fakeopenai.families.responses.conversations import create_conversation
+
+    part: scenario.ResponsesPart | None = state.scenario.part(NAME)
+    for item in part.conversations if part is not None else ():
+        for object_id in [item["id"], *(entry.get("id") for entry in item["items"])]:
+            if object_id:
+                state.ids.reserve(object_id)
+        create_conversation(state, item, object_id=item["id"])
+
 
 FAMILY = Family(
     name=NAME,
@@ -24,10 +42,12 @@ FAMILY = Family(
     openapi_paths=OPENAPI_PATHS,
     openapi_schemas=("ResponseStreamEvent",),
     scenario_schema=scenario.schema,
-    docs_sections=(("Response script", "response_script"), ("Response match", "response_match")),
+    docs_sections=(("Seeded conversation", "seed_conversation"), ("Seeded conversation item", "seed_conversation_item"),
+                   ("Response script", "response_script"), ("Response match", "response_match")),
     build=scenario.build,
     kinds=(ScriptKind(key="responses", noun="response", plural="responses", id_field="response_id",
                       failed_field="error.code", find=lambda state, chain_id: world(state).chains.get(chain_id)),),
     new_world=new_world,
+    seed=seed,
     batch_answerer=api.batch_answerer,
 )

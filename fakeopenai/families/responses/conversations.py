@@ -16,9 +16,10 @@ if TYPE_CHECKING:
     from fakeopenai.state import TenantState
 
 
-def create_conversation(state: TenantState, body: dict[str, Any]) -> Conversation:
-    """``POST /conversations``, its body already checked: the initial items parsed as a response's input is."""
-    conversation = Conversation(id=state.ids.new("conv_"), created_at=state.clock.tick(),
+def create_conversation(state: TenantState, body: dict[str, Any], *, object_id: str | None = None) -> Conversation:
+    """``POST /conversations``, its body already checked: the initial items parsed as a response's input is
+    (``object_id``: a scenario's pinned id)."""
+    conversation = Conversation(id=object_id or state.ids.new("conv_"), created_at=state.clock.tick(),
                                 metadata=dict(body.get("metadata") or {}))
     add_items(state, conversation, parse_input(body.get("items") or []))
     world(state).conversations.add(conversation.id, conversation)

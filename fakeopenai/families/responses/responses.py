@@ -119,8 +119,8 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     # Valid: from here on the request changes state.
     now = state.clock.tick()
     new_chain = chain is None
-    if chain is None:
-        chain = _new_chain(state, body, items, now)
+    if chain is None:   # in a conversation, its items come first (its last user message may be a seeded one)
+        chain = _new_chain(state, body, (history(conversation) if conversation is not None else []) + items, now)
     response = Response(
         id=state.ids.new("resp_"), created_at=now, model=body.get("model") or "gpt-4o", background=background,
         store=store, instructions=body.get("instructions"), max_output_tokens=body.get("max_output_tokens"),

@@ -1,8 +1,10 @@
 """The Responses family's part of the scenario format: ``responses:`` scripts, in the shared
-conversation step language (:mod:`fakeopenai.scripting.conversation`)."""
+conversation step language (:mod:`fakeopenai.scripting.conversation`), and the conversations
+seeded under ``objects:`` (as threads are)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -53,6 +55,19 @@ class ResponseScript:
     column: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ResponsesPart:
+    """The conversations ``objects:`` seeds: each a dict (id, metadata, items as create input)."""
+
+    conversations: tuple[dict[str, Any], ...] = ()
+
+
+# What each seeded item type needs, and may carry (``id`` and ``type`` aside).
+_ITEM_KEYS = {"message": ({"content"}, {"role", "content"}),
+              "function_call": ({"call_id", "name"}, {"call_id", "name", "arguments"}),
+              "function_call_output": ({"call_id", "output"}, {"call_id", "output"})}
+
+
 def schema() -> dict[str, Any]:
     return package_json(__package__, "scenario.schema.json")
 
@@ -61,7 +76,37 @@ def build(builder: Builder, data: dict[str, Any]) -> Built:
     at = builder.positions.item_positions(("responses",))
     scripts = tuple(response_script(builder, i, s, builder.nth(at, i))
                     for i, s in enumerate(data.get("responses") or []))
-    return Built(scripts={"responses": scripts})
+    conversations = tuple(seed_conversation(builder, i, item)
+                          for i, item in enumerate((data.get("objects") or {}).get("conversations") or []))
+    return Built(scripts={"responses": scripts}, part=ResponsesPart(conversations=conversations))
+
+
+def seed_conversation(builder: Builder, index: int, data: dict[str, Any]) -> dict[str, Any]:
+    """A seeded conversation, its items checked and written as ``conversations.create`` takes them."""
+    path = ("objects", "conversations", index)
+    builder.pin(path, data)
+    items = []
+    for j, item in enumerate(data.get("items") or []):
+        builder.pin(path + ("items", j), item)
+        kind = item.get("type", "message")
+        needs, allowed = _ITEM_KEYS[kind]
+        for key in sorted(set(item) - allowed - {"id", "type"}):
+            builder.error(path + ("items", j, key), f"{key} does not belong on a {kind} item "
+                          f"(it takes {', '.join(sorted(allowed))})", key=True)
+        for key in sorted(needs - set(item)):
+            builder.error(path + ("items", j), f"a {kind} item needs {key}")
+        prefix = {"message": "msg_", "function_call": "fc_", "function_call_output": "fco_"}[kind]
+        if "id" in item and not str(item["id"]).startswith(prefix):
+            builder.error(path + ("items", j, "id"), f"a {kind} item's id starts with {prefix}")
+        entry = {**item, "type": kind}
+        if kind == "message":
+            entry["role"] = item.get("role", "user")
+        if kind == "function_call" and not isinstance(item.get("arguments", ""), str):
+            entry["arguments"] = json.dumps(item["arguments"], ensure_ascii=False)
+        elif kind == "function_call":
+            entry["arguments"] = item.get("arguments", "{}")
+        items.append(entry)
+    return {"id": data.get("id"), "metadata": dict(data.get("metadata") or {}), "items": items}
 
 
 def response_script(builder: Builder, index: int, data: dict[str, Any],
