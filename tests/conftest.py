@@ -99,3 +99,54 @@ async def async_client(fake_openai: Any, spec: SpecChecker) -> AsyncIterator[ope
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+# ------------------------------------------------------------------ figures in the run's summary
+FIGURE = "fakeopenai-figure"
+TALLY = "fakeopenai-tally"
+_figures: dict[str, list[str]] = {}
+_tallies: dict[str, dict[str, Any]] = {}
+
+
+def tally(node: pytest.Item, section: str, counts: dict[str, Any]) -> None:
+    """Add ``counts`` (numbers, or one level of named numbers) to the section's totals over the whole run,
+    shown as one line in the run's summary (summed across pytest-xdist workers)."""
+    node.user_properties.append((TALLY, (section, counts)))
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """``figures(section, line)``: a line of figures in a section of the run's summary. It travels with
+    the test's report, so it shows under pytest-xdist too (a worker's own terminal output does not)."""
+    return lambda section, line: request.node.user_properties.append((FIGURE, (section, line)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":   # the last report of a test: it carries every line the test added
+        for name, value in report.user_properties:
+            if name == FIGURE:
+                section, line = value
+                _figures.setdefault(section, []).append(line)
+            elif name == TALLY:
+                section, counts = value
+                totals = _tallies.setdefault(section, {})
+                for key, count in counts.items():
+                    if isinstance(count, dict):
+                        inner = totals.setdefault(key, {})
+                        for name_, n in count.items():
+                            inner[name_] = inner.get(name_, 0) + n
+                    else:
+                        totals[key] = totals.get(key, 0) + count
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for section, totals in sorted(_tallies.items()):
+        _figures.setdefault(section, []).append(", ".join(
+            f"{key}: " + (", ".join(f"{k} {n}" for k, n in sorted(count.items())) if isinstance(count, dict)
+                          else f"{count:g}") for key, count in totals.items()))
+    for section, lines in sorted(_figures.items()):
+        terminalreporter.ensure_newline()
+        terminalreporter.section(section)
+        for line in lines:
+            terminalreporter.write_line(line)
+

@@ -77,25 +77,10 @@ SERVER_START_TIMEOUT = 30.0
 
 
 # ---------------------------------------------------------------- the summary section
-class _MatrixSummary:
-    """A plugin registered on first use: prints what each client run counted."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        terminalreporter.ensure_newline()  # after the last progress line, not after the header
-        terminalreporter.section("client matrix")
-        for line in self.lines:
-            terminalreporter.write_line(line)
-
-
-@pytest.fixture(scope="session")
-def matrix_summary(pytestconfig: pytest.Config) -> _MatrixSummary:
-    summary = _MatrixSummary()
-    pytestconfig.pluginmanager.register(summary, "fakeopenai-client-matrix-summary")
-    summary.lines.append(f"openai {openai.__version__} (the main environment): every other test of this run")
-    return summary
+@pytest.fixture
+def matrix_summary(figures: Any) -> Any:
+    """``matrix_summary(line)``: what a client run counted, in the run's "client matrix" section."""
+    return lambda line: figures("client matrix", line)
 
 
 def _unavailable(what: str, how: str) -> NoReturn:
@@ -146,7 +131,7 @@ def _pytest_counts(summary: str) -> dict[str, int]:
     return {word: int(n) for n, word in re.findall(r"(\d+) ([a-z]+)", summary)}
 
 
-def test_sdk_level_modules_pass_on_openai_1x(matrix_summary: _MatrixSummary, tmp_path: Path) -> None:
+def test_sdk_level_modules_pass_on_openai_1x(matrix_summary: Any, tmp_path: Path) -> None:
     python = _sdk1_python()
     missing = [m for m in SDK1_MODULES if not (ROOT / m).is_file()]
     assert not missing, f"SDK-level modules listed in SDK1_MODULES do not exist: {missing}"
@@ -180,7 +165,8 @@ def test_sdk_level_modules_pass_on_openai_1x(matrix_summary: _MatrixSummary, tmp
     assert result.returncode == 0 and collected, f"the openai {version} run failed:\n{output[-12000:]}"
     assert counts == {"passed": int(collected.group(1))}, (
         f"every collected test must pass on openai {version}; got {final!r}:\n{output[-12000:]}")
-    matrix_summary.lines.append(
+    matrix_summary(f"openai {openai.__version__} (the main environment): every other test of this run")
+    matrix_summary(
         f"openai {version} (.venv-sdk1, {http.group(1)} {http.group(2)}): {counts['passed']} passed in "
         f"{len(SDK1_MODULES)} SDK-level modules ({elapsed:.0f}s)")
 
@@ -248,7 +234,7 @@ def _tap_counts(output: str) -> dict[str, int]:
                                                    output, re.MULTILINE)}
 
 
-def test_node_sdk_against_fakeopenai_serve(matrix_summary: _MatrixSummary, tmp_path: Path) -> None:
+def test_node_sdk_against_fakeopenai_serve(matrix_summary: Any, tmp_path: Path) -> None:
     node, node_version, sdk_version = _node_setup()
     expected = _defined_node_tests()
     assert expected > 0, "no test(...) in tests/node/*.test.mjs"
@@ -268,6 +254,6 @@ def test_node_sdk_against_fakeopenai_serve(matrix_summary: _MatrixSummary, tmp_p
     all_passed = {"tests": expected, "pass": expected, "fail": 0, "cancelled": 0, "skipped": 0, "todo": 0}
     assert counts == all_passed, (
         f"expected all {expected} tests defined in tests/node/*.test.mjs to pass, got {counts}:\n{report}")
-    matrix_summary.lines.append(
+    matrix_summary(
         f"openai npm {sdk_version} (node {node_version}, tests/node): {counts['pass']} passed "
         f"({elapsed:.0f}s)")

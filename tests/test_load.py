@@ -424,15 +424,6 @@ def test_soak_memory_is_flat(report: Any) -> None:
 
 
 @pytest.fixture
-def report(request: pytest.FixtureRequest) -> Any:
-    """Print a line of figures in the test run's output (also without -s)."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-
-    def write(line: str) -> None:
-        if reporter is not None and capture is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line("")
-                reporter.write_line(line)
-
-    return write
+def report(figures: Any) -> Any:
+    """Print a line of figures in the run's summary (also without -s)."""
+    return lambda line: figures("load and soak", line)

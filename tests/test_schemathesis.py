@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import json
 import ssl
-import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from fakeopenai import openapi
 from fakeopenai.registry import families
+from tests.conftest import tally
 from tests.spec_check import SpecChecker
 
 SEED = 20250101
@@ -65,8 +65,6 @@ WEATHER_LINE = {"method": "POST", "url": "/v1/chat/completions",
 # The clients here speak plain HTTP to 127.0.0.1, yet httpx builds an SSL context (loading the CA
 # bundle, ~20 ms) for each client it makes: three per operation otherwise.
 SSL_CONTEXT = ssl.create_default_context()
-
-SUMMARY: dict[str, dict[str, Any]] = {}
 
 
 @lru_cache(maxsize=4)
@@ -370,33 +368,6 @@ def check_answer(case: Any, response: Any, spec: SpecChecker) -> None:
 
 # ----------------------------------------------------------------------------- the run
 
-@pytest.fixture(scope="module", autouse=True)
-def _summary(request: pytest.FixtureRequest) -> Iterator[None]:
-    started = time.perf_counter()
-    yield
-    if not SUMMARY:
-        return
-    elapsed = time.perf_counter() - started
-    examples = sum(s["examples"] for s in SUMMARY.values())
-    failures = sum(s["failures"] for s in SUMMARY.values())
-    statuses: Counter[str] = Counter()
-    for s in SUMMARY.values():
-        statuses.update(s["statuses"])
-    lines = [(f"schemathesis {schemathesis.__version__}: {len(SUMMARY)} operations x "
-              f"{len(MODES)} modes x up to {EXAMPLES} examples, seed {SEED}: {examples} cases, "
-              f"{failures} failures, {elapsed:.1f}s"),
-             "  answers: " + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
-             + f"; streamed (SSE, every event checked): {sum(s['streamed'] for s in SUMMARY.values())}"]
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if request.config.getoption("verbose") > 0:
-        for label, s in SUMMARY.items():
-            lines.append(f"  {label}: " + ", ".join(f"{k}: {n}" for k, n in sorted(s["statuses"].items())))
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line("")
-            for line in lines:
-                reporter.write_line(line)
 
 
 class Fuzzer:
@@ -440,7 +411,7 @@ class Fuzzer:
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
-def test_operation(label: str, fake_openai: Any, spec: SpecChecker) -> None:
+def test_operation(label: str, fake_openai: Any, spec: SpecChecker, request: pytest.FixtureRequest) -> None:
     fake_openai.load("requires_action_then_complete")
     origin = fake_openai.server.origin
     operation = served_schema(origin).find_operation_by_label(label)
@@ -451,8 +422,10 @@ def test_operation(label: str, fake_openai: Any, spec: SpecChecker) -> None:
         fuzzer = Fuzzer(origin, fake_openai.api_key, World(http), session, spec)
         for mode in MODES:
             fuzzer.run(operation, mode)
-    SUMMARY[label] = {"examples": sum(fuzzer.statuses.values()), "failures": len(fuzzer.failures),
-                      "statuses": fuzzer.statuses, "streamed": fuzzer.streamed}
+    tally(request.node, f"schemathesis {schemathesis.__version__} ({len(MODES)} modes x up to {EXAMPLES} examples, "
+          f"seed {SEED})", {"operations": 1, "cases": sum(fuzzer.statuses.values()),
+                             "failures": len(fuzzer.failures), "streamed (SSE, every event checked)": fuzzer.streamed,
+                             "answers": dict(fuzzer.statuses)})
     assert not fuzzer.failures, f"{label}: {len(fuzzer.failures)} failing case(s):\n" + "\n".join(fuzzer.failures[:8])
     assert fuzzer.statuses, f"{label}: no case was generated"
     assert httpx.get(origin + "/_fake/health", verify=SSL_CONTEXT).json()["tenants"] == tenants, (
