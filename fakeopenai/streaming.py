@@ -59,7 +59,7 @@ def _noted(state: Any, frames: Iterable[bytes] | AsyncIterator[bytes]) -> Iterab
             try:
                 async for frame in frames:   # type: ignore[union-attr]
                     if b'"status":' in frame:
-                        state.timeline.note(state)
+                        state.timeline.note_after(state)
                     yield frame
             finally:
                 close = getattr(frames, "aclose", None)
@@ -71,7 +71,7 @@ def _noted(state: Any, frames: Iterable[bytes] | AsyncIterator[bytes]) -> Iterab
         try:
             for frame in frames:   # type: ignore[union-attr]
                 if b'"status":' in frame:
-                    state.timeline.note(state)
+                    state.timeline.note_after(state)
                 yield frame
         finally:
             close = getattr(frames, "close", None)

@@ -35,6 +35,7 @@ current_entry: ContextVar[dict[str, Any] | None] = ContextVar("fakeopenai_entry"
 ENDED = frozenset({"completed", "failed", "cancelled", "expired", "incomplete", "deleted"})
 OBJECT_LIMIT = 10_000      # lives kept per tenant (the oldest ended ones go first)
 STATES_LIMIT = 1_000       # states kept per object
+SCAN_LIMIT = 64            # objects in progress all looked at after each request up to this many (note_after)
 
 
 class Life:
@@ -99,6 +100,21 @@ class Timeline:
             return
         for life in list(self.live.values()):
             self._note(state, life)
+
+    def note_after(self, state: TenantState, path: str = "") -> None:
+        """After a request (or a streamed status): note what it changed. Every object in progress is
+        looked at while there are at most :data:`SCAN_LIMIT` of them; past that, only those the path
+        names, so a tenant with thousands of runs nobody polls pays no cost growing with them. (The
+        stepper notes each object it moves, and an API that moves an object its path does not name,
+        as a chat completion continuing a conversation, notes it itself.)"""
+        live = self.live
+        if len(live) <= SCAN_LIMIT:
+            self.note(state)
+            return
+        for segment in path.split("/"):
+            life = live.get(segment)
+            if life is not None:
+                self._note(state, life)
 
     def _note(self, state: TenantState, life: Life) -> None:
         obj = life.finder(state)

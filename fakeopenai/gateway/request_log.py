@@ -54,7 +54,7 @@ def finish(state: TenantState, entry: dict[str, Any] | None, status: int, starte
         entry["response"] = (capture.content_type, bytes(capture.head[:RESPONSE_HEAD_BYTES]), capture.size)
     entry["ms"] = round((time.perf_counter() - started) * 1000, 2)
     entry["time_end"] = state.clock.now
-    state.timeline.note(state)
+    state.timeline.note_after(state, entry.get("path") or "")
 
 
 _PARAM = re.compile(r';\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')

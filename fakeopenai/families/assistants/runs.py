@@ -104,7 +104,7 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
         _cursor=Cursor(script, entered_us=state.clock.micros), _deadline=expires_at, _number=objects.run_count)
     run._prompt_tokens = _prompt_tokens(thread, instructions)
     run._usage_plan = plan_usage(state, run)
-    thread._runs.add(run.id, run)
+    objects.add_run(thread, run)
     thread._active_run = run
     state.record_use(script, run.id)
     if unmatched is not None:

@@ -149,12 +149,15 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
     chain.latest = completion
     state.log_change("%s created (%s) by %s", completion.id,
                      "new conversation" if new_chain else "continues " + chain.id, chain._cursor.script.name)
-    if waited:
-        failure = _consume_answers(state, chain, completion, waited, answers)
-        if failure is not None:
-            chain.status = "failed"
-            raise APIError(failure, type="server_error", code="server_error", status_code=500)
-    _play(state, body, completion)
+    try:
+        if waited:
+            failure = _consume_answers(state, chain, completion, waited, answers)
+            if failure is not None:
+                chain.status = "failed"
+                raise APIError(failure, type="server_error", code="server_error", status_code=500)
+        _play(state, body, completion)
+    finally:
+        state.timeline.note(state, chain)   # no request path names a conversation (Timeline.note_after)
     if body.get("store"):
         completion._messages = [{"id": f"{completion.id}-{i}", **m} for i, m in enumerate(messages)]
         objects.completions.add(completion.id, completion)
