@@ -377,6 +377,8 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
      400, "input"),
     ("embeddings: dimensions 0", "POST", "/v1/embeddings",
      {"json": {"model": "text-embedding-3-small", "input": "x", "dimensions": 0}}, 400, "dimensions"),
+    ("embeddings: a model that is not a string, with dimensions", "POST", "/v1/embeddings",
+     {"json": {"model": [{}, True, []], "input": "x", "dimensions": 44}}, 400, "model"),
     ("chat: stream_options without stream", "POST", "/v1/chat/completions",
      {"json": {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}],
                "stream_options": {"include_usage": True}}}, 400, "stream_options"),

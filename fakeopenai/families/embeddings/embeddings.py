@@ -62,7 +62,7 @@ def check_request(body: dict[str, Any]) -> None:
             raise InvalidRequestError(f"Invalid 'dimensions': this model's embeddings have at most {most} "
                                       f"dimensions, but {dimensions} were asked for.", param="dimensions",
                                       code="invalid_value")
-        if body.get("model") in NO_DIMENSIONS:
+        if str(body.get("model")) in NO_DIMENSIONS:
             raise InvalidRequestError("This model does not support specifying dimensions.", param="dimensions",
                                       code="invalid_value")
 
