@@ -63,7 +63,6 @@ SDK1_MODULES = (
     "tests/test_models.py",
     "tests/test_moderations.py",
     "tests/test_unknown_models.py",
-    "tests/test_record.py",
     "tests/test_batch_scripts.py",
     "tests/test_core_on_new_paths.py",
 )
