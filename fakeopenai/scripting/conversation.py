@@ -84,6 +84,10 @@ class ConversationMatch:
     (its override, else its assistant's), a request's ``instructions``, or a chat's system and
     developer messages; ``tools`` the function tool names offered (a run's, else its assistant's)."""
 
+    # How a report words what is missing or compared (an API's own match, a subclass, words it its way).
+    no_user_message: ClassVar[str] = "there is no user message"
+    instructions_are: ClassVar[str] = "instructions"
+
     model: str | None = None
     metadata: dict[str, str] | None = None
     last_message: TextMatch | None = None
@@ -95,8 +99,8 @@ class ConversationMatch:
                  **other: Any) -> str | None:
         """None when the run or request matches, else why not (``other`` facts are the API's own)."""
         return (differs("model", model, self.model) or metadata_differs(metadata, self.metadata)
-                or last_message_differs(last_message, self.last_message, "there is no user message")
-                or instructions_differ(instructions, self.instructions)
+                or last_message_differs(last_message, self.last_message, self.no_user_message)
+                or instructions_differ(instructions, self.instructions, self.instructions_are)
                 or tools_lack(list(tools), self.tools))
 
 

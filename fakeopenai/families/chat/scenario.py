@@ -8,36 +8,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from fakeopenai.family import Built, package_json
 from fakeopenai.scenario.model import StreamOptions
-from fakeopenai.scripting.conversation import Step, build_steps
-from fakeopenai.scripting.matching import TextMatch, clip, differs, last_message_differs, metadata_differs
+from fakeopenai.scripting.conversation import ConversationMatch, Step, build_steps
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
 
 
 @dataclass(frozen=True, slots=True)
-class ChatMatch:
-    model: str | None = None
-    metadata: dict[str, str] | None = None
-    last_message: TextMatch | None = None
-    instructions: TextMatch | None = None
-    tools: tuple[str, ...] = ()
+class ChatMatch(ConversationMatch):
+    """A ``chat:`` script's match: the keys every API shares (a chat's instructions are its system and
+    developer messages)."""
 
-    def mismatch(self, *, model: str, metadata: dict[str, str], last_message: str | None,
-                 instructions: str | None, tools: list[str]) -> str | None:
-        """None when the request matches, else why it does not (for reports)."""
-        why = differs("model", model, self.model) or metadata_differs(metadata, self.metadata)
-        if why is not None:
-            return why
-        why = last_message_differs(last_message, self.last_message, "the messages have no user message")
-        if why is not None:
-            return why
-        if self.instructions is not None and not self.instructions.test(instructions or ""):
-            return f"system messages {clip(instructions or '')!r} are not {self.instructions.describe()}"
-        missing = [name for name in self.tools if name not in tools]
-        if missing:
-            return f"tools offered {tools} lack {', '.join(missing)}"
-        return None
+    no_user_message: ClassVar[str] = "the messages have no user message"
+    instructions_are: ClassVar[str] = "system messages"
 
 
 @dataclass(frozen=True, slots=True)
