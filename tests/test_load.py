@@ -11,7 +11,7 @@ the test, and so does any error the SDK raises (``max_retries=0``).
   observed statuses are exactly its script's walk (derived from the scenario: no step skipped or
   repeated). All clients also read the same few runs at once: together they see each step exactly
   once.
-* :func:`test_soak_memory_is_flat`: 5,000 requests of the same kinds on fresh tenants, each
+* :func:`test_soak_memory_is_flat`: 3,000 requests of the same kinds on fresh tenants, each
   dropped (``DELETE /_fake/tenant``) as the pytest fixture does; from after a warm-up (the
   allocator's and the caches' growth) to the end, the server's RSS may grow by less than
   :data:`MAX_RSS_GROWTH_PER_REQUEST` per request. A tenant kept after its drop is ~50 KB, ~2.6 KB
@@ -52,7 +52,7 @@ TASKS = 26
 SHARED_TOOLS = "sk-load-shared-tools"      # requires_action_then_complete, shared by half the clients
 SHARED_READERS = "sk-load-shared-readers"  # default scenario: runs every client reads at once
 READER_RUNS = 4
-SOAK_REQUESTS = 5_000
+SOAK_REQUESTS = 3_000
 WARM_UP_REQUESTS = 1_000
 SOAK_WORKERS = 8
 MAX_RSS_GROWTH_PER_REQUEST = 1024  # bytes

@@ -51,7 +51,7 @@ from tests.conftest import tally
 from tests.spec_check import SpecChecker
 
 SEED = 20250101
-EXAMPLES = 10  # per operation and generation mode
+EXAMPLES = 8  # per operation and generation mode
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 KEEP_GENERATED_IDS = 4  # one case in this many keeps the generated (unknown) ids
 KEEP_BAD_AUTH = 3  # one header-negative case in this many keeps its bad Authorization
