@@ -40,7 +40,10 @@ def _time(fn: Callable[[], None]) -> float:
     return time.perf_counter() - started
 
 
-def measure(rounds: int = 300) -> dict[str, Any]:
+def _compare(name: str, flow: Callable[[Any], None], per_round: int, rounds: int,
+             scenario: dict[str, Any] | None = None,
+             mock_setup: Callable[[Any], None] = lambda mock: None) -> dict[str, Any]:
+    """``flow`` through ``fake_openai.client()`` and through openai-responses, rounds alternating."""
     warnings.simplefilter("ignore", DeprecationWarning)
     import openai
     import openai_responses
@@ -49,25 +52,31 @@ def measure(rounds: int = 300) -> dict[str, Any]:
 
     fake = FakeOpenAI().start()
     try:
+        if scenario is not None:
+            fake.load(scenario)
         fake_client = fake.client(max_retries=0)
         mock = openai_responses.OpenAIMock()
+        mock_setup(mock)
         mocked_client = openai.OpenAI(api_key="sk-fake", max_retries=0)
         fake_times: list[float] = []
         mock_times: list[float] = []
         with mock.router:
             for _ in range(5):  # warm-up
-                calls(fake_client)
-                calls(mocked_client)
+                flow(fake_client)
+                flow(mocked_client)
             for _ in range(rounds):
-                fake_times.append(_time(lambda: calls(fake_client)))
-                mock_times.append(_time(lambda: calls(mocked_client)))
+                fake_times.append(_time(lambda: flow(fake_client)))
+                mock_times.append(_time(lambda: flow(mocked_client)))
     finally:
         fake.stop()
-    fake_us = statistics.median(fake_times) / CALLS_PER_ROUND * 1e6
-    mock_us = statistics.median(mock_times) / CALLS_PER_ROUND * 1e6
-    return {"name": "fixture client per call vs openai-responses", "openai": openai.__version__,
-            "fake_us": fake_us, "openai_responses_us": mock_us, "ratio": fake_us / mock_us,
-            "target": "<= 1.0x", "passed": fake_us / mock_us <= 1.0}
+    fake_us = statistics.median(fake_times) / per_round * 1e6
+    mock_us = statistics.median(mock_times) / per_round * 1e6
+    return {"name": name, "openai": openai.__version__, "fake_us": fake_us, "openai_responses_us": mock_us,
+            "ratio": fake_us / mock_us, "target": "<= 1.0x", "passed": fake_us / mock_us <= 1.0}
+
+
+def measure(rounds: int = 300) -> dict[str, Any]:
+    return _compare("fixture client per call vs openai-responses", calls, CALLS_PER_ROUND, rounds)
 
 
 CHAT_ANSWER = "The answer, as scripted."
@@ -78,38 +87,16 @@ def chat_call(client: Any) -> None:
     assert completion.choices[0].message.content == CHAT_ANSWER
 
 
+def _mock_chat(mock: Any) -> None:
+    mock.chat.completions.create.response = {"choices": [
+        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": CHAT_ANSWER}}]}
+
+
 def measure_chat(rounds: int = 300) -> dict[str, Any]:
     """One ``chat.completions.create`` per call, both scripted to the same answer."""
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import openai
-    import openai_responses
-
-    from fakeopenai import FakeOpenAI
-
-    fake = FakeOpenAI().start()
-    try:
-        fake.load({"chat": [{"times": "always", "steps": [{"message": CHAT_ANSWER}]}]})
-        fake_client = fake.client(max_retries=0)
-        mock = openai_responses.OpenAIMock()
-        mock.chat.completions.create.response = {"choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": CHAT_ANSWER}}]}
-        mocked_client = openai.OpenAI(api_key="sk-fake", max_retries=0)
-        fake_times: list[float] = []
-        mock_times: list[float] = []
-        with mock.router:
-            for _ in range(5):  # warm-up
-                chat_call(fake_client)
-                chat_call(mocked_client)
-            for _ in range(rounds):
-                fake_times.append(_time(lambda: chat_call(fake_client)))
-                mock_times.append(_time(lambda: chat_call(mocked_client)))
-    finally:
-        fake.stop()
-    fake_us = statistics.median(fake_times) * 1e6
-    mock_us = statistics.median(mock_times) * 1e6
-    return {"name": "fixture client, chat.completions.create, vs openai-responses", "openai": openai.__version__,
-            "fake_us": fake_us, "openai_responses_us": mock_us, "ratio": fake_us / mock_us,
-            "target": "<= 1.0x", "passed": fake_us / mock_us <= 1.0}
+    return _compare("fixture client, chat.completions.create, vs openai-responses", chat_call, 1, rounds,
+                    scenario={"chat": [{"times": "always", "steps": [{"message": CHAT_ANSWER}]}]},
+                    mock_setup=_mock_chat)
 
 
 def main() -> None:
