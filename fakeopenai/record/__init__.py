@@ -2,7 +2,7 @@
 
 * :mod:`.exchange` - one request and its answer, as the proxy saw it or a cassette holds it;
 * :mod:`.convert` - exchanges to a scenario (one converter per API family, in ``CONVERTERS``);
-* :mod:`.proxy` - the recording proxy (Starlette + httpx);
+* :mod:`.proxy` - the recording proxy (bare ASGI) and :mod:`.upstream`, its HTTP/1.1 client;
 * :mod:`.cassette` - vcrpy / pytest-recording cassettes to exchanges.
 """
 
