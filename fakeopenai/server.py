@@ -5,6 +5,7 @@ the handle tests use (the pytest fixture returns one per test).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import secrets
 import socket
 import threading
@@ -15,6 +16,7 @@ import uvicorn
 
 from fakeopenai.app import create_app
 from fakeopenai.gateway.request_log import format_request
+from fakeopenai.loop_lock import LoopLock
 from fakeopenai.state import TenantState
 from fakeopenai.tenants import TenantRegistry
 
@@ -55,11 +57,15 @@ class ServerThread:
         self.requested_port = port
         self.log_level = log_level
         self.port = 0
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_lock = LoopLock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self.loop_lock.loop
 
     @property
     def registry(self) -> TenantRegistry:
@@ -90,14 +96,16 @@ class ServerThread:
 
     def _run(self, sock: socket.socket) -> None:
         try:
-            asyncio.run(self._serve(sock))
+            with asyncio.Runner(loop_factory=self.loop_lock.new_loop) as runner:
+                runner.run(self._serve(sock))
         except BaseException as exc:  # surfaced to start() or logged by uvicorn
             self._error = exc
             self._ready.set()
+        finally:
+            self.loop_lock.loop_closed()
 
     async def _serve(self, sock: socket.socket) -> None:
         assert self._server is not None
-        self.loop = asyncio.get_running_loop()
         task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started and not task.done():
             await asyncio.sleep(0.0005)
@@ -105,8 +113,12 @@ class ServerThread:
         await task
 
     def call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on the server's loop (where all state lives) and return its result."""
+        """Run ``fn`` on the server's loop (where all state lives) and return its result: on this
+        thread if the loop is idle (see :mod:`fakeopenai.loop_lock`), else on the loop's thread."""
         assert self.loop is not None, "server not started"
+        with self.loop_lock.lend() as loop:
+            if loop is not None:
+                return contextvars.copy_context().run(fn)
 
         async def run() -> T:
             return fn()
@@ -241,7 +253,7 @@ class FakeOpenAI:
 
         server = self.server
         assert server.loop is not None
-        return in_process_transport(server.app, server.loop, sdk_http_module(_import_openai()))
+        return in_process_transport(server.app, server.loop_lock, sdk_http_module(_import_openai()))
 
     def env(self) -> dict[str, str]:
         """``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` for code that builds its own client."""

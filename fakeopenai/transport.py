@@ -8,7 +8,7 @@ clients and in-process clients see one consistent world.
 One class serves sync and async use; it is built for whichever HTTP library the
 installed SDK uses (``httpx`` for openai 1.x/2.x, ``httpx2`` for 3.x)::
 
-    transport = in_process_transport(server.app, server.loop, httpx2)
+    transport = in_process_transport(server.app, server.loop_lock, httpx2)
     client = openai.OpenAI(base_url=..., http_client=httpx2.Client(transport=transport))
 
 Timeouts behave as on a socket: a scripted ``delay_ms`` longer than the client's
@@ -29,12 +29,14 @@ from __future__ import annotations
 import _thread
 import asyncio
 import contextlib
+import contextvars
 import queue
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from functools import cache
 from types import ModuleType
 from typing import Any
 
+from fakeopenai.loop_lock import LoopLock
 from fakeopenai.streaming import ABORT, ClientDisconnect
 
 Result = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -164,14 +166,15 @@ async def _resume(coro: Coroutine[Any, Any, Result], yielded: Any) -> Result:
             return stop.value  # type: ignore[no-any-return]
 
 
-def _start(loop: asyncio.AbstractEventLoop, pending: _Pending, coro: Coroutine[Any, Any, Result],
-           in_task: bool) -> _Pending:
-    """Run ``coro`` on ``loop``, where all state lives.
+def _start(lock: LoopLock, pending: _Pending, coro: Coroutine[Any, Any, Result], in_task: bool) -> _Pending:
+    """Run ``coro`` on the server loop, where all state lives.
 
     Most requests never suspend (the engine is synchronous), so the coroutine is driven
-    to its end in a single loop callback: one thread hop each way and no Task, about half
-    the cost of ``run_coroutine_threadsafe``. One that does suspend (a scripted delay, a
-    stream) carries on in a Task."""
+    to its end in one go, without a Task: on this thread if the loop is idle (no thread
+    switch at all, see :mod:`fakeopenai.loop_lock`), else in one callback on the loop's
+    thread. One that does suspend (a scripted delay, a stream) carries on in a Task."""
+    loop = lock.loop
+    assert loop is not None, "server not started"
 
     def finished(task: asyncio.Task[Result]) -> None:
         if task.cancelled():
@@ -200,6 +203,10 @@ def _start(loop: asyncio.AbstractEventLoop, pending: _Pending, coro: Coroutine[A
         pending.task = task
         task.add_done_callback(finished)
 
+    with lock.lend() as lent:
+        if lent is not None:
+            contextvars.copy_context().run(run)  # as a callback would: the app's context stays its own
+            return pending
     loop.call_soon_threadsafe(run)
     return pending
 
@@ -282,9 +289,11 @@ def _transport_class(module: ModuleType) -> type:
     class InProcessTransport(base_sync, base_async):  # type: ignore[misc,valid-type]
         """Calls the fakeopenai ASGI app on its server loop, without a socket."""
 
-        def __init__(self, app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        def __init__(self, app: Any, lock: LoopLock) -> None:
+            assert lock.loop is not None, "server not started"
             self.app = app
-            self.loop = loop
+            self.lock = lock
+            self.loop = lock.loop
 
         def _response(self, request: Any, pending: _Pending, stream: Callable[[], Any]) -> Any:
             if pending.error is not None and not pending.streaming:
@@ -305,7 +314,7 @@ def _transport_class(module: ModuleType) -> type:
             lock.acquire()
             chunks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
             pending = _Pending(lock.release, chunks.put)
-            _start(self.loop, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
+            _start(self.lock, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
             timeout = _read_timeout(request)
             if not lock.acquire(timeout=-1 if timeout is None else timeout):
                 _abandon(self.loop, pending)
@@ -328,7 +337,7 @@ def _transport_class(module: ModuleType) -> type:
                     caller.call_soon_threadsafe(chunks.put_nowait, chunk)
 
             pending = _Pending(ready, feed)
-            _start(self.loop, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
+            _start(self.lock, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
             try:
                 await asyncio.wait_for(waiter, _read_timeout(request))
             except TimeoutError:
@@ -339,9 +348,9 @@ def _transport_class(module: ModuleType) -> type:
     return InProcessTransport
 
 
-def in_process_transport(app: Any, loop: asyncio.AbstractEventLoop, module: ModuleType) -> Any:
-    """A transport for ``module`` (``httpx`` or ``httpx2``) into ``app`` on ``loop``."""
-    return _transport_class(module)(app, loop)
+def in_process_transport(app: Any, lock: LoopLock, module: ModuleType) -> Any:
+    """A transport for ``module`` (``httpx`` or ``httpx2``) into ``app`` on the loop ``lock`` guards."""
+    return _transport_class(module)(app, lock)
 
 
 def sdk_http_module(openai: ModuleType) -> ModuleType:

@@ -1,0 +1,99 @@
+"""The server loop's lock: while the loop waits for I/O, another thread may run its code.
+
+The server's event loop holds this lock except while it waits in ``select()``. A thread
+that takes the lock (never by waiting: a busy loop is left alone) runs code on the loop's
+behalf, with the loop as its running loop. State is still touched by one thread at a time,
+and an in-process request that does not suspend costs no thread switch: the two switches
+of a hand-over to the loop thread, each waiting for the other thread to wake, were most
+of what an in-process SDK call cost.
+
+Usage::
+
+    lock = LoopLock()
+    runner = asyncio.Runner(loop_factory=lock.new_loop)   # on the server thread
+    ...
+    with lock.lend() as loop:                               # on any other thread
+        if loop is not None:
+            handle_here()                                   # the loop is idle and stays so
+        else:
+            lock.loop.call_soon_threadsafe(handle_there)
+
+Not lent: when the loop is busy, closed, or in asyncio debug mode (which checks that
+only the loop's own thread schedules callbacks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class LoopLock:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def new_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop factory, called on the loop's thread: that thread holds the lock from now
+        on, except inside ``select()``, until :meth:`loop_closed`."""
+        lock = self._lock
+
+        class Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+            def select(self, timeout: float | None = None) -> Any:
+                lock.release()
+                try:
+                    return super().select(timeout)
+                finally:
+                    lock.acquire()
+
+        lock.acquire()
+        self._held = True
+        self.loop = asyncio.SelectorEventLoop(Selector())
+        return self.loop
+
+    def loop_closed(self) -> None:
+        """Called on the loop's thread once the loop is closed."""
+        if self._held:
+            self._held = False
+            self._lock.release()
+
+    @contextmanager
+    def lend(self) -> Iterator[asyncio.AbstractEventLoop | None]:
+        """The loop, made this thread's running loop, if it is idle; else ``None``."""
+        loop = self.loop
+        if loop is None or loop.get_debug() or not self._lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            if loop.is_closed():
+                yield None
+                return
+            previous = asyncio.events._get_running_loop()
+            asyncio.events._set_running_loop(loop)
+            before = _agenda(loop)
+            try:
+                yield loop
+            finally:
+                asyncio.events._set_running_loop(previous)
+                if _agenda(loop) != before:  # the loop sleeps in select(): wake it for what was added
+                    loop.call_soon_threadsafe(_nothing)
+        finally:
+            self._lock.release()
+
+
+def _agenda(loop: Any) -> tuple[int, Any]:
+    """What the loop has to do next: its ready callbacks, and its soonest timer."""
+    ready = getattr(loop, "_ready", None)
+    scheduled = getattr(loop, "_scheduled", None)
+    if ready is None or scheduled is None:  # not the SelectorEventLoop this was written for
+        return (-1, object())
+    return len(ready), scheduled[0] if scheduled else None
+
+
+def _nothing() -> None:
+    pass
