@@ -35,10 +35,12 @@ class APIError(Exception):
     code: str | None = None
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None,
-                 type: str | None = None, status_code: int | None = None) -> None:
+                 type: str | None = None, status_code: int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
+        self.headers = headers or {}   # sent with the error (``x-should-retry``, ``retry-after-ms``)
         if code is not None:
             self.code = code
         if type is not None:

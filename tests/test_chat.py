@@ -111,6 +111,49 @@ def test_an_output_the_scenario_does_not_expect_is_a_500_and_a_violation(fake_op
     assert violation["kind"] == "expect_outputs" and violation["completion_id"].startswith("chatcmpl-")
 
 
+def test_a_failed_expectation_is_not_retried_and_a_retry_gets_it_again(
+        fake_openai: Any, make_client: Callable[..., openai.OpenAI]) -> None:
+    """The SDK retries a 500 twice by default: a failed expectation says ``x-should-retry: false``,
+    so the test sees it at once; an app that tries again gets it again (it once got the first step
+    of a new conversation, and a tool loop went round for ever)."""
+    fake_openai.load(WEATHER)
+    retrying = make_client()   # the SDK's default max_retries
+    with pytest.raises(openai.InternalServerError, match="expected it containing '18'") as raised:
+        _loop(retrying, "Weather?", [WEATHER_TOOL], lambda city: "no idea")
+    assert raised.value.response.headers["x-should-retry"] == "false"
+    assert [r["headers"]["x-stainless-retry-count"] for r in fake_openai.requests] == ["0", "0"]
+    again = json.loads(raised.value.response.request.content)
+    with pytest.raises(openai.InternalServerError, match="expected it containing '18'"):
+        retrying.chat.completions.create(**again)
+    assert [v["kind"] for v in fake_openai.take_violations()] == ["expect_outputs"]
+
+
+def test_a_scripted_failure_is_retried_at_once_and_each_retry_fails_alike(
+        fake_openai: Any, make_client: Callable[..., openai.OpenAI]) -> None:
+    fake_openai.load({"chat": [{"steps": [
+        {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}]},
+        {"status": "failed", "last_error": {"code": "server_error", "message": "The model broke."}}]}]})
+    with pytest.raises(openai.InternalServerError, match="The model broke.") as raised:
+        _loop(make_client(), "Weather?", [WEATHER_TOOL], lambda city: "18")
+    assert raised.value.response.headers["retry-after-ms"] == "1"
+    assert [r["headers"]["x-stainless-retry-count"] for r in fake_openai.requests] == ["0", "0", "1", "2"]
+    assert fake_openai.scenario["chat"][0]["used"] == 1   # one conversation: the retries did not start another
+
+
+def test_a_repeated_request_gets_the_same_completion(fake_openai: Any, client: openai.OpenAI) -> None:
+    """A retry after a timeout (the server finished the first try) goes on with the conversation."""
+    fake_openai.load(WEATHER)
+    first = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Weather?"}],
+                                           tools=[WEATHER_TOOL])
+    history = [{"role": "user", "content": "Weather?"}, first.choices[0].message.model_dump(exclude_none=True),
+               {"role": "tool", "tool_call_id": "call_paris", "content": "18 °C"}]
+    second = client.chat.completions.create(model="gpt-4o", messages=history, tools=[WEATHER_TOOL])
+    repeated = client.chat.completions.create(model="gpt-4o", messages=history, tools=[WEATHER_TOOL])
+    assert repeated.id == second.id and repeated.choices == second.choices
+    assert [c.function.arguments for c in second.choices[0].message.tool_calls or ()] == [
+        '{"city": "Rome"}', '{"city": "Oslo"}']
+
+
 def test_required_tool_choice_generates_valid_arguments(client: openai.OpenAI) -> None:
     completion = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Time?"}],
                                                 tools=[WEATHER_TOOL, TIME_TOOL], tool_choice="required")
@@ -203,8 +246,9 @@ def test_one_conversations_script_serves_chat_after_chat_scripts(fake_openai: An
 
 def test_unmatched_error_is_a_500_naming_the_request(fake_openai: Any, client: openai.OpenAI) -> None:
     fake_openai.load({"unmatched": "error", "chat": [{"match": {"model": "gpt-5"}, "steps": [{"message": "x"}]}]})
-    with pytest.raises(openai.InternalServerError, match="no chat completion script matched"):
+    with pytest.raises(openai.InternalServerError, match="no chat completion script matched") as raised:
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+    assert raised.value.response.headers["x-should-retry"] == "false"
     assert fake_openai.take_violations()[0]["kind"] == "unmatched"
 
 

@@ -37,7 +37,7 @@ REPLAY_CHUNK = 1024 * 1024   # a streamed body (an upload) reaches its handler i
 
 
 def error_response(exc: APIError, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+    return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers={**exc.headers, **(headers or {})})
 
 
 class Gateway:

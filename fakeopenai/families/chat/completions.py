@@ -14,12 +14,13 @@ whose arguments fit the tool's ``parameters``.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.errors import APIError, InvalidRequestError
-from fakeopenai.families.chat.objects import Chain, Completion
+from fakeopenai.families.chat.objects import Chain, Completion, Outcome
 from fakeopenai.families.chat.scenario import ChatMatch, ChatScript
 from fakeopenai.families.chat.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
@@ -42,6 +43,10 @@ DEFAULT_TOOL_SCRIPT = ChatScript(index=-1, name="default script", match=ChatMatc
 # A failed step's error code -> (HTTP status, error type), as the live API answers them.
 FAILURES = {"server_error": (500, "server_error"), "rate_limit_exceeded": (429, "requests"),
             "invalid_prompt": (400, "invalid_request_error")}
+# A scripted failure the SDKs retry is retried at once (as for faults: they ignore 0), and gets the
+# same failure. A failed expectation or an unmatched request is the test's own error: not retried.
+RETRY_AT_ONCE = {"retry-after-ms": "1"}
+NO_RETRY = {"x-should-retry": "false"}
 
 
 # ----------------------------------------------------------------------------- the request
@@ -129,6 +134,11 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
     # The tool messages that answer calls a conversation waits for continue it; older ones are context.
     answers = {m["tool_call_id"]: text_of(m.get("content")) for m in messages
                if m.get("role") == "tool" and m.get("tool_call_id") in objects.calls}
+    if not answers and (outcome := _retried(objects.answered, messages)) is not None:
+        if outcome.error is not None:
+            raise copy.copy(outcome.error)
+        assert outcome.completion is not None
+        return outcome.completion
     chain = objects.calls[next(iter(answers))] if answers else None
     waited = _waited_choice(chain, answers) if chain is not None else {}
     check_model(state, body.get("model"))
@@ -150,18 +160,37 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
     state.log_change("%s created (%s) by %s", completion.id,
                      "new conversation" if new_chain else "continues " + chain.id, chain._cursor.script.name)
     try:
-        if waited:
-            failure = _consume_answers(state, chain, completion, waited, answers)
-            if failure is not None:
-                chain.status = "failed"
-                raise APIError(failure, type="server_error", code="server_error", status_code=500)
-        _play(state, body, completion)
+        try:
+            if waited:
+                failure = _consume_answers(state, chain, completion, waited, answers)
+                if failure is not None:
+                    chain.status = "failed"
+                    raise APIError(failure, type="server_error", code="server_error", status_code=500,
+                                   headers=NO_RETRY)
+            _play(state, body, completion)
+        except APIError as error:
+            _remember(objects.answered, waited, Outcome(error=copy.copy(error)))
+            raise
+        _remember(objects.answered, waited, Outcome(completion=completion))
     finally:
         state.timeline.note(state, chain)   # no request path names a conversation (Timeline.note_after)
     if body.get("store"):
         completion._messages = [{"id": f"{completion.id}-{i}", **m} for i, m in enumerate(messages)]
         objects.completions.add(completion.id, completion)
     return completion
+
+
+def _retried(answered: dict[str, Outcome], messages: list[dict[str, Any]]) -> Outcome | None:
+    """What the request this one repeats got: its last messages are tool messages answering calls
+    that were answered already (the SDK retrying a 500, or an app trying again)."""
+    if not answered or not messages or messages[-1].get("role") != "tool":
+        return None
+    return answered.get(messages[-1].get("tool_call_id") or "")
+
+
+def _remember(answered: dict[str, Outcome], waited: dict[str, ToolCallSpec], outcome: Outcome) -> None:
+    for call_id in waited:
+        answered[call_id] = outcome
 
 
 def _waited_choice(chain: Chain, answers: dict[str, str]) -> dict[str, ToolCallSpec]:
@@ -282,7 +311,8 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
             error = dict(step.stream_error or {})
             if not body.get("stream"):
                 raise APIError(error.get("message", "stream error"), type=error.get("type", "server_error"),
-                               code=error.get("code") or "server_error", param=error.get("param"), status_code=500)
+                               code=error.get("code") or "server_error", param=error.get("param"), status_code=500,
+                               headers=RETRY_AT_ONCE)
             completion._stream_error = {"message": error.get("message", "stream error"),
                                         "type": error.get("type", "server_error"),
                                         "code": error.get("code") or "server_error", "param": error.get("param")}
@@ -292,8 +322,10 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
             given = step.last_error or {"code": "server_error", "message": "The request expired."}
             code = given.get("code", "server_error")
             status, kind = FAILURES.get(code, FAILURES["server_error"])
+            retry = NO_RETRY if chain.violation is not None else RETRY_AT_ONCE if status in (408, 409, 429) \
+                or status >= 500 else {}
             raise APIError(given.get("message", "Sorry, something went wrong."), type=kind, code=code,
-                           status_code=status)
+                           status_code=status, headers=retry)
         elif step.status == "incomplete":
             chain.status = "completed"
             reason = (step.incomplete_details or {}).get("reason")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakeopenai.errors import APIError
 from fakeopenai.scripting.stepper import Cursor
 
 
@@ -39,3 +40,13 @@ class Chain:
     pending: list[dict[str, Any]] = field(default_factory=list)   # per choice: call_id -> ToolCallSpec
     violation: dict[str, Any] | None = None
     latest: Completion | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a request that answered a conversation's tool calls got. A retry of that request (its
+    tool messages answer calls already answered) gets the same: the SDK retries a 500, and a retry
+    must not start the conversation over. The error is kept unraised (no traceback holding frames)."""
+
+    completion: Completion | None = None
+    error: APIError | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fakeopenai.families.chat.objects import Chain, Completion
+from fakeopenai.families.chat.objects import Chain, Completion, Outcome
 from fakeopenai.store import Collection
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ class ChatWorld:
     completions: Collection[Completion] = field(default_factory=Collection)   # stored ones (store: true)
     chains: Collection[Chain] = field(default_factory=Collection)             # by their first completion's id
     calls: dict[str, Chain] = field(default_factory=dict)   # call id -> the chain waiting for its tool message
+    answered: dict[str, Outcome] = field(default_factory=dict)   # call id -> what the request answering it got
     chain_count: int = 0
 
 
