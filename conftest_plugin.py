@@ -358,8 +358,11 @@ def _report(state: Any) -> str:
     if unused:
         if lines:
             lines.append("")
+        entries = sum(1 for item in unused if item in scenario.entries)
+        noun = ("script", "scripts") if not entries else ("entry", "entries") if entries == len(unused) \
+            else ("script or entry", "scripts or entries")
         lines.append(f"fakeopenai: strict scenario {scenario.name!r} ({scenario.source}) has "
-                     f"{len(unused)} script{'s' if len(unused) != 1 else ''} the test never used:")
+                     f"{len(unused)} {noun[len(unused) != 1]} the test never used:")
         lines.extend(f"  - {_script_label(script, scenario.source)}" for script in unused)
         lines.append("What to do: make the test use them, remove them from the scenario, or drop strict.")
     idle = [f for f in scenario.faults if not state.fault_fired.get(f.index)] if scenario.strict else []

@@ -50,6 +50,9 @@ class Built:
 
     scripts: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     part: Any = None
+    # Entries of the part a test is meant to use (scripted vectors, flagged inputs): each has
+    # key, index, name, line and column; with strict, the teardown names those never used.
+    entries: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed as itself: caches key on the registered set

@@ -51,6 +51,7 @@ class TenantState:
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
         self.violations: list[dict[str, Any]] = []
         self.served: dict[tuple[str, int], list[str]] = {}
+        self.entry_uses: dict[tuple[str, int], int] = {}   # (key, index) of a family's part entry -> uses
         self.fault_hits: dict[int, int] = {}
         self.fault_fired: dict[int, int] = {}
         self.timeline = Timeline()   # each scripted object's states (GET /_fake/timeline)
@@ -97,6 +98,11 @@ class TenantState:
             return  # the default script and the unmatched stand-in are not scenario scripts
         self.served.setdefault((script.key, script.index), []).append(object_id)
 
+    def record_entry_use(self, entry: Any) -> None:
+        """A family's part entry (``Built.entries``: a scripted vector, a flagged input) served a request."""
+        key = (entry.key, entry.index)
+        self.entry_uses[key] = self.entry_uses.get(key, 0) + 1
+
     def add_violation(self, *, kind: str, where: str, expected: str, actual: str, message: str,
                       at: str | None = None, **details: Any) -> None:
         """Record that the client broke the scenario. Besides the what (``where`` is the key path,
@@ -111,8 +117,10 @@ class TenantState:
         log.warning("[%s] violation: %s", self.label, message)
 
     def unused(self) -> list[Any]:
-        """The scripts that served nothing yet (a strict scenario's teardown names them)."""
-        return [s for s in self.scenario.all_scripts() if not self.served.get((s.key, s.index))]
+        """The scripts, and the families' part entries, that served nothing yet (a strict scenario's
+        teardown names them)."""
+        return [s for s in self.scenario.all_scripts() if not self.served.get((s.key, s.index))] + [
+            e for e in self.scenario.entries if not self.entry_uses.get((e.key, e.index))]
 
     def unused_scripts(self) -> list[str]:
         return [script.name for script in self.unused()]
@@ -137,6 +145,9 @@ class TenantState:
                  "used": len(served), "served": [self._found(kinds, i) for i in served]}
                 for script in self.scenario.scripts["conversations"]
                 for served in [self.served.get(("conversations", script.index), [])]]
+        for entry in self.scenario.entries:
+            out.setdefault(entry.key, []).append({"name": entry.name, "index": entry.index,
+                                                  "used": self.entry_uses.get((entry.key, entry.index), 0)})
         out["faults"] = [{"name": f.name, "index": f.index, "matched": self.fault_hits.get(f.index, 0),
                           "fired": self.fault_fired.get(f.index, 0)} for f in self.scenario.faults]
         out["unused"] = self.unused_scripts()

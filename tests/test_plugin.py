@@ -215,6 +215,43 @@ def test_strict_reports_unused_scripts(pytester: pytest.Pytester) -> None:
         "What to do: make the test use them, remove them from the scenario, or drop strict.")], consecutive=True)
 
 
+def test_strict_reports_unused_embeddings_and_moderations_entries(pytester: pytest.Pytester) -> None:
+    (pytester.path / "vectors.yaml").write_text("""\
+strict: true
+embeddings:
+  - match: {input: {equals: cat}}
+    vector: [1, 0, 0]
+  - match: {input: {equals: dog}}
+    similar_to: cat
+    similarity: 0.9
+moderations:
+  - match: {input: {contains: kill}}
+    categories: [violence]
+""")
+    pytester.makepyfile(test_suite='''
+        import pytest
+
+        @pytest.mark.fake_openai(scenario="vectors.yaml")
+        def test_asks_for_cat_only(fake_openai):
+            client = fake_openai.client()
+            client.embeddings.create(model="text-embedding-3-small", input=["cat", "bird"])
+
+        @pytest.mark.fake_openai(scenario="vectors.yaml")
+        def test_uses_every_entry(fake_openai):
+            client = fake_openai.client()
+            client.embeddings.create(model="text-embedding-3-small", input=["cat", "dog"])
+            assert client.moderations.create(input="I will kill it").results[0].flagged
+            assert [e["used"] for e in fake_openai.scenario["embeddings"]] == [1, 1]
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_asks_for_cat_only*", *_lines(
+        "fakeopenai: strict scenario 'vectors' (vectors.yaml) has 2 entries the test never used:",
+        "  - embeddings[1] at vectors.yaml:5:5",
+        "  - moderations[0] at vectors.yaml:9:5",
+        "What to do: make the test use them, remove them from the scenario, or drop strict.")], consecutive=True)
+
+
 def test_bad_marker_and_bad_scenario_say_what_to_do(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite='''
         import pytest

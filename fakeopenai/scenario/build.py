@@ -63,12 +63,14 @@ class Builder:
         self.stream = self.stream_options(data.get("stream")) or StreamOptions()
         scripts: dict[str, tuple[Any, ...]] = {}
         parts: dict[str, Any] = {}
+        entries: list[Any] = []
         for family in families():
             if family.build is not None:
                 built = family.build(self, data)
                 scripts.update(built.scripts)
                 if built.part is not None:
                     parts[family.name] = built.part
+                entries.extend(built.entries)
         if data.get("conversations"):
             from fakeopenai.scripting.conversation import build_conversations
 
@@ -92,6 +94,7 @@ class Builder:
             faults=faults,
             scripts=scripts,
             parts=parts,
+            entries=tuple(entries),
             reads_disk=self.read_disk,
             pinned=frozenset(key for key in ("seed", "compat") if key in data),
         )

@@ -77,6 +77,7 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     scripts: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     parts: Mapping[str, Any] = field(default_factory=dict)
+    entries: tuple[Any, ...] = ()   # the families' part entries a test is meant to use (Built.entries)
     reads_disk: bool = False         # a seed file used `path:`; such a scenario is never cached
     pinned: frozenset[str] = frozenset()   # of seed and compat, those the scenario itself gives
 

@@ -75,6 +75,9 @@ def create_embeddings(state: TenantState, body: dict[str, Any]) -> dict[str, Any
     entries: tuple[EmbeddingEntry, ...] = state.scenario.parts.get(NAME, ())
     data, tokens = [], 0
     for index, item in enumerate(inputs_of(body["input"])):
+        entry = _entry_for(entries, model, item) if entries else None
+        if entry is not None:
+            state.record_entry_use(entry)
         vector = vector_of(entries, model, item, dimensions)
         tokens += len(item) if isinstance(item, list) else count_tokens(item)
         data.append({"object": "embedding", "index": index,

@@ -24,6 +24,14 @@ class EmbeddingEntry:
     vector: tuple[float, ...] | None = None
     similar_to: str | None = None
     similarity: float = 1.0
+    line: int | None = None
+    column: int | None = None
+
+    key = NAME   # how a strict teardown names an entry no request used: embeddings[0]
+
+    @property
+    def name(self) -> str:
+        return f"{NAME}[{self.index}]"
 
 
 def schema() -> dict[str, Any]:
@@ -32,6 +40,7 @@ def schema() -> dict[str, Any]:
 
 def build(builder: Builder, data: dict[str, Any]) -> Built:
     entries = []
+    positions = builder.positions.item_positions((NAME,))
     for index, item in enumerate(data.get("embeddings") or []):
         path = ("embeddings", index)
         match = item.get("match") or {}
@@ -48,5 +57,6 @@ def build(builder: Builder, data: dict[str, Any]) -> Built:
         entries.append(EmbeddingEntry(
             index=index, input=builder.text_match(match.get("input")), model=match.get("model"),
             vector=tuple(float(x) for x in vector) if vector is not None else None,
-            similar_to=item.get("similar_to"), similarity=float(item.get("similarity", 1.0))))
-    return Built(part=tuple(entries)) if entries else Built()
+            similar_to=item.get("similar_to"), similarity=float(item.get("similarity", 1.0)),
+            line=builder.nth(positions, index)[0], column=builder.nth(positions, index)[1]))
+    return Built(part=tuple(entries), entries=tuple(entries)) if entries else Built()

@@ -41,6 +41,7 @@ def create_moderation(state: TenantState, body: dict[str, Any]) -> dict[str, Any
         result = moderation_result(item)
         entry = _entry_for(entries, item)
         if entry is not None:
+            state.record_entry_use(entry)
             result["category_scores"].update(entry.scores)
             for name, score in entry.categories.items():
                 result["categories"][name] = True

@@ -22,6 +22,14 @@ class ModerationEntry:
     input: TextMatch | None
     categories: dict[str, float]        # flagged, with their scores
     scores: dict[str, float]            # scores only (not flagged)
+    line: int | None = None
+    column: int | None = None
+
+    key = NAME   # how a strict teardown names an entry no request used: moderations[0]
+
+    @property
+    def name(self) -> str:
+        return f"{NAME}[{self.index}]"
 
 
 def schema() -> dict[str, Any]:
@@ -30,6 +38,7 @@ def schema() -> dict[str, Any]:
 
 def build(builder: Builder, data: dict[str, Any]) -> Built:
     entries = []
+    positions = builder.positions.item_positions((NAME,))
     for index, item in enumerate(data.get("moderations") or []):
         path = ("moderations", index)
         match = item.get("match") or {}
@@ -44,5 +53,6 @@ def build(builder: Builder, data: dict[str, Any]) -> Built:
                                   + ", ".join(MODERATION_CATEGORIES), key=True)
         entries.append(ModerationEntry(index=index, input=builder.text_match(match.get("input")),
                                        categories={k: float(v) for k, v in categories.items()},
-                                       scores={k: float(v) for k, v in (item.get("scores") or {}).items()}))
-    return Built(part=tuple(entries)) if entries else Built()
+                                       scores={k: float(v) for k, v in (item.get("scores") or {}).items()},
+                                       line=builder.nth(positions, index)[0], column=builder.nth(positions, index)[1]))
+    return Built(part=tuple(entries), entries=tuple(entries)) if entries else Built()
