@@ -328,18 +328,27 @@ def _transport_class(module: ModuleType) -> type:
             waiter: asyncio.Future[None] = caller.create_future()
             chunks: asyncio.Queue[bytes] = asyncio.Queue()
 
+            here = _thread.get_ident()   # the request may be served on this thread (the loop lent to it)
+
             def ready() -> None:
+                if _thread.get_ident() == here:
+                    waiter.done() or waiter.set_result(None)
+                    return
                 with contextlib.suppress(RuntimeError):  # an abandoned request may end after the client's loop
                     caller.call_soon_threadsafe(lambda: waiter.done() or waiter.set_result(None))
 
             def feed(chunk: bytes) -> None:
+                if _thread.get_ident() == here:
+                    chunks.put_nowait(chunk)
+                    return
                 with contextlib.suppress(RuntimeError):
                     caller.call_soon_threadsafe(chunks.put_nowait, chunk)
 
             pending = _Pending(ready, feed)
             _start(self.lock, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
             try:
-                await asyncio.wait_for(waiter, _read_timeout(request))
+                if not waiter.done():
+                    await asyncio.wait_for(waiter, _read_timeout(request))
             except TimeoutError:
                 _abandon(self.loop, pending)
                 raise module.ReadTimeout("The read operation timed out", request=request) from None
