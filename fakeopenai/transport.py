@@ -2,8 +2,10 @@
 
 ``FakeOpenAI.client()`` uses these, so a test's SDK calls skip TCP, HTTP parsing
 and the kernel; the request still goes through the whole app (gateway, faults,
-routing, handlers) on the server's event loop, where all state lives, so socket
-clients and in-process clients see one consistent world.
+routing, handlers) as the server's event loop, where all state lives, so socket
+clients and in-process clients see one consistent world. While that loop waits for
+I/O it is lent to the calling thread (:mod:`fakeopenai.loop_lock`), which then serves
+the request itself: no thread switch; when it is busy, the request is handed to it.
 
 One class serves sync and async use; it is built for whichever HTTP library the
 installed SDK uses (``httpx`` for openai 1.x/2.x, ``httpx2`` for 3.x)::
