@@ -217,6 +217,16 @@ def choose(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S], str
     return fail(message), violation
 
 
+def described(head: str, metadata: dict[str, Any] | None, last_message: str | None) -> str:
+    """What arrived, for an unmatched violation: ``head``, then its metadata and last user message."""
+    text = head
+    if metadata:
+        text += f", metadata {metadata}"
+    if last_message is not None:
+        text += f", last user message {last_message!r}"
+    return text
+
+
 def first_match(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S], str | None], noun: str,
                 plural: str) -> tuple[S | None, list[dict[str, Any]]]:
     """The first script with uses left whose ``match`` fits, else ``None`` and why each was passed

@@ -48,7 +48,7 @@ from fakeopenai.generate import count_tokens
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting import conversation
 from fakeopenai.scripting.conversation import Step
-from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, scripts_for
+from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, described, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -139,12 +139,7 @@ def _select_script(state: TenantState, *, assistant_id: str, assistant_name: str
                if tool.get("type") == "function" and "name" in (tool.get("function") or {})]
 
     def actual() -> str:
-        text = f"run on {thread.id} with assistant {assistant_id}, model {model}"
-        if metadata:
-            text += f", metadata {metadata}"
-        if last_message is not None:
-            text += f", last user message {last_message!r}"
-        return text
+        return described(f"run on {thread.id} with assistant {assistant_id}, model {model}", metadata, last_message)
 
     return choose(state, scripts_for(state, "runs"), lambda s: s.match.mismatch(
         assistant_id=assistant_id, assistant_name=assistant_name, model=model, thread_id=thread.id,

@@ -26,7 +26,7 @@ from fakeopenai.families.chat.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import Step, ToolCallSpec
-from fakeopenai.scripting.stepper import Cursor, check_outputs, choose, first_match, scripts_for
+from fakeopenai.scripting.stepper import Cursor, check_outputs, choose, described, first_match, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -240,12 +240,7 @@ def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str
     wants_tools = bool(offered) and (choice == "required" or _named_function(choice) is not None)
 
     def actual() -> str:
-        text = f"chat completion with model {model}"
-        if metadata:
-            text += f", metadata {metadata}"
-        if last_message is not None:
-            text += f", last user message {last_message!r}"
-        return text
+        return described(f"chat completion with model {model}", metadata, last_message)
 
     script, violation = choose(
         state, scripts_for(state, "chat"),

@@ -33,7 +33,7 @@ from fakeopenai.families.responses.world import world
 from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import Step, ToolCallSpec, cut_off_by
-from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, first_match, scripts_for
+from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, described, first_match, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -218,12 +218,7 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
     last_message = last_user_text(items)
 
     def actual() -> str:
-        text = f"response with model {model}"
-        if metadata:
-            text += f", metadata {metadata}"
-        if last_message is not None:
-            text += f", last user message {last_message!r}"
-        return text
+        return described(f"response with model {model}", metadata, last_message)
 
     script, violation = choose(state, scripts_for(state, "responses"), _mismatch(body, items), noun="response",
                                plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
