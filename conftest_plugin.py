@@ -304,8 +304,12 @@ def _resolve_scenario(request: pytest.FixtureRequest, scenario: Any) -> Any:
             cwd = Path.cwd().resolve()
             return str(candidate.relative_to(cwd)) if candidate.is_relative_to(cwd) else str(candidate)
         looked.setdefault(candidate, []).append(what)
+    from fakeopenai.scenario.loader import missing_file_hint
+
+    hint = missing_file_hint(str(scenario), [str(d) for d in request.config.getini("fakeopenai_scenario_dirs")])
     pytest.fail(f"fake_openai: cannot load the scenario: no scenario file {str(scenario)!r}; looked for it at:\n"
                 + "\n".join(f"  {path} ({', '.join(whats)})" for path, whats in looked.items())
+                + (f"\n{hint.strip()}" if hint else "")
                 + "\nA relative path is looked up from the test file's folder, then pytest's "
                 "rootdir, then the current directory.\nTo record it from a real server (written next to the "
                 f"test file): pytest --fake-openai-record=https://api.openai.com/v1 '{request.node.nodeid}'",

@@ -257,7 +257,7 @@ def validate(paths: Sequence[str]) -> int:
 def show_scenario(name: str, scenario_dirs: Sequence[str] = ()) -> int:
     """Print a scenario's file byte for byte: a built-in, a name in ``scenario_dirs``, or a path
     (anything with a / or a .yaml / .yml suffix)."""
-    from fakeopenai.scenario.loader import builtin_names, did_you_mean, find_named
+    from fakeopenai.scenario.loader import builtin_names, did_you_mean, find_named, missing_file_hint
 
     is_path = name.endswith(SCENARIO_SUFFIXES) or "/" in name or os.sep in name
     path = Path(name) if is_path else find_named(name, scenario_dirs)
@@ -268,7 +268,9 @@ def show_scenario(name: str, scenario_dirs: Sequence[str] = ()) -> int:
         message = (f"{name!r} is a folder, not a scenario file; give the path of one file in it, or "
                    f"--scenario-dir {name} and the scenario's name")
     elif path is not None:
-        message = f"no such scenario file: {name!r}; check the path, or give a built-in scenario's name"
+        hint = missing_file_hint(name, scenario_dirs)
+        message = f"no such scenario file: {name!r}" + (
+            f".{hint}" if hint else "; check the path, or give a built-in scenario's name")
     else:
         builtins = builtin_names()
         local = sorted({p.stem for d in scenario_dirs for s in SCENARIO_SUFFIXES for p in Path(d).glob(f"*{s}")})

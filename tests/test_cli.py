@@ -222,6 +222,9 @@ def test_scenarios_show_missing_file_or_a_folder(tmp_path: Path, capsys: pytest.
     assert main(["scenarios", "--show", str(tmp_path / "nope.yaml")]) == 2
     assert capsys.readouterr() == ("", f"fakeopenai: no such scenario file: '{tmp_path}/nope.yaml'; check the "
                                        "path, or give a built-in scenario's name\n")
+    assert main(["scenarios", "--show", "chat_tool_loop.yaml"]) == 2
+    assert capsys.readouterr().err == ("fakeopenai: no such scenario file: 'chat_tool_loop.yaml'. 'chat_tool_loop' is "
+                                       "a scenario's name: give the name, without '.yaml'.\n")
     assert main(["scenarios", "--show", str(tmp_path)]) == 2
     assert capsys.readouterr() == ("", f"fakeopenai: '{tmp_path}' is a folder, not a scenario file; give the path "
                                        f"of one file in it, or --scenario-dir {tmp_path} and the scenario's name\n")

@@ -371,12 +371,16 @@ def test_from_the_test_files_folder(fake_openai):
 @pytest.mark.fake_openai("scenarios/nowhere.yaml")
 def test_nowhere(fake_openai):
     pass
+
+@pytest.mark.fake_openai("chat_tool_loop.yaml")
+def test_a_builtin_name_as_a_file(fake_openai):
+    pass
 ''')
     for cwd in (pytester.path, pytester.path / "tests"):
         with pytest.MonkeyPatch.context() as patch:
             patch.chdir(cwd)
             result = pytester.runpytest("-p", "no:cacheprovider", str(pytester.path / "tests" / "test_paths.py"))
-        result.assert_outcomes(passed=2, errors=1)
+        result.assert_outcomes(passed=2, errors=2)
         tests, root = pytester.path / "tests", pytester.path
         result.stdout.fnmatch_lines(_lines(
             "fake_openai: cannot load the scenario: no scenario file 'scenarios/nowhere.yaml'; looked for it at:",
@@ -384,6 +388,10 @@ def test_nowhere(fake_openai):
             + (", the current directory)" if cwd == tests else ")"),
             f"  {root / 'scenarios' / 'nowhere.yaml'} (pytest's rootdir"
             + (", the current directory)" if cwd == root else ")"),
+            "A relative path is looked up from the test file's folder, then pytest's rootdir, then the current "
+            "directory."), consecutive=True)
+        result.stdout.fnmatch_lines(_lines(
+            "'chat_tool_loop' is a scenario's name: give the name, without '.yaml'.",
             "A relative path is looked up from the test file's folder, then pytest's rootdir, then the current "
             "directory."), consecutive=True)
 

@@ -151,6 +151,25 @@ def test_unknown_name_suggests(tmp_path: Path) -> None:
             f"In {tmp_path}: orders. ") in str(error.value)
 
 
+def test_a_missing_file_named_like_a_scenario_says_to_give_the_name(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "orders.yaml").write_text("runs: []\n")
+    cases = {
+        "chat_tool_loop.yaml": "'chat_tool_loop' is a scenario's name: give the name, without '.yaml'.",
+        "orders.yml": "'orders' is a scenario's name: give the name, without '.yml'.",
+        "chat_tool_lop.yaml": "Did you mean the scenario named 'chat_tool_loop' (a name, without '.yaml')?",
+        "nothing_like_it.yaml": "",
+        "sub/chat_tool_loop.yaml": "",   # a path with a folder means a file: no guessing
+    }
+    for given, hint in cases.items():
+        with pytest.raises(ScenarioError) as error:
+            load_scenario(given, scenario_dirs=[tmp_path / "mine"])
+        assert str(error.value) == (f"{given}: no such scenario file (looked for {tmp_path / given})."
+                                    + (f" {hint}" if hint else ""))
+
+
 def test_dict_and_overrides() -> None:
     scenario = load_scenario({"runs": [{"steps": [{"status": "failed"}]}]}, seed=3)
     assert scenario.seed == 3

@@ -10,6 +10,7 @@ typos, a "did you mean" (:mod:`fakeopenai.scenario.problems`); the YAML is read 
 
 from __future__ import annotations
 
+import difflib
 import gc
 import os
 from collections.abc import Iterable
@@ -47,6 +48,19 @@ def find_named(name: str, scenario_dirs: Iterable[str | os.PathLike[str]] = ()) 
             if candidate.is_file():
                 return candidate
     return None
+
+
+def missing_file_hint(text: str, scenario_dirs: Iterable[str | os.PathLike[str]] = ()) -> str:
+    """For a scenario file that is not there: a bare file name whose stem is a scenario's name
+    (``chat_tool_loop.yaml``) was meant as that name; else a close name, if there is one."""
+    path = Path(str(text).strip())
+    if path.parent != Path(".") or not path.suffix:
+        return ""
+    if find_named(path.stem, scenario_dirs) is not None:
+        return f" {path.stem!r} is a scenario's name: give the name, without {path.suffix!r}."
+    names = builtin_names() + [p.stem for d in scenario_dirs for p in Path(d).glob("*.y*ml")]
+    close = difflib.get_close_matches(path.stem, names, n=1, cutoff=0.6)
+    return f" Did you mean the scenario named {close[0]!r} (a name, without {path.suffix!r})?" if close else ""
 
 
 def shadowed_builtins(scenario_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -126,7 +140,8 @@ def _load_string(text: str, scenario_dirs: list[Any], allow_paths: bool) -> Scen
                 raise ScenarioError([Problem("<scenario>", None, None, "",
                                              f"cannot read {stripped!r}: scenarios loaded over HTTP "
                                              "may not read files from disk; send the YAML itself")])
-            raise ScenarioError([Problem(stripped, None, None, "", "no such scenario file")])
+            raise ScenarioError([Problem(stripped, None, None, "", f"no such scenario file (looked for "
+                                         f"{as_path.resolve()}).{missing_file_hint(stripped, scenario_dirs)}")])
         names = builtin_names() + [p.stem for d in scenario_dirs for p in Path(d).glob("*.y*ml")]
         found_in = "".join(f" In {d}: {', '.join(sorted(p.stem for p in Path(d).glob('*.y*ml'))) or 'none'}."
                            for d in scenario_dirs)
