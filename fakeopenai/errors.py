@@ -16,7 +16,7 @@ Hierarchy::
     ├── PayloadTooLargeError     413
     ├── UnsupportedMediaTypeError 415
     ├── TenantLimitError         429  (tenants.py: too many API keys at once)
-    └── ServerError              500  (a bug in the fake, answered in the OpenAI shape)
+    └── ServerError              500  (a bug in the fake, answered in the OpenAI shape; x-should-retry: false)
 
 Statuses a scenario scripts (HTTP faults) are rendered by :func:`fault_error_body`.
 
@@ -33,6 +33,7 @@ class APIError(Exception):
     status_code: int = 400
     type: str = "invalid_request_error"
     code: str | None = None
+    default_headers: dict[str, str] = {}
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None,
                  type: str | None = None, status_code: int | None = None,
@@ -40,7 +41,8 @@ class APIError(Exception):
         super().__init__(message)
         self.message = message
         self.param = param
-        self.headers = headers or {}   # sent with the error (``x-should-retry``, ``retry-after-ms``)
+        # Sent with the error (``x-should-retry``, ``retry-after-ms``).
+        self.headers = dict(self.default_headers) if headers is None else headers
         if code is not None:
             self.code = code
         if type is not None:
@@ -84,6 +86,7 @@ class UnsupportedMediaTypeError(APIError):
 class ServerError(APIError):
     status_code = 500
     type = "server_error"
+    default_headers = {"x-should-retry": "false"}   # a bug in the fake: a retry meets it again
 
 
 def not_found(kind: str, object_id: str, *, param: str | None = None) -> NotFoundError:

@@ -652,6 +652,7 @@ def test_a_handler_bug_is_a_500_in_the_openai_shape_and_the_connection_survives(
             error = response.json()["error"]
             assert error["type"] == "server_error" and "RuntimeError" in error["message"]
             assert response.headers["x-request-id"].startswith("req_")
+            assert response.headers["x-should-retry"] == "false"   # the SDKs do not retry it
             assert client.get("/assistants").status_code == 200  # same connection
             assert client.get("/broken").status_code == 500
     finally:
