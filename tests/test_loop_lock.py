@@ -174,3 +174,18 @@ def test_a_lent_request_that_suspends_finishes_on_the_loop() -> None:
         client = fake.client(max_retries=0)
         assert client.models.list().data
         assert client.models.list().data
+
+
+def test_a_lent_async_request_that_suspends_finishes_on_the_loop_and_a_stream_flows() -> None:
+    scenario = {"faults": [{"match": {"path": "/v1/models"}, "times": 1, "delay_ms": 5}]}
+
+    async def calls(fake: FakeOpenAI) -> list[str]:
+        client = fake.async_client(max_retries=0)
+        models = await asyncio.gather(client.models.list(), client.models.list())
+        stream = await client.chat.completions.create(model="gpt-4o", stream=True,
+                                                      messages=[{"role": "user", "content": "Hi"}])
+        text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
+        return [str(len(page.data) > 0) for page in models] + [str(bool(text))]
+
+    with FakeOpenAI(scenario) as fake:
+        assert asyncio.run(calls(fake)) == ["True", "True", "True"]
