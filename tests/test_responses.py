@@ -89,6 +89,31 @@ def test_a_stateless_client_resends_the_history(fake_openai: Any, client: openai
         client.responses.retrieve(first.id)   # store: false responses are not kept
 
 
+def test_a_repeated_continuation_gets_the_same_response(fake_openai: Any, client: openai.OpenAI) -> None:
+    """What a server sees when the SDK retries after a timeout while the first try still runs: the
+    same request twice. Both get the one answer, and the next question starts the next script (the
+    repeat used to be a 400 by previous_response_id, and a new conversation statelessly)."""
+    fake_openai.load({"responses": [{**WEATHER["responses"][0], "times": 1},
+                                    {"name": "next", "steps": [{"message": "Next question."}]}]})
+    first = client.responses.create(model="gpt-4o", input="Weather in Paris?", tools=TOOLS)
+    [call] = first.output
+    outputs: Any = [{"type": "function_call_output", "call_id": call.call_id, "output": "Paris: 18C"}]
+    answers = [client.responses.create(model="gpt-4o", previous_response_id=first.id, tools=TOOLS, input=outputs)
+               for _ in range(2)]
+    assert answers[0].id == answers[1].id and answers[1].output_text == "It is 18 °C and sunny in Paris."
+    history: list[Any] = [{"role": "user", "content": "Weather?"}]
+    stateless = client.responses.create(model="gpt-4o", input=history, tools=TOOLS, store=False)
+    assert stateless.output_text == "Next question."   # the weather script served its one conversation
+    fake_openai.load(WEATHER)
+    first = client.responses.create(model="gpt-4o", input=history, tools=TOOLS, store=False)
+    [call] = first.output
+    history += [{"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments},
+                {"type": "function_call_output", "call_id": call.call_id, "output": "Paris: 18C"}]
+    answers = [client.responses.create(model="gpt-4o", input=history, tools=TOOLS, store=False) for _ in range(2)]
+    assert answers[0].id == answers[1].id
+    assert [entry["used"] for entry in fake_openai.scenario["responses"]] == [1]
+
+
 def test_an_output_the_scenario_does_not_expect_fails_the_response(fake_openai: Any, client: openai.OpenAI) -> None:
     fake_openai.load(WEATHER)
     first = client.responses.create(model="gpt-4o", input="Weather?", tools=TOOLS)

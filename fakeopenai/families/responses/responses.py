@@ -110,6 +110,12 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         # A stateless client resends the history: the chain is the one waiting for one of its outputs.
         waiting = [o.get("call_id") for o in outputs if (o.get("call_id") or "") in objects.calls]
         chain = objects.calls[waiting[0]] if waiting else None
+    if chain is None and items and items[-1].get("type") == "function_call_output" and not body.get("stream"):
+        # A repeat of the request that answered these calls (an SDK retry after a timeout, while the first
+        # try still ran): the same response, and no conversation starts over. A stream starts a new one.
+        repeated = objects.answered.get(items[-1].get("call_id") or "")
+        if repeated is not None:
+            return repeated
     # Outputs of the resent history whose call is in the input too, and answered before, are context.
     resent = {item.get("call_id") for item in items if item.get("type") == "function_call"}
     outputs = [o for o in outputs
@@ -290,6 +296,7 @@ def _consume_outputs(state: TenantState, chain: Chain, response: Response, given
     objects = world(state)
     for call_id in chain.pending:
         objects.calls.pop(call_id, None)
+        objects.answered[call_id] = response
     chain.pending = {}
     return check_outputs(state, step, pairs, given, owner={"response_id": response.id},
                          script=chain._cursor.script.name)

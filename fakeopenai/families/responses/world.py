@@ -19,6 +19,8 @@ class ResponsesWorld:
     responses: Collection[Response] = field(default_factory=Collection)   # stored ones (store: true)
     chains: Collection[Chain] = field(default_factory=Collection)         # by their first response's id
     calls: dict[str, Chain] = field(default_factory=dict)   # call_id -> the chain waiting for its output
+    # call_id -> the response whose input answered it: a request repeating that one (a retry) gets it
+    answered: dict[str, Response] = field(default_factory=dict)
     conversations: Collection[Conversation] = field(default_factory=Collection)
     chain_count: int = 0
 
