@@ -71,3 +71,18 @@ test('runTools streamed (stream: true) gets the same answer', async () => {
   assert.equal(await runner.finalContent(), ANSWER);
   assert.deepEqual(cities, ['Paris', 'Lyon']);
 });
+
+test('runTools whose tool answers what the scenario does not expect fails at once, without retries', async () => {
+  const t = tenant('chat-run-tools-wrong-output');
+  await t.load('chat_tool_loop');   // the Paris output must contain "18"
+  const runner = t.client({ maxRetries: 2 }).chat.completions.runTools({
+    model: 'gpt-4o', messages: [{ role: 'user', content: 'Weather?' }],
+    tools: [{ type: 'function', function: { name: 'get_weather', parameters: PARAMETERS, parse: JSON.parse,
+                                            function: () => 'sunny' } }],
+  });
+  await assert.rejects(runner.finalContent(),
+    (error) => error.status === 500 && /expected it containing '18'/.test(error.message));
+  const retries = (await t.requests()).map((r) => r.headers['x-stainless-retry-count']);
+  assert.deepEqual(retries, ['0', '0']);   // x-should-retry: false
+  assert.equal((await t.violations()).length, 1);
+});
