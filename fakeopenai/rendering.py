@@ -7,6 +7,8 @@ gets the last word (:meth:`~fakeopenai.compat.profiles.Profile.apply`).
 
 from __future__ import annotations
 
+import json
+import marshal
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -64,4 +66,34 @@ def deleted(object_id: str, kind: str) -> dict[str, Any]:
 
 
 def json_response(data: Any, *, headers: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    return JSONResponse(data, status_code=status_code, headers=headers)
+    return _JSONResponse(data, status_code=status_code, headers=headers)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))  # JSONResponse's
+_RECENT_LIMIT = 512           # objects kept (then all are dropped at once)
+_RECENT_MAX_BYTES = 16 * 1024  # a bigger answer is not kept: at most ~16 MB in all
+_recent: dict[tuple[Any, Any], tuple[bytes, bytes]] = {}   # (object, id) -> (marshal snapshot, JSON bytes)
+
+
+class _JSONResponse(JSONResponse):
+    """Starlette's JSONResponse, with the bytes of the objects answered lately kept: a client polling
+    an object that did not change gets them again without encoding (a snapshot of the whole content,
+    compared byte for byte, says it did not change; 1 microsecond against 8 for a run)."""
+
+    def render(self, content: Any) -> bytes:
+        key = (content.get("object"), content.get("id")) if isinstance(content, dict) else None
+        if key is None or not isinstance(key[1], str):
+            return _ENCODER.encode(content).encode("utf-8")
+        try:
+            snapshot = marshal.dumps(content)
+        except ValueError:   # something marshal cannot write: encode as usual
+            return _ENCODER.encode(content).encode("utf-8")
+        hit = _recent.get(key)
+        if hit is not None and hit[0] == snapshot:
+            return hit[1]
+        body = _ENCODER.encode(content).encode("utf-8")
+        if len(body) <= _RECENT_MAX_BYTES:
+            if len(_recent) >= _RECENT_LIMIT:
+                _recent.clear()
+            _recent[key] = (snapshot, body)
+        return body
