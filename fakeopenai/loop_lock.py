@@ -63,10 +63,11 @@ class LoopLock:
             self._lock.release()
 
     @contextmanager
-    def lend(self) -> Iterator[asyncio.AbstractEventLoop | None]:
-        """The loop, made this thread's running loop, if it is idle; else ``None``."""
+    def lend(self, wait: float = 0.0) -> Iterator[asyncio.AbstractEventLoop | None]:
+        """The loop, made this thread's running loop, if it is idle (or within ``wait`` seconds);
+        else ``None``."""
         loop = self.loop
-        if loop is None or loop.get_debug() or not self._lock.acquire(blocking=False):
+        if loop is None or loop.get_debug() or not self._lock.acquire(wait > 0, wait if wait > 0 else -1):
             yield None
             return
         try:

@@ -44,7 +44,7 @@ def bare_loop() -> Iterator[Lent]:
 
 def test_an_idle_loop_is_lent_to_this_thread_as_its_running_loop(bare_loop: Lent) -> None:
     lock, loop = bare_loop
-    with lock.lend() as lent:
+    with lock.lend(wait=WAIT) as lent:
         assert lent is loop
         assert asyncio.get_running_loop() is loop
     with pytest.raises(RuntimeError, match="no running event loop"):
@@ -71,7 +71,7 @@ def test_the_loop_runs_nothing_while_it_is_lent(bare_loop: Lent) -> None:
     it run at once, and the wait below ends early)."""
     lock, loop = bare_loop
     ran = threading.Event()
-    with lock.lend() as lent:
+    with lock.lend(wait=WAIT) as lent:   # the loop may still be ending its last step
         assert lent is not None
         loop.call_soon_threadsafe(ran.set)
         assert not ran.wait(0.2)
@@ -82,7 +82,7 @@ def test_what_lent_code_schedules_wakes_the_loop(bare_loop: Lent) -> None:
     """Nothing else would wake this loop: without the wake-up, the callback never runs."""
     lock, loop = bare_loop
     ran = threading.Event()
-    with lock.lend() as lent:
+    with lock.lend(wait=WAIT) as lent:
         assert lent is not None
         lent.call_soon(ran.set)
     assert ran.wait(WAIT)
@@ -91,7 +91,7 @@ def test_what_lent_code_schedules_wakes_the_loop(bare_loop: Lent) -> None:
 def test_a_timer_lent_code_sets_wakes_the_loop(bare_loop: Lent) -> None:
     lock, loop = bare_loop
     timer = threading.Event()
-    with lock.lend() as lent:
+    with lock.lend(wait=WAIT) as lent:
         assert lent is not None
         lent.call_later(0.001, timer.set)
     assert timer.wait(WAIT)
