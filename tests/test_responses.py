@@ -114,6 +114,28 @@ def test_a_repeated_continuation_gets_the_same_response(fake_openai: Any, client
     assert [entry["used"] for entry in fake_openai.scenario["responses"]] == [1]
 
 
+def test_a_repeated_stream_in_a_two_round_loop_replays_its_events_and_the_loop_goes_on(
+        fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load("response_tool_loop")
+    first = client.responses.create(model="gpt-4o", input="Weather?", tools=TOOLS)
+    outputs: Any = [{"type": "function_call_output", "call_id": item.call_id, "output": "18 C in Paris"}
+                    for item in first.output if item.type == "function_call"]
+    streams = []
+    for _ in range(2):
+        with client.responses.stream(model="gpt-4o", previous_response_id=first.id, input=outputs,
+                                     tools=TOOLS) as stream:
+            streams.append(([event.type for event in stream], stream.get_final_response()))
+    (events, second), (events_again, second_again) = streams
+    assert events_again == events and second_again.id == second.id
+    assert client.responses.create(model="gpt-4o", previous_response_id=first.id, input=outputs,
+                                   tools=TOOLS).id == second.id   # and once more, not streamed
+    [call] = [item for item in second.output if item.type == "function_call"]
+    end = client.responses.create(model="gpt-4o", previous_response_id=second.id, tools=TOOLS, input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": "21 C in Lyon"}])
+    assert end.output_text == "It is 18 °C and sunny in Paris, and 21 °C and cloudy in Lyon."
+    assert fake_openai.violations == []
+
+
 def test_an_output_the_scenario_does_not_expect_fails_the_response(fake_openai: Any, client: openai.OpenAI) -> None:
     fake_openai.load(WEATHER)
     first = client.responses.create(model="gpt-4o", input="Weather?", tools=TOOLS)

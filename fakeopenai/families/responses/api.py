@@ -37,9 +37,11 @@ async def create_response(request: Request) -> Response:
         return json_response(RENDER.one(state, response))
     log = EventLog(state)
     response = responses.create_response(state, body, log)
-    if response.background:
+    if response.background and response._recorder is None:
         response._recorder = log
-    return sse_response(request.scope, _stream(state, response, log, 0))
+    # A repeated request gets the response it repeats: its events from the start, as recorded.
+    return sse_response(request.scope, _stream(state, response, log if response._recorder is None
+                                               else response._recorder, 0))
 
 
 async def _stream(state: TenantState, response: APIResponse, log: EventLog, start: int) -> AsyncIterator[bytes]:

@@ -110,11 +110,12 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         # A stateless client resends the history: the chain is the one waiting for one of its outputs.
         waiting = [o.get("call_id") for o in outputs if (o.get("call_id") or "") in objects.calls]
         chain = objects.calls[waiting[0]] if waiting else None
-    if chain is None and items and items[-1].get("type") == "function_call_output" and not body.get("stream"):
+    last_output = items[-1].get("call_id") or "" if items and items[-1].get("type") == "function_call_output" else ""
+    if last_output in objects.answered and (chain is None or last_output not in chain.pending):
         # A repeat of the request that answered these calls (an SDK retry after a timeout, while the first
-        # try still ran): the same response, and no conversation starts over. A stream starts a new one.
-        repeated = objects.answered.get(items[-1].get("call_id") or "")
-        if repeated is not None:
+        # try still ran): the same response (a stream: its events again), and no conversation starts over.
+        repeated = objects.answered[last_output]
+        if not body.get("stream") or repeated._recorder is not None:
             return repeated
     # Outputs of the resent history whose call is in the input too, and answered before, are context.
     resent = {item.get("call_id") for item in items if item.get("type") == "function_call"}
@@ -167,6 +168,8 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
                          response.status)
     emit.lifecycle("response.created", response)
     failure = _consume_outputs(state, chain, response, given) if given else None
+    if given and emit is not SILENT:
+        response._recorder = emit   # a stream's events, for a repeat of this request
     if failure is not None:
         _finish(state, response, "failed", now, emit, None, error={"code": "server_error", "message": failure})
         return response
