@@ -28,6 +28,15 @@ from __future__ import annotations
 
 from typing import Any
 
+# A client's own error, or a bug in the fake: a retry would meet it again, so the SDKs must not retry.
+NO_RETRY = {"x-should-retry": "false"}
+
+
+def retry_at_once(status: int) -> dict[str, str]:
+    """The headers that make the SDKs' retry of a scripted answer come at once: ``retry-after-ms: 1``
+    for the statuses they retry (408, 409, 429, 5xx). They ignore 0 and would back off 0.5-8 s."""
+    return {"retry-after-ms": "1"} if status in (408, 409, 429) or status >= 500 else {}
+
 
 class APIError(Exception):
     status_code: int = 400
@@ -86,7 +95,7 @@ class UnsupportedMediaTypeError(APIError):
 class ServerError(APIError):
     status_code = 500
     type = "server_error"
-    default_headers = {"x-should-retry": "false"}   # a bug in the fake: a retry meets it again
+    default_headers = NO_RETRY
 
 
 def not_found(kind: str, object_id: str, *, param: str | None = None) -> NotFoundError:

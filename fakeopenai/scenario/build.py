@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fakeopenai.clock import DEFAULT_START, parse_duration, parse_start
+from fakeopenai.errors import retry_at_once
 from fakeopenai.scenario.model import Fault, Scenario, StreamOptions
 from fakeopenai.scenario.problems import Positions, Problem, ScenarioError, format_path
 from fakeopenai.scenario.validation import schema_problems
@@ -160,10 +161,8 @@ class Builder:
         match = data.get("match") or {}
         status = data.get("status")
         headers = {str(k).lower(): str(v) for k, v in (data.get("headers") or {}).items()}
-        if status in (408, 409, 429) or (status or 0) >= 500:
-            # The SDKs ignore a zero retry delay and back off ~0.5-8 s; a tiny explicit
-            # delay keeps retry tests fast unless the scenario says otherwise.
-            headers.setdefault("retry-after-ms", "1")
+        for name, value in retry_at_once(status or 0).items():   # unless the scenario says otherwise
+            headers.setdefault(name, value)
         return Fault(
             index=index, name=data.get("name") or f"faults[{index}]",
             method=match["method"].upper() if "method" in match else None, path=match.get("path"),

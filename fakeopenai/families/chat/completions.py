@@ -19,7 +19,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import APIError, InvalidRequestError
+from fakeopenai.errors import NO_RETRY, APIError, InvalidRequestError, retry_at_once
 from fakeopenai.families.chat.objects import Chain, Completion, Outcome
 from fakeopenai.families.chat.scenario import ChatMatch, ChatScript
 from fakeopenai.families.chat.world import world
@@ -43,10 +43,8 @@ DEFAULT_TOOL_SCRIPT = ChatScript(index=-1, name="default script", match=ChatMatc
 # A failed step's error code -> (HTTP status, error type), as the live API answers them.
 FAILURES = {"server_error": (500, "server_error"), "rate_limit_exceeded": (429, "requests"),
             "invalid_prompt": (400, "invalid_request_error")}
-# A scripted failure the SDKs retry is retried at once (as for faults: they ignore 0), and gets the
-# same failure. A failed expectation or an unmatched request is the test's own error: not retried.
-RETRY_AT_ONCE = {"retry-after-ms": "1"}
-NO_RETRY = {"x-should-retry": "false"}
+# A scripted failure the SDKs retry is retried at once, as a fault is, and gets the same failure.
+# A failed expectation or an unmatched request is the test's own error: not retried.
 
 
 # ----------------------------------------------------------------------------- the request
@@ -307,7 +305,7 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
             if not body.get("stream"):
                 raise APIError(error.get("message", "stream error"), type=error.get("type", "server_error"),
                                code=error.get("code") or "server_error", param=error.get("param"), status_code=500,
-                               headers=RETRY_AT_ONCE)
+                               headers=retry_at_once(500))
             completion._stream_error = {"message": error.get("message", "stream error"),
                                         "type": error.get("type", "server_error"),
                                         "code": error.get("code") or "server_error", "param": error.get("param")}
@@ -317,10 +315,9 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
             given = step.last_error or {"code": "server_error", "message": "The request expired."}
             code = given.get("code", "server_error")
             status, kind = FAILURES.get(code, FAILURES["server_error"])
-            retry = NO_RETRY if chain.violation is not None else RETRY_AT_ONCE if status in (408, 409, 429) \
-                or status >= 500 else {}
             raise APIError(given.get("message", "Sorry, something went wrong."), type=kind, code=code,
-                           status_code=status, headers=retry)
+                           status_code=status, headers=NO_RETRY if chain.violation is not None
+                           else retry_at_once(status))
         elif step.status == "incomplete":
             chain.status = "completed"
             reason = (step.incomplete_details or {}).get("reason")
