@@ -51,7 +51,7 @@ class APIError(Exception):
         self.message = message
         self.param = param
         # Sent with the error (``x-should-retry``, ``retry-after-ms``).
-        self.headers = dict(self.default_headers) if headers is None else headers
+        self.headers = dict(self.default_headers if headers is None else headers)   # its own: shared constants
         if code is not None:
             self.code = code
         if type is not None:
