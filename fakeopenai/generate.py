@@ -12,7 +12,9 @@ import base64
 import hashlib
 import json
 import math
+import random
 import re
+import string
 import sys
 import threading
 import zlib
@@ -43,6 +45,28 @@ def sentence_text(key: str, words: int = 12) -> str:
             parts.append(sentence)
             count += len(sentence.split())
     return " ".join(parts)
+
+
+def answer_text(format_type: Any, schema: Any, key: str, words: int = 12) -> str:
+    """A generated answer in the format the request asked for: an instance of ``schema`` for
+    ``json_schema`` (so ``responses.parse`` / ``chat.completions.parse`` read it), a JSON object for
+    ``json_object``, else about ``words`` words of text."""
+    if format_type == "json_schema":
+        return json.dumps(schema_instance(schema if isinstance(schema, dict) else {"type": "object"}, key),
+                          ensure_ascii=False)
+    if format_type == "json_object":
+        return json.dumps({"answer": sentence_text(key, words)}, ensure_ascii=False)
+    return sentence_text(key, words)
+
+
+def cut_to_tokens(text: str, limit: int) -> str:
+    """The longest run of whole words of ``text`` within ``limit`` tokens (a token cap reached)."""
+    out = ""
+    for word in split_words(text, 1):
+        if count_tokens(out + word) > limit:
+            break
+        out += word
+    return out.rstrip()
 
 
 def count_tokens(text: str) -> int:
@@ -216,12 +240,19 @@ class _Instance:
 
     def _string(self, schema: dict[str, Any], key: str, depth: int) -> str:
         n = _hash(key)
-        pattern = _FORMATS.get(schema.get("format") or "")
-        if pattern:
-            text = pattern.format(day=n % 28 + 1, hour=n % 24, n=n % 10**12, byte=n % 254 + 1)
+        low, high = int(schema.get("minLength") or 0), schema.get("maxLength")
+        if isinstance(schema.get("pattern"), str):
+            for attempt in range(16):   # a seeded match of the pattern, within the length bounds
+                text = pattern_text(schema["pattern"], f"{key}#{attempt}")
+                if text is None:
+                    break
+                if low <= len(text) and (high is None or len(text) <= int(high)):
+                    return text
+        template = _FORMATS.get(schema.get("format") or "")
+        if template:
+            text = template.format(day=n % 28 + 1, hour=n % 24, n=n % 10**12, byte=n % 254 + 1)
         else:
             text = sentence_text(key, 3).rstrip(".")
-        low, high = int(schema.get("minLength") or 0), schema.get("maxLength")
         if len(text) < low:
             text += "x" * (low - len(text))
         if high is not None:
@@ -239,6 +270,13 @@ class _Instance:
     def _number(self, schema: dict[str, Any], key: str, depth: int) -> float:
         low, high = _bounds(schema, integer=False)
         value = low + (_hash(key) % 10_000) / 10_000 * (high - low)
+        step = schema.get("multipleOf")
+        if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
+            multiple = math.ceil(low / step) * step
+            if multiple <= high:   # the first multiple in the bounds, else the bounds win
+                count = int((high - multiple) // step)
+                multiple += (_hash(key) % (count + 1)) * step
+                return float(round(multiple, 10))
         return float(round(value, 2) if low <= round(value, 2) <= high else value)
 
     def _boolean(self, schema: dict[str, Any], key: str, depth: int) -> bool:
@@ -258,3 +296,79 @@ def _bounds(schema: dict[str, Any], *, integer: bool) -> tuple[Any, Any]:
     if integer:
         low, high = math.ceil(low), math.floor(high)
     return low, max(low, high)
+
+
+# ----------------------------------------------------------------------------- strings of a pattern
+
+_PATTERN_ALPHABET = string.ascii_letters + string.digits + "_- .@"
+_CATEGORIES = {"CATEGORY_DIGIT": string.digits, "CATEGORY_NOT_DIGIT": string.ascii_letters + "_- ",
+               "CATEGORY_SPACE": " ", "CATEGORY_NOT_SPACE": string.ascii_letters + string.digits,
+               "CATEGORY_WORD": string.ascii_letters + string.digits + "_", "CATEGORY_NOT_WORD": "-. @"}
+_EXTRA_REPEATS = 3   # a * or + repeats at most this many times past its minimum: short, readable values
+
+
+def pattern_text(pattern: str, key: str) -> str | None:
+    """A string that ``re.search(pattern, ...)`` matches (JSON Schema's ``pattern`` is a search), the same
+    for the same ``key``; None when the pattern does not parse or what is drawn does not match (a
+    lookaround the drawing does not follow). Drawn from Python's own parse of the pattern, with a
+    fixed alphabet and :class:`random.Random` seeded from ``key``: nothing depends on hash
+    randomization (a set of characters has no fixed order between runs)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    try:
+        parsed = _parser.parse(pattern)
+        text = _Drawing(random.Random(_hash(key))).nodes(parsed)
+        return text if re.search(pattern, text) else None
+    except (re.error, RecursionError, KeyError, IndexError, OverflowError):
+        return None
+
+
+class _Drawing:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.groups: dict[int, str] = {}
+
+    def nodes(self, nodes: Any) -> str:
+        return "".join(self.node(str(op), value) for op, value in nodes)
+
+    def node(self, op: str, value: Any) -> str:
+        if op == "LITERAL":
+            return chr(value)
+        if op == "NOT_LITERAL":
+            return self.rng.choice(_PATTERN_ALPHABET.replace(chr(value), ""))
+        if op == "ANY":
+            return self.rng.choice(string.ascii_letters)
+        if op == "IN":
+            return self.rng.choice(self.choices(value))
+        if op == "BRANCH":
+            return self.nodes(self.rng.choice(value[1]))
+        if op == "SUBPATTERN":
+            group, text = value[0], self.nodes(value[-1])
+            if group:
+                self.groups[group] = text
+            return text
+        if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, sub = value
+            times = low + self.rng.randint(0, max(0, min(high - low, _EXTRA_REPEATS)))
+            return "".join(self.nodes(sub) for _ in range(times))
+        if op == "GROUPREF":
+            return self.groups.get(value, "")
+        if op == "ATOMIC_GROUP":
+            return self.nodes(value)
+        return ""   # AT (anchors), lookarounds, and what has no text of its own
+
+    def choices(self, items: Any) -> str:
+        allowed, negated = "", False
+        for op, value in items:
+            op = str(op)
+            if op == "NEGATE":
+                negated = True
+            elif op == "LITERAL":
+                allowed += chr(value)
+            elif op == "RANGE":
+                allowed += "".join(chr(c) for c in range(value[0], min(value[1], value[0] + 255) + 1))
+            elif op == "CATEGORY":
+                allowed += _CATEGORIES.get(str(value), "")
+        if negated:
+            return "".join(c for c in _PATTERN_ALPHABET if c not in allowed) or "~"
+        return allowed or "~"

@@ -18,11 +18,12 @@ from typing import Any
 
 from starlette.requests import Request
 
-from fakeopenai import openapi
+from fakeopenai import openapi, request_schema
 from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
 from fakeopenai.jsonstrict import loads_strict
 from fakeopenai.schema_branches import expected_types, meant_shape
 from fakeopenai.store import PageQuery
+from fakeopenai.timeline import warn
 
 _DOC_URI = "urn:fakeopenai:openapi"
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
@@ -35,7 +36,7 @@ def _registry() -> Any:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    resource = Resource.from_contents(openapi.document(), default_specification=DRAFT202012)
+    resource = Resource.from_contents(request_schema.document(), default_specification=DRAFT202012)
     return Registry().with_resource(_DOC_URI, resource)
 
 
@@ -54,7 +55,7 @@ def _fast_validator(schema_name: str) -> Any:
     valid; jsonschema still finds and words the problem of one that is not."""
     import jsonschema_rs
 
-    registry = jsonschema_rs.Registry([(_DOC_URI, openapi.document())])
+    registry = jsonschema_rs.Registry([(_DOC_URI, request_schema.document())])
     return jsonschema_rs.Draft202012Validator({"$ref": f"{_DOC_URI}#/components/schemas/{schema_name}"},
                                               registry=registry, validate_formats=False)
 
@@ -109,7 +110,7 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
         raise InvalidRequestError(f"Invalid body: expected a JSON object, but got {_kind(body)} instead.",
                                   param="body", code="invalid_type")
     if schema_name is not None:
-        check(body, schema_name)
+        check(body, schema_name, request.scope.get("fakeopenai.tenant"))
     return body
 
 
@@ -117,13 +118,14 @@ def _has_required(schema_name: str) -> bool:
     return bool(openapi.document()["components"]["schemas"][schema_name].get("required"))
 
 
-def check(body: dict[str, Any], schema_name: str) -> None:
-    """Raise the live API's 400 for the first problem ``body`` has against the schema."""
-    known = _known_fields(schema_name)
-    for key in body:
-        if key not in known:
-            raise InvalidRequestError(f"Unrecognized request argument supplied: {key}", param=key,
-                                      code="unknown_parameter")
+def check(body: dict[str, Any], schema_name: str, state: Any = None) -> None:
+    """Raise the live API's 400 for the first problem ``body`` has against the schema.
+
+    A top-level parameter the spec does not know is taken out of ``body`` and noted
+    (:func:`fakeopenai.timeline.warn`): SDKs add parameters every month, and the spec the fake
+    ships is older than the SDKs its users run. Under the tenant's ``unknown_params: error`` it is
+    the live API's 400."""
+    drop_unknown(body, _known_fields(schema_name), state)
     if not _fast_validator(schema_name).is_valid(body):
         from jsonschema.exceptions import best_match
 
@@ -133,6 +135,21 @@ def check(body: dict[str, Any], schema_name: str) -> None:
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
         check_metadata(metadata)
+
+
+def drop_unknown(body: dict[str, Any], known: frozenset[str], state: Any = None) -> None:
+    """Take the top-level parameters not in ``known`` out of ``body``, each noted as a warning; under the
+    tenant's ``unknown_params: error``, the live API's 400 for the first."""
+    unknown = [key for key in body if key not in known]
+    if not unknown:
+        return
+    if state is not None and state.scenario.unknown_params == "error":
+        raise InvalidRequestError(f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0],
+                                  code="unknown_parameter")
+    for key in unknown:
+        del body[key]
+        warn(f"Unrecognized request argument supplied: {key} (accepted: the spec fakeopenai ships does not "
+             "know it; a scenario's unknown_params: error refuses it)")
 
 
 def check_metadata(metadata: dict[str, Any], param: str = "metadata") -> None:

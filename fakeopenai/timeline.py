@@ -32,6 +32,21 @@ if TYPE_CHECKING:
 # violation name the request that caused it.
 current_entry: ContextVar[dict[str, Any] | None] = ContextVar("fakeopenai_entry", default=None)
 
+
+
+def warn(message: str) -> None:
+    """Note a warning on the request being served: it is answered with an ``x-fakeopenai-warning``
+    header (the gateway adds it), shown in ``GET /_fake/requests`` and on the timeline, and logged."""
+    import logging
+
+    entry = current_entry.get()
+    if entry is not None:
+        warnings = entry.setdefault("warnings", [])
+        if message not in warnings:
+            warnings.append(message)
+    logging.getLogger("fakeopenai.http").warning("%s", message)
+
+
 ENDED = frozenset({"completed", "failed", "cancelled", "expired", "incomplete", "deleted"})
 OBJECT_LIMIT = 10_000      # lives kept per tenant (the oldest ended ones go first)
 STATES_LIMIT = 1_000       # states kept per object
@@ -186,6 +201,7 @@ def snapshot(state: TenantState, format_request: Callable[[dict[str, Any]], dict
                 "query": shown["query"], "status": entry.get("status"), "fault": entry.get("fault"),
                 "time": entry.get("time"), "time_end": entry.get("time_end"), "wall": entry.get("wall"),
                 "ms": entry.get("ms"), "headers": shown["headers"], "body": shown["body"],
+                "warnings": list(entry.get("warnings") or ()),
                 "response": format_response(entry),
                 "retry_of": None, "attempt": 1}
         headers = shown["headers"]

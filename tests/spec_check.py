@@ -133,7 +133,9 @@ class SpecChecker:
         self.doc = doc
         self.registry = Registry().with_resource(URI, Resource.from_contents(doc, default_specification=DRAFT202012))
         self._validators: dict[str, Any] = {}
-        self._routes = [(self._path_regex(path), path, ops) for path, ops in doc["paths"].items()]
+        # A literal path before a templated one it also fits (/responses/compact, not /responses/{response_id}).
+        self._routes = sorted(((self._path_regex(path), path, ops) for path, ops in doc["paths"].items()),
+                              key=lambda route: route[1].count("{"))
         self.checked = 0
 
     @staticmethod

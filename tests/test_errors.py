@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 import httpx
@@ -34,8 +35,11 @@ LAUGHS = "".join(f"{a}: &{a} [{', '.join([f'*{p}'] * 9 if p else ['x'] * 9)}]\n"
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeOpenAI]:
     """One server and tenant for the whole table: every case proves it changed nothing, so they can
-    share the objects (a case that did change something fails, and says so)."""
-    with FakeOpenAI("requires_action_then_complete") as fake:
+    share the objects (a case that did change something fails, and says so). Under ``unknown_params:
+    error``, so an unknown parameter is the live API's 400 too (by default it is accepted with a warning:
+    tests/test_requests.py)."""
+    scenario = resources.files("fakeopenai.scenarios").joinpath("requires_action_then_complete.yaml")
+    with FakeOpenAI(scenario.read_text("utf-8") + "\nunknown_params: error\n") as fake:
         yield fake
 
 
@@ -335,6 +339,12 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ("batches: unknown after", "GET", "/v1/batches?after=batch_nope", {}, 400, "after"),
     ("batch: unknown id", "GET", "/v1/batches/batch_nope", {}, 404, "batch_id"),
     ("response: unknown id", "GET", "/v1/responses/resp_nope", {}, 404, "response_id"),
+    ("input tokens: bad input", "POST", "/v1/responses/input_tokens", {"json": {"model": "gpt-4o", "input": 5}}, 400,
+     "input"),
+    ("input tokens: unknown previous", "POST", "/v1/responses/input_tokens",
+     {"json": {"model": "gpt-4o", "previous_response_id": "resp_nope"}}, 400, "previous_response_id"),
+    ("compact: no model", "POST", "/v1/responses/compact", {"json": {"input": "Hi"}}, 400, "model"),
+    ("compact: GET", "GET", "/v1/responses/compact", {}, 404, "response_id"),
     ("response: delete unknown", "DELETE", "/v1/responses/resp_nope", {}, 404, "response_id"),
     ("response: cancel unknown", "POST", "/v1/responses/resp_nope/cancel", {}, 404, "response_id"),
     ("response: input items of unknown", "GET", "/v1/responses/resp_nope/input_items", {}, 404, "response_id"),

@@ -33,11 +33,18 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "PAGE_PATHS", "Gateway", "error_response"]
 
 PAGE_PATHS = frozenset({"/_fake/ui", "/_fake/tenants", "/_fake/timeline"})   # no key needed on loopback
 
+WARNING_HEADER = b"x-fakeopenai-warning"   # what the fake accepted but noted (an unknown parameter)
 REPLAY_CHUNK = 1024 * 1024   # a streamed body (an upload) reaches its handler in pieces of this size
 
 
 def error_response(exc: APIError, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers={**exc.headers, **(headers or {})})
+
+
+def _header_text(text: str) -> bytes:
+    """``text`` as a header value: printable ASCII, any other character escaped (a parameter's name is
+    the client's to choose: a control character in it must not break the answer)."""
+    return "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii") for c in text)[:2048].encode()
 
 
 class Gateway:
@@ -113,6 +120,8 @@ class Gateway:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", req_id.encode())]
+                if entry is not None and entry.get("warnings"):
+                    message["headers"].append((WARNING_HEADER, _header_text("; ".join(entry["warnings"]))))
             await send(message)
 
         entry = None

@@ -188,8 +188,11 @@ def format_request(entry: dict[str, Any]) -> dict[str, Any]:
             query[key].append(value)
         else:
             query[key] = value
-    return {"method": entry["method"], "path": entry["path"], "query": query, "headers": headers,
-            "body": _decode_body(entry["body"])}
+    shown = {"method": entry["method"], "path": entry["path"], "query": query, "headers": headers,
+             "body": _decode_body(entry["body"])}
+    if entry.get("warnings"):
+        shown["warnings"] = list(entry["warnings"])
+    return shown
 
 
 def _decode_body(body: bytes | str | dict[str, Any]) -> Any:

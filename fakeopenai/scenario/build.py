@@ -90,6 +90,7 @@ class Builder:
             poll_after_ms=data.get("poll_after_ms", 0),
             unmatched=data.get("unmatched", "default"),
             unknown_models=data.get("unknown_models", "allow"),
+            unknown_params=data.get("unknown_params", "warn"),
             strict=bool(data.get("strict", False)),
             stream=self.stream,
             faults=faults,

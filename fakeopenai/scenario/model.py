@@ -72,6 +72,7 @@ class Scenario:
     poll_after_ms: int = 0
     unmatched: str = "default"
     unknown_models: str = "allow"    # or "error": fakeopenai.known_models.check_model
+    unknown_params: str = "warn"     # or "error": fakeopenai.params.check
     strict: bool = False
     stream: StreamOptions = StreamOptions()
     faults: tuple[Fault, ...] = ()

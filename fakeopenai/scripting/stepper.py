@@ -277,3 +277,32 @@ def check_outputs(state: TenantState, step: Step | None, calls: Sequence[tuple[T
                             function=spec.function, script=script)
         problems.append(message)
     return "; ".join(problems) if problems else None
+
+
+def check_offered(state: TenantState, step: Step, offered: Sequence[str], owner: dict[str, Any],
+                  script: str) -> None:
+    """A violation for each call of a ``tool_calls`` step to a function the request did not offer: the
+    live model never calls a tool it was not given, so the client's code meets a call it cannot answer
+    (``owner`` names the object, as for :func:`check_outputs`)."""
+    for spec in step.tool_calls:
+        if spec.function in offered:
+            continue
+        shown = ", ".join(offered) if offered else "no function tools"
+        state.add_violation(
+            kind="tool_not_offered", where=f"{step.where}.tool_calls", expected=f"a tool the request offered ({shown})",
+            actual=spec.function, at=position(state.scenario.source, step), **owner, function=spec.function,
+            script=script,
+            message=f"fakeopenai: {script} calls {spec.function} at {step.where}, but the request offered {shown}; "
+                    "offer the tool in the request, or call one it offers")
+
+
+def note_script_ended(state: TenantState, script: Any, owner: dict[str, Any], noun: str) -> None:
+    """A violation: a request continued a conversation after the last step of its script (its answer is
+    empty: nothing is scripted for it). The client went one round further than the scenario says."""
+    steps = len(script.steps)
+    state.add_violation(
+        kind="script_ended", where=script.name, expected=f"no request after the script's {steps} step(s)",
+        actual="a request that continues the conversation", at=position(state.scenario.source, script), **owner,
+        script=script.name,
+        message=f"fakeopenai: a request continued {script.name} after its last step ({steps} step(s)), so the "
+                f"{noun} is empty; add the step the client needs next (a message, say) to the script")

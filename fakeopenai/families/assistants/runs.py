@@ -48,7 +48,7 @@ from fakeopenai.generate import count_tokens
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting import conversation
 from fakeopenai.scripting.conversation import Step
-from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, described, scripts_for
+from fakeopenai.scripting.stepper import Cursor, Machine, check_offered, check_outputs, choose, described, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -265,6 +265,11 @@ def _enter(state: TenantState, run: Run, pos: int, now: int, emit: Emitter) -> N
         write_message(state, run, step, now, emit)
     elif step.kind == "tool_calls":
         _set_status(state, run, "in_progress", now, emit)
+        offered = [tool["function"]["name"] for tool in run.tools
+                   if tool.get("type") == "function" and isinstance(tool.get("function"), dict)]
+        if offered and run._cursor.script.index >= 0:   # a run with no function tools: its calls are the script's
+            check_offered(state, step, offered, {"run_id": run.id, "thread_id": run.thread_id},
+                          run._cursor.script.name)
         run._pending = request_tool_calls(state, run, step, now, emit)
         run.required_action = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": run._pending}}
         old = run.status

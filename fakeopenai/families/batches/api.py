@@ -30,7 +30,7 @@ from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
 from fakeopenai.families.batches import batches, files
 from fakeopenai.families.batches.render import RENDER
 from fakeopenai.families.batches.world import world
-from fakeopenai.params import enum_query, int_query, json_body
+from fakeopenai.params import drop_unknown, enum_query, int_query, json_body
 from fakeopenai.rendering import deleted, json_response, tenant
 from fakeopenai.store import PageQuery
 
@@ -109,10 +109,11 @@ async def create_file(request: Request) -> Response:
         raise InvalidRequestError(f"Could not parse the multipart/form-data body: {exc.detail}", param="file",
                                   code="invalid_multipart") from None
     try:
-        for name in form.keys():
-            if name not in FORM_FIELDS:  # as JSON bodies are checked: an unknown field is a 400
-                raise InvalidRequestError(f"Unrecognized request argument supplied: {name}", param=name,
-                                          code="unknown_parameter")
+        if "expires_after" in form:   # the spec's parameter, in a shape a form cannot carry
+            raise InvalidRequestError("Invalid 'expires_after': a multipart form sends it as the fields "
+                                      "expires_after[anchor] and expires_after[seconds].", param="expires_after",
+                                      code="invalid_value")
+        drop_unknown(dict.fromkeys(form.keys()), FORM_FIELDS, state)   # as JSON bodies are checked
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise InvalidRequestError("Missing required parameter: 'file'.", param="file",

@@ -13,7 +13,7 @@ from fakeopenai.families.chat import completions
 from fakeopenai.families.chat.events import chunks
 from fakeopenai.families.chat.render import RENDER, stored_message
 from fakeopenai.families.chat.world import world
-from fakeopenai.params import check, check_metadata, enum_query, int_query, json_body
+from fakeopenai.params import check, check_metadata, drop_unknown, enum_query, int_query, json_body
 from fakeopenai.rendering import deleted, json_response, page, tenant
 from fakeopenai.scripting.stepper import scripts_for
 from fakeopenai.store import Collection, PageQuery
@@ -32,6 +32,8 @@ async def create_completion(request: Request) -> Response:
         return json_response(RENDER.one(state, completion))
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     return sse_response(request.scope, chunks(state, completion, include_usage))
+
+UPDATE_BODY = frozenset({"metadata"})   # POST /chat/completions/{id} updates only its metadata
 
 
 def _page_query(request: Request) -> PageQuery:
@@ -78,10 +80,7 @@ async def update_completion(request: Request) -> Response:
     if "metadata" not in body:
         raise InvalidRequestError("Missing required parameter: 'metadata'.", param="metadata",
                                   code="missing_required_parameter")
-    extra = [key for key in body if key != "metadata"]
-    if extra:
-        raise InvalidRequestError(f"Unrecognized request argument supplied: {extra[0]}", param=extra[0],
-                                  code="unknown_parameter")
+    drop_unknown(body, UPDATE_BODY, state)
     metadata = body["metadata"]
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidRequestError("Invalid type for 'metadata': expected an object, but got "
@@ -126,7 +125,7 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | Non
             return None
         line = {name: value for name, value in body.items() if name not in ("stream", "stream_options", "store")}
         try:
-            check(line, "CreateChatCompletionRequest")
+            check(line, "CreateChatCompletionRequest", state)
             completions.check_request(line)
             completion = completions.create_completion(state, line)
         except APIError as error:

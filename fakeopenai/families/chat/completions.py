@@ -23,10 +23,19 @@ from fakeopenai.errors import NO_RETRY, APIError, InvalidRequestError, retry_at_
 from fakeopenai.families.chat.objects import Chain, Completion, Outcome
 from fakeopenai.families.chat.scenario import ChatMatch, ChatScript
 from fakeopenai.families.chat.world import world
-from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
+from fakeopenai.generate import answer_text, count_tokens, cut_to_tokens, schema_instance, split_words
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import Step, ToolCallSpec
-from fakeopenai.scripting.stepper import Cursor, check_outputs, choose, described, first_match, scripts_for
+from fakeopenai.scripting.stepper import (
+    Cursor,
+    check_offered,
+    check_outputs,
+    choose,
+    described,
+    first_match,
+    note_script_ended,
+    scripts_for,
+)
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -285,10 +294,14 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
     calls: Step | None = None
     finish = "stop"
     usage_step: Step | None = None
+    continued = cursor.pos >= 0
+    scripted = cursor.script.index >= 0
     while True:
         step = cursor.enter(cursor.pos + 1, state.clock.micros)
         if step is None:
             chain.status = "completed"
+            if continued and scripted and not parts:
+                note_script_ended(state, cursor.script, {"completion_id": completion.id}, "completion")
             break
         if step.extra:
             completion.extra.update(step.extra)
@@ -297,6 +310,9 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
         elif step.kind == "tool_calls":
             calls = step
             finish = "tool_calls"
+            if scripted:
+                check_offered(state, step, tool_names(body.get("tools") or []), {"completion_id": completion.id},
+                              cursor.script.name)
             chain.status = "waiting"
             break
         elif step.kind == "stream_error":
@@ -346,7 +362,7 @@ def _choice(state: TenantState, body: dict[str, Any], completion: Completion, in
     # A turn with nothing to say (a script of statuses only, or cancelled before its message) says "".
     content = "\n\n".join(texts) if texts else ("" if refusal is None and calls is None else None)
     if content is not None and limit is not None and count_tokens(content) > limit:
-        content, finish = _cut(content, limit), "length"
+        content, finish = cut_to_tokens(content, limit), "length"
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal, "annotations": []}
     if calls is not None:
         specs = calls.tool_calls or _generated_calls(body, key)
@@ -373,23 +389,7 @@ def _text(body: dict[str, Any], step: Step, key: str) -> str:
     if step.message is not None:
         return step.message
     form = body.get("response_format") or {}
-    if form.get("type") == "json_schema":
-        schema = (form.get("json_schema") or {}).get("schema")
-        return json.dumps(schema_instance(schema if isinstance(schema, dict) else {"type": "object"}, key),
-                          ensure_ascii=False)   # chat.completions.parse reads it
-    if form.get("type") == "json_object":
-        return json.dumps({"answer": sentence_text(key, step.message_words)}, ensure_ascii=False)
-    return sentence_text(key, step.message_words)
-
-
-def _cut(text: str, limit: int) -> str:
-    """The longest run of whole words of ``text`` within ``limit`` tokens."""
-    out = ""
-    for word in split_words(text, 1):
-        if count_tokens(out + word) > limit:
-            break
-        out += word
-    return out.rstrip()
+    return answer_text(form.get("type"), (form.get("json_schema") or {}).get("schema"), key, step.message_words)
 
 
 def _generated_calls(body: dict[str, Any], key: str) -> tuple[ToolCallSpec, ...]:

@@ -15,7 +15,7 @@ async def create_embeddings(request: Request) -> Response:
     body = json_body(request)
     if "input" in body:
         embeddings.check_request(body)   # the live API's words for empty and too-long inputs
-    check(body, "CreateEmbeddingRequest")
+    check(body, "CreateEmbeddingRequest", state)
     return json_response(profiled(state, "embedding_list", embeddings.create_embeddings(state, body)))
 
 

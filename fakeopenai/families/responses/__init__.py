@@ -18,7 +18,8 @@ from fakeopenai.family import Family, ScriptKind, package_json
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
 
-OPENAPI_PATHS = ("/responses", "/responses/{response_id}", "/responses/{response_id}/cancel",
+OPENAPI_PATHS = ("/responses", "/responses/input_tokens", "/responses/compact", "/responses/{response_id}",
+                 "/responses/{response_id}/cancel",
                  "/responses/{response_id}/input_items", "/conversations", "/conversations/{conversation_id}",
                  "/conversations/{conversation_id}/items", "/conversations/{conversation_id}/items/{item_id}")
 

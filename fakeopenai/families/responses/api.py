@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeopenai.errors import APIError, InvalidRequestError
-from fakeopenai.families.responses import conversations, responses
+from fakeopenai.families.responses import compaction, conversations, responses
 from fakeopenai.families.responses.events import EventLog
 from fakeopenai.families.responses.items import parse_input
 from fakeopenai.families.responses.objects import Response as APIResponse
 from fakeopenai.families.responses.render import RENDER
-from fakeopenai.params import check, int_query, json_body, page_query
+from fakeopenai.params import check, drop_unknown, int_query, json_body, page_query
 from fakeopenai.rendering import deleted, json_response, profiled_page, tenant
 from fakeopenai.scripting.stepper import scripts_for
 from fakeopenai.state import TenantState
@@ -25,6 +25,8 @@ from fakeopenai.streaming import sse_response
 
 if TYPE_CHECKING:
     from fakeopenai.family import BatchLineAnswerer
+
+ITEMS_BODY = frozenset({"items"})   # POST /conversations/{id}/items takes only its items
 
 
 async def create_response(request: Request) -> Response:
@@ -105,6 +107,18 @@ async def list_input_items(request: Request) -> Response:
     return json_response(profiled_page(state, "response_item", page.data, page.has_more))
 
 
+async def count_input_tokens(request: Request) -> Response:
+    state = tenant(request)
+    body = json_body(request, "TokenCountsBody", required=False)
+    return json_response(compaction.count_input_tokens(state, body))
+
+
+async def compact_response(request: Request) -> Response:
+    state = tenant(request)
+    body = json_body(request, "CompactResponseMethodPublicBody")
+    return json_response(compaction.compact(state, body))
+
+
 async def create_conversation(request: Request) -> Response:
     state = tenant(request)
     body = json_body(request, "CreateConversationBody", required=False)
@@ -134,14 +148,11 @@ async def create_conversation_items(request: Request) -> Response:
     state = tenant(request)
     conversation = conversations.get_conversation(state, request.path_params["conversation_id"])
     body = json_body(request)
-    for key in body:
-        if key != "items":
-            raise InvalidRequestError(f"Unrecognized request argument supplied: {key}", param=key,
-                                      code="unknown_parameter")
+    drop_unknown(body, ITEMS_BODY, state)
     if body.get("items") is None:
         raise InvalidRequestError("Missing required parameter: 'items'.", param="items",
                                   code="missing_required_parameter")
-    check(body, "CreateConversationBody")   # the same items, up to 20
+    check(body, "CreateConversationBody", state)   # the same items, up to 20
     added = conversations.add_items(state, conversation, parse_input(body["items"]))
     return json_response(profiled_page(state, "conversation_item", added, False))
 
@@ -183,6 +194,8 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | Non
 
 
 ROUTES = [
+    ("/v1/responses/input_tokens", count_input_tokens, ["POST"]),
+    ("/v1/responses/compact", compact_response, ["POST"]),
     ("/v1/responses/{response_id}", retrieve_response, ["GET"]),
     ("/v1/responses/{response_id}", delete_response, ["DELETE"]),
     ("/v1/responses", create_response, ["POST"]),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.families.responses.shapes import project
+
 if TYPE_CHECKING:
     from fakeopenai.ids import IdFactory
 
@@ -39,16 +41,23 @@ def store_items(items: list[dict[str, Any]], ids: IdFactory) -> list[dict[str, A
     for item in items:
         kind = item.get("type", "message")
         prefix = _ID_PREFIX.get(kind, "item_")
-        entry = {"id": item.get("id") or ids.new(prefix), **{k: v for k, v in item.items() if k != "id"}}
+        entry = {"id": item.get("id") or ids.new(prefix), **{k: v for k, v in project(item).items() if k != "id"}}
         if kind in _ID_PREFIX:
             entry.setdefault("status", "completed")
-        if kind == "message":   # an assistant's text as the API lists it: with its annotations and logprobs
-            entry["content"] = [{**part, "annotations": part.get("annotations") or [],
-                                 "logprobs": part.get("logprobs") or []}
-                                if isinstance(part, dict) and part.get("type") == "output_text" else part
-                                for part in entry.get("content") or ()]
+        if kind == "message":
+            entry["content"] = [_as_listed(part) for part in entry.get("content") or ()]
         stored.append(entry)
     return stored
+
+
+def _as_listed(part: Any) -> Any:
+    """A content part as the API lists it: an assistant's text with its annotations and logprobs (the
+    defaults of the spec, such as an image's ``detail: auto``, are filled by ``shapes.project``)."""
+    if not isinstance(part, dict):
+        return part
+    if part.get("type") == "output_text":
+        return {**part, "annotations": part.get("annotations") or [], "logprobs": part.get("logprobs") or []}
+    return part
 
 
 def text_of(item: dict[str, Any]) -> str:
@@ -62,6 +71,17 @@ def last_user_text(items: list[dict[str, Any]]) -> str | None:
         if item.get("type") == "message" and item.get("role") == "user":
             return text_of(item)
     return None
+
+
+def input_tokens(instructions: Any, items: list[dict[str, Any]]) -> int:
+    """The tokens of a response's input (``usage.input_tokens``, ``POST /responses/input_tokens``)."""
+    from fakeopenai.generate import count_tokens
+
+    total = count_tokens(instructions_text(instructions) or "")
+    for item in items:
+        total += count_tokens(text_of(item) if item.get("type") == "message" else
+                              str(item.get("output") or item.get("arguments") or ""))
+    return total
 
 
 def tool_names(tools: list[dict[str, Any]]) -> list[str]:

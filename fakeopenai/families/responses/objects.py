@@ -48,6 +48,7 @@ class Response:
     _input: list[dict[str, Any]] = field(default_factory=list)     # its input items, stored (with ids)
     _history: list[dict[str, Any]] = field(default_factory=list)   # input items of the whole chain, oldest first
     _stream: bool = False         # created with stream: true (a background one may be streamed again)
+    _capped: bool = False         # its text was cut at max_output_tokens: it ends incomplete
     _recorder: Any = None         # a background stream's event log, for GET ?stream=true (events.py)
     _conversation: Conversation | None = None   # where its output items go once it ends
 

@@ -20,6 +20,7 @@ from fakeopenai.changes import logging_changes
 from fakeopenai.errors import InvalidRequestError, NotFoundError
 from fakeopenai.families.responses.conversations import add_items, get_conversation, history
 from fakeopenai.families.responses.items import (
+    input_tokens,
     instructions_text,
     last_user_text,
     parse_input,
@@ -30,10 +31,20 @@ from fakeopenai.families.responses.items import (
 from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
-from fakeopenai.generate import count_tokens, schema_instance, sentence_text, split_words
+from fakeopenai.generate import answer_text, count_tokens, cut_to_tokens, schema_instance, split_words
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import Step, ToolCallSpec, cut_off_by
-from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, described, first_match, scripts_for
+from fakeopenai.scripting.stepper import (
+    Cursor,
+    Machine,
+    check_offered,
+    check_outputs,
+    choose,
+    described,
+    first_match,
+    note_script_ended,
+    scripts_for,
+)
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -131,7 +142,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     response = Response(
         id=state.ids.new("resp_"), created_at=now, model=body.get("model") or "gpt-4o", background=background,
         store=store, instructions=body.get("instructions"), max_output_tokens=body.get("max_output_tokens"),
-        max_tool_calls=body.get("max_tool_calls"), parallel_tool_calls=body.get("parallel_tool_calls", True),
+        max_tool_calls=body.get("max_tool_calls"), parallel_tool_calls=_pick(body, "parallel_tool_calls", True),
         previous_response_id=body.get("previous_response_id"), prompt_cache_key=body.get("prompt_cache_key"),
         safety_identifier=body.get("safety_identifier"), temperature=_pick(body, "temperature", 1.0),
         top_p=_pick(body, "top_p", 1.0), tool_choice=_pick(body, "tool_choice", "auto"),
@@ -376,6 +387,8 @@ def _enter(state: TenantState, response: Response, pos: int, now: int, emit: Emi
     chain = response._chain
     step = chain._cursor.enter(pos, state.clock.micros)
     if step is None:
+        if not response.output and chain.id != response.id and chain._cursor.script.index >= 0:
+            note_script_ended(state, chain._cursor.script, {"response_id": response.id}, "response")
         _finish(state, response, "completed", now, emit, None)
         return
     if step.extra:
@@ -430,10 +443,11 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     form = (response.text or {}).get("format") or {}
     if step.message is not None:
         text = step.message
-    elif form.get("type") == "json_schema" and isinstance(form.get("schema"), dict):
-        text = json.dumps(schema_instance(form["schema"], key), ensure_ascii=False)   # responses.parse reads it
     else:
-        text = sentence_text(key, step.message_words)
+        text = answer_text(form.get("type"), form.get("schema"), key, step.message_words)
+    cap = response.max_output_tokens
+    if cap is not None and count_tokens(text) > cap:   # the response ends incomplete (max_output_tokens)
+        text, response._capped = cut_to_tokens(text, cap), True
     index = len(response.output)
     item: dict[str, Any] = {"id": state.ids.new("msg_"), "type": "message", "status": "in_progress",
                             "content": [], "role": "assistant"}
@@ -449,7 +463,8 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     emit.event("response.content_part.done", {**where, "part": part})
     item["content"] = [part]
     # Cut off when the script ends the response incomplete right after: the live API says so here too.
-    item["status"] = "incomplete" if cut_off_by(chain._cursor.script.steps, chain._cursor.pos) else "completed"
+    cut_off = response._capped or cut_off_by(chain._cursor.script.steps, chain._cursor.pos)
+    item["status"] = "incomplete" if cut_off else "completed"
     emit.event("response.output_item.done", {"output_index": index, "item": item})
 
 
@@ -457,6 +472,8 @@ def _call_tools(state: TenantState, response: Response, step: Step, emit: Emitte
     chain = response._chain
     chunk = _stream_options(state, response).chunk_chars
     objects = world(state)
+    if chain._cursor.script.index >= 0:
+        check_offered(state, step, tool_names(response.tools), {"response_id": response.id}, chain._cursor.script.name)
     for spec in step.tool_calls:
         index = len(response.output)
         call_id = spec.id or state.ids.new("call_")
@@ -481,6 +498,8 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     old = response.status
     if status == "expired":   # the Responses API has no expired status: the response fails
         status, error = "failed", error or {"code": "server_error", "message": "The response expired."}
+    if status == "completed" and response._capped:
+        status = "incomplete"
     response.status = response._chain.status = status
     if status == "completed":
         response.completed_at = now
@@ -510,10 +529,7 @@ def _usage(response: Response, step: Step | None) -> dict[str, Any]:
     if step is not None and step.usage:
         prompt, completion = step.usage["prompt_tokens"], step.usage["completion_tokens"]
     else:
-        prompt = count_tokens(instructions_text(response.instructions) or "")
-        for item in response._history:
-            prompt += count_tokens(text_of(item) if item.get("type") == "message" else
-                                   str(item.get("output") or item.get("arguments") or ""))
+        prompt = input_tokens(response.instructions, response._history)
         completion = 0
         for item in response.output:
             completion += count_tokens(text_of(item) if item["type"] == "message" else item.get("arguments", ""))

@@ -1,0 +1,148 @@
+"""The fields an item, and a part of a message's content, has when the API lists it, by its ``type``:
+read from the family's part of the spec (the members of ``ConversationItem`` and ``ItemResource``, and
+the content parts of their messages).
+
+A request may carry more than that (the schemas of input items allow any other key), and the live API
+keeps only what its item types define when it stores an item: an input item or a conversation item
+listed back is that item's declared fields, never a key the client made up.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from fakeopenai.family import package_json
+
+ITEM_UNIONS = ("ConversationItem", "ItemResource")
+MESSAGE_SCHEMAS = ("Message", "OutputMessage", "InputMessageResource")
+
+
+def project(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with only the fields its type lists (an unknown type is left as it is), and the defaults
+    of what it left out filled in; its message parts the same way."""
+    out = _listed(item, _item_fields(), _item_schemas())
+    if isinstance(out.get("content"), list):
+        out = {**out, "content": [_listed(part, _part_fields(), _part_schemas()) if isinstance(part, dict) else part
+                                  for part in out["content"]]}
+    return out
+
+
+def _listed(value: dict[str, Any], fields: dict[str, frozenset[str]], schemas: dict[str, Any]) -> dict[str, Any]:
+    tag = str(value.get("type"))
+    if tag not in fields:
+        return value
+    return _with_defaults({key: part for key, part in value.items() if key in fields[tag]}, schemas[tag])
+
+
+def _with_defaults(value: Any, schema: Any, depth: int = 0) -> Any:
+    """A required property the client left out gets the spec's default (``mode: explicit`` of a prompt cache
+    breakpoint, ``detail: auto`` of an image), in ``value`` and the objects it holds."""
+    schema = _resolve(schema)
+    if not isinstance(value, dict) or depth > 8:
+        return value
+    properties = _properties(schema)
+    out = dict(value)
+    for name in schema.get("required", ()):
+        if name not in out and name in properties:
+            default = _default(properties[name])
+            if default is not None:
+                out[name] = default
+    for name, sub in out.items():
+        if isinstance(sub, dict) and name in properties:
+            out[name] = _with_defaults(sub, _object_branch(properties[name]), depth + 1)
+    return out
+
+
+def _default(schema: Any) -> Any:
+    resolved = _resolve(schema)
+    for candidate in (schema, resolved):
+        if isinstance(candidate, dict) and "default" in candidate:
+            return candidate["default"]
+    text = str((schema if isinstance(schema, dict) else {}).get("description", ""))
+    said = re.search(r"[Dd]efaults to `([^`]+)`", text)
+    return said.group(1) if said else None
+
+
+def _object_branch(schema: Any) -> dict[str, Any]:
+    schema = _resolve(schema)
+    for branch in schema.get("anyOf") or schema.get("oneOf") or ():
+        branch = _resolve(branch)
+        if branch.get("type") == "object" or "properties" in branch:
+            return branch
+    return schema
+
+
+@cache
+def _schemas() -> dict[str, Any]:
+    return dict(package_json("fakeopenai.families.responses", "openapi.json")["components"]["schemas"])
+
+
+def _item_members() -> list[dict[str, Any]]:
+    return [member for union in ITEM_UNIONS for member in _members(_schemas().get(union, {}))]
+
+
+def _part_members() -> list[dict[str, Any]]:
+    return [member for name in MESSAGE_SCHEMAS
+            for member in _members(_resolve(_properties(_schemas().get(name, {})).get("content", {}).get("items", {})))]
+
+
+@cache
+def _item_fields() -> dict[str, frozenset[str]]:
+    return _fields(_item_members())
+
+
+@cache
+def _part_fields() -> dict[str, frozenset[str]]:
+    return _fields(_part_members())
+
+
+@cache
+def _item_schemas() -> dict[str, Any]:
+    return _first_by_tag(_item_members())
+
+
+@cache
+def _part_schemas() -> dict[str, Any]:
+    return _first_by_tag(_part_members())
+
+
+def _fields(members: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for schema in members:
+        for tag in _tags(schema):
+            found.setdefault(tag, set()).update(_properties(schema), schema.get("required", ()))
+    return {tag: frozenset(names) for tag, names in found.items()}
+
+
+def _first_by_tag(members: list[dict[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for schema in members:
+        for tag in _tags(schema):
+            found.setdefault(tag, schema)
+    return found
+
+
+def _tags(schema: dict[str, Any]) -> list[str]:
+    tag = _resolve(_properties(schema).get("type", {}))
+    return [str(value) for value in [*tag.get("enum", ()), *([tag["const"]] if "const" in tag else [])]]
+
+
+def _members(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = _resolve(schema)
+    members = schema.get("oneOf") or schema.get("anyOf") or []
+    return [_resolve(member) for member in members]
+
+
+def _properties(schema: dict[str, Any]) -> dict[str, Any]:
+    properties = dict(schema.get("properties", {}))
+    for part in schema.get("allOf", ()):
+        properties.update(_properties(_resolve(part)))
+    return properties
+
+
+def _resolve(schema: Any) -> dict[str, Any]:
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        schema = _schemas().get(schema["$ref"].rsplit("/", 1)[1], {})
+    return schema if isinstance(schema, dict) else {}

@@ -1,0 +1,143 @@
+"""The spec read as the live API reads a request: what request bodies are validated against.
+
+The official document describes answers and requests with the same schemas, and a literal
+reading of it refuses requests the live API takes (and that the SDKs and the frameworks built
+on them send every day). :func:`request_view` turns the served document (``openapi.document()``)
+into the one request bodies are checked against, in four rules and no others:
+
+1. ``oneOf`` is read as ``anyOf``. A Responses input message ``{"role": "user", "content":
+   [{"type": "input_text", ...}]}`` fits both ``EasyInputMessage`` and ``InputMessage``; the live
+   API takes it (it is the shape of OpenAI's own docs), a literal ``oneOf`` refuses it.
+2. The fields the server sets on an output item are optional when the item is sent back as input
+   (``id``, ``status``, ``annotations``, ``logprobs``): the Agents SDK's sessions strip ``id``,
+   langchain sends no ``status``, and the live API fills them in. Only in the items a Responses
+   input or a conversation takes (``InputItem``); an ``item_reference`` still needs its ``id``.
+3. A required property with a default in the spec is optional (``input_image``'s ``detail``,
+   "Defaults to `auto`"): the SDKs' types leave it out, and the live API applies the default.
+4. An ``EasyInputMessage`` (a message without ``type``) may carry output parts (``output_text``,
+   ``refusal``): that is how an assistant turn is sent back by langchain and LiteLLM.
+
+The places where the fake stays stricter than this (on purpose) are listed in
+``docs/requests.md``, each with the live API's wording.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from typing import Any
+
+SERVER_SET_FIELDS = frozenset({"id", "status", "annotations", "logprobs"})
+RESENT_ITEMS_ROOT = "InputItem"            # what a Responses input and a conversation's items take
+KEEP_REQUIRED = frozenset({"ItemReferenceParam"})   # a reference is its id
+EASY_MESSAGE = "EasyInputMessage"
+INPUT_PARTS = "InputContent"
+OUTPUT_PARTS = "OutputMessageContent"
+
+
+def request_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as requests are checked against it (a copy; ``doc`` is left as it is)."""
+    doc = copy.deepcopy(doc)
+    schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
+    for name in _reachable(schemas, RESENT_ITEMS_ROOT) - KEEP_REQUIRED:
+        _drop_required(schemas[name], SERVER_SET_FIELDS)
+    for schema in schemas.values():
+        _defaults_optional(schema)
+    easy = schemas.get(EASY_MESSAGE, {}).get("properties", {})
+    if "content" in easy and INPUT_PARTS in schemas and OUTPUT_PARTS in schemas:
+        # One flat list of part shapes, so a bad part's error still names its type and the values it takes.
+        parts = [member for name in (INPUT_PARTS, OUTPUT_PARTS)
+                 for member in schemas[name].get("oneOf") or schemas[name].get("anyOf") or ()]
+        easy["content"] = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"anyOf": parts}}]}
+    return _any_of(doc)
+
+
+@lru_cache(maxsize=4)
+def _cached(family_list: tuple[Any, ...]) -> dict[str, Any]:
+    from fakeopenai import openapi
+
+    return request_view(openapi._document(family_list))
+
+
+def document() -> dict[str, Any]:
+    """The request view of the served document (built once per set of families)."""
+    from fakeopenai.registry import families
+
+    return _cached(families())
+
+
+def _any_of(node: Any) -> Any:
+    """Rule 1, everywhere in ``node`` (discriminators go with the ``oneOf``: validation ignores them)."""
+    if isinstance(node, list):
+        return [_any_of(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _any_of(value) for key, value in node.items() if key != "discriminator"}
+    if "oneOf" in out:
+        members = out.pop("oneOf")
+        out["anyOf"] = [*out.pop("anyOf", []), *members] if "anyOf" in out else members
+    return out
+
+
+def _drop_required(node: Any, fields: frozenset[str]) -> None:
+    """Rule 2 in one schema and its inline parts (the parts it references are reached on their own)."""
+    if isinstance(node, list):
+        for item in node:
+            _drop_required(item, fields)
+        return
+    if not isinstance(node, dict):
+        return
+    if isinstance(node.get("required"), list):
+        node["required"] = [name for name in node["required"] if name not in fields]
+    for key, value in node.items():
+        if key != "required":
+            _drop_required(value, fields)
+
+
+def _defaults_optional(node: Any) -> None:
+    """Rule 3 (a ``type`` tag stays required: it says which shape the value is)."""
+    if isinstance(node, list):
+        for item in node:
+            _defaults_optional(item)
+        return
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(node.get("required"), list) and isinstance(properties, dict):
+        node["required"] = [name for name in node["required"]
+                            if name == "type" or not _has_default(properties.get(name))]
+    for value in node.values():
+        _defaults_optional(value)
+
+
+def _has_default(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    return "default" in schema or "defaults to" in str(schema.get("description", "")).lower()
+
+
+def _reachable(schemas: dict[str, Any], root: str) -> set[str]:
+    seen: set[str] = set()
+    pending = [root]
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        pending.extend(_refs(schemas[name]))
+    return seen
+
+
+def _refs(node: Any) -> list[str]:
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                found.append(ref.rsplit("/", 1)[1])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
