@@ -15,7 +15,8 @@ import openai
 import pytest
 from pydantic import BaseModel, Field
 
-IMAGE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+IMAGE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJ"
+         "RU5ErkJggg==")
 PDF = "data:application/pdf;base64,JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK"
 
 # Inputs the live API takes and a literal reading of the spec refused, each as a client sends it.
@@ -143,7 +144,8 @@ def test_a_pattern_is_honoured_in_forced_tool_arguments(client: openai.OpenAI) -
 
 
 def test_json_object_is_answered_with_a_json_object_on_responses(client: openai.OpenAI) -> None:
-    response = client.responses.create(model="gpt-4o", input="Answer in JSON.", text={"format": {"type": "json_object"}})
+    response = client.responses.create(model="gpt-4o", input="Answer in JSON.",
+                                       text={"format": {"type": "json_object"}})
     assert isinstance(json.loads(response.output_text), dict)
 
 
