@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.changes import logging_changes
-from fakeopenai.clock import capped
+from fakeopenai.clock import capped, has_expired
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.assistants.assistants import get_assistant
 from fakeopenai.families.assistants.objects import Assistant, Run, RunStep, Thread
@@ -187,7 +187,7 @@ def get_step(run: Run, step_id: str) -> RunStep:
 def refresh(state: TenantState, run: Run, emit: Emitter = SILENT) -> None:
     """Apply what time alone does: a run not finished by its ``expires_at`` (queued, in progress
     or waiting for tool outputs) expires, as on the live API."""
-    if run.status in EXPIRING and state.clock.now >= run._deadline:
+    if run.status in EXPIRING and has_expired(state.clock.now, run._deadline):
         why = "no tool outputs by expires_at" if run.status == "requires_action" else \
             f"still {run.status} at expires_at"
         _finish(state, run, "expired", run._deadline, emit, None, why=why)

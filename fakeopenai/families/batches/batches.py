@@ -31,7 +31,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.changes import log, logging_changes
-from fakeopenai.clock import MAX_MICROS, MICROS, capped
+from fakeopenai.clock import MAX_MICROS, MICROS, capped, has_expired
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.batches import answers, scenario
 from fakeopenai.families.batches.batch_input import BatchInput, read_input_steps, run_steps
@@ -210,7 +210,7 @@ def refresh(state: TenantState, batch: Batch) -> None:
     """Apply what time alone does: an unfinished batch past ``expires_at`` expires."""
     if batch.status in TERMINAL or batch.status == "cancelling" or batch.expires_at is None:
         return
-    if state.clock.now < batch.expires_at:
+    if not has_expired(state.clock.now, batch.expires_at):
         return
     if batch._input is not None and batch._input.problems:
         _fail_validation(state, batch, batch.expires_at)
@@ -293,11 +293,11 @@ def _predict_end(state: TenantState, batch: Batch) -> tuple[int, tuple[str, str]
         return None   # another family's scripts answer lines, and playing a script changes state: at the end
 
     clock = state.clock
-    if batch.expires_at is not None and clock.now >= batch.expires_at:
+    if has_expired(clock.now, batch.expires_at):
         return None
     cursor = batch._cursor
     micros = min(clock.micros + cursor.wait_left(clock.micros), MAX_MICROS)
-    if batch.expires_at is not None and micros // MICROS >= batch.expires_at:
+    if has_expired(micros // MICROS, batch.expires_at):
         return None
     if micros == clock.micros and not cursor.moves_on(micros):
         return None
