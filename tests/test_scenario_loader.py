@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -71,6 +72,22 @@ def test_bad_enum_value_lists_allowed_values(tmp_path: Path) -> None:
     [problem] = problems(text, tmp_path)
     assert ":3:17: runs[0].steps[0].status: invalid value 'complete'; allowed values: queued, in_progress" in problem
     assert "(did you mean 'completed'?)" in problem
+
+
+@pytest.mark.parametrize("key", ["runs", "responses", "chat", "conversations"])
+def test_status_requires_action_says_to_use_a_tool_calls_step(key: str, tmp_path: Path, fake_openai: Any) -> None:
+    """Issue 24 item 8: `status: requires_action` got only the list of allowed statuses; a run enters it at a
+    tool_calls step, and the message now says how to write one (every API whose steps share the run step)."""
+    [problem] = problems(f"{key}:\n  - steps:\n      - status: requires_action\n", tmp_path)
+    assert problem.endswith(f":3:17: {key}[0].steps[0].status: invalid value 'requires_action'; allowed values: "
+                            "queued, in_progress, completed, failed, cancelled, expired, incomplete; "
+                            "requires_action is entered by a tool_calls step (a run waits there for the tool "
+                            "outputs; a response or chat completion ends with the calls): "
+                            "- tool_calls: [{function: NAME, arguments: {...}}]")
+    with pytest.raises(ScenarioError, match="requires_action is entered by a tool_calls step"):
+        fake_openai.load({key: [{"steps": [{"status": "requires_action"}]}]})
+    [cancelling] = problems(f"{key}:\n  - steps:\n      - status: cancelling\n", tmp_path)
+    assert cancelling.endswith("a script that ends the run cancelled says - status: cancelled")
 
 
 def test_wrong_types_and_several_problems_at_once(tmp_path: Path) -> None:
