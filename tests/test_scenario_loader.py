@@ -306,23 +306,25 @@ def test_fault_paths_that_can_match_are_taken() -> None:
         assert load_scenario({"faults": [{"status": 500, "match": {"path": pattern}}]}).faults[0].path == pattern
 
 
-def test_batch_steps_that_go_backwards_or_start_late_are_refused(tmp_path: Path) -> None:
+def test_batch_steps_that_go_backwards_are_refused(tmp_path: Path) -> None:
     """Issue 17 item 21 (and 6): these validated ok; `steps: []` made the create answer completed at once."""
     def problem(text: str) -> str:
         [one] = problems(text, tmp_path)
         return one.removeprefix(str(tmp_path / "bad.yaml"))
 
     assert problem("batches:\n  - steps: []\n") == (
-        ":2:12: batches[0].steps: a batch script needs at least one step (status: validating first); "
-        "leave steps out for the default lifecycle: validating, in_progress, finalizing, completed")
+        ":2:12: batches[0].steps: a batch script needs at least one step (steps: [{status: completed}] is a batch "
+        "validating at its create, then completed); leave steps out for the default lifecycle: validating, "
+        "in_progress, finalizing, completed")
     backwards = problem("batches:\n  - steps:\n      - status: validating\n      - status: in_progress\n"
                         "      - status: validating\n")
     assert backwards == (":5:17: batches[0].steps[2].status: in_progress -> validating goes backwards; "
                          "after in_progress a batch can be in_progress, finalizing, completed, failed, expired, "
                          "cancelling, cancelled")
-    late = problem("batches:\n  - steps: [{status: finalizing}, {status: completed}]\n")
-    assert late.startswith(":2:22: batches[0].steps[0].status: a batch starts validating (the create "
-                           "answers it), not finalizing")
+    late = load_scenario("batches:\n  - steps: [{status: finalizing}, {status: completed}]\n")   # issue 24 item 15
+    assert [s.status for s in late.scripts["batches"][0].steps] == ["validating", "finalizing", "completed"]
+    assert problem("batches:\n  - steps: [{status: finalizing}, {status: in_progress}]\n").startswith(
+        ":2:44: batches[0].steps[1].status: finalizing -> in_progress goes backwards")
     after_cancelling = problem("batches:\n  - steps: [{status: validating}, {status: cancelling}, "
                                "{status: completed}]\n")
     assert after_cancelling.endswith("batches[0].steps[2].status: a cancelling batch can only end cancelled; "
