@@ -48,7 +48,7 @@ from fakeopenai.generate import count_tokens
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting import conversation
 from fakeopenai.scripting.conversation import Step
-from fakeopenai.scripting.stepper import Cursor, Machine, check_outputs, choose, described, scripts_for
+from fakeopenai.scripting.stepper import Cursor, Machine, UsedUp, check_outputs, choose, described, scripts_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -84,7 +84,7 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
     model = body.get("model") or assistant.model
     metadata = dict(body.get("metadata") or {})
     tools = list(body["tools"]) if body.get("tools") is not None else list(assistant.tools)
-    script, unmatched = _select_script(state, assistant_id=assistant.id, assistant_name=assistant.name,
+    script, unmatched, used_up = _select_script(state, assistant_id=assistant.id, assistant_name=assistant.name,
                                        model=model, thread=thread, metadata=metadata, instructions=instructions,
                                        tools=tools)
     objects = world(state)
@@ -106,7 +106,7 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
     run._usage_plan = plan_usage(state, run)
     objects.add_run(thread, run)
     thread._active_run = run
-    state.record_use(script, run.id)
+    state.record_use(script, run.id, used_up)
     if unmatched is not None:
         state.add_violation(**unmatched, run_id=run.id, thread_id=thread.id)
     if logging_changes():
@@ -131,9 +131,9 @@ def _pick(body: dict[str, Any], name: str, fallback: Any) -> Any:
 
 def _select_script(state: TenantState, *, assistant_id: str, assistant_name: str | None, model: str,
                    thread: Thread, metadata: dict[str, str], instructions: str,
-                   tools: list[dict[str, Any]]) -> tuple[RunScript, dict[str, Any] | None]:
-    """The script serving this run, and (with ``unmatched: error``) the violation to record once
-    the run has its id."""
+                   tools: list[dict[str, Any]]) -> tuple[RunScript, dict[str, Any] | None, UsedUp | None]:
+    """The script serving this run, (with ``unmatched: error``) the violation to record once the run
+    has its id, and the scripts that fit it but were used up (see ``choose``)."""
     last_message = last_user_text(thread)
     offered = [tool["function"]["name"] for tool in tools
                if tool.get("type") == "function" and "name" in (tool.get("function") or {})]
