@@ -99,11 +99,11 @@ def used_up_notes(fake: Any) -> str:
     had used up its ``times`` (what a failure against generated text most often comes from)."""
     server = fake.server
     state = server.call(lambda: server.registry.peek(fake.api_key))
-    return _used_up_lines(state) if state is not None and not state.scenario.strict else ""
+    return _used_up_lines(state) if state is not None else ""
 
 
 def _used_up_lines(state: Any) -> str:
-    """The tenant's used-up notes as the report shows them, or "" (under ``strict`` each is a violation)."""
+    """The tenant's used-up notes as the report shows them, or "" when there are none."""
     notes = list(state.used_up)
     if not notes:
         return ""

@@ -207,6 +207,11 @@ def test_a_script_whose_uses_ran_out_is_named_when_the_test_fails(pytester: pyte
             ask(client)
             ask(client)
 
+        @pytest.mark.fake_openai(scenario=SCENARIO, strict=True)
+        def test_strict_fails_on_generated_text(fake_openai):   # no teardown report then: the section says it
+            client = fake_openai.client()
+            assert ask(client) == ask(client)
+
         @pytest.mark.fake_openai(scenario=SCENARIO)
         def test_passes(fake_openai):
             client = fake_openai.client()
@@ -214,7 +219,8 @@ def test_a_script_whose_uses_ran_out_is_named_when_the_test_fails(pytester: pyte
             ask(client)
     ''')
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
-    result.assert_outcomes(passed=2, failed=1, errors=1)
+    result.assert_outcomes(passed=2, failed=2, errors=1)
+    assert sum("- fakeopenai -" in line for line in result.outlines) == 2
     result.stdout.fnmatch_lines(["*- fakeopenai -*", *_lines(
         "fakeopenai: in scenario 'scenario' (<string>), 1 object was answered by the default script because the "
         "script that fits had no uses left:",
