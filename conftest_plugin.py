@@ -85,10 +85,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.stash[_call_failed] = report.failed
         fake = getattr(item, "funcargs", {}).get("fake_openai")
         if report.failed and fake is not None:
+            notes = used_up_notes(fake)
+            if notes:
+                report.sections.append(("fakeopenai", notes))
             path = write_timeline_page(item, fake)
             if path is not None:
                 report.sections.append(("fakeopenai timeline", f"timeline page: {path}"))
     return report
+
+
+def used_up_notes(fake: Any) -> str:
+    """For a failed test: the objects the default script answered because the script that fit them
+    had used up its ``times`` (what a failure against generated text most often comes from)."""
+    server = fake.server
+    state = server.call(lambda: server.registry.peek(fake.api_key))
+    return _used_up_lines(state) if state is not None else ""
+
+
+def _used_up_lines(state: Any) -> str:
+    """The tenant's used-up notes as the report shows them, or "" when there are none."""
+    notes = list(state.used_up)
+    if not notes:
+        return ""
+    scenario = state.scenario
+    lines = [f"fakeopenai: in scenario {scenario.name!r} ({scenario.source}), {len(notes)} "
+             f"object{'s were' if len(notes) != 1 else ' was'} answered by the default script because the script "
+             "that fits had no uses left:"]
+    lines.extend(f"  - {note['message']}" for note in notes)
+    return "\n".join(lines)
 
 
 def write_timeline_page(item: pytest.Item, fake: Any) -> Path | None:
@@ -328,6 +352,8 @@ _HINTS = {  # the report's last line, by kind of violation
                       "the expectation at the position above if the scenario is what is wrong",
     "unmatched": "change a script's match: so it fits (each script's reason is listed above), add a script, or "
                  "set unmatched: default so that unscripted requests get the default script",
+    "used_up": "give the script more uses (times: N or times: always) if the test means it to serve that object "
+               "too, or add a script for it",
 }
 
 
@@ -379,6 +405,9 @@ def _report(state: Any) -> str:
                      for fault in idle)
         lines.append("What to do: make the test send the requests they match (a stream fault matches streaming "
                      "requests only), fix their match or after, remove them from the scenario, or drop strict.")
+    notes = _used_up_lines(state) if lines and not scenario.strict else ""   # information: with a failure only
+    if notes:
+        lines.extend(["", notes])
     return "\n".join(lines)
 
 
@@ -414,6 +443,9 @@ def _violation_lines(number: int, v: dict[str, Any]) -> list[str]:
                  f"tool call {v.get('tool_call_id')} ({v.get('function')})"]
     elif v["kind"] == "unmatched":
         lines = [f"  {number}. {v['where']}: no {noun} script matched {object_id} (unmatched: error)"]
+    elif v["kind"] == "used_up":
+        lines = [f"  {number}. {v['where']}{at}: fits {v.get('object')}, but its uses ran out (strict: true); the "
+                 "default script answered it"]
     else:
         lines = [f"  {number}. {v['where']}{at}: {v['message']}"]
     if v.get("request"):
@@ -421,6 +453,9 @@ def _violation_lines(number: int, v: dict[str, Any]) -> list[str]:
     if v["kind"] == "expect_outputs":
         lines.append(f"     expected: an output {v['expected']}")
         lines.append(f"     sent:     {_clip(v['actual'])}")
+    elif v["kind"] == "used_up":
+        lines.append(f"     expected: {v['expected']}")
+        lines.append(f"     found:    {v['actual']}")
     else:
         lines.append(f"     expected: {v['expected']}")
         lines.append(f"     sent:     {_clip(v['actual']) if v['kind'] != 'unmatched' else v['actual']}")

@@ -51,10 +51,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                         f"{request.url.netloc}/v1).")
         error: APIError = NotFoundError(message, param=None, code="unknown_url")
     elif exc.status_code == 405:
+        # Starlette lists a route's methods from a set, in an order that changes with the process's
+        # hash seed: sorted, the header and the message are the same bytes on every start.
+        given = (exc.headers or {}).get("Allow", "")
+        allow = ", ".join(sorted({method.strip() for method in given.split(",") if method.strip()}))
         error = MethodNotAllowedError(f"Invalid method for URL ({request.method} {request.url.path}): allowed "
-                                      f"methods are {exc.headers.get('Allow', '') if exc.headers else ''}.",
-                                      param=None, code="method_not_allowed")
-        return error_response(error, headers=dict(exc.headers or {}))
+                                      f"methods are {allow}.", param=None, code="method_not_allowed")
+        return error_response(error, headers={**(exc.headers or {}), "Allow": allow})
     else:
         error = APIError(str(exc.detail), status_code=exc.status_code)
     return error_response(error)

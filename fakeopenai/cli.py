@@ -329,7 +329,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from fakeopenai.app import create_app
     from fakeopenai.scenario.loader import ScenarioError, shadowed_builtins
-    from fakeopenai.server import KEEP_ALIVE_SECONDS, listen_socket
+    from fakeopenai.server import listen_socket, uvicorn_config
 
     level = getattr(logging, args.log_level.upper())
     # Other libraries (asyncio, uvicorn) stay at warning: --log-level debug is about the fake.
@@ -365,8 +365,7 @@ def serve(args: argparse.Namespace) -> int:
     # collector's full passes skip it, so none holds the event loop for tens of milliseconds.
     gc.collect()
     gc.freeze()
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio",
-                            timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    config = uvicorn_config(app)
     server = uvicorn.Server(config)
 
     def _exit(signum: int, frame: object) -> None:

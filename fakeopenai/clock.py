@@ -63,6 +63,21 @@ def capped(timestamp: int) -> int:
     return min(timestamp, MAX_TIMESTAMP)
 
 
+def has_expired(now: int, expires: int | None) -> bool:
+    """Whether an object whose lifetime ends at ``expires`` (its ``expires_at``; None: never) is gone
+    at ``now``: the one expiry rule of every family (runs, files, batches, and what comes).
+
+    The clock reaching ``expires_at`` ends the object, except at the cap: there the clock stops, and
+    an ``expires_at`` of ``MAX_TIMESTAMP`` is never reached. So a lifetime the cap cut short
+    (``now + 600`` shown as the cap) does not end, and an object made at or near the cap lives as
+    long as the clock runs, instead of expiring the moment it is made (``now >= expires_at`` at once).
+
+    >>> has_expired(100, 100), has_expired(99, 100), has_expired(MAX_TIMESTAMP, MAX_TIMESTAMP)
+    (True, False, False)
+    """
+    return expires is not None and expires < MAX_TIMESTAMP and now >= expires
+
+
 def to_micros(seconds: float) -> int:
     """Seconds (a duration, an advance) as whole microseconds, the clock's unit."""
     return round(seconds * MICROS)

@@ -32,9 +32,18 @@ from typing import Any
 NO_RETRY = {"x-should-retry": "false"}
 
 
-def retry_at_once(status: int) -> dict[str, str]:
+# The headers that decide whether and when the SDKs retry: a scripted answer that sets one of them
+# decides its retry itself (retry_at_once adds nothing).
+RETRY_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
+
+
+def retry_at_once(status: int, headers: dict[str, str] | None = None) -> dict[str, str]:
     """The headers that make the SDKs' retry of a scripted answer come at once: ``retry-after-ms: 1``
-    for the statuses they retry (408, 409, 429, 5xx). They ignore 0 and would back off 0.5-8 s."""
+    for the statuses they retry (408, 409, 429, 5xx). They ignore 0 and would back off 0.5-8 s.
+    Nothing when the answer's own ``headers`` (lower-case names) set any of :data:`RETRY_HEADERS`:
+    a fault with ``retry-after: "2"`` makes the SDK wait 2 s, as it asked."""
+    if headers and RETRY_HEADERS & headers.keys():
+        return {}
     return {"retry-after-ms": "1"} if status in (408, 409, 429) or status >= 500 else {}
 
 

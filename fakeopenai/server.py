@@ -9,12 +9,15 @@ import contextvars
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
+from email.utils import formatdate
 from typing import Any, TypeVar
 
 import uvicorn
 
 from fakeopenai.app import create_app
+from fakeopenai.gateway import with_header
 from fakeopenai.gateway.request_log import format_request
 from fakeopenai.loop_lock import LoopLock
 from fakeopenai.state import TenantState
@@ -26,6 +29,57 @@ T = TypeVar("T")
 # 5 s): the server closing first races a client that reuses the connection at that moment, which the
 # client sees as "Server disconnected without sending a response".
 KEEP_ALIVE_SECONDS = 30
+
+
+def uvicorn_config(app: Any, log_level: str = "warning") -> uvicorn.Config:
+    """How a socket door runs uvicorn. Its own ``server`` and ``date`` headers are off, put back by
+    :class:`ServerHeaders` only where the answer has none: uvicorn sends them besides the answer's,
+    so a scripted fault's ``date`` or ``server`` went out twice."""
+    return uvicorn.Config(ServerHeaders(app), log_level=log_level, access_log=False, lifespan="off",
+                          loop="asyncio", timeout_keep_alive=KEEP_ALIVE_SECONDS, server_header=False,
+                          date_header=False)
+
+
+class ServerHeaders:
+    """ASGI wrapper: the ``server: uvicorn`` and ``date`` headers uvicorn would send, unless the
+    answer sets its own (a scripted fault's headers replace the fake's, never go besides them)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._second = -1
+        self._date = b""
+
+    def _now(self) -> bytes:
+        second = int(time.time())
+        if second != self._second:
+            self._second, self._date = second, formatdate(second, usegmt=True).encode()
+        return self._date
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        await self.app(scope, receive, _HeaderSend(send, self._now).send)
+
+
+class _HeaderSend:
+    """uvicorn's ``send`` with :class:`ServerHeaders`' headers added. It keeps the connection's
+    ``transport`` as uvicorn's request cycle does, for a disconnect fault (``streaming.disconnect``
+    aborts ``send.__self__.transport``)."""
+
+    __slots__ = ("_date", "_send", "transport")
+
+    def __init__(self, send: Any, date: Callable[[], bytes]) -> None:
+        self._send = send
+        self._date = date
+        self.transport = getattr(getattr(send, "__self__", None), "transport", None)
+
+    async def send(self, message: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = with_header(message.get("headers", []), b"date", self._date())
+            message["headers"] = with_header(headers, b"server", b"uvicorn")
+        await self._send(message)
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
@@ -83,8 +137,7 @@ class ServerThread:
     def start(self, timeout: float = 10.0) -> ServerThread:
         sock = listen_socket(self.host, self.requested_port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level=self.log_level, access_log=False, lifespan="off",
-                                loop="asyncio", timeout_keep_alive=KEEP_ALIVE_SECONDS)
+        config = uvicorn_config(self.app, self.log_level)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, args=(sock,), name="fakeopenai-server", daemon=True)
         self._thread.start()

@@ -22,7 +22,7 @@ from fakeopenai.scripting.stepper import progress_of
 from fakeopenai.timeline import Timeline
 
 if TYPE_CHECKING:
-    from fakeopenai.scripting.stepper import Script
+    from fakeopenai.scripting.stepper import Script, UsedUp
 
 # The request being served, as ``(method, path)``: set by the gateway, so a violation names the
 # request that caused it (a context variable: concurrent requests each see their own).
@@ -51,6 +51,7 @@ class TenantState:
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
         self.violations: list[dict[str, Any]] = []
         self.served: dict[tuple[str, int], list[str]] = {}
+        self.used_up: list[dict[str, Any]] = []   # objects the default answered: a fitting script's times ran out
         self.entry_uses: dict[tuple[str, int], int] = {}   # (key, index) of a family's part entry -> uses
         self.fault_hits: dict[int, int] = {}
         self.fault_fired: dict[int, int] = {}
@@ -92,11 +93,31 @@ class TenantState:
     def uses_of(self, script: Script) -> int:
         return len(self.served.get((script.key, script.index), ()))
 
-    def record_use(self, script: Script, object_id: str) -> None:
+    def record_use(self, script: Script, object_id: str, used_up: UsedUp | None = None) -> None:
+        """``script`` serves the new object ``object_id``; ``used_up`` (from ``choose``): the scripts
+        that fit it but had no uses left, so the default script serves it."""
         self.timeline.watch(self, script, object_id)   # every family's scripted objects, default ones too
+        if used_up is not None:
+            self._note_used_up(used_up, object_id)
         if script.index < 0:
             return  # the default script and the unmatched stand-in are not scenario scripts
         self.served.setdefault((script.key, script.index), []).append(object_id)
+
+    def _note_used_up(self, used_up: UsedUp, object_id: str) -> None:
+        """A script fit ``object_id`` but its ``times`` were used up, so the default script answered
+        it: noted for the teardown report (shown when the test fails) and ``GET /_fake/scenario``, a
+        warning in the log, and under ``strict: true`` a violation (the scenario did not script it)."""
+        for note in used_up.entries(self, object_id):
+            self.used_up.append(note)
+            if self.scenario.strict:
+                self.add_violation(kind="used_up", where=note["key"], at=note["at"],
+                                   expected=f"a {used_up.noun} script with uses left for {object_id}",
+                                   actual=f"{note['key']} has times: {note['times']}, used up by "
+                                          f"{', '.join(note['served'])}; the default script answered it",
+                                   message="fakeopenai: " + note["message"], script=note["script"],
+                                   object=object_id)
+            else:
+                log.warning("[%s] fakeopenai: %s", self.label, note["message"])
 
     def record_entry_use(self, entry: Any) -> None:
         """A family's part entry (``Built.entries``: a scripted vector, a flagged input) served a request."""
@@ -151,6 +172,7 @@ class TenantState:
         out["faults"] = [{"name": f.name, "index": f.index, "matched": self.fault_hits.get(f.index, 0),
                           "fired": self.fault_fired.get(f.index, 0)} for f in self.scenario.faults]
         out["unused"] = self.unused_scripts()
+        out["used_up"] = list(self.used_up)
         out["violations"] = len(self.violations)
         return out
 

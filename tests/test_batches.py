@@ -396,6 +396,30 @@ def test_a_script_without_steps_has_the_default_lifecycle(client: openai.OpenAI,
     assert [s[0] for s in seen] == ["validating", "in_progress", "finalizing", "completed"]
 
 
+def test_a_script_may_start_after_validating(client: openai.OpenAI, fake_openai,  # type: ignore[no-untyped-def]
+                                            spec: SpecChecker) -> None:
+    """Issue 24 item 15: `steps: [{status: completed}]` was refused (batch scripts had to start validating) while
+    run scripts may start anywhere. The create answers validating, as on the live API; the next read plays the
+    script's first step. A bad file still fails on that read, as it does from validating."""
+    fake_openai.load({"batches": [
+        {"match": {"metadata": {"case": "done"}}, "steps": [{"status": "completed"}]},
+        {"match": {"metadata": {"case": "half"}}, "steps": [{"status": "in_progress", "progress": 0.5},
+                                                            {"status": "expired"}]},
+        {"match": {"metadata": {"case": "bad"}}, "steps": [{"status": "completed"}]}]})
+
+    done, seen = _poll(client, _start(client, [_chat_line("a"), _chat_line("b")], metadata={"case": "done"}))
+    assert seen == [("validating", 0, 0, 0), ("completed", 2, 2, 0)]
+    assert sorted(_by_id(_lines(client, done.output_file_id, spec))) == ["a", "b"]
+    progress = fake_openai.scenario["batches"][0]["served"][0]
+    assert (progress["step"], progress["steps"]) == (2, 2)   # the implied validating is a step
+
+    half, seen = _poll(client, _start(client, [_chat_line(f"r{i}") for i in range(4)], metadata={"case": "half"}))
+    assert seen == [("validating", 0, 0, 0), ("in_progress", 4, 2, 0), ("expired", 4, 2, 2)]
+
+    bad, seen = _poll(client, _start(client, ["not json"], metadata={"case": "bad"}))
+    assert [s[0] for s in seen] == ["validating", "failed"] and bad.errors.data[0].code == "invalid_json_line"
+
+
 def test_results_too_large_for_the_storage_limit_fail_the_batch_clearly() -> None:
     """Issue 17 item 8: the failed batch also had completed_at, its request_counts dropped to 0/0/0, and
     the message did not say how many bytes the results needed."""

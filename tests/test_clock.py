@@ -173,3 +173,97 @@ def test_clock_over_the_control_api(fake_openai: Any) -> None:
     assert after == before + 3600 == fake_openai.clock.now
     bad = httpx.post(origin + "/_fake/clock", headers=headers, json={"advance": -1})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "advance"
+
+
+# ------------------------------------------------------------------ at the clock's cap (issue 32)
+# The clock stops at 2^31-1 (32-bit clients read every timestamp); an expires_at the cap cut short
+# (now + lifetime, capped) equalled `now`, and objects made there expired the moment they were made.
+CAP = 2**31 - 1
+_TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+
+
+def _at_cap(fake_openai: Any, **scenario: Any) -> None:
+    fake_openai.load({"clock": {"start": CAP}, **scenario})
+
+
+def test_a_run_made_at_the_cap_plays_its_script(client: openai.OpenAI, fake_openai: Any) -> None:
+    _at_cap(fake_openai, runs=[{"steps": [
+        {"status": "queued"}, {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}]},
+        {"message": "Sunny."}, {"status": "completed"}]}])
+    assistant = client.beta.assistants.create(model="gpt-4o", tools=[_TOOL])
+    run = client.beta.threads.create_and_run(assistant_id=assistant.id)
+    assert run.status == "queued" and run.created_at == run.expires_at == CAP
+
+    waiting = client.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id)
+    assert waiting.status == "requires_action"
+    fake_openai.clock.advance(3600)   # the clock stays at the cap: the run's lifetime never ends
+    [call] = client.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id) \
+        .required_action.submit_tool_outputs.tool_calls
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        thread_id=run.thread_id, run_id=run.id, tool_outputs=[{"tool_call_id": call.id, "output": "18 C"}])
+    assert run.status == "completed" and run.completed_at == CAP
+    [message] = client.beta.threads.messages.list(thread_id=run.thread_id).data
+    assert message.content[0].text.value == "Sunny."
+
+
+def test_a_file_uploaded_at_the_cap_stays(client: openai.OpenAI, fake_openai: Any) -> None:
+    _at_cap(fake_openai)
+    upload = client.files.create(file=("in.jsonl", b'{"a": 1}\n'), purpose="batch")
+    assert upload.created_at == upload.expires_at == CAP
+    fake_openai.clock.advance(31 * 86400)
+    assert client.files.retrieve(upload.id).id == upload.id
+    assert client.files.content(upload.id).content == b'{"a": 1}\n'
+    assert [f.id for f in client.files.list()] == [upload.id]
+    assert client.files.delete(upload.id).deleted
+    with pytest.raises(openai.NotFoundError):
+        client.files.retrieve(upload.id)
+
+
+def test_a_batch_made_at_the_cap_completes(client: openai.OpenAI, fake_openai: Any) -> None:
+    _at_cap(fake_openai, batches=[{"steps": [{"status": "validating"}, {"status": "in_progress"},
+                                             {"status": "completed"}]}])
+    line = b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o", ' \
+           b'"messages": [{"role": "user", "content": "Hi"}]}}\n'
+    upload = client.files.create(file=("in.jsonl", line), purpose="batch")
+    batch = client.batches.create(input_file_id=upload.id, endpoint="/v1/chat/completions",
+                                  completion_window="24h")
+    assert batch.status == "validating" and batch.expires_at == CAP
+    statuses = [client.batches.retrieve(batch.id).status for _ in range(2)]
+    assert statuses == ["in_progress", "completed"]
+    done = client.batches.retrieve(batch.id)
+    assert done.request_counts.completed == 1 and done.output_file_id is not None
+    output = client.files.content(done.output_file_id).text
+    assert '"custom_id": "a"' in output or '"custom_id":"a"' in output
+
+
+def test_a_background_response_made_at_the_cap_completes(client: openai.OpenAI, fake_openai: Any) -> None:
+    _at_cap(fake_openai, responses=[{"steps": [{"status": "queued"}, {"status": "in_progress", "after": "30s"},
+                                               {"message": "Done."}, {"status": "completed"}]}])
+    response = client.responses.create(model="gpt-4o", input="Go", background=True)
+    assert response.status == "queued" and response.created_at == CAP
+    seen = [client.responses.retrieve(response.id).status for _ in range(3)]
+    assert seen == ["in_progress", "in_progress", "completed"], seen   # the after: wait ends at the cap
+    done = client.responses.retrieve(response.id)
+    assert done.status == "completed" and done.output_text == "Done."
+
+
+def test_a_lifetime_the_cap_cuts_short_does_not_end(client: openai.OpenAI, fake_openai: Any) -> None:
+    """Near the cap: a run whose created_at + 600 passes the cap waits for its tool outputs as long as the clock
+    runs; one whose lifetime ends before the cap still expires there."""
+    _at_cap(fake_openai, clock={"start": CAP - 800}, runs=[{"times": "always", "steps": [
+        {"tool_calls": [{"function": "get_weather", "arguments": {}}]}, {"status": "completed"}]}])
+    assistant = client.beta.assistants.create(model="gpt-4o", tools=[_TOOL])
+    early = client.beta.threads.create_and_run(assistant_id=assistant.id)
+    assert early.expires_at == early.created_at + 600 < CAP
+    fake_openai.clock.advance(700)
+    late = client.beta.threads.create_and_run(assistant_id=assistant.id)
+    assert late.created_at > CAP - 600 and late.expires_at == CAP
+    fake_openai.clock.advance(600)
+    assert fake_openai.clock.now == CAP
+    assert client.beta.threads.runs.retrieve(thread_id=early.thread_id, run_id=early.id).status == "expired"
+    waiting = client.beta.threads.runs.retrieve(thread_id=late.thread_id, run_id=late.id)
+    assert waiting.status == "requires_action"
+    [call] = waiting.required_action.submit_tool_outputs.tool_calls
+    done = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        thread_id=late.thread_id, run_id=late.id, tool_outputs=[{"tool_call_id": call.id, "output": "ok"}])
+    assert done.status == "completed"

@@ -9,12 +9,16 @@ in the path or the JSON body is replaced by an object of :func:`world`.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from starlette.routing import Route
 
@@ -497,6 +501,28 @@ def test_bad_request(http: httpx.Client, world: dict[str, str], fake: FakeOpenAI
     assert snapshot(http, world, fake) == baseline
     assert http.get("/_fake/health").json()["status"] == "ok"
     assert http.get("/_fake/requests").status_code == 200  # the request log can still be rendered
+
+
+def test_a_405_lists_the_allowed_methods_in_one_order(fake_openai: Any) -> None:
+    """Issue 24 item 14: the Allow header and the message listed a route's methods in the order of a set,
+    which changes with the process's hash seed (`GET, HEAD, DELETE`, then `HEAD, DELETE, GET`). Sorted now,
+    through the SDK and in two processes with different hash seeds."""
+    client = fake_openai.client(max_retries=0)
+    with pytest.raises(openai.APIStatusError) as wrong:
+        client.put("/files/file-abc", cast_to=object, body={})
+    assert wrong.value.status_code == 405 and wrong.value.response.headers["allow"] == "DELETE, GET, HEAD"
+    assert wrong.value.body["message"] == ("Invalid method for URL (PUT /v1/files/file-abc): allowed methods "
+                                           "are DELETE, GET, HEAD.")
+    script = ("from starlette.testclient import TestClient\nfrom fakeopenai.app import create_app\n"
+              "with TestClient(create_app()) as http:\n"
+              "    for path in ('/v1/files/file-abc', '/v1/assistants/asst_1', '/v1/threads/thread_1'):\n"
+              "        r = http.put(path, headers={'Authorization': 'Bearer sk-x'})\n"
+              "        print(r.status_code, r.headers['allow'], r.json()['error']['message'])\n")
+    outputs = {seed: subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                                    env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert outputs["1"] == outputs["2"]
+    assert outputs["1"].splitlines()[1] == ("405 DELETE, GET, HEAD, POST Invalid method for URL (PUT "
+                                            "/v1/assistants/asst_1): allowed methods are DELETE, GET, HEAD, POST.")
 
 
 def test_every_route_has_a_bad_request_case() -> None:

@@ -94,3 +94,42 @@ def test_times_limits_a_script_then_default_applies(client: openai.OpenAI, fake_
     assert (first.status, second.status) == ("failed", "completed")
     [script] = fake_openai.scenario["runs"]
     assert script["used"] == 1 and script["served"][0]["id"] == first.id
+
+
+def test_objects_a_used_up_script_fits_are_noted_in_every_family(fake_openai: Any, http: httpx.Client) -> None:
+    """Issue 24 item 9: when a script that fits has used up its times, the default script answers, and the
+    tenant notes it (GET /_fake/scenario, the teardown report): runs, batches, responses, chat completions.
+    A later script that fits, or unmatched: error's violation (its reason says it), leaves no note."""
+    fake_openai.load({
+        "runs": [{"name": "run once", "steps": [{"status": "completed"}]}],
+        "batches": [{"steps": [{"status": "completed"}]}],
+        "responses": [{"match": {"last_message": {"contains": "hello"}}, "steps": [{"message": "Hi."}]}],
+        "chat": [{"match": {"model": "gpt-4o-mini"}, "times": 2, "steps": [{"message": "Hi."}]}]})
+    client = fake_openai.client(max_retries=0)
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    runs = [client.beta.threads.create_and_run(assistant_id=assistant.id).id for _ in range(2)]
+    upload = client.files.create(file=("in.jsonl", b'{"custom_id": "a", "method": "POST", "url": '
+                                       b'"/v1/embeddings", "body": {"model": "m", "input": "x"}}\n'), purpose="batch")
+    batches = [client.batches.create(input_file_id=upload.id, endpoint="/v1/embeddings",
+                                     completion_window="24h").id for _ in range(2)]
+    responses = [client.responses.create(model="gpt-4o", input="hello").id for _ in range(2)]
+    chats = [client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]).id
+             for _ in range(3)]
+
+    notes = http.get("/_fake/scenario").json()["used_up"]
+    assert [(n["key"], n["object"], n["served"], n["times"]) for n in notes] == [
+        ("runs[0]", runs[1], runs[:1], 1), ("batches[0]", batches[1], batches[:1], 1),
+        ("responses[0]", responses[1], responses[:1], 1), ("chat[0]", chats[2], chats[:2], 2)]
+    assert notes[0]["message"] == (f"runs[0] 'run once' matched {runs[1]}, but its times: 1 was used up by {runs[0]}; "
+                                   f"the default script answered {runs[1]}. Give times: 2 or times: always for the "
+                                   "script to serve it.")
+    assert notes[3]["message"].endswith("Give times: 3 or times: always for the script to serve it.")
+    assert fake_openai.violations == []   # information, not a violation (strict: true makes it one)
+
+    fake_openai.load({"unmatched": "error", "runs": [{"steps": [{"status": "completed"}]}]})
+    client.beta.threads.create_and_run(assistant_id=client.beta.assistants.create(model="gpt-4o").id)
+    client.beta.threads.create_and_run(assistant_id=client.beta.assistants.create(model="gpt-4o").id)
+    [violation] = fake_openai.take_violations()
+    assert violation["tried"][0]["reason"] == ("already served 1 run (times: 1); it fits this run: give times: 2 or "
+                                               "times: always")
+    assert fake_openai.scenario["used_up"] == []

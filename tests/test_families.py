@@ -70,13 +70,13 @@ def build(builder: Any, data: dict[str, Any]) -> Built:
 async def create_echo(request: Request) -> Response:
     state = tenant(request)
     text = json_body(request).get("text", "")
-    script, violation = choose(state, state.scenario.scripts.get("echoes", ()), lambda s: s.match.mismatch(text),
-                               noun="echo", plural="echoes", default=DEFAULT,
-                               fail=lambda message: EchoScript(-2, "unmatched", EchoMatch(), None, message),
-                               actual=lambda: f"echo of {text!r}")
+    script, violation, used_up = choose(
+        state, state.scenario.scripts.get("echoes", ()), lambda s: s.match.mismatch(text), noun="echo",
+        plural="echoes", default=DEFAULT, fail=lambda message: EchoScript(-2, "unmatched", EchoMatch(), None, message),
+        actual=lambda: f"echo of {text!r}")
     echo = Echo(id=state.ids.new("echo_"), reply=script.reply, _cursor=Cursor(script))
     state.worlds["echo"][echo.id] = echo
-    state.record_use(script, echo.id)
+    state.record_use(script, echo.id, used_up)
     if violation is not None:
         state.add_violation(**violation, echo_id=echo.id)
     return json_response({"id": echo.id, "object": "echo", "reply": echo.reply})

@@ -59,6 +59,50 @@ def test_x_should_retry_false_stops_retries(make_client: Callable[..., openai.Op
     assert _retry_counts(fake_openai, "/assistants") == ["0"]
 
 
+def test_a_retry_header_of_the_fault_is_kept_alone(client: openai.OpenAI, fake_openai: Any) -> None:
+    """Issue 24 item 1: a fault's retry-after: "2" still got retry-after-ms: 1 added, which the SDK reads first,
+    so it retried at once and a client's Retry-After handling could not be tested."""
+    fake_openai.load({"faults": [
+        {"match": {"path": "/v1/assistants"}, "status": 429, "headers": {"Retry-After": "2"}},
+        {"match": {"path": "/v1/threads"}, "status": 503, "headers": {"x-should-retry": "true"}},
+        {"match": {"path": "/v1/files"}, "status": 429, "headers": {"x-ratelimit-remaining-requests": "0"}}]})
+    with pytest.raises(openai.RateLimitError) as limited:
+        client.beta.assistants.create(model="gpt-4o")
+    headers = limited.value.response.headers
+    assert headers["retry-after"] == "2" and "retry-after-ms" not in headers   # the SDK waits 2 s, as asked
+    with pytest.raises(openai.InternalServerError) as unavailable:
+        client.beta.threads.create()
+    assert unavailable.value.response.headers["x-should-retry"] == "true"
+    assert "retry-after-ms" not in unavailable.value.response.headers
+    with pytest.raises(openai.RateLimitError) as other:   # no retry header given: the retry still comes at once
+        client.files.create(file=("a.jsonl", b"{}\n"), purpose="batch")
+    assert other.value.response.headers["retry-after-ms"] == "1"
+    assert other.value.response.headers["x-ratelimit-remaining-requests"] == "0"
+
+
+@pytest.mark.parametrize("socket", [False, True], ids=["in-process", "socket"])
+def test_a_header_of_the_fault_replaces_the_fakes_own(make_client: Callable[..., openai.OpenAI],
+                                                      fake_openai: Any, socket: bool) -> None:
+    """Issue 24 item 2: a fault's x-request-id was sent besides the fake's (the client read "req_scripted,
+    req_JIz..."); a fault's header now replaces the fake's header of that name, whatever its case."""
+    fake_openai.load({"faults": [{"match": {"path": "/v1/assistants"}, "status": 500, "headers": {
+        "X-Request-ID": "req_scripted", "Content-Type": "application/json; charset=utf-8", "Server": "scripted",
+        "Date": "Wed, 01 Jan 2025 00:00:00 GMT"}}]})
+    client = make_client(max_retries=0, socket=socket)
+    with pytest.raises(openai.InternalServerError) as error:
+        client.beta.assistants.create(model="gpt-4o")
+    response = error.value.response
+    assert error.value.request_id == "req_scripted"
+    for name, value in [("x-request-id", "req_scripted"), ("content-type", "application/json; charset=utf-8"),
+                        ("server", "scripted"), ("date", "Wed, 01 Jan 2025 00:00:00 GMT")]:
+        assert response.headers.get_list(name) == [value], name
+    answered = client.beta.threads.create()   # without a fault: the fake's own headers, once each
+    raw = client.beta.threads.with_raw_response.create()
+    assert answered.object == "thread" and len(raw.headers.get_list("x-request-id")) == 1
+    if socket:
+        assert len(raw.headers.get_list("date")) == len(raw.headers.get_list("server")) == 1
+
+
 def test_custom_error_body_and_status(client: openai.OpenAI, fake_openai: Any) -> None:
     fake_openai.load({"faults": [{"match": {"method": "POST", "path": "/v1/threads"}, "status": 403,
                                   "error": {"message": "Project over quota", "code": "insufficient_quota"}}]})

@@ -175,6 +175,73 @@ def test_unmatched_runs_and_batches_are_reported_with_every_script_tried(pyteste
         "fake_openai.requests lists every request the test made."), consecutive=True)
 
 
+def test_a_script_whose_uses_ran_out_is_named_when_the_test_fails(pytester: pytest.Pytester) -> None:
+    """Issue 24 item 9: once a script's times (default 1) were used up, the next run it fits got the default
+    script, and the test failed only on a mismatch against generated text. The failure now says which script
+    fit, what used it up and what to write; under strict: true it is a violation; a passing test is left alone."""
+    pytester.makepyfile(test_suite='''
+        import pytest
+
+        SCENARIO = """
+        runs:
+          - name: weather
+            match: {last_message: {contains: weather}}
+            steps: [{message: Sunny.}]
+        """
+
+        def ask(client):
+            run = client.beta.threads.create_and_run_poll(
+                assistant_id=client.beta.assistants.create(model="gpt-4o").id,
+                thread={"messages": [{"role": "user", "content": "weather?"}]})
+            return client.beta.threads.messages.list(thread_id=run.thread_id).data[0].content[0].text.value
+
+        @pytest.mark.fake_openai(scenario=SCENARIO)
+        def test_fails_on_generated_text(fake_openai):
+            client = fake_openai.client()
+            assert ask(client) == "Sunny."
+            assert ask(client) == "Sunny."
+
+        @pytest.mark.fake_openai(scenario=SCENARIO, strict=True)
+        def test_strict(fake_openai):
+            client = fake_openai.client()
+            ask(client)
+            ask(client)
+
+        @pytest.mark.fake_openai(scenario=SCENARIO, strict=True)
+        def test_strict_fails_on_generated_text(fake_openai):   # no teardown report then: the section says it
+            client = fake_openai.client()
+            assert ask(client) == ask(client)
+
+        @pytest.mark.fake_openai(scenario=SCENARIO)
+        def test_passes(fake_openai):
+            client = fake_openai.client()
+            ask(client)
+            ask(client)
+    ''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=2, failed=2, errors=1)
+    assert sum("- fakeopenai -" in line for line in result.outlines) == 2
+    result.stdout.fnmatch_lines(["*- fakeopenai -*", *_lines(
+        "fakeopenai: in scenario 'scenario' (<string>), 1 object was answered by the default script because the "
+        "script that fits had no uses left:",
+        "  - runs[0] 'weather' (<string>:3:5) matched run_{id}, but its times: 1 was used up by run_{id}; the "
+        "default script answered run_{id}. Give times: 2 or times: always for the script to serve it.")],
+        consecutive=True)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_strict*", *_lines(
+        "fakeopenai: 1 scenario violation in scenario 'scenario' (<string>):",
+        "",
+        "  1. runs[0] at <string>:3:5: fits run_{id}, but its uses ran out (strict: true); the default script "
+        "answered it",
+        "     request:  POST /v1/threads/runs",
+        "     expected: a run script with uses left for run_{id}",
+        "     found:    runs[0] has times: 1, used up by run_{id}; the default script answered it",
+        "",
+        "What to do: give the script more uses (times: N or times: always) if the test means it to serve that "
+        "object too, or add a script for it. fake_openai.requests lists every request the test made.")],
+        consecutive=True)
+    assert "test_passes" not in "".join(line for line in result.outlines if "ERROR" in line or "FAILED" in line)
+
+
 def test_strict_reports_unused_scripts(pytester: pytest.Pytester) -> None:
     (pytester.path / "weather.yaml").write_text(WEATHER_YAML + """\
   - name: never_used

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -71,6 +72,22 @@ def test_bad_enum_value_lists_allowed_values(tmp_path: Path) -> None:
     [problem] = problems(text, tmp_path)
     assert ":3:17: runs[0].steps[0].status: invalid value 'complete'; allowed values: queued, in_progress" in problem
     assert "(did you mean 'completed'?)" in problem
+
+
+@pytest.mark.parametrize("key", ["runs", "responses", "chat", "conversations"])
+def test_status_requires_action_says_to_use_a_tool_calls_step(key: str, tmp_path: Path, fake_openai: Any) -> None:
+    """Issue 24 item 8: `status: requires_action` got only the list of allowed statuses; a run enters it at a
+    tool_calls step, and the message now says how to write one (every API whose steps share the run step)."""
+    [problem] = problems(f"{key}:\n  - steps:\n      - status: requires_action\n", tmp_path)
+    assert problem.endswith(f":3:17: {key}[0].steps[0].status: invalid value 'requires_action'; allowed values: "
+                            "queued, in_progress, completed, failed, cancelled, expired, incomplete; "
+                            "requires_action is entered by a tool_calls step (a run waits there for the tool "
+                            "outputs; a response or chat completion ends with the calls): "
+                            "- tool_calls: [{function: NAME, arguments: {...}}]")
+    with pytest.raises(ScenarioError, match="requires_action is entered by a tool_calls step"):
+        fake_openai.load({key: [{"steps": [{"status": "requires_action"}]}]})
+    [cancelling] = problems(f"{key}:\n  - steps:\n      - status: cancelling\n", tmp_path)
+    assert cancelling.endswith("a script that ends the run cancelled says - status: cancelled")
 
 
 def test_wrong_types_and_several_problems_at_once(tmp_path: Path) -> None:
@@ -289,23 +306,25 @@ def test_fault_paths_that_can_match_are_taken() -> None:
         assert load_scenario({"faults": [{"status": 500, "match": {"path": pattern}}]}).faults[0].path == pattern
 
 
-def test_batch_steps_that_go_backwards_or_start_late_are_refused(tmp_path: Path) -> None:
+def test_batch_steps_that_go_backwards_are_refused(tmp_path: Path) -> None:
     """Issue 17 item 21 (and 6): these validated ok; `steps: []` made the create answer completed at once."""
     def problem(text: str) -> str:
         [one] = problems(text, tmp_path)
         return one.removeprefix(str(tmp_path / "bad.yaml"))
 
     assert problem("batches:\n  - steps: []\n") == (
-        ":2:12: batches[0].steps: a batch script needs at least one step (status: validating first); "
-        "leave steps out for the default lifecycle: validating, in_progress, finalizing, completed")
+        ":2:12: batches[0].steps: a batch script needs at least one step (steps: [{status: completed}] is a batch "
+        "validating at its create, then completed); leave steps out for the default lifecycle: validating, "
+        "in_progress, finalizing, completed")
     backwards = problem("batches:\n  - steps:\n      - status: validating\n      - status: in_progress\n"
                         "      - status: validating\n")
     assert backwards == (":5:17: batches[0].steps[2].status: in_progress -> validating goes backwards; "
                          "after in_progress a batch can be in_progress, finalizing, completed, failed, expired, "
                          "cancelling, cancelled")
-    late = problem("batches:\n  - steps: [{status: finalizing}, {status: completed}]\n")
-    assert late.startswith(":2:22: batches[0].steps[0].status: a batch starts validating (the create "
-                           "answers it), not finalizing")
+    late = load_scenario("batches:\n  - steps: [{status: finalizing}, {status: completed}]\n")   # issue 24 item 15
+    assert [s.status for s in late.scripts["batches"][0].steps] == ["validating", "finalizing", "completed"]
+    assert problem("batches:\n  - steps: [{status: finalizing}, {status: in_progress}]\n").startswith(
+        ":2:44: batches[0].steps[1].status: finalizing -> in_progress goes backwards")
     after_cancelling = problem("batches:\n  - steps: [{status: validating}, {status: cancelling}, "
                                "{status: completed}]\n")
     assert after_cancelling.endswith("batches[0].steps[2].status: a cancelling batch can only end cancelled; "

@@ -29,12 +29,22 @@ from fakeopenai.streaming import STREAM_FAULT
 from fakeopenai.tenants import TenantRegistry
 from fakeopenai.timeline import current_entry
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "PAGE_PATHS", "Gateway", "error_response"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "PAGE_PATHS", "Gateway", "error_response", "with_header"]
 
 PAGE_PATHS = frozenset({"/_fake/ui", "/_fake/tenants", "/_fake/timeline"})   # no key needed on loopback
 
 WARNING_HEADER = b"x-fakeopenai-warning"   # what the fake accepted but noted (an unknown parameter)
 REPLAY_CHUNK = 1024 * 1024   # a streamed body (an upload) reaches its handler in pieces of this size
+
+
+def with_header(headers: Iterable[tuple[bytes, bytes]], name: bytes, value: bytes) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with the fake's own header ``name`` (lower-case) added, unless the answer
+    already has one of that name (any case): a scripted fault's ``x-request-id`` replaces the fake's,
+    never goes besides it."""
+    headers = list(headers)
+    if any(key.lower() == name for key, _ in headers):
+        return headers
+    return [*headers, (name, value)]
 
 
 def error_response(exc: APIError, headers: dict[str, str] | None = None) -> Response:
@@ -119,7 +129,7 @@ class Gateway:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", req_id.encode())]
+                message["headers"] = with_header(message.get("headers", []), b"x-request-id", req_id.encode())
                 if entry is not None and entry.get("warnings"):
                     message["headers"].append((WARNING_HEADER, _header_text("; ".join(entry["warnings"]))))
             await send(message)

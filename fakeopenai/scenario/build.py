@@ -162,8 +162,7 @@ class Builder:
         match = data.get("match") or {}
         status = data.get("status")
         headers = {str(k).lower(): str(v) for k, v in (data.get("headers") or {}).items()}
-        for name, value in retry_at_once(status or 0).items():   # unless the scenario says otherwise
-            headers.setdefault(name, value)
+        headers.update(retry_at_once(status or 0, headers))   # unless the fault sets a retry header
         return Fault(
             index=index, name=data.get("name") or f"faults[{index}]",
             method=match["method"].upper() if "method" in match else None, path=match.get("path"),

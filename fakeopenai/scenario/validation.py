@@ -98,7 +98,8 @@ def _explain(error: Any, positions: Positions) -> list[Problem]:
         allowed = schema.get("enum", [])
         message = (f"invalid value {instance!r}; allowed values: {', '.join(map(str, allowed))}"
                    f"{did_you_mean(instance, allowed)}")
-        return [positions.problem(path, message)]
+        hint = _hint(schema, instance)
+        return [positions.problem(path, f"{message}; {hint}" if hint else message)]
     if kind == "required":
         missing = [k for k in schema.get("required", []) if isinstance(instance, dict) and k not in instance]
         return [positions.problem(path, f"missing required key {k!r}") for k in missing] or [
@@ -135,6 +136,13 @@ def _explain(error: Any, positions: Positions) -> list[Problem]:
         message = error.message if not hint else f"expected {hint}, got {_describe(instance)}"
         return [positions.problem(path, message)]
     return [positions.problem(path, error.message)]
+
+
+def _hint(schema: dict[str, Any], value: Any) -> str | None:
+    """What to write instead of a value the schema refuses but a user means something by: the
+    schema's ``x-hints`` (``status: requires_action`` in a step: a ``tool_calls`` step)."""
+    hints = schema.get("x-hints") or {}
+    return hints.get(value) if isinstance(value, str) else None
 
 
 def _range(schema: dict[str, Any]) -> str:

@@ -6,7 +6,9 @@ What is common lives here, once:
 
 * choosing the script: the first whose ``match`` fits and whose ``times`` are not used up,
   else the default script, else (``unmatched: error``) a failing stand-in and a violation
-  (:func:`choose`);
+  (:func:`choose`); when the default answers an object that a script fits but whose ``times``
+  were used up, that is noted (:class:`UsedUp`, ``state.used_up``: the teardown report and
+  ``GET /_fake/scenario`` show it; under ``strict`` it is a violation);
 * pacing: a read moves the object one step on once the current step was read ``reads``
   times, or once the fake clock passed ``after`` since it began (:meth:`Machine.observe`).
   Polling never waits for a clock nobody moves: a read that finds the step still waiting on
@@ -18,9 +20,10 @@ What is common lives here, once:
 
 Usage (a family's engine)::
 
-    script, violation = choose(state, scenario.runs, lambda s: s.match.mismatch(...), noun="run",
-                               default=DEFAULT_SCRIPT, fail=failing_script, actual="run on thread_x ...")
+    script, violation, used_up = choose(state, scenario.runs, lambda s: s.match.mismatch(...), noun="run",
+                                        default=DEFAULT_SCRIPT, fail=failing_script, actual="run on thread_x ...")
     run._cursor = Cursor(script, entered_us=state.clock.micros)
+    state.record_use(script, run.id, used_up)   # once the object has its id
     RUN_MACHINE.observe(state, run)      # a GET: one step on, when the step has been seen enough
 """
 
@@ -197,24 +200,56 @@ def scripts_for(state: TenantState, key: str) -> tuple[Any, ...]:
     return (*scripts.get(key, ()), *scripts.get("conversations", ()))
 
 
+@dataclass(frozen=True, slots=True)
+class UsedUp:
+    """The scripts that fit a new object but had no uses left (``times``), so the default script
+    answered it: what :meth:`TenantState.record_use` notes once the object has its id."""
+
+    noun: str
+    plural: str
+    scripts: tuple[Any, ...]
+
+    def entries(self, state: TenantState, object_id: str) -> list[dict[str, Any]]:
+        """One note a script: ``{object, script, key, at, times, served, message}``."""
+        out = []
+        for script in self.scripts:
+            served = list(state.served.get((script.key, script.index), ()))
+            key = f"{script.key}[{script.index}]"
+            label = key if script.name == key else f"{key} {script.name!r}"
+            at = position(state.scenario.source, script)
+            message = (f"{label}{f' ({at})' if at else ''} matched {object_id}, but its times: {script.times} "
+                       f"was used up by {', '.join(served)}; the default script answered {object_id}. Give "
+                       f"times: {script.times + 1} or times: always for the script to serve it.")
+            out.append({"object": object_id, "script": script.name, "key": key, "at": at, "times": script.times,
+                        "served": served, "message": message})
+        return out
+
+
 def choose(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S], str | None], *, noun: str,
            plural: str, default: S, fail: Callable[[str], S],
-           actual: Callable[[], str]) -> tuple[S, dict[str, Any] | None]:
-    """The script serving a new object, and (with ``unmatched: error``) the violation to record
-    once the object has its id; the failing stand-in ``fail(message)`` then serves it. ``actual()``
-    describes the object for that violation."""
+           actual: Callable[[], str]) -> tuple[S, dict[str, Any] | None, UsedUp | None]:
+    """The script serving a new object; with ``unmatched: error``, the violation to record once the
+    object has its id (the failing stand-in ``fail(message)`` then serves it; ``actual()`` describes
+    the object for it); when the default serves it, the scripts that fit but were used up, to note
+    with the object's id (``state.record_use(script, id, used_up)``)."""
     script, tried = first_match(state, scripts, mismatch, noun, plural)
     if script is not None:
-        return script, None
+        return script, None, None
+    # Only now (a fallback): which used-up scripts would have fit.
+    spent = tuple(s for s in scripts if s.times is not None and state.uses_of(s) >= s.times and mismatch(s) is None)
     if state.scenario.unmatched != "error":
-        return default, None
+        return default, None, UsedUp(noun, plural, spent) if spent else None
+    for entry in tried:
+        fitting = next((s for s in spent if f"{s.key}[{s.index}]" == entry["key"]), None)
+        if fitting is not None:
+            entry["reason"] += f"; it fits this {noun}: give times: {fitting.times + 1} or times: always"
     message = (f"fakeopenai: no {noun} script matched this {noun} (unmatched: error). Tried: "
                f"{explain_tried(tried, noun)}")
     key = type(default).key
     article = "an" if noun[:1] in "aeiou" else "a"
     violation = {"kind": "unmatched", "where": key, "expected": f"{article} {noun} script matching this {noun}",
                  "actual": actual(), "message": message, "tried": tried}
-    return fail(message), violation
+    return fail(message), violation, None
 
 
 def described(head: str, metadata: dict[str, Any] | None, last_message: str | None) -> str:

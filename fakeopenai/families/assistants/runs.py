@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.changes import logging_changes
-from fakeopenai.clock import capped
+from fakeopenai.clock import capped, has_expired
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.assistants.assistants import get_assistant
 from fakeopenai.families.assistants.objects import Assistant, Run, RunStep, Thread
@@ -48,7 +48,16 @@ from fakeopenai.generate import count_tokens
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting import conversation
 from fakeopenai.scripting.conversation import Step
-from fakeopenai.scripting.stepper import Cursor, Machine, check_offered, check_outputs, choose, described, scripts_for
+from fakeopenai.scripting.stepper import (
+    Cursor,
+    Machine,
+    UsedUp,
+    check_offered,
+    check_outputs,
+    choose,
+    described,
+    scripts_for,
+)
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -84,7 +93,7 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
     model = body.get("model") or assistant.model
     metadata = dict(body.get("metadata") or {})
     tools = list(body["tools"]) if body.get("tools") is not None else list(assistant.tools)
-    script, unmatched = _select_script(state, assistant_id=assistant.id, assistant_name=assistant.name,
+    script, unmatched, used_up = _select_script(state, assistant_id=assistant.id, assistant_name=assistant.name,
                                        model=model, thread=thread, metadata=metadata, instructions=instructions,
                                        tools=tools)
     objects = world(state)
@@ -106,7 +115,7 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
     run._usage_plan = plan_usage(state, run)
     objects.add_run(thread, run)
     thread._active_run = run
-    state.record_use(script, run.id)
+    state.record_use(script, run.id, used_up)
     if unmatched is not None:
         state.add_violation(**unmatched, run_id=run.id, thread_id=thread.id)
     if logging_changes():
@@ -131,9 +140,9 @@ def _pick(body: dict[str, Any], name: str, fallback: Any) -> Any:
 
 def _select_script(state: TenantState, *, assistant_id: str, assistant_name: str | None, model: str,
                    thread: Thread, metadata: dict[str, str], instructions: str,
-                   tools: list[dict[str, Any]]) -> tuple[RunScript, dict[str, Any] | None]:
-    """The script serving this run, and (with ``unmatched: error``) the violation to record once
-    the run has its id."""
+                   tools: list[dict[str, Any]]) -> tuple[RunScript, dict[str, Any] | None, UsedUp | None]:
+    """The script serving this run, (with ``unmatched: error``) the violation to record once the run
+    has its id, and the scripts that fit it but were used up (see ``choose``)."""
     last_message = last_user_text(thread)
     offered = [tool["function"]["name"] for tool in tools
                if tool.get("type") == "function" and "name" in (tool.get("function") or {})]
@@ -187,7 +196,7 @@ def get_step(run: Run, step_id: str) -> RunStep:
 def refresh(state: TenantState, run: Run, emit: Emitter = SILENT) -> None:
     """Apply what time alone does: a run not finished by its ``expires_at`` (queued, in progress
     or waiting for tool outputs) expires, as on the live API."""
-    if run.status in EXPIRING and state.clock.now >= run._deadline:
+    if run.status in EXPIRING and has_expired(state.clock.now, run._deadline):
         why = "no tool outputs by expires_at" if run.status == "requires_action" else \
             f"still {run.status} at expires_at"
         _finish(state, run, "expired", run._deadline, emit, None, why=why)

@@ -31,7 +31,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.changes import log, logging_changes
-from fakeopenai.clock import MAX_MICROS, MICROS, capped
+from fakeopenai.clock import MAX_MICROS, MICROS, capped, has_expired
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.batches import answers, scenario
 from fakeopenai.families.batches.batch_input import BatchInput, read_input_steps, run_steps
@@ -41,7 +41,7 @@ from fakeopenai.families.batches.objects import Batch
 from fakeopenai.families.batches.scenario import BatchMatch, BatchResponse, BatchScript, BatchStep
 from fakeopenai.families.batches.world import world
 from fakeopenai.registry import batch_answerer
-from fakeopenai.scripting.stepper import Cursor, Machine, choose
+from fakeopenai.scripting.stepper import Cursor, Machine, UsedUp, choose
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -90,7 +90,8 @@ def create_batch_steps(state: TenantState, body: dict[str, Any]) -> Generator[An
             f"Invalid 'input_file_id': file '{file_id}' was uploaded with purpose '{source.purpose}'; a batch "
             "input file must be uploaded with purpose 'batch'.", param="input_file_id", code="invalid_value")
     metadata = body.get("metadata")
-    script, unmatched = _select_script(state, endpoint=endpoint, input_file_id=file_id, metadata=metadata or {})
+    script, unmatched, used_up = _select_script(state, endpoint=endpoint, input_file_id=file_id,
+                                                metadata=metadata or {})
     wanted = {r.custom_id for r in script.responses if r.custom_id is not None}
     data = yield from read_input_steps(source._content, endpoint=endpoint, wanted=wanted)
     # Validation passed: from here on the request changes state.
@@ -104,7 +105,7 @@ def create_batch_steps(state: TenantState, body: dict[str, Any]) -> Generator[An
                   _output_expires=output_expiry.get("seconds"))
     unused = _plan_answers(batch, script, data)
     world(state).batches.add(batch.id, batch)
-    state.record_use(script, batch.id)
+    state.record_use(script, batch.id, used_up)
     if unmatched is not None:
         state.add_violation(**unmatched, batch_id=batch.id)
     if logging_changes():
@@ -119,9 +120,9 @@ def create_batch_steps(state: TenantState, body: dict[str, Any]) -> Generator[An
 
 
 def _select_script(state: TenantState, *, endpoint: str, input_file_id: str,
-                   metadata: dict[str, str]) -> tuple[BatchScript, dict[str, Any] | None]:
-    """The script serving this batch, and (with ``unmatched: error``) the violation to record
-    once the batch has its id."""
+                   metadata: dict[str, str]) -> tuple[BatchScript, dict[str, Any] | None, UsedUp | None]:
+    """The script serving this batch, (with ``unmatched: error``) the violation to record once the
+    batch has its id, and the scripts that fit it but were used up (see ``choose``)."""
     return choose(
         state, state.scenario.scripts.get("batches", ()),
         lambda s: s.match.mismatch(endpoint=endpoint, input_file_id=input_file_id, metadata=metadata),
@@ -210,7 +211,7 @@ def refresh(state: TenantState, batch: Batch) -> None:
     """Apply what time alone does: an unfinished batch past ``expires_at`` expires."""
     if batch.status in TERMINAL or batch.status == "cancelling" or batch.expires_at is None:
         return
-    if state.clock.now < batch.expires_at:
+    if not has_expired(state.clock.now, batch.expires_at):
         return
     if batch._input is not None and batch._input.problems:
         _fail_validation(state, batch, batch.expires_at)
@@ -293,11 +294,11 @@ def _predict_end(state: TenantState, batch: Batch) -> tuple[int, tuple[str, str]
         return None   # another family's scripts answer lines, and playing a script changes state: at the end
 
     clock = state.clock
-    if batch.expires_at is not None and clock.now >= batch.expires_at:
+    if has_expired(clock.now, batch.expires_at):
         return None
     cursor = batch._cursor
     micros = min(clock.micros + cursor.wait_left(clock.micros), MAX_MICROS)
-    if batch.expires_at is not None and micros // MICROS >= batch.expires_at:
+    if has_expired(micros // MICROS, batch.expires_at):
         return None
     if micros == clock.micros and not cursor.moves_on(micros):
         return None

@@ -4,7 +4,7 @@ Usage::
 
     item = store_file(state, b'{"custom_id": ...}\\n', filename="in.jsonl", purpose="batch")
     item.expires_at          # created_at + 30 days: purpose=batch files expire by default
-    get_file(state, item.id) # 404 once deleted, or once the fake clock passed expires_at
+    get_file(state, item.id) # 404 once deleted, or once the fake clock reached expires_at (clock.has_expired)
     delete_file(state, item.id)
 
 A file's bytes are stored once (``File._content``) and shared, not copied, by
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.clock import capped
+from fakeopenai.clock import capped, has_expired
 from fakeopenai.errors import InvalidRequestError, PayloadTooLargeError, not_found
 from fakeopenai.families.batches.objects import File
 from fakeopenai.families.batches.world import world
@@ -54,7 +54,7 @@ def store_file(state: TenantState, content: bytes | tuple[bytes, ...], *, filena
 def find_file(state: TenantState, file_id: str) -> File | None:
     """The file, or None when there is none (or it expired on the fake clock)."""
     item = world(state).files.get(file_id)
-    if item is not None and item.expires_at is not None and state.clock.now >= item.expires_at:
+    if item is not None and has_expired(state.clock.now, item.expires_at):
         _forget(state, item, "expired")
         return None
     return item
@@ -76,7 +76,7 @@ def expire_files(state: TenantState) -> None:
     """Drop every file whose ``expires_at`` the fake clock has passed (the live API deletes them)."""
     now = state.clock.now
     for item in world(state).files:
-        if item.expires_at is not None and now >= item.expires_at:
+        if has_expired(now, item.expires_at):
             _forget(state, item, "expired")
 
 

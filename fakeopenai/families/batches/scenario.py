@@ -95,15 +95,11 @@ def build(builder: Builder, data: dict[str, Any]) -> Built:
 
 def order_problem(previous: str | None, status: str) -> str | None:
     """Why ``status`` cannot follow ``previous`` in a batch's steps (None: it can). A batch starts
-    validating; it goes on to in_progress, finalizing and an end, and may skip ahead but never go
-    back; ``cancelling`` leads to ``cancelled`` only."""
-    if previous is None:
-        if status == "validating":
-            return None
-        return (f"a batch starts validating (the create answers it), not {status}; make the first step "
-                "status: validating")
-    if previous in TERMINAL:
-        return None  # reported as unreachable
+    validating (a first step that is later has it implied, :func:`batch_script`); it goes on to
+    in_progress, finalizing and an end, and may skip ahead but never go back; ``cancelling`` leads
+    to ``cancelled`` only."""
+    if previous is None or previous in TERMINAL:
+        return None  # any first step (validating implied before it); after an end: reported as unreachable
     allowed = next_statuses(previous)
     if status in allowed:
         return None
@@ -135,8 +131,9 @@ def batch_script(builder: Builder, index: int, data: dict[str, Any],
     steps: list[BatchStep] = []
     steps_at = builder.positions.item_positions(path + ("steps",)) if data.get("steps") else []
     if data.get("steps") == []:
-        builder.error(path + ("steps",), "a batch script needs at least one step (status: validating first); "
-                      "leave steps out for the default lifecycle: validating, in_progress, finalizing, completed")
+        builder.error(path + ("steps",), "a batch script needs at least one step (steps: [{status: completed}] "
+                      "is a batch validating at its create, then completed); leave steps out for the default "
+                      "lifecycle: validating, in_progress, finalizing, completed")
     for i, step in enumerate(data.get("steps") or []):
         status = step["status"]
         if "errors" in step and status != "failed":
@@ -185,6 +182,11 @@ def batch_script(builder: Builder, index: int, data: dict[str, Any],
             status_code=resp.get("status_code"), content=resp.get("content"), body=resp.get("body"),
             where=f"batches[{index}].responses[{j}]", yaml_line=builder.nth(responses_at, j)[0],
             yaml_column=builder.nth(responses_at, j)[1]))
+    if steps and steps[0].status != "validating":
+        # Every batch is created validating, as on the live API: the create answers this implied step,
+        # and the next read the script's first (runs may start anywhere; a batch only this way).
+        steps.insert(0, BatchStep(status="validating", where=f"batches[{index}].steps (validating, implied)",
+                                  line=steps[0].line, column=steps[0].column))
     match = data.get("match") or {}
     return BatchScript(
         index=index, name=data.get("name") or f"batches[{index}]",

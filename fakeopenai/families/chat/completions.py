@@ -160,7 +160,7 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
     if new_chain:
         chain.id = completion.id
         objects.chains.add(chain.id, chain)
-        state.record_use(chain._cursor.script, chain.id)
+        state.record_use(chain._cursor.script, chain.id, chain.used_up)
         if chain.violation is not None:
             state.add_violation(**chain.violation, completion_id=completion.id)
     chain.latest = completion
@@ -249,14 +249,14 @@ def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str
     def actual() -> str:
         return described(f"chat completion with model {model}", metadata, last_message)
 
-    script, violation = choose(
+    script, violation, used_up = choose(
         state, scripts_for(state, "chat"),
         lambda s: s.match.mismatch(**facts),
         noun="chat completion", plural="chat completions",
         default=DEFAULT_TOOL_SCRIPT if wants_tools else DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1
     return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
-                 violation=violation)
+                 violation=violation, used_up=used_up)
 
 
 def _failing_script(message: str) -> ChatScript:

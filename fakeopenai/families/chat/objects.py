@@ -39,6 +39,7 @@ class Chain:
     status: str = "in_progress"
     pending: list[dict[str, Any]] = field(default_factory=list)   # per choice: call_id -> ToolCallSpec
     violation: dict[str, Any] | None = None
+    used_up: Any = None           # stepper.UsedUp: fitting scripts whose times ran out (noted with the id)
     latest: Completion | None = None
 
 

@@ -70,6 +70,7 @@ class Chain:
     latest: Response | None = None
     pending: dict[str, Any] = field(default_factory=dict)   # call_id -> ToolCallSpec awaiting its output
     violation: dict[str, Any] | None = None   # unmatched: error, recorded once the first response has its id
+    used_up: Any = None           # stepper.UsedUp: fitting scripts whose times ran out, noted with that id too
 
 
 @dataclass(slots=True)

@@ -170,7 +170,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     if new_chain:
         chain.id = response.id
         objects.chains.add(chain.id, chain)
-        state.record_use(chain._cursor.script, chain.id)
+        state.record_use(chain._cursor.script, chain.id, chain.used_up)
         if chain.violation is not None:
             state.add_violation(**chain.violation, response_id=response.id)
     if logging_changes():
@@ -240,13 +240,14 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
     def actual() -> str:
         return described(f"response with model {model}", metadata, last_message)
 
-    script, violation = choose(state, scripts_for(state, "responses"), _mismatch(body, items), noun="response",
-                               plural="responses", default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
+    script, violation, used_up = choose(state, scripts_for(state, "responses"), _mismatch(body, items),
+                                        noun="response", plural="responses", default=DEFAULT_SCRIPT,
+                                        fail=_failing_script, actual=actual)
     objects.chain_count += 1
     if script is DEFAULT_SCRIPT:
         script = _forced_call_script(state, body, objects.chain_count) or script
     return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
-                 violation=violation)
+                 violation=violation, used_up=used_up)
 
 
 def _mismatch(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[Any], str | None]:
