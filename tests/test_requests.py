@@ -247,3 +247,16 @@ def test_a_script_that_ends_as_the_client_does_is_no_violation(fake_openai: Any,
             {"type": "function_call_output", "call_id": item.call_id, "output": "18 C"}
             for item in response.output if item.type == "function_call"])
     assert response.output_text and fake_openai.violations == []
+
+
+def test_an_item_reference_is_the_item_it_names(client: openai.OpenAI) -> None:
+    first = client.responses.create(model="gpt-4o", input="Hi")
+    [said] = first.output
+    second = client.responses.create(model="gpt-4o", input=[{"type": "item_reference", "id": said.id},
+                                                            {"role": "user", "content": "And then?"}])
+    referenced, _ = client.responses.input_items.list(second.id, order="asc").data
+    assert referenced.id == said.id and referenced.content[0].text == first.output_text
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.responses.create(model="gpt-4o", input=[{"type": "item_reference", "id": "msg_nope"}])
+    assert refused.value.body["message"] == "Item with id 'msg_nope' not found."
+    assert refused.value.body["param"] == "input[0]"
