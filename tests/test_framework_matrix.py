@@ -80,7 +80,7 @@ VENVS = {
     "frameworks": Venv(".venv-frameworks", "tests/frameworks/requirements-frameworks.txt",
                        ("tests/frameworks/test_openai_agents.py", "tests/frameworks/test_langchain.py",
                         "tests/frameworks/test_pydantic_ai.py", "tests/frameworks/test_instructor.py",
-                        "tests/frameworks/test_litellm.py"),
+                        "tests/frameworks/test_litellm.py", "tests/frameworks/test_network_guard.py"),
                        ("openai", "openai-agents", "langchain-openai", "langchain", "langchain-core",
                         "pydantic-ai-slim", "instructor", "litellm")),
     "llamaindex": Venv(".venv-llamaindex", "tests/frameworks/requirements-llamaindex.txt",

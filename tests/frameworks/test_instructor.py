@@ -12,10 +12,27 @@ import pytest
 from instructor.processing.multimodal import PDF, Image
 from pydantic import BaseModel
 
-from tests.frameworks.common import (CHAT, FIRST_ANSWER, FIRST_TURN, JSON_MODE_ANSWER, JSON_MODE_PROMPT, MODEL,
-                                     PDF_B64, PDF_DATA_URL, PNG_B64, PNG_DATA_URL, RESPONSES, STRUCTURED_PROMPT,
-                                     Station, WeatherReport, api_requests, history_texts, offered_tools, parts,
-                                     structured_answer)
+from tests.frameworks.common import (
+    CHAT,
+    FIRST_ANSWER,
+    FIRST_TURN,
+    JSON_MODE_ANSWER,
+    JSON_MODE_PROMPT,
+    MODEL,
+    PDF_B64,
+    PDF_DATA_URL,
+    PNG_B64,
+    PNG_DATA_URL,
+    RESPONSES,
+    STRUCTURED_PROMPT,
+    Station,
+    WeatherReport,
+    api_requests,
+    history_texts,
+    offered_tools,
+    parts,
+    structured_answer,
+)
 
 pytestmark = pytest.mark.fake_openai("scenario.yaml")
 

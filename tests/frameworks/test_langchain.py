@@ -11,11 +11,41 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 
-from tests.frameworks.common import (APIS, CHAT, FILE_ANSWER, FILE_QUESTION, FIRST_ANSWER, FIRST_TURN, IMAGE_ANSWER,
-                                     IMAGE_QUESTION, JSON_MODE_ANSWER, JSON_MODE_PROMPT, LONG_PROMPT, MAX_TOKENS, MODEL, PDF_B64, PDF_NAME, PNG_B64, PNG_DATA_URL, RESPONSES,
-                                     SECOND_ANSWER, SECOND_TURN, STRUCTURED_PROMPT, WEATHER_ANSWER, WEATHER_ARGUMENTS,
-                                     WEATHER_QUESTION, WeatherReport, api_requests, assert_cut_at_max_tokens, get_weather, history_texts,
-                                     parts, structured_answer, tool_calls_sent, tool_output_sent)
+from tests.frameworks.common import (
+    APIS,
+    CHAT,
+    FILE_ANSWER,
+    FILE_QUESTION,
+    FIRST_ANSWER,
+    FIRST_TURN,
+    IMAGE_ANSWER,
+    IMAGE_QUESTION,
+    JSON_MODE_ANSWER,
+    JSON_MODE_PROMPT,
+    LONG_PROMPT,
+    MAX_TOKENS,
+    MODEL,
+    PDF_B64,
+    PDF_NAME,
+    PNG_B64,
+    PNG_DATA_URL,
+    RESPONSES,
+    SECOND_ANSWER,
+    SECOND_TURN,
+    STRUCTURED_PROMPT,
+    WEATHER_ANSWER,
+    WEATHER_ARGUMENTS,
+    WEATHER_QUESTION,
+    WeatherReport,
+    api_requests,
+    assert_cut_at_max_tokens,
+    get_weather,
+    history_texts,
+    parts,
+    structured_answer,
+    tool_calls_sent,
+    tool_output_sent,
+)
 
 pytestmark = pytest.mark.fake_openai("scenario.yaml")
 weather_tool = tool(get_weather)

@@ -11,11 +11,34 @@ from typing import Any
 import litellm
 import pytest
 
-from tests.frameworks.common import (CHAT, FILE_ANSWER, FILE_QUESTION, FIRST_ANSWER, FIRST_TURN, IMAGE_ANSWER,
-                                     IMAGE_QUESTION, MODEL, PDF_DATA_URL, PDF_NAME, PNG_DATA_URL, RESPONSES,
-                                     SECOND_ANSWER, SECOND_TURN, STRUCTURED_PROMPT, WEATHER_ANSWER, WEATHER_ARGUMENTS,
-                                     WEATHER_QUESTION, WeatherReport, api_requests, get_weather, history_texts,
-                                     parts, structured_answer, tool_calls_sent, tool_output_sent)
+from tests.frameworks.common import (
+    CHAT,
+    FILE_ANSWER,
+    FILE_QUESTION,
+    FIRST_ANSWER,
+    FIRST_TURN,
+    IMAGE_ANSWER,
+    IMAGE_QUESTION,
+    MODEL,
+    PDF_DATA_URL,
+    PDF_NAME,
+    PNG_DATA_URL,
+    RESPONSES,
+    SECOND_ANSWER,
+    SECOND_TURN,
+    STRUCTURED_PROMPT,
+    WEATHER_ANSWER,
+    WEATHER_ARGUMENTS,
+    WEATHER_QUESTION,
+    WeatherReport,
+    api_requests,
+    get_weather,
+    history_texts,
+    parts,
+    structured_answer,
+    tool_calls_sent,
+    tool_output_sent,
+)
 
 pytestmark = pytest.mark.fake_openai("scenario.yaml")
 litellm.telemetry = False
@@ -53,9 +76,10 @@ def test_stream(fake_openai: Any, api: str) -> None:
     chunks = list(completion(fake_openai, api, messages, tools=TOOLS, stream=True))
     call = litellm.stream_chunk_builder(chunks, messages=messages).choices[0].message.tool_calls[0]
     assert json.loads(call.function.arguments) == WEATHER_ARGUMENTS
-    messages += [{"role": "assistant", "content": None, "tool_calls": [
-        {"id": call.id, "type": "function", "function": {"name": "get_weather", "arguments": call.function.arguments}}]},
-        {"role": "tool", "tool_call_id": call.id, "content": get_weather(**WEATHER_ARGUMENTS)}]
+    function = {"name": "get_weather", "arguments": call.function.arguments}
+    messages += [{"role": "assistant", "content": None, "tool_calls": [{"id": call.id, "type": "function",
+                                                                        "function": function}]},
+                 {"role": "tool", "tool_call_id": call.id, "content": get_weather(**WEATHER_ARGUMENTS)}]
     chunks = list(completion(fake_openai, api, messages, tools=TOOLS, stream=True,
                              stream_options={"include_usage": True}))
     text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)

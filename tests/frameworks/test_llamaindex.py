@@ -14,11 +14,34 @@ from llama_index.core.tools import FunctionTool
 from llama_index.embeddings.openai import OpenAIEmbedding
 from llama_index.llms.openai import OpenAI, OpenAIResponses
 
-from tests.frameworks.common import (APIS, CHAT, FILE_ANSWER, FILE_QUESTION, FIRST_ANSWER, FIRST_TURN, IMAGE_ANSWER,
-                                     IMAGE_QUESTION, MODEL, PDF, PDF_B64, PNG, PNG_B64, SECOND_ANSWER, SECOND_TURN,
-                                     WEATHER_ANSWER, WEATHER_ARGUMENTS, WEATHER_QUESTION, WeatherReport, api_requests,
-                                     get_weather, history_texts, parts, structured_answer, tool_calls_sent,
-                                     tool_output_sent)
+from tests.frameworks.common import (
+    APIS,
+    CHAT,
+    FILE_ANSWER,
+    FILE_QUESTION,
+    FIRST_ANSWER,
+    FIRST_TURN,
+    IMAGE_ANSWER,
+    IMAGE_QUESTION,
+    MODEL,
+    PDF,
+    PDF_B64,
+    PNG,
+    PNG_B64,
+    SECOND_ANSWER,
+    SECOND_TURN,
+    WEATHER_ANSWER,
+    WEATHER_ARGUMENTS,
+    WEATHER_QUESTION,
+    WeatherReport,
+    api_requests,
+    get_weather,
+    history_texts,
+    parts,
+    structured_answer,
+    tool_calls_sent,
+    tool_output_sent,
+)
 
 pytestmark = pytest.mark.fake_openai("scenario.yaml")
 weather_tool = FunctionTool.from_defaults(fn=get_weather)
@@ -63,7 +86,8 @@ def test_tool_loop_by_hand(fake_openai: Any, api: str) -> None:
 
 @pytest.mark.parametrize("api", APIS)
 def test_stream_chat(fake_openai: Any, api: str) -> None:
-    deltas = [chunk.delta for chunk in llm(fake_openai, api).stream_chat([ChatMessage(role="user", content=FIRST_TURN)])]
+    stream = llm(fake_openai, api).stream_chat([ChatMessage(role="user", content=FIRST_TURN)])
+    deltas = [chunk.delta for chunk in stream]
     assert "".join(d or "" for d in deltas) == FIRST_ANSWER and len(deltas) > 1
 
 

@@ -6,15 +6,49 @@ import asyncio
 from typing import Any
 
 import pytest
-from agents import (Agent, ModelSettings, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, SQLiteSession,
-                    function_tool, set_tracing_disabled)
+from agents import (
+    Agent,
+    ModelSettings,
+    OpenAIChatCompletionsModel,
+    OpenAIResponsesModel,
+    Runner,
+    SQLiteSession,
+    function_tool,
+    set_tracing_disabled,
+)
 from openai.types.responses import ResponseTextDeltaEvent
 
-from tests.frameworks.common import (APIS, CHAT, FILE_ANSWER, FILE_QUESTION, FIRST_ANSWER, FIRST_TURN, IMAGE_ANSWER,
-                                     IMAGE_QUESTION, LONG_PROMPT, MAX_TOKENS, MODEL, PDF_DATA_URL, PDF_NAME, PNG_DATA_URL, SECOND_ANSWER,
-                                     SECOND_TURN, STRUCTURED_PROMPT, WEATHER_ANSWER, WEATHER_ARGUMENTS,
-                                     WEATHER_QUESTION, WeatherReport, api_requests, assert_cut_at_max_tokens, get_weather, history_texts,
-                                     parts, structured_answer, tool_calls_sent, tool_output_sent)
+from tests.frameworks.common import (
+    APIS,
+    CHAT,
+    FILE_ANSWER,
+    FILE_QUESTION,
+    FIRST_ANSWER,
+    FIRST_TURN,
+    IMAGE_ANSWER,
+    IMAGE_QUESTION,
+    LONG_PROMPT,
+    MAX_TOKENS,
+    MODEL,
+    PDF_DATA_URL,
+    PDF_NAME,
+    PNG_DATA_URL,
+    SECOND_ANSWER,
+    SECOND_TURN,
+    STRUCTURED_PROMPT,
+    WEATHER_ANSWER,
+    WEATHER_ARGUMENTS,
+    WEATHER_QUESTION,
+    WeatherReport,
+    api_requests,
+    assert_cut_at_max_tokens,
+    get_weather,
+    history_texts,
+    parts,
+    structured_answer,
+    tool_calls_sent,
+    tool_output_sent,
+)
 
 pytestmark = pytest.mark.fake_openai("scenario.yaml")
 set_tracing_disabled(True)

@@ -10,12 +10,39 @@ from pydantic_ai import Agent, BinaryContent, NativeOutput, PromptedOutput, Tool
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
-from tests.frameworks.common import (APIS, CHAT, FILE_ANSWER, FILE_QUESTION, FIRST_ANSWER, FIRST_TURN, IMAGE_ANSWER,
-                                     IMAGE_QUESTION, JSON_MODE_ANSWER, JSON_MODE_PROMPT, MODEL, PDF, PDF_B64, PNG,
-                                     PNG_B64, SECOND_ANSWER, SECOND_TURN, STRUCTURED_PROMPT, WEATHER_ANSWER,
-                                     WEATHER_ARGUMENTS, WEATHER_QUESTION, Station, WeatherReport, api_requests,
-                                     get_weather, history_texts, offered_tools, parts, structured_answer,
-                                     tool_calls_sent, tool_output_sent)
+from tests.frameworks.common import (
+    APIS,
+    CHAT,
+    FILE_ANSWER,
+    FILE_QUESTION,
+    FIRST_ANSWER,
+    FIRST_TURN,
+    IMAGE_ANSWER,
+    IMAGE_QUESTION,
+    JSON_MODE_ANSWER,
+    JSON_MODE_PROMPT,
+    MODEL,
+    PDF,
+    PDF_B64,
+    PNG,
+    PNG_B64,
+    SECOND_ANSWER,
+    SECOND_TURN,
+    STRUCTURED_PROMPT,
+    WEATHER_ANSWER,
+    WEATHER_ARGUMENTS,
+    WEATHER_QUESTION,
+    Station,
+    WeatherReport,
+    api_requests,
+    get_weather,
+    history_texts,
+    offered_tools,
+    parts,
+    structured_answer,
+    tool_calls_sent,
+    tool_output_sent,
+)
 
 pytestmark = pytest.mark.fake_openai("scenario.yaml")
 
