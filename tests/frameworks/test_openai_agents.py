@@ -16,6 +16,7 @@ from agents import (
     function_tool,
     set_tracing_disabled,
 )
+from agents.memory import OpenAIConversationsSession
 from openai.types.responses import ResponseTextDeltaEvent
 
 from tests.frameworks.common import (
@@ -111,6 +112,18 @@ def test_multi_turn_session(fake_openai: Any, api: str) -> None:
     assert Runner.run_sync(agent, SECOND_TURN, session=session).final_output == SECOND_ANSWER
     _, second = api_requests(fake_openai, api)
     assert [(role, text) for role, text in history_texts(second["body"], api) if role != "system"] == [
+        ("user", FIRST_TURN), ("assistant", FIRST_ANSWER), ("user", SECOND_TURN)]
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_multi_turn_conversations_session(fake_openai: Any, api: str) -> None:
+    """The session kept on the Conversations API (its items read back and resent with each turn)."""
+    agent = Agent(name="Friend", model=model(fake_openai, api))
+    session = OpenAIConversationsSession(openai_client=fake_openai.async_client())
+    assert Runner.run_sync(agent, FIRST_TURN, session=session).final_output == FIRST_ANSWER
+    assert Runner.run_sync(agent, SECOND_TURN, session=session).final_output == SECOND_ANSWER
+    _, second = api_requests(fake_openai, api)
+    assert [t for t in history_texts(second["body"], api) if t[0] != "system"] == [
         ("user", FIRST_TURN), ("assistant", FIRST_ANSWER), ("user", SECOND_TURN)]
 
 
