@@ -260,3 +260,20 @@ def test_an_item_reference_is_the_item_it_names(client: openai.OpenAI) -> None:
         client.responses.create(model="gpt-4o", input=[{"type": "item_reference", "id": "msg_nope"}])
     assert refused.value.body["message"] == "Item with id 'msg_nope' not found."
     assert refused.value.body["param"] == "input[0]"
+
+
+def test_a_forced_tool_choice_is_forced_on_a_continuation_too(client: openai.OpenAI) -> None:
+    """Unscripted: the live model calls the named function whenever it is forced (instructor retries so)."""
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": TOOLS[0]["parameters"]}}]
+    forced = {"type": "function", "function": {"name": "get_weather"}}
+    messages: list[Any] = [{"role": "user", "content": "Weather?"}]
+    first = client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, tool_choice=forced)
+    [call] = first.choices[0].message.tool_calls
+    messages += [first.choices[0].message, {"role": "tool", "tool_call_id": call.id, "content": "18C"}]
+    again = client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, tool_choice=forced)
+    assert again.choices[0].finish_reason == "tool_calls"
+    assert again.choices[0].message.tool_calls[0].function.name == "get_weather"
+    done = client.chat.completions.create(model="gpt-4o", tools=tools, messages=[
+        *messages, again.choices[0].message,
+        {"role": "tool", "tool_call_id": again.choices[0].message.tool_calls[0].id, "content": "18C"}])
+    assert done.choices[0].finish_reason == "stop" and done.choices[0].message.content

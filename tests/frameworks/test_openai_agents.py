@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from agents import (
     Agent,
+    ModelBehaviorError,
     ModelSettings,
     OpenAIChatCompletionsModel,
     OpenAIResponsesModel,
@@ -34,6 +35,7 @@ from tests.frameworks.common import (
     PDF_DATA_URL,
     PDF_NAME,
     PNG_DATA_URL,
+    RESPONSES,
     SECOND_ANSWER,
     SECOND_TURN,
     STRUCTURED_PROMPT,
@@ -115,9 +117,11 @@ def test_multi_turn_session(fake_openai: Any, api: str) -> None:
         ("user", FIRST_TURN), ("assistant", FIRST_ANSWER), ("user", SECOND_TURN)]
 
 
-@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("api", [RESPONSES])
 def test_multi_turn_conversations_session(fake_openai: Any, api: str) -> None:
-    """The session kept on the Conversations API (its items read back and resent with each turn)."""
+    """The session kept on the Conversations API (its items read back and resent with each turn). Responses
+    only: with a Chat Completions model the SDK strips the ids of the session's assistant items and then its
+    own chat converter refuses them ("Unhandled item type or structure"), whatever the server answers."""
     agent = Agent(name="Friend", model=model(fake_openai, api))
     session = OpenAIConversationsSession(openai_client=fake_openai.async_client())
     assert Runner.run_sync(agent, FIRST_TURN, session=session).final_output == FIRST_ANSWER
@@ -171,9 +175,13 @@ def test_file_input(fake_openai: Any, api: str) -> None:
 @pytest.mark.parametrize("api", APIS)
 def test_max_tokens(fake_openai: Any, api: str) -> None:
     agent = Agent(name="Teller", model=model(fake_openai, api), model_settings=ModelSettings(max_tokens=MAX_TOKENS))
-    result = Runner.run_sync(agent, LONG_PROMPT)
-    assert len(result.final_output.split()) <= MAX_TOKENS
-    assert result.raw_responses[-1].usage.output_tokens <= MAX_TOKENS
+    if api == CHAT:
+        result = Runner.run_sync(agent, LONG_PROMPT)
+        assert len(result.final_output.split()) <= MAX_TOKENS
+        assert result.raw_responses[-1].usage.output_tokens <= MAX_TOKENS
+    else:   # the live API ends the response incomplete, and the Agents SDK raises on that terminal event
+        with pytest.raises(ModelBehaviorError, match="incomplete.*max_output_tokens"):
+            Runner.run_sync(agent, LONG_PROMPT)
     assert_cut_at_max_tokens(fake_openai, api)
 
 
