@@ -1,4 +1,5 @@
-"""The request corpus: every request the frameworks sent in the framework matrix, replayed against the fake.
+"""The request corpus: every request the frameworks sent in the framework matrix, and every request of the
+official SDK's own test suite for the served families, replayed against the fake.
 
 ``tests/data/framework_requests.jsonl`` (tests/frameworks/corpus.py says its format) holds what the
 OpenAI Agents SDK, LangChain, pydantic-ai, instructor, LiteLLM and LlamaIndex sent in each test of
@@ -16,6 +17,8 @@ what they send between two runs of the matrix. Refresh it with::
 from __future__ import annotations
 
 import json
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -63,3 +66,68 @@ def test_replayed_requests_are_accepted(test: str, fake_openai: Any, spec: SpecC
                                f"{answer.text[:800]}\n  body: {json.dumps(body, ensure_ascii=False)[:1500]}")
     assert not refused, f"the fake refused requests that {test} sent (the live API accepts them):\n" + "\n".join(
         refused)
+
+
+# --- the official SDK's own test suite (tests/sdk_corpus.py captures it)
+
+SDK_CORPUS = Path(__file__).parent / "data" / "sdk_requests.jsonl"
+SDK_REQUESTS = [json.loads(line) for line in SDK_CORPUS.read_text("utf-8").splitlines()] if SDK_CORPUS.exists() else []
+
+# (code, param) -> why the live API refuses such a request of the SDK's suite too. The suite calls every
+# method with made-up values ("string" ids, limit 0, every parameter at once), which a stateless mock takes.
+SDK_LIVE_REFUSALS = {
+    ("integer_below_min_value", "limit"): "lists take limit 1-100 (files 1-10,000): limit=0 is the live API's "
+                                          "\"Invalid 'limit': integer below minimum value\"",
+    ("invalid_value", "input_file_id"): "the batch names a file the account does not hold",
+    ("mutually_exclusive_parameters", "conversation"): "\"with all params\" sends previous_response_id and "
+                                                       "conversation together, which the live API refuses",
+    ("previous_response_not_found", "previous_response_id"): "the previous response is a made-up id",
+    ("invalid_value", "stream_options"): "\"with all params\" sends stream_options on a request that does "
+                                         "not stream: \"The 'stream_options' parameter is only allowed when "
+                                         "'stream' is enabled.\"",
+}
+
+
+def _multipart(body: dict[str, Any]) -> dict[str, Any]:
+    """A logged form (its fields; each file as its name, size and type) as httpx ``files``, the same size."""
+    files: dict[str, Any] = {}
+    for name, value in body.items():
+        if isinstance(value, dict) and "filename" in value:
+            files[name] = (value["filename"], b"x" * int(value.get("bytes") or 0), value.get("content_type"))
+        else:
+            files[name] = (None, str(value))
+    return files
+
+
+def test_the_sdk_corpus_is_there() -> None:
+    assert len(SDK_REQUESTS) > 300, f"{SDK_CORPUS} is missing or short; write it with python -m tests.sdk_corpus"
+
+
+def test_the_sdks_own_suite_is_accepted(fake_openai: Any, spec: SpecChecker) -> None:
+    """Every request of openai-python's tests/api_resources for the served families, replayed in order: each is
+    answered 2xx, a 404 for a made-up id, or a refusal the live API gives too (:data:`SDK_LIVE_REFUSALS`)."""
+    http = openai.DefaultHttpxClient(transport=fake_openai.transport(), event_hooks={"response": [spec.hook]},
+                                     base_url=fake_openai.server.origin,
+                                     headers={"Authorization": f"Bearer {fake_openai.api_key}"})
+    refused, answered = [], Counter()
+    with http:
+        for request in SDK_REQUESTS:
+            body, kind = request["body"], request.get("content_type") or ""
+            if kind.startswith("multipart/form-data"):
+                answer = http.request(request["method"], request["path"], files=_multipart(body))
+            else:
+                answer = http.request(request["method"], request["path"], params=request.get("query"),
+                                      content=None if body is None else json.dumps(body).encode(),
+                                      headers={"Content-Type": kind} if body is not None else None)
+            answered[answer.status_code] += 1
+            error = answer.json().get("error") or {} if answer.status_code >= 400 else {}
+            made_up_id = answer.status_code == 404 and not error.get("message", "").startswith("Invalid URL")
+            if answer.status_code < 400 or made_up_id:
+                continue
+            if (error.get("code"), error.get("param")) not in SDK_LIVE_REFUSALS:
+                refused.append(f"request {request['n']}: {request['method']} {request['path']} -> "
+                               f"{answer.status_code} {answer.text[:600]}\n  body: "
+                               f"{json.dumps(body, ensure_ascii=False)[:1200]}")
+    assert not refused, "the fake refused requests of the SDK's own suite that the live API accepts:\n" + "\n".join(
+        refused)
+    assert answered[200] > 100, answered
