@@ -678,3 +678,42 @@ def test_chat_details_without_a_server(tmp_path: Path) -> None:
     assert set(scenario) == {"description", "chat"}
     (tmp_path / "chat.yaml").write_text(yaml.safe_dump(scenario))
     assert cli.main(["validate", str(tmp_path / "chat.yaml")]) == 0
+
+
+def test_the_proxy_forwards_no_fake_path(tmp_path: Path) -> None:
+    """issue 24 item 5: ``GET /_fake/record/stop`` (the wrong method) is the proxy's own 405, in the OpenAI
+    error shape; any other ``/_fake`` path its own 404. Neither reaches the upstream nor the scenario."""
+    heard: list[str] = []
+
+    async def anything(request: Request) -> JSONResponse:
+        heard.append(f"{request.method} {request.url.path}")
+        return JSONResponse({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                       "code": "invalid_api_key"}}, status_code=401)
+
+    server = ServerThread(Starlette(routes=[Route("/{path:path}", anything, methods=["GET", "POST", "DELETE"])]))
+    server.start()
+    out = tmp_path / "recorded.yaml"
+    recorder = Recorder(server.base_url, out)
+    proxy = ServerThread(create_proxy(recorder)).start()
+    try:
+        with httpx.Client(base_url=proxy.origin) as http:
+            wrong = http.get("/_fake/record/stop")
+            assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")
+            assert wrong.json() == {"error": {
+                "message": "Invalid method for URL (GET /_fake/record/stop): allowed methods are POST.",
+                "type": "invalid_request_error", "param": None, "code": "method_not_allowed"}}
+            assert http.post("/_fake/record/scenario").status_code == 405
+            unknown = http.delete("/_fake/tenant")
+            assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_url"
+            assert "POST /_fake/record/stop and GET /_fake/record/scenario" in unknown.json()["error"]["message"]
+            assert heard == [] and recorder.exchanges == {}
+            # the SDK meets it the same way: an APIStatusError with the proxy's message
+            with openai.OpenAI(base_url=proxy.base_url, api_key="sk-x", max_retries=0) as client:
+                with pytest.raises(openai.APIStatusError) as error:
+                    client.get(proxy.origin + "/_fake/record/stop", cast_to=httpx.Response)
+                assert error.value.status_code == 405 and "allowed methods are POST" in error.value.message
+            assert http.post("/_fake/record/stop").json() == {"written": str(out), "exchanges": 0}
+    finally:
+        stop(proxy, recorder)
+        server.stop()
+    assert heard == [] and "faults" not in yaml.safe_load(out.read_text())
