@@ -146,6 +146,13 @@ def round_trip(upstream: ServerThread, replay_server: ServerThread, session: Cal
     return yaml.safe_load(text)
 
 
+def ids(step: dict[str, Any]) -> list[str]:
+    """The call ids a recorded tool_calls step pins (each call's upstream id)."""
+    found = [call["id"] for call in step["tool_calls"]]
+    assert all(i.startswith("call_") for i in found), step
+    return found
+
+
 def _run_loop(client: openai.OpenAI) -> list[Any]:
     seen: list[Any] = []
     assistant = client.beta.assistants.create(model="gpt-4o")
@@ -183,10 +190,11 @@ def test_a_run_tool_loop_polled_and_streamed(upstream: ServerThread, replay_serv
     scenario = round_trip(upstream, replay_server, _run_loop, tmp_path, expect_outputs=True)
     [polled, streamed] = scenario["runs"]
     assert polled["match"] == {"model": "gpt-4o", "last_message": {"equals": "find x"}}
-    assert polled["steps"][2] == {"tool_calls": [{"function": "lookup", "arguments": {"q": "x"}},
-                                                 {"function": "sum", "arguments": "[1,2]"}],
-                                  "expect_outputs": {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}}
-    assert streamed["steps"][0]["expect_outputs"] == {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}
+    lookup, total = ids(polled["steps"][2])
+    assert polled["steps"][2] == {"tool_calls": [{"function": "lookup", "arguments": {"q": "x"}, "id": lookup},
+                                                 {"function": "sum", "arguments": "[1,2]", "id": total}],
+                                  "expect_outputs": {lookup: {"equals": "ok"}, total: {"equals": "ok"}}}
+    assert streamed["steps"][0]["expect_outputs"] == {i: {"equals": "ok"} for i in ids(streamed["steps"][0])}
     assert streamed["match"]["last_message"] == {"equals": "find y"}
 
 
@@ -214,9 +222,10 @@ def test_a_background_response_with_a_tool_loop(upstream: ServerThread, replay_s
                                                 tmp_path: Path) -> None:
     scenario = round_trip(upstream, replay_server, _background_loop, tmp_path, expect_outputs=True)
     first = scenario["responses"][0]
+    [call] = ids(first["steps"][2])
     assert first["steps"][:3] == [{"status": "queued"}, {"status": "in_progress", "reads": 2}, {
-        "tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}],
-        "expect_outputs": {"get_weather": {"equals": "18C"}}}]
+        "tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}, "id": call}],
+        "expect_outputs": {call: {"equals": "18C"}}}]
 
 
 def _conversation(client: openai.OpenAI) -> list[Any]:
@@ -242,8 +251,10 @@ def test_a_response_tool_loop_through_a_conversation(upstream: ServerThread, rep
     scenario = round_trip(upstream, replay_server, _conversation, tmp_path, expect_outputs=True)
     [script] = scenario["responses"]
     assert script["match"] == {"model": "gpt-4o", "last_message": {"equals": "weather in Lyon?"}}
-    assert script["steps"][0] == {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}],
-                                  "expect_outputs": {"get_weather": {"equals": "21C"}}}
+    [call] = ids(script["steps"][0])
+    assert script["steps"][0] == {
+        "tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}, "id": call}],
+        "expect_outputs": {call: {"equals": "21C"}}}
     assert "conversations" not in scenario and "faults" not in scenario    # the replay's fake keeps them itself
 
 
@@ -329,15 +340,18 @@ def test_a_streamed_chat_with_a_tool_call(upstream: ServerThread, replay_server:
                                           tmp_path: Path) -> None:
     scenario = round_trip(upstream, replay_server, _chat, tmp_path, expect_outputs=True)
     streamed, loop, refusal, cut = scenario["chat"]
+    [call] = ids(streamed["steps"][0])
     assert streamed == {"match": {"model": "gpt-4o", "last_message": {"equals": "weather in Paris?"}}, "steps": [
-        {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}],
-         "expect_outputs": {"get_weather": {"equals": "18C"}}},
+        {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}, "id": call}],
+         "expect_outputs": {call: {"equals": "18C"}}},
         {"message": "It is 18 degrees and sunny in Paris today."},
         {"status": "completed", "usage": {"prompt_tokens": 90, "completion_tokens": 12}}]}
     assert loop["match"] == {"model": "gpt-4o-mini", "last_message": {"equals": "sum it"}}
+    lookup, total = ids(loop["steps"][1])
     assert loop["steps"][:2] == [{"message": "Let me look."}, {
-        "tool_calls": [{"function": "lookup", "arguments": {"q": "x"}}, {"function": "sum", "arguments": "[1,2]"}],
-        "expect_outputs": {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}}]
+        "tool_calls": [{"function": "lookup", "arguments": {"q": "x"}, "id": lookup},
+                       {"function": "sum", "arguments": "[1,2]", "id": total}],
+        "expect_outputs": {lookup: {"equals": "ok"}, total: {"equals": "ok"}}}]
     assert refusal["steps"][0] == {"message": {"refusal": "I can't help with that."}}
     assert cut["steps"][-1] == {"status": "incomplete", "usage": {"prompt_tokens": 30, "completion_tokens": 5}}
     assert scenario["faults"] == [{"match": {"method": "POST", "path": "/v1/chat/completions"}, "after": 3,
@@ -717,3 +731,61 @@ def test_the_proxy_forwards_no_fake_path(tmp_path: Path) -> None:
         stop(proxy, recorder)
         server.stop()
     assert heard == [] and "faults" not in yaml.safe_load(out.read_text())
+
+
+# issue 24 item 12: each API's tool calls with the upstream's own ids (as a real server's would be)
+PINNED_IDS: dict[str, Any] = {
+    "runs": [{"steps": [{"tool_calls": [
+        {"function": "get_weather", "arguments": {"city": "Paris"}, "id": "call_run_paris"},
+        {"function": "get_weather", "arguments": {"city": "Rome"}, "id": "call_run_rome"}]},
+        {"message": "Sunny in both."}, {"status": "completed"}]}],
+    "responses": [{"steps": [{"tool_calls": [
+        {"function": "get_weather", "arguments": {"city": "Paris"}, "id": "call_paris"},
+        {"function": "get_weather", "arguments": {"city": "Rome"}, "id": "call_rome"}]},
+        {"message": "Sunny in both."}]}],
+    "chat": [{"steps": [{"tool_calls": [
+        {"function": "get_weather", "arguments": {"city": "Paris"}, "id": "call_chat_paris"},
+        {"function": "get_weather", "arguments": {"city": "Rome"}, "id": "call_chat_rome"}]},
+        {"message": "Sunny in both."}]}],
+}
+
+
+def _call_ids(client: openai.OpenAI) -> list[Any]:
+    """A run, a response and a streamed chat, each answering two calls: the call ids the client saw."""
+    seen: list[Any] = []
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    run = client.beta.threads.create_and_run_poll(assistant_id=assistant.id, thread={
+        "messages": [{"role": "user", "content": "weather in Paris and Rome"}]})
+    calls = run.required_action.submit_tool_outputs.tool_calls  # type: ignore[union-attr]
+    seen.append([(c.id, c.function.arguments) for c in calls])
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=run.thread_id, tool_outputs=[{"tool_call_id": c.id, "output": c.id} for c in calls])
+    seen.append(run.status)
+    response = client.responses.create(model="gpt-4o", input="weather in Paris and Rome")
+    items = [o for o in response.output if o.type == "function_call"]
+    seen.append([(i.call_id, i.arguments) for i in items])
+    response = client.responses.create(model="gpt-4o", previous_response_id=response.id, input=[
+        {"type": "function_call_output", "call_id": i.call_id, "output": i.call_id} for i in items])
+    seen.append(response.output_text)
+    messages: list[Any] = [{"role": "user", "content": "weather in Paris and Rome"}]
+    answer = _chat_stream(client, messages, seen)
+    seen.append([c["id"] for c in answer["tool_calls"]])
+    _chat_stream(client, [*messages, answer, *({"role": "tool", "tool_call_id": c["id"], "content": c["id"]}
+                                               for c in answer["tool_calls"])], seen)
+    return seen
+
+
+def test_tool_call_ids_replay_as_recorded(replay_server: ServerThread, tmp_path: Path) -> None:
+    """The calls were call_paris and call_rome upstream: the replay gives the client those ids (runs,
+    responses and chat), and expect_outputs names each call by its id (two calls of one function)."""
+    upstream = ServerThread(create_app(PINNED_IDS)).start()
+    try:
+        scenario = round_trip(upstream, replay_server, _call_ids, tmp_path, expect_outputs=True)
+    finally:
+        upstream.stop()
+    run_calls, response_calls, chat_calls = (scenario[key][0]["steps"][0] for key in ("runs", "responses", "chat"))
+    assert ids(run_calls) == ["call_run_paris", "call_run_rome"]
+    assert ids(response_calls) == ["call_paris", "call_rome"]
+    assert ids(chat_calls) == ["call_chat_paris", "call_chat_rome"]
+    for step in (run_calls, response_calls, chat_calls):
+        assert step["expect_outputs"] == {i: {"equals": i} for i in ids(step)}

@@ -73,7 +73,7 @@ class Recorder:
 
     def text(self) -> str:
         return scenario_yaml(self.scenario(), f"Recorded by fakeopenai record from {safe_url(self.upstream)}.\n"
-                                              "Ids and times are the fake's own; edit freely, then: "
+                                              "Ids and times are the fake's own (tool call ids are kept); edit freely, then: "
                                               "fakeopenai validate THIS_FILE")
 
     def write(self) -> Path | None:

@@ -9,12 +9,13 @@ from fakeopenai.record.convert.common import (
     TERMINAL,
     Converter,
     ConvertOptions,
-    arguments,
     before_content,
     collapse,
+    expect_key,
     last_error_of,
     match_of,
     text_of,
+    tool_call,
     usage_of,
 )
 from fakeopenai.record.exchange import Exchange
@@ -124,7 +125,7 @@ class ResponsesConverter(Converter):
 
     @staticmethod
     def _steps(response: _Response, options: ConvertOptions, next_request: dict[str, Any] | None,
-               last: bool) -> list[dict[str, Any]]:
+               used: set[str]) -> list[dict[str, Any]]:
         final = response.final or {}
         status = final.get("status")
         steps: list[dict[str, Any]] = []
@@ -135,7 +136,7 @@ class ResponsesConverter(Converter):
             if not isinstance(item, dict):
                 continue
             if item.get("type") == "function_call":
-                call = {"function": item.get("name"), "arguments": arguments(item.get("arguments", "{}"))}
+                call = tool_call(item.get("name"), item.get("arguments", "{}"), item.get("call_id"), used)
                 if content and "tool_calls" in content[-1]:
                     content[-1]["tool_calls"].append(call)
                 else:
@@ -150,10 +151,12 @@ class ResponsesConverter(Converter):
         if content and "tool_calls" in content[-1] and options.expect_outputs and next_request:
             outputs = {i.get("call_id"): i.get("output") for i in next_request.get("input") or []
                        if isinstance(i, dict) and i.get("type") == "function_call_output"}
-            calls = {o.get("name"): o.get("call_id") for o in final.get("output") or []
-                     if isinstance(o, dict) and o.get("type") == "function_call"}
-            expect = {name: {"equals": outputs[cid]} for name, cid in calls.items()
-                      if isinstance(outputs.get(cid), str)}
+            # the step's calls are the last function_call items, in order
+            items = [o for o in final.get("output") or [] if isinstance(o, dict) and o.get("type") == "function_call"]
+            calls = content[-1]["tool_calls"]
+            expect = {expect_key(call): {"equals": outputs[item.get("call_id")]}
+                      for call, item in zip(calls, items[-len(calls):], strict=True)
+                      if isinstance(outputs.get(item.get("call_id")), str)}
             if expect:
                 content[-1]["expect_outputs"] = expect
         if response.stream_error:
@@ -174,9 +177,10 @@ class ResponsesConverter(Converter):
         scripts = []
         for conv in self.conversations:
             steps: list[dict[str, Any]] = []
+            used: set[str] = set()
             for i, response in enumerate(conv.responses):
                 following = conv.responses[i + 1].request if i + 1 < len(conv.responses) else None
-                steps += self._steps(response, options, following, following is None)
+                steps += self._steps(response, options, following, used)
             script: dict[str, Any] = {}
             if conv.match:
                 script["match"] = conv.match

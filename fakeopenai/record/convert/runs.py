@@ -9,12 +9,13 @@ from fakeopenai.record.convert.common import (
     TERMINAL,
     Converter,
     ConvertOptions,
-    arguments,
     before_content,
     collapse,
+    expect_key,
     last_error_of,
     match_of,
     text_of,
+    tool_call,
     usage_of,
 )
 from fakeopenai.record.exchange import Exchange
@@ -24,10 +25,10 @@ from fakeopenai.record.exchange import Exchange
 class _Run:
     model: Any
     text: str | None
-    seen: list[tuple[str, Any]] = field(default_factory=list)   # ("status", s) | ("calls", [...]) | ("message", text)
+    # ("status", s) | ("calls", [(name, arguments, id)]) | ("message", text) | ("stream_error", error)
+    seen: list[tuple[str, Any]] = field(default_factory=list)
     messages: dict[str, tuple[int, str]] = field(default_factory=dict)
     final: dict[str, Any] | None = None
-    call_ids: dict[int, list[str]] = field(default_factory=dict)    # position in seen -> the calls' ids
     outputs: dict[str, Any] = field(default_factory=dict)           # call id -> the output submitted
 
 
@@ -53,11 +54,9 @@ class RunsConverter(Converter):
         status = obj.get("status")
         if status == "requires_action":
             submit = (obj.get("required_action") or {}).get("submit_tool_outputs") or {}
-            calls = [{"function": c.get("function", {}).get("name"),
-                      "arguments": arguments(c.get("function", {}).get("arguments", "{}"))}
+            calls = [(c.get("function", {}).get("name"), c.get("function", {}).get("arguments", "{}"), c.get("id"))
                      for c in submit.get("tool_calls", [])]
             if not run.seen or run.seen[-1] != ("calls", calls):
-                run.call_ids[len(run.seen)] = [c.get("id") for c in submit.get("tool_calls", [])]
                 run.seen.append(("calls", calls))
         elif isinstance(status, str):
             run.seen.append(("status", status))
@@ -143,21 +142,22 @@ class RunsConverter(Converter):
     def _steps(run: _Run, options: ConvertOptions) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = []
         statuses: list[str] = []
+        used: set[str] = set()
         streamed = [text for kind, text in run.seen if kind == "message"]
         pending = [t for _, t in sorted(run.messages.values(), key=lambda m: m[0]) if t not in streamed]
-        for position, (kind, value) in enumerate([*run.seen, ("end", None)]):
+        for kind, value in [*run.seen, ("end", None)]:
             if kind == "status" and value not in TERMINAL:
                 statuses.append(value)
                 continue
             steps.extend(collapse(statuses))
             statuses.clear()
             if kind == "calls":
-                steps.append({"tool_calls": value})
-                names = [call["function"] for call in value]
-                outputs = {name: run.outputs.get(cid) for name, cid in zip(names, run.call_ids.get(position, []),
-                                                                           strict=False)}
-                expect = {name: {"equals": out} for name, out in outputs.items() if isinstance(out, str)}
-                if options.expect_outputs and expect and len(set(names)) == len(names):
+                calls = [tool_call(name, raw, cid, used) for name, raw, cid in value]
+                steps.append({"tool_calls": calls})
+                keys = [expect_key(call) for call in calls]
+                expect = {key: {"equals": run.outputs.get(cid)} for key, (_, _, cid) in zip(keys, value, strict=True)
+                          if isinstance(run.outputs.get(cid), str)}
+                if options.expect_outputs and expect and len(set(keys)) == len(keys):
                     steps[-1]["expect_outputs"] = expect
             elif kind == "message":
                 steps.append({"message": value})
