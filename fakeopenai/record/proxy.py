@@ -73,8 +73,8 @@ class Recorder:
 
     def text(self) -> str:
         return scenario_yaml(self.scenario(), f"Recorded by fakeopenai record from {safe_url(self.upstream)}.\n"
-                                              "Ids and times are the fake's own (tool call ids are kept); edit freely, then: "
-                                              "fakeopenai validate THIS_FILE")
+                                              "Ids and times are the fake's own (tool call ids are kept); edit "
+                                              "freely, then: fakeopenai validate THIS_FILE")
 
     def write(self) -> Path | None:
         if self.out is None or self.written:
