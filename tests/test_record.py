@@ -789,3 +789,123 @@ def test_tool_call_ids_replay_as_recorded(replay_server: ServerThread, tmp_path:
     assert ids(chat_calls) == ["call_chat_paris", "call_chat_rome"]
     for step in (run_calls, response_calls, chat_calls):
         assert step["expect_outputs"] == {i: {"equals": i} for i in ids(step)}
+
+
+# issue 24 item 4: streams the upstream cut partway, with deltas that are not the fake's own chunking
+_RESPONSE = {"id": "resp_1", "object": "response", "created_at": 1, "status": "in_progress", "model": "gpt-4o",
+             "output": []}
+_WHERE = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+CUT_RESPONSE = [
+    {"type": "response.created", "response": _RESPONSE}, {"type": "response.in_progress", "response": _RESPONSE},
+    {"type": "response.output_item.added", "output_index": 0, "item": {
+        "id": "msg_1", "type": "message", "status": "in_progress", "role": "assistant", "content": []}},
+    {"type": "response.content_part.added", **_WHERE, "part": {"type": "output_text", "text": "", "annotations": []}},
+    {"type": "response.output_text.delta", **_WHERE, "delta": "It is 18 °C and sun", "logprobs": []},
+    {"type": "response.output_text.delta", **_WHERE, "delta": "ny in Pa", "logprobs": []}]
+
+
+def _chunk(delta: dict[str, Any]) -> dict[str, Any]:
+    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+
+
+CUT_CHAT = [_chunk({"role": "assistant", "content": ""}), _chunk({"content": "It is 18 °C and sun"}),
+            _chunk({"content": "ny in Pa"})]
+
+
+def _cut_streams(client: openai.OpenAI) -> list[Any]:
+    """A streamed response and a streamed chat completion, each cut partway: every event (with its delta)
+    the client got, then the error it raised."""
+    client = client.with_options(max_retries=0)
+    response: list[Any] = []
+    with pytest.raises(openai.APIConnectionError):
+        for event in client.responses.create(model="gpt-4o", input="Weather in Paris?", stream=True):
+            response.append((event.type, getattr(event, "delta", None)))
+    chat: list[Any] = []
+    with pytest.raises(openai.APIConnectionError):
+        for chunk in client.chat.completions.create(model="gpt-4o", stream=True,
+                                                    messages=[{"role": "user", "content": "Weather in Paris?"}]):
+            chat.append((chunk.choices[0].delta.content, chunk.choices[0].finish_reason))
+    return [response, chat]
+
+
+def replay_over_a_socket(server: ServerThread, text: str, session: Callable[[openai.OpenAI], Any]) -> Any:
+    """The session on a fresh tenant of ``server`` loaded with the scenario (no byte hook: a cut stream is
+    read as the client reads it)."""
+    key = f"sk-replay-{next(_keys)}"
+    httpx.put(server.origin + "/_fake/scenario", content=text.encode(), headers={
+        "authorization": f"Bearer {key}", "content-type": "application/yaml"}).raise_for_status()
+    with openai.OpenAI(base_url=server.base_url, api_key=key) as client:
+        return session(client)
+
+
+def test_streams_the_upstream_cut_replay_their_deltas_then_the_cut(replay_server: ServerThread,
+                                                                    tmp_path: Path) -> None:
+    """A Responses stream cut after 6 events (two text deltas) replays those 6 events with the same deltas,
+    then the same error, not a completed response; a chat stream cut alike replays alike (no finish chunk)."""
+    from starlette.responses import StreamingResponse
+
+    def cut(events: list[dict[str, Any]], named: bool) -> Any:
+        async def endpoint(request: Request) -> StreamingResponse:
+            async def body() -> Any:
+                for number, event in enumerate(events):
+                    data = json.dumps({**event, "sequence_number": number} if named else event)
+                    yield (f"event: {event['type']}\n" if named else "").encode() + f"data: {data}\n\n".encode()
+                raise RuntimeError("the upstream went away")
+            return StreamingResponse(body(), media_type="text/event-stream")
+        return endpoint
+
+    server = ServerThread(Starlette(routes=[Route("/v1/responses", cut(CUT_RESPONSE, True), methods=["POST"]),
+                                            Route("/v1/chat/completions", cut(CUT_CHAT, False), methods=["POST"])]),
+                          log_level="critical").start()
+    try:
+        recorded, text = record(server.base_url, _cut_streams)
+    finally:
+        server.stop()
+    assert recorded == [[("response.created", None), ("response.in_progress", None),
+                         ("response.output_item.added", None), ("response.content_part.added", None),
+                         ("response.output_text.delta", "It is 18 °C and sun"),
+                         ("response.output_text.delta", "ny in Pa")],
+                        [("", None), ("It is 18 °C and sun", None), ("ny in Pa", None)]]
+    path = tmp_path / "cut.yaml"
+    path.write_text(text)
+    assert cli.main(["validate", str(path)]) == 0, text
+    scenario = yaml.safe_load(text)
+    assert scenario["responses"][0]["steps"] == [{"message": {"deltas": ["It is 18 °C and sun", "ny in Pa"]}}]
+    assert scenario["chat"][0]["steps"][0] == {"message": {"deltas": ["It is 18 °C and sun", "ny in Pa"]}}
+    assert scenario["faults"] == [
+        {"match": {"method": "POST", "path": "/v1/responses"}, "after_events": 6, "disconnect": True},
+        {"match": {"method": "POST", "path": "/v1/chat/completions"}, "after_events": 3, "disconnect": True}]
+    assert replay_over_a_socket(replay_server, text, _cut_streams) == recorded
+    fake = FakeOpenAI(text).start()      # in-process: the same
+    try:
+        with fake.client() as client:
+            assert _cut_streams(client) == recorded
+    finally:
+        fake.stop()
+
+
+def _cut_run(client: openai.OpenAI) -> list[Any]:
+    seen: list[Any] = []
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    with pytest.raises(openai.APIConnectionError):
+        for event in client.with_options(max_retries=0).beta.threads.create_and_run(
+                assistant_id=assistant.id, stream=True, thread={"messages": [{"role": "user", "content": "hi"}]}):
+            seen.append((event.event, event.data.delta.content[0].text.value  # type: ignore[union-attr]
+                         if event.event == "thread.message.delta" else None))
+    return seen
+
+
+def test_a_run_stream_the_upstream_cut_replays_its_deltas_then_the_cut(replay_server: ServerThread) -> None:
+    """The same for a run's stream: cut after two one-word deltas (the replay's own chunking is three words)."""
+    upstream = ServerThread(create_app({
+        "stream": {"chunk_words": 1}, "runs": [{"steps": [{"message": "It is sunny in Paris."}]}],
+        "faults": [{"match": {"path": "/v1/threads/runs"}, "after_events": 10, "disconnect": True}]})).start()
+    try:
+        recorded, text = record(upstream.base_url, _cut_run)
+    finally:
+        upstream.stop()
+    assert recorded[-3:] == [("thread.message.in_progress", None), ("thread.message.delta", "It"),
+                             ("thread.message.delta", " is")]
+    assert yaml.safe_load(text)["runs"][0]["steps"] == [{"message": {"deltas": ["It", " is"]}}]
+    assert replay_over_a_socket(replay_server, text, _cut_run) == recorded

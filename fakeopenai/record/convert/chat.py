@@ -27,6 +27,7 @@ class _Turn:
     finish: str | None = None
     usage: dict[str, Any] | None = None
     stream_error: dict[str, Any] | None = None
+    deltas: list[str] = field(default_factory=list)   # a stream the upstream cut: its content as it arrived
 
 
 @dataclass
@@ -97,6 +98,8 @@ class ChatConverter(Converter):
                 if choice.get("finish_reason"):
                     turn.finish = choice["finish_reason"]
         turn.content = "".join(content) if any(content) else None
+        if ex.broken and turn.content is not None:   # the replay's stream fault cuts after as many chunks
+            turn.deltas = [piece for piece in content if piece]
         turn.refusal = "".join(refusal) if refusal else None
         turn.calls = [calls[i] for i in sorted(calls)]
         return turn
@@ -128,7 +131,9 @@ class ChatConverter(Converter):
     def _steps(turn: _Turn, options: ConvertOptions, next_request: dict[str, Any] | None,
                used: set[str]) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = []
-        if turn.content is not None:
+        if turn.deltas:
+            steps.append({"message": {"deltas": turn.deltas}})
+        elif turn.content is not None:
             steps.append({"message": turn.content})
         if turn.refusal is not None:
             steps.append({"message": {"refusal": turn.refusal}})

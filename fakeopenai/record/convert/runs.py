@@ -88,6 +88,9 @@ class RunsConverter(Converter):
             run = self.runs.get(ex.path.split("/")[5])
             if run is not None:
                 self._outputs(run, request)
+        # A stream the upstream cut: its messages as their deltas (the one it cut too), so that the replay's
+        # events line up with the stream fault's after_events.
+        deltas: dict[str, list[str]] = {}
         for name, data in ex.events():
             if not isinstance(data, dict):
                 continue
@@ -101,14 +104,25 @@ class RunsConverter(Converter):
                     self.order.append(run)
                 if data.get("status") == "requires_action" or data.get("status") in TERMINAL:
                     self._observe(run, data)
+            elif name == "thread.message.created" and run is not None and ex.broken:
+                deltas[data.get("id", "")] = []
+            elif name == "thread.message.delta" and data.get("id") in deltas:
+                for part in (data.get("delta") or {}).get("content") or []:
+                    value = ((part or {}).get("text") or {}).get("value")
+                    if isinstance(value, str):
+                        deltas[data["id"]].append(value)
             elif name == "thread.message.completed" and run is not None:
                 text = text_of(data.get("content"))
                 if text is not None:
-                    run.seen.append(("message", text))
+                    pieces = deltas.pop(data.get("id", ""), None)
+                    run.seen.append(("message", {"deltas": pieces} if pieces else text))
                     run.messages[data.get("id", "")] = (-1, text)
             elif name == "error" and run is not None:
                 err = data.get("error") if isinstance(data.get("error"), dict) else data
                 run.seen.append(("stream_error", {k: err[k] for k in ("message", "type", "code") if err.get(k)}))
+        if run is not None:
+            for pieces in deltas.values():      # cut while being written
+                run.seen.append(("message", {"deltas": pieces} if pieces else ""))
 
     def feed(self, ex: Exchange) -> bool:
         parts = ex.path.split("/")[1:]      # v1, threads, ...
@@ -143,7 +157,8 @@ class RunsConverter(Converter):
         steps: list[dict[str, Any]] = []
         statuses: list[str] = []
         used: set[str] = set()
-        streamed = [text for kind, text in run.seen if kind == "message"]
+        streamed = [text if isinstance(text, str) else "".join(text["deltas"]) for kind, text in run.seen
+                    if kind == "message"]
         pending = [t for _, t in sorted(run.messages.values(), key=lambda m: m[0]) if t not in streamed]
         for kind, value in [*run.seen, ("end", None)]:
             if kind == "status" and value not in TERMINAL:
