@@ -657,6 +657,35 @@ def test_the_upstream_client_reads_every_framing_and_reconnects() -> None:
     assert len(connections) == 3      # one kept alive for three requests, then one after each close
 
 
+def test_an_answer_done_after_the_proxy_stopped_keeps_no_connection() -> None:
+    """The proxy's stop (``Upstream.aclose``) can run while the last answer's bytes are still going out:
+    that answer's connection is closed then, not kept idle by a client nothing closes any more (an
+    unclosed StreamWriter, which a later test met as a ResourceWarning)."""
+    from fakeopenai.record.upstream import Upstream
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            await reader.read()          # until the client closes
+        finally:
+            writer.close()
+
+    async def main() -> tuple[bytes, int, bool]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        client = Upstream(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1")
+        answer = await client.request("GET", b"/models", [], b"", 5.0)
+        body = b"".join([chunk async for chunk in answer.body()])
+        await client.aclose()            # the proxy stops first
+        answer.close()                   # then the answer's forward ends
+        closing = answer._writer.is_closing()
+        server.close()
+        await server.wait_closed()
+        return body, len(client.idle), closing
+
+    assert asyncio.run(main()) == (b"ok", 0, True)
+
+
 def test_chat_details_without_a_server(tmp_path: Path) -> None:
     """A chat stream that ends with an error chunk, a content_filter stop, a stored completion read, and
     conversation calls (left to the replaying fake)."""
