@@ -477,9 +477,20 @@ def test_the_pytest_plugin_records_each_test_then_replays_it(pytester: pytest.Py
     assert cli.main(["validate", str(hello), str(embed)]) == 0
     recorded = (pytester.path / "seen.jsonl").read_text()
     (pytester.path / "seen.jsonl").unlink()
-    # with the marker, the file replays on the fake; a test without one needs the marker to use its file
+    # with the marker, the file replays on the fake
     pytester.runpytest(*flags, "-k", "hello").assert_outcomes(passed=1)
     assert (pytester.path / "seen.jsonl").read_text() == recorded.splitlines(keepends=True)[0]
+    (pytester.path / "seen.jsonl").unlink()
+    # issue 24 item 6: so does the file of a test without a marker, scenarios/<test name>.yaml (not the default
+    # scenario, whose generated vector would differ)
+    pytester.runpytest(*flags, "-k", "embed").assert_outcomes(passed=1)
+    [replayed] = (pytester.path / "seen.jsonl").read_text().splitlines()
+    assert json.loads(replayed) == pytest.approx(json.loads(recorded.splitlines()[1]), abs=1e-6)
+    embed.rename(embed.with_suffix(".kept"))     # without the file: the default scenario's generated vector
+    pytester.runpytest(*flags, "-k", "embed").assert_outcomes(passed=1)
+    assert json.loads((pytester.path / "seen.jsonl").read_text().splitlines()[1]) != pytest.approx(
+        json.loads(replayed), abs=1e-6)
+    embed.with_suffix(".kept").rename(embed)
     # once: files that exist are replayed, not recorded again; rewrite records them again
     hello.write_text(hello.read_text() + "# kept\n")
     pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}").assert_outcomes(passed=2)
@@ -487,6 +498,32 @@ def test_the_pytest_plugin_records_each_test_then_replays_it(pytester: pytest.Py
     pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}", "--fake-openai-record-mode=rewrite",
                        "-k", "hello").assert_outcomes(passed=1)
     assert "# kept" not in hello.read_text()
+
+
+def test_recording_finds_a_marker_file_as_the_marker_does(pytester: pytest.Pytester, upstream: ServerThread) -> None:
+    """issue 24 item 7: under ``--fake-openai-record``, a marker path that exists from rootdir (not next to the
+    test file) is that file, replayed (mode once), not a new recording next to the test file; one still missing
+    is recorded next to the test file."""
+    pytester.makeini("[pytest]\n")
+    (pytester.path / "tests" / "recorded").mkdir(parents=True)
+    (pytester.path / "tests" / "recorded" / "hi.yaml").write_text(
+        "name: hi\nresponses: [{steps: [{message: From the file.}]}]\n")
+    (pytester.path / "tests" / "test_hi.py").write_text('''
+import pytest
+
+@pytest.mark.fake_openai("tests/recorded/hi.yaml")
+def test_hi(fake_openai):
+    assert fake_openai.client().responses.create(model="gpt-4o", input="hi").output_text == "From the file."
+
+@pytest.mark.fake_openai("recorded/new.yaml")
+def test_new(fake_openai):
+    assert fake_openai.client().responses.create(model="gpt-4o", input="hello").output_text
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+                                f"--fake-openai-record={upstream.base_url}")
+    result.assert_outcomes(passed=2)
+    assert not (pytester.path / "tests" / "tests").exists()
+    assert (pytester.path / "tests" / "recorded" / "new.yaml").is_file()
 
 
 def test_a_vcrpy_cassette_imports_and_replays(upstream: ServerThread, replay_server: ServerThread,
