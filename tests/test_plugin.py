@@ -439,6 +439,20 @@ def test_nowhere(fake_openai):
             "directory."), consecutive=True)
 
 
+def test_a_test_with_a_very_long_id_plays_the_default_scenario(pytester: pytest.Pytester) -> None:
+    """A parametrized test whose id is longer than a path may be runs (the fixture looks for the file
+    --fake-openai-record writes for a test, whose name is now cut, with a hash: it used to be an OSError,
+    "File name too long", that errored the test)."""
+    pytester.makepyfile(test_long='''
+import pytest
+
+@pytest.mark.parametrize("body", ["x" * 5000, "y" * 5000])
+def test_long(fake_openai, body):
+    assert fake_openai.scenario["name"] == "default"
+''')
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
 def test_fake_openai_load_outside_pytest_reads_from_the_current_directory(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """issue 24 item 7: outside the fixture, ``FakeOpenAI.load`` keeps reading a relative path from the current

@@ -500,6 +500,15 @@ def test_the_pytest_plugin_records_each_test_then_replays_it(pytester: pytest.Py
     assert "# kept" not in hello.read_text()
 
 
+def test_a_recorded_files_name_stays_short() -> None:
+    from fakeopenai.record.session import file_name
+
+    assert file_name("test_x[a b]") == "test_x-a_b.yaml"
+    long_a, long_b = file_name("test_x[" + "a" * 600 + "]"), file_name("test_x[" + "a" * 599 + "b]")
+    assert long_a != long_b and len(long_a) == len(long_b) == 120 + 1 + 12 + len(".yaml")
+    assert long_a.startswith("test_x-aaa")
+
+
 def test_recording_finds_a_marker_file_as_the_marker_does(pytester: pytest.Pytester, upstream: ServerThread) -> None:
     """issue 24 item 7: under ``--fake-openai-record``, a marker path that exists from rootdir (not next to the
     test file) is that file, replayed (mode once), not a new recording next to the test file; one still missing
