@@ -187,6 +187,9 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
         target = None
     elif target is not None:
         options = {k: v for k, v in options.items() if k != "scenario"}
+    elif options.get("scenario") is None and _recorded_file(request).is_file():
+        # no scenario named: the file --fake-openai-record wrote for this test, replayed
+        options = {**options, "scenario": str(_recorded_file(request).resolve())}
     if options:
         overrides = {k: options[k] for k in ("seed", "compat", "strict") if options.get(k) is not None}
         problem = bad_compat(overrides.get("compat"))
@@ -200,6 +203,8 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
             problem = str(exc)
         if problem is not None:
             pytest.fail(f"fake_openai: cannot load the scenario:\n{problem}", pytrace=False)
+    # From here on the test's own fake_openai.load("scenarios/x.yaml") finds a relative path as the marker does.
+    fake._find_file = lambda scenario: find_scenario_file(request.node, scenario)
     proxy = None
     if target is not None:
         fake, proxy = _recording(request, fake, target)
@@ -252,26 +257,37 @@ def _close_module_client(openai: Any, http_before: Any) -> None:
 
 
 def _record_target(request: pytest.FixtureRequest, options: dict[str, Any]) -> tuple[Path | None, bool]:
-    """Where ``--fake-openai-record`` writes this test's scenario: the file its marker names (when it is
-    missing, or with ``--fake-openai-record-mode=rewrite``), else ``<first fakeopenai_scenario_dirs
-    folder, or scenarios/ next to the test file>/<test name>.yaml``, and whether that file is to be
-    replayed instead (it exists, mode ``once``); (None, False) when not recording."""
+    """Where ``--fake-openai-record`` writes this test's scenario: the file its marker names (found as the
+    marker finds it, else next to the test file), else :func:`_recorded_file`; and whether that file is
+    to be replayed instead (it exists, mode ``once``); (None, False) when not recording."""
     if request.config.getoption("fake_openai_record", None) is None:
         return None, False
-    from fakeopenai.record.session import file_name
+    from fakeopenai.scenario.loader import ScenarioError
 
     rewrite = request.config.getoption("fake_openai_record_mode") == "rewrite"
     scenario = options.get("scenario")
     if scenario is not None:
         if not _looks_like_path(scenario):
             return None, False              # a built-in name, a dict or YAML text: not recorded
-        path = Path(str(scenario).strip())
-        path = path if path.is_absolute() else Path(request.node.path).parent / path
+        try:
+            path = Path(find_scenario_file(request.node, scenario))
+        except ScenarioError:               # not there yet: it is written next to the test file
+            path = Path(str(scenario).strip())
+            path = path if path.is_absolute() else Path(request.node.path).parent / path
     else:
-        dirs = request.config.getini("fakeopenai_scenario_dirs")
-        folder = Path(dirs[0]) if dirs else Path(request.node.path).parent / "scenarios"
-        path = folder / file_name(request.node.name)
+        path = _recorded_file(request)
     return path.resolve(), path.is_file() and not rewrite
+
+
+def _recorded_file(request: pytest.FixtureRequest) -> Path:
+    """The scenario file of a test whose marker names none: ``<first fakeopenai_scenario_dirs folder, or
+    scenarios/ next to the test file>/<test name>.yaml``. ``--fake-openai-record`` writes it; a run
+    without the option replays it when it exists."""
+    from fakeopenai.record.session import file_name
+
+    dirs = request.config.getini("fakeopenai_scenario_dirs")
+    folder = Path(dirs[0]) if dirs else Path(request.node.path).parent / "scenarios"
+    return folder / file_name(request.node.name)
 
 
 def _recording(request: pytest.FixtureRequest, fake: Any, target: Path) -> tuple[Any, Any]:
@@ -302,41 +318,35 @@ _upstream_key = pytest.StashKey[Any]()
 
 
 def _looks_like_path(scenario: Any) -> bool:
-    if isinstance(scenario, os.PathLike):
-        return True
-    if not isinstance(scenario, str):
-        return False
-    text = scenario.strip()
-    if not text or "\n" in text or ":" in text or "{" in text:  # YAML text (or a Windows drive: absolute)
-        return False
-    return Path(text).suffix in (".yaml", ".yml", ".json") or "/" in text or os.sep in text
+    from fakeopenai.scenario.loader import looks_like_path
+
+    return looks_like_path(scenario)
+
+
+def find_scenario_file(node: pytest.Item, scenario: Any) -> Any:
+    """The one rule for a relative scenario path in a test, the marker's and ``fake_openai.load``'s: found
+    next to the test file, then in pytest's rootdir, then in the current directory (shown relative to the
+    current directory when it is under it); anything else as it is. Raises ScenarioError when it is
+    nowhere, listing where it looked."""
+    from fakeopenai.scenario.loader import find_relative_file
+
+    places = [(Path(node.path).parent, "the test file's folder"), (Path(node.config.rootpath), "pytest's rootdir"),
+              (Path.cwd(), "the current directory")]
+    return find_relative_file(scenario, places, [str(d) for d in node.config.getini("fakeopenai_scenario_dirs")])
 
 
 def _resolve_scenario(request: pytest.FixtureRequest, scenario: Any) -> Any:
-    """A relative scenario path of the marker, found next to the test file, then in pytest's rootdir,
-    then in the current directory; shown relative to the current directory when it is under it."""
+    """The marker's scenario by :func:`find_scenario_file`; when it is nowhere, the test fails with where it
+    looked and the command that records it."""
     __tracebackhide__ = True
-    if not _looks_like_path(scenario) or Path(scenario).is_absolute():
-        return scenario
-    relative = Path(str(scenario).strip())
-    places = [(Path(request.node.path).parent, "the test file's folder"),
-              (Path(request.config.rootpath), "pytest's rootdir"), (Path.cwd(), "the current directory")]
-    looked: dict[Path, list[str]] = {}
-    for folder, what in places:
-        candidate = (folder / relative).resolve()
-        if candidate.is_file():
-            cwd = Path.cwd().resolve()
-            return str(candidate.relative_to(cwd)) if candidate.is_relative_to(cwd) else str(candidate)
-        looked.setdefault(candidate, []).append(what)
-    from fakeopenai.scenario.loader import missing_file_hint
+    from fakeopenai.scenario.loader import ScenarioError
 
-    hint = missing_file_hint(str(scenario), [str(d) for d in request.config.getini("fakeopenai_scenario_dirs")])
-    pytest.fail(f"fake_openai: cannot load the scenario: no scenario file {str(scenario)!r}; looked for it at:\n"
-                + "\n".join(f"  {path} ({', '.join(whats)})" for path, whats in looked.items())
-                + (f"\n{hint.strip()}" if hint else "")
-                + "\nA relative path is looked up from the test file's folder, then pytest's "
-                "rootdir, then the current directory.\nTo record it from a real server (written next to the "
-                f"test file): pytest --fake-openai-record=https://api.openai.com/v1 '{request.node.nodeid}'",
+    try:
+        return find_scenario_file(request.node, scenario)
+    except ScenarioError as exc:
+        problem = str(exc)
+    pytest.fail(f"fake_openai: cannot load the scenario: {problem}\nTo record it from a real server (written next "
+                f"to the test file): pytest --fake-openai-record=https://api.openai.com/v1 '{request.node.nodeid}'",
                 pytrace=False)
 
 

@@ -233,6 +233,9 @@ class FakeOpenAI:
         self._server: ServerThread | None = None
         self._owns_server = True
         self.clock = Clock(self)
+        # How load() finds a relative scenario path: as given (from the current directory), or, in the
+        # pytest fixture, the marker's rule (next to the test file, then rootdir, then the current directory).
+        self._find_file: Callable[[Any], Any] = lambda scenario: scenario
 
     @classmethod
     def attach(cls, server: ServerThread, api_key: str) -> FakeOpenAI:
@@ -318,7 +321,10 @@ class FakeOpenAI:
         return server.call(lambda: fn(server.registry.get(self.api_key)))
 
     def load(self, scenario: Any, **overrides: Any) -> FakeOpenAI:
-        """Load a scenario (name, path, dict or YAML text) for this tenant; resets its state."""
+        """Load a scenario (name, path, dict or YAML text) for this tenant; resets its state. A relative
+        path is read from the current directory; the pytest fixture's looks for it as its marker does: next
+        to the test file, then in pytest's rootdir, then in the current directory."""
+        scenario = self._find_file(scenario)
         server = self.server
         server.call(lambda: server.registry.load(self.api_key, scenario, options_from="FakeOpenAI.load(compat=...)",
                                                  **overrides))

@@ -4,6 +4,7 @@ and the wheel."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -270,10 +271,12 @@ def test_scenarios_lists_builtins_with_descriptions(capsys: pytest.CaptureFixtur
 
 
 def test_wheel_ships_the_builtin_scenarios(tmp_path: Path) -> None:
-    """A non-editable install (a wheel) still finds the built-in scenarios."""
+    """A non-editable install (a wheel) still finds the built-in scenarios. The distribution is
+    pytest-fakeopenai (issue 24 item 16: "fakeopenai" on the package index is another project); the import
+    package, the CLI and the pytest plugin are fakeopenai."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
                     str(ROOT)], check=True, capture_output=True, timeout=300)
-    [wheel] = (tmp_path / "dist").glob("fakeopenai-*.whl")
+    [wheel] = (tmp_path / "dist").glob("pytest_fakeopenai-*.whl")
     env_dir = tmp_path / "venv"
     # The wheel's dependencies come from this environment (a virtualenv's too, see tests/venvs.py); the
     # venv's own site-packages, where the wheel goes, comes first. Without pip of its own, python -m pip
@@ -281,15 +284,24 @@ def test_wheel_ships_the_builtin_scenarios(tmp_path: Path) -> None:
     python = venvs.create(env_dir, with_pip=False)
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "-q", "--force-reinstall", str(wheel)],
                    check=True, capture_output=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}   # the wheel's package, not a checkout's
     probe = subprocess.run(
         [str(python), "-c", "import fakeopenai, fakeopenai.scenario.loader as l; "
          "print(fakeopenai.__file__); print(l.builtin_dir()); "
          "print(l.load_scenario('requires_action_then_complete').conversations[0].name)"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
     assert probe.returncode == 0, probe.stderr
     module_file, scenario_dir, script = probe.stdout.split()
     assert str(env_dir) in module_file and str(env_dir) in scenario_dir
     assert script == "weather"
+    # the distribution's name, and what it installs under the name fakeopenai: the CLI and the pytest plugin
+    metadata = subprocess.run(
+        [str(python), "-c", "import json, importlib.metadata as m; d = m.distribution('pytest-fakeopenai'); "
+         "print(json.dumps([d.metadata['Name'], d.version, sorted((e.group, e.name, e.value) for e in "
+         "d.entry_points)]))"], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert metadata.returncode == 0, metadata.stderr
+    assert json.loads(metadata.stdout) == ["pytest-fakeopenai", __version__, [
+        ["console_scripts", "fakeopenai", "fakeopenai.cli:main"], ["pytest11", "fakeopenai", "conftest_plugin"]]]
 
 
 SERVE_HELP = " (see 'fakeopenai serve --help')\n"

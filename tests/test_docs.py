@@ -155,7 +155,7 @@ def test_ci_runs_the_readme_install_and_test_commands() -> None:
 
 def test_no_doc_installs_the_unrelated_pypi_package() -> None:
     """issue 17 item 16: "fakeopenai" on the package index is an unrelated project: no doc may tell a reader to
-    ``pip install fakeopenai``; docs/ci.md installs from the repository and says why."""
+    ``pip install fakeopenai``; docs/ci.md installs pytest-fakeopenai from the repository and says why."""
     import re
 
     from_index = re.compile(r"pip3? install (--?[\w-]+ )*['\"]?fakeopenai(?![\w -]*@|/)(['\"\[\s]|$)")
@@ -166,4 +166,10 @@ def test_no_doc_installs_the_unrelated_pypi_package() -> None:
                 f"{path.name}:{number} installs the unrelated 'fakeopenai' from the package index: {line.strip()}"
     ci = (ROOT / "docs" / "ci.md").read_text()
     assert "belongs to an\nunrelated project" in ci
-    assert 'pip install "fakeopenai @ git+https://' in ci and "pip install ./vendor/fakeopenai" in ci
+    # issue 24 item 16: the distribution is pytest-fakeopenai; a git URL must name it so (pip checks the name)
+    assert 'pip install "pytest-fakeopenai @ git+https://' in ci and "pip install ./vendor/fakeopenai" in ci
+    for text in (ci, (ROOT / "README.md").read_text()):
+        assert "`pip install pytest-fakeopenai`" in text
+    for path in documents():
+        assert '"fakeopenai @ git+' not in path.read_text(), f"{path.name}: the distribution is pytest-fakeopenai"
+    assert 'name = "pytest-fakeopenai"' in (ROOT / "pyproject.toml").read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+from pathlib import Path
 
 import pytest
 
@@ -461,6 +462,77 @@ def test_a_builtin_name_as_a_file(fake_openai):
             "'chat_tool_loop' is a scenario's name: give the name, without '.yaml'.",
             "A relative path is looked up from the test file's folder, then pytest's rootdir, then the current "
             "directory."), consecutive=True)
+
+
+def test_the_fixtures_load_finds_a_relative_path_as_the_marker_does(pytester: pytest.Pytester) -> None:
+    """issue 24 item 7: ``fake_openai.load("scenarios/x.yaml")`` inside a test looks next to the test file, then
+    in rootdir, then in the current directory, like the marker (it used to look in the current directory only),
+    whatever the current directory; when the file is nowhere, the ScenarioError lists where it looked."""
+    pytester.makeini("[pytest]\n")
+    (pytester.path / "tests" / "scenarios").mkdir(parents=True)
+    (pytester.path / "tests" / "scenarios" / "fails.yaml").write_text(
+        "name: fails\nruns: [{times: always, steps: [{status: failed}]}]\n")
+    (pytester.path / "tests" / "test_load.py").write_text('''
+import pytest
+from fakeopenai import ScenarioError
+
+def test_next_to_the_test_file(fake_openai):
+    fake_openai.load("scenarios/fails.yaml")
+    assert fake_openai.scenario["name"] == "fails"
+
+def test_from_rootdir(fake_openai):
+    fake_openai.load("tests/scenarios/fails.yaml", seed=3)
+    assert fake_openai.scenario["name"] == "fails"
+
+def test_nowhere(fake_openai):
+    with pytest.raises(ScenarioError) as error:
+        fake_openai.load("scenarios/nowhere.yaml")
+    print(error.value)
+    raise AssertionError("shown")
+''')
+    for cwd in (pytester.path, pytester.path / "tests"):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(cwd)
+            result = pytester.runpytest("-p", "no:cacheprovider", str(pytester.path / "tests" / "test_load.py"))
+        result.assert_outcomes(passed=2, failed=1)
+        tests, root = pytester.path / "tests", pytester.path
+        result.stdout.fnmatch_lines(_lines(
+            "no scenario file 'scenarios/nowhere.yaml'; looked for it at:",
+            f"  {tests / 'scenarios' / 'nowhere.yaml'} (the test file's folder"
+            + (", the current directory)" if cwd == tests else ")"),
+            f"  {root / 'scenarios' / 'nowhere.yaml'} (pytest's rootdir"
+            + (", the current directory)" if cwd == root else ")"),
+            "A relative path is looked up from the test file's folder, then pytest's rootdir, then the current "
+            "directory."), consecutive=True)
+
+
+def test_a_test_with_a_very_long_id_plays_the_default_scenario(pytester: pytest.Pytester) -> None:
+    """A parametrized test whose id is longer than a path may be runs (the fixture looks for the file
+    --fake-openai-record writes for a test, whose name is now cut, with a hash: it used to be an OSError,
+    "File name too long", that errored the test)."""
+    pytester.makepyfile(test_long='''
+import pytest
+
+@pytest.mark.parametrize("body", ["x" * 5000, "y" * 5000])
+def test_long(fake_openai, body):
+    assert fake_openai.scenario["name"] == "default"
+''')
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_fake_openai_load_outside_pytest_reads_from_the_current_directory(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue 24 item 7: outside the fixture, ``FakeOpenAI.load`` keeps reading a relative path from the current
+    directory (not from this test file's folder, which has no such file either)."""
+    from fakeopenai import FakeOpenAI, ScenarioError
+
+    (tmp_path / "here.yaml").write_text("name: here\n")
+    monkeypatch.chdir(tmp_path)
+    with FakeOpenAI() as fake:
+        assert fake.load("here.yaml").scenario["name"] == "here"
+        monkeypatch.chdir(tmp_path.parent)
+        with pytest.raises(ScenarioError, match="no such scenario file"):
+            fake.load("here.yaml")
 
 
 def test_bad_compat_in_the_marker_is_blamed_on_the_marker(pytester: pytest.Pytester) -> None:

@@ -146,6 +146,13 @@ def round_trip(upstream: ServerThread, replay_server: ServerThread, session: Cal
     return yaml.safe_load(text)
 
 
+def ids(step: dict[str, Any]) -> list[str]:
+    """The call ids a recorded tool_calls step pins (each call's upstream id)."""
+    found = [call["id"] for call in step["tool_calls"]]
+    assert all(i.startswith("call_") for i in found), step
+    return found
+
+
 def _run_loop(client: openai.OpenAI) -> list[Any]:
     seen: list[Any] = []
     assistant = client.beta.assistants.create(model="gpt-4o")
@@ -183,10 +190,11 @@ def test_a_run_tool_loop_polled_and_streamed(upstream: ServerThread, replay_serv
     scenario = round_trip(upstream, replay_server, _run_loop, tmp_path, expect_outputs=True)
     [polled, streamed] = scenario["runs"]
     assert polled["match"] == {"model": "gpt-4o", "last_message": {"equals": "find x"}}
-    assert polled["steps"][2] == {"tool_calls": [{"function": "lookup", "arguments": {"q": "x"}},
-                                                 {"function": "sum", "arguments": "[1,2]"}],
-                                  "expect_outputs": {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}}
-    assert streamed["steps"][0]["expect_outputs"] == {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}
+    lookup, total = ids(polled["steps"][2])
+    assert polled["steps"][2] == {"tool_calls": [{"function": "lookup", "arguments": {"q": "x"}, "id": lookup},
+                                                 {"function": "sum", "arguments": "[1,2]", "id": total}],
+                                  "expect_outputs": {lookup: {"equals": "ok"}, total: {"equals": "ok"}}}
+    assert streamed["steps"][0]["expect_outputs"] == {i: {"equals": "ok"} for i in ids(streamed["steps"][0])}
     assert streamed["match"]["last_message"] == {"equals": "find y"}
 
 
@@ -214,9 +222,10 @@ def test_a_background_response_with_a_tool_loop(upstream: ServerThread, replay_s
                                                 tmp_path: Path) -> None:
     scenario = round_trip(upstream, replay_server, _background_loop, tmp_path, expect_outputs=True)
     first = scenario["responses"][0]
+    [call] = ids(first["steps"][2])
     assert first["steps"][:3] == [{"status": "queued"}, {"status": "in_progress", "reads": 2}, {
-        "tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}],
-        "expect_outputs": {"get_weather": {"equals": "18C"}}}]
+        "tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}, "id": call}],
+        "expect_outputs": {call: {"equals": "18C"}}}]
 
 
 def _conversation(client: openai.OpenAI) -> list[Any]:
@@ -242,8 +251,10 @@ def test_a_response_tool_loop_through_a_conversation(upstream: ServerThread, rep
     scenario = round_trip(upstream, replay_server, _conversation, tmp_path, expect_outputs=True)
     [script] = scenario["responses"]
     assert script["match"] == {"model": "gpt-4o", "last_message": {"equals": "weather in Lyon?"}}
-    assert script["steps"][0] == {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}}],
-                                  "expect_outputs": {"get_weather": {"equals": "21C"}}}
+    [call] = ids(script["steps"][0])
+    assert script["steps"][0] == {
+        "tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris"}, "id": call}],
+        "expect_outputs": {call: {"equals": "21C"}}}
     assert "conversations" not in scenario and "faults" not in scenario    # the replay's fake keeps them itself
 
 
@@ -329,15 +340,18 @@ def test_a_streamed_chat_with_a_tool_call(upstream: ServerThread, replay_server:
                                           tmp_path: Path) -> None:
     scenario = round_trip(upstream, replay_server, _chat, tmp_path, expect_outputs=True)
     streamed, loop, refusal, cut = scenario["chat"]
+    [call] = ids(streamed["steps"][0])
     assert streamed == {"match": {"model": "gpt-4o", "last_message": {"equals": "weather in Paris?"}}, "steps": [
-        {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}],
-         "expect_outputs": {"get_weather": {"equals": "18C"}}},
+        {"tool_calls": [{"function": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}, "id": call}],
+         "expect_outputs": {call: {"equals": "18C"}}},
         {"message": "It is 18 degrees and sunny in Paris today."},
         {"status": "completed", "usage": {"prompt_tokens": 90, "completion_tokens": 12}}]}
     assert loop["match"] == {"model": "gpt-4o-mini", "last_message": {"equals": "sum it"}}
+    lookup, total = ids(loop["steps"][1])
     assert loop["steps"][:2] == [{"message": "Let me look."}, {
-        "tool_calls": [{"function": "lookup", "arguments": {"q": "x"}}, {"function": "sum", "arguments": "[1,2]"}],
-        "expect_outputs": {"lookup": {"equals": "ok"}, "sum": {"equals": "ok"}}}]
+        "tool_calls": [{"function": "lookup", "arguments": {"q": "x"}, "id": lookup},
+                       {"function": "sum", "arguments": "[1,2]", "id": total}],
+        "expect_outputs": {lookup: {"equals": "ok"}, total: {"equals": "ok"}}}]
     assert refusal["steps"][0] == {"message": {"refusal": "I can't help with that."}}
     assert cut["steps"][-1] == {"status": "incomplete", "usage": {"prompt_tokens": 30, "completion_tokens": 5}}
     assert scenario["faults"] == [{"match": {"method": "POST", "path": "/v1/chat/completions"}, "after": 3,
@@ -463,9 +477,20 @@ def test_the_pytest_plugin_records_each_test_then_replays_it(pytester: pytest.Py
     assert cli.main(["validate", str(hello), str(embed)]) == 0
     recorded = (pytester.path / "seen.jsonl").read_text()
     (pytester.path / "seen.jsonl").unlink()
-    # with the marker, the file replays on the fake; a test without one needs the marker to use its file
+    # with the marker, the file replays on the fake
     pytester.runpytest(*flags, "-k", "hello").assert_outcomes(passed=1)
     assert (pytester.path / "seen.jsonl").read_text() == recorded.splitlines(keepends=True)[0]
+    (pytester.path / "seen.jsonl").unlink()
+    # issue 24 item 6: so does the file of a test without a marker, scenarios/<test name>.yaml (not the default
+    # scenario, whose generated vector would differ)
+    pytester.runpytest(*flags, "-k", "embed").assert_outcomes(passed=1)
+    [replayed] = (pytester.path / "seen.jsonl").read_text().splitlines()
+    assert json.loads(replayed) == pytest.approx(json.loads(recorded.splitlines()[1]), abs=1e-6)
+    embed.rename(embed.with_suffix(".kept"))     # without the file: the default scenario's generated vector
+    pytester.runpytest(*flags, "-k", "embed").assert_outcomes(passed=1)
+    assert json.loads((pytester.path / "seen.jsonl").read_text().splitlines()[1]) != pytest.approx(
+        json.loads(replayed), abs=1e-6)
+    embed.with_suffix(".kept").rename(embed)
     # once: files that exist are replayed, not recorded again; rewrite records them again
     hello.write_text(hello.read_text() + "# kept\n")
     pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}").assert_outcomes(passed=2)
@@ -473,6 +498,41 @@ def test_the_pytest_plugin_records_each_test_then_replays_it(pytester: pytest.Py
     pytester.runpytest(*flags, f"--fake-openai-record={upstream.base_url}", "--fake-openai-record-mode=rewrite",
                        "-k", "hello").assert_outcomes(passed=1)
     assert "# kept" not in hello.read_text()
+
+
+def test_a_recorded_files_name_stays_short() -> None:
+    from fakeopenai.record.session import file_name
+
+    assert file_name("test_x[a b]") == "test_x-a_b.yaml"
+    long_a, long_b = file_name("test_x[" + "a" * 600 + "]"), file_name("test_x[" + "a" * 599 + "b]")
+    assert long_a != long_b and len(long_a) == len(long_b) == 120 + 1 + 12 + len(".yaml")
+    assert long_a.startswith("test_x-aaa")
+
+
+def test_recording_finds_a_marker_file_as_the_marker_does(pytester: pytest.Pytester, upstream: ServerThread) -> None:
+    """issue 24 item 7: under ``--fake-openai-record``, a marker path that exists from rootdir (not next to the
+    test file) is that file, replayed (mode once), not a new recording next to the test file; one still missing
+    is recorded next to the test file."""
+    pytester.makeini("[pytest]\n")
+    (pytester.path / "tests" / "recorded").mkdir(parents=True)
+    (pytester.path / "tests" / "recorded" / "hi.yaml").write_text(
+        "name: hi\nresponses: [{steps: [{message: From the file.}]}]\n")
+    (pytester.path / "tests" / "test_hi.py").write_text('''
+import pytest
+
+@pytest.mark.fake_openai("tests/recorded/hi.yaml")
+def test_hi(fake_openai):
+    assert fake_openai.client().responses.create(model="gpt-4o", input="hi").output_text == "From the file."
+
+@pytest.mark.fake_openai("recorded/new.yaml")
+def test_new(fake_openai):
+    assert fake_openai.client().responses.create(model="gpt-4o", input="hello").output_text
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+                                f"--fake-openai-record={upstream.base_url}")
+    result.assert_outcomes(passed=2)
+    assert not (pytester.path / "tests" / "tests").exists()
+    assert (pytester.path / "tests" / "recorded" / "new.yaml").is_file()
 
 
 def test_a_vcrpy_cassette_imports_and_replays(upstream: ServerThread, replay_server: ServerThread,
@@ -643,6 +703,35 @@ def test_the_upstream_client_reads_every_framing_and_reconnects() -> None:
     assert len(connections) == 3      # one kept alive for three requests, then one after each close
 
 
+def test_an_answer_done_after_the_proxy_stopped_keeps_no_connection() -> None:
+    """The proxy's stop (``Upstream.aclose``) can run while the last answer's bytes are still going out:
+    that answer's connection is closed then, not kept idle by a client nothing closes any more (an
+    unclosed StreamWriter, which a later test met as a ResourceWarning)."""
+    from fakeopenai.record.upstream import Upstream
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            await reader.read()          # until the client closes
+        finally:
+            writer.close()
+
+    async def main() -> tuple[bytes, int, bool]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        client = Upstream(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1")
+        answer = await client.request("GET", b"/models", [], b"", 5.0)
+        body = b"".join([chunk async for chunk in answer.body()])
+        await client.aclose()            # the proxy stops first
+        answer.close()                   # then the answer's forward ends
+        closing = answer._writer.is_closing()
+        server.close()
+        await server.wait_closed()
+        return body, len(client.idle), closing
+
+    assert asyncio.run(main()) == (b"ok", 0, True)
+
+
 def test_chat_details_without_a_server(tmp_path: Path) -> None:
     """A chat stream that ends with an error chunk, a content_filter stop, a stored completion read, and
     conversation calls (left to the replaying fake)."""
@@ -678,3 +767,220 @@ def test_chat_details_without_a_server(tmp_path: Path) -> None:
     assert set(scenario) == {"description", "chat"}
     (tmp_path / "chat.yaml").write_text(yaml.safe_dump(scenario))
     assert cli.main(["validate", str(tmp_path / "chat.yaml")]) == 0
+
+
+def test_the_proxy_forwards_no_fake_path(tmp_path: Path) -> None:
+    """issue 24 item 5: ``GET /_fake/record/stop`` (the wrong method) is the proxy's own 405, in the OpenAI
+    error shape; any other ``/_fake`` path its own 404. Neither reaches the upstream nor the scenario."""
+    heard: list[str] = []
+
+    async def anything(request: Request) -> JSONResponse:
+        heard.append(f"{request.method} {request.url.path}")
+        return JSONResponse({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                       "code": "invalid_api_key"}}, status_code=401)
+
+    server = ServerThread(Starlette(routes=[Route("/{path:path}", anything, methods=["GET", "POST", "DELETE"])]))
+    server.start()
+    out = tmp_path / "recorded.yaml"
+    recorder = Recorder(server.base_url, out)
+    proxy = ServerThread(create_proxy(recorder)).start()
+    try:
+        with httpx.Client(base_url=proxy.origin) as http:
+            wrong = http.get("/_fake/record/stop")
+            assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")
+            assert wrong.json() == {"error": {
+                "message": "Invalid method for URL (GET /_fake/record/stop): allowed methods are POST.",
+                "type": "invalid_request_error", "param": None, "code": "method_not_allowed"}}
+            assert http.post("/_fake/record/scenario").status_code == 405
+            unknown = http.delete("/_fake/tenant")
+            assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_url"
+            assert "POST /_fake/record/stop and GET /_fake/record/scenario" in unknown.json()["error"]["message"]
+            assert heard == [] and recorder.exchanges == {}
+            # the SDK meets it the same way: an APIStatusError with the proxy's message
+            with openai.OpenAI(base_url=proxy.base_url, api_key="sk-x", max_retries=0) as client:
+                with pytest.raises(openai.APIStatusError) as error:
+                    client.get(proxy.origin + "/_fake/record/stop", cast_to=httpx.Response)
+                assert error.value.status_code == 405 and "allowed methods are POST" in error.value.message
+            assert http.post("/_fake/record/stop").json() == {"written": str(out), "exchanges": 0}
+    finally:
+        stop(proxy, recorder)
+        server.stop()
+    assert heard == [] and "faults" not in yaml.safe_load(out.read_text())
+
+
+# issue 24 item 12: each API's tool calls with the upstream's own ids (as a real server's would be)
+PINNED_IDS: dict[str, Any] = {
+    "runs": [{"steps": [{"tool_calls": [
+        {"function": "get_weather", "arguments": {"city": "Paris"}, "id": "call_run_paris"},
+        {"function": "get_weather", "arguments": {"city": "Rome"}, "id": "call_run_rome"}]},
+        {"message": "Sunny in both."}, {"status": "completed"}]}],
+    "responses": [{"steps": [{"tool_calls": [
+        {"function": "get_weather", "arguments": {"city": "Paris"}, "id": "call_paris"},
+        {"function": "get_weather", "arguments": {"city": "Rome"}, "id": "call_rome"}]},
+        {"message": "Sunny in both."}]}],
+    "chat": [{"steps": [{"tool_calls": [
+        {"function": "get_weather", "arguments": {"city": "Paris"}, "id": "call_chat_paris"},
+        {"function": "get_weather", "arguments": {"city": "Rome"}, "id": "call_chat_rome"}]},
+        {"message": "Sunny in both."}]}],
+}
+
+
+def _call_ids(client: openai.OpenAI) -> list[Any]:
+    """A run, a response and a streamed chat, each answering two calls: the call ids the client saw."""
+    seen: list[Any] = []
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    run = client.beta.threads.create_and_run_poll(assistant_id=assistant.id, thread={
+        "messages": [{"role": "user", "content": "weather in Paris and Rome"}]})
+    calls = run.required_action.submit_tool_outputs.tool_calls  # type: ignore[union-attr]
+    seen.append([(c.id, c.function.arguments) for c in calls])
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=run.thread_id, tool_outputs=[{"tool_call_id": c.id, "output": c.id} for c in calls])
+    seen.append(run.status)
+    response = client.responses.create(model="gpt-4o", input="weather in Paris and Rome")
+    items = [o for o in response.output if o.type == "function_call"]
+    seen.append([(i.call_id, i.arguments) for i in items])
+    response = client.responses.create(model="gpt-4o", previous_response_id=response.id, input=[
+        {"type": "function_call_output", "call_id": i.call_id, "output": i.call_id} for i in items])
+    seen.append(response.output_text)
+    messages: list[Any] = [{"role": "user", "content": "weather in Paris and Rome"}]
+    answer = _chat_stream(client, messages, seen)
+    seen.append([c["id"] for c in answer["tool_calls"]])
+    _chat_stream(client, [*messages, answer, *({"role": "tool", "tool_call_id": c["id"], "content": c["id"]}
+                                               for c in answer["tool_calls"])], seen)
+    return seen
+
+
+def test_tool_call_ids_replay_as_recorded(replay_server: ServerThread, tmp_path: Path) -> None:
+    """The calls were call_paris and call_rome upstream: the replay gives the client those ids (runs,
+    responses and chat), and expect_outputs names each call by its id (two calls of one function)."""
+    upstream = ServerThread(create_app(PINNED_IDS)).start()
+    try:
+        scenario = round_trip(upstream, replay_server, _call_ids, tmp_path, expect_outputs=True)
+    finally:
+        upstream.stop()
+    run_calls, response_calls, chat_calls = (scenario[key][0]["steps"][0] for key in ("runs", "responses", "chat"))
+    assert ids(run_calls) == ["call_run_paris", "call_run_rome"]
+    assert ids(response_calls) == ["call_paris", "call_rome"]
+    assert ids(chat_calls) == ["call_chat_paris", "call_chat_rome"]
+    for step in (run_calls, response_calls, chat_calls):
+        assert step["expect_outputs"] == {i: {"equals": i} for i in ids(step)}
+
+
+# issue 24 item 4: streams the upstream cut partway, with deltas that are not the fake's own chunking
+_RESPONSE = {"id": "resp_1", "object": "response", "created_at": 1, "status": "in_progress", "model": "gpt-4o",
+             "output": []}
+_WHERE = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+CUT_RESPONSE = [
+    {"type": "response.created", "response": _RESPONSE}, {"type": "response.in_progress", "response": _RESPONSE},
+    {"type": "response.output_item.added", "output_index": 0, "item": {
+        "id": "msg_1", "type": "message", "status": "in_progress", "role": "assistant", "content": []}},
+    {"type": "response.content_part.added", **_WHERE, "part": {"type": "output_text", "text": "", "annotations": []}},
+    {"type": "response.output_text.delta", **_WHERE, "delta": "It is 18 °C and sun", "logprobs": []},
+    {"type": "response.output_text.delta", **_WHERE, "delta": "ny in Pa", "logprobs": []}]
+
+
+def _chunk(delta: dict[str, Any]) -> dict[str, Any]:
+    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+
+
+CUT_CHAT = [_chunk({"role": "assistant", "content": ""}), _chunk({"content": "It is 18 °C and sun"}),
+            _chunk({"content": "ny in Pa"})]
+
+
+def _cut_streams(client: openai.OpenAI) -> list[Any]:
+    """A streamed response and a streamed chat completion, each cut partway: every event (with its delta)
+    the client got, then the error it raised."""
+    client = client.with_options(max_retries=0)
+    response: list[Any] = []
+    with pytest.raises(openai.APIConnectionError):
+        for event in client.responses.create(model="gpt-4o", input="Weather in Paris?", stream=True):
+            response.append((event.type, getattr(event, "delta", None)))
+    chat: list[Any] = []
+    with pytest.raises(openai.APIConnectionError):
+        for chunk in client.chat.completions.create(model="gpt-4o", stream=True,
+                                                    messages=[{"role": "user", "content": "Weather in Paris?"}]):
+            chat.append((chunk.choices[0].delta.content, chunk.choices[0].finish_reason))
+    return [response, chat]
+
+
+def replay_over_a_socket(server: ServerThread, text: str, session: Callable[[openai.OpenAI], Any]) -> Any:
+    """The session on a fresh tenant of ``server`` loaded with the scenario (no byte hook: a cut stream is
+    read as the client reads it)."""
+    key = f"sk-replay-{next(_keys)}"
+    httpx.put(server.origin + "/_fake/scenario", content=text.encode(), headers={
+        "authorization": f"Bearer {key}", "content-type": "application/yaml"}).raise_for_status()
+    with openai.OpenAI(base_url=server.base_url, api_key=key) as client:
+        return session(client)
+
+
+def test_streams_the_upstream_cut_replay_their_deltas_then_the_cut(replay_server: ServerThread,
+                                                                    tmp_path: Path) -> None:
+    """A Responses stream cut after 6 events (two text deltas) replays those 6 events with the same deltas,
+    then the same error, not a completed response; a chat stream cut alike replays alike (no finish chunk)."""
+    from starlette.responses import StreamingResponse
+
+    def cut(events: list[dict[str, Any]], named: bool) -> Any:
+        async def endpoint(request: Request) -> StreamingResponse:
+            async def body() -> Any:
+                for number, event in enumerate(events):
+                    data = json.dumps({**event, "sequence_number": number} if named else event)
+                    yield (f"event: {event['type']}\n" if named else "").encode() + f"data: {data}\n\n".encode()
+                raise RuntimeError("the upstream went away")
+            return StreamingResponse(body(), media_type="text/event-stream")
+        return endpoint
+
+    server = ServerThread(Starlette(routes=[Route("/v1/responses", cut(CUT_RESPONSE, True), methods=["POST"]),
+                                            Route("/v1/chat/completions", cut(CUT_CHAT, False), methods=["POST"])]),
+                          log_level="critical").start()
+    try:
+        recorded, text = record(server.base_url, _cut_streams)
+    finally:
+        server.stop()
+    assert recorded == [[("response.created", None), ("response.in_progress", None),
+                         ("response.output_item.added", None), ("response.content_part.added", None),
+                         ("response.output_text.delta", "It is 18 °C and sun"),
+                         ("response.output_text.delta", "ny in Pa")],
+                        [("", None), ("It is 18 °C and sun", None), ("ny in Pa", None)]]
+    path = tmp_path / "cut.yaml"
+    path.write_text(text)
+    assert cli.main(["validate", str(path)]) == 0, text
+    scenario = yaml.safe_load(text)
+    assert scenario["responses"][0]["steps"] == [{"message": {"deltas": ["It is 18 °C and sun", "ny in Pa"]}}]
+    assert scenario["chat"][0]["steps"][0] == {"message": {"deltas": ["It is 18 °C and sun", "ny in Pa"]}}
+    assert scenario["faults"] == [
+        {"match": {"method": "POST", "path": "/v1/responses"}, "after_events": 6, "disconnect": True},
+        {"match": {"method": "POST", "path": "/v1/chat/completions"}, "after_events": 3, "disconnect": True}]
+    assert replay_over_a_socket(replay_server, text, _cut_streams) == recorded
+    fake = FakeOpenAI(text).start()      # in-process: the same
+    try:
+        with fake.client() as client:
+            assert _cut_streams(client) == recorded
+    finally:
+        fake.stop()
+
+
+def _cut_run(client: openai.OpenAI) -> list[Any]:
+    seen: list[Any] = []
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    with pytest.raises(openai.APIConnectionError):
+        for event in client.with_options(max_retries=0).beta.threads.create_and_run(
+                assistant_id=assistant.id, stream=True, thread={"messages": [{"role": "user", "content": "hi"}]}):
+            seen.append((event.event, event.data.delta.content[0].text.value  # type: ignore[union-attr]
+                         if event.event == "thread.message.delta" else None))
+    return seen
+
+
+def test_a_run_stream_the_upstream_cut_replays_its_deltas_then_the_cut(replay_server: ServerThread) -> None:
+    """The same for a run's stream: cut after two one-word deltas (the replay's own chunking is three words)."""
+    upstream = ServerThread(create_app({
+        "stream": {"chunk_words": 1}, "runs": [{"steps": [{"message": "It is sunny in Paris."}]}],
+        "faults": [{"match": {"path": "/v1/threads/runs"}, "after_events": 10, "disconnect": True}]})).start()
+    try:
+        recorded, text = record(upstream.base_url, _cut_run)
+    finally:
+        upstream.stop()
+    assert recorded[-3:] == [("thread.message.in_progress", None), ("thread.message.delta", "It"),
+                             ("thread.message.delta", " is")]
+    assert yaml.safe_load(text)["runs"][0]["steps"] == [{"message": {"deltas": ["It", " is"]}}]
+    assert replay_over_a_socket(replay_server, text, _cut_run) == recorded

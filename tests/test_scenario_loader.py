@@ -238,8 +238,11 @@ def test_unbounded_values_are_refused(tmp_path: Path) -> None:
     ("{words: 0}", 26, "runs[0].steps[0].message.words: expected an integer from 1 to 10000, got number 0"),
     ("{words: 10001}", 26, "runs[0].steps[0].message.words: expected an integer from 1 to 10000, got number 10001"),
     ("{words: ten}", 26, "runs[0].steps[0].message.words: expected an integer from 1 to 10000, got string 'ten'"),
-    ("{wrds: 3}", 19, "runs[0].steps[0].message.wrds: unknown key 'wrds'; allowed keys: text, words, refusal "
-                      "(did you mean 'words'?)"),
+    ("{wrds: 3}", 19, "runs[0].steps[0].message.wrds: unknown key 'wrds'; allowed keys: text, words, refusal, "
+                      "deltas (did you mean 'words'?)"),
+    ("{text: a, deltas: [b]}", 28, "runs[0].steps[0].message.deltas: deltas are the message's text: give deltas "
+                                   "alone, without text"),
+    ("{deltas: [a, 3]}", 31, "runs[0].steps[0].message.deltas[1]: expected a string, got number 3"),
     ("{text: 5}", 25, "runs[0].steps[0].message.text: expected a string, got number 5"),
     ("5", 18, "runs[0].steps[0].message: expected the message text, or {words: N} for generated text, got number 5"),
 ])

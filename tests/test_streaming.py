@@ -187,6 +187,31 @@ def test_chunk_words_option_controls_deltas(client: openai.OpenAI, fake_openai: 
     assert values == ["one", " two", " three", " four"]
 
 
+def test_message_deltas_stream_as_scripted_in_each_api(client: openai.OpenAI, fake_openai: Any) -> None:
+    """``message: {deltas: [...]}`` (what fakeopenai record writes for a stream the upstream cut): one event per
+    delta in a run's, a response's and a chat completion's stream, whatever stream.chunk_words says; the
+    message's text is their concatenation (not streamed too)."""
+    fake_openai.load({"stream": {"chunk_words": 5}, "conversations": [{"times": "always", "steps": [
+        {"message": {"deltas": ["It is 18 °C and sun", "ny in Pa", "ris."]}}]}]})
+    deltas = ["It is 18 °C and sun", "ny in Pa", "ris."]
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    events = list(client.beta.threads.create_and_run(assistant_id=assistant.id, stream=True))
+    assert [e.data.delta.content[0].text.value for e in events if e.event == "thread.message.delta"] == deltas
+    events = list(client.responses.create(model="gpt-4o", input="hi", stream=True))
+    assert [e.delta for e in events if e.type == "response.output_text.delta"] == deltas
+    assert events[-1].response.output_text == "It is 18 °C and sunny in Paris."
+    chunks = list(client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}],
+                                                 stream=True, n=2))
+    for index in (0, 1):
+        assert [c.choices[0].delta.content for c in chunks if c.choices[0].index == index][1:-1] == deltas
+    plain = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    assert plain.choices[0].message.content == "It is 18 °C and sunny in Paris."
+    # cut by max_tokens: the text is no longer the deltas' concatenation, so the usual chunking
+    cut = list(client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}],
+                                              stream=True, max_tokens=3))
+    assert [c.choices[0].delta.content for c in cut][1:-1] == ["It is 18"]
+
+
 @pytest.mark.anyio
 @pytest.mark.fake_openai(scenario="stream_with_tool_call")
 async def test_async_streaming_flow(async_client: openai.AsyncOpenAI) -> None:

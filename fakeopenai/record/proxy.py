@@ -4,7 +4,8 @@ arrive) and keeps each exchange for the scenario. Bare ASGI and a client of its 
 Starlette and httpx: the proxy must add well under a millisecond per request.
 
 ``POST /_fake/record/stop`` (or the process's SIGINT/SIGTERM, see ``run``) writes the scenario file;
-``GET /_fake/record/scenario`` shows the scenario so far.
+``GET /_fake/record/scenario`` shows the scenario so far. No ``/_fake`` path is ever forwarded: another
+method on those two is a 405, any other ``/_fake`` path a 404, both the proxy's own (nothing recorded).
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ class Recorder:
 
     def text(self) -> str:
         return scenario_yaml(self.scenario(), f"Recorded by fakeopenai record from {safe_url(self.upstream)}.\n"
-                                              "Ids and times are the fake's own; edit freely, then: "
-                                              "fakeopenai validate THIS_FILE")
+                                              "Ids and times are the fake's own (tool call ids are kept); edit "
+                                              "freely, then: fakeopenai validate THIS_FILE")
 
     def write(self) -> Path | None:
         if self.out is None or self.written:
@@ -187,8 +188,38 @@ async def _answer(send: Any, status: int, payload: Any, media_type: bytes = b"ap
     await send({"type": "http.response.body", "body": data})
 
 
+# The proxy's own paths and their one method each; nothing under /_fake goes upstream.
+CONTROL = {"/_fake/record/stop": "POST", "/_fake/record/scenario": "GET"}
+
+
+def _own(path: str) -> bool:
+    return path == "/_fake" or path.startswith("/_fake/")
+
+
+async def _refuse(send: Any, method: str, path: str) -> None:
+    """A ``/_fake`` request the proxy does not serve: a 405 (with ``Allow``) for a known path, else a 404,
+    in the OpenAI error shape."""
+    allowed = CONTROL.get(path)
+    if allowed is not None:
+        status, code = 405, "method_not_allowed"
+        message = f"Invalid method for URL ({method} {path}): allowed methods are {allowed}."
+    else:
+        status, code = 404, "unknown_url"
+        message = (f"Invalid URL ({method} {path}): the recording proxy serves "
+                   + " and ".join(f"{verb} {known}" for known, verb in CONTROL.items())
+                   + "; it forwards no /_fake path upstream.")
+    data = json.dumps({"error": {"message": message, "type": "invalid_request_error", "param": None,
+                                 "code": code}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    if allowed is not None:
+        headers.append((b"allow", allowed.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
 class ProxyApp:
-    """The proxy (ASGI): ``/_fake/record/stop`` and ``/_fake/record/scenario``; every other path forwarded."""
+    """The proxy (ASGI): ``POST /_fake/record/stop`` and ``GET /_fake/record/scenario``, any other ``/_fake``
+    request refused; every other path forwarded."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
@@ -215,6 +246,8 @@ class ProxyApp:
                                       "exchanges": len(recorder.exchanges)})
         elif path == "/_fake/record/scenario" and method == "GET":
             await _answer(send, 200, recorder.text().encode(), b"application/yaml")
+        elif _own(path):
+            await _refuse(send, method, path)
         else:
             await recorder.forward(scope, receive, send)
 

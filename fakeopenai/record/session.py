@@ -3,15 +3,20 @@ makes, and the environment it gives, go to the recording proxy; everything else 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
 RECORD_MODES = ("once", "rewrite")
+NAME_CHARS = 120     # of a test's name in its file name (file systems refuse names past 255 bytes)
 
 
 def file_name(test_name: str) -> str:
-    """A test's name as a scenario file name: ``test_x[a b]`` -> ``test_x-a_b.yaml``."""
+    """A test's name as a scenario file name: ``test_x[a b]`` -> ``test_x-a_b.yaml``; a name longer than
+    ``NAME_CHARS`` (a long parameter id) is cut there and ends with a hash of the whole name instead."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name.replace("[", "-").rstrip("]")).strip("_")
+    if len(name) > NAME_CHARS:
+        name = name[:NAME_CHARS] + "-" + hashlib.sha256(test_name.encode()).hexdigest()[:12]
     return f"{name or 'test'}.yaml"
 
 

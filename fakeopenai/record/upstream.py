@@ -85,7 +85,9 @@ class Answer:
         self._done = True
 
     def close(self) -> None:
-        if self._done and self._reusable and not self._reader.at_eof():
+        # (a client closed meanwhile, e.g. the proxy stopped while this answer's last bytes went out, keeps
+        # no idle connection: nothing would close it)
+        if self._done and self._reusable and not self._reader.at_eof() and not self._client.closed:
             self._client.idle.append((self._reader, self._writer))
         else:
             self._writer.close()
@@ -98,6 +100,7 @@ class Upstream:
     url: str
     connect_timeout: float = 10.0
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
+    closed: bool = False
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -182,6 +185,7 @@ class Upstream:
         return Answer(status, headers, self, reader, writer, length, chunked, reusable, _timeout=timeout)
 
     async def aclose(self) -> None:
+        self.closed = True
         idle, self.idle = self.idle, []
         for _, writer in idle:
             writer.close()

@@ -63,6 +63,44 @@ def missing_file_hint(text: str, scenario_dirs: Iterable[str | os.PathLike[str]]
     return f" Did you mean the scenario named {close[0]!r} (a name, without {path.suffix!r})?" if close else ""
 
 
+def looks_like_path(scenario: Any) -> bool:
+    """Whether a scenario argument names a file (a path object, or a one-line string with a scenario
+    file's suffix or a folder in it), not a name, YAML text or a dict."""
+    if isinstance(scenario, os.PathLike):
+        return True
+    if not isinstance(scenario, str):
+        return False
+    text = scenario.strip()
+    if not text or "\n" in text or ":" in text or "{" in text:  # YAML text (or a Windows drive: absolute)
+        return False
+    return Path(text).suffix in (".yaml", ".yml", ".json") or "/" in text or os.sep in text
+
+
+def find_relative_file(scenario: Any, places: Iterable[tuple[Path, str]],
+                       scenario_dirs: Iterable[str | os.PathLike[str]] = ()) -> Any:
+    """The rule for a relative scenario path in pytest, the marker's and ``fake_openai.load``'s alike: the
+    first of ``places`` (a folder, and what to call it) where it is a file, shown relative to the current
+    directory when it is under it. Anything but a relative path (a name, YAML text, a dict, an absolute
+    path) comes back as it is. Not found: a :class:`ScenarioError` that lists every place it looked."""
+    if not looks_like_path(scenario) or Path(scenario).is_absolute():
+        return scenario
+    relative = Path(str(scenario).strip())
+    places = list(places)
+    looked: dict[Path, list[str]] = {}
+    for folder, what in places:
+        candidate = (folder / relative).resolve()
+        if candidate.is_file():
+            cwd = Path.cwd().resolve()
+            return str(candidate.relative_to(cwd)) if candidate.is_relative_to(cwd) else str(candidate)
+        looked.setdefault(candidate, []).append(what)
+    hint = missing_file_hint(str(scenario), list(scenario_dirs))
+    order = ", then ".join(dict.fromkeys(what for _, what in places))
+    raise ScenarioError([Problem("", None, None, "", (
+        f"no scenario file {str(scenario)!r}; looked for it at:\n"
+        + "\n".join(f"  {path} ({', '.join(names)})" for path, names in looked.items())
+        + (f"\n{hint.strip()}" if hint else "") + f"\nA relative path is looked up from {order}."))])
+
+
 def shadowed_builtins(scenario_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The files of ``scenario_dirs`` that a built-in scenario of the same name hides from
     :func:`find_named`."""

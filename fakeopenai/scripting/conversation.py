@@ -47,6 +47,7 @@ class Step:
     tool_calls: tuple[ToolCallSpec, ...] = ()
     message: str | None = None       # kind == "message"; None means generated
     message_words: int = 12
+    deltas: tuple[str, ...] = ()     # the message as it streams, when the scenario says (message.deltas)
     refusal: bool = False            # the message is a refusal (chat: message.refusal; elsewhere its text)
     stream_error: dict[str, Any] | None = None
     reads: int = 1
@@ -234,7 +235,7 @@ def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
                           f"(or its function name when the call has no id): {', '.join(sorted(known))}", key=True)
         expect[key] = builder.text_match(matcher) or TextMatch()
     message = data.get("message")
-    text, words, refusal = None, 12, False
+    text, words, refusal, deltas = None, 12, False, ()
     if isinstance(message, str):
         text = message
     elif isinstance(message, dict):
@@ -244,6 +245,13 @@ def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
                 builder.error(path + ("message", "refusal"), "a refusal is the message: give refusal alone, "
                               "without text or words", key=True)
             text, refusal = message["refusal"], True
+        if message.get("deltas") is not None:
+            others = [key for key in ("text", "words", "refusal") if key in message]
+            if others:
+                builder.error(path + ("message", "deltas"), "deltas are the message's text: give deltas alone, "
+                              f"without {' or '.join(others)}", key=True)
+            deltas = tuple(message["deltas"])
+            text = "".join(deltas)
     last_error = data.get("last_error")
     if last_error is not None:
         last_error = {"code": last_error.get("code", "server_error"), "message": last_error["message"]}
@@ -254,7 +262,7 @@ def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
         incomplete = {"reason": "max_completion_tokens"}
     return Step(
         kind=kind, where=where, status=status, tool_calls=tuple(calls), message=text, message_words=words,
-        refusal=refusal,
+        deltas=deltas, refusal=refusal,
         stream_error=data.get("stream_error"), reads=data.get("reads", 1),
         after=builder.duration(path + ("after",), data.get("after")), usage=usage, last_error=last_error,
         incomplete_details=dict(incomplete) if incomplete else None, expect_outputs=expect,

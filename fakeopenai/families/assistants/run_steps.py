@@ -104,7 +104,7 @@ def write_message(state: TenantState, run: Run, step: Step, now: int, emit: Emit
         thread._messages.add(message.id, message)
     emit.event("thread.message.created", message)
     emit.event("thread.message.in_progress", message)
-    for index, chunk in enumerate(split_words(text, stream_options(state, run).chunk_words)):
+    for index, chunk in enumerate(step.deltas or split_words(text, stream_options(state, run).chunk_words)):
         part: dict[str, Any] = {"index": 0, "type": "text", "text": {"value": chunk}}
         if index == 0:
             part["text"]["annotations"] = []

@@ -351,6 +351,8 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
             usage_step = step
             break
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    if len(parts) == 1 and parts[0].deltas:
+        completion._deltas = parts[0].deltas
     for index in range(n):
         completion.choices.append(_choice(state, body, completion, index, parts, calls, finish, limit))
     completion.usage = _usage(body, completion, usage_step)

@@ -44,7 +44,11 @@ def chunks(state: TenantState, completion: Completion, include_usage: bool) -> l
                       "refusal": None})
         for field in ("content", "refusal"):
             tokens = list((choice.get("logprobs") or {}).get(field) or ())
-            for piece in split_words(message[field], options.chunk_words) if message[field] else ():
+            if field == "content" and completion._deltas and message[field] == "".join(completion._deltas):
+                pieces: Any = completion._deltas    # scripted deltas (message.deltas), unless cut by max_tokens
+            else:
+                pieces = split_words(message[field], options.chunk_words) if message[field] else ()
+            for piece in pieces:
                 taken = len(split_words(piece, 1))
                 logprobs = None
                 if choice.get("logprobs") is not None:

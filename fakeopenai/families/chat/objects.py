@@ -26,6 +26,7 @@ class Completion:
     _chain: Chain | None = None
     _stream_plan: list[dict[str, Any]] = field(default_factory=list)  # per choice: what its chunks say
     _stream_error: dict[str, Any] | None = None
+    _deltas: tuple[str, ...] = ()     # the turn's one message step's message.deltas: how its content streams
 
 
 @dataclass(slots=True)

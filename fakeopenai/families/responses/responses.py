@@ -457,7 +457,7 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
     where = {"item_id": item["id"], "output_index": index, "content_index": 0}
     emit.event("response.content_part.added", {**where, "part": part})
-    for chunk in split_words(text, _stream_options(state, response).chunk_words):
+    for chunk in step.deltas or split_words(text, _stream_options(state, response).chunk_words):
         emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
     part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
     emit.event("response.output_text.done", {**where, "text": text, "logprobs": []})

@@ -8,9 +8,10 @@ from typing import Any
 from fakeopenai.record.convert.common import (
     Converter,
     ConvertOptions,
-    arguments,
+    expect_key,
     match_of,
     text_of,
+    tool_call,
     usage_of,
 )
 from fakeopenai.record.exchange import Exchange
@@ -26,6 +27,7 @@ class _Turn:
     finish: str | None = None
     usage: dict[str, Any] | None = None
     stream_error: dict[str, Any] | None = None
+    deltas: list[str] = field(default_factory=list)   # a stream the upstream cut: its content as it arrived
 
 
 @dataclass
@@ -96,6 +98,8 @@ class ChatConverter(Converter):
                 if choice.get("finish_reason"):
                     turn.finish = choice["finish_reason"]
         turn.content = "".join(content) if any(content) else None
+        if ex.broken and turn.content is not None:   # the replay's stream fault cuts after as many chunks
+            turn.deltas = [piece for piece in content if piece]
         turn.refusal = "".join(refusal) if refusal else None
         turn.calls = [calls[i] for i in sorted(calls)]
         return turn
@@ -124,20 +128,23 @@ class ChatConverter(Converter):
         return True
 
     @staticmethod
-    def _steps(turn: _Turn, options: ConvertOptions, next_request: dict[str, Any] | None) -> list[dict[str, Any]]:
+    def _steps(turn: _Turn, options: ConvertOptions, next_request: dict[str, Any] | None,
+               used: set[str]) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = []
-        if turn.content is not None:
+        if turn.deltas:
+            steps.append({"message": {"deltas": turn.deltas}})
+        elif turn.content is not None:
             steps.append({"message": turn.content})
         if turn.refusal is not None:
             steps.append({"message": {"refusal": turn.refusal}})
         if turn.calls:
-            step: dict[str, Any] = {"tool_calls": [{"function": c["name"], "arguments": arguments(c["arguments"])}
-                                                   for c in turn.calls]}
+            calls = [tool_call(c["name"], c["arguments"], c["id"], used) for c in turn.calls]
+            step: dict[str, Any] = {"tool_calls": calls}
             if options.expect_outputs and next_request:
                 outputs = {m.get("tool_call_id"): text_of(m.get("content")) for m in next_request.get("messages") or []
                            if isinstance(m, dict) and m.get("role") == "tool"}
-                expect = {c["name"]: {"equals": outputs[c["id"]]} for c in turn.calls
-                          if isinstance(outputs.get(c["id"]), str)}
+                expect = {expect_key(call): {"equals": outputs[c["id"]]}
+                          for c, call in zip(turn.calls, calls, strict=True) if isinstance(outputs.get(c["id"]), str)}
                 if expect:
                     step["expect_outputs"] = expect
             steps.append(step)
@@ -159,9 +166,10 @@ class ChatConverter(Converter):
         scripts = []
         for conv in self.conversations:
             steps: list[dict[str, Any]] = []
+            used: set[str] = set()
             for i, turn in enumerate(conv.turns):
                 following = conv.requests[i + 1] if i + 1 < len(conv.requests) else None
-                steps += self._steps(turn, options, following)
+                steps += self._steps(turn, options, following, used)
             script: dict[str, Any] = {}
             if conv.match:
                 script["match"] = conv.match

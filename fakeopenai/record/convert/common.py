@@ -65,6 +65,22 @@ def arguments(raw: Any) -> Any:
     return raw
 
 
+def tool_call(name: Any, raw_arguments: Any, call_id: Any, used: set[str]) -> dict[str, Any]:
+    """A ``tool_calls`` entry: the function, its arguments (see :func:`arguments`) and the call's id as
+    ``id`` when the step language can pin it (``call_...``, not yet pinned in this script: ``used``), so
+    the replay gives the client the very same call ids."""
+    call: dict[str, Any] = {"function": name, "arguments": arguments(raw_arguments)}
+    if isinstance(call_id, str) and call_id.startswith("call_") and call_id not in used:
+        call["id"] = call_id
+        used.add(call_id)
+    return call
+
+
+def expect_key(call: dict[str, Any]) -> str:
+    """How ``expect_outputs`` names a call of a step: by its pinned id, else by its function."""
+    return str(call.get("id") or call["function"])
+
+
 def collapse(statuses: Iterable[str]) -> list[dict[str, Any]]:
     """Statuses seen one per read -> status steps, repeats as ``reads``."""
     steps: list[dict[str, Any]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,12 +10,13 @@ from fakeopenai.record.convert.common import (
     TERMINAL,
     Converter,
     ConvertOptions,
-    arguments,
     before_content,
     collapse,
+    expect_key,
     last_error_of,
     match_of,
     text_of,
+    tool_call,
     usage_of,
 )
 from fakeopenai.record.exchange import Exchange
@@ -27,6 +29,7 @@ class _Response:
     seen: list[str] = field(default_factory=list)     # statuses, one per answer the client read
     final: dict[str, Any] | None = None
     stream_error: dict[str, Any] | None = None
+    partial: list[dict[str, Any]] = field(default_factory=list)   # a stream's output items without a final
 
 
 @dataclass
@@ -34,6 +37,33 @@ class _Conversation:
     match: dict[str, Any]
     responses: list[_Response] = field(default_factory=list)
     calls: set[str] = field(default_factory=set)
+
+
+def _items_so_far(ex: Exchange) -> list[dict[str, Any]]:
+    """The output items of a stream that ended without the response (the upstream cut it, or sent an
+    error): each as far as it arrived, a message's text as its deltas (``_deltas``), a function call's
+    arguments as they add up (``_done`` once the item was done)."""
+    items: dict[int, dict[str, Any]] = {}
+    for name, data in ex.events():
+        if not isinstance(data, dict) or not isinstance(data.get("output_index"), int):
+            continue
+        index = data["output_index"]
+        if name in ("response.output_item.added", "response.output_item.done") and isinstance(data.get("item"), dict):
+            deltas = items.get(index, {}).get("_deltas", [])
+            items[index] = {**data["item"], "_deltas": deltas, "_done": name == "response.output_item.done"}
+        elif name == "response.output_text.delta" and index in items and isinstance(data.get("delta"), str):
+            items[index]["_deltas"].append(data["delta"])
+        elif name == "response.function_call_arguments.delta" and index in items and isinstance(data.get("delta"), str):
+            items[index]["arguments"] = str(items[index].get("arguments") or "") + data["delta"]
+    return [items[i] for i in sorted(items)]
+
+
+def _json(text: Any) -> bool:
+    try:
+        json.loads(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class ResponsesConverter(Converter):
@@ -74,6 +104,8 @@ class ResponsesConverter(Converter):
                     response.stream_error = {k: err[k] for k in ("message", "type", "code") if err.get(k)}
             if response.final:
                 response.seen.append(response.final["status"])
+            else:
+                response.partial = _items_so_far(ex)
         else:
             obj = ex.response_json()
             if isinstance(obj, dict):
@@ -124,8 +156,10 @@ class ResponsesConverter(Converter):
 
     @staticmethod
     def _steps(response: _Response, options: ConvertOptions, next_request: dict[str, Any] | None,
-               last: bool) -> list[dict[str, Any]]:
-        final = response.final or {}
+               used: set[str]) -> list[dict[str, Any]]:
+        # A stream without its response (cut short, or an error event): what arrived of its output, each
+        # message as its deltas, so that the replay's events line up with the stream fault's after_events.
+        final = response.final or {"output": response.partial}
         status = final.get("status")
         steps: list[dict[str, Any]] = []
         if response.background:
@@ -135,12 +169,18 @@ class ResponsesConverter(Converter):
             if not isinstance(item, dict):
                 continue
             if item.get("type") == "function_call":
-                call = {"function": item.get("name"), "arguments": arguments(item.get("arguments", "{}"))}
+                # (arguments cut off halfway are not JSON, which a script's arguments must be: {} stands in)
+                raw = item.get("arguments", "{}") if response.final or _json(item.get("arguments")) else "{}"
+                call = tool_call(item.get("name"), raw, item.get("call_id"), used)
                 if content and "tool_calls" in content[-1]:
                     content[-1]["tool_calls"].append(call)
                 else:
                     content.append({"tool_calls": [call]})
             elif item.get("type") == "message":
+                if response.final is None:
+                    deltas = item.get("_deltas") or []
+                    content.append({"message": {"deltas": deltas} if deltas else text_of(item.get("content")) or ""})
+                    continue
                 text = text_of(item.get("content"))
                 if text is not None:
                     content.append({"message": text})
@@ -150,10 +190,12 @@ class ResponsesConverter(Converter):
         if content and "tool_calls" in content[-1] and options.expect_outputs and next_request:
             outputs = {i.get("call_id"): i.get("output") for i in next_request.get("input") or []
                        if isinstance(i, dict) and i.get("type") == "function_call_output"}
-            calls = {o.get("name"): o.get("call_id") for o in final.get("output") or []
-                     if isinstance(o, dict) and o.get("type") == "function_call"}
-            expect = {name: {"equals": outputs[cid]} for name, cid in calls.items()
-                      if isinstance(outputs.get(cid), str)}
+            # the step's calls are the last function_call items, in order
+            items = [o for o in final.get("output") or [] if isinstance(o, dict) and o.get("type") == "function_call"]
+            calls = content[-1]["tool_calls"]
+            expect = {expect_key(call): {"equals": outputs[item.get("call_id")]}
+                      for call, item in zip(calls, items[-len(calls):], strict=True)
+                      if isinstance(outputs.get(item.get("call_id")), str)}
             if expect:
                 content[-1]["expect_outputs"] = expect
         if response.stream_error:
@@ -174,9 +216,10 @@ class ResponsesConverter(Converter):
         scripts = []
         for conv in self.conversations:
             steps: list[dict[str, Any]] = []
+            used: set[str] = set()
             for i, response in enumerate(conv.responses):
                 following = conv.responses[i + 1].request if i + 1 < len(conv.responses) else None
-                steps += self._steps(response, options, following, following is None)
+                steps += self._steps(response, options, following, used)
             script: dict[str, Any] = {}
             if conv.match:
                 script["match"] = conv.match

@@ -9,12 +9,13 @@ from fakeopenai.record.convert.common import (
     TERMINAL,
     Converter,
     ConvertOptions,
-    arguments,
     before_content,
     collapse,
+    expect_key,
     last_error_of,
     match_of,
     text_of,
+    tool_call,
     usage_of,
 )
 from fakeopenai.record.exchange import Exchange
@@ -24,10 +25,10 @@ from fakeopenai.record.exchange import Exchange
 class _Run:
     model: Any
     text: str | None
-    seen: list[tuple[str, Any]] = field(default_factory=list)   # ("status", s) | ("calls", [...]) | ("message", text)
+    # ("status", s) | ("calls", [(name, arguments, id)]) | ("message", text) | ("stream_error", error)
+    seen: list[tuple[str, Any]] = field(default_factory=list)
     messages: dict[str, tuple[int, str]] = field(default_factory=dict)
     final: dict[str, Any] | None = None
-    call_ids: dict[int, list[str]] = field(default_factory=dict)    # position in seen -> the calls' ids
     outputs: dict[str, Any] = field(default_factory=dict)           # call id -> the output submitted
 
 
@@ -53,11 +54,9 @@ class RunsConverter(Converter):
         status = obj.get("status")
         if status == "requires_action":
             submit = (obj.get("required_action") or {}).get("submit_tool_outputs") or {}
-            calls = [{"function": c.get("function", {}).get("name"),
-                      "arguments": arguments(c.get("function", {}).get("arguments", "{}"))}
+            calls = [(c.get("function", {}).get("name"), c.get("function", {}).get("arguments", "{}"), c.get("id"))
                      for c in submit.get("tool_calls", [])]
             if not run.seen or run.seen[-1] != ("calls", calls):
-                run.call_ids[len(run.seen)] = [c.get("id") for c in submit.get("tool_calls", [])]
                 run.seen.append(("calls", calls))
         elif isinstance(status, str):
             run.seen.append(("status", status))
@@ -89,6 +88,9 @@ class RunsConverter(Converter):
             run = self.runs.get(ex.path.split("/")[5])
             if run is not None:
                 self._outputs(run, request)
+        # A stream the upstream cut: its messages as their deltas (the one it cut too), so that the replay's
+        # events line up with the stream fault's after_events.
+        deltas: dict[str, list[str]] = {}
         for name, data in ex.events():
             if not isinstance(data, dict):
                 continue
@@ -102,14 +104,25 @@ class RunsConverter(Converter):
                     self.order.append(run)
                 if data.get("status") == "requires_action" or data.get("status") in TERMINAL:
                     self._observe(run, data)
+            elif name == "thread.message.created" and run is not None and ex.broken:
+                deltas[data.get("id", "")] = []
+            elif name == "thread.message.delta" and data.get("id") in deltas:
+                for part in (data.get("delta") or {}).get("content") or []:
+                    value = ((part or {}).get("text") or {}).get("value")
+                    if isinstance(value, str):
+                        deltas[data["id"]].append(value)
             elif name == "thread.message.completed" and run is not None:
                 text = text_of(data.get("content"))
                 if text is not None:
-                    run.seen.append(("message", text))
+                    pieces = deltas.pop(data.get("id", ""), None)
+                    run.seen.append(("message", {"deltas": pieces} if pieces else text))
                     run.messages[data.get("id", "")] = (-1, text)
             elif name == "error" and run is not None:
                 err = data.get("error") if isinstance(data.get("error"), dict) else data
                 run.seen.append(("stream_error", {k: err[k] for k in ("message", "type", "code") if err.get(k)}))
+        if run is not None:
+            for pieces in deltas.values():      # cut while being written
+                run.seen.append(("message", {"deltas": pieces} if pieces else ""))
 
     def feed(self, ex: Exchange) -> bool:
         parts = ex.path.split("/")[1:]      # v1, threads, ...
@@ -143,21 +156,23 @@ class RunsConverter(Converter):
     def _steps(run: _Run, options: ConvertOptions) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = []
         statuses: list[str] = []
-        streamed = [text for kind, text in run.seen if kind == "message"]
+        used: set[str] = set()
+        streamed = [text if isinstance(text, str) else "".join(text["deltas"]) for kind, text in run.seen
+                    if kind == "message"]
         pending = [t for _, t in sorted(run.messages.values(), key=lambda m: m[0]) if t not in streamed]
-        for position, (kind, value) in enumerate([*run.seen, ("end", None)]):
+        for kind, value in [*run.seen, ("end", None)]:
             if kind == "status" and value not in TERMINAL:
                 statuses.append(value)
                 continue
             steps.extend(collapse(statuses))
             statuses.clear()
             if kind == "calls":
-                steps.append({"tool_calls": value})
-                names = [call["function"] for call in value]
-                outputs = {name: run.outputs.get(cid) for name, cid in zip(names, run.call_ids.get(position, []),
-                                                                           strict=False)}
-                expect = {name: {"equals": out} for name, out in outputs.items() if isinstance(out, str)}
-                if options.expect_outputs and expect and len(set(names)) == len(names):
+                calls = [tool_call(name, raw, cid, used) for name, raw, cid in value]
+                steps.append({"tool_calls": calls})
+                keys = [expect_key(call) for call in calls]
+                expect = {key: {"equals": run.outputs.get(cid)} for key, (_, _, cid) in zip(keys, value, strict=True)
+                          if isinstance(run.outputs.get(cid), str)}
+                if options.expect_outputs and expect and len(set(keys)) == len(keys):
                     steps[-1]["expect_outputs"] = expect
             elif kind == "message":
                 steps.append({"message": value})
