@@ -71,8 +71,9 @@ def test_a_tool_loop_continues_by_previous_response_id(fake_openai: Any, strict:
     first_page = strict.responses.input_items.list(second.id, order="asc", limit=1)
     assert [i.type for i in first_page.data] == ["message"] and first_page.has_more
     assert fake_openai.violations == []
-    assert fake_openai.scenario["responses"][0]["served"] == [
-        {"id": first.id, "status": "completed", "step": 2, "steps": 2}]
+    assert fake_openai.scenario["responses"][0]["served"] == [   # each response of the conversation
+        {"id": first.id, "status": "completed", "step": 1, "steps": 2, "conversation": first.id},
+        {"id": second.id, "status": "completed", "step": 2, "steps": 2, "conversation": first.id}]
 
 
 def test_a_stateless_client_resends_the_history(fake_openai: Any, client: openai.OpenAI) -> None:
@@ -406,8 +407,8 @@ def test_one_conversations_script_serves_runs_and_responses(fake_openai: Any, cl
         {"type": "function_call_output", "call_id": first.output[0].call_id, "output": "Paris: 18C"}])
     assert second.output_text == "It is 18 °C and sunny in Paris."
     [script] = fake_openai.scenario["conversations"]
-    assert script["used"] == 2 and [s["id"] for s in script["served"]] == [run.id, first.id]
-    assert [s["status"] for s in script["served"]] == ["completed", "completed"]
+    assert script["used"] == 2 and [s["id"] for s in script["served"]] == [run.id, first.id, second.id]
+    assert [s["status"] for s in script["served"]] == ["completed", "completed", "completed"]
     assert fake_openai.violations == []
 
 
