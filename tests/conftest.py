@@ -13,6 +13,10 @@ from tests.spec_check import SpecChecker
 
 pytest_plugins = ["pytester"]
 
+# The framework matrix's tests import frameworks this environment does not have: they run in their own
+# venvs, driven by tests/test_framework_matrix.py, with their own configuration (tests/frameworks/pytest.ini).
+collect_ignore = ["frameworks"]
+
 
 @pytest.fixture(scope="session")
 def _socket_modules_imported(_fake_openai_server: Any) -> None:

@@ -247,3 +247,33 @@ def test_a_script_that_ends_as_the_client_does_is_no_violation(fake_openai: Any,
             {"type": "function_call_output", "call_id": item.call_id, "output": "18 C"}
             for item in response.output if item.type == "function_call"])
     assert response.output_text and fake_openai.violations == []
+
+
+def test_an_item_reference_is_the_item_it_names(client: openai.OpenAI) -> None:
+    first = client.responses.create(model="gpt-4o", input="Hi")
+    [said] = first.output
+    second = client.responses.create(model="gpt-4o", input=[{"type": "item_reference", "id": said.id},
+                                                            {"role": "user", "content": "And then?"}])
+    referenced, _ = client.responses.input_items.list(second.id, order="asc").data
+    assert referenced.id == said.id and referenced.content[0].text == first.output_text
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.responses.create(model="gpt-4o", input=[{"type": "item_reference", "id": "msg_nope"}])
+    assert refused.value.body["message"] == "Item with id 'msg_nope' not found."
+    assert refused.value.body["param"] == "input[0]"
+
+
+def test_a_forced_tool_choice_is_forced_on_a_continuation_too(client: openai.OpenAI) -> None:
+    """Unscripted: the live model calls the named function whenever it is forced (instructor retries so)."""
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": TOOLS[0]["parameters"]}}]
+    forced = {"type": "function", "function": {"name": "get_weather"}}
+    messages: list[Any] = [{"role": "user", "content": "Weather?"}]
+    first = client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, tool_choice=forced)
+    [call] = first.choices[0].message.tool_calls
+    messages += [first.choices[0].message, {"role": "tool", "tool_call_id": call.id, "content": "18C"}]
+    again = client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, tool_choice=forced)
+    assert again.choices[0].finish_reason == "tool_calls"
+    assert again.choices[0].message.tool_calls[0].function.name == "get_weather"
+    done = client.chat.completions.create(model="gpt-4o", tools=tools, messages=[
+        *messages, again.choices[0].message,
+        {"role": "tool", "tool_call_id": again.choices[0].message.tool_calls[0].id, "content": "18C"}])
+    assert done.choices[0].finish_reason == "stop" and done.choices[0].message.content

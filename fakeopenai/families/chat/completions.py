@@ -175,6 +175,8 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
                     chain.status = "failed"
                     raise APIError(failure, type="server_error", code="server_error", status_code=500,
                                    headers=NO_RETRY)
+                if chain._cursor.script is DEFAULT_TOOL_SCRIPT and _forces_a_tool(body):
+                    chain._cursor.pos -= 1   # unscripted and forced again: the live model calls again
             _play(state, body, completion)
         except APIError as error:
             _remember(objects.answered, waited, Outcome(error=copy.copy(error)))
@@ -188,6 +190,11 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
         completion._messages = [{"id": f"{completion.id}-{i}", **m} for i, m in enumerate(messages)]
         objects.completions.add(completion.id, completion)
     return completion
+
+
+def _forces_a_tool(body: dict[str, Any]) -> bool:
+    choice = body.get("tool_choice")
+    return bool(tool_names(body.get("tools") or [])) and (choice == "required" or _named_function(choice) is not None)
 
 
 def _retried(answered: dict[str, Outcome], messages: list[dict[str, Any]]) -> Outcome | None:
@@ -245,9 +252,8 @@ def scripted_batch_line(state: TenantState, body: dict[str, Any]) -> bool:
 def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str, Any]]) -> Chain:
     objects = world(state)
     facts = _facts(body, messages)
-    model, metadata, last_message, offered = facts["model"], facts["metadata"], facts["last_message"], facts["tools"]
-    choice = body.get("tool_choice")
-    wants_tools = bool(offered) and (choice == "required" or _named_function(choice) is not None)
+    model, metadata, last_message = facts["model"], facts["metadata"], facts["last_message"]
+    wants_tools = _forces_a_tool(body)
 
     def actual() -> str:
         return described(f"chat completion with model {model}", metadata, last_message)

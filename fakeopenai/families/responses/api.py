@@ -153,7 +153,8 @@ async def create_conversation_items(request: Request) -> Response:
         raise InvalidRequestError("Missing required parameter: 'items'.", param="items",
                                   code="missing_required_parameter")
     check(body, "CreateConversationBody", state)   # the same items, up to 20
-    added = conversations.add_items(state, conversation, parse_input(body["items"]))
+    items = conversations.resolve_references(state, parse_input(body["items"]), "items")
+    added = conversations.add_items(state, conversation, items)
     return json_response(profiled_page(state, "conversation_item", added, False))
 
 

@@ -16,7 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.errors import InvalidRequestError
-from fakeopenai.families.responses.conversations import get_conversation, history
+from fakeopenai.families.responses.conversations import get_conversation, history, resolve_references
 from fakeopenai.families.responses.items import input_tokens, parse_input, store_items
 from fakeopenai.families.responses.world import world
 from fakeopenai.known_models import check_model
@@ -38,7 +38,7 @@ def context(state: TenantState, body: dict[str, Any]) -> list[dict[str, Any]]:
         ref = body["conversation"]
         earlier = history(get_conversation(state, ref if isinstance(ref, str) else str(ref.get("id")),
                                            param="conversation"))
-    return earlier + parse_input(body.get("input"))
+    return earlier + resolve_references(state, parse_input(body.get("input")))
 
 
 def count_input_tokens(state: TenantState, body: dict[str, Any]) -> dict[str, Any]:

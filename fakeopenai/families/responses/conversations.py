@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import NotFoundError
+from fakeopenai.errors import InvalidRequestError, NotFoundError
 from fakeopenai.families.responses.items import parse_input, store_items
 from fakeopenai.families.responses.objects import Conversation
 from fakeopenai.families.responses.world import world
@@ -21,7 +21,8 @@ def create_conversation(state: TenantState, body: dict[str, Any], *, object_id: 
     (``object_id``: a scenario's pinned id)."""
     conversation = Conversation(id=object_id or state.ids.new("conv_"), created_at=state.clock.tick(),
                                 metadata=dict(body.get("metadata") or {}))
-    add_items(state, conversation, parse_input(body.get("items") or []))
+    items = resolve_references(state, parse_input(body.get("items") or []), "items")
+    add_items(state, conversation, items)
     world(state).conversations.add(conversation.id, conversation)
     state.log_change("%s created with %d items", conversation.id, len(conversation._items))
     return conversation
@@ -68,6 +69,30 @@ def delete_item(state: TenantState, conversation: Conversation, item_id: str) ->
     conversation._items.remove(item_id)
     state.log_change("%s: item %s deleted", conversation.id, item_id)
     return conversation
+
+
+def resolve_references(state: TenantState, items: list[dict[str, Any]], param: str = "input") -> list[dict[str, Any]]:
+    """``item_reference`` items replaced by the items they name (an output or input item of a stored
+    response, or an item of a conversation); an id the tenant does not hold is the live API's 400."""
+    if not any(item.get("type") == "item_reference" for item in items):
+        return items
+    known: dict[str, dict[str, Any]] = {}
+    objects = world(state)
+    for response in objects.responses:
+        known.update((str(found["id"]), found) for found in [*response._history, *response.output] if "id" in found)
+    for conversation in objects.conversations:
+        known.update((str(found["id"]), found) for found in conversation._items)
+    resolved = []
+    for index, item in enumerate(items):
+        if item.get("type") != "item_reference":
+            resolved.append(item)
+            continue
+        found = known.get(str(item.get("id")))
+        if found is None:
+            raise InvalidRequestError(f"Item with id '{item.get('id')}' not found.", param=f"{param}[{index}]",
+                                      code="invalid_value")
+        resolved.append(dict(found))
+    return resolved
 
 
 def history(conversation: Conversation) -> list[dict[str, Any]]:

@@ -22,6 +22,9 @@ def parse_input(value: Any) -> list[dict[str, Any]]:
     items = []
     for item in value:
         kind = item.get("type", "message")
+        if kind in ("item_reference", None) or ("type" not in item and "role" not in item and "id" in item):
+            items.append({"type": "item_reference", "id": item.get("id")})   # resolved by the engine
+            continue
         if kind == "message":
             content = item.get("content")
             role = item.get("role", "user")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from fakeopenai.changes import logging_changes
 from fakeopenai.errors import InvalidRequestError, NotFoundError
-from fakeopenai.families.responses.conversations import add_items, get_conversation, history
+from fakeopenai.families.responses.conversations import add_items, get_conversation, history, resolve_references
 from fakeopenai.families.responses.items import (
     input_tokens,
     instructions_text,
@@ -105,7 +105,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         ref = body["conversation"]
         conversation = get_conversation(state, ref if isinstance(ref, str) else str(ref.get("id")),
                                         param="conversation")
-    items = parse_input(body.get("input"))
+    items = resolve_references(state, parse_input(body.get("input")))
     previous = None
     if body.get("previous_response_id"):
         previous = objects.responses.get(body["previous_response_id"])

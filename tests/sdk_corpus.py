@@ -1,0 +1,85 @@
+"""Capture the requests the official SDK's own test suite sends, for the families the fake serves.
+
+openai-python's ``tests/api_resources`` calls every method with the fewest and with all parameters
+(normally against a stateless mock). Run against ``fakeopenai serve``, its requests are what the SDK
+can send; they are kept in ``tests/data/sdk_requests.jsonl`` and replayed by
+``tests/test_request_corpus.py``, which fails when the fake refuses one the live API takes.
+
+    python -m tests.sdk_corpus [--version 3.63.0]    # refresh tests/data/sdk_requests.jsonl
+
+It downloads the SDK's source distribution from PyPI (the package index is reachable from CI and
+from here), makes a virtualenv beside the main environment with what the SDK's tests import
+(``python -m tests.venvs``), runs their synchronous tests of the served families, and reads the
+tenant's request log (``GET /_fake/timeline``). Not part of the suite: it takes minutes and the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "data" / "sdk_requests.jsonl"
+SDK_TEST_KEY = "My API Key"        # the key the SDK's tests/conftest.py sends
+SERVED = ("test_responses.py", "responses", "test_conversations.py", "conversations", "chat", "test_embeddings.py",
+          "test_models.py", "test_moderations.py", "test_files.py", "test_batches.py", "beta/test_assistants.py",
+          "beta/test_threads.py", "beta/threads")
+TEST_NEEDS = ("pytest-asyncio", "dirty-equals", "inline-snapshot", "respx", "time-machine", "nest_asyncio")
+
+
+def capture(version: str, work: Path) -> list[dict[str, object]]:
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q",
+                    f"openai=={version}", "-d", str(work)], check=True)
+    [sdist] = work.glob("openai-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        archive.extractall(work, filter="data")
+    source = work / f"openai-{version}"
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "tests.venvs", str(venv)], check=True, cwd=ROOT)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *TEST_NEEDS], check=True)
+    server = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0"],
+                              stdout=subprocess.PIPE, text=True, cwd=work)
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        base_url = line.split()[-1]
+        origin = base_url.removesuffix("/v1")
+        paths = [str(Path("tests/api_resources") / name) for name in SERVED]
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "-p", "no:benchmark", "-p", "no:fakeopenai", "-n", "0", "-k", "not async", *paths],
+                       cwd=source, env={**os.environ, "TEST_API_BASE_URL": base_url}, check=False)
+        timeline = httpx.get(origin + "/_fake/timeline", headers={"Authorization": f"Bearer {SDK_TEST_KEY}"},
+                             timeout=60).json()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return [{"n": n, "method": r["method"], "path": r["path"], "query": r["query"] or None, "body": r["body"],
+             "content_type": r["headers"].get("content-type")}
+            for n, r in enumerate(timeline["requests"])]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", default="3.63.0", help="the openai-python release whose tests to run")
+    args = parser.parse_args()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as folder:
+        requests = capture(args.version, Path(folder))
+    lines = [json.dumps({"sdk": f"openai-python {args.version}", **request}, ensure_ascii=False, sort_keys=True)
+             for request in requests]
+    CORPUS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{CORPUS.relative_to(ROOT)}: {len(lines)} requests of openai-python {args.version}'s "
+          f"tests/api_resources ({time.monotonic() - started:.0f}s)")
+
+
+if __name__ == "__main__":
+    main()
