@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 OPENAPI_PATHS = ("/chat/completions", "/chat/completions/{completion_id}",
                  "/chat/completions/{completion_id}/messages")
 
+
 def members(state: TenantState, chain: Chain) -> list[dict[str, object]]:
     """Each request's completion of a conversation, as GET /_fake/scenario lists what its script
     served: where that request left the conversation (``waiting`` for tool outputs, ``completed``,
