@@ -42,6 +42,10 @@ class ScriptKind:
     failed_field: str = "last_error.code"      # where a client sees that the object failed
     find: Callable[[TenantState, str], Any] | None = None     # object by id (None once deleted)
     describe: Callable[[Any], dict[str, Any]] | None = None   # more for GET /_fake/scenario
+    # A conversation (one use of a script) that spans several API objects (responses, chat
+    # completions): each of them, oldest first, as GET /_fake/scenario lists what the script served
+    # ({id, status, step, steps}); None: the found object is the one API object.
+    members: Callable[[TenantState, Any], list[dict[str, Any]]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,9 @@ class TenantState:
         return [script.name for script in self.unused()]
 
     def progress(self) -> dict[str, Any]:
-        """Which scripts served which objects, and where each one is now."""
+        """Which scripts served which objects, and where each one is now. A conversation (responses,
+        chat completions) is each of its API objects, with ``conversation``: its first one's id;
+        ``used`` counts conversations, as ``times`` does."""
         out: dict[str, Any] = {"name": self.scenario.name, "description": self.scenario.description,
                                "source": self.scenario.source, "seed": self.scenario.seed,
                                "compat": self.scenario.compat, "clock": self.clock.now}
@@ -157,13 +159,14 @@ class TenantState:
                 for script in self.scenario.scripts.get(kind.key, ()):
                     served = self.served.get((kind.key, script.index), [])
                     entries.append({"name": script.name, "index": script.index, "times": script.times or "always",
-                                    "used": len(served), "served": [self._position(kind, i) for i in served]})
+                                    "used": len(served), "served": [entry for i in served
+                                                                    for entry in self._positions(kind, i)]})
                 out[kind.key] = entries
         if "conversations" in self.scenario.scripts:   # they serve runs and responses alike
             kinds = [kind for family in families() for kind in family.kinds]
             out["conversations"] = [
                 {"name": script.name, "index": script.index, "times": script.times or "always",
-                 "used": len(served), "served": [self._found(kinds, i) for i in served]}
+                 "used": len(served), "served": [entry for i in served for entry in self._found(kinds, i)]}
                 for script in self.scenario.scripts["conversations"]
                 for served in [self.served.get(("conversations", script.index), [])]]
         for entry in self.scenario.entries:
@@ -176,20 +179,23 @@ class TenantState:
         out["violations"] = len(self.violations)
         return out
 
-    def _found(self, kinds: list[Any], object_id: str) -> dict[str, Any]:
+    def _found(self, kinds: list[Any], object_id: str) -> list[dict[str, Any]]:
         for kind in kinds:
             if kind.find is not None and kind.find(self, object_id) is not None:
-                return self._position(kind, object_id)
-        return {"id": object_id, "status": "deleted"}
+                return self._positions(kind, object_id)
+        return [{"id": object_id, "status": "deleted"}]
 
-    def _position(self, kind: Any, object_id: str) -> dict[str, Any]:
+    def _positions(self, kind: Any, object_id: str) -> list[dict[str, Any]]:
+        """What one use of a script served: the object, or each API object of a conversation."""
         obj = kind.find(self, object_id) if kind.find is not None else None
         if obj is None:
-            return {"id": object_id, "status": "deleted"}
+            return [{"id": object_id, "status": "deleted"}]
+        if kind.members is not None:
+            return [{**member, "conversation": object_id} for member in kind.members(self, obj)]
         entry = {"id": object_id, **progress_of(obj)}
         if kind.describe is not None:
             entry.update(kind.describe(obj))
-        return entry
+        return [entry]
 
 
 def _label(key: str) -> str:

@@ -10,9 +10,15 @@ status is then *noted* at the points the common core sees: after each request (t
 after each step the stepper enters (``Machine.observe``, ``pass_wait``), after each stream
 event that carries a status (``streaming.sse_response``) and when the clock is moved. A note
 records a state only when the status differs from the last one recorded, with the fake time,
-the wall time, the request being served and the script step the object's cursor is on.
-Objects that reached an end state (or were deleted) are no longer looked at, so the cost of a
-note is the number of objects still in progress.
+the wall time, the request being served and the script step the object's cursor is on (and what
+that step does: ``did``). Objects that reached an end state (or were deleted) are no longer
+looked at, so the cost of a note is the number of objects still in progress.
+
+A conversation of the Responses or Chat Completions API is one script use spanning several API
+objects: it is followed as one object (its first response's or completion's id), whose ``latest``
+is the one it is on now; each of its states names that one (``object``), so its lane reads
+"tool calls in resp_1, tool calls in resp_2, message and completed in resp_3". Between rounds it
+is ``waiting`` (for the client's tool outputs), not ended.
 """
 
 from __future__ import annotations
@@ -144,18 +150,29 @@ class Timeline:
             status = getattr(obj, "status", None) or "created"
         cursor = getattr(obj, "_cursor", None)
         step_number = cursor.step_number() if cursor is not None else None
-        # A new state, or the same one at a later script step (a chat conversation waits for tool
-        # outputs once per round).
-        if life.states and (status, step_number) == (life.last, life.states[-1].get("step")):
+        latest = getattr(obj, "latest", None)   # a conversation: the response (completion) it is on
+        member = getattr(latest, "id", None)
+        # A new state, or the same one at a later script step (a conversation waits for tool outputs
+        # once per round), or in the conversation's next response.
+        last = life.states[-1] if life.states else None
+        if last is not None and (status, step_number, member) == (last["status"], last.get("step"),
+                                                                  last.get("object")):
             return
         entry = current_entry.get()
         record: dict[str, Any] = {"status": status, "time": state.clock.now, "wall": round(time.time(), 3),
                                   "request": entry.get("n") if entry else None}
+        if member is not None:
+            record["object"] = member
         if cursor is not None:
             step = cursor.current()
+            describe = getattr(step, "describe", None)
             record.update(step=step_number, steps=cursor.total,
                           where=getattr(step, "where", None) or None,
-                          at=position(state.scenario.source, step) if hasattr(step, "line") else None)
+                          at=position(state.scenario.source, step) if hasattr(step, "line") else None,
+                          # what the step does, on the state that entered it (not on a later one at the
+                          # same step: the conversation's next response, queued there)
+                          did=describe() if describe is not None and (last is None or last.get("step") != step_number)
+                          else None)
         if len(life.states) < STATES_LIMIT:
             life.states.append(record)
         if status in ENDED:

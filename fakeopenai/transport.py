@@ -24,6 +24,11 @@ sees the client disconnect, as on a socket.
 An event stream (``text/event-stream``) is handed to the client as soon as it starts, and its
 events as they are sent, so a stream fault plays out as on a socket: the client reads the first
 events, then its read times out (a stall) or fails (a disconnect: ``RemoteProtocolError``).
+
+An async client on another event loop than asyncio's (trio, through anyio) is served as a sync
+one is: the request runs on its thread while the server loop is idle (seeing no async library of
+the caller's), and an answer or stream chunk not there at once is waited for in one of that
+loop's worker threads. The asyncio path is unchanged by it (one check that a loop runs).
 """
 
 from __future__ import annotations
@@ -257,10 +262,29 @@ def _transport_class(module: ModuleType) -> type:
                     return
                 yield chunk
 
-        def close(self) -> None:
-            if not self.ended:
-                self.ended = True
-                _abandon(self.loop, self.pending)
+    class ThreadedStream(module.AsyncByteStream):  # type: ignore[misc,name-defined]
+        """An event stream's chunks for a client on another event loop than asyncio's (trio): read as
+        :class:`SyncStream` reads them, a chunk that has not arrived yet waited for in one of that loop's
+        worker threads (anyio)."""
+
+        def __init__(self, stream: SyncStream) -> None:
+            self.stream = stream
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            from anyio import to_thread
+
+            read = iter(self.stream)
+            while True:
+                if self.stream.chunks.empty():
+                    chunk = await to_thread.run_sync(next, read, None, abandon_on_cancel=True)
+                else:
+                    chunk = next(read, None)   # there already: no wait
+                if chunk is None:
+                    return
+                yield chunk
+
+        async def aclose(self) -> None:
+            self.stream.close()
 
     class AsyncStream(module.AsyncByteStream):  # type: ignore[misc,name-defined]
         def __init__(self, loop: asyncio.AbstractEventLoop, pending: _Pending, chunks: asyncio.Queue[bytes],
@@ -325,8 +349,10 @@ def _transport_class(module: ModuleType) -> type:
 
         async def handle_async_request(self, request: Any) -> Any:
             body = await request.aread()
+            caller = asyncio._get_running_loop()
+            if caller is None:   # another event loop than asyncio's: trio (through anyio)
+                return await self._handle_elsewhere(request, body)
             scope = _scope(request)
-            caller = asyncio.get_running_loop()
             waiter: asyncio.Future[None] = caller.create_future()
             chunks: asyncio.Queue[bytes] = asyncio.Queue()
 
@@ -355,6 +381,45 @@ def _transport_class(module: ModuleType) -> type:
                 _abandon(self.loop, pending)
                 raise module.ReadTimeout("The read operation timed out", request=request) from None
             return self._response(request, pending, lambda: AsyncStream(self.loop, pending, chunks, request))
+
+        async def _handle_elsewhere(self, request: Any, body: bytes) -> Any:
+            """The request of a client whose event loop is not asyncio's (trio): served as for a sync
+            client (on this thread when the server loop is idle, else handed to it), its answer waited
+            for in one of that loop's worker threads when it is not there at once."""
+            import sniffio  # trio depends on it
+            from anyio import get_cancelled_exc_class, to_thread
+
+            scope = _scope(request)
+            done = _thread.allocate_lock()
+            done.acquire()
+            chunks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+            pending = _Pending(done.release, chunks.put)
+
+            def start() -> None:
+                # The app's code sees no async library of the caller's (anyio would pick trio for it):
+                # neither on this thread (sniffio's thread-local) nor in a Task it carries on in (the
+                # context variable anyio sets, which the Task's copy of this context would keep).
+                sniffio.current_async_library_cvar.set(None)
+                library, sniffio.thread_local.name = sniffio.thread_local.name, None
+                try:
+                    _start(self.lock, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
+                finally:
+                    sniffio.thread_local.name = library
+
+            contextvars.copy_context().run(start)
+            if not done.acquire(False):
+                timeout = _read_timeout(request)
+                try:
+                    answered = await to_thread.run_sync(done.acquire, True, -1 if timeout is None else timeout,
+                                                        abandon_on_cancel=True)
+                except get_cancelled_exc_class():
+                    _abandon(self.loop, pending)
+                    raise
+                if not answered:
+                    _abandon(self.loop, pending)
+                    raise module.ReadTimeout("The read operation timed out", request=request)
+            return self._response(request, pending,
+                                  lambda: ThreadedStream(SyncStream(self.loop, pending, chunks, request)))
 
     return InProcessTransport
 

@@ -123,6 +123,21 @@ def test_output_is_shuffled_but_byte_identical_for_the_same_requests(client: ope
     assert order != [line["custom_id"] for line in lines]  # like the real service: match lines by custom_id
 
 
+def test_a_big_batch_is_shuffled_in_steps_as_random_shuffle_would(client: openai.OpenAI, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    """The shuffle of a big batch's output yields to the event loop now and then (batch_output._order):
+    the order is still ``random.Random(f"{seed}|{batch id}").shuffle``'s, so a seed gives the same file."""
+    import random
+
+    from fakeopenai.families.batches.batch_output import SHUFFLE_STEP
+
+    lines = [_chat_line(f"q{i}") for i in range(2 * SHUFFLE_STEP + 5)]
+    batch, _ = _poll(client, _start(client, lines))
+    order = [json.loads(line)["custom_id"] for line in client.files.content(batch.output_file_id).read().splitlines()]
+    expected = [line["custom_id"] for line in lines]
+    random.Random(f"{fake_openai.scenario['seed']}|{batch.id}").shuffle(expected)
+    assert order == expected
+
+
 def test_output_order_input_and_reversed(client: openai.OpenAI, fake_openai, spec: SpecChecker) -> None:  # type: ignore[no-untyped-def]
     fake_openai.load({"batches": [
         {"match": {"metadata": {"order": "input"}}, "output_order": "input", "times": "always"},

@@ -88,7 +88,9 @@ def test_a_hand_written_tool_loop_walks_the_script(fake_openai: Any, strict: ope
     assert fake_openai.violations == []
     scenario = fake_openai.scenario
     assert scenario["chat"][0]["used"] == 1 and scenario["unused"] == []
-    assert scenario["chat"][0]["served"][0]["status"] == "completed"
+    served = scenario["chat"][0]["served"]   # each request's completion: two rounds of calls, then the answer
+    assert [(s["status"], s["step"]) for s in served] == [("waiting", 1), ("waiting", 2), ("completed", 3)]
+    assert served[-1]["id"] == completion.id and {s["conversation"] for s in served} == {served[0]["id"]}
 
 
 def test_tool_calls_end_the_turn(fake_openai: Any, strict: openai.OpenAI) -> None:

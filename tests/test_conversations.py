@@ -74,7 +74,9 @@ def test_a_tool_loop_continues_through_the_conversation(fake_openai: Any, client
         "function_call_output", "function_call", "message"]
     assert fake_openai.violations == []
     [script] = fake_openai.scenario["conversations"]
-    assert script["served"] == [{"id": first.id, "status": "completed", "step": 2, "steps": 2}]
+    assert script["served"] == [
+        {"id": first.id, "status": "completed", "step": 1, "steps": 2, "conversation": first.id},
+        {"id": second.id, "status": "completed", "step": 2, "steps": 2, "conversation": first.id}]
 
 
 def test_a_background_response_adds_its_output_when_it_ends(client: openai.OpenAI) -> None:

@@ -71,8 +71,9 @@ def test_a_tool_loop_continues_by_previous_response_id(fake_openai: Any, strict:
     first_page = strict.responses.input_items.list(second.id, order="asc", limit=1)
     assert [i.type for i in first_page.data] == ["message"] and first_page.has_more
     assert fake_openai.violations == []
-    assert fake_openai.scenario["responses"][0]["served"] == [
-        {"id": first.id, "status": "completed", "step": 2, "steps": 2}]
+    assert fake_openai.scenario["responses"][0]["served"] == [   # each response of the conversation
+        {"id": first.id, "status": "completed", "step": 1, "steps": 2, "conversation": first.id},
+        {"id": second.id, "status": "completed", "step": 2, "steps": 2, "conversation": first.id}]
 
 
 def test_a_stateless_client_resends_the_history(fake_openai: Any, client: openai.OpenAI) -> None:
@@ -253,6 +254,45 @@ def test_a_background_stream_is_replayed_from_the_start_or_after_a_sequence_numb
         client.responses.retrieve(foreground.id, stream=True)
 
 
+PACED = {"responses": [{"name": "paced", "times": "always", "steps": [
+    {"status": "queued"}, {"status": "in_progress", "reads": 5}, {"message": "Done at last.", "after": 30},
+    {"status": "completed"}]}]}
+
+
+def test_a_background_stream_plays_past_steps_paced_for_polling(fake_openai: Any, client: openai.OpenAI) -> None:
+    """Issue 24 item 10: ``reads`` and ``after`` pace polling; a stream plays the whole script, its
+    ``after`` wait passed on the fake clock (as a read that finds it waiting does). Through the SDK's
+    create, its stream helper, and a replay that resumes where the client left."""
+    fake_openai.load(PACED)
+    events = list(client.responses.create(model="gpt-4o", input="Hi", background=True, stream=True))
+    assert [e.type for e in events][:3] == ["response.created", "response.queued", "response.in_progress"]
+    assert events[-1].type == "response.completed" and events[-1].response.output_text == "Done at last."
+    done = events[-1].response
+    assert done.completed_at - done.created_at >= 30   # the after: wait, on the fake clock
+    assert client.responses.retrieve(done.id).status == "completed"
+
+    with client.responses.stream(model="gpt-4o", input="Hi", background=True) as stream:
+        final = stream.until_done().get_final_response()
+    assert (final.status, final.output_text) == ("completed", "Done at last.")
+
+    started = client.responses.create(model="gpt-4o", input="Hi", background=True, stream=True)
+    for event in started:
+        if event.type == "response.in_progress":
+            break   # the client leaves after in_progress, then resumes from there
+    started.close()
+    with client.responses.stream(response_id=event.response.id, starting_after=event.sequence_number) as resumed:
+        rest = [e.type for e in resumed]
+        final = resumed.get_final_response()
+    assert rest[-1] == "response.completed" and final.output_text == "Done at last."
+    replayed = list(client.responses.retrieve(event.response.id, stream=True))
+    assert [e.type for e in replayed] == [e.type for e in events]
+
+    polled = [client.responses.create(model="gpt-4o", input="Hi", background=True)]
+    while polled[-1].status in ("queued", "in_progress"):
+        polled.append(client.responses.retrieve(polled[0].id))
+    assert [r.status for r in polled] == ["queued", *["in_progress"] * 6, "completed"]   # reads: 5, polled
+
+
 def test_a_stream_error_step_raises_in_the_sdk(fake_openai: Any, client: openai.OpenAI) -> None:
     fake_openai.load({"responses": [{"steps": [{"message": "Partial"},
                                                {"stream_error": {"message": "The model went away."}}]}]})
@@ -406,8 +446,8 @@ def test_one_conversations_script_serves_runs_and_responses(fake_openai: Any, cl
         {"type": "function_call_output", "call_id": first.output[0].call_id, "output": "Paris: 18C"}])
     assert second.output_text == "It is 18 °C and sunny in Paris."
     [script] = fake_openai.scenario["conversations"]
-    assert script["used"] == 2 and [s["id"] for s in script["served"]] == [run.id, first.id]
-    assert [s["status"] for s in script["served"]] == ["completed", "completed"]
+    assert script["used"] == 2 and [s["id"] for s in script["served"]] == [run.id, first.id, second.id]
+    assert [s["status"] for s in script["served"]] == ["completed", "completed", "completed"]
     assert fake_openai.violations == []
 
 

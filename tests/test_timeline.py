@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from fakeopenai import FakeOpenAI, create_app
@@ -247,3 +248,155 @@ def test_time_alone_ending_an_object_is_recorded_without_a_request(fake: FakeOpe
     [life] = body["objects"]
     assert [s["status"] for s in life["states"]][-2:] == ["requires_action", "expired"]
     assert life["states"][-1]["request"] is None and life["states"][-1]["time"] == body["clock"]["now"]
+
+
+# ------------------------------------------------------------------ conversations (Responses, Chat Completions)
+LOOPS = """\
+name: loops
+responses:
+  - name: weather_loop
+    times: always
+    steps:
+      - tool_calls: [{function: get_weather, arguments: {city: Paris}}]
+        expect_outputs: {get_weather: {contains: "18"}}
+      - tool_calls: [{function: get_weather, arguments: {city: Lyon}}]
+      - message: It is 18 C in Paris and 21 C in Lyon.
+chat:
+  - name: chat_loop
+    times: always
+    steps:
+      - tool_calls: [{function: get_weather, arguments: {city: Paris}}]
+        expect_outputs: {get_weather: {contains: "18"}}
+      - tool_calls: [{function: get_weather, arguments: {city: Lyon}}]
+      - message: It is 18 C in Paris and 21 C in Lyon.
+"""
+RESPONSE_TOOLS: Any = [{"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]
+CHAT_TOOLS: Any = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+
+
+def control(fake: FakeOpenAI, key: str, path: str) -> Any:
+    return httpx.get(origin(fake) + path, headers={"Authorization": f"Bearer {key}"}).json()
+
+
+def loaded(fake: FakeOpenAI, key: str) -> Any:
+    httpx.put(origin(fake) + "/_fake/scenario", content=LOOPS,
+              headers={"Authorization": f"Bearer {key}"}).raise_for_status()
+    return fake.client(api_key=key, max_retries=0)
+
+
+def response_loop(client: Any, output: str = "18 C", **options: Any) -> list[Any]:
+    """The Responses tool loop by previous_response_id, to its end (or a failed response): every response."""
+    made = [client.responses.create(model="gpt-4o", input="Weather in Paris and Lyon?", tools=RESPONSE_TOOLS,
+                                    **options)]
+    while made[-1].status == "completed" and any(item.type == "function_call" for item in made[-1].output):
+        outputs = [{"type": "function_call_output", "call_id": item.call_id, "output": output}
+                   for item in made[-1].output if item.type == "function_call"]
+        made.append(client.responses.create(model="gpt-4o", input=outputs, previous_response_id=made[-1].id,
+                                            tools=RESPONSE_TOOLS, **options))
+    return made
+
+
+def lane(body: dict[str, Any]) -> list[tuple[Any, ...]]:
+    [life] = body["objects"]
+    return [(s["status"], s["step"], s.get("object"), s["did"], s["request"]) for s in life["states"]]
+
+
+def test_a_responses_tool_loop_is_one_lane_through_each_of_its_responses(fake: FakeOpenAI) -> None:
+    key = "sk-timeline-responses"
+    first, second, third = response_loop(loaded(fake, key))
+    assert third.output_text == "It is 18 C in Paris and 21 C in Lyon."
+    body = control(fake, key, "/_fake/timeline")
+    assert body["objects"][0]["id"] == first.id and body["objects"][0]["kind"] == "response"
+    # tool call (in the 1st response), tool call (2nd), message and completed (3rd), each at its request
+    assert lane(body) == [("in_progress", 0, first.id, None, 1),
+                          ("waiting", 1, first.id, "tool calls get_weather", 1),
+                          ("waiting", 2, second.id, "tool calls get_weather", 2),
+                          ("in_progress", 3, third.id, "message", 3),
+                          ("completed", 3, third.id, None, 3)]
+    [script] = control(fake, key, "/_fake/scenario")["responses"]
+    assert script["used"] == 1   # one conversation, three responses: each as responses.retrieve says
+    assert [(s["id"], s["status"], s["step"], s["conversation"]) for s in script["served"]] == [
+        (first.id, "completed", 1, first.id), (second.id, "completed", 2, first.id),
+        (third.id, "completed", 3, first.id)]
+
+
+def test_a_violation_that_fails_a_continued_response_shows_in_its_lane(fake: FakeOpenAI) -> None:
+    key = "sk-timeline-responses-violation"
+    first, second = response_loop(loaded(fake, key), output="rainy")   # expect_outputs wants "18"
+    assert second.status == "failed" and second.error.code == "server_error"
+    body = control(fake, key, "/_fake/timeline")
+    [violation] = body["violations"]
+    assert violation["response_id"] == second.id
+    *_, (status, step, object_id, _, request) = lane(body)
+    assert (status, step, object_id, request) == ("failed", 1, second.id, violation["n"])
+    [script] = control(fake, key, "/_fake/scenario")["responses"]
+    assert [(s["id"], s["status"]) for s in script["served"]] == [(first.id, "completed"), (second.id, "failed")]
+
+
+def test_a_background_tool_loop_polled_moves_its_lane_read_by_read(fake: FakeOpenAI) -> None:
+    key = "sk-timeline-responses-background"
+    client = loaded(fake, key)
+    made: list[Any] = []
+    options: dict[str, Any] = {"input": "Weather in Paris and Lyon?"}
+    while True:
+        response = client.responses.create(model="gpt-4o", tools=RESPONSE_TOOLS, background=True, **options)
+        while response.status in ("queued", "in_progress"):
+            response = client.responses.retrieve(response.id)
+        made.append(response)
+        outputs = [{"type": "function_call_output", "call_id": item.call_id, "output": "18 C"}
+                   for item in response.output if item.type == "function_call"]
+        if not outputs:
+            break
+        options = {"input": outputs, "previous_response_id": response.id}
+    assert [r.status for r in made] == ["completed", "completed", "completed"]
+    states = lane(control(fake, key, "/_fake/timeline"))
+    assert [(status, object_id) for status, _, object_id, _, _ in states if status != "in_progress"] == [
+        ("queued", made[0].id), ("waiting", made[0].id), ("queued", made[1].id), ("waiting", made[1].id),
+        ("queued", made[2].id), ("completed", made[2].id)]
+    assert [r["status"] for r in control(fake, key, "/_fake/scenario")["responses"][0]["served"]] == \
+        ["completed", "completed", "completed"]
+
+
+def chat_loop(client: Any, output: str) -> list[Any]:
+    """The Chat Completions tool loop, history resent, to its end or an error: (completion or error) each."""
+    messages: list[Any] = [{"role": "user", "content": "Weather in Paris and Lyon?"}]
+    made: list[Any] = []
+    while True:
+        try:
+            completion = client.chat.completions.create(model="gpt-4o", messages=messages, tools=CHAT_TOOLS)
+        except openai.APIStatusError as error:
+            return [*made, error]
+        made.append(completion)
+        message = completion.choices[0].message
+        if not message.tool_calls:
+            return made
+        messages += [message, *({"role": "tool", "tool_call_id": call.id, "content": output}
+                                for call in message.tool_calls)]
+
+
+def test_a_chat_tool_loop_is_one_lane_and_each_completion_is_served(fake: FakeOpenAI) -> None:
+    key = "sk-timeline-chat-loop"
+    first, second, third = chat_loop(loaded(fake, key), "18 C")
+    body = control(fake, key, "/_fake/timeline")
+    assert lane(body) == [("in_progress", 0, first.id, None, 1),
+                          ("waiting", 1, first.id, "tool calls get_weather", 1),
+                          ("waiting", 2, second.id, "tool calls get_weather", 2),
+                          ("in_progress", 3, third.id, "message", 3),
+                          ("completed", 3, third.id, None, 3)]
+    [script] = control(fake, key, "/_fake/scenario")["chat"]
+    assert script["used"] == 1 and [(s["id"], s["status"], s["step"], s["conversation"]) for s in script["served"]] \
+        == [(first.id, "waiting", 1, first.id), (second.id, "waiting", 2, first.id),
+            (third.id, "completed", 3, first.id)]
+
+
+def test_a_violation_that_fails_a_chat_round_names_that_completion(fake: FakeOpenAI) -> None:
+    key = "sk-timeline-chat-violation"
+    first, error = chat_loop(loaded(fake, key), "rainy")
+    assert error.status_code == 500
+    body = control(fake, key, "/_fake/timeline")
+    [violation] = body["violations"]
+    *_, (status, step, object_id, _, request) = lane(body)
+    assert (status, step, object_id, request) == ("failed", 1, violation["completion_id"], violation["n"])
+    [script] = control(fake, key, "/_fake/scenario")["chat"]
+    assert [(s["id"], s["status"]) for s in script["served"]] == [(first.id, "waiting"),
+                                                                   (violation["completion_id"], "failed")]

@@ -156,6 +156,13 @@ def _word_of_pick() -> tuple[str, ...]:
     return tuple(words[i % len(words)] for i in range(65536))
 
 
+def load_ahead() -> Callable[[], object] | None:
+    """The one-time load generated text needs (Faker's word list, an import, and the pick table:
+    about 90 ms together) while it has not happened yet, for a caller that can run it off the event
+    loop (``batches/api.py``, ``drive``); else None. It touches no tenant state."""
+    return None if _word_of_pick.cache_info().currsize else _word_of_pick
+
+
 def generated_text(key: str) -> str:
     """8-24 words of Faker's English lorem vocabulary, as sentences, fixed per ``key``.
 

@@ -43,16 +43,21 @@ WAIT_SECONDS = 0.002   # the pause while another request of the tenant builds th
 
 async def drive(steps: Generator[Any, None, T]) -> T:
     """Run a stepping engine generator, pausing (``asyncio.sleep(0)``: other requests run) whenever
-    it has held the event loop for :data:`STEP_SECONDS`; its value. A small input never pauses."""
+    it has held the event loop for :data:`STEP_SECONDS`; its value. A small input never pauses. A
+    function it yields is a one-time load that touches no tenant state (``answers.load_ahead``):
+    it runs in a worker thread while the loop serves other requests."""
     deadline = time.perf_counter() + STEP_SECONDS
     try:
         while True:
-            if next(steps) == batches.WAITING:
-                await asyncio.sleep(WAIT_SECONDS)
-            elif time.perf_counter() >= deadline:
+            step = next(steps)
+            if step is None:
+                if time.perf_counter() < deadline:
+                    continue
                 await asyncio.sleep(0)
+            elif step == batches.WAITING:
+                await asyncio.sleep(WAIT_SECONDS)
             else:
-                continue
+                await asyncio.to_thread(step)
             deadline = time.perf_counter() + STEP_SECONDS
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]

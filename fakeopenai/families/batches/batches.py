@@ -27,7 +27,7 @@ from __future__ import annotations
 import difflib
 import math
 from bisect import bisect_left
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.changes import log, logging_changes
@@ -253,9 +253,11 @@ PREPARE_MIN_REQUESTS = 500   # smaller batches are answered at once, on the read
 WAITING = "waiting"          # what prepare_end yields while another request builds the answers
 
 
-def prepare_end(state: TenantState, batch: Batch) -> Generator[str | None, None, None]:
-    """Before a read of a big batch: when that read will end it, build its output and error files
-    ahead, in steps (``batch._prepared``), so the read itself only stores them.
+def prepare_end(state: TenantState, batch: Batch) -> Generator[str | Callable[[], object] | None, None, None]:
+    """Before a read of a batch: when that read will end it, the one-time load its answers need
+    (the first batch of the process: Faker's word list), yielded as a function for the handler to
+    run off the event loop; and for a big batch, its output and error files built ahead, in steps
+    (``batch._prepared``), so the read itself only stores them.
 
     The handler drives this with pauses between steps (other requests run there), then observes
     the batch with no pause in between. The files' bytes depend on the clock time the batch ends at
@@ -264,6 +266,9 @@ def prepare_end(state: TenantState, batch: Batch) -> Generator[str | None, None,
     meanwhile, it builds them again (at most twice), and when the prediction still misses, the
     read builds them at once, as for a small batch. The bytes are the same either way.
     """
+    load = answers.load_ahead()
+    if load is not None and _predict_end(state, batch, any_size=True) is not None:
+        yield load
     while batch._preparing:
         yield WAITING   # another request of this tenant builds them; it ends the batch, or we go on
     for _ in range(3):
@@ -283,12 +288,14 @@ def prepare_end(state: TenantState, batch: Batch) -> Generator[str | None, None,
             batch._preparing = False
 
 
-def _predict_end(state: TenantState, batch: Batch) -> tuple[int, tuple[str, str] | None, int] | None:
-    """(finished, unfinished error, clock time) of the end the next read brings a big batch to, when
-    that read ends it by moving to its next step (see :meth:`Machine.observe`); else None."""
+def _predict_end(state: TenantState, batch: Batch, *,
+                 any_size: bool = False) -> tuple[int, tuple[str, str] | None, int] | None:
+    """(finished, unfinished error, clock time) of the end the next read brings a big batch (or any,
+    with ``any_size``) to, when that read ends it by moving to its next step (see
+    :meth:`Machine.observe`); else None."""
     data = batch._input
     if batch.status in TERMINAL or batch.status == "cancelling" or batch._cancel_requested or data is None \
-            or data.problems or len(data) < PREPARE_MIN_REQUESTS:
+            or data.problems or (len(data) < PREPARE_MIN_REQUESTS and not any_size):
         return None
     if batch_answerer(state, batch.endpoint) is not None:
         return None   # another family's scripts answer lines, and playing a script changes state: at the end

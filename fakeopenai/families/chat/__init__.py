@@ -9,12 +9,28 @@ responses; the engine is ``completions.py`` (no HTTP), the handlers ``api.py``, 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fakeopenai.families.chat import api, scenario
 from fakeopenai.families.chat.world import NAME, new_world, world
 from fakeopenai.family import Family, ScriptKind, package_json
 
+if TYPE_CHECKING:
+    from fakeopenai.families.chat.objects import Chain
+    from fakeopenai.state import TenantState
+
 OPENAPI_PATHS = ("/chat/completions", "/chat/completions/{completion_id}",
                  "/chat/completions/{completion_id}/messages")
+
+
+def members(state: TenantState, chain: Chain) -> list[dict[str, object]]:
+    """Each request's completion of a conversation, as GET /_fake/scenario lists what its script
+    served: where that request left the conversation (``waiting`` for tool outputs, ``completed``,
+    ``failed``) and at which script step."""
+    steps = chain._cursor.total
+    return [{"id": completion.id, "status": completion._status, "step": completion._step, "steps": steps}
+            for completion in chain.completions]
+
 
 FAMILY = Family(
     name=NAME,
@@ -26,7 +42,8 @@ FAMILY = Family(
     docs_sections=(("Chat script", "chat_script"), ("Chat match", "chat_match")),
     build=scenario.build,
     kinds=(ScriptKind(key="chat", noun="chat completion", plural="chat completions", id_field="completion_id",
-                      failed_field="error.code", find=lambda state, chain_id: world(state).chains.get(chain_id)),),
+                      failed_field="error.code", find=lambda state, chain_id: world(state).chains.get(chain_id),
+                      members=members),),
     new_world=new_world,
     batch_answerer=api.batch_answerer,
 )

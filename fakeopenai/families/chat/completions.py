@@ -157,13 +157,14 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
                             metadata=dict(body.get("metadata") or {}), _chain=chain)
     if body.get("service_tier") in ("flex", "scale", "priority"):
         completion.service_tier = body["service_tier"]
+    chain.latest = completion
+    chain.completions.append(completion)
     if new_chain:
         chain.id = completion.id
         objects.chains.add(chain.id, chain)
         state.record_use(chain._cursor.script, chain.id, chain.used_up)
         if chain.violation is not None:
             state.add_violation(**chain.violation, completion_id=completion.id)
-    chain.latest = completion
     state.log_change("%s created (%s) by %s", completion.id,
                      "new conversation" if new_chain else "continues " + chain.id, chain._cursor.script.name)
     try:
@@ -182,6 +183,8 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
             raise
         _remember(objects.answered, waited, Outcome(completion=completion))
     finally:
+        completion._status = chain.status
+        completion._step = chain._cursor.step_number()
         state.timeline.note(state, chain)   # no request path names a conversation (Timeline.note_after)
     if body.get("store"):
         completion._messages = [{"id": f"{completion.id}-{i}", **m} for i, m in enumerate(messages)]
@@ -302,8 +305,11 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
     usage_step: Step | None = None
     continued = cursor.pos >= 0
     scripted = cursor.script.index >= 0
+    chain.status = "in_progress"
     while True:
         step = cursor.enter(cursor.pos + 1, state.clock.micros)
+        if step is not None and step.kind == "message":
+            state.timeline.note(state, chain)   # its lane shows the message step too, before the end
         if step is None:
             chain.status = "completed"
             if continued and scripted and not parts:

@@ -27,6 +27,10 @@ class Completion:
     _stream_plan: list[dict[str, Any]] = field(default_factory=list)  # per choice: what its chunks say
     _stream_error: dict[str, Any] | None = None
     _deltas: tuple[str, ...] = ()     # the turn's one message step's message.deltas: how its content streams
+    # Where its request left the conversation (GET /_fake/scenario): "waiting" (it called tools),
+    # "completed" or "failed" (an error answer, or a stream that broke off), at this script step.
+    _status: str = "in_progress"
+    _step: int = 0
 
 
 @dataclass(slots=True)
@@ -42,6 +46,7 @@ class Chain:
     violation: dict[str, Any] | None = None
     used_up: Any = None           # stepper.UsedUp: fitting scripts whose times ran out (noted with the id)
     latest: Completion | None = None
+    completions: list[Completion] = field(default_factory=list)   # every request's completion, oldest first
 
 
 @dataclass(slots=True)

@@ -16,12 +16,23 @@ from fakeopenai.families.responses.world import NAME, new_world, world
 from fakeopenai.family import Family, ScriptKind, package_json
 
 if TYPE_CHECKING:
+    from fakeopenai.families.responses.objects import Chain
     from fakeopenai.state import TenantState
 
 OPENAPI_PATHS = ("/responses", "/responses/input_tokens", "/responses/compact", "/responses/{response_id}",
                  "/responses/{response_id}/cancel",
                  "/responses/{response_id}/input_items", "/conversations", "/conversations/{conversation_id}",
                  "/conversations/{conversation_id}/items", "/conversations/{conversation_id}/items/{item_id}")
+
+
+def members(state: TenantState, chain: Chain) -> list[dict[str, object]]:
+    """Each response of a conversation, as GET /_fake/scenario lists what its script served: its own
+    status (a response that called tools is ``completed``, as ``responses.retrieve`` says; a stored
+    one deleted since, ``deleted``) and the script step the conversation reached while it played."""
+    stored = world(state).responses
+    steps = chain._cursor.total
+    return [{"id": response.id, "status": "deleted" if response.store and stored.get(response.id) is None
+             else response.status, "step": response._step, "steps": steps} for response in chain.responses]
 
 
 def seed(state: TenantState) -> None:
@@ -47,7 +58,8 @@ FAMILY = Family(
                    ("Response script", "response_script"), ("Response match", "response_match")),
     build=scenario.build,
     kinds=(ScriptKind(key="responses", noun="response", plural="responses", id_field="response_id",
-                      failed_field="error.code", find=lambda state, chain_id: world(state).chains.get(chain_id)),),
+                      failed_field="error.code", find=lambda state, chain_id: world(state).chains.get(chain_id),
+                      members=members),),
     new_world=new_world,
     seed=seed,
     batch_answerer=api.batch_answerer,

@@ -51,6 +51,7 @@ class Response:
     _capped: bool = False         # its text was cut at max_output_tokens: it ends incomplete
     _recorder: Any = None         # a background stream's event log, for GET ?stream=true (events.py)
     _conversation: Conversation | None = None   # where its output items go once it ends
+    _step: int = 0                # the script step its conversation reached while it played (1-based)
 
     @property
     def _cursor(self) -> Cursor:
@@ -63,11 +64,12 @@ class Chain:
     """A scripted conversation: the responses one script serves, linked by previous_response_id,
     by a conversation, or by the history a stateless client resends."""
 
-    id: str                       # the first response's id (GET /_fake/scenario names it)
+    id: str                       # the first response's id (its timeline lane; GET /_fake/scenario's conversation)
     _cursor: Cursor
-    status: str = "in_progress"   # the latest response's status
+    status: str = "in_progress"   # the latest response's status; "waiting" while its calls await outputs
     number: int = 0               # the tenant's chain counter, for generated text
     latest: Response | None = None
+    responses: list[Response] = field(default_factory=list)   # every response of it, oldest first
     pending: dict[str, Any] = field(default_factory=dict)   # call_id -> ToolCallSpec awaiting its output
     violation: dict[str, Any] | None = None   # unmatched: error, recorded once the first response has its id
     used_up: Any = None           # stepper.UsedUp: fitting scripts whose times ran out, noted with that id too

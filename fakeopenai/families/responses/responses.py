@@ -166,7 +166,12 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     if store:
         objects.responses.add(response.id, response)
     chain.latest = response
+    chain.responses.append(response)
     chain.status = response.status
+    cursor = chain._cursor
+    if background and new_chain and cursor.script.steps and _is_status(cursor.script.steps[0], "queued"):
+        cursor.enter(0, state.clock.micros)   # the queued status the client sees is the script's first step
+    response._step = cursor.step_number()
     if new_chain:
         chain.id = response.id
         objects.chains.add(chain.id, chain)
@@ -186,10 +191,8 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         return response
     if background:
         emit.lifecycle("response.queued", response)
-        cursor = chain._cursor
-        if new_chain and cursor.script.steps and _is_status(cursor.script.steps[0], "queued"):
-            cursor.enter(0, state.clock.micros)   # the queued status the client sees is the script's first step
         cursor.seen = 1
+        state.timeline.note(state, chain)   # a continuation is queued: its lane shows it before any read
     else:
         emit.lifecycle("response.in_progress", response)
     return response
@@ -385,8 +388,16 @@ def play(state: TenantState, response: Response, emit: Emitter = SILENT) -> Resp
 
 
 def _enter(state: TenantState, response: Response, pos: int, now: int, emit: Emitter) -> None:
+    _play_step(state, response, pos, now, emit)
+    # Each step the conversation plays is on its timeline lane (what it did, with the response it
+    # did it in), whatever the path of the request that played it (Timeline.note_after).
+    state.timeline.note(state, response._chain)
+
+
+def _play_step(state: TenantState, response: Response, pos: int, now: int, emit: Emitter) -> None:
     chain = response._chain
     step = chain._cursor.enter(pos, state.clock.micros)
+    response._step = chain._cursor.step_number()
     if step is None:
         if not response.output and chain.id != response.id and chain._cursor.script.index >= 0:
             note_script_ended(state, chain._cursor.script, {"response_id": response.id}, "response")
@@ -501,7 +512,9 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
         status, error = "failed", error or {"code": "server_error", "message": "The response expired."}
     if status == "completed" and response._capped:
         status = "incomplete"
-    response.status = response._chain.status = status
+    chain = response._chain
+    response.status = status
+    chain.status = "waiting" if status == "completed" and chain.pending else status   # for the outputs
     if status == "completed":
         response.completed_at = now
     elif status == "failed":
@@ -524,6 +537,7 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     _log(state, response, old, why)
     if status in ("completed", "failed", "incomplete"):
         emit.lifecycle(f"response.{status}", response)
+    state.timeline.note(state, chain)
 
 
 def _usage(response: Response, step: Step | None) -> dict[str, Any]:
