@@ -33,7 +33,37 @@ def _listed(value: dict[str, Any], fields: dict[str, frozenset[str]], schemas: d
     tag = str(value.get("type"))
     if tag not in fields:
         return value
-    return _with_defaults({key: part for key, part in value.items() if key in fields[tag]}, schemas[tag])
+    return _with_server_fields(_with_defaults({key: part for key, part in value.items() if key in fields[tag]},
+                                              schemas[tag]), schemas[tag], tag)
+
+
+def _with_server_fields(value: dict[str, Any], schema: dict[str, Any], tag: str) -> dict[str, Any]:
+    """What the listed shape requires and the input shape did not ask for (the spec's input and listed shapes
+    of an item differ: a ``tool_search_call`` sent without ``call_id`` is listed with one): filled in the
+    way the server fills it, ``status`` completed, anything else a generated value of its schema. The
+    ``id`` is the store's to give."""
+    from fakeopenai.generate import schema_instance
+
+    properties = _properties(schema)
+    out = value
+    for name in schema.get("required", ()):
+        if name in out or name == "id":
+            continue
+        declared = properties.get(name, {"type": "string"})   # required but undeclared: a spec slip, a string
+        if out is value:
+            out = dict(value)
+        if name == "status" and "completed" in _enum_values(_resolve(declared)):
+            out[name] = "completed"
+        else:
+            out[name] = schema_instance({**declared, "components": {"schemas": _schemas()}}, f"{tag}.{name}")
+    return out
+
+
+def _enum_values(schema: dict[str, Any]) -> list[Any]:
+    values = list(schema.get("enum", ()))
+    for branch in schema.get("anyOf") or schema.get("oneOf") or ():
+        values += _resolve(branch).get("enum", [])
+    return values
 
 
 def _with_defaults(value: Any, schema: Any, depth: int = 0) -> Any:
