@@ -34,7 +34,11 @@ END = "<!-- reference: end -->"
 # sections (Family.docs_sections), then the common definitions.
 COMMON_SECTIONS = [
     ("Conversation script", "conversation_script"), ("Conversation match", "conversation_match"),
-    ("Run step", "run_step"), ("Tool call", "tool_call"), ("Text match", "text_match"),
+    ("Run step", "run_step"), ("Tool call", "tool_call"), ("Reasoning step", "reasoning_step"),
+    ("File search step", "file_search_step"), ("File search result", "file_search_result"),
+    ("Web search step", "web_search_step"), ("Web search result", "web_search_result"),
+    ("Code interpreter step", "code_interpreter_step"), ("Image generation step", "image_generation_step"),
+    ("MCP step", "mcp_step"), ("Text match", "text_match"),
     ("Stream options", "stream_options"), ("Fault", "fault"), ("Times", "times"), ("Duration", "duration"),
     ("Metadata", "metadata"),
 ]
@@ -105,6 +109,12 @@ def render(schema: dict[str, Any]) -> str:
         node = schema if name is None else schema["$defs"][name]
         parts += [f"### {heading}", "", node.get("description", ""), ""]
         table = rows(node)
+        # A step written in full or as a shorthand (file_search: a query): the table of the full form.
+        mapping = next((option for option in node.get("anyOf", ()) if option.get("properties")), None)
+        if not table and mapping is not None:
+            table = rows(mapping)
+            others = " or ".join(describe_type(option) for option in node["anyOf"] if option is not mapping)
+            parts += [f"Written as this mapping, or in short as a {others}.", ""]
         if table:
             parts += ["| key | type | meaning |", "|---|---|---|", *table, ""]
         else:

@@ -3,8 +3,11 @@ Chat Completions families arrive, of theirs: one language, so one scenario file 
 before and after a migration).
 
 A step is one of ``status``, ``tool_calls`` (a wait for the client's tool outputs, checked by
-``expect_outputs``), ``message`` or ``stream_error``, paced by ``reads`` or ``after``. This
-module holds the model and its builder; what each step does to an API object is the family's.
+``expect_outputs``), ``message`` or ``stream_error``, or one of the hosted tools of the Responses
+API (``reasoning``, ``file_search``, ``web_search``, ``code_interpreter``, ``image_generation``,
+``mcp``: :data:`HOSTED_KINDS`, their data in :attr:`Step.hosted`), paced by ``reads`` or
+``after``. This module holds the model and its builder; what each step does to an API object is
+the family's (an API that cannot show a hosted step refuses it in its own scripts, ``kinds=``).
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
 
 TERMINAL = ("completed", "failed", "cancelled", "expired", "incomplete")
-STEP_KINDS = ("status", "tool_calls", "message", "stream_error")
+BASIC_KINDS = ("status", "tool_calls", "message", "stream_error")
+# The hosted tools of the Responses API (and the reasoning item): steps only a response can show.
+HOSTED_KINDS = ("reasoning", "file_search", "web_search", "code_interpreter", "image_generation", "mcp")
+STEP_KINDS = BASIC_KINDS + HOSTED_KINDS
 
-StepKind = Literal["status", "tool_calls", "message", "stream_error"]
+StepKind = Literal["status", "tool_calls", "message", "stream_error", "reasoning", "file_search", "web_search",
+                   "code_interpreter", "image_generation", "mcp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,7 @@ class Step:
     incomplete_details: dict[str, str] | None = None
     expect_outputs: dict[str, TextMatch] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    hosted: dict[str, Any] | None = None   # a hosted kind's data, normalized (see build_hosted)
     line: int | None = None          # where the step starts in the scenario's YAML (1-based), for reports
     column: int | None = None
 
@@ -71,6 +79,10 @@ class Step:
             return "tool calls " + ", ".join(call.function for call in self.tool_calls)
         if self.kind == "message":
             return "message"
+        if self.kind == "mcp" and self.hosted:
+            return f"mcp {self.hosted['server_label']}.{self.hosted['tool']}"
+        if self.kind in HOSTED_KINDS:
+            return self.kind.replace("_", " ")
         return "stream error"
 
     def matcher_for(self, call: ToolCallSpec) -> TextMatch | None:
@@ -158,12 +170,20 @@ def cut_off_by(steps: tuple[Step, ...], pos: int) -> Step | None:
 
 
 def build_steps(builder: Builder, path: tuple[Any, ...], steps_data: list[dict[str, Any]],
-                noun: str) -> tuple[Step, ...]:
+                noun: str, kinds: tuple[str, ...] = STEP_KINDS) -> tuple[Step, ...]:
     """The steps under ``path`` (``("runs", 0)``), checked: nothing after a step that ends the
-    ``noun`` (run, response ...), tool call ids unique."""
+    ``noun`` (run, response ...), tool call ids unique, only the step ``kinds`` the API can show
+    (chat completions and runs have no hosted tools)."""
     steps_at = builder.positions.item_positions(path + ("steps",)) if steps_data else []
     steps = tuple(build_step(builder, path + ("steps", i), s, builder.nth(steps_at, i))
                   for i, s in enumerate(steps_data))
+    for i, step in enumerate(steps):
+        if step.kind not in kinds:
+            builder.error(path + ("steps", i, step.kind),
+                          f"{step.kind} is a step of the Responses API (its hosted tools and reasoning): a {noun} "
+                          f"script's steps are "
+                          f"{', '.join(kinds)}; script it under responses: (or conversations:, which a "
+                          f"{noun} passes over)", key=True)
     seen_ids: dict[str, int] = {}
     for i, step in enumerate(steps):
         if step.terminal or step.kind == "stream_error":
@@ -260,11 +280,83 @@ def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
     incomplete = data.get("incomplete_details")
     if incomplete is None and status == "incomplete":
         incomplete = {"reason": "max_completion_tokens"}
+    hosted = build_hosted(builder, path + (kind,), kind, data[kind]) if kind in HOSTED_KINDS else None
     return Step(
         kind=kind, where=where, status=status, tool_calls=tuple(calls), message=text, message_words=words,
         deltas=deltas, refusal=refusal,
         stream_error=data.get("stream_error"), reads=data.get("reads", 1),
         after=builder.duration(path + ("after",), data.get("after")), usage=usage, last_error=last_error,
         incomplete_details=dict(incomplete) if incomplete else None, expect_outputs=expect,
-        extra=dict(data.get("extra") or {}), line=at[0], column=at[1],
+        extra=dict(data.get("extra") or {}), hosted=hosted, line=at[0], column=at[1],
     )
+
+
+def _json_arguments(builder: Builder, path: tuple[Any, ...], arguments: Any) -> str:
+    """Arguments as the API sends them: a JSON string (a mapping is written as one)."""
+    if isinstance(arguments, str):
+        try:
+            json.loads(arguments)
+        except ValueError:
+            builder.error(path, "arguments given as a string must be JSON (or write a mapping)")
+        return arguments
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    """A string or a list of strings (the schema checked which) as a tuple."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def build_hosted(builder: Builder, path: tuple[Any, ...], kind: str, data: Any) -> dict[str, Any]:
+    """A hosted step's data (already schema-valid), normalized for the Responses engine:
+
+    - ``reasoning``: ``summary`` (texts), ``tokens`` (reasoning tokens, None: from the summary);
+    - ``file_search``: ``queries``, ``results`` (None: generated), ``cite``;
+    - ``web_search``: ``queries``, ``results`` (None: generated), ``cite``;
+    - ``code_interpreter``: ``code``, ``outputs`` (``{type: logs, logs}`` / ``{type: image, url}``),
+      ``container_id``;
+    - ``image_generation``: ``prompt`` (None: the last user message);
+    - ``mcp``: ``server_label``, ``tool``, ``arguments`` (JSON), ``output``, ``error``, ``approval``.
+    """
+    data = {} if data is None else data
+    if kind == "reasoning":
+        if isinstance(data, (str, list)):
+            data = {"summary": data}
+        return {"summary": _texts(data.get("summary")), "tokens": data.get("tokens")}
+    if kind in ("file_search", "web_search"):
+        if isinstance(data, str):
+            data = {"query": data}
+        if "query" in data and "queries" in data:
+            builder.error(path + ("queries",), "give query (one search) or queries (several), not both", key=True)
+        results = data.get("results")
+        if kind == "web_search":
+            for j, result in enumerate(results or ()):
+                if not str(result.get("url", "")).startswith(("http://", "https://")):
+                    builder.error(path + ("results", j, "url"), f"expected an http(s) URL, got {result.get('url')!r}")
+        return {"queries": _texts(data.get("queries", data.get("query"))),
+                "results": None if results is None else tuple(dict(r) for r in results),
+                "cite": data.get("cite", True)}
+    if kind == "code_interpreter":
+        if isinstance(data, str):
+            data = {"code": data}
+        outputs = []
+        for output in _texts(data.get("outputs")) if isinstance(data.get("outputs"), str) else data.get("outputs") or ():
+            if isinstance(output, str):
+                outputs.append({"type": "logs", "logs": output})
+            elif "logs" in output:
+                outputs.append({"type": "logs", "logs": output["logs"]})
+            else:
+                outputs.append({"type": "image", "url": output["image"]})
+        return {"code": data.get("code", ""), "outputs": tuple(outputs), "container_id": data.get("container_id")}
+    if kind == "image_generation":
+        if isinstance(data, str):
+            data = {"prompt": data}
+        return {"prompt": data.get("prompt")}
+    # mcp
+    if "output" in data and "error" in data:
+        builder.error(path + ("error",), "a call has an output or an error, not both", key=True)
+    return {"server_label": data["server_label"], "tool": data["tool"],
+            "arguments": _json_arguments(builder, path + ("arguments",), data.get("arguments", {})),
+            "output": data.get("output"), "error": data.get("error"), "approval": data.get("approval")}

@@ -47,7 +47,7 @@ from fakeopenai.families.assistants.world import world
 from fakeopenai.generate import count_tokens
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting import conversation
-from fakeopenai.scripting.conversation import Step
+from fakeopenai.scripting.conversation import HOSTED_KINDS, Step
 from fakeopenai.scripting.stepper import (
     Cursor,
     Machine,
@@ -285,6 +285,8 @@ def _enter(state: TenantState, run: Run, pos: int, now: int, emit: Emitter) -> N
         run.status = "requires_action"
         _log_transition(state, run, old, "waiting for " + ", ".join(call["id"] for call in run._pending))
         emit.event("thread.run.requires_action", run)
+    elif step.kind in HOSTED_KINDS:
+        pass   # a conversations: script's hosted tool or reasoning: a response shows it, a run has nothing to show
     else:  # stream_error: the stream breaks off; a poller sees the run fail
         error = dict(step.stream_error or {})
         run._stream_error = {"message": error.get("message", "stream error"),

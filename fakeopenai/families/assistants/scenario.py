@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from fakeopenai.compat.profiles import profiles_that_read, who
 from fakeopenai.family import Built, Problems, package_json
 from fakeopenai.scenario.model import StreamOptions
-from fakeopenai.scripting.conversation import Step, build_steps
+from fakeopenai.scripting.conversation import BASIC_KINDS, Step, build_steps
 from fakeopenai.scripting.matching import TextMatch, differs, last_message_differs, metadata_differs
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def run_script(builder: Builder, index: int, data: dict[str, Any], stream: Strea
     path = ("runs", index)
     match = data.get("match") or {}
     builder.check_regex(path + ("match", "last_message"), match.get("last_message"))
-    steps = build_steps(builder, path, data.get("steps") or [], "run")
+    steps = build_steps(builder, path, data.get("steps") or [], "run", BASIC_KINDS)
     return RunScript(
         index=index,
         name=data.get("name") or f"runs[{index}]",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from fakeopenai.family import Built, package_json
 from fakeopenai.scenario.model import StreamOptions
-from fakeopenai.scripting.conversation import ConversationMatch, Step, build_steps
+from fakeopenai.scripting.conversation import BASIC_KINDS, ConversationMatch, Step, build_steps
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
@@ -59,6 +59,6 @@ def chat_script(builder: Builder, index: int, data: dict[str, Any],
                         instructions=builder.text_match(match.get("instructions")),
                         tools=tuple(match.get("tools") or ())),
         times=builder.times(data.get("times")),
-        steps=build_steps(builder, path, data.get("steps") or [], "chat completion"),
+        steps=build_steps(builder, path, data.get("steps") or [], "chat completion", BASIC_KINDS),
         stream=builder.stream_options(data.get("stream"), builder.stream) if data.get("stream") else None,
         line=at[0], column=at[1])

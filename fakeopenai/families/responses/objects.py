@@ -52,6 +52,9 @@ class Response:
     _recorder: Any = None         # a background stream's event log, for GET ?stream=true (events.py)
     _conversation: Conversation | None = None   # where its output items go once it ends
     _step: int = 0                # the script step its conversation reached while it played (1-based)
+    _include: frozenset[str] = frozenset()   # the request's include: what hosted tool items carry
+    _reasoning_tokens: int = 0    # its reasoning items' tokens (usage.output_tokens_details)
+    _approved: list[Any] = field(default_factory=list)   # (mcp step, approval id, approve) its input decided
 
     @property
     def _cursor(self) -> Cursor:
@@ -73,6 +76,10 @@ class Chain:
     pending: dict[str, Any] = field(default_factory=dict)   # call_id -> ToolCallSpec awaiting its output
     violation: dict[str, Any] | None = None   # unmatched: error, recorded once the first response has its id
     used_up: Any = None           # stepper.UsedUp: fitting scripts whose times ran out, noted with that id too
+    approvals: dict[str, Any] = field(default_factory=dict)   # mcp_approval_request id -> its mcp Step, waiting
+    mcp_listed: set[str] = field(default_factory=set)   # MCP server labels whose tools it listed
+    citations: list[dict[str, Any]] = field(default_factory=list)   # what its searches found, for the next message
+    container: str | None = None  # its code interpreter container
 
 
 @dataclass(slots=True)

@@ -13,11 +13,13 @@ stepper's pacing), like a run. Every transition reports its stream events throug
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fakeopenai.changes import logging_changes
 from fakeopenai.errors import InvalidRequestError, NotFoundError
+from fakeopenai.families.responses import hosted
 from fakeopenai.families.responses.conversations import add_items, get_conversation, history, resolve_references
 from fakeopenai.families.responses.items import (
     input_tokens,
@@ -33,7 +35,7 @@ from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
 from fakeopenai.generate import answer_text, count_tokens, cut_to_tokens, schema_instance, split_words
 from fakeopenai.known_models import check_model
-from fakeopenai.scripting.conversation import Step, ToolCallSpec, cut_off_by
+from fakeopenai.scripting.conversation import HOSTED_KINDS, Step, ToolCallSpec, cut_off_by
 from fakeopenai.scripting.stepper import (
     Cursor,
     Machine,
@@ -112,17 +114,29 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         if previous is None:
             raise InvalidRequestError(f"Previous response with id '{body['previous_response_id']}' not found.",
                                       param="previous_response_id", code="previous_response_not_found")
+    hosted.check_reasoning_input(state, items)
     outputs = [item for item in items if item.get("type") == "function_call_output"]
+    approvals = [item for item in items if item.get("type") == "mcp_approval_response"]
+    answering = {str(item.get("approval_request_id")) for item in approvals}
+
+    def waits(chain: Chain | None) -> bool:
+        """The conversation waits for what this request brings: tool outputs, or an MCP approval decision."""
+        return chain is not None and bool(chain.pending or answering & chain.approvals.keys())
+
     # A conversation goes on when its script waits for tool outputs; otherwise a new one starts.
-    chain = previous._chain if previous is not None and previous._chain.pending else None
-    if conversation is not None and conversation._chain is not None and conversation._chain.pending:
+    chain = previous._chain if previous is not None and waits(previous._chain) else None
+    if conversation is not None and waits(conversation._chain):
         chain = conversation._chain
-    if chain is None and previous is None and conversation is None and outputs:
+    if chain is None and previous is None and conversation is None and (outputs or approvals):
         # A stateless client resends the history: the chain is the one waiting for one of its outputs.
         waiting = [o.get("call_id") for o in outputs if (o.get("call_id") or "") in objects.calls]
+        waiting += [key for key in answering if key in objects.calls]
         chain = objects.calls[waiting[0]] if waiting else None
-    last_output = items[-1].get("call_id") or "" if items and items[-1].get("type") == "function_call_output" else ""
-    if last_output in objects.answered and (chain is None or last_output not in chain.pending):
+    last = items[-1] if items else {}
+    last_output = str(last.get("call_id") or "") if last.get("type") == "function_call_output" else \
+        str(last.get("approval_request_id") or "") if last.get("type") == "mcp_approval_response" else ""
+    if last_output in objects.answered and (chain is None or (last_output not in chain.pending
+                                                              and last_output not in chain.approvals)):
         # A repeat of the request that answered these calls (an SDK retry after a timeout, while the first
         # try still ran): the same response (a stream: its events again), and no conversation starts over.
         repeated = objects.answered[last_output]
@@ -133,6 +147,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     outputs = [o for o in outputs
                if not (o.get("call_id") in resent and (chain is None or o.get("call_id") not in chain.pending))]
     given = _check_outputs(chain, outputs)
+    decided = _check_approvals(state, chain, approvals)
     check_model(state, body.get("model"))
     # Valid: from here on the request changes state.
     now = state.clock.tick()
@@ -149,7 +164,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         tools=[_echo_tool(tool) for tool in body.get("tools") or ()], user=body.get("user"),
         metadata=dict(body.get("metadata") or {}),
         top_logprobs=body.get("top_logprobs") or 0, _chain=chain, _stream=bool(body.get("stream")),
-        status="queued" if background else "in_progress")
+        status="queued" if background else "in_progress", _include=frozenset(body.get("include") or ()))
     if body.get("text"):
         response.text = {**response.text, **body["text"]}
     if body.get("reasoning"):
@@ -184,7 +199,9 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
                          response.status)
     emit.lifecycle("response.created", response)
     failure = _consume_outputs(state, chain, response, given) if given else None
-    if given and emit is not SILENT:
+    if decided:
+        _consume_approvals(state, chain, response, decided)
+    if (given or decided) and emit is not SILENT:
         response._recorder = emit   # a stream's events, for a repeat of this request
     if failure is not None:
         _finish(state, response, "failed", now, emit, None, error={"code": "server_error", "message": failure})
@@ -234,6 +251,32 @@ def _check_outputs(chain: Chain | None, outputs: list[dict[str, Any]]) -> dict[s
     return given
 
 
+def _check_approvals(state: TenantState, chain: Chain | None, approvals: list[dict[str, Any]]) -> dict[str, bool]:
+    """The MCP approval decisions by approval request id, for the requests the conversation waits on; one
+    answered before (a stateless client resends its history) is context; one for no request is a 400."""
+    decided: dict[str, bool] = {}
+    answered = world(state).answered
+    for item in approvals:
+        request_id = str(item.get("approval_request_id") or "")
+        if chain is not None and request_id in chain.approvals:
+            decided[request_id] = bool(item.get("approve"))
+        elif request_id not in answered:
+            raise InvalidRequestError(f"No MCP approval request found for mcp_approval_response with "
+                                      f"approval_request_id {request_id}.", param="input", code="invalid_value")
+    return decided
+
+
+def _consume_approvals(state: TenantState, chain: Chain, response: Response, decided: dict[str, bool]) -> None:
+    """The approval decisions answer the chain's waiting MCP calls: the response makes the approved ones
+    first (:func:`hosted.play_approved`), then goes on with the script."""
+    objects = world(state)
+    for request_id, approve in decided.items():
+        step = chain.approvals.pop(request_id)
+        objects.calls.pop(request_id, None)
+        objects.answered[request_id] = response
+        response._approved.append((step, request_id, approve))
+
+
 def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, Any]], now: int) -> Chain:
     objects = world(state)
     model = body.get("model") or "gpt-4o"
@@ -278,13 +321,24 @@ def scripted_batch_line(state: TenantState, body: dict[str, Any]) -> Response | 
 def _forced_call_script(state: TenantState, body: dict[str, Any], number: int) -> ResponseScript | None:
     """Unscripted, ``tool_choice`` ``required`` (or a named function) with function tools offered:
     a generated call of that function (the first one for ``required``), its arguments an instance
-    of the tool's ``parameters``; the response that brings its output gets a generated answer."""
+    of the tool's ``parameters``; the response that brings its output gets a generated answer.
+    A hosted tool forced (``{type: file_search}``, ``{type: mcp, server_label}`` ..., or ``required``
+    with only hosted tools offered): a generated call of it, then a generated answer."""
     choice = body.get("tool_choice")
-    tools = [t for t in body.get("tools") or () if isinstance(t, dict) and t.get("type") == "function"]
+    offered = [t for t in body.get("tools") or () if isinstance(t, dict)]
+    tools = [t for t in offered if t.get("type") == "function"]
     if choice == "required":
         tool = tools[0] if tools else None
+        if tool is None:
+            return _forced_hosted_script(state, body, number, next(
+                (t for t in offered if any(t.get("type") in types for types in hosted.TOOL_TYPES.values())), None))
     elif isinstance(choice, dict) and choice.get("type") == "function":
         tool = next((t for t in tools if t.get("name") == choice.get("name")), None)
+    elif isinstance(choice, dict) and choice.get("type") in hosted.FORCED:
+        kind = hosted.FORCED[str(choice.get("type"))]
+        tool = next((t for t in offered if t.get("type") in hosted.TOOL_TYPES[kind]
+                     and (kind != "mcp" or t.get("server_label") == choice.get("server_label"))), None)
+        return _forced_hosted_script(state, body, number, tool, choice) if tool is not None else None
     else:
         return None
     if tool is None:
@@ -293,11 +347,42 @@ def _forced_call_script(state: TenantState, body: dict[str, Any], number: int) -
     key = f"{state.scenario.seed}|response{number}|call"
     arguments = schema_instance(parameters, key) if isinstance(parameters, dict) and parameters else {}
     call = ToolCallSpec(function=str(tool.get("name")), arguments=json.dumps(arguments, ensure_ascii=False))
+    return _with_call(Step(kind="tool_calls", tool_calls=(call,), where="default.steps[2]"))
+
+
+def _with_call(call: Step) -> ResponseScript:
+    """The default script with ``call`` before its message."""
     steps = DEFAULT_SCRIPT.steps
     return ResponseScript(index=-1, name="default script", match=ResponseMatch(), times=None, steps=(
-        *steps[:2], Step(kind="tool_calls", tool_calls=(call,), where="default.steps[2]"),
+        *steps[:2], call,
         *(Step(kind=step.kind, status=step.status, where=f"default.steps[{i + 3}]")
           for i, step in enumerate(steps[2:]))))
+
+
+def _forced_hosted_script(state: TenantState, body: dict[str, Any], number: int, tool: dict[str, Any] | None,
+                          choice: dict[str, Any] | None = None) -> ResponseScript | None:
+    """The default script with a generated call of the hosted ``tool`` (searches of the last user
+    message, code that prints a product, an image of the prompt, an MCP call of the tool the choice
+    names, else of the server's first allowed tool)."""
+    if tool is None:
+        return None
+    kind = next(k for k, types in hosted.TOOL_TYPES.items() if tool.get("type") in types)
+    data: dict[str, Any]
+    if kind in ("file_search", "web_search"):
+        data = {"queries": (), "results": None, "cite": True}
+    elif kind == "code_interpreter":
+        seed = zlib.crc32(f"{state.scenario.seed}|response{number}|code".encode())
+        a, b = 2 + seed % 9, 3 + seed // 9 % 7
+        data = {"code": f"print({a} * {b})", "outputs": ({"type": "logs", "logs": f"{a * b}\n"},),
+                "container_id": None}
+    elif kind == "image_generation":
+        data = {"prompt": None}
+    else:
+        allowed = hosted._names(tool.get("allowed_tools"))
+        name = (choice or {}).get("name") or (allowed[0] if allowed else "search")
+        data = {"server_label": str(tool.get("server_label")), "tool": str(name), "arguments": "{}", "output": None,
+                "error": None, "approval": None}
+    return _with_call(Step(kind=kind, hosted=data, where="default.steps[2]"))
 
 
 def _failing_script(message: str) -> ResponseScript:
@@ -398,6 +483,9 @@ def _play_step(state: TenantState, response: Response, pos: int, now: int, emit:
     chain = response._chain
     step = chain._cursor.enter(pos, state.clock.micros)
     response._step = chain._cursor.step_number()
+    if response._approved:   # the MCP calls this request's input approved come first
+        _set_status(state, response, "in_progress", emit)
+        hosted.play_approved(state, response, emit)
     if step is None:
         if not response.output and chain.id != response.id and chain._cursor.script.index >= 0:
             note_script_ended(state, chain._cursor.script, {"response_id": response.id}, "response")
@@ -418,6 +506,13 @@ def _play_step(state: TenantState, response: Response, pos: int, now: int, emit:
         _set_status(state, response, "in_progress", emit)
         _call_tools(state, response, step, emit)
         _finish(state, response, "completed", now, emit, None, why="waiting for " + ", ".join(chain.pending))
+    elif step.kind in HOSTED_KINDS:
+        _set_status(state, response, "in_progress", emit)
+        waiting = _play_hosted(state, response, step, emit)
+        if waiting is not None:   # an MCP call that needs approval: the response ends with its request
+            chain.approvals[waiting] = step
+            world(state).calls[waiting] = chain
+            _finish(state, response, "completed", now, emit, None, why="waiting for approval of " + waiting)
     else:  # stream_error: the stream breaks off with an error event; the response fails
         error = dict(step.stream_error or {})
         message = error.get("message", "stream error")
@@ -426,6 +521,24 @@ def _play_step(state: TenantState, response: Response, pos: int, now: int, emit:
                   "param": error.get("param")}
         emit.event("error", {"code": code, "message": message, "param": error.get("param"), "error": nested})
         _finish(state, response, "failed", now, SILENT, None, error={"code": "server_error", "message": message})
+
+
+def _play_hosted(state: TenantState, response: Response, step: Step, emit: Emitter) -> str | None:
+    """A hosted tool's (or reasoning's) output item; an MCP call waiting for approval: its request's id."""
+    options = _stream_options(state, response)
+    if step.kind == "reasoning":
+        hosted.reasoning(state, response, step, emit, options.chunk_words)
+    elif step.kind == "file_search":
+        hosted.file_search(state, response, step, emit)
+    elif step.kind == "web_search":
+        hosted.web_search(state, response, step, emit)
+    elif step.kind == "code_interpreter":
+        hosted.code_interpreter(state, response, step, emit, options.chunk_chars)
+    elif step.kind == "image_generation":
+        hosted.image_generation(state, response, step, emit, live=emit is not SILENT)
+    else:
+        return hosted.mcp(state, response, step, emit)
+    return None
 
 
 def _set_status(state: TenantState, response: Response, status: str, emit: Emitter) -> None:
@@ -470,7 +583,11 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     emit.event("response.content_part.added", {**where, "part": part})
     for chunk in step.deltas or split_words(text, _stream_options(state, response).chunk_words):
         emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
-    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+    cited = hosted.annotations(response, text) if chain.citations else []   # what the searches before it found
+    for number, annotation in enumerate(cited):
+        emit.event("response.output_text.annotation.added", {**where, "annotation_index": number,
+                                                             "annotation": annotation})
+    part = {"type": "output_text", "annotations": cited, "logprobs": [], "text": text}
     emit.event("response.output_text.done", {**where, "text": text, "logprobs": []})
     emit.event("response.content_part.done", {**where, "part": part})
     item["content"] = [part]
@@ -514,7 +631,8 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
         status = "incomplete"
     chain = response._chain
     response.status = status
-    chain.status = "waiting" if status == "completed" and chain.pending else status   # for the outputs
+    # waiting for the outputs, or an approval
+    chain.status = "waiting" if status == "completed" and (chain.pending or chain.approvals) else status
     if status == "completed":
         response.completed_at = now
     elif status == "failed":
@@ -545,9 +663,12 @@ def _usage(response: Response, step: Step | None) -> dict[str, Any]:
         prompt, completion = step.usage["prompt_tokens"], step.usage["completion_tokens"]
     else:
         prompt = input_tokens(response.instructions, response._history)
-        completion = 0
+        completion = response._reasoning_tokens
         for item in response.output:
-            completion += count_tokens(text_of(item) if item["type"] == "message" else item.get("arguments", ""))
+            kind = item["type"]
+            completion += count_tokens(text_of(item) if kind == "message" else item.get("code") or ""
+                                       if kind == "code_interpreter_call" else item.get("arguments", ""))
+    reasoning = min(response._reasoning_tokens, completion)
     return {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-            "output_tokens": completion, "output_tokens_details": {"reasoning_tokens": 0},
+            "output_tokens": completion, "output_tokens_details": {"reasoning_tokens": reasoning},
             "total_tokens": prompt + completion}
