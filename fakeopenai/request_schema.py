@@ -3,7 +3,7 @@
 The official document describes answers and requests with the same schemas, and a literal
 reading of it refuses requests the live API takes (and that the SDKs and the frameworks built
 on them send every day). :func:`request_view` turns the served document (``openapi.document()``)
-into the one request bodies are checked against, in four rules and no others:
+into the one request bodies are checked against, in five rules and no others:
 
 1. ``oneOf`` is read as ``anyOf``. A Responses input message ``{"role": "user", "content":
    [{"type": "input_text", ...}]}`` fits both ``EasyInputMessage`` and ``InputMessage``; the live
@@ -16,6 +16,10 @@ into the one request bodies are checked against, in four rules and no others:
    "Defaults to `auto`"): the SDKs' types leave it out, and the live API applies the default.
 4. An ``EasyInputMessage`` (a message without ``type``) may carry output parts (``output_text``,
    ``refusal``): that is how an assistant turn is sent back by langchain and LiteLLM.
+5. A required property the schema does not declare is a slip of the spec, not required:
+   ``mcp_approval_response`` requires an undeclared ``request_id`` that no SDK type has (the
+   Agents SDK's MCP approvals send ``approval_request_id``), ``local_shell_call_output`` a
+   ``call_id``. (A member of an ``allOf`` is left alone: its siblings declare what it requires.)
 
 The places where the fake stays stricter than this (on purpose) are listed in
 ``docs/requests.md``, each with the live API's wording.
@@ -43,6 +47,7 @@ def request_view(doc: dict[str, Any]) -> dict[str, Any]:
         _drop_required(schemas[name], SERVER_SET_FIELDS)
     for schema in schemas.values():
         _defaults_optional(schema)
+        _undeclared_optional(schema)
     easy = schemas.get(EASY_MESSAGE, {}).get("properties", {})
     if "content" in easy and INPUT_PARTS in schemas and OUTPUT_PARTS in schemas:
         # One flat list of part shapes, so a bad part's error still names its type and the values it takes.
@@ -50,6 +55,22 @@ def request_view(doc: dict[str, Any]) -> dict[str, Any]:
                  for member in schemas[name].get("oneOf") or schemas[name].get("anyOf") or ()]
         easy["content"] = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"anyOf": parts}}]}
     return _any_of(doc)
+
+
+def _undeclared_optional(node: Any) -> None:
+    """Rule 5, in ``node`` and the objects it declares (not in the members of an ``allOf``)."""
+    if isinstance(node, list):
+        for item in node:
+            _undeclared_optional(item)
+        return
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict) and isinstance(node.get("required"), list) and "allOf" not in node:
+        node["required"] = [name for name in node["required"] if name in properties]
+    for key, value in node.items():
+        if key != "allOf":
+            _undeclared_optional(value)
 
 
 @lru_cache(maxsize=4)

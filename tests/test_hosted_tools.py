@@ -135,3 +135,286 @@ def test_reasoning_items_sent_back_are_checked_as_the_live_api_does(fake_openai:
     again = strict.responses.create(model="o4-mini", input=[stored.output[0].model_dump(exclude_none=True),
                                                             {"role": "user", "content": "More"}])
     assert again.status == "completed"
+
+
+# ----------------------------------------------------------------------------- file search
+
+POLICY = {"file_id": "file-policy", "filename": "refunds.pdf", "score": 0.93, "text": "Refunds within 30 days.",
+          "attributes": {"year": 2026}}
+FILES = {"responses": [{"match": {"last_message": {"contains": "refund"}}, "steps": [
+    {"file_search": {"query": "refund policy", "results": [POLICY, {**POLICY, "text": "Keep the receipt."},
+                                                            {"file_id": "file-faq", "filename": "faq.md"}]}},
+    {"message": "You can get a refund within 30 days."}]}]}
+
+
+def test_a_file_search_step_is_a_file_search_call_and_the_message_cites_the_files(
+        fake_openai: Any, strict: openai.OpenAI) -> None:
+    sync, _, events = both(fake_openai, strict, FILES, model="gpt-4.1", input="What is the refund policy?",
+                           tools=[FILE_SEARCH])
+    call, message = sync.output
+    assert call.type == "file_search_call" and call.id.startswith("fs_") and call.status == "completed"
+    assert call.queries == ["refund policy"] and call.results is None   # results only when included
+    text = message.content[0]
+    assert text.text == "You can get a refund within 30 days."
+    assert [(a.type, a.file_id, a.filename, a.index) for a in text.annotations] == [
+        ("file_citation", "file-policy", "refunds.pdf", len(text.text)),
+        ("file_citation", "file-faq", "faq.md", len(text.text))]
+    assert types(events) == [
+        "response.created", "response.in_progress", "response.output_item.added",
+        "response.file_search_call.in_progress", "response.file_search_call.searching",
+        "response.file_search_call.completed", "response.output_item.done",
+        "response.output_item.added", "response.content_part.added", "response.output_text.delta",
+        "response.output_text.annotation.added", "response.output_text.annotation.added",
+        "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.completed"]
+    added = [e for e in events if e.type == "response.output_text.annotation.added"]
+    assert [e.annotation_index for e in added] == [0, 1] and added[0].annotation.file_id == "file-policy"
+    assert fake_openai.violations == []
+
+
+def test_file_search_results_come_when_included(fake_openai: Any, strict: openai.OpenAI) -> None:
+    sync, _, _ = both(fake_openai, strict, FILES, model="gpt-4.1", input="What is the refund policy?",
+                      tools=[{**FILE_SEARCH, "max_num_results": 2}], include=["file_search_call.results"])
+    results = sync.output[0].results
+    assert [(r.file_id, r.filename, r.score, r.text, r.attributes) for r in results] == [
+        ("file-policy", "refunds.pdf", 0.93, "Refunds within 30 days.", {"year": 2026}),
+        ("file-policy", "refunds.pdf", 0.93, "Keep the receipt.", {"year": 2026})]   # max_num_results: 2
+    assert len(sync.output[1].content[0].annotations) == 1   # one file cited once
+
+
+def test_a_file_search_without_results_finds_generated_ones(fake_openai: Any, strict: openai.OpenAI) -> None:
+    fake_openai.load({"responses": [{"steps": [{"file_search": {}}, {"message": "Found it."}]}]})
+    response = strict.responses.create(model="gpt-4.1", input="Where is the invoice?", tools=[FILE_SEARCH],
+                                       include=["file_search_call.results"])
+    call = response.output[0]
+    assert call.queries == ["Where is the invoice?"]
+    assert len(call.results) == 2 and call.results[0].score > call.results[1].score
+    assert all(r.file_id.startswith("file-") and r.text for r in call.results)
+    assert len(response.output[1].content[0].annotations) == 2
+
+
+def test_a_scripted_search_the_request_did_not_offer_is_a_violation(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load(FILES)
+    client.responses.create(model="gpt-4.1", input="What is the refund policy?")
+    [violation] = fake_openai.take_violations()
+    assert violation["kind"] == "tool_not_offered" and violation["actual"] == "file_search"
+    assert "the request offered no tools" in violation["message"]
+
+
+# ----------------------------------------------------------------------------- web search
+
+NEWS = {"responses": [{"steps": [
+    {"web_search": {"query": "fakeopenai release", "results": [
+        {"url": "https://example.org/news", "title": "Example News"}, {"url": "https://blog.example.com/post"}]}},
+    {"message": "Example News says it shipped; see blog.example.com too."}]}]}
+
+
+def test_a_web_search_step_is_a_web_search_call_with_url_citations(fake_openai: Any, strict: openai.OpenAI) -> None:
+    sync, _, events = both(fake_openai, strict, NEWS, model="gpt-4.1", input="Any news?", tools=[WEB_SEARCH])
+    call, message = sync.output
+    assert call.type == "web_search_call" and call.id.startswith("ws_") and call.status == "completed"
+    assert call.action.type == "search" and call.action.query == "fakeopenai release" and call.action.sources is None
+    text = message.content[0].text
+    first, second = message.content[0].annotations
+    assert (first.url, first.title, text[first.start_index:first.end_index]) == (
+        "https://example.org/news", "Example News", "Example News")
+    assert (second.title, text[second.start_index:second.end_index]) == ("blog.example.com", "blog.example.com")
+    assert types(events)[2:7] == ["response.output_item.added", "response.web_search_call.in_progress",
+                                  "response.web_search_call.searching", "response.web_search_call.completed",
+                                  "response.output_item.done"]
+
+
+def test_web_search_sources_come_when_included(fake_openai: Any, strict: openai.OpenAI) -> None:
+    sync, _, _ = both(fake_openai, strict, NEWS, model="gpt-4.1", input="Any news?", tools=[WEB_SEARCH],
+                      include=["web_search_call.action.sources"])
+    assert [(s.type, s.url) for s in sync.output[0].action.sources] == [
+        ("url", "https://example.org/news"), ("url", "https://blog.example.com/post")]
+
+
+def test_a_search_without_citations(fake_openai: Any, strict: openai.OpenAI) -> None:
+    fake_openai.load({"responses": [{"steps": [{"web_search": {"query": "q", "cite": False}}, {"message": "Done."}]}]})
+    response = strict.responses.create(model="gpt-4.1", input="Search", tools=[{"type": "web_search_preview"}])
+    assert response.output[1].content[0].annotations == []
+
+
+# ----------------------------------------------------------------------------- MCP
+
+ASK = {"mcp": {"server_label": "wiki", "tool": "ask_question", "arguments": {"question": "What is MCP?"},
+               "output": "The Model Context Protocol."}}
+WIKI = {"responses": [{"steps": [ASK, {"mcp": {**ASK["mcp"], "arguments": {"question": "Who made it?"},
+                                               "output": "Anthropic."}},
+                                 {"message": "MCP is the Model Context Protocol, by Anthropic."}]}]}
+
+
+def test_an_mcp_step_lists_the_servers_tools_once_then_calls(fake_openai: Any, strict: openai.OpenAI) -> None:
+    sync, _, events = both(fake_openai, strict, WIKI, model="gpt-4.1", input="Tell me about MCP", tools=[MCP])
+    listing, first, second, message = sync.output
+    assert listing.type == "mcp_list_tools" and listing.server_label == "wiki" and listing.id.startswith("mcpl_")
+    assert [(t.name, t.input_schema) for t in listing.tools] == [
+        ("ask_question", {"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"]})]
+    assert (first.type, first.name, first.arguments, first.output, first.status, first.approval_request_id) == (
+        "mcp_call", "ask_question", '{"question": "What is MCP?"}', "The Model Context Protocol.", "completed", None)
+    assert second.output == "Anthropic." and message.content[0].text.startswith("MCP is")
+    assert types(events)[2:14] == [
+        "response.output_item.added", "response.mcp_list_tools.in_progress", "response.mcp_list_tools.completed",
+        "response.output_item.done", "response.output_item.added", "response.mcp_call.in_progress",
+        "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done", "response.mcp_call.completed",
+        "response.output_item.done", "response.output_item.added", "response.mcp_call.in_progress"]
+    assert fake_openai.violations == []
+
+
+def test_an_mcp_call_that_fails(fake_openai: Any, strict: openai.OpenAI) -> None:
+    fake_openai.load({"responses": [{"steps": [
+        {"mcp": {"server_label": "wiki", "tool": "ask_question", "error": "Repository not found"}},
+        {"message": "The wiki could not answer."}]}]})
+    call = strict.responses.create(model="gpt-4.1", input="Ask", tools=[MCP]).output[1]
+    assert call.status == "failed" and call.output is None
+    assert call.error.type == "mcp_tool_execution_error"
+
+
+APPROVAL = {"responses": [{"steps": [{"mcp": {**ASK["mcp"], "approval": "required"}},
+                                     {"message": "It is the Model Context Protocol."}]}]}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["sync", "streamed"])
+def test_an_approved_mcp_call_is_made_by_the_request_that_approves_it(
+        fake_openai: Any, strict: openai.OpenAI, stream: bool) -> None:
+    fake_openai.load(APPROVAL)
+    request: Any = {"model": "gpt-4.1", "tools": [MCP]}
+    if stream:
+        with strict.responses.stream(input="Tell me about MCP", **request) as events:
+            first = events.get_final_response()
+    else:
+        first = strict.responses.create(input="Tell me about MCP", **request)
+    listing, ask = first.output
+    assert first.status == "completed" and listing.type == "mcp_list_tools"
+    assert (ask.type, ask.server_label, ask.name, ask.arguments) == (
+        "mcp_approval_request", "wiki", "ask_question", '{"question": "What is MCP?"}')
+    assert ask.id.startswith("mcpr_")
+    answer: Any = [{"type": "mcp_approval_response", "approval_request_id": ask.id, "approve": True}]
+    if stream:
+        with strict.responses.stream(previous_response_id=first.id, input=answer, **request) as events:
+            second = events.get_final_response()
+    else:
+        second = strict.responses.create(previous_response_id=first.id, input=answer, **request)
+    call, message = second.output   # the tools were listed in this conversation already
+    assert (call.type, call.approval_request_id, call.output) == ("mcp_call", ask.id, "The Model Context Protocol.")
+    assert message.content[0].text == "It is the Model Context Protocol."
+    assert [item.type for item in strict.responses.input_items.list(second.id, order="asc")] == [
+        "message", "mcp_list_tools", "mcp_approval_request", "mcp_approval_response"]
+    assert fake_openai.violations == []
+
+
+def test_a_declined_mcp_call_is_not_made_and_the_script_goes_on(fake_openai: Any, strict: openai.OpenAI) -> None:
+    """Statelessly: the client resends the history with its decision."""
+    fake_openai.load(APPROVAL)
+    history: list[Any] = [{"role": "user", "content": "Tell me about MCP"}]
+    first = strict.responses.create(model="gpt-4.1", input=history, tools=[MCP_ASKS], store=False)
+    ask = first.output[-1]
+    history += [item.model_dump(exclude_none=True) for item in first.output]
+    history.append({"type": "mcp_approval_response", "approval_request_id": ask.id, "approve": False,
+                    "reason": "Not now"})
+    second = strict.responses.create(model="gpt-4.1", input=history, tools=[MCP_ASKS], store=False)
+    assert [item.type for item in second.output] == ["message"]
+    assert second.output_text == "It is the Model Context Protocol."
+    assert fake_openai.violations == []
+
+
+def test_the_request_tool_decides_approval_by_default(fake_openai: Any, strict: openai.OpenAI) -> None:
+    """require_approval always (the live API's default when left out), or a never filter naming the tool."""
+    for tool, expected in (({**MCP, "require_approval": None}, "mcp_approval_request"),
+                           ({k: v for k, v in MCP.items() if k != "require_approval"}, "mcp_approval_request"),
+                           ({**MCP, "require_approval": {"never": {"tool_names": ["ask_question"]}}}, "mcp_call"),
+                           (MCP, "mcp_call")):
+        fake_openai.load({"responses": [{"steps": [ASK, {"message": "Done."}]}]})
+        response = strict.responses.create(model="gpt-4.1", input="Ask", tools=[tool])
+        assert response.output[1].type == expected, tool
+
+
+def test_an_approval_for_no_request_is_a_400(fake_openai: Any, strict: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as raised:
+        strict.responses.create(model="gpt-4.1", tools=[MCP], input=[
+            {"type": "mcp_approval_response", "approval_request_id": "mcpr_nope", "approve": True}])
+    assert raised.value.body["param"] == "input"  # type: ignore[index]
+    assert "mcpr_nope" in raised.value.body["message"]  # type: ignore[index]
+
+
+def test_an_mcp_tool_outside_allowed_tools_is_a_violation(fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load({"responses": [{"steps": [ASK, {"message": "Done."}]}]})
+    client.responses.create(model="gpt-4.1", input="Ask", tools=[{**MCP, "allowed_tools": ["read_page"]}])
+    [violation] = fake_openai.take_violations()
+    assert violation["kind"] == "tool_not_offered" and "wiki: read_page" in violation["message"]
+
+
+# ----------------------------------------------------------------------------- code interpreter
+
+CODE_RUN = {"responses": [{"steps": [
+    {"code_interpreter": {"code": "import math\nprint(math.sqrt(2))", "outputs": ["1.4142135623730951\n",
+                                                                              {"image": "https://example.com/p.png"}]}},
+    {"message": "The square root of 2 is about 1.414."}]}]}
+
+
+def test_a_code_interpreter_step(fake_openai: Any, strict: openai.OpenAI) -> None:
+    sync, _, events = both(fake_openai, strict, CODE_RUN, model="gpt-4.1", input="sqrt(2)?", tools=[CODE])
+    call = sync.output[0]
+    assert call.type == "code_interpreter_call" and call.id.startswith("ci_") and call.status == "completed"
+    assert call.code == "import math\nprint(math.sqrt(2))" and call.outputs is None
+    assert call.container_id.startswith("cntr_")
+    assert types(events)[2:10] == [
+        "response.output_item.added", "response.code_interpreter_call.in_progress",
+        "response.code_interpreter_call_code.delta", "response.code_interpreter_call_code.done",
+        "response.code_interpreter_call.interpreting", "response.code_interpreter_call.completed",
+        "response.output_item.done", "response.output_item.added"]
+    code = "".join(e.delta for e in events if e.type == "response.code_interpreter_call_code.delta")
+    assert code == call.code
+
+
+def test_code_interpreter_outputs_come_when_included(fake_openai: Any, strict: openai.OpenAI) -> None:
+    sync, _, _ = both(fake_openai, strict, CODE_RUN, model="gpt-4.1", input="sqrt(2)?",
+                      tools=[{"type": "code_interpreter", "container": "cntr_mine"}],
+                      include=["code_interpreter_call.outputs"])
+    call = sync.output[0]
+    assert call.container_id == "cntr_mine"
+    assert [o.model_dump() for o in call.outputs] == [{"type": "logs", "logs": "1.4142135623730951\n"},
+                                                      {"type": "image", "url": "https://example.com/p.png"}]
+
+
+# ----------------------------------------------------------------------------- image generation
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's width and height, after checking its chunks' CRCs and that its pixels decompress."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    at, pixels = 8, b""
+    while at < len(data):
+        length, = struct.unpack(">I", data[at:at + 4])
+        kind, body = data[at + 4:at + 8], data[at + 8:at + 8 + length]
+        assert struct.unpack(">I", data[at + 8 + length:at + 12 + length])[0] == zlib.crc32(kind + body)
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            pixels += body
+        at += 12 + length
+    assert len(zlib.decompress(pixels)) == height * (1 + width * 3)
+    return width, height
+
+
+def test_an_image_generation_step_returns_a_png_and_streams_partial_images(
+        fake_openai: Any, strict: openai.OpenAI) -> None:
+    scenario = {"responses": [{"steps": [{"image_generation": {"prompt": "a lighthouse at dusk"}},
+                                         {"message": "Here is your lighthouse."}]}]}
+    sync, _, events = both(fake_openai, strict, scenario, model="gpt-4.1", input="Draw", tools=[IMAGE])
+    call = sync.output[0]
+    assert call.type == "image_generation_call" and call.id.startswith("ig_") and call.status == "completed"
+    assert call.revised_prompt == "a lighthouse at dusk" and call.output_format == "png"
+    assert png_size(base64.b64decode(call.result)) == (64, 64)
+    partials = [e for e in events if e.type == "response.image_generation_call.partial_image"]
+    assert [e.partial_image_index for e in partials] == [0, 1]
+    assert len({e.partial_image_b64 for e in partials} | {call.result}) == 3   # each drawn further
+    assert all(png_size(base64.b64decode(e.partial_image_b64)) == (64, 64) for e in partials)
+    assert types(events)[2:9] == [
+        "response.output_item.added", "response.image_generation_call.in_progress",
+        "response.image_generation_call.generating", "response.image_generation_call.partial_image",
+        "response.image_generation_call.partial_image", "response.image_generation_call.completed",
+        "response.output_item.done"]
+    fake_openai.load({"responses": [{"steps": [{"image_generation": "a red fox"}]}]})
+    other = strict.responses.create(model="gpt-4.1", input="Draw", tools=[IMAGE]).output[0]
+    assert other.result != call.result   # another prompt, another picture
