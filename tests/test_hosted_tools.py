@@ -418,3 +418,101 @@ def test_an_image_generation_step_returns_a_png_and_streams_partial_images(
     fake_openai.load({"responses": [{"steps": [{"image_generation": "a red fox"}]}]})
     other = strict.responses.create(model="gpt-4.1", input="Draw", tools=[IMAGE]).output[0]
     assert other.result != call.result   # another prompt, another picture
+
+
+# ----------------------------------------------------------------------------- forced, unscripted
+
+@pytest.mark.parametrize(("tools", "choice", "expected"), [
+    ([FILE_SEARCH], {"type": "file_search"}, ["file_search_call", "message"]),
+    ([{"type": "web_search_preview"}], {"type": "web_search_preview"}, ["web_search_call", "message"]),
+    ([CODE], {"type": "code_interpreter"}, ["code_interpreter_call", "message"]),
+    ([IMAGE], {"type": "image_generation"}, ["image_generation_call", "message"]),
+    ([MCP, {**MCP, "server_label": "docs"}], {"type": "mcp", "server_label": "docs", "name": "read"},
+     ["mcp_list_tools", "mcp_call", "message"]),
+    ([WEB_SEARCH, CODE], "required", ["web_search_call", "message"]),
+], ids=["file_search", "web_search", "code_interpreter", "image_generation", "mcp", "required"])
+def test_a_forced_hosted_tool_gets_a_generated_call(fake_openai: Any, strict: openai.OpenAI, tools: Any,
+                                                    choice: Any, expected: list[str]) -> None:
+    fake_openai.load({"seed": 5})
+    request = {"model": "gpt-4.1", "input": "Find the annual report", "tools": tools, "tool_choice": choice,
+               "include": ["file_search_call.results", "code_interpreter_call.outputs"]}
+    with strict.responses.stream(**request) as stream:
+        streamed = stream.get_final_response()
+    fake_openai.load({"seed": 5})
+    response = strict.responses.create(**request)
+    assert plain(streamed.model_dump()) == plain(response.model_dump())
+    assert [item.type for item in response.output] == expected
+    call = response.output[-2]
+    if call.type == "file_search_call":
+        assert call.queries == ["Find the annual report"] and len(call.results) == 2
+        assert len(response.output[-1].content[0].annotations) == 2
+    elif call.type == "web_search_call":
+        assert call.action.query == "Find the annual report"
+        assert {a.type for a in response.output[-1].content[0].annotations} == {"url_citation"}
+    elif call.type == "code_interpreter_call":
+        a, b = call.code.removeprefix("print(").removesuffix(")").split(" * ")
+        assert call.outputs[0].logs == f"{int(a) * int(b)}\n"
+    elif call.type == "image_generation_call":
+        assert call.revised_prompt == "Find the annual report" and base64.b64decode(call.result)[:4] == b"\x89PNG"
+    else:
+        assert (call.server_label, call.name, call.arguments) == ("docs", "read", "{}") and call.output
+        assert [t.name for t in response.output[0].tools] == ["read"]
+
+
+def test_a_forced_mcp_call_asks_approval_when_the_tool_says_so(fake_openai: Any, strict: openai.OpenAI) -> None:
+    first = strict.responses.create(model="gpt-4.1", input="Read it", tools=[MCP_ASKS],
+                                    tool_choice={"type": "mcp", "server_label": "wiki"})
+    ask = first.output[-1]
+    assert ask.type == "mcp_approval_request" and ask.name == "search"
+    second = strict.responses.create(model="gpt-4.1", previous_response_id=first.id, tools=[MCP_ASKS], input=[
+        {"type": "mcp_approval_response", "approval_request_id": ask.id, "approve": True}])
+    assert [item.type for item in second.output] == ["mcp_call", "message"]
+
+
+def test_without_forcing_hosted_tools_are_offered_and_not_called(fake_openai: Any, strict: openai.OpenAI) -> None:
+    response = strict.responses.create(model="gpt-4.1", input="Hello", tools=[FILE_SEARCH, WEB_SEARCH, MCP])
+    assert [item.type for item in response.output] == ["message"]
+    assert [tool.type for tool in response.tools] == ["file_search", "web_search", "mcp"]
+
+
+# ----------------------------------------------------------------------------- scenario checks
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("chat:\n  - steps:\n      - web_search: {query: news}\n",
+     "x.yaml:3:9: chat[0].steps[0].web_search: web_search is a step of the Responses API (its hosted tools and "
+     "reasoning): a chat completion script's steps are status, tool_calls, message, stream_error; script it under "
+     "responses: (or conversations:, which a chat completion passes over)"),
+    ("runs:\n  - steps:\n      - reasoning: {summary: thinking}\n",
+     "x.yaml:3:9: runs[0].steps[0].reasoning: reasoning is a step of the Responses API"),
+    ("responses:\n  - steps:\n      - mcp: {server_label: wiki, tool: ask, approval: maybe}\n",
+     "x.yaml:3:56: responses[0].steps[0].mcp.approval: invalid value 'maybe'; allowed values: required, never"),
+    ("responses:\n  - steps:\n      - mcp: {server_label: wiki}\n",
+     "x.yaml:3:14: responses[0].steps[0].mcp: missing required key 'tool'"),
+    ("responses:\n  - steps:\n      - web_search: {results: [{url: 'ftp://x'}]}\n",
+     "x.yaml:3:38: responses[0].steps[0].web_search.results[0].url: expected an http(s) URL, got 'ftp://x'"),
+    ("responses:\n  - steps:\n      - file_search: {query: a, queries: [b]}\n",
+     "responses[0].steps[0].file_search.queries: give query (one search) or queries (several), not both"),
+    ("responses:\n  - steps:\n      - mcp: {server_label: w, tool: t, output: a, error: b}\n",
+     "responses[0].steps[0].mcp.error: a call has an output or an error, not both"),
+    ("responses:\n  - steps:\n      - mcp: {server_label: w, tool: t, arguments: '{bad'}\n",
+     "responses[0].steps[0].mcp.arguments: arguments given as a string must be JSON (or write a mapping)"),
+    ("responses:\n  - steps:\n      - file_search: {results: [{score: 3}]}\n",
+     "responses[0].steps[0].file_search.results[0].score"),
+    ("responses:\n  - steps:\n      - code_interpreter: {outputs: [hi]}\n",
+     "responses[0].steps[0].code_interpreter"),
+], ids=["chat", "runs", "approval", "mcp-tool", "url", "queries", "output-error", "arguments", "score", "code"])
+def test_hosted_steps_are_checked_at_load(text: str, problem: str) -> None:
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario_text(text, "x.yaml")
+    assert problem in str(raised.value)
+
+
+def test_a_conversations_script_with_hosted_steps_serves_chat_and_runs_without_them(
+        fake_openai: Any, client: openai.OpenAI) -> None:
+    fake_openai.load({"conversations": [{"times": "always", "steps": [
+        {"reasoning": "Thinking."}, {"web_search": "news"}, {"message": "The news."}]}]})
+    chat = client.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": "News?"}])
+    assert chat.choices[0].message.content == "The news."
+    response = client.responses.create(model="gpt-4.1", input="News?", tools=[WEB_SEARCH])
+    assert [item.type for item in response.output] == ["reasoning", "web_search_call", "message"]
+    assert fake_openai.violations == []
