@@ -114,7 +114,8 @@ def test_semantic_rules_are_positioned(tmp_path: Path) -> None:
     assert any(":4:9: runs[0].steps[1]: unreachable: step 0 (status completed) ends the run" in p for p in found)
     assert any(":7:9: runs[1].steps[0].usage: usage belongs on a terminal status step" in p for p in found)
     assert any(":8:9: runs[1].steps[1]: a step needs exactly one of status, tool_calls, message, stream_error "
-               "(found: status, message)" in p for p in found)
+               "(or, in a response, one of reasoning, file_search, web_search, code_interpreter, image_generation, "
+               "mcp) (found: status, message)" in p for p in found)
     assert any(":10:26: runs[1].steps[2].expect_outputs.call_b: no tool call 'call_b'" in p for p in found)
 
 

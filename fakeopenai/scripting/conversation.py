@@ -209,7 +209,8 @@ def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
     where = format_path(path)
     if len(kinds) != 1:
         found = ", ".join(kinds) if kinds else "none"
-        builder.error(path, f"a step needs exactly one of {', '.join(STEP_KINDS)} (found: {found})")
+        builder.error(path, f"a step needs exactly one of {', '.join(BASIC_KINDS)} (or, in a response, one of "
+                      f"{', '.join(HOSTED_KINDS)}) (found: {found})")
         return Step(kind="status", status="completed", where=where, line=at[0], column=at[1])
     kind = kinds[0]
     status = data.get("status")
