@@ -10,10 +10,12 @@ import json
 import struct
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
+import yaml
 
 from fakeopenai.scenario.loader import parse_scenario_text
 from fakeopenai.scenario.problems import ScenarioError
@@ -516,3 +518,75 @@ def test_a_conversations_script_with_hosted_steps_serves_chat_and_runs_without_t
     response = client.responses.create(model="gpt-4.1", input="News?", tools=[WEB_SEARCH])
     assert [item.type for item in response.output] == ["reasoning", "web_search_call", "message"]
     assert fake_openai.violations == []
+
+
+# ----------------------------------------------------------------------------- record and replay
+
+RECORDED = {"responses": [{"times": "always", "steps": [
+    {"reasoning": {"summary": ["Planning."], "tokens": 30}},
+    {"file_search": {"query": "refunds", "results": [POLICY]}},
+    {"web_search": {"query": "news", "results": [{"url": "https://example.org/news", "title": "Example News"}]}},
+    {"message": "Refunds take 30 days (Example News)."},
+    {"code_interpreter": {"code": "print(6 * 7)", "outputs": "42\n"}},
+    {"image_generation": "a lighthouse"},
+    {"mcp": {"server_label": "wiki", "tool": "lookup", "arguments": {"q": "x"}, "output": "found"}},
+    {"mcp": {**ASK["mcp"], "server_label": "deepwiki"}},   # the request's tool asks approval
+    {"message": "All done."},
+    {"status": "completed", "usage": {"prompt_tokens": 20, "completion_tokens": 45}}]}]}
+
+
+def _hosted_session(client: openai.OpenAI) -> list[Any]:
+    """Every hosted step, streamed, then the approval of the MCP call (what the SDK saw, ids aside)."""
+    tools: Any = [FILE_SEARCH, WEB_SEARCH, CODE, IMAGE, MCP, {**MCP_ASKS, "server_label": "deepwiki"}]
+    seen: list[Any] = []
+    with client.responses.stream(model="o4-mini", input="Refunds?", tools=tools, reasoning={"summary": "auto"},
+                                 include=["code_interpreter_call.outputs"]) as stream:
+        first = stream.get_final_response()
+    drop = {"id", "approval_request_id", "result", "container_id", "created_at", "completed_at"}
+
+    def shown(response: Any) -> Any:
+        return [{k: v for k, v in item.model_dump(exclude_none=True).items() if k not in drop}
+                for item in response.output]
+
+    seen += [shown(first), first.usage.model_dump() if first.usage else None]
+    ask = first.output[-1]
+    second = client.responses.create(model="o4-mini", previous_response_id=first.id, tools=tools, input=[
+        {"type": "mcp_approval_response", "approval_request_id": ask.id, "approve": True}])
+    seen += [shown(second), second.output[0].approval_request_id == ask.id]
+    return seen
+
+
+def test_record_turns_hosted_items_back_into_steps(tmp_path: Path) -> None:
+    from fakeopenai import cli
+    from fakeopenai.app import create_app
+    from fakeopenai.server import ServerThread
+    from tests.test_record import record, replay
+
+    upstream = ServerThread(create_app(RECORDED)).start()
+    replaying = ServerThread(create_app()).start()
+    try:
+        recorded, text = record(upstream.base_url, _hosted_session)
+        path = tmp_path / "recorded.yaml"
+        path.write_text(text)
+        assert cli.main(["validate", str(path)]) == 0, text
+        first, _ = replay(replaying, text, _hosted_session)
+        assert first == recorded, text
+    finally:
+        upstream.stop()
+        replaying.stop()
+    [script] = yaml.safe_load(text)["responses"]
+    steps = script["steps"]
+    assert steps[0] == {"reasoning": {"summary": ["Planning."], "tokens": 30}}
+    assert steps[1] == {"file_search": {"queries": ["refunds"], "results": [
+        {"file_id": "file-policy", "filename": "refunds.pdf"}]}}   # results not included: the cited files
+    assert steps[2] == {"web_search": {"queries": ["news"], "results": [
+        {"url": "https://example.org/news", "title": "Example News"}]}}
+    assert steps[4]["code_interpreter"]["outputs"] == [{"logs": "42\n"}]
+    assert steps[5] == {"image_generation": {"prompt": "a lighthouse"}}
+    assert steps[6] == {"mcp": {"server_label": "wiki", "tool": "lookup", "arguments": {"q": "x"},
+                                "approval": "never", "output": "found"}}
+    assert steps[7] == {"mcp": {"server_label": "deepwiki", "tool": "ask_question",
+                                "arguments": {"question": "What is MCP?"}, "approval": "required",
+                                "output": "The Model Context Protocol."}}
+    assert steps[8:] == [{"message": "All done."},
+                         {"status": "completed", "usage": {"prompt_tokens": 20, "completion_tokens": 45}}]

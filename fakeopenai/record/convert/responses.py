@@ -10,6 +10,7 @@ from fakeopenai.record.convert.common import (
     TERMINAL,
     Converter,
     ConvertOptions,
+    arguments as arguments_of,
     before_content,
     collapse,
     expect_key,
@@ -58,12 +59,112 @@ def _items_so_far(ex: Exchange) -> list[dict[str, Any]]:
     return [items[i] for i in sorted(items)]
 
 
+def _annotations(item: Any) -> list[dict[str, Any]]:
+    """A message item's annotations (of every text part)."""
+    if not isinstance(item, dict):
+        return []
+    return [a for part in item.get("content") or () if isinstance(part, dict)
+            for a in part.get("annotations") or () if isinstance(a, dict)]
+
+
+def _next_message(output: list[Any], index: int) -> dict[str, Any] | None:
+    return next((item for item in output[index + 1:] if isinstance(item, dict) and item.get("type") == "message"),
+                None)
+
+
+def _hosted_step(item: dict[str, Any], output: list[Any], index: int, reasoning_tokens: int | None,
+                 approvals: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The step that replays a hosted tool's (or reasoning's) output item; None for an item that is no step
+    (``mcp_list_tools``: the replay lists the tools the script calls; an ``mcp_call`` an earlier approval
+    request's step already holds, its output put there). What the replay cannot give back as it was: a
+    generated image (the fake draws its own), the span of a URL citation (the fake's rule), the tools an
+    MCP server listed."""
+    kind = item.get("type")
+    if kind == "reasoning":
+        step: dict[str, Any] = {"summary": [str(part.get("text", "")) for part in item.get("summary") or ()
+                                            if isinstance(part, dict)]}
+        if reasoning_tokens is not None:
+            step["tokens"] = reasoning_tokens
+        return {"reasoning": step}
+    cited = _annotations(_next_message(output, index))
+    if kind == "file_search_call":
+        step = {"queries": [str(q) for q in item.get("queries") or ()]}
+        if isinstance(item.get("results"), list):
+            step["results"] = [{k: r[k] for k in ("file_id", "filename", "score", "text", "attributes")
+                                if r.get(k) is not None} for r in item["results"] if isinstance(r, dict)]
+        else:   # not included: the files the next message cites stand for them
+            files = {a["file_id"]: a.get("filename") for a in cited if a.get("type") == "file_citation"
+                     and isinstance(a.get("file_id"), str)}
+            step["results"] = [{"file_id": f, **({"filename": n} if isinstance(n, str) else {})}
+                               for f, n in files.items()]
+        if not any(a.get("type") == "file_citation" for a in cited):
+            step["cite"] = False
+        return {"file_search": step if step["queries"] else {k: v for k, v in step.items() if k != "queries"}}
+    if kind == "web_search_call":
+        action = item.get("action") if isinstance(item.get("action"), dict) else {}
+        queries = action.get("queries") or ([action["query"]] if action.get("query") else [])
+        titles = {a.get("url"): a.get("title") for a in cited if a.get("type") == "url_citation"}
+        urls = [s.get("url") for s in action.get("sources") or () if isinstance(s, dict)] or list(titles)
+        step = {"queries": [str(q) for q in queries],
+                "results": [{"url": u, **({"title": titles[u]} if isinstance(titles.get(u), str) else {})}
+                            for u in urls if isinstance(u, str)]}
+        if not titles:
+            step["cite"] = False
+        return {"web_search": step if step["queries"] else {k: v for k, v in step.items() if k != "queries"}}
+    if kind == "code_interpreter_call":
+        step = {"code": str(item.get("code") or "")}
+        outputs = [{"logs": o.get("logs", "")} if o.get("type") == "logs" else {"image": o.get("url", "")}
+                   for o in item.get("outputs") or () if isinstance(o, dict)]
+        if outputs:
+            step["outputs"] = outputs
+        if isinstance(item.get("container_id"), str):
+            step["container_id"] = item["container_id"]
+        return {"code_interpreter": step}
+    if kind == "image_generation_call":
+        prompt = item.get("revised_prompt")
+        return {"image_generation": {"prompt": prompt} if isinstance(prompt, str) else {}}
+    if kind == "mcp_approval_request":
+        step = {"server_label": item.get("server_label"), "tool": item.get("name"),
+                "arguments": arguments_of(item.get("arguments")), "approval": "required"}
+        approvals[str(item.get("id"))] = step
+        return {"mcp": step}
+    if kind == "mcp_call":
+        waiting = approvals.pop(str(item.get("approval_request_id")), None)
+        step = waiting if waiting is not None else {
+            "server_label": item.get("server_label"), "tool": item.get("name"),
+            "arguments": arguments_of(item.get("arguments")), "approval": "never"}
+        error = item.get("error")
+        if isinstance(error, dict):
+            content = error.get("content")
+            step["error"] = text_of(content) if text_of(content) else str(error.get("message") or "The call failed.")
+        elif isinstance(item.get("output"), str):
+            step["output"] = item["output"]
+        return None if waiting is not None else {"mcp": step}
+    return None
+
+
+HOSTED_ITEMS = frozenset({"reasoning", "file_search_call", "web_search_call", "code_interpreter_call",
+                          "image_generation_call", "mcp_approval_request", "mcp_call", "mcp_list_tools"})
+
+
 def _json(text: Any) -> bool:
     try:
         json.loads(text)
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _waits_for(final: dict[str, Any]) -> set[Any]:
+    """What a response's conversation waits for: its function calls' ids and its MCP approval requests' ids."""
+    return {o.get("call_id") if o.get("type") == "function_call" else o.get("id")
+            for o in final.get("output") or [] if isinstance(o, dict)
+            and o.get("type") in ("function_call", "mcp_approval_request")}
+
+
+def _asks(step: dict[str, Any]) -> bool:
+    """An MCP step that ends its response with an approval request (the next response goes on)."""
+    return isinstance(step.get("mcp"), dict) and step["mcp"].get("approval") == "required"
 
 
 class ResponsesConverter(Converter):
@@ -121,8 +222,9 @@ class ResponsesConverter(Converter):
         if ex.method == "POST" and ex.path == "/v1/responses":
             request = ex.request_json() or {}
             response = _Response(request, bool(request.get("background")))
-            outputs = {i.get("call_id") for i in request.get("input") or []
-                       if isinstance(i, dict) and i.get("type") == "function_call_output"}
+            outputs = {i.get("call_id") if i.get("type") == "function_call_output" else i.get("approval_request_id")
+                       for i in request.get("input") or []
+                       if isinstance(i, dict) and i.get("type") in ("function_call_output", "mcp_approval_response")}
             conv = next((c for c in reversed(self.conversations) if outputs and outputs & c.calls), None)
             if conv is None:
                 conv = _Conversation(match_of(request.get("model"), self._user_text(request)))
@@ -131,8 +233,7 @@ class ResponsesConverter(Converter):
             self._take(response, ex)
             if response.final:
                 self.by_id[str(response.final.get("id"))] = response
-                conv.calls |= {o.get("call_id") for o in response.final.get("output") or []
-                               if isinstance(o, dict) and o.get("type") == "function_call"}
+                conv.calls |= _waits_for(response.final)
             elif ex.streamed:
                 for _, data in ex.events():
                     obj = data.get("response") if isinstance(data, dict) else None
@@ -149,14 +250,13 @@ class ResponsesConverter(Converter):
             self._take(response, ex)
             if response.final is not before:
                 conv = next(c for c in self.conversations if response in c.responses)
-                conv.calls |= {o.get("call_id") for o in response.final.get("output") or []  # type: ignore[union-attr]
-                               if isinstance(o, dict) and o.get("type") == "function_call"}
+                conv.calls |= _waits_for(response.final)
             return True
         return False
 
     @staticmethod
     def _steps(response: _Response, options: ConvertOptions, next_request: dict[str, Any] | None,
-               used: set[str]) -> list[dict[str, Any]]:
+               used: set[str], approvals: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         # A stream without its response (cut short, or an error event): what arrived of its output, each
         # message as its deltas, so that the replay's events line up with the stream fault's after_events.
         final = response.final or {"output": response.partial}
@@ -165,8 +265,19 @@ class ResponsesConverter(Converter):
         if response.background:
             steps = collapse(s for s in response.seen if s not in TERMINAL)
         content: list[dict[str, Any]] = []
-        for item in final.get("output") or []:
+        output = final.get("output") or []
+        usage = final.get("usage") if isinstance(final.get("usage"), dict) else {}
+        details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
+        reasoning_tokens = details.get("reasoning_tokens") if isinstance(details.get("reasoning_tokens"), int) else None
+        for index, item in enumerate(output):
             if not isinstance(item, dict):
+                continue
+            if item.get("type") in HOSTED_ITEMS:
+                step = _hosted_step(item, output, index, reasoning_tokens, approvals)
+                if step is not None:
+                    content.append(step)
+                if item.get("type") == "reasoning":
+                    reasoning_tokens = 0   # the response's reasoning tokens go on its first reasoning item
                 continue
             if item.get("type") == "function_call":
                 # (arguments cut off halfway are not JSON, which a script's arguments must be: {} stands in)
@@ -204,7 +315,7 @@ class ResponsesConverter(Converter):
             steps.append({"status": "failed", "last_error": last_error_of(final.get("error"))})
         elif status in ("incomplete", "cancelled"):
             steps.append({"status": status})
-        elif status == "completed" and not (content and "tool_calls" in content[-1]):
+        elif status == "completed" and not (content and ("tool_calls" in content[-1] or _asks(content[-1]))):
             step: dict[str, Any] = {"status": "completed"}
             usage = usage_of(final.get("usage"))
             if usage:
@@ -217,9 +328,10 @@ class ResponsesConverter(Converter):
         for conv in self.conversations:
             steps: list[dict[str, Any]] = []
             used: set[str] = set()
+            approvals: dict[str, dict[str, Any]] = {}   # an MCP approval request's step, until its call is seen
             for i, response in enumerate(conv.responses):
                 following = conv.responses[i + 1].request if i + 1 < len(conv.responses) else None
-                steps += self._steps(response, options, following, used)
+                steps += self._steps(response, options, following, used, approvals)
             script: dict[str, Any] = {}
             if conv.match:
                 script["match"] = conv.match
