@@ -65,6 +65,7 @@ SDK1_MODULES = (
     "tests/test_unknown_models.py",
     "tests/test_batch_scripts.py",
     "tests/test_core_on_new_paths.py",
+    "tests/test_hosted_tools.py",
 )
 
 # Plugins of the project's test tools that the SDK-level modules do not use.

@@ -230,14 +230,16 @@ def web_search(state: TenantState, response: Response, step: Step, emit: Emitter
     _check_offered(state, response, step, bool(_tools(response, "web_search")), "web_search",
                    _offered_types(response))
     queries = _queries(state, response, data.get("queries", ()))
+    # The action names its query from the start: openai-python 1.x requires action.query.
+    action: dict[str, Any] = {"type": "search", "query": queries[0], "queries": queries}
     item: dict[str, Any] = {"id": state.ids.new("ws_"), "type": "web_search_call", "status": "in_progress",
-                            "action": {"type": "search"}}
+                            "action": action}
     index, where = _begin(response, emit, item)
     emit.event("response.web_search_call.in_progress", where)
     emit.event("response.web_search_call.searching", where)
     results = _web_results(state, response, step, queries[0])
     emit.event("response.web_search_call.completed", where)
-    action: dict[str, Any] = {"type": "search", "query": queries[0], "queries": queries}
+    action = dict(action)
     if "web_search_call.action.sources" in response._include:
         action["sources"] = [{"type": "url", "url": r["url"]} for r in results]
     item.update(status="completed", action=action)
