@@ -352,6 +352,34 @@ def test_an_mcp_tool_outside_allowed_tools_is_a_violation(fake_openai: Any, clie
     assert violation["kind"] == "tool_not_offered" and "wiki: read_page" in violation["message"]
 
 
+
+def test_an_approval_through_a_conversation(fake_openai: Any, strict: openai.OpenAI) -> None:
+    fake_openai.load(APPROVAL)
+    conversation = strict.conversations.create()
+    first = strict.responses.create(model="gpt-4.1", conversation=conversation.id, input="Tell me about MCP",
+                                    tools=[MCP_ASKS])
+    ask = first.output[-1]
+    second = strict.responses.create(model="gpt-4.1", conversation=conversation.id, tools=[MCP_ASKS], input=[
+        {"type": "mcp_approval_response", "approval_request_id": ask.id, "approve": True}])
+    assert [item.type for item in second.output] == ["mcp_call", "message"]
+    items = strict.conversations.items.list(conversation.id, order="asc")
+    assert [item.type for item in items.data] == ["message", "mcp_list_tools", "mcp_approval_request",
+                                                  "mcp_approval_response", "mcp_call", "message"]
+
+
+def test_a_background_response_moves_one_hosted_step_per_read(fake_openai: Any, strict: openai.OpenAI) -> None:
+    fake_openai.load({"responses": [{"steps": [
+        {"status": "queued"}, {"reasoning": "Thinking."}, {"file_search": "refunds"}, {"message": "Done."}]}]})
+    response = strict.responses.create(model="o4-mini", input="Refunds?", tools=[FILE_SEARCH], background=True)
+    seen = []
+    while response.status in ("queued", "in_progress"):
+        seen.append([item.type for item in response.output])
+        response = strict.responses.retrieve(response.id)
+    assert seen == [[], ["reasoning"], ["reasoning", "file_search_call"], ["reasoning", "file_search_call", "message"]]
+    assert [item.type for item in response.output] == ["reasoning", "file_search_call", "message"]
+    assert len(response.output[2].content[0].annotations) == 2
+
+
 # ----------------------------------------------------------------------------- code interpreter
 
 CODE_RUN = {"responses": [{"steps": [
