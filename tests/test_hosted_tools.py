@@ -6,7 +6,6 @@ every stream event is checked against the official spec (the ``client`` fixture)
 from __future__ import annotations
 
 import base64
-import json
 import struct
 import zlib
 from collections.abc import Callable
@@ -34,7 +33,8 @@ def strict(make_client: Callable[..., openai.OpenAI]) -> openai.OpenAI:
     return make_client(max_retries=0, _strict_response_validation=True)
 
 
-def both(fake_openai: Any, client: openai.OpenAI, scenario: dict[str, Any], **request: Any) -> tuple[Any, Any, list[Any]]:
+def both(fake_openai: Any, client: openai.OpenAI, scenario: dict[str, Any],
+         **request: Any) -> tuple[Any, Any, list[Any]]:
     """The same request answered sync and streamed (the scenario loaded afresh for each, so both play
     the same steps with the same ids): (sync response, the stream helper's final response, its events)."""
     fake_openai.load(scenario)
@@ -72,7 +72,8 @@ REASONING = {"responses": [{"steps": [
     {"message": "Paris."}]}]}
 
 
-def test_a_reasoning_step_is_a_reasoning_item_with_its_summary_when_asked(fake_openai: Any, strict: openai.OpenAI) -> None:
+def test_a_reasoning_step_is_a_reasoning_item_with_its_summary_when_asked(fake_openai: Any,
+                                                                         strict: openai.OpenAI) -> None:
     sync, _, events = both(fake_openai, strict, REASONING, model="o4-mini", input="Capital of France?",
                            reasoning={"effort": "low", "summary": "auto"})
     reasoning, message = sync.output

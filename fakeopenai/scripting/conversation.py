@@ -343,7 +343,8 @@ def build_hosted(builder: Builder, path: tuple[Any, ...], kind: str, data: Any) 
         if isinstance(data, str):
             data = {"code": data}
         outputs = []
-        for output in _texts(data.get("outputs")) if isinstance(data.get("outputs"), str) else data.get("outputs") or ():
+        given = data.get("outputs")
+        for output in (given,) if isinstance(given, str) else given or ():
             if isinstance(output, str):
                 outputs.append({"type": "logs", "logs": output})
             elif "logs" in output:

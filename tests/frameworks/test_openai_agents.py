@@ -8,17 +8,23 @@ from typing import Any
 import pytest
 from agents import (
     Agent,
+    CodeInterpreterTool,
+    FileSearchTool,
+    HostedMCPTool,
+    ImageGenerationTool,
     ModelBehaviorError,
     ModelSettings,
     OpenAIChatCompletionsModel,
     OpenAIResponsesModel,
     Runner,
     SQLiteSession,
+    WebSearchTool,
     function_tool,
     set_tracing_disabled,
 )
 from agents.memory import OpenAIConversationsSession
 from openai.types.responses import ResponseTextDeltaEvent
+from openai.types.shared import Reasoning
 
 from tests.frameworks.common import (
     APIS,
@@ -197,3 +203,40 @@ def test_handoff_continues_the_conversation(fake_openai: Any) -> None:
         "transfer_to_weather", "get_weather"]
     assert tool_output_sent(api_requests(fake_openai, "responses")[-1]["body"], "responses")[-1] == (
         "18C and sunny in Paris")
+
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["run", "streamed"])
+def test_hosted_tools_and_mcp_approval(fake_openai: Any, stream: bool) -> None:
+    """WebSearchTool, FileSearchTool, CodeInterpreterTool, ImageGenerationTool and a HostedMCPTool whose
+    calls the app approves, on a reasoning model (Responses only: the tools are hosted by it; the scenario's
+    hosted_tools script)."""
+    asked: list[str] = []
+
+    def approve(request: Any) -> Any:
+        asked.append(request.data.name)
+        return {"approve": True}
+
+    agent = Agent(
+        name="Research", instructions="Answer with the documents.", model=model(fake_openai, RESPONSES),
+        model_settings=ModelSettings(reasoning=Reasoning(effort="low", summary="auto")),
+        tools=[FileSearchTool(vector_store_ids=["vs_docs"]), WebSearchTool(),
+               CodeInterpreterTool(tool_config={"type": "code_interpreter", "container": {"type": "auto"}}),
+               ImageGenerationTool(tool_config={"type": "image_generation", "partial_images": 1}),
+               HostedMCPTool(tool_config={"type": "mcp", "server_label": "wiki", "require_approval": "always",
+                                          "server_url": "https://mcp.example.com/mcp"},
+                             on_approval_request=approve)])
+    if stream:
+        async def run() -> Any:
+            streamed = Runner.run_streamed(agent, "How long do refunds take?")
+            async for _ in streamed.stream_events():
+                pass
+            return streamed
+        result = asyncio.run(run())
+    else:
+        result = Runner.run_sync(agent, "How long do refunds take?")
+    assert result.final_output == "Refunds take 30 days." and asked == ["ask_question"]
+    assert [type(item).__name__ for item in result.new_items] == [
+        "ReasoningItem", "ToolCallItem", "ToolCallItem", "ToolCallItem", "ToolCallItem", "MCPListToolsItem",
+        "MCPApprovalRequestItem", "MCPApprovalResponseItem", "ToolCallItem", "MessageOutputItem"]
+    assert fake_openai.violations == []

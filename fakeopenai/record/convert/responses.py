@@ -10,7 +10,6 @@ from fakeopenai.record.convert.common import (
     TERMINAL,
     Converter,
     ConvertOptions,
-    arguments as arguments_of,
     before_content,
     collapse,
     expect_key,
@@ -19,6 +18,9 @@ from fakeopenai.record.convert.common import (
     text_of,
     tool_call,
     usage_of,
+)
+from fakeopenai.record.convert.common import (
+    arguments as arguments_of,
 )
 from fakeopenai.record.exchange import Exchange
 
