@@ -551,6 +551,12 @@ def test_a_conversations_script_with_hosted_steps_serves_chat_and_runs_without_t
     assert chat.choices[0].message.content == "The news."
     response = client.responses.create(model="gpt-4.1", input="News?", tools=[WEB_SEARCH])
     assert [item.type for item in response.output] == ["reasoning", "web_search_call", "message"]
+    assistant = client.beta.assistants.create(model="gpt-4.1")
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "News?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed"
+    [message] = client.beta.threads.messages.list(thread.id, run_id=run.id).data
+    assert message.content[0].text.value == "The news."   # type: ignore[union-attr]
     assert fake_openai.violations == []
 
 
