@@ -125,8 +125,8 @@ def _verified(token: str) -> bool:
 def check_reasoning_input(state: TenantState, items: list[dict[str, Any]]) -> None:
     """Reasoning items sent back as input, as the live API checks them: ``encrypted_content`` must be
     one the API made (400 ``invalid_encrypted_content``); without it, the item is read by its id, which
-    only a stored response's item has (the 404 stateless clients meet when they resend reasoning items
-    without asking for ``reasoning.encrypted_content``)."""
+    only a kept item has (a stored response's, a conversation's): the 404 stateless clients meet when they
+    resend reasoning items without asking for ``reasoning.encrypted_content``."""
     stored: set[str] | None = None
     for item in items:
         if item.get("type") != "reasoning":
@@ -137,8 +137,11 @@ def check_reasoning_input(state: TenantState, items: list[dict[str, Any]]) -> No
                 raise InvalidRequestError(f"The encrypted content {token[:4]}...{token[-4:]} could not be verified.",
                                           code="invalid_encrypted_content")
             continue
-        if stored is None:
-            stored = {str(found.get("id")) for response in world(state).responses for found in response.output}
+        if stored is None:   # the items the tenant keeps: stored responses' output, conversations' items
+            objects = world(state)
+            stored = {str(found.get("id")) for response in objects.responses for found in response.output}
+            stored.update(str(found.get("id")) for conversation in objects.conversations
+                          for found in conversation._items)
         if item.get("id") and item["id"] not in stored:
             raise NotFoundError(f"Item with id '{item['id']}' not found. Items are not persisted when `store` is set "
                                 "to false. Try again with `store` set to true, or remove this item from your input.",
