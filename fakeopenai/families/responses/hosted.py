@@ -333,7 +333,7 @@ def _mcp_tool(response: Response, label: str) -> dict[str, Any] | None:
     return next((tool for tool in _tools(response, "mcp") if tool.get("server_label") == label), None)
 
 
-def _names(value: Any) -> list[str] | None:
+def filter_names(value: Any) -> list[str] | None:
     """The tool names an ``allowed_tools`` / ``require_approval`` filter gives (None: no filter)."""
     if isinstance(value, list):
         return [str(name) for name in value]
@@ -353,7 +353,7 @@ def needs_approval(tool: dict[str, Any] | None, name: str, approval: str | None)
     if rule == "never":
         return False
     if isinstance(rule, dict):
-        never = _names(rule.get("never"))
+        never = filter_names(rule.get("never"))
         if never is not None and name in never:
             return False
     return True
@@ -401,7 +401,7 @@ def mcp(state: TenantState, response: Response, step: Step, emit: Emitter) -> st
     data = step.hosted or {}
     label, name = data["server_label"], data["tool"]
     tool = _mcp_tool(response, label)
-    allowed = _names(tool.get("allowed_tools")) if tool is not None else None
+    allowed = filter_names(tool.get("allowed_tools")) if tool is not None else None
     labels = [str(t.get("server_label")) for t in _tools(response, "mcp")]
     _check_offered(state, response, step, tool is not None and (allowed is None or name in allowed),
                    f"MCP tool {name} of {label}",

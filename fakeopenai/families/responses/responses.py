@@ -4,10 +4,12 @@ background. No HTTP here.
 A script spans a conversation (a :class:`Chain`): a ``tool_calls`` step ends a response
 ``completed`` with ``function_call`` items, and the response that brings their
 ``function_call_output`` items (through ``previous_response_id``, or the whole history resent)
-goes on from the next step. A response answered at once plays its steps to the next such wait
+goes on from the next step; an ``mcp`` step that needs approval waits the same way for an
+``mcp_approval_response``. A response answered at once plays its steps to the next such wait
 or the end; a background one is created ``queued`` and moves one step per read (the shared
-stepper's pacing), like a run. Every transition reports its stream events through an
-:class:`Emitter` (the stream renders them; polling passes :data:`SILENT`).
+stepper's pacing), like a run. The hosted tools' steps (and reasoning) are :mod:`.hosted`'s.
+Every transition reports its stream events through an :class:`Emitter` (the stream renders
+them; polling passes :data:`SILENT`).
 """
 
 from __future__ import annotations
@@ -378,7 +380,7 @@ def _forced_hosted_script(state: TenantState, body: dict[str, Any], number: int,
     elif kind == "image_generation":
         data = {"prompt": None}
     else:
-        allowed = hosted._names(tool.get("allowed_tools"))
+        allowed = hosted.filter_names(tool.get("allowed_tools"))
         name = (choice or {}).get("name") or (allowed[0] if allowed else "search")
         data = {"server_label": str(tool.get("server_label")), "tool": str(name), "arguments": "{}", "output": None,
                 "error": None, "approval": None}
