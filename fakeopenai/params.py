@@ -40,9 +40,27 @@ def _registry() -> Any:
     return Registry().with_resource(_DOC_URI, resource)
 
 
+def _ref(schema_name: str) -> str:
+    """A schema's name, or a JSON pointer into the document (``#/paths/...``: a body schema given inline)."""
+    return f"{_DOC_URI}{schema_name}" if schema_name.startswith("#/") else f"{_DOC_URI}#/components/schemas/{schema_name}"
+
+
+def schema_node(schema_name: str) -> dict[str, Any]:
+    """The served document's schema of that name (or at that JSON pointer)."""
+    doc = openapi.document()
+    if not schema_name.startswith("#/"):
+        return dict(doc["components"]["schemas"][schema_name])
+    from urllib.parse import unquote
+
+    node: Any = doc
+    for part in schema_name[2:].split("/"):
+        node = node[unquote(part).replace("~1", "/").replace("~0", "~")]
+    return dict(node)
+
+
 @cache
 def _validator(schema_name: str) -> Any:
-    schema = {"$ref": f"{_DOC_URI}#/components/schemas/{schema_name}"}
+    schema = {"$ref": _ref(schema_name)}
     import jsonschema
 
     return jsonschema.Draft202012Validator(schema, registry=_registry())
@@ -56,8 +74,8 @@ def _fast_validator(schema_name: str) -> Any:
     import jsonschema_rs
 
     registry = jsonschema_rs.Registry([(_DOC_URI, request_schema.document())])
-    return jsonschema_rs.Draft202012Validator({"$ref": f"{_DOC_URI}#/components/schemas/{schema_name}"},
-                                              registry=registry, validate_formats=False)
+    return jsonschema_rs.Draft202012Validator({"$ref": _ref(schema_name)}, registry=registry,
+                                              validate_formats=False)
 
 
 @cache
@@ -72,7 +90,7 @@ def _known_fields(schema_name: str) -> frozenset[str]:
             found |= fields(schemas[ref.rsplit("/", 1)[1]] if ref else part)
         return found
 
-    return frozenset(fields(schemas[schema_name]))
+    return frozenset(fields(schema_node(schema_name)))
 
 
 def body_bytes(request: Request) -> bytes:
@@ -115,7 +133,7 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
 
 
 def _has_required(schema_name: str) -> bool:
-    return bool(openapi.document()["components"]["schemas"][schema_name].get("required"))
+    return bool(schema_node(schema_name).get("required"))
 
 
 def check(body: dict[str, Any], schema_name: str, state: Any = None) -> None:
