@@ -32,6 +32,8 @@ does, in six documented ways and no others:
 9. A list envelope's ``first_id``/``last_id`` are null when ``data`` is empty, in every list of the
    spec (rule 3 names the hand-built families' lists; this finds the rest by their shape:
    ``data`` an array, beside ``has_more`` and ``first_id``/``last_id``).
+10. A ``required`` list names each property once (``ContainerResource`` lists five twice, which
+    JSON Schema forbids and schemathesis refuses).
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ def _normalize_node(node: Any) -> Any:
         if isinstance(out.get(bound), bool):   # rule 8
             if out.pop(bound) and limit in out:
                 out[bound] = out.pop(limit)
+    if isinstance(out.get("required"), list):   # rule 10
+        out["required"] = list(dict.fromkeys(out["required"]))
     if out.get("nullable") is True:
         out = _allow_null(out)
     else:
@@ -227,8 +231,8 @@ def build_core(official: dict[str, Any], legacy: dict[str, Any]) -> dict[str, An
         "servers": [{"url": "/"}],
         "security": official.get("security", []),
         "paths": {},
-        "components": {**part["components"], "securitySchemes": {
-            "ApiKeyAuth": official["components"]["securitySchemes"]["ApiKeyAuth"]}},
+        # Every scheme the spec names: the admin API's operations ask for AdminApiKeyAuth (a bearer key too).
+        "components": {**part["components"], "securitySchemes": dict(official["components"]["securitySchemes"])},
     }
 
 
