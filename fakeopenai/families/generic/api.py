@@ -146,7 +146,7 @@ def _response(request: Request, op: Operation, call: engine.Call, result: engine
 def _stream(op: Operation, result: engine.Answer) -> Response:
     """A stream of the operation's events, one of each shape its stream schema allows, the finishing
     one (``*.completed`` / ``*.done``) last; each event generated from the answer's key."""
-    events = stream_events(op.stream_schema or "", json.dumps(result.data, sort_keys=True)[:64])
+    events = stream_events(op.stream_schema or "", "stream")
     text = "".join(f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n" for name, data in events)
     return Response(text.encode(), media_type="text/event-stream")
 
@@ -179,7 +179,7 @@ def resolved_pointer(pointer: str) -> str:
 def stream_events(pointer: str, key: str) -> list[tuple[str, Any]]:
     events = []
     for branch in _branches(pointer):
-        data = schemas.instance(branch, f"{key}|{branch}")
+        data = schemas.template(branch, key)
         name = data.get("type") if isinstance(data, dict) and isinstance(data.get("type"), str) else "message"
         events.append((name, data))
     events.sort(key=lambda e: e[0].endswith((".completed", ".done")))

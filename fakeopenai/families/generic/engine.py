@@ -18,7 +18,6 @@ the path parameter), or under ``unknown_ids: generate`` an object made for it, t
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -150,8 +149,7 @@ def make(state: TenantState, info: CollectionInfo, parent_ids: tuple[str, ...], 
     if info.item_param:
         fields.setdefault(info.item_param, key)
     home: Key = (info.path, parent_ids)
-    obj = GObj(key=key, kind=kind, home=home, fields=fields,
-               seed=f"{state.scenario.seed}|{info.path}|{key}|{digest(body)}")
+    obj = GObj(key=key, kind=kind, home=home, fields=fields, seed=str(state.scenario.seed))
     world(state).collection(home).add(key, obj)
     state.log_change("%s %s (%s)", key, "made for an unknown id" if unknown else "created", kind or info.path)
     lifecycle.start(state, obj, lifecycle_body if lifecycle_body is not None else body,
@@ -198,7 +196,7 @@ def create(state: TenantState, call: Call) -> Answer:
     obj = make(state, info, parent_ids, key=key, body=body, kind=op.kind if op.kind != info.kind else None)
     _after_create(state, call, obj)
     if "application/sdp" in op.media:
-        return Answer(content=media.sdp_answer(obj.seed), media="application/sdp", status=op.status,
+        return Answer(content=media.sdp_answer(obj.key), media="application/sdp", status=op.status,
                       headers={"location": f"/v1{op.collection}/{obj.key}"})
     return _json_or_empty(state, op, obj)
 
@@ -263,7 +261,7 @@ def delete(state: TenantState, call: Call) -> Answer:
     fields = {"id": obj.key, "deleted": True, **dict(zip(info.params, obj.home[1], strict=False))}
     if op.item_param:
         fields[op.item_param] = obj.key
-    data = schemas.project(op.schema, obj.seed + "|deleted", fields)
+    data = schemas.project(op.schema, obj.seed, fields)
     return Answer(data=data, kind=f"{obj.kind}.deleted" if obj.kind else None, status=op.status)
 
 
@@ -300,7 +298,7 @@ def content(state: TenantState, call: Call) -> Answer:
         raise WrongStateError(f"Video {obj.key} is not ready: it is {obj.status}; its content can be "
                               "downloaded once it is completed.", param="video_id", code="video_not_ready")
     data = obj.content if obj.content is not None and kind in ("application/octet-stream", "") else \
-        media.bytes_for(kind, obj.seed, name=str(obj.fields.get("name") or obj.key))
+        media.bytes_for(kind, obj.key, name=str(obj.fields.get("name") or obj.key))
     return Answer(content=data, media=kind or "application/octet-stream", status=op.status)
 
 
@@ -345,7 +343,7 @@ def singleton_delete(state: TenantState, call: Call) -> Answer:
         state.log_change("%s deleted", op.path)
     if op.schema is None:
         return Answer(empty=True, status=op.status)
-    return Answer(data=schemas.project(op.schema, f"{state.scenario.seed}|{op.path}", {"deleted": True}),
+    return Answer(data=schemas.project(op.schema, str(state.scenario.seed), {"deleted": True}),
                   status=op.status)
 
 
@@ -370,7 +368,7 @@ def bulk(state: TenantState, call: Call) -> Answer:
         items.append(obj)
     item = schemas.shape(op.schema).item_pointer if op.schema else None
     data = {"data": [show(state, o, item) for o in items]}
-    return Answer(data=schemas.project(op.schema, f"{state.scenario.seed}|{op.path}", data) if op.schema else None,
+    return Answer(data=schemas.project(op.schema, str(state.scenario.seed), data) if op.schema else None,
                   status=op.status)
 
 
@@ -384,6 +382,7 @@ def compute(state: TenantState, call: Call) -> Answer:
     if binary is not None and not (call.body.get("stream") is True and op.stream_schema):
         return Answer(content=media.bytes_for(binary, key, fmt=call.body.get("response_format")), media=binary,
                       status=op.status)
+    seed = str(state.scenario.seed)
     if op.schema is None:
         return Answer(empty=True, status=op.status)
     now = state.clock.now
@@ -393,7 +392,7 @@ def compute(state: TenantState, call: Call) -> Answer:
         fields[name] = now + (60 if name == "expires_at" else 0)
     if shape.has("id"):
         fields["id"] = state.ids.new(facts.prefix_for(op.kind or shape.object_fixed))
-    data = schemas.project(op.schema, key, fields)
+    data = schemas.project(op.schema, seed, fields)
     media.fill_images(data, call.body, key)
     return Answer(data=data, kind=op.kind, status=op.status)
 
@@ -419,8 +418,7 @@ def _singleton(state: TenantState, call: Call, *, create: bool) -> GObj | None:
     obj = mine.singletons.get(home)
     if obj is None and create:
         fields: dict[str, Any] = {"object": op.kind} if op.kind else {}
-        obj = GObj(key=op.path, kind=op.kind, home=home, fields=fields,
-                   seed=f"{state.scenario.seed}|{op.path}|{'/'.join(parent_ids)}")
+        obj = GObj(key=op.path, kind=op.kind, home=home, fields=fields, seed=str(state.scenario.seed))
         mine.singletons[home] = obj
     return obj
 
@@ -533,11 +531,11 @@ def _page_answer(state: TenantState, op: Operation, items: list[GObj], has_more:
     last = items[-1].key if items else None
     fields = {"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": has_more,
               "next": last if has_more else None, "next_page": last if has_more else None}
-    return Answer(data=_envelope(op.schema, f"{state.scenario.seed}|{op.path}", fields), status=op.status)
+    return Answer(data=_envelope(op.schema, str(state.scenario.seed), fields), status=op.status)
 
 
 def _envelope(pointer: str, key: str, fields: dict[str, Any]) -> Any:
-    base = schemas.instance(pointer, key)
+    base = schemas.template(pointer, key)
     out = {name: fields.get(name, value) if name in fields else value for name, value in base.items()}
     if not schemas.valid(pointer, out):
         out = schemas.project(pointer, key, fields)
@@ -549,8 +547,7 @@ def _generated(state: TenantState, call: Call, parent_ids: tuple[str, ...]) -> A
     op = call.op
     if op.schema is None:
         return Answer(empty=True, status=op.status)
-    key = f"{state.scenario.seed}|{op.path}|{'/'.join(parent_ids)}|{digest(call.query)}"
-    data = schemas.project(op.schema, key, {"has_more": False, "next_page": None, "next": None})
+    data = schemas.project(op.schema, str(state.scenario.seed), {"has_more": False, "next_page": None, "next": None})
     return Answer(data=data, status=op.status)
 
 
@@ -559,5 +556,3 @@ ROLES = {
     "update": update, "delete": delete, "action": action, "content": content, "singleton_get": singleton_get,
     "singleton_set": singleton_set, "singleton_delete": singleton_delete, "bulk": bulk, "compute": compute,
 }
-
-__all__ = ["Answer", "Call", "answer", "base64"]

@@ -219,11 +219,9 @@ def _item_param(obj: GObj) -> str:
 
 
 def _add(state: TenantState, obj: GObj, name: str, kind: str, fields: dict[str, Any]) -> GObj:
-    from fakeopenai.families.generic.engine import digest
-
     home = _child_home(obj, name)
     key = state.ids.new(facts.prefix_for(kind))
-    child = GObj(key=key, kind=kind, home=home, seed=f"{state.scenario.seed}|{home[0]}|{key}|{digest(fields)}",
+    child = GObj(key=key, kind=kind, home=home, seed=str(state.scenario.seed),
                  fields={"id": key, "object": kind, **fields})
     world(state).collection(home).add(key, child)
     return child

@@ -149,6 +149,7 @@ def fill_images(data: Any, body: dict[str, Any], key: str) -> None:
     URL of it); ``revised_prompt`` the prompt."""
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         return
+    data["data"] = [dict(item) if isinstance(item, dict) else item for item in data["data"]]   # its own copies
     for index, item in enumerate(data["data"]):
         if not isinstance(item, dict) or not ({"b64_json", "url"} & item.keys()):
             continue

@@ -11,7 +11,6 @@ family's ``openapi.json``) is read on the first request that needs it, not at se
 
 from __future__ import annotations
 
-import copy
 from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import unquote
@@ -127,14 +126,11 @@ def _child(pointer: str, *names: str) -> str:
 
 # ----------------------------------------------------------------------------- instances
 @lru_cache(maxsize=4096)
-def _instance(pointer: str, key: str) -> Any:
+def template(pointer: str, key: str) -> Any:
+    """A generated instance of the schema, made once per schema and key (the scenario's seed): shared,
+    so never changed; :func:`project` lays an object's own fields over it in new mappings."""
     root = {"components": part()["components"], **node(pointer)}
     return schema_instance(root, key)
-
-
-def instance(pointer: str, key: str) -> Any:
-    """A generated instance of the schema (a fresh copy: the caller may change it)."""
-    return copy.deepcopy(_instance(pointer, key))
 
 
 @cache
@@ -173,9 +169,10 @@ def overlay(base: Any, fields: dict[str, Any]) -> Any:
 
 
 def project(pointer: str, key: str, fields: dict[str, Any]) -> Any:
-    """An instance of the schema at ``pointer`` for the object of ``key``, with ``fields`` laid over it
-    wherever the schema allows their values (a field it refuses keeps the generated value)."""
-    base = instance(pointer, key)
+    """An instance of the schema at ``pointer`` (generated from ``key``), with ``fields`` laid over it
+    wherever the schema allows their values (a field it refuses keeps the generated value). The result
+    shares what it did not change with the cached template: callers must not change it in place."""
+    base = template(pointer, key)
     if not isinstance(base, dict):
         return base
     out = overlay(base, fields)
