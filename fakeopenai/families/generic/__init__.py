@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.families.generic import api, scenario, spec_tables
+from fakeopenai.families.generic import api, facts, scenario, spec_tables
 from fakeopenai.families.generic.world import NAME, new_world, world
 from fakeopenai.family import Family, ScriptKind, package_json
 
@@ -46,11 +46,20 @@ def openapi() -> dict[str, Any]:
 
 @lru_cache(maxsize=4)
 def _openapi(family_list: tuple[Family, ...]) -> dict[str, Any]:
+    """The shipped part, with the paths the SDK calls for an operation the spec places elsewhere
+    (``facts.SDK_ALIASES``, each marked ``x-fakeopenai-alias-of``), less the paths a family registered
+    since claims."""
     part = package_json(__name__, "openapi.json")
+    paths = dict(part["paths"])
+    for alias, target in facts.SDK_ALIASES.items():
+        method, path = alias.split(" ", 1)
+        target_method, target_path = target.split(" ", 1)
+        original = paths.get("/v1" + target_path, {}).get(target_method.lower())
+        if original is not None:
+            paths["/v1" + path] = {method.lower(): {**original, "operationId": f"{original.get('operationId')}-sdk-path",
+                                                     "x-fakeopenai-alias-of": f"{target_method} /v1{target_path}"}}
     claimed = {"/v1" + p for p in spec_tables.claimed_paths(family_list, but=FAMILY)}
-    if not claimed & part["paths"].keys():
-        return part
-    return {**part, "paths": {p: v for p, v in part["paths"].items() if p not in claimed}}
+    return {**part, "paths": {p: v for p, v in paths.items() if p not in claimed}}
 
 
 def seed(state: TenantState) -> None:

@@ -123,7 +123,11 @@ async def _form(request: Request, op: Operation) -> dict[str, Any]:
     finally:
         await form.close()
     schema = schemas.resolve(schemas.node(op.body_multipart or ""))
-    known = frozenset(schemas.properties(schema))
+    properties = schemas.properties(schema)
+    known = frozenset(properties)
+    for name, value in list(body.items()):   # a list the form sent once (files=...): still a list
+        if not isinstance(value, list) and schemas.resolve(properties.get(name)).get("type") == "array":
+            body[name] = [value]
     drop_unknown(body, known | {k for k in body if "[" in k}, request.scope.get("fakeopenai.tenant"))
     for name in schema.get("required") or ():
         if name not in body or body[name] in ("", []):

@@ -94,7 +94,10 @@ def find(state: TenantState, info: CollectionInfo, parent_ids: tuple[str, ...], 
     if found is not None:
         return found
     if _generate(state):
-        return make(state, info, parent_ids, key=key, body={}, unknown=True)
+        made = make(state, info, parent_ids, key=key, body={}, unknown=True)
+        if made._cursor is not None:
+            made._cursor.seen = 0   # the read that made it shows its first step
+        return made
     raise not_found(facts.noun_for(info.kind, info.item_param), key, param=info.item_param)
 
 
@@ -443,8 +446,8 @@ def _after_create(state: TenantState, call: Call, obj: GObj) -> None:
             obj.fields.setdefault("path", f"/mnt/data/{uploads[0].filename}")
             obj.fields["path"] = obj.fields.get("path") or f"/mnt/data/{uploads[0].filename}"
             obj.fields["source"] = "user"
-    file_ids = [f for f in call.body.get("file_ids") or () if isinstance(f, str)]
-    file_ids += [f.get("file_id") for f in call.body.get("files") or () if isinstance(f, dict)
+    file_ids = [f for f in _listed(call.body.get("file_ids")) if isinstance(f, str)]
+    file_ids += [f["file_id"] for f in _listed(call.body.get("files")) if isinstance(f, dict)
                  and isinstance(f.get("file_id"), str)]
     if obj.kind == "vector_store" and file_ids:
         files = table().collections["/vector_stores/{vector_store_id}/files"]
@@ -459,7 +462,7 @@ def _after_create(state: TenantState, call: Call, obj: GObj) -> None:
         for file_id in dict.fromkeys(file_ids):
             child = world(state).collection((files.path, obj.home[1])).get(file_id)
             if child is None:
-                attributes = next((f.get("attributes") for f in call.body.get("files") or ()
+                attributes = next((f.get("attributes") for f in _listed(call.body.get("files"))
                                    if isinstance(f, dict) and f.get("file_id") == file_id), None)
                 body = {"attributes": attributes or call.body.get("attributes")}
                 child = make(state, files, obj.home[1], key=file_id, body={k: v for k, v in body.items() if v},
@@ -468,13 +471,17 @@ def _after_create(state: TenantState, call: Call, obj: GObj) -> None:
         lifecycle.follow_batch(state, obj)
 
 
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _complete_upload(state: TenantState, upload: GObj, body: dict[str, Any]) -> None:
     if upload.status != "pending":
         raise WrongStateError(f"Cannot complete upload {upload.key}: it is already {upload.status}.",
                               param="upload_id", code="upload_not_pending")
     parts = world(state).collection(("/uploads/{upload_id}/parts", (upload.key,)))
     total = 0
-    for index, part_id in enumerate(body.get("part_ids") or ()):
+    for index, part_id in enumerate(_listed(body.get("part_ids"))):
         part = parts.get(part_id) if isinstance(part_id, str) else None
         if part is None:
             raise InvalidRequestError(f"Invalid 'part_ids[{index}]': upload {upload.key} has no part with id "

@@ -39,6 +39,14 @@ OWN_IDS = frozenset({"/containers/{container_id}/files"})
 OPEN_COLLECTIONS = frozenset({"/realtime/calls"})
 
 
+# Paths the official SDK calls for an operation the spec places elsewhere (openai-python 3.63 cancels an
+# eval run with POST .../runs/{run_id}/cancel; the spec has POST .../runs/{run_id}): served as the operation
+# they stand for, and documented in /openapi.json as its alias.
+SDK_ALIASES: dict[str, str] = {
+    "POST /evals/{eval_id}/runs/{run_id}/cancel": "POST /evals/{eval_id}/runs/{run_id}",
+}
+
+
 def prefix_for(kind: str | None) -> str:
     """``vs_`` for ``vector_store``; for a kind the table lacks, its last word and ``_``."""
     if kind in PREFIXES:
@@ -99,6 +107,7 @@ WAITING = frozenset({"upload"})
 FREE_STATUSES: dict[str, tuple[str, ...]] = {
     "eval.run": ("queued", "in_progress", "completed", "failed", "canceled"),
     "container": ("running", "active", "expired", "deleted"),
+    "organization.project": ("active", "archived"),
 }
 # What a kind with a status and no lifecycle shows: the first of these its statuses allow.
 SETTLED = ("completed", "active", "succeeded", "ready", "processed", "pending")

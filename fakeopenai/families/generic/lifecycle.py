@@ -50,6 +50,10 @@ def start(state: TenantState, obj: GObj, body: dict[str, Any], statuses: Sequenc
     default); a kind without a life takes its settled status."""
     kind = obj.kind or ""
     scripts = scripts_of(state, kind)
+    if not statuses:
+        from fakeopenai.families.generic.operations import table
+
+        statuses = table().statuses(kind)
     if body.get("_settled") or (kind not in facts.LIFECYCLES and not scripts):
         settled = next((s for s in facts.SETTLED if s in statuses), None)
         if settled is not None:

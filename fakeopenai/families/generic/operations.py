@@ -12,7 +12,7 @@ Usage::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -136,6 +136,12 @@ def table() -> Table:
             kind=row.get("kind"), id_field=row.get("id_field"), verb=row.get("verb"),
             key_from_body=row.get("key_from_body"), stored=row.get("stored", True),
             source_param=row.get("source_param")))
+    by_label = {f"{op.method} {op.path}": op for op in operations}
+    for alias, target in facts.SDK_ALIASES.items():
+        if target in by_label:
+            method, path = alias.split(" ", 1)
+            operations.append(replace(by_label[target], method=method, path=path,
+                                      operation_id=by_label[target].operation_id + "-sdk-path"))
     collections: dict[str, CollectionInfo] = {}
     for op in operations:
         if not op.collection or op.role in ("compute",):
