@@ -239,6 +239,23 @@ def test_images_and_speech_are_real_files(client: openai.OpenAI) -> None:
     assert isinstance(text.text, str)
 
 
+def test_streams_of_images_speech_and_transcriptions(client: openai.OpenAI) -> None:
+    """One event of each shape the operation's stream schema allows, the finishing one last (every event
+    checked against that schema by the client fixture)."""
+    events = list(client.images.generate(prompt="A red square", model="gpt-image-1", stream=True))
+    assert [e.type for e in events] == ["image_generation.partial_image", "image_generation.completed"]
+    assert base64.b64decode(events[-1].b64_json)[:4] == b"\x89PNG"
+    text = [e.type for e in client.audio.transcriptions.create(model="gpt-4o-transcribe", file=("a.wav", b"RIFF"),
+                                                                  stream=True)]
+    assert text[-1] == "transcript.text.done" and "transcript.text.delta" in text
+    with client.audio.speech.with_streaming_response.create(model="gpt-4o-mini-tts", voice="alloy", input="Hi",
+                                                             stream_format="sse") as answer:
+        body = answer.read().decode()
+    assert body.startswith("event: speech.audio.delta") and "event: speech.audio.done" in body
+    done = json.loads(body.rsplit("data: ", 1)[1])
+    assert done["usage"]["total_tokens"] == done["usage"]["input_tokens"] + done["usage"]["output_tokens"]
+
+
 def test_skills_content_is_a_zip(client: openai.OpenAI, http: httpx.Client) -> None:
     skill = http.post("/v1/skills", files={"files": ("SKILL.md", b"---\nname: x\n---\n")}).json()
     content = http.get(f"/v1/skills/{skill['id']}/content")

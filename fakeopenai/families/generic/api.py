@@ -137,13 +137,13 @@ async def _form(request: Request, op: Operation) -> dict[str, Any]:
 
 
 def _response(request: Request, op: Operation, call: engine.Call, result: engine.Answer) -> Response:
+    if engine.wants_stream(call.body) and op.stream_schema and "text/event-stream" in op.media:
+        return _stream(op, result)
     if result.empty:
         return Response(b"", status_code=result.status, headers=result.headers or None)
     if result.content is not None:
         return Response(result.content, status_code=result.status, media_type=result.media,
                         headers=result.headers or None)
-    if call.body.get("stream") is True and op.stream_schema and "text/event-stream" in op.media:
-        return _stream(op, result)
     return json_response(result.data, status_code=result.status, headers=result.headers or None)
 
 

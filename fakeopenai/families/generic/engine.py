@@ -66,6 +66,11 @@ def answer(state: TenantState, call: Call) -> Answer:
 
 
 # ----------------------------------------------------------------------------- finding objects
+def wants_stream(body: dict[str, Any]) -> bool:
+    """``stream: true`` (a form sends it as text), or speech's ``stream_format: sse``."""
+    return body.get("stream") in (True, "true", "True") or body.get("stream_format") == "sse"
+
+
 def _generate(state: TenantState) -> bool:
     return state.scenario.unknown_ids == "generate"
 
@@ -382,7 +387,7 @@ def compute(state: TenantState, call: Call) -> Answer:
     parents(state, op.path, call.path)
     key = f"{state.scenario.seed}|{op.path}|{digest([call.body, call.query, call.path])}"
     binary = media.binary_kind(op.media, call.body)
-    if binary is not None and not (call.body.get("stream") is True and op.stream_schema):
+    if binary is not None and not (wants_stream(call.body) and op.stream_schema):
         return Answer(content=media.bytes_for(binary, key, fmt=call.body.get("response_format")), media=binary,
                       status=op.status)
     seed = str(state.scenario.seed)

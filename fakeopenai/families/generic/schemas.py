@@ -130,7 +130,34 @@ def template(pointer: str, key: str) -> Any:
     """A generated instance of the schema, made once per schema and key (the scenario's seed): shared,
     so never changed; :func:`project` lays an object's own fields over it in new mappings."""
     root = {"components": part()["components"], **node(pointer)}
-    return schema_instance(root, key)
+    return _tidy(schema_instance(root, key), 0)
+
+
+_BASE64_IMAGES = frozenset({"b64_json", "partial_image_b64"})
+
+
+def _tidy(value: Any, depth: int) -> Any:
+    """What a generated instance must say beyond its schema: usage totals that add up, and base64 that
+    decodes (an image is a PNG, audio silence)."""
+    if isinstance(value, list):
+        return [_tidy(item, depth + 1) for item in value]
+    if not isinstance(value, dict) or depth > 12:
+        return value
+    out = {name: _tidy(item, depth + 1) for name, item in value.items()}
+    for parts, total in ((("input_tokens", "output_tokens"), "total_tokens"),
+                         (("prompt_tokens", "completion_tokens"), "total_tokens")):
+        if total in out and all(isinstance(out.get(p), int) and not isinstance(out.get(p), bool) for p in parts):
+            out[total] = sum(out[p] for p in parts)
+    for name, item in out.items():
+        if isinstance(item, str) and name in _BASE64_IMAGES:
+            from fakeopenai.families.generic.media import png_base64
+
+            out[name] = png_base64(name)
+        elif isinstance(item, str) and name == "audio":
+            import base64
+
+            out[name] = base64.b64encode(bytes(480)).decode()
+    return out
 
 
 @cache
