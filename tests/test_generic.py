@@ -388,3 +388,20 @@ def test_every_generic_operation_has_a_role() -> None:
     assert {op.label for op in ops if op.role == "action"} >= {
         "POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel", "POST /v1/uploads/{upload_id}/complete",
         "POST /v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel"}
+
+
+def test_assistants_threads_messages_and_files_pin_ids_without_their_prefix(client: openai.OpenAI,
+                                                                            fake_openai: Any) -> None:
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}}
+    fake_openai.load({"objects": {
+        "assistants": [{"id": "weather-bot", "name": "Weather", "model": "gpt-4o"}],
+        "threads": [{"id": "support", "messages": [{"id": "first", "role": "user", "content": "Hi"}]}],
+        "files": [{"id": "input.jsonl", "purpose": "batch", "filename": "in.jsonl", "content": json.dumps(line) + "\n"}]}})
+    assert client.beta.assistants.retrieve("weather-bot").name == "Weather"
+    assert client.beta.threads.messages.retrieve("first", thread_id="support").role == "user"
+    assert client.beta.threads.runs.create_and_poll(thread_id="support", assistant_id="weather-bot").status == "completed"
+    batch = client.batches.create(input_file_id="input.jsonl", endpoint="/v1/chat/completions", completion_window="24h")
+    while batch.status not in ("completed", "failed"):
+        batch = client.batches.retrieve(batch.id)
+    assert batch.status == "completed" and batch.request_counts is not None and batch.request_counts.completed == 1
