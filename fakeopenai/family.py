@@ -90,6 +90,10 @@ class Family:
     # of (line body, seeded key, created) -> (status code, answer body), or None for a line no
     # script of the family matches (the generator answers it). Asked once per batch.
     batch_answerer: Callable[[TenantState, str], BatchLineAnswerer | None] | None = None
+    # The family that keeps the tenant's Files (the Files API): stores bytes as a File and returns its JSON,
+    # for another family that makes one (an Upload, once completed, is a File). Through
+    # ``registry.store_file``, so the family making it imports no other.
+    file_store: Callable[[TenantState, bytes, str, str], dict[str, Any]] | None = None
 
 
 @cache

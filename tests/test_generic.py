@@ -176,6 +176,7 @@ def test_uploads_upload_file_chunked(client: openai.OpenAI) -> None:
     assert upload.id.startswith("upload_") and upload.status == "completed"
     assert upload.file is not None and upload.file.id.startswith("file-")
     assert (upload.file.bytes, upload.file.filename, upload.file.purpose) == (1000, "data.jsonl", "batch")
+    assert client.files.content(upload.file.id).read() == data   # a File of the Files API, its parts joined
     pending = client.uploads.create(bytes=5, filename="x.txt", mime_type="text/plain", purpose="assistants")
     assert pending.status == "pending" and pending.expires_at == pending.created_at + 3600
     part = client.uploads.parts.create(pending.id, data=b"abc")

@@ -23,6 +23,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai import registry
 from fakeopenai.errors import InvalidRequestError, WrongStateError, not_found
 from fakeopenai.families.generic import facts, lifecycle, media, schemas
 from fakeopenai.families.generic.operations import CollectionInfo, Operation, parent_of, table
@@ -496,11 +497,12 @@ def _complete_upload(state: TenantState, upload: GObj, body: dict[str, Any]) -> 
     if isinstance(expected, int) and total != expected:
         raise InvalidRequestError(f"The parts add up to {total} bytes; upload {upload.key} was created for "
                                   f"{expected} bytes.", param="part_ids", code="invalid_value")
-    now = state.clock.tick()
-    upload.fields["file"] = {
-        "id": state.ids.new("file-"), "object": "file", "bytes": total, "created_at": now,
-        "expires_at": None, "filename": upload.fields.get("filename"), "purpose": upload.fields.get("purpose"),
-        "status": "processed", "status_details": None}
+    content = b"".join(parts.get(p).content or b"" for p in _listed(body.get("part_ids")))  # type: ignore[union-attr]
+    filename, purpose = str(upload.fields.get("filename") or "upload"), str(upload.fields.get("purpose") or "")
+    made = registry.store_file(state, content, filename, purpose)   # a File of the Files API, as live
+    upload.fields["file"] = made if made is not None else {
+        "id": state.ids.new("file-"), "object": "file", "bytes": total, "created_at": state.clock.tick(),
+        "expires_at": None, "filename": filename, "purpose": purpose, "status": "processed", "status_details": None}
     lifecycle.settle(state, upload, "completed")
 
 
