@@ -355,7 +355,9 @@ def check_answer(case: Any, response: Any, spec: SpecChecker) -> None:
     case.validate_response(response, checks=checks)
     if 200 <= status < 300:
         if streamed:
-            asked = (isinstance(case.body, dict) and case.body.get("stream") is True) or \
+            # stream: true (a form sends "true"), or speech's stream_format: sse
+            asked = (isinstance(case.body, dict) and (str(case.body.get("stream")).lower() == "true"
+                                                      or case.body.get("stream_format") == "sse")) or \
                 (isinstance(case.query, dict) and str(case.query.get("stream")).lower() == "true")
             assert asked, "SSE for a non-stream request"
         spec.check_response(case.method, response.request.path_url.split("?")[0], status, content_type,
