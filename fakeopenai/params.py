@@ -260,6 +260,11 @@ def _as_api_error(error: Any) -> InvalidRequestError:
         return InvalidRequestError(f"Unrecognized request argument supplied: {where}", param=where,
                                    code="unknown_parameter")
     if kind in ("oneOf", "anyOf"):
+        alternatives = _required_alternatives(schema.get(kind), error.instance)
+        if alternatives:   # {"anyOf": [{"required": ["file_ids"]}, {"required": ["files"]}]}
+            full = [f"{param}.{name}" if param else name for name in alternatives]
+            return InvalidRequestError(f"Missing required parameter: one of {', '.join(repr(n) for n in full)}.",
+                                       param=full[0], code="missing_required_parameter")
         meant = meant_shape(error)
         if meant is not None and meant.tag_error is not None:
             return _invalid_value(_param(meant.tag_error.absolute_path), meant.tag_error.instance, meant.tag_values)
@@ -275,6 +280,19 @@ def _as_api_error(error: Any) -> InvalidRequestError:
         return InvalidRequestError(f"Invalid value for '{param}': {json.dumps(error.instance)[:200]} does not "
                                    "match any of the allowed shapes.", param=param, code="invalid_value")
     return InvalidRequestError(f"Invalid '{param}': {error.message}", param=param or None, code="invalid_value")
+
+
+def _required_alternatives(branches: Any, instance: Any) -> list[str]:
+    """The fields of an anyOf whose branches only say which field is required (one of them must be given),
+    when the body has none of them; else []."""
+    if not isinstance(branches, list) or not isinstance(instance, dict) or not branches:
+        return []
+    names = []
+    for branch in branches:
+        if not isinstance(branch, dict) or set(branch) != {"required"} or len(branch["required"]) != 1:
+            return []
+        names.append(branch["required"][0])
+    return [] if any(name in instance for name in names) else names
 
 
 def _invalid_type(param: str, types: list[str], value: Any) -> InvalidRequestError:

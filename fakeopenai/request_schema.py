@@ -16,6 +16,9 @@ into the one request bodies are checked against, in four rules and no others:
    "Defaults to `auto`"): the SDKs' types leave it out, and the live API applies the default.
 4. An ``EasyInputMessage`` (a message without ``type``) may carry output parts (``output_text``,
    ``refusal``): that is how an assistant turn is sent back by langchain and LiteLLM.
+5. A field the spec requires and the official SDK (newer than the spec) lets a caller leave out is
+   optional (:data:`SDK_OPTIONAL`: ``client.skills.create()`` sends no ``files``; a voice made from a
+   ``prompt`` has no ``audio_sample``): openai-python's own tests send these requests.
 
 The places where the fake stays stricter than this (on purpose) are listed in
 ``docs/requests.md``, each with the live API's wording.
@@ -33,6 +36,11 @@ KEEP_REQUIRED = frozenset({"ItemReferenceParam"})   # a reference is its id
 EASY_MESSAGE = "EasyInputMessage"
 INPUT_PARTS = "InputContent"
 OUTPUT_PARTS = "OutputMessageContent"
+# Rule 5: schema -> the required fields openai-python 3.63 may leave out.
+SDK_OPTIONAL: dict[str, frozenset[str]] = {
+    "CreateSkillBody": frozenset({"files"}), "CreateSkillVersionBody": frozenset({"files"}),
+    "CreateVoiceRequest": frozenset({"audio_sample", "consent"}),
+}
 
 
 def request_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -43,6 +51,9 @@ def request_view(doc: dict[str, Any]) -> dict[str, Any]:
         _drop_required(schemas[name], SERVER_SET_FIELDS)
     for schema in schemas.values():
         _defaults_optional(schema)
+    for name, optional in SDK_OPTIONAL.items():
+        if isinstance(schemas.get(name, {}).get("required"), list):
+            schemas[name]["required"] = [field for field in schemas[name]["required"] if field not in optional]
     easy = schemas.get(EASY_MESSAGE, {}).get("properties", {})
     if "content" in easy and INPUT_PARTS in schemas and OUTPUT_PARTS in schemas:
         # One flat list of part shapes, so a bad part's error still names its type and the values it takes.

@@ -24,6 +24,7 @@ from fakeopenai.families.generic import engine, media, schemas
 from fakeopenai.families.generic.operations import Operation, table
 from fakeopenai.params import body_bytes, drop_unknown, enum_query, int_query, json_body
 from fakeopenai.rendering import json_response, tenant
+from fakeopenai.request_schema import SDK_OPTIONAL
 from fakeopenai.store import PageQuery
 
 MAX_FORM_BYTES = 512 * 1024 * 1024
@@ -129,8 +130,9 @@ async def _form(request: Request, op: Operation) -> dict[str, Any]:
         if not isinstance(value, list) and schemas.resolve(properties.get(name)).get("type") == "array":
             body[name] = [value]
     drop_unknown(body, known | {k for k in body if "[" in k}, request.scope.get("fakeopenai.tenant"))
+    optional = SDK_OPTIONAL.get((op.body_multipart or "").rsplit("/", 1)[-1], frozenset())
     for name in schema.get("required") or ():
-        if name not in body or body[name] in ("", []):
+        if name not in optional and (name not in body or body[name] in ("", [])):
             raise InvalidRequestError(f"Missing required parameter: '{name}'.", param=name,
                                       code="missing_required_parameter")
     return body
