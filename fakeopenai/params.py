@@ -42,7 +42,9 @@ def _registry() -> Any:
 
 def _ref(schema_name: str) -> str:
     """A schema's name, or a JSON pointer into the document (``#/paths/...``: a body schema given inline)."""
-    return f"{_DOC_URI}{schema_name}" if schema_name.startswith("#/") else f"{_DOC_URI}#/components/schemas/{schema_name}"
+    if schema_name.startswith("#/"):
+        return f"{_DOC_URI}{schema_name}"
+    return f"{_DOC_URI}#/components/schemas/{schema_name}"
 
 
 def schema_node(schema_name: str) -> dict[str, Any]:

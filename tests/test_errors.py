@@ -9,8 +9,8 @@ in the path or the JSON body is replaced by an object of :func:`world`.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import socket
 import subprocess
 import sys

@@ -114,7 +114,8 @@ def test_a_fine_tuning_job_runs_its_default_lifecycle_one_step_per_read(client: 
     assert [j.id for j in client.fine_tuning.jobs.list()] == [job.id]
     with pytest.raises(openai.BadRequestError, match="already succeeded"):
         client.fine_tuning.jobs.cancel(job.id)
-    lives = {life["id"]: [s["status"] for s in life["states"]] for life in http.get("/_fake/timeline").json()["objects"]}
+    objects = http.get("/_fake/timeline").json()["objects"]
+    lives = {life["id"]: [s["status"] for s in life["states"]] for life in objects}
     assert lives[job.id] == ["validating_files", "queued", "running", "succeeded"]
 
 
@@ -398,10 +399,12 @@ def test_assistants_threads_messages_and_files_pin_ids_without_their_prefix(clie
     fake_openai.load({"objects": {
         "assistants": [{"id": "weather-bot", "name": "Weather", "model": "gpt-4o"}],
         "threads": [{"id": "support", "messages": [{"id": "first", "role": "user", "content": "Hi"}]}],
-        "files": [{"id": "input.jsonl", "purpose": "batch", "filename": "in.jsonl", "content": json.dumps(line) + "\n"}]}})
+        "files": [{"id": "input.jsonl", "purpose": "batch", "filename": "in.jsonl",
+                   "content": json.dumps(line) + "\n"}]}})
     assert client.beta.assistants.retrieve("weather-bot").name == "Weather"
     assert client.beta.threads.messages.retrieve("first", thread_id="support").role == "user"
-    assert client.beta.threads.runs.create_and_poll(thread_id="support", assistant_id="weather-bot").status == "completed"
+    run = client.beta.threads.runs.create_and_poll(thread_id="support", assistant_id="weather-bot")
+    assert run.status == "completed"
     batch = client.batches.create(input_file_id="input.jsonl", endpoint="/v1/chat/completions", completion_window="24h")
     while batch.status not in ("completed", "failed"):
         batch = client.batches.retrieve(batch.id)

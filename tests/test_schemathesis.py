@@ -441,9 +441,9 @@ def test_operation(label: str, fake_openai: Any, spec: SpecChecker, request: pyt
     # request does not offer): the answers are what is checked here, not the scenario.
     fake_openai.take_violations()
     tally(request.node, f"schemathesis {schemathesis.__version__} ({len(MODES)} modes x up to {EXAMPLES} examples, "
-          f"{GENERIC_EXAMPLES} for the generic family's operations, seed {SEED})", {"operations": 1, "cases": sum(fuzzer.statuses.values()),
-                             "failures": len(fuzzer.failures), "streamed (SSE, every event checked)": fuzzer.streamed,
-                             "answers": dict(fuzzer.statuses)})
+          f"{GENERIC_EXAMPLES} for the generic family's operations, seed {SEED})",
+          {"operations": 1, "cases": sum(fuzzer.statuses.values()), "failures": len(fuzzer.failures),
+           "streamed (SSE, every event checked)": fuzzer.streamed, "answers": dict(fuzzer.statuses)})
     assert not fuzzer.failures, f"{label}: {len(fuzzer.failures)} failing case(s):\n" + "\n".join(fuzzer.failures[:8])
     assert fuzzer.statuses, f"{label}: no case was generated"
     assert httpx.get(origin + "/_fake/health", verify=SSL_CONTEXT).json()["tenants"] == tenants, (

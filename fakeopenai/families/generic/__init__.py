@@ -56,7 +56,8 @@ def _openapi(family_list: tuple[Family, ...]) -> dict[str, Any]:
         target_method, target_path = target.split(" ", 1)
         original = paths.get("/v1" + target_path, {}).get(target_method.lower())
         if original is not None:
-            paths["/v1" + path] = {method.lower(): {**original, "operationId": f"{original.get('operationId')}-sdk-path",
+            operation_id = f"{original.get('operationId')}-sdk-path"
+            paths["/v1" + path] = {method.lower(): {**original, "operationId": operation_id,
                                                      "x-fakeopenai-alias-of": f"{target_method} /v1{target_path}"}}
     claimed = {"/v1" + p for p in spec_tables.claimed_paths(family_list, but=FAMILY)}
     return {**part, "paths": {p: v for p, v in paths.items() if p not in claimed}}

@@ -217,12 +217,11 @@ def create_many(state: TenantState, call: Call) -> Answer:
     values = next(((name, v) for name, v in call.body.items() if isinstance(v, list) and all(
         isinstance(x, str) for x in v)), None)
     made = []
+    field_name = values[0].removesuffix("s") if values else ""   # project_ids -> one object per project_id
     for value in (values[1] if values else [None]):
-        extra = {facts.singular(values[0]).removesuffix("_ids") + "_id": value} if values else {}
-        if values and values[0].endswith("_ids"):
-            extra = {values[0][:-1]: value}
         made.append(make(state, info, parent_ids, body={k: v for k, v in call.body.items()
-                                                         if not isinstance(v, list)}, extra=extra))
+                                                         if not isinstance(v, list)},
+                         extra={field_name: value} if values else {}))
     return _page_answer(state, op, made, has_more=False)
 
 
@@ -435,7 +434,7 @@ def _singleton(state: TenantState, call: Call, *, create: bool) -> GObj | None:
 def _carried(call: Call) -> dict[str, Any]:
     """The request's fields an object takes: the body's (a form's files as their name and size)."""
     body = {k: v for k, v in call.body.items() if not isinstance(v, media.Upload)}
-    for name, upload in call.body.items():
+    for upload in call.body.values():
         if isinstance(upload, media.Upload):
             body.setdefault("filename", upload.filename)
             body.setdefault("bytes", len(upload.data))

@@ -239,7 +239,6 @@ def _fine_tuning_job(state: TenantState, job: GObj, status: str, now: int) -> No
     _add(state, job, "events", "fine_tuning.job.event",
          {"created_at": now, "level": level, "message": message, "type": "message", "data": {}})
     if status == "running":
-        job.fields.setdefault("estimated_finish", now + 600)
         job.fields["estimated_finish"] = job.fields.get("estimated_finish") or now + 600
     if status == "succeeded":
         model = str(job.fields.get("model") or "gpt-4o-mini-2024-07-18")
