@@ -13,43 +13,51 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from starlette.requests import Request
 
-from fakeopenai import openapi, request_schema
+from fakeopenai import request_schema
 from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
 from fakeopenai.jsonstrict import loads_strict
 from fakeopenai.schema_branches import expected_types, meant_shape
 from fakeopenai.store import PageQuery
 from fakeopenai.timeline import warn
 
-_DOC_URI = "urn:fakeopenai:openapi"
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
                "object": "an object", "array": "an array", "null": "null"}
 
 
-@lru_cache(maxsize=1)
-def _registry() -> Any:
+@cache
+def _registry(uri: str) -> Any:
     # jsonschema and referencing are imported on the first validated body, not at server start.
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    resource = Resource.from_contents(request_schema.document(), default_specification=DRAFT202012)
-    return Registry().with_resource(_DOC_URI, resource)
+    resource = Resource.from_contents(request_schema.view(uri), default_specification=DRAFT202012)
+    return Registry().with_resource(uri, resource)
+
+
+@cache
+def _fast_registry(uri: str) -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.Registry([(uri, request_schema.view(uri))])
 
 
 def _ref(schema_name: str) -> str:
-    """A schema's name, or a JSON pointer into the document (``#/paths/...``: a body schema given inline)."""
+    """Where a schema is, in the request view that holds it: its name, or a JSON pointer (``#/paths/...``:
+    a body schema given inline)."""
+    uri = request_schema.source_of(schema_name)
     if schema_name.startswith("#/"):
-        return f"{_DOC_URI}{schema_name}"
-    return f"{_DOC_URI}#/components/schemas/{schema_name}"
+        return f"{uri}{schema_name}"
+    return f"{uri}#/components/schemas/{schema_name}"
 
 
 def schema_node(schema_name: str) -> dict[str, Any]:
-    """The served document's schema of that name (or at that JSON pointer)."""
-    doc = openapi.document()
+    """The schema of that name (or at that JSON pointer), as requests are checked against it."""
+    doc = request_schema.view(request_schema.source_of(schema_name))
     if not schema_name.startswith("#/"):
         return dict(doc["components"]["schemas"][schema_name])
     from urllib.parse import unquote
@@ -65,7 +73,7 @@ def _validator(schema_name: str) -> Any:
     schema = {"$ref": _ref(schema_name)}
     import jsonschema
 
-    return jsonschema.Draft202012Validator(schema, registry=_registry())
+    return jsonschema.Draft202012Validator(schema, registry=_registry(request_schema.source_of(schema_name)))
 
 
 @cache
@@ -75,15 +83,15 @@ def _fast_validator(schema_name: str) -> Any:
     valid; jsonschema still finds and words the problem of one that is not."""
     import jsonschema_rs
 
-    registry = jsonschema_rs.Registry([(_DOC_URI, request_schema.document())])
-    return jsonschema_rs.Draft202012Validator({"$ref": _ref(schema_name)}, registry=registry,
+    return jsonschema_rs.Draft202012Validator({"$ref": _ref(schema_name)},
+                                              registry=_fast_registry(request_schema.source_of(schema_name)),
                                               validate_formats=False)
 
 
 @cache
 def _known_fields(schema_name: str) -> frozenset[str]:
     """The body's fields: the schema's properties, those of its allOf parts included (CreateResponse)."""
-    schemas = openapi.document()["components"]["schemas"]
+    schemas = request_schema.view(request_schema.source_of(schema_name))["components"]["schemas"]
 
     def fields(schema: dict[str, Any]) -> set[str]:
         found = set(schema.get("properties", {}))

@@ -77,6 +77,50 @@ def document() -> dict[str, Any]:
     return _cached(families())
 
 
+DOCUMENT_URI = "urn:fakeopenai:openapi"
+
+
+def source_of(schema_name: str) -> str:
+    """Where a body schema is validated from: the URI of the request view of the first family part that
+    holds it (``schema_name`` a component's name, or a ``#/paths/...`` pointer), else the whole document's.
+    A part holds every component its paths reach, so it is a document of its own; validating from it, a
+    request to one family never builds the view of the others (the generic family's is most of the spec)."""
+    from fakeopenai.registry import families
+
+    return _source_of(families(), schema_name)
+
+
+@lru_cache(maxsize=1024)
+def _source_of(family_list: tuple[Any, ...], schema_name: str) -> str:
+    from urllib.parse import unquote
+
+    path = unquote(schema_name[2:].split("/")[1]).replace("~1", "/") if schema_name.startswith("#/paths/") else None
+    for family in family_list:
+        if family.openapi is None:
+            continue
+        part = family.openapi()
+        held = part.get("paths", {}) if path is not None else part.get("components", {}).get("schemas", {})
+        if (path if path is not None else schema_name) in held:
+            return f"{DOCUMENT_URI}:{family.name}"
+    return DOCUMENT_URI
+
+
+def view(uri: str) -> dict[str, Any]:
+    """The request view at ``uri`` (from :func:`source_of`), built once."""
+    from fakeopenai.registry import families
+
+    return _view(families(), uri)
+
+
+@lru_cache(maxsize=32)
+def _view(family_list: tuple[Any, ...], uri: str) -> dict[str, Any]:
+    if uri == DOCUMENT_URI:
+        return _cached(family_list)
+    name = uri[len(DOCUMENT_URI) + 1:]
+    family = next(f for f in family_list if f.name == name)
+    return request_view(family.openapi())
+
+
 def _any_of(node: Any) -> Any:
     """Rule 1, everywhere in ``node`` (discriminators go with the ``oneOf``: validation ignores them)."""
     if isinstance(node, list):
