@@ -299,9 +299,9 @@ def test_serve_unknown_ids_generate_is_every_tenants_default() -> None:
 
 
 def test_objects_pin_any_kind_with_any_id(client: openai.OpenAI, fake_openai: Any) -> None:
-    fake_openai.load({"objects": {"generic": [
-        {"kind": "vector_store", "id": "docs", "name": "Product docs", "metadata": {"v": "1"}},
+    fake_openai.load({"objects": {"generic": [   # a nested object may come before its parent
         {"kind": "vector_store.file", "id": "manual", "vector_store_id": "docs", "status": "completed"},
+        {"kind": "vector_store", "id": "docs", "name": "Product docs", "metadata": {"v": "1"}},
         {"kind": "fine_tuning.job", "id": "job-7", "model": "gpt-4o-mini", "status": "running"},
         {"kind": "organization.project", "id": "proj_seeded", "name": "Seeded"}]}})
     store = client.vector_stores.retrieve("docs")

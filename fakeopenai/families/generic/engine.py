@@ -76,9 +76,10 @@ def _generate(state: TenantState) -> bool:
     return state.scenario.unknown_ids == "generate"
 
 
-def parents(state: TenantState, path: str, values: dict[str, str]) -> tuple[str, ...]:
+def parents(state: TenantState, path: str, values: dict[str, str], *, make_missing: bool = False) -> tuple[str, ...]:
     """The ids of the objects above ``path`` (a collection or an operation's path), each checked: an
-    unknown one is the 404 naming its parameter (or, under ``unknown_ids: generate``, made)."""
+    unknown one is the 404 naming its parameter (or, under ``unknown_ids: generate`` or with
+    ``make_missing``, made)."""
     chain = []
     here = path
     while (above := parent_of(here)) is not None:
@@ -89,6 +90,8 @@ def parents(state: TenantState, path: str, values: dict[str, str]) -> tuple[str,
         value = values.get(param, "")
         info = table().collections.get(collection)
         if info is not None and info.checked:
+            if make_missing and world(state).collection((info.path, ids)).get(value) is None:
+                make(state, info, ids, key=value, body={}, unknown=True)
             find(state, info, ids, value)
         ids = (*ids, value)
     return ids

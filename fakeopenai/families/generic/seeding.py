@@ -17,14 +17,14 @@ def seed_objects(state: TenantState) -> None:
     if part is None or not part.objects:
         return
     known = table()
-    for item in part.objects:
+    for item in sorted(part.objects, key=lambda i: len(getattr(known.home(i["kind"], set(i)), "params", ()))):
         fields = {k: v for k, v in item.items() if k not in ("kind", "id", "status")}
         given = {k for k, v in item.items() if isinstance(v, str)}
         info = known.home(item["kind"], given)
         if info is None:
             continue
         parent_ids = tuple(str(item[p]) for p in info.params)
-        engine.parents(state, info.path, {p: str(item[p]) for p in info.params})
+        engine.parents(state, info.path, {p: str(item[p]) for p in info.params}, make_missing=True)
         body = {**fields, "_settled": True} if item.get("status") else fields
         obj = engine.make(state, info, parent_ids, key=item.get("id"), body=body, kind=item["kind"],
                           lifecycle_body=body)
