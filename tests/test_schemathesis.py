@@ -12,7 +12,11 @@ one part made invalid), so a run is reproducible and bounded. For every answer:
 * any other answer is the OpenAI error shape ``{"error": {"message", "type",
   "param", "code"}}`` with a non-empty message; every answer has an ``x-request-id``.
 
-Random ids would only ever reach the 404 branch, so :class:`World` replaces the
+The generic family's operations (every spec operation no hand-built family serves) are
+fuzzed with :data:`GENERIC_EXAMPLES` examples per mode, in a tenant whose scenario says
+``unknown_ids: generate``: every id a case names answers as an object, so their 2xx answers
+are checked on every path. For the hand-built families,
+random ids would only ever reach the 404 branch, so :class:`World` replaces the
 generated path parameters (and the ids a body refers to: ``assistant_id``,
 ``input_file_id``, ``tool_call_id``) with real objects in the state the operation
 needs: a run waiting for tool outputs for ``submit_tool_outputs``, an active run for
