@@ -79,7 +79,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: str | None = None,
                scenario_dirs: Iterable[str] = (), control: bool = True, api_keys: Iterable[str] | None = None,
                max_tenants: int | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               max_stored_bytes: int | None = None) -> Gateway:
+               max_stored_bytes: int | None = None, unknown_ids: str | None = None) -> Gateway:
     """The fake OpenAI API as an ASGI app.
 
     Arguments:
@@ -87,6 +87,8 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     * ``scenario`` - the default scenario of every new tenant: a built-in name, a
       path, YAML text, a dict or a loaded :class:`~fakeopenai.scenario.model.Scenario`.
     * ``seed`` / ``compat`` - override the scenario's seed and compat profile.
+    * ``unknown_ids`` - ``"generate"``: every tenant's requests on ids it does not hold answer as if
+      they existed (the generic family's operations), unless its scenario says ``unknown_ids``.
     * ``scenario_dirs`` - where names are looked up after the built-ins.
     * ``control`` - serve the ``/_fake`` control API (default ``True``).
     * ``api_keys`` - when given, only these bearer keys are accepted.
@@ -102,10 +104,12 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
             raise ValueError(f"{name} must be 1 or more (or None for the default), not {limit}")
     dirs = [str(d) for d in scenario_dirs]
     default = load_scenario(scenario, scenario_dirs=dirs, seed=seed, compat=compat)
+    if unknown_ids is not None and "unknown_ids" not in default.pinned:
+        default = load_scenario(default, unknown_ids=unknown_ids)
     registry = TenantRegistry(default, scenario_dirs=dirs,
                               max_tenants=DEFAULT_MAX_TENANTS if max_tenants is None else max_tenants,
                               max_stored_bytes=MAX_STORED_BYTES if max_stored_bytes is None else max_stored_bytes,
-                              defaults={"seed": seed, "compat": compat})
+                              defaults={"seed": seed, "compat": compat, "unknown_ids": unknown_ids})
     app = Starlette(
         routes=routes(control=control),
         exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},

@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"port, 0 to 65535 (0 picks a free one; default {DEFAULT_PORT})")
     serve.add_argument("--seed", default=None, help="override the scenario's seed")
     serve.add_argument("--compat", choices=PROFILE_NAMES, default=None, help="serialization profile")
+    serve.add_argument("--unknown-ids", choices=["error", "generate"], default=None,
+                       help="a request on an id the tenant does not hold (the spec's other operations): "
+                            "error (404, the default) or generate (answered as if it existed)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
                        help="log requests and state changes at this level (default info)")
     serve.add_argument("--scenario-dir", action="append", type=_folder, default=[], metavar="DIR",
@@ -342,7 +345,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         app = create_app(args.scenario, seed=seed, compat=args.compat, scenario_dirs=args.scenario_dir,
                          control=not args.no_control, api_keys=args.api_key, max_tenants=args.max_tenants,
-                         max_stored_bytes=args.max_stored_bytes)
+                         max_stored_bytes=args.max_stored_bytes, unknown_ids=args.unknown_ids)
     except ScenarioError as exc:
         print(f"fakeopenai: cannot load the scenario:\n{exc}", file=sys.stderr)
         return 2

@@ -68,9 +68,15 @@ class Family:
     # The family's part of /openapi.json: {"paths": {...}, "components": {...}} (served paths
     # carry /v1). Real families ship it as openapi.json, made by scripts/build_openapi.py from
     # the official spec's paths named in openapi_paths (and the schemas in openapi_schemas).
+    # openapi_paths may be a function of the official spec's paths instead (the generic family:
+    # every path no other family claims).
     openapi: Callable[[], dict[str, Any]] | None = None
-    openapi_paths: Sequence[str] = ()
+    openapi_paths: Sequence[str] | Callable[[Sequence[str]], Sequence[str]] = ()
     openapi_schemas: Sequence[str] = ()
+    # More JSON files the family derives from the official spec and its built part, written beside its
+    # openapi.json by scripts/build_openapi.py: (official spec, part) -> {file name: data} (the generic
+    # family's operation table, read at server start instead of the spec).
+    openapi_tables: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     # The family's part of the scenario JSON Schema: {"properties": top-level keys,
     # "objects": keys under objects:, "$defs": definitions}, and the docs sections made from it.
     scenario_schema: Callable[[], dict[str, Any]] | None = None
@@ -88,6 +94,10 @@ class Family:
     # of (line body, seeded key, created) -> (status code, answer body), or None for a line no
     # script of the family matches (the generator answers it). Asked once per batch.
     batch_answerer: Callable[[TenantState, str], BatchLineAnswerer | None] | None = None
+    # The family that keeps the tenant's Files (the Files API): stores bytes as a File and returns its JSON,
+    # for another family that makes one (an Upload, once completed, is a File). Through
+    # ``registry.store_file``, so the family making it imports no other.
+    file_store: Callable[[TenantState, bytes, str, str], dict[str, Any]] | None = None
 
 
 @cache

@@ -26,6 +26,14 @@ does, in six documented ways and no others:
    each member's own one-value property gives the mapping; where a member does not tell its
    value, the discriminator goes and the ``oneOf`` alone decides. (Validation ignores
    discriminators; a tool that reads them, such as schemathesis, then agrees with it.)
+8. OpenAPI 3.0's boolean ``exclusiveMinimum: true`` (beside ``minimum: X``, mixed into the 3.1
+   document: fine-tuning hyperparameters) is 3.1's ``exclusiveMinimum: X``; read as 3.1, ``true``
+   would be the number 1 (and JSON Schema validators refuse the schema).
+9. A list envelope's ``first_id``/``last_id`` are null when ``data`` is empty, in every list of the
+   spec (rule 3 names the hand-built families' lists; this finds the rest by their shape:
+   ``data`` an array, beside ``has_more`` and ``first_id``/``last_id``).
+10. A ``required`` list names each property once (``ContainerResource`` lists five twice, which
+    JSON Schema forbids and schemathesis refuses).
 """
 
 from __future__ import annotations
@@ -72,6 +80,12 @@ def _normalize_node(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {key: _normalize_node(value) for key, value in node.items() if key != "x-oaiMeta"}
+    for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if isinstance(out.get(bound), bool):   # rule 8
+            if out.pop(bound) and limit in out:
+                out[bound] = out.pop(limit)
+    if isinstance(out.get("required"), list):   # rule 10
+        out["required"] = list(dict.fromkeys(out["required"]))
     if out.get("nullable") is True:
         out = _allow_null(out)
     else:
@@ -101,13 +115,20 @@ def normalize(doc: dict[str, Any]) -> dict[str, Any]:
     function_tool = schemas.get("FunctionTool")
     if function_tool is not None and "strict" in function_tool.get("required", []):
         function_tool["required"] = [name for name in function_tool["required"] if name != "strict"]
-    for name in LIST_RESPONSES:
-        if name in schemas:
+    for name, schema in schemas.items():
+        properties = schema.get("properties", {})
+        if name in LIST_RESPONSES or _is_list_envelope(properties):   # rules 3 and 9
             for prop in ("first_id", "last_id"):
-                if prop in schemas[name].get("properties", {}):
-                    schemas[name]["properties"][prop] = _allow_null(schemas[name]["properties"][prop])
+                if prop in properties:
+                    properties[prop] = _allow_null(properties[prop])
     _map_discriminators(schemas, schemas)
     return dict(doc)
+
+
+def _is_list_envelope(properties: dict[str, Any]) -> bool:
+    data = properties.get("data")
+    return isinstance(data, dict) and data.get("type") == "array" and "has_more" in properties and (
+        "first_id" in properties or "last_id" in properties)
 
 
 def _map_discriminators(node: Any, schemas: dict[str, Any]) -> None:
@@ -210,8 +231,8 @@ def build_core(official: dict[str, Any], legacy: dict[str, Any]) -> dict[str, An
         "servers": [{"url": "/"}],
         "security": official.get("security", []),
         "paths": {},
-        "components": {**part["components"], "securitySchemes": {
-            "ApiKeyAuth": official["components"]["securitySchemes"]["ApiKeyAuth"]}},
+        # Every scheme the spec names: the admin API's operations ask for AdminApiKeyAuth (a bearer key too).
+        "components": {**part["components"], "securitySchemes": dict(official["components"]["securitySchemes"])},
     }
 
 

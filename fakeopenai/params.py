@@ -13,39 +13,67 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from starlette.requests import Request
 
-from fakeopenai import openapi, request_schema
+from fakeopenai import request_schema
 from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
 from fakeopenai.jsonstrict import loads_strict
 from fakeopenai.schema_branches import expected_types, meant_shape
 from fakeopenai.store import PageQuery
 from fakeopenai.timeline import warn
 
-_DOC_URI = "urn:fakeopenai:openapi"
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
                "object": "an object", "array": "an array", "null": "null"}
 
 
-@lru_cache(maxsize=1)
-def _registry() -> Any:
+@cache
+def _registry(uri: str) -> Any:
     # jsonschema and referencing are imported on the first validated body, not at server start.
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    resource = Resource.from_contents(request_schema.document(), default_specification=DRAFT202012)
-    return Registry().with_resource(_DOC_URI, resource)
+    resource = Resource.from_contents(request_schema.view(uri), default_specification=DRAFT202012)
+    return Registry().with_resource(uri, resource)
+
+
+@cache
+def _fast_registry(uri: str) -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.Registry([(uri, request_schema.view(uri))])
+
+
+def _ref(schema_name: str) -> str:
+    """Where a schema is, in the request view that holds it: its name, or a JSON pointer (``#/paths/...``:
+    a body schema given inline)."""
+    uri = request_schema.source_of(schema_name)
+    if schema_name.startswith("#/"):
+        return f"{uri}{schema_name}"
+    return f"{uri}#/components/schemas/{schema_name}"
+
+
+def schema_node(schema_name: str) -> dict[str, Any]:
+    """The schema of that name (or at that JSON pointer), as requests are checked against it."""
+    doc = request_schema.view(request_schema.source_of(schema_name))
+    if not schema_name.startswith("#/"):
+        return dict(doc["components"]["schemas"][schema_name])
+    from urllib.parse import unquote
+
+    node: Any = doc
+    for part in schema_name[2:].split("/"):
+        node = node[unquote(part).replace("~1", "/").replace("~0", "~")]
+    return dict(node)
 
 
 @cache
 def _validator(schema_name: str) -> Any:
-    schema = {"$ref": f"{_DOC_URI}#/components/schemas/{schema_name}"}
+    schema = {"$ref": _ref(schema_name)}
     import jsonschema
 
-    return jsonschema.Draft202012Validator(schema, registry=_registry())
+    return jsonschema.Draft202012Validator(schema, registry=_registry(request_schema.source_of(schema_name)))
 
 
 @cache
@@ -55,15 +83,15 @@ def _fast_validator(schema_name: str) -> Any:
     valid; jsonschema still finds and words the problem of one that is not."""
     import jsonschema_rs
 
-    registry = jsonschema_rs.Registry([(_DOC_URI, request_schema.document())])
-    return jsonschema_rs.Draft202012Validator({"$ref": f"{_DOC_URI}#/components/schemas/{schema_name}"},
-                                              registry=registry, validate_formats=False)
+    return jsonschema_rs.Draft202012Validator({"$ref": _ref(schema_name)},
+                                              registry=_fast_registry(request_schema.source_of(schema_name)),
+                                              validate_formats=False)
 
 
 @cache
 def _known_fields(schema_name: str) -> frozenset[str]:
     """The body's fields: the schema's properties, those of its allOf parts included (CreateResponse)."""
-    schemas = openapi.document()["components"]["schemas"]
+    schemas = request_schema.view(request_schema.source_of(schema_name))["components"]["schemas"]
 
     def fields(schema: dict[str, Any]) -> set[str]:
         found = set(schema.get("properties", {}))
@@ -72,7 +100,7 @@ def _known_fields(schema_name: str) -> frozenset[str]:
             found |= fields(schemas[ref.rsplit("/", 1)[1]] if ref else part)
         return found
 
-    return frozenset(fields(schemas[schema_name]))
+    return frozenset(fields(schema_node(schema_name)))
 
 
 def body_bytes(request: Request) -> bytes:
@@ -115,7 +143,7 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
 
 
 def _has_required(schema_name: str) -> bool:
-    return bool(openapi.document()["components"]["schemas"][schema_name].get("required"))
+    return bool(schema_node(schema_name).get("required"))
 
 
 def check(body: dict[str, Any], schema_name: str, state: Any = None) -> None:
@@ -242,6 +270,11 @@ def _as_api_error(error: Any) -> InvalidRequestError:
         return InvalidRequestError(f"Unrecognized request argument supplied: {where}", param=where,
                                    code="unknown_parameter")
     if kind in ("oneOf", "anyOf"):
+        alternatives = _required_alternatives(schema.get(kind), error.instance)
+        if alternatives:   # {"anyOf": [{"required": ["file_ids"]}, {"required": ["files"]}]}
+            full = [f"{param}.{name}" if param else name for name in alternatives]
+            return InvalidRequestError(f"Missing required parameter: one of {', '.join(repr(n) for n in full)}.",
+                                       param=full[0], code="missing_required_parameter")
         meant = meant_shape(error)
         if meant is not None and meant.tag_error is not None:
             return _invalid_value(_param(meant.tag_error.absolute_path), meant.tag_error.instance, meant.tag_values)
@@ -257,6 +290,19 @@ def _as_api_error(error: Any) -> InvalidRequestError:
         return InvalidRequestError(f"Invalid value for '{param}': {json.dumps(error.instance)[:200]} does not "
                                    "match any of the allowed shapes.", param=param, code="invalid_value")
     return InvalidRequestError(f"Invalid '{param}': {error.message}", param=param or None, code="invalid_value")
+
+
+def _required_alternatives(branches: Any, instance: Any) -> list[str]:
+    """The fields of an anyOf whose branches only say which field is required (one of them must be given),
+    when the body has none of them; else []."""
+    if not isinstance(branches, list) or not isinstance(instance, dict) or not branches:
+        return []
+    names = []
+    for branch in branches:
+        if not isinstance(branch, dict) or set(branch) != {"required"} or len(branch["required"]) != 1:
+            return []
+        names.append(branch["required"][0])
+    return [] if any(name in instance for name in names) else names
 
 
 def _invalid_type(param: str, types: list[str], value: Any) -> InvalidRequestError:

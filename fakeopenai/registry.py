@@ -5,7 +5,7 @@ of its own). The one import of the families package from below it (the import co
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fakeopenai.family import BatchLineAnswerer, Family, ScriptKind
@@ -41,4 +41,13 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | Non
             answerer = family.batch_answerer(state, endpoint)
             if answerer is not None:
                 return answerer
+    return None
+
+
+def store_file(state: TenantState, content: bytes, filename: str, purpose: str) -> dict[str, Any] | None:
+    """Store ``content`` as a File of the tenant through the family that keeps Files (its JSON), or None
+    when no registered family does."""
+    for family in families():
+        if family.file_store is not None:
+            return family.file_store(state, content, filename, purpose)
     return None

@@ -3,7 +3,7 @@
 The official document describes answers and requests with the same schemas, and a literal
 reading of it refuses requests the live API takes (and that the SDKs and the frameworks built
 on them send every day). :func:`request_view` turns the served document (``openapi.document()``)
-into the one request bodies are checked against, in five rules and no others:
+into the one request bodies are checked against, in six rules and no others:
 
 1. ``oneOf`` is read as ``anyOf``. A Responses input message ``{"role": "user", "content":
    [{"type": "input_text", ...}]}`` fits both ``EasyInputMessage`` and ``InputMessage``; the live
@@ -20,6 +20,9 @@ into the one request bodies are checked against, in five rules and no others:
    ``mcp_approval_response`` requires an undeclared ``request_id`` that no SDK type has (the
    Agents SDK's MCP approvals send ``approval_request_id``), ``local_shell_call_output`` a
    ``call_id``. (A member of an ``allOf`` is left alone: its siblings declare what it requires.)
+6. A field the spec requires and the official SDK (newer than the spec) lets a caller leave out is
+   optional (:data:`SDK_OPTIONAL`: ``client.skills.create()`` sends no ``files``; a voice made from a
+   ``prompt`` has no ``audio_sample``): openai-python's own tests send these requests.
 
 The places where the fake stays stricter than this (on purpose) are listed in
 ``docs/requests.md``, each with the live API's wording.
@@ -37,6 +40,11 @@ KEEP_REQUIRED = frozenset({"ItemReferenceParam"})   # a reference is its id
 EASY_MESSAGE = "EasyInputMessage"
 INPUT_PARTS = "InputContent"
 OUTPUT_PARTS = "OutputMessageContent"
+# Rule 5: schema -> the required fields openai-python 3.63 may leave out.
+SDK_OPTIONAL: dict[str, frozenset[str]] = {
+    "CreateSkillBody": frozenset({"files"}), "CreateSkillVersionBody": frozenset({"files"}),
+    "CreateVoiceRequest": frozenset({"audio_sample", "consent"}),
+}
 
 
 def request_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +56,9 @@ def request_view(doc: dict[str, Any]) -> dict[str, Any]:
     for schema in schemas.values():
         _defaults_optional(schema)
         _undeclared_optional(schema)
+    for name, optional in SDK_OPTIONAL.items():
+        if isinstance(schemas.get(name, {}).get("required"), list):
+            schemas[name]["required"] = [field for field in schemas[name]["required"] if field not in optional]
     easy = schemas.get(EASY_MESSAGE, {}).get("properties", {})
     if "content" in easy and INPUT_PARTS in schemas and OUTPUT_PARTS in schemas:
         # One flat list of part shapes, so a bad part's error still names its type and the values it takes.
@@ -85,6 +96,50 @@ def document() -> dict[str, Any]:
     from fakeopenai.registry import families
 
     return _cached(families())
+
+
+DOCUMENT_URI = "urn:fakeopenai:openapi"
+
+
+def source_of(schema_name: str) -> str:
+    """Where a body schema is validated from: the URI of the request view of the first family part that
+    holds it (``schema_name`` a component's name, or a ``#/paths/...`` pointer), else the whole document's.
+    A part holds every component its paths reach, so it is a document of its own; validating from it, a
+    request to one family never builds the view of the others (the generic family's is most of the spec)."""
+    from fakeopenai.registry import families
+
+    return _source_of(families(), schema_name)
+
+
+@lru_cache(maxsize=1024)
+def _source_of(family_list: tuple[Any, ...], schema_name: str) -> str:
+    from urllib.parse import unquote
+
+    path = unquote(schema_name[2:].split("/")[1]).replace("~1", "/") if schema_name.startswith("#/paths/") else None
+    for family in family_list:
+        if family.openapi is None:
+            continue
+        part = family.openapi()
+        held = part.get("paths", {}) if path is not None else part.get("components", {}).get("schemas", {})
+        if (path if path is not None else schema_name) in held:
+            return f"{DOCUMENT_URI}:{family.name}"
+    return DOCUMENT_URI
+
+
+def view(uri: str) -> dict[str, Any]:
+    """The request view at ``uri`` (from :func:`source_of`), built once."""
+    from fakeopenai.registry import families
+
+    return _view(families(), uri)
+
+
+@lru_cache(maxsize=32)
+def _view(family_list: tuple[Any, ...], uri: str) -> dict[str, Any]:
+    if uri == DOCUMENT_URI:
+        return _cached(family_list)
+    name = uri[len(DOCUMENT_URI) + 1:]
+    family = next(f for f in family_list if f.name == name)
+    return request_view(family.openapi())
 
 
 def _any_of(node: Any) -> Any:

@@ -224,9 +224,9 @@ class FakeOpenAI:
 
     def __init__(self, scenario: Any = None, *, seed: int | str | None = None, compat: str | None = None,
                  scenario_dirs: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0,
-                 api_key: str | None = None, log_level: str = "warning") -> None:
+                 api_key: str | None = None, log_level: str = "warning", unknown_ids: str | None = None) -> None:
         self._scenario = scenario
-        self._options = {"seed": seed, "compat": compat}
+        self._options = {"seed": seed, "compat": compat, "unknown_ids": unknown_ids}
         self._scenario_dirs = [str(d) for d in scenario_dirs]
         self._host, self._port, self._log_level = host, port, log_level
         self.api_key = api_key or "sk-fakeopenai-" + secrets.token_hex(12)

@@ -8,6 +8,7 @@ family's openapi.json (its paths, from Family.openapi_paths, and what they reach
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import json
 import sys
@@ -31,7 +32,14 @@ def load_spec(name: str) -> dict:
 
 
 def _dump(doc: dict) -> str:
-    return json.dumps(doc, indent=1, sort_keys=False) + "\n"
+    return json.dumps(doc, indent=1, sort_keys=False, default=_plain) + "\n"
+
+
+def _plain(value: object) -> str:
+    """YAML reads an unquoted 2024-10-01 (an example in the spec) as a date: its ISO text."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def render() -> dict[Path, str]:
@@ -40,11 +48,17 @@ def render() -> dict[Path, str]:
     legacy = load_spec("openai-openapi-2025-04-29.yaml.gz")
     out = {ROOT / "fakeopenai" / "openapi.json": _dump(build_core(official, legacy))}
     for family in families():
-        if not family.openapi_paths and not family.openapi_schemas:
+        paths = family.openapi_paths
+        if callable(paths):   # the generic family: every path no other family claims
+            paths = paths(tuple(official["paths"]))
+        if not paths and not family.openapi_schemas:
             continue
         folder = Path(import_module(f"fakeopenai.families.{family.name}").__file__).parent
-        out[folder / "openapi.json"] = _dump(build_part(official, legacy, family.openapi_paths,
-                                                        family.openapi_schemas))
+        part = build_part(official, legacy, paths, family.openapi_schemas)
+        out[folder / "openapi.json"] = _dump(part)
+        if family.openapi_tables is not None:
+            for name, data in family.openapi_tables(official, part).items():
+                out[folder / name] = _dump(data)
     return out
 
 

@@ -56,6 +56,11 @@ class SpecViolation(AssertionError):
     pass
 
 
+# Paths the official SDK calls for an operation the spec places elsewhere (fakeopenai serves both): checked
+# as that operation (fakeopenai/families/generic/facts.py, SDK_ALIASES).
+SDK_ALIASES = [(re.compile(r"^(/v1/evals/[^/]+/runs/[^/]+)/cancel$"), r"\1")]
+
+
 def _request_body(request: Any) -> bytes:
     try:
         return bytes(request.content)
@@ -161,8 +166,8 @@ class SpecChecker:
                 lines.append(f"  at {path}: {error.message[:300]}")
             raise SpecViolation("\n".join(lines))
 
-    def response_schema(self, method: str, path: str, status: int) -> str | None:
-        for regex, _template, ops in self._routes:
+    def response_schema(self, method: str, path: str, status: int, media: str = "application/json") -> str | None:
+        for regex, template, ops in self._routes:
             if regex.match(path):
                 op = ops.get(method.lower())
                 if op is None:  # a method the path does not have: the 405 is an error like any other
@@ -170,23 +175,51 @@ class SpecChecker:
                 if status >= 400:
                     return "/components/schemas/ErrorResponse"
                 content = op.get("responses", {}).get(str(status), {}).get("content", {})
-                schema = content.get("application/json", {}).get("schema", {})
+                schema = content.get(media, {}).get("schema", {})
+                if schema and "$ref" not in schema:   # given inline: a pointer to it
+                    return "/" + "/".join(_escape(p) for p in ("paths", template, method.lower(), "responses",
+                                                               str(status), "content", media, "schema"))
                 return schema.get("$ref", "")[1:] or None
         return "/components/schemas/ErrorResponse" if status >= 400 else None
+
+    def declared_media(self, method: str, path: str, status: int) -> dict[str, Any] | None:
+        """The media types the spec documents for this answer (empty: no content), None when the
+        operation or status is not in the spec."""
+        for regex, _template, ops in self._routes:
+            if regex.match(path):
+                op = ops.get(method.lower())
+                answer = (op or {}).get("responses", {}).get(str(status))
+                return None if answer is None else dict(answer.get("content") or {})
+        return None
 
     def check_response(self, method: str, path: str, status: int, content_type: str, body: bytes,
                        request_body: bytes = b"") -> None:
         where = f"{method} {path} -> {status}"
+        for alias, target in SDK_ALIASES:
+            path = alias.sub(target, path)
         if path == "/v1/embeddings" and status == 200 and b"base64" in request_body:
             body = decode_base64_embeddings(body, request_body, where)
-        if path.endswith("/content") and status == 200:
+        declared = self.declared_media(method, path, status) if 200 <= status < 300 else None
+        media = content_type.split(";", 1)[0].strip().lower()
+        if declared is not None and not declared:   # the spec documents no content
+            if body and media == "application/json":
+                json.loads(body)   # DELETE /responses/{id}: a JSON body anyway (the SDKs ignore it)
+            elif body and not path.endswith("/content"):   # a file's bytes: the spec leaves their type out
+                raise SpecViolation(f"{where}: the spec documents no content, the answer has {len(body)} bytes")
+            return
+        if declared and media in declared and media not in ("application/json", "text/event-stream"):
+            if not body:
+                raise SpecViolation(f"{where}: an empty {media} answer")
+            return   # bytes of a documented type (audio, video, an image, a zip, SDP)
+        if path.endswith("/content") and status == 200 and media != "application/json":
             return  # raw file bytes
         if content_type.startswith("text/event-stream"):
             events = parse_sse(body)
             if path == "/v1/chat/completions":
                 check_chat_stream(events, where)
+            stream_ref = self.response_schema(method, path, status, "text/event-stream")
             for name, data in events:
-                self.check_event(name, data, where)
+                self.check_event(name, data, where, stream_ref)
             return
         if not content_type.startswith("application/json"):
             raise SpecViolation(f"{where}: content-type {content_type!r}, expected application/json")
@@ -206,7 +239,7 @@ class SpecChecker:
             data = {**data, "data": [{**m, "role": "assistant"} for m in data.get("data") or ()]}
         self._validate_ref(data, ref, where)
 
-    def check_event(self, name: str, data: str, where: str = "stream") -> None:
+    def check_event(self, name: str, data: str, where: str = "stream", stream_ref: str | None = None) -> None:
         if name == "done":
             if data != "[DONE]":
                 raise SpecViolation(f"{where}: event done with data {data!r}, expected [DONE]")
@@ -215,6 +248,12 @@ class SpecChecker:
             if regex.match(name):
                 self.validate(json.loads(data), schema, f"{where} event {name}")
                 return
+        if stream_ref is not None:   # the operation's own stream schema (image and audio events)
+            event = json.loads(data)
+            if not isinstance(event, dict) or event.get("type") != name:
+                raise SpecViolation(f"{where}: event {name!r} carries type {event.get('type')!r}")
+            self._validate_ref(event, stream_ref, f"{where} event {name}")
+            return
         raise SpecViolation(f"{where}: unknown event {name!r}")
 
     # httpx / httpx2 event hooks (the SDK majors use one or the other). Only the API under /v1
@@ -234,6 +273,11 @@ class SpecChecker:
             return
         self.check_response(request.method, request.url.path, response.status_code,
                             response.headers.get("content-type", ""), response.content, _request_body(request))
+
+
+def _escape(part: str) -> str:
+    """One JSON pointer segment, as a URI fragment."""
+    return part.replace("~", "~0").replace("/", "~1").replace("{", "%7B").replace("}", "%7D")
 
 
 def parse_sse(body: bytes) -> list[tuple[str, str]]:

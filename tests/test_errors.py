@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -469,6 +470,52 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ("GET on a POST route", "GET", "/v1/threads/{thread}/runs/{run}/cancel", {}, 405, None),
     ("POST to the OpenAPI document", "POST", "/openapi.json", {}, 405, None),
 ]
+
+
+def _generic_cases() -> list[tuple[str, str, str, dict[str, Any], int, str | None]]:
+    """One error case for each path the generic family serves (read from its operation table): a malformed
+    JSON body (400), JSON to a form-only operation (415), an unknown id of the outermost object the path
+    names (the 404 naming its parameter), ``limit=0`` on a list, else a method the path does not have (405)."""
+    from fakeopenai.families.generic import api
+    from fakeopenai.families.generic.operations import parent_of, table
+
+    known = table()
+    by_path: dict[str, list[Any]] = {}
+    for route, _, methods in api.Routes():
+        op = known.by_label[f"{methods[0]} {route}"]
+        by_path.setdefault(route, []).append(op)
+    cases: list[tuple[str, str, str, dict[str, Any], int, str | None]] = []
+    for route, ops in by_path.items():
+        concrete = re.sub(r"\{([^}]+)\}", lambda m: f"{m.group(1)}_nope", route)
+        name = f"generic {route}"
+        with_json = next((op for op in ops if op.body_json), None)
+        form_only = next((op for op in ops if op.body_multipart and not op.body_json), None)
+        checked = [param for param in ops[0].params if _checked(known, route, param, parent_of)]
+        listing = next((op for op in ops if op.role == "list" and op.stored and "limit" in op.query), None)
+        if with_json is not None:
+            cases.append((f"{name}: malformed json", with_json.method, concrete, {"content": b'{"a": ', **BAD_JSON},
+                          400, "body"))
+        elif form_only is not None:
+            cases.append((f"{name}: json to a form", form_only.method, concrete, {"json": {}}, 415, "body"))
+        elif checked:
+            cases.append((f"{name}: unknown {checked[0]}", ops[0].method, concrete, {}, 404, checked[0]))
+        elif listing is not None:
+            too_many = int(listing.query["limit"].get("maximum", 100)) + 1
+            cases.append((f"{name}: limit {too_many}", "GET", f"{concrete}?limit={too_many}", {}, 400, "limit"))
+        else:
+            method = next(m for m in ("PUT", "PATCH", "DELETE", "GET") if m not in {op.method for op in ops})
+            cases.append((f"{name}: wrong method", method, concrete, {}, 405, None))
+    return cases
+
+
+def _checked(known: Any, route: str, param: str, parent_of: Any) -> bool:
+    """Whether an unknown ``param`` in ``route`` is the generic family's 404 (its collection holds what it names)."""
+    prefix = route[len("/v1"):].split("{" + param + "}", 1)[0].rstrip("/")
+    info = known.collections.get(prefix)
+    return info is not None and info.checked
+
+
+CASES += _generic_cases()
 
 
 def _fill(value: Any, world: dict[str, str]) -> Any:

@@ -85,6 +85,9 @@ SDK_LIVE_REFUSALS = {
     ("invalid_value", "stream_options"): "\"with all params\" sends stream_options on a request that does "
                                          "not stream: \"The 'stream_options' parameter is only allowed when "
                                          "'stream' is enabled.\"",
+    (None, "after"): "a cursor naming an object the list does not hold (after=\"after\" on an empty list)",
+    ("missing_required_parameter", "file_ids"): "a vector store file batch of no files: the spec's body needs "
+                                                "file_ids or files",
 }
 
 

@@ -91,6 +91,7 @@ class Builder:
             unmatched=data.get("unmatched", "default"),
             unknown_models=data.get("unknown_models", "allow"),
             unknown_params=data.get("unknown_params", "warn"),
+            unknown_ids=data.get("unknown_ids", "error"),
             strict=bool(data.get("strict", False)),
             stream=self.stream,
             faults=faults,
@@ -98,7 +99,7 @@ class Builder:
             parts=parts,
             entries=tuple(entries),
             reads_disk=self.read_disk,
-            pinned=frozenset(key for key in ("seed", "compat") if key in data),
+            pinned=frozenset(key for key in ("seed", "compat", "unknown_ids") if key in data),
         )
 
     @staticmethod

@@ -111,7 +111,8 @@ def shadowed_builtins(scenario_dirs: Iterable[str | os.PathLike[str]]) -> list[P
 
 def load_scenario(source: Any = None, *, scenario_dirs: Iterable[str | os.PathLike[str]] = (),
                   allow_paths: bool = True, seed: int | str | None = None,
-                  compat: str | None = None, strict: bool | None = None) -> Scenario:
+                  compat: str | None = None, strict: bool | None = None,
+                  unknown_ids: str | None = None) -> Scenario:
     """Load a scenario from a built-in name, a file path, YAML text, a dict or a Scenario.
 
     Usage::
@@ -120,7 +121,7 @@ def load_scenario(source: Any = None, *, scenario_dirs: Iterable[str | os.PathLi
         scenario = load_scenario("tests/scenarios/weather.yaml")
         scenario = load_scenario({"runs": [{"steps": [{"status": "failed"}]}]})
 
-    ``seed``, ``compat`` and ``strict`` override the scenario's own values (the
+    ``seed``, ``compat``, ``strict`` and ``unknown_ids`` override the scenario's own values (the
     marker's arguments and ``serve --seed`` use this). ``allow_paths=False``
     refuses ``path:`` file references (scenarios that arrive over HTTP).
     Raises :class:`ScenarioError` naming ``file:line:column`` for every problem.
@@ -143,7 +144,10 @@ def load_scenario(source: Any = None, *, scenario_dirs: Iterable[str | os.PathLi
         raise ScenarioError([Problem("<scenario>", None, None, "",
                                      f"cannot load a scenario from {type(source).__name__}; "
                                      "give a name, a path, YAML text or a dict")])
-    return _override(scenario, seed=seed, compat=compat, strict=strict)
+    if unknown_ids is not None and unknown_ids not in ("error", "generate"):
+        raise ScenarioError([Problem("unknown_ids", None, None, "", f"invalid value {unknown_ids!r}; allowed "
+                                     "values: error, generate")])
+    return _override(scenario, seed=seed, compat=compat, strict=strict, unknown_ids=unknown_ids)
 
 
 def _override(scenario: Scenario, **changes: Any) -> Scenario:

@@ -73,6 +73,7 @@ class Scenario:
     unmatched: str = "default"
     unknown_models: str = "allow"    # or "error": fakeopenai.known_models.check_model
     unknown_params: str = "warn"     # or "error": fakeopenai.params.check
+    unknown_ids: str = "error"       # or "generate": the generic family makes what an unknown id names
     strict: bool = False
     stream: StreamOptions = StreamOptions()
     faults: tuple[Fault, ...] = ()

@@ -9,7 +9,7 @@ it), ``batch_output.py`` and ``answers.py`` (generated answers per endpoint); th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.batches import api, batches, scenario
 from fakeopenai.families.batches.world import NAME, new_world, world
@@ -22,6 +22,14 @@ OPENAPI_PATHS = (
     "/files", "/files/{file_id}", "/files/{file_id}/content",
     "/batches", "/batches/{batch_id}", "/batches/{batch_id}/cancel",
 )
+
+
+def file_store(state: TenantState, content: bytes, filename: str, purpose: str) -> dict[str, Any]:
+    """A File made by another family (a completed Upload): stored, and its JSON."""
+    from fakeopenai.families.batches.files import store_file
+    from fakeopenai.families.batches.render import file
+
+    return file(store_file(state, content, filename=filename, purpose=purpose))
 
 
 def seed(state: TenantState) -> None:
@@ -55,6 +63,7 @@ FAMILY = Family(
     new_world=new_world,
     seed=seed,
     on_clock=batches.refresh_all,
+    file_store=file_store,
     report_hints={"batch_response": "fix the custom_id or line of the scripted response (see the did-you-mean "
                                     "above), or give the script a match: (input_file_id, metadata) so it only "
                                     "serves the file it was written for"},
