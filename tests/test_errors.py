@@ -172,6 +172,7 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     # --- assistants
     ("assistant: missing model", "POST", "/v1/assistants", {"json": {"name": "x"}}, 400, "model"),
     ("assistant: empty body", "POST", "/v1/assistants", {"content": b"", **BAD_JSON}, 400, "model"),
+    ("chat: empty body", "POST", CHAT, {"content": b"", **BAD_JSON}, 400, "model"),   # an allOf schema: was a 500
     ("assistant: unknown field", "POST", "/v1/assistants", {"json": {"model": "gpt-4o", "colour": "red"}}, 400,
      "colour"),
     ("assistant: unicode unknown field", "POST", "/v1/assistants", {"json": {"model": "gpt-4o", "cölöur✓": 1}},
