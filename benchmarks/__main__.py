@@ -18,6 +18,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = ROOT / ".venv-bench"
@@ -26,12 +27,15 @@ BENCH_PYTHON = BENCH_VENV / "bin" / "python"
 
 def setup_venv() -> None:
     """``.venv-bench``: its own openai 2.x and openai-responses over the packages of the Python running
-    this (fakeopenai, uvicorn, ...), a virtualenv's included (tests/venvs.py; not --system-site-packages)."""
+    this (fakeopenai, uvicorn, ...), a virtualenv's included (tests/venvs.py; not --system-site-packages);
+    and aimock (``npm ci`` in benchmarks/aimock, the version its lock file pins) for row 8."""
+    from benchmarks import peers
     from tests import venvs
 
     python = venvs.create(BENCH_VENV)
     subprocess.run([str(python), "-m", "pip", "install", "-q", "openai==2.54.0", "openai-responses"],
                    check=True)
+    peers.setup_aimock()
 
 
 def _row(name: str, fake: str, base: str, ratio: float | None, target: str, passed: bool | None) -> list[str]:
@@ -43,6 +47,7 @@ def run_all(quick: bool) -> list[list[str]]:
     from benchmarks import (
         batch_scale,
         fixture_overhead,
+        peers,
         profile_overhead,
         record_proxy,
         responses_flow,
@@ -120,6 +125,36 @@ def run_all(quick: bool) -> list[list[str]]:
     proxy = record_proxy.measure(rounds=5 if quick else 300)
     rows.append(_row("7. record proxy, added per request", f"{proxy['added_ms']:.2f} ms",
                      f"{proxy['direct_ms']:.2f} ms direct", None, proxy["target"], None if quick else proxy["passed"]))
+
+    rows += peer_rows(peers, quick)
+    return rows
+
+
+def peer_rows(peers: Any, quick: bool) -> list[list[str]]:
+    """Row 8: one request against aimock (the fastest peer) and the bare app, raw and through the SDK."""
+    rows: list[list[str]] = []
+    raw = peers.measure_raw(rounds=3 if quick else 200, per_round=5 if quick else 20, warmup=20 if quick else 3000)
+    us = raw["us"]
+
+    def against(name: str, fake: float, base: float | None, label: str, target: float) -> list[str]:
+        if base is None:
+            return _row(name, f"{fake:.0f} us", f"aimock skipped: {raw['aimock_missing']}", None, "", None)
+        ratio = fake / base
+        return _row(name, f"{fake:.0f} us", f"{base:.0f} us {label}", ratio, f"<= {target:g}x",
+                    None if quick else ratio <= target)
+
+    rows.append(against("8. chat completion, raw keep-alive socket", us["fakeopenai"], us.get("aimock"),
+                        f"aimock {peers.AIMOCK_VERSION}", 1.0))
+    rows.append(against("   the same request", us["fakeopenai"], us["bare"], "bare Starlette", peers.BARE_TARGET))
+    for row in peers.measure_sdk(rounds=3 if quick else 100, per_round=3 if quick else 10,
+                                 warmup=10 if quick else 500):
+        us = row["us"]
+        if row["peer"]:
+            rows.append(against(f"   SDK {row['call']}", us["fakeopenai"], us.get("aimock"),
+                                f"aimock {peers.AIMOCK_VERSION}", 1.0))
+        else:
+            rows.append(against(f"   SDK {row['call']} (aimock has none)", us["fakeopenai"], us["bare"],
+                                "bare Starlette", peers.BARE_TARGET))
     return rows
 
 

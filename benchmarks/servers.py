@@ -14,9 +14,9 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def process(*argv: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def process(*argv: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """Start a server process and yield it with its base URL (read from its ready line)."""
-    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True, env=env)
     try:
         line = proc.stdout.readline().strip()  # type: ignore[union-attr]
         if " serving on " not in line:
@@ -65,12 +65,16 @@ def serve_bare(recording: str, port: int = 0) -> None:
 
     import uvicorn
 
-    from fakeopenai.server import listen_socket
+    from fakeopenai.server import listen_socket, loop_factory, one_write
 
     with open(recording, encoding="utf-8") as handle:
-        app = bare_app(json.load(handle))
+        answers = bare_app(json.load(handle))
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await one_write(answers, scope, receive, send)  # as `fakeopenai serve` writes its answers
     sock = listen_socket("127.0.0.1", port)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio")
+    # Served as `fakeopenai serve` serves: the same HTTP parser and event loop.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio", http="auto")
     server = uvicorn.Server(config)
 
     async def run() -> None:
@@ -80,7 +84,8 @@ def serve_bare(recording: str, port: int = 0) -> None:
         print(f"bare serving on http://127.0.0.1:{sock.getsockname()[1]}/v1", flush=True)
         await task
 
-    asyncio.run(run())
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(run())
 
 
 if __name__ == "__main__":

@@ -17,15 +17,18 @@ from every registered family).
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import PathConvertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
 
 from fakeopenai.errors import APIError, MethodNotAllowedError, NotFoundError, ServerError
 from fakeopenai.gateway import DEFAULT_MAX_BODY_BYTES, Gateway, error_response
@@ -119,4 +122,145 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     app.state.registry = registry
     # The gateway is outermost (not in Starlette's middleware list): a disconnect fault
     # needs uvicorn's own `send`, and every answer, a 500 included, gets its request id.
-    return Gateway(app, registry=registry, control=control, api_keys=api_keys, max_body_bytes=max_body_bytes)
+    return Gateway(Dispatch(app), registry=registry, control=control, api_keys=api_keys,
+                   max_body_bytes=max_body_bytes)
+
+
+_SEND_BODY = Response.__call__   # sends the start message, then the body: only a send can fail in it
+
+
+class Dispatch:
+    """The Starlette app, with its per-request layers done in one place for a request a route serves.
+
+    Starlette's path is an error middleware, an exception middleware, the router trying each route's
+    regex in turn, then the route's own exception wrapper: three ``send`` wrappers and tens of regex
+    calls per request. Here a request whose route the router would pick (found among only the routes
+    that can match its path: the same number of ``/`` and the route's literal start) is answered by
+    that route's handler directly, its exceptions turned into answers by the same handlers Starlette
+    would call, in the same way (:meth:`_failed`). Any other request (no route, a wrong method: the 404
+    and 405 answers) goes through Starlette itself. ``state`` is the Starlette app's (``.registry``)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.state = app.state
+        self.router = app.router
+        self.handled: dict[Any, Callable[..., Any]] = {APIError: _api_error, HTTPException: _http_error}
+        self.on_error = _unexpected
+        self.exception_handlers = ({**self.handled}, {})
+        self._index()
+
+    def _index(self) -> None:
+        # Routes by the number of "/" in their path (a route with a {name:path} parameter, or that is not
+        # a plain Route, is a candidate for every path), in the router's order, each with its literal start.
+        self.candidates: dict[int, list[tuple[str, Any, bool]]] = {}
+        anywhere: list[tuple[int, Any]] = []
+        fixed: list[tuple[int, int, Any]] = []
+        self.indexed = list(self.router.routes)
+        self.static: dict[tuple[str, str], Any] = {}   # (method, path) -> the route, for paths without parameters
+        for order, route in enumerate(self.indexed):
+            plain = (type(route) is Route and inspect.iscoroutinefunction(route.endpoint)
+                     and not any(isinstance(c, PathConvertor) for c in route.param_convertors.values()))
+            if plain:
+                fixed.append((order, route.path.count("/"), route))
+            else:
+                anywhere.append((order, route))
+        for slashes in {count for _, count, _ in fixed}:
+            table = [(order, route.path.split("{", 1)[0], route, True) for order, count, route in fixed
+                     if count == slashes] + [(order, "/", route, False) for order, route in anywhere]
+            self.candidates[slashes] = [(prefix, route, plain) for _, prefix, route, plain in sorted(
+                table, key=lambda item: item[0])]
+        self.unknown = [("/", route, False) for _, route in anywhere]
+
+    def _route(self, scope: Scope) -> tuple[Any, dict[str, Any]] | None:
+        """The route the router would serve this request with, and its path parameters; None when it
+        would not serve it with a plain route (then Starlette decides)."""
+        path: str = scope["path"]
+        if scope.get("root_path"):
+            return None
+        if len(self.router.routes) != len(self.indexed):   # a route added since (a test does): index again
+            self._index()
+        method = scope["method"]
+        route = self.static.get((method, path))
+        if route is not None:
+            return route, {}
+        for prefix, route, plain in self.candidates.get(path.count("/"), self.unknown):
+            if not path.startswith(prefix):
+                continue
+            if not plain:
+                match, _ = route.matches(scope)
+                if match is Match.NONE:
+                    continue
+                return None   # a route of another kind would take it, or could (a partial match)
+            found = route.path_regex.match(path)
+            if found is None or (route.methods and method not in route.methods):
+                continue   # a wrong method is a partial match: a later route may still take it fully
+            params = found.groupdict()
+            if not params:
+                self.static[(method, path)] = route
+            for key, value in params.items():
+                params[key] = route.param_convertors[key].convert(value)
+            return route, params
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self._route(scope) if scope["type"] == "http" else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        route, params = found
+        scope["app"] = self.app
+        scope["starlette.exception_handlers"] = self.exception_handlers
+        scope["router"] = self.router
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = params
+        request = Request(scope, receive, send)
+        try:
+            response = await route.endpoint(request)
+        except Exception as exc:
+            await self._failed(request, exc, started=False)
+            return
+        if type(response).__call__ is _SEND_BODY:
+            try:
+                await response(scope, receive, send)
+            except Exception as exc:   # only a send can fail, and the first one starts the answer
+                await self._failed(request, exc, started=True)
+            return
+        started = False
+
+        async def sender(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await response(scope, receive, sender)
+        except Exception as exc:
+            await self._failed(request, exc, started=started)
+
+    async def _failed(self, request: Request, exc: Exception, *, started: bool) -> None:
+        """What Starlette's exception middleware, then its error middleware, do with ``exc``: the
+        handler of its class answers it (unless the answer had started: then it is a RuntimeError);
+        anything else is answered by the 500 handler, unless started, and raised again."""
+        scope, receive, send = request.scope, request.receive, request._send
+        handler = next((self.handled[cls] for cls in type(exc).__mro__ if cls in self.handled), None)
+        if handler is not None:
+            if not started:
+                try:
+                    response = await handler(request, exc)
+                    await response(scope, receive, send)
+                except Exception as inner:
+                    exc = inner
+                else:
+                    exc.__traceback__ = None
+                    return
+            else:
+                try:
+                    raise RuntimeError("Caught handled exception, but response already started.") from exc
+                except RuntimeError as error:
+                    exc = error
+        response = await self.on_error(Request(scope), exc)
+        if not started:
+            await response(scope, receive, send)
+        raise exc

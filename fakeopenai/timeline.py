@@ -60,7 +60,9 @@ SCAN_LIMIT = 64            # objects in progress all looked at after each reques
 
 
 class Life:
-    """One object's states, oldest first."""
+    """One object's states, oldest first. A state is kept as a tuple (see :meth:`Timeline._note`) and
+    becomes its JSON only when the timeline is read (:meth:`to_json`): a request notes its objects
+    three or four times, and the timeline is read once a test, if at all."""
 
     __slots__ = ("id", "kind", "script", "script_at", "states", "finder", "misses")
 
@@ -76,11 +78,28 @@ class Life:
 
     @property
     def last(self) -> str | None:
-        return self.states[-1]["status"] if self.states else None
+        return self.states[-1][0] if self.states else None
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "script": self.script, "script_at": self.script_at,
-                "states": list(self.states)}
+                "states": [_state_json(state) for state in self.states]}
+
+
+def _state_json(state: tuple[Any, ...]) -> dict[str, Any]:
+    """A state as ``GET /_fake/timeline`` shows it: ``status``, ``time``, ``wall``, ``request``, the
+    conversation's member ``object``, and where the object's cursor was (``step``, ``steps``,
+    ``where``, ``at`` and, on the first state at that step, what the step does: ``did``)."""
+    status, step_number, member, now, wall, request, cursor, step, source, entered = state
+    record: dict[str, Any] = {"status": status, "time": now, "wall": round(wall, 3), "request": request}
+    if member is not None:
+        record["object"] = member
+    if cursor:
+        describe = getattr(step, "describe", None)
+        record.update(step=step_number, steps=cursor[0],
+                      where=getattr(step, "where", None) or None,
+                      at=position(source, step) if hasattr(step, "line") else None,
+                      did=describe() if describe is not None and entered else None)
+    return record
 
 
 class Timeline:
@@ -154,27 +173,19 @@ class Timeline:
         member = getattr(latest, "id", None)
         # A new state, or the same one at a later script step (a conversation waits for tool outputs
         # once per round), or in the conversation's next response.
-        last = life.states[-1] if life.states else None
-        if last is not None and (status, step_number, member) == (last["status"], last.get("step"),
-                                                                  last.get("object")):
+        states = life.states
+        last = states[-1] if states else None
+        if last is not None and status == last[0] and step_number == last[1] and member == last[2]:
             return
-        entry = current_entry.get()
-        record: dict[str, Any] = {"status": status, "time": state.clock.now, "wall": round(time.time(), 3),
-                                  "request": entry.get("n") if entry else None}
-        if member is not None:
-            record["object"] = member
-        if cursor is not None:
-            step = cursor.current()
-            describe = getattr(step, "describe", None)
-            record.update(step=step_number, steps=cursor.total,
-                          where=getattr(step, "where", None) or None,
-                          at=position(state.scenario.source, step) if hasattr(step, "line") else None,
-                          # what the step does, on the state that entered it (not on a later one at the
-                          # same step: the conversation's next response, queued there)
-                          did=describe() if describe is not None and (last is None or last.get("step") != step_number)
-                          else None)
-        if len(life.states) < STATES_LIMIT:
-            life.states.append(record)
+        if len(states) < STATES_LIMIT:
+            entry = current_entry.get()
+            # What the JSON shows (_state_json) is built from this when the timeline is read; ``did`` (what
+            # the step does) only on the state that entered the step, not on a later one at the same step
+            # (the conversation's next response, queued there).
+            states.append((status, step_number, member, state.clock.now, time.time(),
+                           entry.get("n") if entry else None, (cursor.total,) if cursor is not None else None,
+                           cursor.current() if cursor is not None else None, state.scenario.source,
+                           last is None or last[1] != step_number))
         if status in ENDED:
             self.live.pop(life.id, None)
 
@@ -188,13 +199,28 @@ def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable
     ``conversations`` scripts serve several kinds (the first that knows the id). The finder is given
     the state when called, not holding it: state -> timeline -> finder -> state would be a cycle, and a
     dropped tenant would wait for the garbage collector's full pass (the soak test saw RSS grow)."""
-    kinds = [kind for family in families() for kind in family.kinds]
-    mine = [kind for kind in kinds if kind.key == key] or kinds
+    mine = _kinds_for(key)
     for kind in mine:
         if kind.find is not None and (len(mine) == 1 or kind.find(state, object_id) is not None):
             return kind.noun, lambda tenant, find=kind.find: find(tenant, object_id)
     noun = mine[0].noun if len(mine) == 1 else key
     return noun, lambda tenant: None
+
+
+_KINDS: dict[str, tuple[Any, list[Any]]] = {}   # script key -> (the families it was worked out for, kinds)
+
+
+def _kinds_for(key: str) -> list[Any]:
+    """The kinds whose scripts are under ``key`` (every kind when none is), worked out again only
+    when the families change (a test may register one)."""
+    registered = families()
+    cached = _KINDS.get(key)
+    if cached is not None and cached[0] is registered:
+        return cached[1]
+    kinds = [kind for family in registered for kind in family.kinds]
+    mine = [kind for kind in kinds if kind.key == key] or kinds
+    _KINDS[key] = (registered, mine)
+    return mine
 
 
 # ---------------------------------------------------------------------- the JSON

@@ -29,7 +29,12 @@ from fakeopenai.streaming import STREAM_FAULT
 from fakeopenai.tenants import TenantRegistry
 from fakeopenai.timeline import current_entry
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "PAGE_PATHS", "Gateway", "error_response", "with_header"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DOOR_HEADERS", "PAGE_PATHS", "Gateway", "error_response", "with_header"]
+
+# Scope key: the headers the door (uvicorn) adds to every answer that has none of that name
+# (``date``, ``server``), as a function returning [(name, value)]: the gateway's one ``send``
+# wrapper adds them (server.ServerHeaders sets it).
+DOOR_HEADERS = "fakeopenai.door_headers"
 
 PAGE_PATHS = frozenset({"/_fake/ui", "/_fake/tenants", "/_fake/timeline"})   # no key needed on loopback
 
@@ -81,11 +86,9 @@ class Gateway:
         current_request.set((scope["method"], scope["path"]))
         current_entry.set(None)
         try:
-            if debugging() or scope["path"].startswith("/v1/"):   # the timeline keeps each answer's head
-                capture = Capture(send)
-                await self._serve(scope, receive, capture.send, send, capture)
-            else:
-                await self._serve(scope, receive, send, send, None)
+            # The timeline keeps each answer's head; the log too, at debug.
+            capture = Capture(send, debugging() or scope["path"].startswith("/v1/"), scope.get(DOOR_HEADERS))
+            await self._serve(scope, receive, send, capture)
         finally:
             current_request.set(None)
             current_entry.set(None)
@@ -94,14 +97,15 @@ class Gateway:
         self._anonymous_requests += 1
         return request_id(self._anonymous_requests, "anonymous")
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, raw_send: Send,
-                     capture: Capture | None) -> None:
-        """Everything a request goes through. ``send`` may be the debug log's capturing wrapper;
-        ``raw_send`` is the server's own (a disconnect fault needs its transport)."""
+    async def _serve(self, scope: Scope, receive: Receive, raw_send: Send, sender: Capture) -> None:
+        """Everything a request goes through. ``sender`` wraps the server's ``raw_send`` (which a
+        disconnect fault needs: its transport); it is also the log's capture when it keeps the answer's
+        head (else ``capture`` is None below)."""
         started = time.perf_counter()
         path: str = scope["path"]
         body = b""
-        status_holder = [0]
+        send = sender.send
+        capture = sender if sender.keep else None
         is_api = path.startswith("/v1/") or path == "/v1"
         is_control = path.startswith("/_fake")
         state: TenantState | None = None
@@ -126,14 +130,14 @@ class Gateway:
             log_request(scope, exc.status_code, started, state, capture=capture)
             return
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder[0] = message["status"]
-                message["headers"] = with_header(message.get("headers", []), b"x-request-id", req_id.encode())
-                if entry is not None and entry.get("warnings"):
-                    message["headers"].append((WARNING_HEADER, _header_text("; ".join(entry["warnings"]))))
-            await send(message)
+        def warnings() -> list[tuple[bytes, bytes]]:
+            if entry is not None and entry.get("warnings"):
+                return [(WARNING_HEADER, _header_text("; ".join(entry["warnings"])))]
+            return []
 
+        sender.extra = lambda: [(b"x-request-id", req_id.encode())]
+        sender.also = warnings
+        send_with_id = send
         entry = None
         if state is not None and is_api:
             entry = record(state, scope, body)
@@ -197,9 +201,9 @@ class Gateway:
             # Starlette's error middleware answers the 500 (and logs the traceback), then re-raises so
             # the server sees it; uvicorn then drops the keep-alive connection, and the client's next
             # request failed too. The answer is all the client should see.
-            if not status_holder[0]:
+            if not sender.status:
                 await error_response(ServerError(f"fakeopenai internal error ({type(exc).__name__}).",
                                                  param=None))(scope, receive, send_with_id)
-        log_request(scope, status_holder[0], started, state, body=body, capture=capture)
+        log_request(scope, sender.status, started, state, body=body, capture=capture)
         if state is not None:
-            finish(state, entry, status_holder[0], started, capture)
+            finish(state, entry, sender.status, started, capture)

@@ -29,8 +29,8 @@ def record(state: TenantState, scope: Scope, body: bytes) -> dict[str, Any]:
     are never held a second time). The entry also carries what the timeline shows (its number
     ``n``, the fake and wall time; the gateway adds the status, fault and duration)."""
     headers = list(scope["headers"])
-    content_type = dict(headers).get(b"content-type", b"")
     kept: bytes | str | dict[str, Any] = body
+    content_type = _content_type(headers)
     if content_type.startswith(b"multipart/form-data"):
         kept = multipart_fields(body, content_type) or f"<multipart/form-data, {len(body)} bytes>"
     elif len(body) > BODY_LOG_LIMIT:
@@ -40,6 +40,15 @@ def record(state: TenantState, scope: Scope, body: bytes) -> dict[str, Any]:
              "wall": round(time.time(), 3), "status": None, "fault": None}
     state.requests.append(entry)
     return entry
+
+
+def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The last ``content-type`` header's value (what ``dict(headers)`` gives), or b""."""
+    found = b""
+    for key, value in headers:
+        if key == b"content-type":
+            found = value
+    return found
 
 
 def finish(state: TenantState, entry: dict[str, Any] | None, status: int, started: float,
@@ -127,29 +136,59 @@ def debugging() -> bool:
 
 
 class Capture:
-    """Wraps ``send`` at ``--log-level debug``: keeps the head of the response body for the log."""
+    """The gateway's one wrapper of ``send``: adds the answer's own headers where it has none
+    (``extra``: the request id and warnings, and the door's ``date`` and ``server``), and, when
+    ``keep`` (a request under ``/v1``, or ``--log-level debug``), keeps the head of the response body
+    and its content type for the timeline and the log."""
 
-    __slots__ = ("send_to", "started", "content_type", "head", "size")
+    __slots__ = ("send_to", "keep", "started", "status", "content_type", "head", "size", "extra", "also", "door")
 
-    def __init__(self, send_to: Send) -> None:
+    def __init__(self, send_to: Send, keep: bool = True, door: Any = None) -> None:
         self.send_to = send_to
+        self.keep = keep
         self.started = False
+        self.status = 0
         self.content_type = ""
         self.head = bytearray()
         self.size = 0
+        self.extra: Any = None     # () -> [(name, value)]: headers added, each unless the answer has it
+        self.also: Any = None      # () -> [(name, value)]: headers added after those, whatever the answer has
+        self.door = door           # as ``extra``, for the door's headers (added last)
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.started = True
-            for key, value in message.get("headers", ()):
-                if key.lower() == b"content-type":
-                    self.content_type = value.decode("latin-1")
-        elif message["type"] == "http.response.body":
+            self.status = message["status"]
+            headers = message.get("headers", [])
+            if self.extra is not None or self.door is not None:
+                headers = list(headers)
+                present = {key.lower() for key, _ in headers}
+                if self.extra is not None:
+                    _add(headers, present, self.extra())
+                if self.also is not None:
+                    for name, value in self.also():
+                        headers.append((name, value))
+                        present.add(name)
+                if self.door is not None:
+                    _add(headers, present, self.door())
+                message["headers"] = headers
+            if self.keep:
+                for key, value in headers:
+                    if key.lower() == b"content-type":
+                        self.content_type = value.decode("latin-1")
+        elif self.keep and message["type"] == "http.response.body":
             chunk = message.get("body", b"")
             self.size += len(chunk)
             if len(self.head) < DEBUG_BODY_CHARS * 4:  # enough bytes for the shown characters
                 self.head += chunk[:DEBUG_BODY_CHARS * 4 - len(self.head)]
         await self.send_to(message)
+
+
+def _add(headers: list[tuple[bytes, bytes]], present: set[bytes], added: list[tuple[bytes, bytes]]) -> None:
+    for name, value in added:
+        if name not in present:
+            headers.append((name, value))
+            present.add(name)
 
 
 _TEXT_TYPES = ("application/json", "application/x-www-form-urlencoded", "application/x-yaml", "application/yaml",

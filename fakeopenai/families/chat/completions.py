@@ -179,9 +179,11 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
                     chain._cursor.pos -= 1   # unscripted and forced again: the live model calls again
             _play(state, body, completion)
         except APIError as error:
-            _remember(objects.answered, waited, Outcome(error=copy.copy(error)))
+            if waited:
+                _remember(objects.answered, waited, Outcome(error=copy.copy(error)))
             raise
-        _remember(objects.answered, waited, Outcome(completion=completion))
+        if waited:
+            _remember(objects.answered, waited, Outcome(completion=completion))
     finally:
         completion._status = chain.status
         completion._step = chain._cursor.step_number()
