@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -123,6 +124,21 @@ def figures(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
     """``figures(section, line)``: a line of figures in a section of the run's summary. It travels with
     the test's report, so it shows under pytest-xdist too (a worker's own terminal output does not)."""
     return lambda section, line: request.node.user_properties.append((FIGURE, (section, line)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the package's and the tests' bytecode once, in the controlling process, before the workers
+    start. Where PYTHONDONTWRITEBYTECODE is set (this machine kind sets it), no import writes a .pyc: every
+    process the suite starts (a server, a docs sandbox's pytest, a CLI test) would compile every module from
+    source again, about 100 ms a process. compileall writes them whatever that variable says."""
+    if hasattr(config, "workerinput"):   # an xdist worker: the controller did it
+        return
+    import compileall
+
+    root = Path(__file__).resolve().parent.parent
+    for folder in ("fakeopenai", "tests", "benchmarks"):
+        compileall.compile_dir(root / folder, quiet=1, workers=0 if folder == "fakeopenai" else 1)
+    compileall.compile_file(root / "conftest_plugin.py", quiet=1)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
