@@ -58,7 +58,7 @@ SEED = 20250101
 EXAMPLES = 8  # per operation and generation mode
 # The generic family's operations (every spec operation no hand-built family serves, ~230 of them) answer
 # from one engine: fewer examples each keep the module's time in check (README's test command).
-GENERIC_EXAMPLES = 3
+GENERIC_EXAMPLES = 2
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 KEEP_GENERATED_IDS = 4  # one case in this many keeps the generated (unknown) ids
 KEEP_BAD_AUTH = 3  # one header-negative case in this many keeps its bad Authorization
