@@ -105,12 +105,13 @@ def used_up_notes(fake: Any) -> str:
 def _used_up_lines(state: Any) -> str:
     """The tenant's used-up notes as the report shows them, or "" when there are none."""
     notes = list(state.used_up)
+    lines = list(state.notes)   # what else went wrong on the fake's side (a webhook never delivered)
     if not notes:
-        return ""
+        return "\n".join(lines)
     scenario = state.scenario
-    lines = [f"fakeopenai: in scenario {scenario.name!r} ({scenario.source}), {len(notes)} "
-             f"object{'s were' if len(notes) != 1 else ' was'} answered by the default script because the script "
-             "that fits had no uses left:"]
+    lines.append(f"fakeopenai: in scenario {scenario.name!r} ({scenario.source}), {len(notes)} "
+                 f"object{'s were' if len(notes) != 1 else ' was'} answered by the default script because the "
+                 "script that fits had no uses left:")
     lines.extend(f"  - {note['message']}" for note in notes)
     return "\n".join(lines)
 
