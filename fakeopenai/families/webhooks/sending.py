@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import inspect
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.scenario.model import position
@@ -114,14 +115,27 @@ async def _post(target: Target, body: bytes, headers: dict[str, str]) -> tuple[i
     import httpx
 
     if target.url is not None:
-        client = httpx.AsyncClient(timeout=TIMEOUT, verify=target.url.startswith("https:"))
-        url = target.url
-    else:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=target.app), timeout=TIMEOUT)
-        url = "http://webhooks.fakeopenai.local" + target.path
-    async with client:
-        answer = await client.post(url, content=body, headers=headers)
+        answer = await _client(target.url.startswith("https:")).post(target.url, content=body, headers=headers)
         return answer.status_code, answer.text
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=target.app), timeout=TIMEOUT) as client:
+        answer = await client.post("http://webhooks.fakeopenai.local" + target.path, content=body, headers=headers)
+        return answer.status_code, answer.text
+
+
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool, Any]] = weakref.WeakKeyDictionary()
+
+
+def _client(verify: bool) -> Any:
+    """The loop's client for socket targets, made once (a client costs milliseconds: its TLS context). It keeps
+    no connection open between deliveries, so nothing is left to close when the loop ends."""
+    import httpx
+
+    clients = _CLIENTS.setdefault(asyncio.get_running_loop(), {})
+    client = clients.get(verify)
+    if client is None:
+        client = clients[verify] = httpx.AsyncClient(timeout=TIMEOUT, verify=verify, trust_env=False,
+                                                     limits=httpx.Limits(max_keepalive_connections=0))
+    return client
 
 
 def _is_asgi(app: Any) -> bool:
