@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -167,6 +168,23 @@ def test_a_delivery_that_never_succeeds_is_a_violation_under_strict(fake_openai:
     [violation] = fake_openai.take_violations()
     assert violation["kind"] == "webhook_undelivered" and response.id in violation["message"]
     assert violation["actual"] == "5 attempts: 503, 503, 503, 503, 503"
+
+
+def test_the_teardown_report_waits_for_the_last_attempts_and_names_a_failed_delivery(
+        fake_openai: Any, client: openai.OpenAI) -> None:
+    from conftest_plugin import _settle_webhooks, teardown_report
+
+    fake_openai.load({"strict": True, "responses": [{"steps": [{"message": "hi"}]}]})
+    test_ends = threading.Event()
+    fake_openai.webhooks.deliver_to(lambda body, headers: 500 if test_ends.wait(10) else 200)
+    response = _background_response(client)
+    assert fake_openai.webhooks.pending() == 1     # the test ends while the delivery is still being tried
+    test_ends.set()
+    _settle_webhooks(fake_openai)
+    report = teardown_report(fake_openai)
+    assert f"webhook response.completed for {response.id} was never delivered" in report
+    assert "5 attempts answered 500, 500, 500, 500, 500" in report and "make the receiver answer 2xx" in report
+    fake_openai.take_violations()
 
 
 def test_targets_must_be_loopback_unless_the_server_allows_the_host(fake_openai: Any, http: Any) -> None:
