@@ -176,7 +176,13 @@ def test_the_teardown_report_waits_for_the_last_attempts_and_names_a_failed_deli
 
     fake_openai.load({"strict": True, "responses": [{"steps": [{"message": "hi"}]}]})
     test_ends = threading.Event()
-    fake_openai.webhooks.deliver_to(lambda body, headers: 500 if test_ends.wait(10) else 200)
+
+    def down(body: bytes, headers: dict[str, str]) -> int:
+        test_ends.wait(10)
+        fake_openai.clock.advance(1)   # no back-off to wait out
+        return 500
+
+    fake_openai.webhooks.deliver_to(down)
     response = _background_response(client)
     assert fake_openai.webhooks.pending() == 1     # the test ends while the delivery is still being tried
     test_ends.set()
