@@ -193,6 +193,44 @@ def test_the_teardown_report_waits_for_the_last_attempts_and_names_a_failed_deli
     fake_openai.take_violations()
 
 
+def test_scripted_delivery_failures_duplicate_forged_and_late(fake_openai: Any, client: openai.OpenAI) -> None:
+    """A handler that verifies and deduplicates passes; one that takes whatever comes is caught."""
+    handled: list[tuple[str, str]] = []
+    first_arrived = threading.Event()
+
+    def careful(body: bytes, headers: dict[str, str]) -> int:
+        try:
+            event = client.webhooks.unwrap(body, headers, secret=SECRET)
+        except openai.InvalidWebhookSignatureError:
+            return 400
+        if all(seen != headers["webhook-id"] for seen, _ in handled):
+            handled.append((headers["webhook-id"], event.type))
+        first_arrived.set()
+        return 200
+
+    fake_openai.load({"responses": [{"match": {"last_message": {"contains": "fail"}},
+                                     "steps": [{"status": "failed"}]}]})
+    webhooks = fake_openai.webhooks
+    webhooks.deliver_to(careful, secret=SECRET, events=["response.completed"], duplicate=True, delay_ms=60_000)
+    webhooks.deliver_to(careful, secret=SECRET, events=["response.failed"])
+    webhooks.deliver_to(careful, secret=SECRET, events=["response.failed"], bad_signature=True)
+    webhooks.deliver_to(lambda body, headers: 204, secret=SECRET, events=["response.failed"], bad_signature=True)
+    _background_response(client)
+    failed = _background_response(client, "please fail")
+    assert first_arrived.wait(10)
+    assert [d["status"] for d in webhooks][:2] == ["pending", "pending"]   # completed first, delivered last
+    fake_openai.clock.advance(1)                                           # a clock move ends the delay
+    deliveries = webhooks.wait()
+    assert [(d["target"], d["status"], d["duplicate"]) for d in deliveries] == [
+        ("in-process[0]", "delivered", False), ("in-process[0]", "delivered", True),
+        ("in-process[1]", "delivered", False), ("in-process[2]", "rejected", False),
+        ("in-process[3]", "accepted", False)]
+    assert deliveries[0]["id"] == deliveries[1]["id"]
+    assert [t for _, t in handled] == ["response.failed", "response.completed"]   # out of order, once each
+    [violation] = fake_openai.take_violations()
+    assert violation["kind"] == "webhook_forgery_accepted" and failed.id in violation["message"]
+
+
 def test_targets_must_be_loopback_unless_the_server_allows_the_host(fake_openai: Any, http: Any) -> None:
     remote = {"webhooks": [{"url": "http://example.com/hook", "secret": SECRET}]}
     with pytest.raises(ScenarioError, match=r"webhooks\[0\]\.url: webhook target 'http://example.com/hook'.*"

@@ -23,5 +23,7 @@ FAMILY = Family(
     on_event=outbox.notify,
     admit=targets.admit,
     report_hints={"webhook_undelivered": "make the receiver answer 2xx (GET /_fake/webhooks lists each attempt "
-                                         "and its answer), or fix the webhooks: url"},
+                                         "and its answer), or fix the webhooks: url",
+                  "webhook_forgery_accepted": "verify each webhook's signature (client.webhooks.unwrap with the "
+                                              "secret) and answer 400 when it does not verify"},
 )

@@ -79,11 +79,12 @@ class Webhooks:
         return self.deliveries
 
     def deliver_to(self, app: Any, *, secret: str = DEFAULT_SECRET, events: Iterable[str] | None = None,
-                   path: str = "/") -> None:
+                   path: str = "/", duplicate: bool = False, bad_signature: bool = False, delay_ms: int = 0) -> None:
         """Deliver this tenant's events in-process to ``app``: an ASGI app (a FastAPI or Starlette app, POSTed
         at ``path``), or a function of ``(body: bytes, headers: dict[str, str])`` returning the status code
         (None: 200; an exception counts as a failed attempt). Signed with ``secret``; ``events`` filters
-        by type. Kept across the tenant's scenario loads."""
+        by type; ``duplicate``, ``bad_signature`` and ``delay_ms`` as a scenario's ``webhooks:`` entry has
+        them. Kept across the tenant's scenario loads."""
         problem = secret_problem(secret)
         if problem:
             raise ValueError(problem)
@@ -94,6 +95,8 @@ class Webhooks:
 
         def add(state: Any) -> None:
             name = f"in-process[{outbox.in_process_count(state)}]"
-            outbox.add_in_process(state, Target(name=name, secret=secret, events=wanted, app=app, path=path))
+            outbox.add_in_process(state, Target(name=name, secret=secret, events=wanted, app=app, path=path,
+                                                duplicate=duplicate, bad_signature=bad_signature,
+                                                delay_ms=delay_ms))
 
         self._fake._with_state(add)

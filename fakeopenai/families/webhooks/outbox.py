@@ -30,11 +30,13 @@ _IN_PROCESS: weakref.WeakKeyDictionary[TenantState, list[Target]] = weakref.Weak
 
 
 class Delivery:
-    """One event to one target: pending until a 2xx answer (``delivered``) or the last attempt (``failed``)."""
+    """One event to one target: pending until a 2xx answer (``delivered``) or the last attempt (``failed``). With
+    a wrong signature (``bad_signature``): one attempt, ``rejected`` by a non-2xx answer, else ``accepted``."""
 
-    __slots__ = ("id", "event", "body", "target", "status", "attempts", "request")
+    __slots__ = ("id", "event", "body", "target", "status", "attempts", "request", "copy")
 
-    def __init__(self, webhook_id: str, event: dict[str, Any], target: Target, request: int | None) -> None:
+    def __init__(self, webhook_id: str, event: dict[str, Any], target: Target, request: int | None,
+                 copy: int = 0) -> None:
         self.id = webhook_id
         self.event = event
         self.body = json.dumps(event, separators=(",", ":")).encode()
@@ -42,11 +44,13 @@ class Delivery:
         self.status = "pending"
         self.attempts: list[dict[str, Any]] = []
         self.request = request      # the request (its n on the timeline) that ended the object
+        self.copy = copy            # 1: the second of a duplicated event
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.event["type"], "object_id": self.event["data"]["id"],
                 "target": self.target.name, "url": self.target.address, "status": self.status,
                 "time": self.event["created_at"], "request": self.request, "event": self.event,
+                "duplicate": self.copy > 0, "bad_signature": self.target.bad_signature,
                 "attempts": [dict(a) for a in self.attempts]}
 
 
@@ -105,13 +109,14 @@ def notify(state: TenantState, event_type: str, object_id: str, at: int) -> None
 
     for target in targets:
         webhook_id = "wh_" + hashlib.sha256(f"{event['id']}|{target.name}".encode()).hexdigest()[:32]
-        delivery = Delivery(webhook_id, event, target, entry.get("n") if entry else None)
-        if len(box.deliveries) >= DELIVERIES_KEPT:
-            box.deliveries.pop(0)
-        box.deliveries.append(delivery)
-        state.timeline.webhooks.append(delivery)
-        state.log_change("webhook %s %s -> %s", event_type, object_id, target.address)
-        sending.start(state, box, delivery)
+        for copy in range(2 if target.duplicate else 1):
+            delivery = Delivery(webhook_id, event, target, entry.get("n") if entry else None, copy)
+            if len(box.deliveries) >= DELIVERIES_KEPT:
+                box.deliveries.pop(0)
+            box.deliveries.append(delivery)
+            state.timeline.webhooks.append(delivery)
+            state.log_change("webhook %s %s -> %s", event_type, object_id, target.address)
+            sending.start(state, box, delivery)
 
 
 def on_clock(state: TenantState) -> None:

@@ -27,5 +27,7 @@ def build(builder: Builder, data: dict[str, Any]) -> Built:
         line, column = builder.positions.of(path + ("url",))
         events = item.get("events")
         targets.append(Target(name=f"{NAME}[{index}]", secret=item.get("secret", ""), url=item.get("url"),
-                              events=frozenset(events) if events else None, line=line, column=column))
+                              events=frozenset(events) if events else None, line=line, column=column,
+                              duplicate=bool(item.get("duplicate")), bad_signature=bool(item.get("bad_signature")),
+                              delay_ms=int(item.get("delay_ms", 0))))
     return Built(part=tuple(targets)) if targets else Built()

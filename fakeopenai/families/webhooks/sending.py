@@ -69,14 +69,18 @@ async def idle(state: TenantState, box: Outbox, timeout: float) -> bool:
 
 
 async def _deliver(state: TenantState, box: Outbox, delivery: Delivery) -> None:
+    target = delivery.target
+    if target.delay_ms:
+        await _back_off(box, target.delay_ms / 1000)
+    secret = _wrong(target.secret) if target.bad_signature else target.secret
     clock_at = state.clock.now
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    for attempt in range(1, 2 if target.bad_signature else MAX_ATTEMPTS + 1):
         if attempt > 1 and state.clock.now == clock_at:   # a clock move since the last attempt: go now
             await _back_off(box, BACKOFF[attempt - 2])
         clock_at = state.clock.now
         timestamp = int(time.time())   # wall time: the receiver's verifier checks it against its own clock
         headers = {"content-type": "application/json", "user-agent": USER_AGENT,
-                   **signature_headers(delivery.target.secret, delivery.id, timestamp, delivery.body)}
+                   **signature_headers(secret, delivery.id, timestamp, delivery.body)}
         began = time.perf_counter()
         record: dict[str, Any] = {"attempt": attempt, "timestamp": timestamp, "status": None, "error": None,
                                   "answer": None}
@@ -87,6 +91,9 @@ async def _deliver(state: TenantState, box: Outbox, delivery: Delivery) -> None:
             record["error"] = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         record["ms"] = round((time.perf_counter() - began) * 1000, 1)
         delivery.attempts.append(record)
+        if target.bad_signature and record["status"] is not None:
+            _judge_forgery(state, delivery, record["status"])
+            return
         if record["status"] is not None and 200 <= record["status"] < 300:
             delivery.status = "delivered"
             state.log_change("webhook %s delivered to %s (attempt %d)", delivery.id, delivery.target.address, attempt)
@@ -145,6 +152,28 @@ def _is_asgi(app: Any) -> bool:
         return len(inspect.signature(call).parameters) == 3 if call is not None else False
     except (TypeError, ValueError):
         return False
+
+
+def _wrong(secret: str) -> str:
+    """Another secret than ``secret``: what a forger signs with."""
+    return "whsec_" + base64.b64encode(b"not the receiver's secret: " + secret.encode()).decode()
+
+
+def _judge_forgery(state: TenantState, delivery: Delivery, status: int) -> None:
+    """A wrongly signed delivery (``bad_signature: true``): the receiver must refuse it (any non-2xx answer,
+    not retried); accepting it is a violation whatever ``strict`` says."""
+    if not 200 <= status < 300:
+        delivery.status = "rejected"
+        return
+    delivery.status = "accepted"
+    target = delivery.target
+    message = (f"fakeopenai: the receiver at {target.address} answered {status} to a webhook signed with a wrong "
+               f"key ({delivery.event['type']} for {delivery.event['data']['id']}, {target.name} has "
+               "bad_signature: true): it must verify the signature (client.webhooks.unwrap) and refuse it")
+    state.add_violation(kind="webhook_forgery_accepted", where=target.name,
+                        at=position(state.scenario.source, target) if target.line is not None else None,
+                        expected="a non-2xx answer (the signature does not verify)", actual=f"{status}",
+                        message=message, webhook_id=delivery.id)
 
 
 def _gave_up(state: TenantState, delivery: Delivery) -> None:

@@ -43,6 +43,9 @@ class Target:
     url: str | None = None
     app: Any = None
     path: str = "/"                         # an in-process ASGI app's path
+    duplicate: bool = False                 # each event twice
+    bad_signature: bool = False             # signed with a wrong key: the receiver must refuse it
+    delay_ms: int = 0                       # before each event's first attempt
     line: int | None = None
     column: int | None = None
 
