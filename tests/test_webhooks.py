@@ -247,6 +247,21 @@ def test_targets_must_be_loopback_unless_the_server_allows_the_host(fake_openai:
         create_app(webhooks=[{"url": "http://example.com/x", "secret": SECRET}])
 
 
+def test_the_servers_own_webhook_serves_every_tenant(hook: Receiver) -> None:
+    """``serve --webhook URL --webhook-secret S`` is ``create_app(webhooks=[...])``: every tenant's events go there,
+    whatever scenario it loads."""
+    from fakeopenai import FakeOpenAI
+
+    with FakeOpenAI(webhooks=[{"url": hook.url, "secret": SECRET, "events": ["response.completed"]}]) as fake:
+        fake.load({"name": "mine"})
+        client = fake.client()
+        response = _background_response(client)
+        [delivery] = fake.webhooks.wait()
+        assert delivery["target"] == "--webhook" and delivery["status"] == "delivered"
+        [(body, headers)] = hook.got
+        assert client.webhooks.unwrap(body, headers, secret=SECRET).data.id == response.id
+
+
 def test_serve_refuses_a_remote_webhook_or_one_without_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
     from fakeopenai.cli import main
 
