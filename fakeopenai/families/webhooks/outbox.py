@@ -49,7 +49,8 @@ class Delivery:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.event["type"], "object_id": self.event["data"]["id"],
                 "target": self.target.name, "url": self.target.address, "status": self.status,
-                "time": self.event["created_at"], "request": self.request, "event": self.event,
+                "time": self.event["created_at"], "request": self.request,
+                "event": {**self.event, "data": dict(self.event["data"])},
                 "duplicate": self.copy > 0, "bad_signature": self.target.bad_signature,
                 "attempts": [dict(a) for a in self.attempts]}
 
