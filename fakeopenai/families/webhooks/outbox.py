@@ -63,6 +63,7 @@ class Outbox:
         self.unsent: list[Delivery] = []                  # made with no loop running: started by the next wait
         self.tasks: set[asyncio.Task[None]] = set()
         self.wakers: set[asyncio.Future[None]] = set()   # retries waiting out their back-off
+        self.clock_moves = 0                              # the test's clock moves (not a request's tick)
 
     def all_targets(self, state: TenantState) -> tuple[Target, ...]:
         return self.targets + tuple(_IN_PROCESS.get(state, ()))
@@ -71,7 +72,8 @@ class Outbox:
         return sum(1 for d in self.deliveries if d.status == "pending")
 
     def clock_moved(self) -> None:
-        """The fake clock moved: retries waiting out a back-off go now."""
+        """The test moved the fake clock (``POST /_fake/clock``): retries waiting out a back-off go now."""
+        self.clock_moves += 1
         for waker in list(self.wakers):
             if not waker.done():
                 waker.set_result(None)
