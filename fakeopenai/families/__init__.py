@@ -7,7 +7,17 @@ they are imported, so a test can register a family of its own for the length of 
 
 from __future__ import annotations
 
-from fakeopenai.families import assistants, batches, chat, embeddings, generic, models, moderations, responses
+from fakeopenai.families import (
+    assistants,
+    batches,
+    chat,
+    embeddings,
+    generic,
+    media,
+    models,
+    moderations,
+    responses,
+)
 from fakeopenai.family import Family
 
 FAMILIES: tuple[Family, ...] = (
@@ -15,6 +25,7 @@ FAMILIES: tuple[Family, ...] = (
     batches.FAMILY,
     chat.FAMILY,
     embeddings.FAMILY,
+    media.FAMILY,
     models.FAMILY,
     moderations.FAMILY,
     responses.FAMILY,
