@@ -22,29 +22,37 @@ class NotAnImage(ValueError):
 
 def identicon(key: str, width: int, height: int, *, transparent: bool = False, drawn: float = 1.0) -> Image.Image:
     """``key``'s identicon centred on a ``width`` x ``height`` canvas; ``drawn`` < 1 draws only the top
-    part of the grid's rows (a stream's partial images)."""
+    part of the grid's rows (a stream's partial images). A two-colour paletted picture (index 0 the
+    background, transparent when asked), which PNG encodes at a byte a pixel."""
     digest = hashlib.sha256(key.encode("utf-8")).digest()
-    colour = (digest[0] // 2 + 64, digest[1] // 2 + 64, digest[2] // 2 + 64, 255)
-    background = (*BACKGROUND, 0 if transparent else 255)
+    colour = (digest[0] // 2 + 64, digest[1] // 2 + 64, digest[2] // 2 + 64)
     half = (GRID + 1) // 2
     rows = max(0, min(GRID, round(GRID * drawn)))
-    cells = Image.new("RGBA", (GRID + 2, GRID + 2), background)   # a margin of one block around the grid
+    cells = _paletted((GRID + 2, GRID + 2), BACKGROUND, colour)   # a margin of one block around the grid
     for row in range(rows):
         for col in range(half):
             if digest[3 + row * half + col] & 1:
-                cells.putpixel((col + 1, row + 1), colour)
-                cells.putpixel((GRID - col, row + 1), colour)
+                cells.putpixel((col + 1, row + 1), 1)
+                cells.putpixel((GRID - col, row + 1), 1)
     side = min(width, height)
-    square = cells.resize((side, side), Image.Resampling.NEAREST)
-    if (width, height) == (side, side):
-        return square
-    canvas = Image.new("RGBA", (width, height), background)
-    canvas.paste(square, ((width - side) // 2, (height - side) // 2))
-    return canvas
+    picture = cells.resize((side, side), Image.Resampling.NEAREST)
+    if (width, height) != (side, side):
+        canvas = _paletted((width, height), BACKGROUND, colour)
+        canvas.paste(picture, ((width - side) // 2, (height - side) // 2))
+        picture = canvas
+    if transparent:
+        picture.info["transparency"] = 0
+    return picture
+
+
+def _paletted(size: tuple[int, int], background: tuple[int, int, int], colour: tuple[int, int, int]) -> Image.Image:
+    picture = Image.new("P", size, 0)
+    picture.putpalette([*background, *colour])
+    return picture
 
 
 def flat(colour: tuple[int, int, int], width: int, height: int) -> Image.Image:
-    return Image.new("RGBA", (width, height), (*colour, 255))
+    return _paletted((width, height), colour, colour)
 
 
 def read(data: bytes) -> Image.Image:
@@ -60,6 +68,7 @@ def read(data: bytes) -> Image.Image:
 def edit(base: Image.Image, drawing: Image.Image, mask: Image.Image | None) -> Image.Image:
     """``drawing`` where ``mask`` is transparent (the live API's rule: the mask's fully transparent
     pixels say where to draw), ``base`` elsewhere; without a mask, the two blended half and half."""
+    drawing = drawing.convert("RGBA")
     base = base.resize(drawing.size, Image.Resampling.BILINEAR)
     if mask is None:
         return Image.blend(base, drawing, 0.5)
@@ -75,7 +84,8 @@ def encode(picture: Image.Image, output_format: str, compression: int | None = N
     if output_format == "jpeg":
         picture.convert("RGB").save(out, "JPEG", quality=max(quality, 1))
     elif output_format == "webp":
-        picture.save(out, "WEBP", lossless=True, method=0)
+        picture.convert("RGBA" if picture.mode == "RGBA" or "transparency" in picture.info else "RGB").save(
+            out, "WEBP", lossless=True, method=0)
     else:
         picture.save(out, "PNG", compress_level=1)   # speed over size: a flat picture is small anyway
     return out.getvalue()

@@ -27,10 +27,11 @@ AMPLITUDE = 6000
 MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac", "flac": "audio/flac",
                "wav": "audio/wav", "pcm": "audio/pcm"}
 # response_format -> (container, encoder, encoder options): fast settings, a fake answers many requests
-ENCODERS = {"mp3": ("mp3", "libmp3lame", {"compression_level": "9"}),
-            "opus": ("ogg", "libopus", {"compression_level": "0"}),
-            "aac": ("adts", "aac", {"aac_coder": "fast"}),
-            "flac": ("flac", "flac", {"compression_level": "0"})}
+# and the sample format the encoder takes, so that PyAV converts nothing (mono s16p is s16's bytes)
+ENCODERS = {"mp3": ("mp3", "libmp3lame", {"compression_level": "9"}, "s16p"),
+            "opus": ("ogg", "libopus", {"compression_level": "0"}, "s16"),
+            "aac": ("adts", "aac", {"aac_coder": "fast"}, "s16"),   # takes fltp only: PyAV converts
+            "flac": ("flac", "flac", {"compression_level": "0"}, "s16")}
 SSE_CHUNK = 8192   # bytes of audio per speech.audio.delta event
 
 
@@ -89,16 +90,15 @@ def encode(pcm: bytes, response_format: str) -> bytes:
         return out.getvalue()
     import av
 
-    container_format, codec, options = ENCODERS[response_format]
+    container_format, codec, options, sample_format = ENCODERS[response_format]
     out = io.BytesIO()
     with av.open(out, "w", format=container_format) as container:
-        stream = container.add_stream(codec, rate=RATE if codec != "libopus" else 24000, layout="mono",
-                                      options=dict(options))
+        stream = container.add_stream(codec, rate=RATE, layout="mono", options=dict(options))
         frame_size = stream.codec_context.frame_size or 4096
         total = len(pcm) // 2
         for start in range(0, total, frame_size):
             chunk = pcm[start * 2:(start + frame_size) * 2]
-            frame = av.AudioFrame(format="s16", layout="mono", samples=len(chunk) // 2)
+            frame = av.AudioFrame(format=sample_format, layout="mono", samples=len(chunk) // 2)
             frame.planes[0].update(chunk)
             frame.sample_rate = RATE
             frame.pts = start
