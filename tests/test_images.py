@@ -141,7 +141,7 @@ def test_scripted_file_colour_and_refusal(client: openai.OpenAI, fake_openai: An
     ({"model": "dall-e-3", "size": "1024x1536"}, "size"),
     ({"model": "dall-e-3", "n": 2}, "n"),
     ({"model": "gpt-image-1", "quality": "hd"}, "quality"),
-    ({"model": "gpt-image-1", "response_format": "url"}, "response_format"),
+    ({"model": "gpt-image-1", "response_format": "b64_json"}, "response_format"),   # "Unknown parameter"
     ({"model": "gpt-image-1", "background": "transparent", "output_format": "jpeg"}, "background"),
     ({"model": "gpt-image-1", "output_format": "gif"}, "output_format"),
     ({"model": "dall-e-2", "stream": True}, "stream"),

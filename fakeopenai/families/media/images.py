@@ -78,9 +78,9 @@ def create(state: TenantState, operation: str, body: dict[str, Any], base_url: s
                                   "ask for png or webp.", param="background", code="invalid_value")
     transparent = gpt and background == "transparent"
     response_format = body.get("response_format")
-    if gpt and response_format == "url":
-        raise InvalidRequestError(f"The 'url' response format is not supported for {model}: its images are "
-                                  "always returned as b64_json.", param="response_format", code="invalid_value")
+    if gpt and response_format is not None:   # the live API's words: gpt-image models always answer b64_json
+        raise InvalidRequestError("Unknown parameter: 'response_format'.", param="response_format",
+                                  code="unknown_parameter")
     stream = body.get("stream") is True
     if stream and not gpt:
         raise InvalidRequestError(f"Streaming is not supported for {model}: use a gpt-image model.",
