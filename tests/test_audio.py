@@ -14,6 +14,7 @@ import wave
 from typing import Any
 
 import av
+import httpx
 import openai
 import pytest
 
@@ -155,3 +156,36 @@ def test_an_upload_that_is_not_audio_and_bad_speech_are_400s(client: openai.Open
     with pytest.raises(openai.BadRequestError) as bad_speed:
         client.audio.speech.create(model="tts-1", voice="alloy", input="Hi", speed=5)
     assert bad_speed.value.param == "speed"
+
+
+def test_recorded_transcripts_replay_by_file_name(client: openai.OpenAI, fake_openai: Any) -> None:
+    """``fakeopenai record``: each upload's transcript (json, srt, a stream, diarized) becomes a
+    ``transcriptions:`` entry for its file name, which the fake then answers."""
+    from fakeopenai.record.convert import scenario_from
+    from fakeopenai.record.exchange import Exchange
+
+    def exchange(filename: str, answer: bytes, content_type: str) -> Exchange:
+        request = httpx.Request("POST", "http://upstream/v1/audio/transcriptions", data={"model": "whisper-1"},
+                                files={"file": (filename, b"audio bytes")})
+        return Exchange("POST", "/v1/audio/transcriptions", request_headers={
+            "content-type": request.headers["content-type"]}, request_body=request.read(),
+            response_body=answer, response_headers={"content-type": content_type})
+
+    done = {"type": "transcript.text.done", "text": "Streamed."}
+    scenario = scenario_from([
+        exchange("a.wav", b'{"text": "Hello."}', "application/json"),
+        exchange("b.wav", b"1\n00:00:00,000 --> 00:00:01,000\nOne.\n\n2\n00:00:01,000 --> 00:00:02,000\nTwo.\n\n",
+                 "text/plain"),
+        exchange("c.wav", b"event: transcript.text.done\ndata: " + json.dumps(done).encode() + b"\n\n",
+                 "text/event-stream"),
+        exchange("d.wav", json.dumps({"task": "transcribe", "duration": 2, "text": "Hi. Yes.", "segments": [
+            {"speaker": "agent", "text": "Hi."}, {"speaker": "caller", "text": "Yes."}]}).encode(), "application/json"),
+        exchange("a.wav", b'{"text": "Later, the same file."}', "application/json")])
+    assert scenario["transcriptions"] == [
+        {"match": {"file": {"equals": "a.wav"}}, "text": "Hello."},
+        {"match": {"file": {"equals": "b.wav"}}, "text": "One. Two."},
+        {"match": {"file": {"equals": "c.wav"}}, "text": "Streamed."},
+        {"match": {"file": {"equals": "d.wav"}}, "text": "Hi. Yes.", "speakers": ["agent", "caller"]}]
+    fake_openai.load(scenario)
+    assert client.audio.transcriptions.create(model="gpt-4o-transcribe", file=("b.wav", wav_of(1.0))).text == \
+        "One. Two."
