@@ -8,15 +8,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.spec_check import SpecChecker
 
+ROOT = Path(__file__).resolve().parent.parent
 WEATHER = {
     "conversations": [{
         "name": "weather",
@@ -227,3 +232,23 @@ def test_the_async_client_plays_the_same_session(fake_openai: Any) -> None:
         raise AssertionError("no response.done")
 
     assert asyncio.run(run()) == "Async hello"
+
+
+def test_serve_tls_serves_https_and_wss_trusted_through_its_printed_ca(monkeypatch: pytest.MonkeyPatch) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0", "--tls"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        ca_line = process.stdout.readline().strip()  # type: ignore[union-attr]
+        ready = process.stdout.readline().strip()  # type: ignore[union-attr]
+        assert ca_line.startswith("fakeopenai CA certificate: ") and ready.startswith("fakeopenai serving on https://")
+        ca, base_url = Path(ca_line.split(": ", 1)[1]), ready.split()[-1]
+        assert ca.read_text().startswith("-----BEGIN CERTIFICATE-----")
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))   # what users set (Node: NODE_EXTRA_CA_CERTS)
+        with openai.OpenAI(base_url=base_url, api_key="sk-tls", max_retries=0) as client:
+            assert client.models.list().data
+            with client.realtime.connect(model="gpt-realtime") as connection:
+                assert connection.recv().type == "session.created"
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert process.returncode == 0 and not ca.exists()   # the temporary CA folder goes with the server
