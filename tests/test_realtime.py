@@ -16,7 +16,7 @@ from typing import Any
 
 import openai
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.spec_check import SpecChecker
@@ -252,3 +252,21 @@ def test_serve_tls_serves_https_and_wss_trusted_through_its_printed_ca(monkeypat
         process.terminate()
         process.communicate(timeout=10)
     assert process.returncode == 0 and not ca.exists()   # the temporary CA folder goes with the server
+
+
+def test_socket_faults_close_after_n_events_and_refuse_the_handshake(fake_openai: Any) -> None:
+    fake_openai.load({"faults": [
+        {"match": {"path": "/v1/realtime"}, "after_events": 1, "close": 4000},
+        {"match": {"path": "/v1/realtime"}, "after": 1, "status": 429}]})
+    url = fake_openai.realtime_url + "?model=gpt-realtime"
+    headers = {"Authorization": f"Bearer {fake_openai.api_key}"}
+    with connect(url, additional_headers=headers) as ws:
+        assert json.loads(ws.recv())["type"] == "session.created"
+        ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, additional_headers=headers)
+    assert refused.value.response.status_code == 429
+    assert json.loads(refused.value.response.body)["error"]["type"] == "requests"   # the live 429's type

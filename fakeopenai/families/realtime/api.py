@@ -1,17 +1,28 @@
 """The Realtime API's socket: ``/v1/realtime`` (a WebSocket; the gateway resolved the tenant from the
 ``Authorization`` header or the browser's ``openai-insecure-api-key.KEY`` subprotocol). Each text
-frame is one client event, answered by the engine's server events, one frame each."""
+frame is one client event, answered by the engine's server events, one frame each.
+
+A scenario fault whose ``match`` fits ``GET /v1/realtime`` plays here: one that answers (``status``,
+``body``) refuses the handshake with that HTTP answer, ``delay_ms`` delays it, ``disconnect`` closes it
+unanswered; a stream fault (``after_events: N``) lets N server events through, then stalls, sends a
+frame that is not JSON, or closes the socket (``close: CODE``; ``disconnect``: 1011)."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING, Any
 
+from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from fakeopenai.errors import APIError
 from fakeopenai.families.realtime.engine import Engine, open_session
+from fakeopenai.faults import fault_answer, pick_fault
 from fakeopenai.rendering import dumps
 from fakeopenai.state import current_request
+
+if TYPE_CHECKING:
+    from fakeopenai.scenario.model import Fault
 
 # The close code the live API ends a session with after an error event that ends it (bad auth, a model
 # the key cannot use): 3000, its "invalid_request_error" application code.
@@ -20,9 +31,47 @@ TENANT = "fakeopenai.tenant"
 AUTH_ERROR = "fakeopenai.auth_error"
 
 
-async def _send(websocket: WebSocket, events: list[dict[str, Any]]) -> None:
-    for event in events:
-        await websocket.send_text(dumps(event).decode())
+class Closed(Exception):
+    """A stream fault closed the socket."""
+
+
+class Sender:
+    """Sends a session's server events, counting them for a stream fault (``after_events``)."""
+
+    def __init__(self, websocket: WebSocket, fault: Fault | None) -> None:
+        self.websocket = websocket
+        self.fault = fault if fault is not None and fault.in_stream else None
+        self.sent = 0
+
+    async def send(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            text = dumps(event).decode()
+            fault = self.fault
+            if fault is not None and self.sent == fault.after_events:
+                self.fault = None   # once a session
+                if fault.stall:
+                    await asyncio.sleep(fault.stall)
+                if fault.malformed:
+                    text = text[: len(text) // 2]
+                if fault.close or fault.disconnect:
+                    await self.websocket.close(fault.close or 1011)
+                    raise Closed
+            await self.websocket.send_text(text)
+            self.sent += 1
+
+
+async def _refused_by_fault(websocket: WebSocket, fault: Fault) -> bool:
+    """A fault that acts on the handshake: whether it answered (then the socket is done)."""
+    if fault.delay_ms:
+        await asyncio.sleep(fault.delay_ms / 1000)
+    if fault.status is not None or fault.raw_body is not None:
+        status, headers, payload = fault_answer(fault)
+        await websocket.send_denial_response(Response(payload, status_code=status, headers=headers))
+        return True
+    if fault.disconnect:
+        await websocket.close()
+        return True
+    return False
 
 
 async def _refuse(websocket: WebSocket, exc: APIError) -> None:
@@ -34,10 +83,15 @@ async def _refuse(websocket: WebSocket, exc: APIError) -> None:
 
 async def realtime(websocket: WebSocket) -> None:
     scope = websocket.scope
+    state = scope.get(TENANT)
+    fault = None
+    if state is not None:
+        fault = pick_fault(state, "GET", scope["path"], lambda: {"stream": True}, scope.get("query_string", b""))
+        if fault is not None and not fault.in_stream and await _refused_by_fault(websocket, fault):
+            return
     offered = list(scope.get("subprotocols") or ())
     # A browser must hear one of its subprotocols back; "realtime" is the one the live API answers.
     await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
-    state = scope.get(TENANT)
     if state is None:
         await _refuse(websocket, scope[AUTH_ERROR])
         return
@@ -48,16 +102,17 @@ async def realtime(websocket: WebSocket) -> None:
         await _refuse(websocket, exc)
         return
     engine = Engine(state, session)
+    sender = Sender(websocket, fault)
     try:
-        await _send(websocket, engine.opened())
+        await sender.send(engine.opened())
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
             text = message.get("text")
             current_request.set(("WEBSOCKET", "/v1/realtime"))
-            await _send(websocket, engine.handle(text if text is not None else message.get("bytes") or b""))
-    except WebSocketDisconnect:
+            await sender.send(engine.handle(text if text is not None else message.get("bytes") or b""))
+    except (WebSocketDisconnect, Closed):
         pass
     finally:
         current_request.set(None)
