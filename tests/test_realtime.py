@@ -270,3 +270,34 @@ def test_socket_faults_close_after_n_events_and_refuse_the_handshake(fake_openai
         connect(url, additional_headers=headers)
     assert refused.value.response.status_code == 429
     assert json.loads(refused.value.response.body)["error"]["type"] == "requests"   # the live 429's type
+
+
+def test_the_beta_protocol_gets_the_beta_event_names_and_shapes(fake_openai: Any) -> None:
+    fake_openai.load({"realtime": [{"steps": [{"message": "Beta hello"}, {"message": "Beta audio"}]}]})
+    # client.beta.realtime dials wss:// unless the client has a websocket_base_url (or the server --tls)
+    client = fake_openai.client(max_retries=0, websocket_base_url=fake_openai.realtime_url.removesuffix("/realtime"))
+    with client.beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:   # OpenAI-Beta: realtime=v1
+        created, conversation = conn.recv(), conn.recv()
+        assert created.session.modalities == ["text", "audio"] and created.session.input_audio_format == "pcm16"
+        assert conversation.type == "conversation.created"
+        conn.session.update(session={"modalities": ["text"], "output_audio_format": "g711_ulaw"})
+        updated = conn.recv()
+        assert updated.session.modalities == ["text"] and updated.session.output_audio_format == "g711_ulaw"
+        conn.conversation.item.create(item={"type": "message", "role": "user",
+                                            "content": [{"type": "input_text", "text": "Hi"}]})
+        assert conn.recv().type == "conversation.item.created"
+        conn.response.create()
+        text = [conn.recv() for _ in range(11)]
+        conn.response.create(response={"modalities": ["text", "audio"]})
+        spoken = [conn.recv()]
+        while spoken[-1].type != "response.done":
+            spoken.append(conn.recv())
+    assert [e.type for e in text] == [
+        "response.created", "rate_limits.updated", "response.output_item.added", "conversation.item.created",
+        "response.content_part.added", "response.text.delta", "response.text.delta", "response.text.done",
+        "response.content_part.done", "response.output_item.done", "response.done"]
+    assert {"response.audio.delta", "response.audio_transcript.done"} <= {e.type for e in spoken}
+    done = spoken[-1].response
+    assert done.modalities == ["text", "audio"] and done.output_audio_format == "g711_ulaw"
+    assert done.output[0].content[0].type == "audio" and done.output[0].content[0].transcript == "Beta audio"
+    client.close()

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from fakeopenai.errors import APIError
+from fakeopenai.families.realtime import beta
 from fakeopenai.families.realtime.engine import Engine, open_session
 from fakeopenai.faults import fault_answer, pick_fault
 from fakeopenai.rendering import dumps
@@ -101,7 +102,7 @@ async def realtime(websocket: WebSocket) -> None:
     except APIError as exc:
         await _refuse(websocket, exc)
         return
-    engine = Engine(state, session)
+    engine = Engine(state, session, beta=beta.is_beta(scope["headers"], offered))
     sender = Sender(websocket, fault)
     try:
         await sender.send(engine.opened())

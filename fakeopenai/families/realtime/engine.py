@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.errors import APIError, InvalidRequestError
-from fakeopenai.families.realtime import audio, play
+from fakeopenai.families.realtime import audio, beta, play
 from fakeopenai.families.realtime.objects import Session
 from fakeopenai.families.realtime.session import SESSION_SECONDS, default_session, input_format, update_session
 from fakeopenai.families.realtime.world import world
@@ -52,9 +52,10 @@ def open_session(state: TenantState, model: str | None) -> Session:
 class Engine:
     """One open session's event handling."""
 
-    def __init__(self, state: TenantState, session: Session) -> None:
+    def __init__(self, state: TenantState, session: Session, *, beta: bool = False) -> None:
         self.state = state
         self.session = session
+        self.beta = beta   # the beta protocol (OpenAI-Beta: realtime=v1): translated at the edge (beta.py)
         self.handlers: dict[str, Callable[[dict[str, Any]], Events]] = {
             "session.update": self.session_update, "input_audio_buffer.append": self.append,
             "input_audio_buffer.commit": self.commit, "input_audio_buffer.clear": self.clear,
@@ -74,7 +75,13 @@ class Engine:
         self.state.timeline.note(self.state, session)
 
     def opened(self) -> Events:
-        return [self.event("session.created", session=self.session.config)]
+        return self.out([self.event("session.created", session=self.session.config)])
+
+    def out(self, events: Events) -> Events:
+        if not self.beta:
+            return events
+        conversation = {"id": self.session.conversation_id, "object": "realtime.conversation"}
+        return beta.outgoing(events, lambda: self.event("conversation.created", conversation=conversation))
 
     def error(self, exc: APIError, client_event_id: str | None) -> dict[str, Any]:
         return self.event("error", error={"type": exc.type, "code": exc.code, "message": exc.message,
@@ -102,7 +109,7 @@ class Engine:
                 raise InvalidRequestError(f"Invalid value: '{kind}'. Supported values are: "
                                           f"{', '.join(repr(k) for k in CLIENT_EVENTS)}.", param="type",
                                           code="invalid_value")
-            return handler(data)
+            return self.out(handler(beta.incoming(data) if self.beta else data))
         except APIError as exc:
             return [self.error(exc, client_event_id)]
 
@@ -127,18 +134,20 @@ class Engine:
 
     # ------------------------------------------------------------------ conversation items
     def add_item(self, item: dict[str, Any], previous_item_id: str | None = None) -> Events:
-        """``item`` joins the conversation after ``previous_item_id`` (default: at the end)."""
+        """``item`` joins the conversation after ``previous_item_id`` (default: at the end; ``root``: first)."""
         items = self.session.items
-        if previous_item_id is None or previous_item_id == self.session.last_item_id():
-            previous = self.session.last_item_id()
+        last = self.session.last_item_id()
+        if previous_item_id is None or previous_item_id == last:
+            previous = last
             items[item["id"]] = item
         else:
-            previous = previous_item_id
             ordered = list(items.items())
-            at = next(i for i, (key, _) in enumerate(ordered) if key == previous_item_id) + 1
+            at = 0 if previous_item_id == "root" else \
+                next(i for i, (key, _) in enumerate(ordered) if key == previous_item_id) + 1
             ordered.insert(at, (item["id"], item))
             items.clear()
             items.update(ordered)
+            previous = None if previous_item_id == "root" else previous_item_id
         if item.get("type") == "function_call_output":
             self.session._outputs[str(item.get("call_id"))] = str(item.get("output", ""))
         return [self.event("conversation.item.added", previous_item_id=previous, item=item),
@@ -147,18 +156,12 @@ class Engine:
     def item_create(self, data: dict[str, Any]) -> Events:
         item = play.input_item(self.state, self.need(data, "item", dict))
         previous = data.get("previous_item_id")
-        if previous is not None and previous != "root" and previous not in self.session.items:
+        if previous not in (None, "root") and previous not in self.session.items:
             raise InvalidRequestError(f"Error adding item: the previous item with id '{previous}' does not exist.",
                                       param="previous_item_id", code="previous_item_not_found")
         if item["id"] in self.session.items:
             raise InvalidRequestError(f"Error adding item: an item with id '{item['id']}' already exists.",
                                       param="item.id", code="item_id_already_exists")
-        if previous == "root":
-            events = self.add_item(item)
-            self.session.items = {item["id"]: item, **{k: v for k, v in self.session.items.items() if k != item["id"]}}
-            for event in events:
-                event["previous_item_id"] = None
-            return events
         return self.add_item(item, previous)
 
     def _item(self, data: dict[str, Any], action: str) -> dict[str, Any]:
