@@ -75,6 +75,8 @@ def realtime(fake_openai: Any, spec: SpecChecker, event_schemas: dict[str, str])
     client = fake_openai.client(max_retries=0)
 
     class Opener:
+        schemas = event_schemas
+
         def __call__(self, model: str = "gpt-realtime") -> Any:
             self.manager = client.realtime.connect(model=model)
             return self
@@ -85,7 +87,9 @@ def realtime(fake_openai: Any, spec: SpecChecker, event_schemas: dict[str, str])
         def __exit__(self, *exc: Any) -> None:
             self.manager.__exit__(*exc)
 
-    yield Opener()
+    opener = Opener()
+    opener.spec = spec   # type: ignore[attr-defined]
+    yield opener
     client.close()
 
 
@@ -300,4 +304,21 @@ def test_the_beta_protocol_gets_the_beta_event_names_and_shapes(fake_openai: Any
     done = spoken[-1].response
     assert done.modalities == ["text", "audio"] and done.output_audio_format == "g711_ulaw"
     assert done.output[0].content[0].type == "audio" and done.output[0].content[0].transcript == "Beta audio"
+    client.close()
+
+
+def test_a_transcription_session_transcribes_turns_and_makes_no_responses(realtime: Any, fake_openai: Any) -> None:
+    from fakeopenai.families.realtime.audio import tone
+
+    client = fake_openai.client(max_retries=0)
+    with client.realtime.connect(extra_query={"intent": "transcription"}) as raw:
+        conn = Checked(raw, realtime.spec, realtime.schemas)
+        created = conn.recv()
+        assert (created.session.type, created.session.object) == ("transcription", "realtime.transcription_session")
+        raw.input_audio_buffer.append(audio=base64.b64encode(tone("hi", "audio/pcm", 150) + bytes(48 * 300)).decode())
+        events = conn.until("conversation.item.input_audio_transcription.completed")
+        raw.response.create()
+        refused = conn.recv()
+    assert events[0].type == "input_audio_buffer.speech_started" and events[-1].transcript
+    assert refused.type == "error" and refused.error.code == "invalid_value"
     client.close()

@@ -98,7 +98,7 @@ async def realtime(websocket: WebSocket) -> None:
         return
     current_request.set(("WEBSOCKET", "/v1/realtime"))
     try:
-        session = open_session(state, websocket.query_params.get("model"))
+        session = open_session(state, websocket.query_params.get("model"), websocket.query_params.get("intent"))
     except APIError as exc:
         await _refuse(websocket, exc)
         return

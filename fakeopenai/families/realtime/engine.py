@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.errors import APIError, InvalidRequestError
 from fakeopenai.families.realtime import audio, beta, play
 from fakeopenai.families.realtime.objects import Session
-from fakeopenai.families.realtime.session import SESSION_SECONDS, default_session, input_format, update_session
+from fakeopenai.families.realtime.session import (
+    SESSION_SECONDS,
+    default_session,
+    input_format,
+    transcription_session,
+    update_session,
+)
 from fakeopenai.families.realtime.world import world
 from fakeopenai.generate import count_tokens, sentence_text
 from fakeopenai.known_models import check_model
@@ -35,14 +41,20 @@ CLIENT_EVENTS = ("session.update", "input_audio_buffer.append", "input_audio_buf
 SILENCE_BY_EAGERNESS = {"low": 2000, "medium": 800, "auto": 800, "high": 300}
 
 
-def open_session(state: TenantState, model: str | None) -> Session:
-    """A new session (``session.created`` follows); raises the API's error for an unknown model."""
+def open_session(state: TenantState, model: str | None, intent: str | None = None) -> Session:
+    """A new session (``session.created`` follows): a realtime one, or with ``intent=transcription`` a
+    transcription one; raises the API's error for an unknown model or intent."""
+    if intent not in (None, "transcription"):
+        raise InvalidRequestError(f"Invalid value: '{intent}'. Supported values are: 'transcription'.",
+                                  param="intent", code="invalid_value")
     model = model or DEFAULT_MODEL
-    check_model(state, model)
+    if intent is None:
+        check_model(state, model)
     now = state.clock.tick()
     session_id = state.ids.new("sess_")
-    session = Session(id=session_id, model=model, config=default_session(session_id, model, now + SESSION_SECONDS),
-                      conversation_id=state.ids.new("conv_"))
+    config = transcription_session(session_id, now + SESSION_SECONDS) if intent else \
+        default_session(session_id, model, now + SESSION_SECONDS)
+    session = Session(id=session_id, model=model, config=config, conversation_id=state.ids.new("conv_"))
     world(state).add(session)
     if state.scenario.scripts.get("realtime") or state.scenario.scripts.get("conversations"):
         state.log_change("%s opened (model %s)", session.id, model)
@@ -235,7 +247,7 @@ class Engine:
                     events.append(self.event("input_audio_buffer.speech_stopped", audio_end_ms=buffer.total_ms,
                                              item_id=session._speech_item))
                     events += self.commit_buffer(None)
-                    if turn.get("create_response", True):
+                    if turn.get("create_response", True) and self.session.config["type"] == "realtime":
                         events += play.respond(self, {})
         return events
 
@@ -288,6 +300,9 @@ class Engine:
 
     # ------------------------------------------------------------------ responses
     def response_create(self, data: dict[str, Any]) -> Events:
+        if self.session.config["type"] == "transcription":
+            raise InvalidRequestError("A transcription session makes no responses: response.create is not "
+                                      "supported.", param="type", code="invalid_value")
         params = data.get("response") or {}
         if not isinstance(params, dict):
             raise InvalidRequestError("Invalid type for 'response': expected an object.", param="response",

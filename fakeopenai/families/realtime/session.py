@@ -34,6 +34,19 @@ def default_session(session_id: str, model: str, expires_at: int) -> dict[str, A
     }
 
 
+def transcription_session(session_id: str, expires_at: int) -> dict[str, Any]:
+    """The ``session`` of ``session.created`` for a transcription session (``?intent=transcription``): audio
+    in, transcripts out, no responses."""
+    return {
+        "type": "transcription", "object": "realtime.transcription_session", "id": session_id,
+        "expires_at": expires_at,
+        "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000},
+                            "transcription": {"model": "gpt-4o-transcribe", "prompt": ""},
+                            "turn_detection": {key: SERVER_VAD[key] for key in (
+                                "type", "threshold", "prefix_padding_ms", "silence_duration_ms")}}},
+    }
+
+
 def _merge(target: dict[str, Any], update: dict[str, Any]) -> None:
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(target.get(key), dict) and key not in ("format", "turn_detection"):
@@ -49,6 +62,10 @@ def update_session(session: dict[str, Any], update: Any, *, voice_locked: bool) 
         raise InvalidRequestError("Invalid type for 'session': expected an object.", param="session",
                                   code="invalid_type")
     kind = update.get("type")
+    if session["type"] == "transcription" and (update.keys() - {"type", "audio", "include"}):
+        extra = sorted(update.keys() - {"type", "audio", "include"})[0]
+        raise InvalidRequestError(f"Unknown parameter: 'session.{extra}': a transcription session takes audio "
+                                  "and include.", param=f"session.{extra}", code="unknown_parameter")
     if kind is not None and kind != session["type"]:
         raise InvalidRequestError(f"Invalid value: '{kind}'. Cannot change the session type from "
                                   f"'{session['type']}' once the session is created.", param="session.type",
@@ -58,6 +75,9 @@ def update_session(session: dict[str, Any], update: Any, *, voice_locked: bool) 
     audio = update.get("audio") or {}
     turn = (audio.get("input") or {}).get("turn_detection", ...)
     voice = (audio.get("output") or {}).get("voice")
+    if "output" in audio and "output" not in session["audio"]:
+        raise InvalidRequestError("Unknown parameter: 'session.audio.output': a transcription session has no "
+                                  "output.", param="session.audio.output", code="unknown_parameter")
     if voice_locked and voice is not None and voice != session["audio"]["output"]["voice"]:
         raise InvalidRequestError("Cannot update a conversation's voice if assistant audio is present.",
                                   param="session.audio.output.voice", code="cannot_update_voice")
@@ -65,8 +85,8 @@ def update_session(session: dict[str, Any], update: Any, *, voice_locked: bool) 
     if isinstance(turn, dict):   # a VAD type given: its defaults, then the fields the update names
         base = SEMANTIC_VAD if turn.get("type") == "semantic_vad" else SERVER_VAD
         new["audio"]["input"]["turn_detection"] = {**base, **turn}
-    for side in ("input", "output"):
-        fmt = new["audio"][side]["format"]
+    for side in new["audio"]:
+        fmt = new["audio"][side].get("format")
         if isinstance(fmt, dict) and fmt.get("type") == "audio/pcm":
             fmt.setdefault("rate", 24000)
     return new
