@@ -1,7 +1,8 @@
-"""The Realtime API over WebSocket through the official SDK (``client.realtime.connect``): a text turn,
-an audio turn (PCM16 and G.711 lengths decoded), a scripted tool loop, server VAD, the ``error`` events of
-bad client events, and bad auth. Every server event is checked against the official spec's schema of
-its type."""
+"""The Realtime API over WebSocket through the official SDK (``client.realtime.connect``, sync and async):
+a text turn, an audio turn (PCM16 and G.711 lengths decoded), a scripted tool loop, server VAD, the
+``error`` events of bad client events, bad auth, transcription sessions, the beta protocol, socket faults,
+``serve --tls`` and byte-identical replays. Every GA server event the ``Checked`` connection receives is
+checked against the official spec's schema of its type."""
 
 from __future__ import annotations
 
@@ -322,3 +323,18 @@ def test_a_transcription_session_transcribes_turns_and_makes_no_responses(realti
     assert events[0].type == "input_audio_buffer.speech_started" and events[-1].transcript
     assert refused.type == "error" and refused.error.code == "invalid_value"
     client.close()
+
+
+def test_the_same_session_gives_the_same_frames(fake_openai: Any) -> None:
+    def frames() -> list[str]:
+        fake_openai.load({"seed": 3, "realtime": [{"steps": [{"message": "Same bytes"}]}]})
+        headers = {"Authorization": f"Bearer {fake_openai.api_key}"}
+        with connect(fake_openai.realtime_url + "?model=gpt-realtime", additional_headers=headers) as ws:
+            ws.send(json.dumps({"type": "response.create"}))
+            got = [str(ws.recv())]
+            while '"type":"response.done"' not in got[-1]:
+                got.append(str(ws.recv()))
+        return got
+
+    first = frames()
+    assert frames() == first and any('"response.output_audio.delta"' in frame for frame in first)
