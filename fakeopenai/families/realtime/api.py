@@ -25,8 +25,9 @@ from fakeopenai.state import current_request
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import Fault
 
-# The close code the live API ends a session with after an error event that ends it (bad auth, a model
-# the key cannot use): 3000, its "invalid_request_error" application code.
+# The close code after an error event that ends a session (bad auth, an unknown model): 3000, an
+# application code (RFC 6455 leaves 3000-3999 to libraries), with the error's type as the reason. The live
+# API's own code is not documented: reports show it opens the socket, sends one error event and closes.
 CLOSE_INVALID_REQUEST = 3000
 TENANT = "fakeopenai.tenant"
 AUTH_ERROR = "fakeopenai.auth_error"

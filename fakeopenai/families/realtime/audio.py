@@ -15,6 +15,7 @@ import math
 import zlib
 from array import array
 from dataclasses import dataclass
+from functools import lru_cache
 
 PCM_RATE = 24_000
 G711_RATE = 8_000
@@ -34,6 +35,7 @@ def bytes_per_ms(fmt: str) -> int:
     return PCM_RATE * 2 // 1000 if fmt == "audio/pcm" else G711_RATE // 1000
 
 
+@lru_cache(maxsize=4096)   # a session says the same words again and again
 def tone(piece: str, fmt: str, ms: int = MS_PER_PIECE) -> bytes:
     """The audio of one transcript piece: a sine at a pitch from a hash of the piece."""
     rate = rate_of(fmt)

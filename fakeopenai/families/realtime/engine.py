@@ -56,8 +56,7 @@ def open_session(state: TenantState, model: str | None, intent: str | None = Non
         default_session(session_id, model, now + SESSION_SECONDS)
     session = Session(id=session_id, model=model, config=config, conversation_id=state.ids.new("conv_"))
     world(state).add(session)
-    if state.scenario.scripts.get("realtime") or state.scenario.scripts.get("conversations"):
-        state.log_change("%s opened (model %s)", session.id, model)
+    state.log_change("realtime session %s opened (%s)", session.id, "transcription" if intent else f"model {model}")
     return session
 
 
@@ -85,6 +84,8 @@ class Engine:
         session = self.session
         session.status = session.responses[-1]["status"] if session.responses else "completed"
         self.state.timeline.note(self.state, session)
+        self.state.log_change("realtime session %s closed after %d responses (%d server events)", session.id,
+                              len(session.responses), session._events)
 
     def opened(self) -> Events:
         return self.out([self.event("session.created", session=self.session.config)])
