@@ -134,6 +134,15 @@ def test_an_audio_turn_is_pcm16_at_24khz_with_its_transcript(fake_openai: Any, r
         conn.recv()
         conn.connection.response.create()
         second = conn.until("response.done")
+        spoken_id = first[-1].response.output[0].id
+        conn.connection.conversation.item.truncate(item_id=spoken_id, content_index=0, audio_end_ms=60)
+        truncated = conn.recv()
+        conn.connection.conversation.item.truncate(item_id=spoken_id, content_index=0, audio_end_ms=500)
+        too_long = conn.recv()
+        conn.connection.conversation.item.retrieve(item_id=spoken_id)
+        retrieved = conn.recv()
+    assert (truncated.type, truncated.audio_end_ms) == ("conversation.item.truncated", 60)
+    assert too_long.error.param == "audio_end_ms" and retrieved.item.content[0].transcript is None
     pcm = b"".join(base64.b64decode(e.delta) for e in first if e.type == "response.output_audio.delta")
     assert len(pcm) == 3 * 40 * 48   # three pieces of 40 ms, 24,000 samples of 2 bytes a second
     assert "".join(e.delta for e in first if e.type == "response.output_audio_transcript.delta") == "One two three"
@@ -207,6 +216,7 @@ def test_server_vad_turns_speech_then_silence_into_a_transcribed_user_item(fake_
     completed = next(e for e in events if e.type == "conversation.item.input_audio_transcription.completed")
     deltas = [e.delta for e in events if e.type == "conversation.item.input_audio_transcription.delta"]
     assert completed.transcript == "".join(deltas) and completed.item_id == events[2].item_id
+    assert events[3].item.content[0].transcript is None   # the transcript comes after the item
     assert events[0].audio_start_ms == 0 and events[1].audio_end_ms == 200 + 200
 
 

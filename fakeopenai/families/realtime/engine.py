@@ -9,6 +9,7 @@ Responses are played by :mod:`.play` (the conversation step language)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import zlib
 from collections.abc import Callable
@@ -163,8 +164,9 @@ class Engine:
             previous = None if previous_item_id == "root" else previous_item_id
         if item.get("type") == "function_call_output":
             self.session._outputs[str(item.get("call_id"))] = str(item.get("output", ""))
-        return [self.event("conversation.item.added", previous_item_id=previous, item=item),
-                self.event("conversation.item.done", previous_item_id=previous, item=item)]
+        shown = copy.deepcopy(item)   # as it is now: a transcript that comes later is not in these events
+        return [self.event("conversation.item.added", previous_item_id=previous, item=shown),
+                self.event("conversation.item.done", previous_item_id=previous, item=shown)]
 
     def item_create(self, data: dict[str, Any]) -> Events:
         item = play.input_item(self.state, self.need(data, "item", dict))
@@ -208,7 +210,7 @@ class Engine:
             raise InvalidRequestError(f"Audio content of {length}ms is shorter than {audio_end_ms}ms.",
                                       param="audio_end_ms", code="invalid_value")
         self.session.audio_ms[item["id"]] = audio_end_ms
-        content[content_index]["transcript"] = None   # the live API drops the transcript of truncated audio
+        content[content_index].pop("transcript", None)   # the live API drops the transcript of truncated audio
         return [self.event("conversation.item.truncated", item_id=item["id"], content_index=content_index,
                            audio_end_ms=audio_end_ms)]
 
@@ -271,7 +273,7 @@ class Engine:
         transcription = session.config["audio"]["input"].get("transcription")
         transcript = self.transcript_of(data) if transcription else None
         item = {"id": item_id, "type": "message", "object": "realtime.item", "status": "completed", "role": "user",
-                "content": [{"type": "input_audio", "transcript": None}]}
+                "content": [{"type": "input_audio"}]}   # its transcript once transcribed (no null: the spec)
         session.audio_ms[item_id] = length
         session._heard[item_id] = transcript if transcript is not None else self.transcript_of(data)
         events = [self.event("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)]
