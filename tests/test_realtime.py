@@ -348,3 +348,19 @@ def test_the_same_session_gives_the_same_frames(fake_openai: Any) -> None:
 
     first = frames()
     assert frames() == first and any('"response.output_audio.delta"' in frame for frame in first)
+
+
+def test_an_out_of_band_response_stays_out_of_the_conversation(realtime: Any) -> None:
+    with realtime() as conn:
+        conn.recv()
+        conn.connection.response.create(response={
+            "conversation": "none", "output_modalities": ["text"], "metadata": {"purpose": "summary"},
+            "instructions": "Summarize", "input": [
+                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]}]})
+        events = conn.until("response.done")
+        conn.connection.conversation.item.retrieve(item_id=events[-1].response.output[0].id)
+        missing = conn.recv()
+    assert not any(e.type.startswith("conversation.item") for e in events)
+    done = events[-1].response
+    assert done.conversation_id is None and done.metadata == {"purpose": "summary"}
+    assert missing.error.code == "item_retrieve_invalid_item_id"

@@ -96,7 +96,7 @@ def _text_of(session: Session, item: dict[str, Any]) -> str:
     for part in item.get("content") or ():
         text = part.get("text") or part.get("transcript")
         if text is None and part.get("type") == "input_audio":
-            text = session._heard.get(item["id"])
+            text = session._heard.get(str(item.get("id")))
         parts.append(text or "")
     return "".join(parts)
 
@@ -302,7 +302,7 @@ def respond(engine: Engine, params: dict[str, Any]) -> Events:
     used = sum(count_tokens(_text_of(session, i)) for i in player.context if i.get("type") == "message")
     player.emit("rate_limits.updated", rate_limits=[
         {"name": "requests", "limit": RATE_LIMITS["requests"],
-         "remaining": RATE_LIMITS["requests"] - len(session.responses) - 1, "reset_seconds": 0.012},
+         "remaining": max(0, RATE_LIMITS["requests"] - len(session.responses) - 1), "reset_seconds": 0.012},
         {"name": "tokens", "limit": RATE_LIMITS["tokens"], "remaining": max(0, RATE_LIMITS["tokens"] - used - 4096),
          "reset_seconds": 6.144}])
     if session._cursor is None:
