@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import gc
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -98,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="the secret the --webhook events are signed with (required with --webhook)")
     serve.add_argument("--webhook-allow", action="append", default=[], metavar="HOST[,HOST...]",
                        help="hosts besides loopback that webhooks (--webhook and scenarios' webhooks:) may call")
+    serve.add_argument("--tls", action="store_true",
+                       help="serve https and wss with a local CA made at start; its certificate's path is printed "
+                            "(point NODE_EXTRA_CA_CERTS or SSL_CERT_FILE at it)")
+    serve.add_argument("--tls-dir", type=Path, default=None, metavar="DIR",
+                       help="with --tls: write the CA and server certificates here (default: a temporary folder, "
+                            "removed when the server stops)")
 
     validate = sub.add_parser(
         "validate", help="check scenario files",
@@ -392,7 +401,16 @@ def serve(args: argparse.Namespace) -> int:
     # Each request leaves hundreds of objects tracked by the collector (its log entry, the objects it made,
     # their timeline); at the default threshold (700) a young-generation pass ran every few requests.
     gc.set_threshold(GC_THRESHOLD, 20, 20)
-    config = uvicorn_config(app)
+    tls = None
+    if args.tls:
+        from fakeopenai.tls import make_tls
+
+        folder = args.tls_dir or Path(tempfile.mkdtemp(prefix="fakeopenai-tls-"))
+        tls = make_tls(folder, args.host)
+        if args.tls_dir is None:
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        print(f"fakeopenai CA certificate: {tls.ca}", flush=True)
+    config = uvicorn_config(app, tls=tls)
     server = uvicorn.Server(config)
 
     def _exit(signum: int, frame: object) -> None:
@@ -408,7 +426,7 @@ def serve(args: argparse.Namespace) -> int:
             await asyncio.sleep(0.005)
         if server.started:
             scenario = app.state.registry.default_scenario
-            print(f"fakeopenai serving on http://{host}:{port}/v1", flush=True)
+            print(f"fakeopenai serving on {'https' if tls else 'http'}://{host}:{port}/v1", flush=True)
             logging.getLogger("fakeopenai").info("default scenario %r (%s); control API %s", scenario.name,
                                                  scenario.source, "off" if args.no_control else "at /_fake")
         await task

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[..., Any]
 RouteSpec = tuple[str, Handler, Sequence[str]]   # ("/v1/batches", handler, ["GET"])
+SocketSpec = tuple[str, Handler]                  # ("/v1/realtime", handler(websocket))
 Problems = list[tuple[tuple[Any, ...], str]]      # (key path, message)
 BatchLineAnswerer = Callable[[dict[str, Any], str, int], "tuple[int, dict[str, Any]] | None"]
 
@@ -66,6 +67,7 @@ class Family:
 
     name: str
     routes: Sequence[RouteSpec] = ()
+    websockets: Sequence[SocketSpec] = ()   # WebSocket endpoints (the gateway resolves their tenant too)
     # The family's part of /openapi.json: {"paths": {...}, "components": {...}} (served paths
     # carry /v1). Real families ship it as openapi.json, made by scripts/build_openapi.py from
     # the official spec's paths named in openapi_paths (and the schemas in openapi_schemas).

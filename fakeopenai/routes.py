@@ -1,7 +1,7 @@
 """The route table, as data (moto's ``urls.py``): path, handler, methods.
 
-Every registered family's routes (``Family.routes``), the control API under ``/_fake``, and
-``/openapi.json``.
+Every registered family's routes (``Family.routes``; its WebSocket endpoints, ``Family.websockets``),
+the control API under ``/_fake``, and ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from fakeopenai import control, openapi
 from fakeopenai.registry import families
@@ -54,6 +54,7 @@ def _dispatch(handlers: dict[str, object]) -> object:
     return endpoint
 
 
-def routes(*, control: bool = True) -> list[Route]:
+def routes(*, control: bool = True) -> list[BaseRoute]:
     table = [route for family in families() for route in family.routes] + (CONTROL if control else [])
-    return [*_merge(table), Route("/openapi.json", openapi_json, methods=["GET"])]
+    sockets = [WebSocketRoute(path, handler) for family in families() for path, handler in family.websockets]
+    return [*_merge(table), *sockets, Route("/openapi.json", openapi_json, methods=["GET"])]

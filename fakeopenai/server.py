@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 
@@ -23,6 +23,9 @@ from fakeopenai.loop_lock import LoopLock
 from fakeopenai.state import TenantState
 from fakeopenai.tenants import TenantRegistry
 
+if TYPE_CHECKING:
+    from fakeopenai.tls import TlsFiles
+
 T = TypeVar("T")
 
 # Longer than the clients' own idle limit (httpx, and so the openai SDK, drops an idle connection after
@@ -31,14 +34,16 @@ T = TypeVar("T")
 KEEP_ALIVE_SECONDS = 30
 
 
-def uvicorn_config(app: Any, log_level: str = "warning") -> uvicorn.Config:
+def uvicorn_config(app: Any, log_level: str = "warning", tls: TlsFiles | None = None) -> uvicorn.Config:
     """How a socket door runs uvicorn. Its own ``server`` and ``date`` headers are off, put back by
     :class:`ServerHeaders` only where the answer has none: uvicorn sends them besides the answer's,
     so a scripted fault's ``date`` or ``server`` went out twice. HTTP is parsed by httptools (a
-    dependency; uvicorn's ``auto`` falls back to its pure-Python h11 where it is missing)."""
+    dependency; uvicorn's ``auto`` falls back to its pure-Python h11 where it is missing); WebSockets
+    (``/v1/realtime``) by ``websockets``. ``tls``: serve https and wss with these files (``serve --tls``)."""
     return uvicorn.Config(ServerHeaders(app), log_level=log_level, access_log=False, lifespan="off",
                           loop="asyncio", http="auto", timeout_keep_alive=KEEP_ALIVE_SECONDS, server_header=False,
-                          date_header=False)
+                          date_header=False, ssl_certfile=str(tls.cert) if tls else None,
+                          ssl_keyfile=str(tls.key) if tls else None)
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -339,6 +344,12 @@ class FakeOpenAI:
     @property
     def base_url(self) -> str:
         return self.server.base_url
+
+    @property
+    def realtime_url(self) -> str:
+        """The Realtime API's WebSocket (``ws://127.0.0.1:PORT/v1/realtime``): add ``?model=...``. The SDK's
+        ``client.realtime.connect()`` finds it from ``base_url`` itself."""
+        return "ws" + self.base_url.removeprefix("http") + "/realtime"
 
     def client(self, **kwargs: Any) -> Any:
         """An ``openai.OpenAI`` client bound to this fake (keyword arguments pass through).

@@ -90,7 +90,7 @@ async def _faulted(scope: Scope, frames: Iterable[bytes] | AsyncIterator[bytes],
                     await asyncio.sleep(fault.stall)
                 if fault.malformed:
                     frame = malformed(frame)
-                if fault.disconnect:
+                if fault.disconnect or fault.close:   # close: a WebSocket's code; an HTTP stream is cut
                     await disconnect(scope, send)
                     return
             yield frame

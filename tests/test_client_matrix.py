@@ -8,7 +8,8 @@ drives two more clients, each in its own environment that ``.ci/run`` installs:
   the SDK-level test modules (:data:`SDK1_MODULES`) run there, in a subprocess, when
   ``FAKEOPENAI_SDK1_MATRIX=1`` asks (its own step of ``.ci/run``: ``tests/ci_steps.py``);
 - the official Node SDK in ``tests/node`` (``npm ci``): ``node --test`` against
-  ``fakeopenai serve --port 0``.
+  ``fakeopenai serve --port 0 --tls`` (its CA trusted through ``NODE_EXTRA_CA_CERTS``: the SDK's
+  realtime classes dial only ``wss://``).
 
 Where an environment is missing these tests skip, saying how to install it; with
 ``FAKEOPENAI_REQUIRE_MATRIX=1`` (set by ``.ci/run``) they fail instead, so CI can never
@@ -199,24 +200,27 @@ def _node_setup() -> tuple[str, str, str]:
 
 
 @contextlib.contextmanager
-def _serve(log_path: Path) -> Iterator[str]:
-    """``fakeopenai serve --port 0`` in a subprocess; yields its base URL once it says it serves."""
+def _serve(log_path: Path) -> Iterator[tuple[str, str]]:
+    """``fakeopenai serve --port 0 --tls`` in a subprocess; yields its base URL and its CA certificate's path
+    once it says it serves (TLS: the Node SDK's realtime classes dial only ``wss://``)."""
     with log_path.open("w") as log:
         # `python -m fakeopenai` is the `fakeopenai` CLI; run from the repository root, it serves
         # this tree's code even where the installed console script points at another checkout.
-        process = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0",
+        process = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0", "--tls",
                                     "--log-level", "warning"], cwd=ROOT, env=_child_env(),
                                    stdout=subprocess.PIPE, stderr=log, text=True)
         try:
             assert process.stdout is not None
+            lines = []
             with selectors.DefaultSelector() as selector:
                 selector.register(process.stdout, selectors.EVENT_READ)
-                ready = selector.select(SERVER_START_TIMEOUT)
-            line = process.stdout.readline() if ready else ""
-            match = re.fullmatch(r"fakeopenai serving on (http://127\.0\.0\.1:\d+/v1)\n", line)
-            assert match, (f"fakeopenai serve did not announce itself within {SERVER_START_TIMEOUT:.0f}s "
-                           f"(stdout {line!r}); its log:\n{log_path.read_text()}")
-            yield match.group(1)
+                while len(lines) < 2 and selector.select(SERVER_START_TIMEOUT):
+                    lines.append(process.stdout.readline())
+            ca = re.fullmatch(r"fakeopenai CA certificate: (.+)\n", lines[0] if lines else "")
+            match = re.fullmatch(r"fakeopenai serving on (https://127\.0\.0\.1:\d+/v1)\n", "".join(lines[1:]))
+            assert ca and match, (f"fakeopenai serve --tls did not announce itself within "
+                                  f"{SERVER_START_TIMEOUT:.0f}s (stdout {lines!r}); its log:\n{log_path.read_text()}")
+            yield match.group(1), ca.group(1)
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -245,9 +249,10 @@ def test_node_sdk_against_fakeopenai_serve(matrix_summary: Any, tmp_path: Path) 
     assert expected > 0, "no test(...) in tests/node/*.test.mjs"
 
     started = time.monotonic()
-    with _serve(tmp_path / "serve.log") as base_url:
+    with _serve(tmp_path / "serve.log") as (base_url, ca):
         result = subprocess.run([node, "--test", "--test-reporter=tap"], cwd=NODE_DIR,
-                                env=_child_env(OPENAI_BASE_URL=base_url, OPENAI_API_KEY="sk-node-matrix"),
+                                env=_child_env(OPENAI_BASE_URL=base_url, OPENAI_API_KEY="sk-node-matrix",
+                                               NODE_EXTRA_CA_CERTS=ca),
                                 capture_output=True, text=True, timeout=180, check=False)
         server_log = (tmp_path / "serve.log").read_text()
     elapsed = time.monotonic() - started

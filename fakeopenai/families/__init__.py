@@ -16,6 +16,7 @@ from fakeopenai.families import (
     media,
     models,
     moderations,
+    realtime,
     responses,
     webhooks,
 )
@@ -30,6 +31,7 @@ FAMILIES: tuple[Family, ...] = (
     models.FAMILY,
     moderations.FAMILY,
     responses.FAMILY,
+    realtime.FAMILY,
     webhooks.FAMILY,  # no API paths: the signed deliveries the families' end states make (state.notify)
     generic.FAMILY,   # last: every spec operation the families above do not claim
 )

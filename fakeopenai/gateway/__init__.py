@@ -78,6 +78,8 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                self._websocket_tenant(scope)
             await self.app(scope, receive, send)
             return
         # The request being served, for violations (a context variable: each request its own). Not
@@ -92,6 +94,17 @@ class Gateway:
         finally:
             current_request.set(None)
             current_entry.set(None)
+
+    def _websocket_tenant(self, scope: Scope) -> None:
+        """A WebSocket's tenant, by the same lookup as a request's, for its endpoint to use: the endpoint
+        answers a bad key itself (the live API opens the socket, sends an ``error`` event and closes)."""
+        scope["fakeopenai.registry"] = self.registry
+        scope["fakeopenai.api_keys"] = self.api_keys
+        try:
+            scope["fakeopenai.tenant"] = tenant_of(scope, self.registry, self.api_keys)
+        except APIError as exc:
+            scope["fakeopenai.tenant"] = None
+            scope["fakeopenai.auth_error"] = exc
 
     def _anonymous_id(self) -> str:
         self._anonymous_requests += 1

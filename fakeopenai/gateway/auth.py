@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 
 def tenant_of(scope: Scope, registry: TenantRegistry, api_keys: frozenset[str] | None) -> TenantState:
-    """The request's tenant (made on first use), or the API's 401."""
-    key = bearer(scope)
+    """The request's tenant (made on first use), or the API's 401. A WebSocket may name its key in a
+    subprotocol instead (browsers cannot set headers): ``openai-insecure-api-key.KEY``."""
+    key = bearer(scope) or (subprotocol_key(scope) if scope["type"] == "websocket" else None)
     if not key:
         raise AuthenticationError(
             "You didn't provide an API key. You need to provide your API key in an Authorization header "
@@ -34,4 +35,15 @@ def bearer(scope: Scope) -> str | None:
             if text[:7].lower() == "bearer ":
                 return text[7:].strip() or None
             return None
+    return None
+
+
+SUBPROTOCOL_KEY = "openai-insecure-api-key."
+
+
+def subprotocol_key(scope: Scope) -> str | None:
+    """The key a browser's WebSocket names among its subprotocols (``OpenAIRealtimeWebSocket`` does)."""
+    for protocol in scope.get("subprotocols") or ():
+        if protocol.startswith(SUBPROTOCOL_KEY):
+            return protocol[len(SUBPROTOCOL_KEY):] or None
     return None

@@ -147,7 +147,7 @@ class Builder:
             problem = fault_path_problem(pattern)
             if problem:
                 self.error(path + ("match", "path"), problem)
-        if "after_events" in data or "stall" in data or "malformed" in data:
+        if "after_events" in data or "stall" in data or "malformed" in data or "close" in data:
             return self.stream_fault(index, data)
         effects = {"status", "delay_ms", "disconnect", "body"} & data.keys()
         if not effects:
@@ -172,15 +172,16 @@ class Builder:
             disconnect=bool(data.get("disconnect", False)), raw_body=data.get("body"))
 
     def stream_fault(self, index: int, data: dict[str, Any]) -> Fault:
-        """``after_events: N`` with ``disconnect``, ``stall`` or ``malformed``: a fault in a stream."""
+        """``after_events: N`` with ``disconnect``, ``stall``, ``malformed`` or (a WebSocket) ``close``: a fault
+        in a stream."""
         path = ("faults", index)
         if "after_events" not in data:
-            key = "stall" if "stall" in data else "malformed"
+            key = next(k for k in ("stall", "malformed", "close") if k in data)
             self.error(path + (key,), f"{key} happens in a stream: give after_events too (the events to let "
                        "through first)", key=True)
-        elif not (data.get("disconnect") or "stall" in data or data.get("malformed")):
+        elif not (data.get("disconnect") or "stall" in data or data.get("malformed") or "close" in data):
             self.error(path + ("after_events",), "after_events needs what happens then: disconnect: true, "
-                       "stall: DURATION or malformed: true", key=True)
+                       "stall: DURATION, malformed: true or (a WebSocket) close: CODE", key=True)
         for key in ("status", "body", "error", "headers", "delay_ms"):
             if key in data:
                 self.error(path + (key,), f"{key} answers a request, which a stream fault does not (it plays "
@@ -191,7 +192,8 @@ class Builder:
             method=match["method"].upper() if "method" in match else None, path=match.get("path"),
             body=match.get("body"), after=data.get("after", 0), times=self.times(data.get("times")),
             disconnect=bool(data.get("disconnect", False)), after_events=data.get("after_events"),
-            stall=self.duration(path + ("stall",), data.get("stall")), malformed=bool(data.get("malformed", False)))
+            stall=self.duration(path + ("stall",), data.get("stall")), malformed=bool(data.get("malformed", False)),
+            close=data.get("close"))
 
     # ------------------------------------------------------------------ seeded files
     def seed_file(self, path: tuple[Any, ...], item: dict[str, Any]) -> dict[str, Any]:

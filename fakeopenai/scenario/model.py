@@ -45,6 +45,7 @@ class Fault:
     after_events: int | None = None  # a stream fault: the effect comes after this many events
     stall: float | None = None       # a stream fault: seconds of silence after after_events
     malformed: bool = False          # a stream fault: a frame that is not valid SSE JSON
+    close: int | None = None         # a stream fault in a WebSocket: the close code (an HTTP stream disconnects)
     line: int | None = None          # where the fault is in the scenario's text (None: a dict)
     column: int | None = None
 

@@ -1,16 +1,17 @@
 // Shared by the *.test.mjs files: a fresh tenant (its own API key) on the running fake.
 //
-// The fake is started by tests/test_client_matrix.py (`fakeopenai serve --port 0`), which
-// passes its address as OPENAI_BASE_URL. To run these by hand:
-//   fakeopenai serve --port 8000 &
-//   cd tests/node && npm ci && OPENAI_BASE_URL=http://127.0.0.1:8000/v1 node --test
+// The fake is started by tests/test_client_matrix.py (`fakeopenai serve --port 0 --tls`), which
+// passes its address as OPENAI_BASE_URL and its CA as NODE_EXTRA_CA_CERTS (OpenAIRealtimeWS dials only
+// wss://). To run these by hand:
+//   fakeopenai serve --port 8000 --tls &     # prints "fakeopenai CA certificate: PATH"
+//   cd tests/node && npm ci && NODE_EXTRA_CA_CERTS=PATH OPENAI_BASE_URL=https://127.0.0.1:8000/v1 node --test
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 
 import OpenAI from 'openai';
 
 export const BASE_URL = process.env.OPENAI_BASE_URL;
-assert.ok(BASE_URL, 'OPENAI_BASE_URL must point at a running `fakeopenai serve` (http://127.0.0.1:PORT/v1)');
+assert.ok(BASE_URL, 'OPENAI_BASE_URL must point at a running `fakeopenai serve` (https://127.0.0.1:PORT/v1)');
 export const ORIGIN = new URL(BASE_URL).origin;
 
 /** A tenant of its own: an API key no other test uses, SDK clients for it, and the control API. */
