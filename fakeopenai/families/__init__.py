@@ -7,7 +7,17 @@ they are imported, so a test can register a family of its own for the length of 
 
 from __future__ import annotations
 
-from fakeopenai.families import assistants, batches, chat, embeddings, generic, models, moderations, responses
+from fakeopenai.families import (
+    assistants,
+    batches,
+    chat,
+    embeddings,
+    generic,
+    models,
+    moderations,
+    responses,
+    vector_stores,
+)
 from fakeopenai.family import Family
 
 FAMILIES: tuple[Family, ...] = (
@@ -18,5 +28,6 @@ FAMILIES: tuple[Family, ...] = (
     models.FAMILY,
     moderations.FAMILY,
     responses.FAMILY,
+    vector_stores.FAMILY,
     generic.FAMILY,   # last: every spec operation the families above do not claim
 )
