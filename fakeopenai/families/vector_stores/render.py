@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 def store(state: TenantState, item: VectorStore) -> dict[str, Any]:
     return state.profile.apply("vector_store", {
         "id": item.id, "object": "vector_store", "created_at": item.created_at, "name": item.name,
-        "description": item.description, "usage_bytes": usage_bytes(item), "file_counts": counts(item._files),
+        **({"description": item.description} if item.description is not None else {}),
+        "usage_bytes": usage_bytes(item), "file_counts": counts(item._files),
         "status": store_status(state, item), **({"expires_after": item.expires_after} if item.expires_after else {}),
         "expires_at": item.expires_at,
         "last_active_at": item.last_active_at, "metadata": item.metadata})

@@ -43,7 +43,7 @@ def search(state: TenantState, stores: Sequence[VectorStore], body: dict[str, An
                                   code="invalid_value")
     if body.get("rewrite_query"):
         queries = [rewritten(q) for q in queries]
-    limit = body.get("max_num_results") or DEFAULT_RESULTS
+    limit = int(body.get("max_num_results") or DEFAULT_RESULTS)   # the schema takes 6.0 as an integer
     threshold = float((body.get("ranking_options") or {}).get("score_threshold") or 0)
     check_filter(body.get("filters"), "filters")
     for store in stores:
