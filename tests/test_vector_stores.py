@@ -280,5 +280,8 @@ def test_a_forced_file_search_filters_and_streams_from_the_store(client: openai.
         final = stream.get_final_response()
     call = final.output[0]
     assert call.type == "file_search_call" and [r.file_id for r in call.results or ()] == [ids["b_md"]]
+    # Unscripted, the answer says what the best passage says, and cites its file.
+    assert final.output_text == "# Refunds Refunds are issued within 30 days of purchase when the item is unused."
+    assert [a.file_id for a in final.output[1].content[0].annotations] == [ids["b_md"]]   # type: ignore[union-attr]
     unasked = client.responses.create(**{**request, "include": []}).output[0]
     assert unasked.type == "file_search_call" and unasked.results is None   # results only when included

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
@@ -215,6 +216,16 @@ def _store_results(state: TenantState, tool: dict[str, Any], queries: list[str])
              "text": "\n".join(part["text"] for part in r["content"]), "attributes": r["attributes"]} for r in found]
 
 
+def _first_sentences(text: str, words: int = 40) -> str:
+    """What an unscripted answer says of a passage: its first sentences, up to about ``words`` words."""
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split())):
+        if out and len(" ".join(out).split()) + len(sentence.split()) > words:
+            break
+        out.append(sentence)
+    return " ".join(out)
+
+
 def file_search(state: TenantState, response: Response, step: Step, emit: Emitter) -> None:
     data = step.hosted or {}
     _check_offered(state, response, step, bool(_tools(response, "file_search")), "file_search",
@@ -230,6 +241,8 @@ def file_search(state: TenantState, response: Response, step: Step, emit: Emitte
     item.update(status="completed", queries=queries,
                 results=results if "file_search_call.results" in response._include else None)
     _done(emit, index, item)
+    if from_stores and results:
+        response._chain.passage = _first_sentences(results[0]["text"])
     if data.get("cite", True):
         seen: set[str] = set()
         best = max((r["score"] for r in results), default=0)
