@@ -285,3 +285,29 @@ def test_a_forced_file_search_filters_and_streams_from_the_store(client: openai.
     assert [a.file_id for a in final.output[1].content[0].annotations] == [ids["b_md"]]   # type: ignore[union-attr]
     unasked = client.responses.create(**{**request, "include": []}).output[0]
     assert unasked.type == "file_search_call" and unasked.results is None   # results only when included
+
+
+# ----------------------------------------------------------------------------- file_search in runs
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_runs_file_search_step_searches_the_assistants_stores_and_the_message_cites(
+        client: openai.OpenAI, fake_openai: Any) -> None:
+    fake_openai.load({"runs": [{"steps": [{"file_search": {"query": "refund window"}}, {"message": "30 days."}]}]})
+    store_id, ids = _store(client, refunds_md=REFUNDS, office_txt=OFFICE)
+    assistant = client.beta.assistants.create(model="gpt-4o", tools=[{"type": "file_search"}],
+                                              tool_resources={"file_search": {"vector_store_ids": [store_id]}})
+    with client.beta.threads.create_and_run_stream(
+            assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "Refunds?"}]}) as stream:
+        events = [event.event for event in stream]
+        [message] = stream.get_final_messages()
+        run = stream.get_final_run()
+    assert events[4:7] == ["thread.run.step.created", "thread.run.step.in_progress", "thread.run.step.completed"]
+    search, _ = client.beta.threads.runs.steps.list(run.id, thread_id=run.thread_id, order="asc")
+    [call] = search.step_details.tool_calls   # type: ignore[union-attr]
+    assert call.type == "file_search" and call.file_search.results is not None
+    assert [r.file_name for r in call.file_search.results] == ["refunds.md", "office.txt"]
+    text = message.content[0].text   # type: ignore[union-attr]
+    assert text.value == "30 days.【0†source】"
+    [citation] = text.annotations
+    assert (citation.file_citation.file_id, citation.start_index, citation.end_index) == (  # type: ignore[union-attr]
+        ids["refunds_md"], 8, 18)
