@@ -77,6 +77,10 @@ def test_files_are_processed_and_counted_through_the_sdk_helpers(client: openai.
     assert (deleted.id, deleted.deleted, deleted.object) == (office, True, "vector_store.file.deleted")
     assert client.vector_stores.retrieve(store.id).usage_bytes == len(REFUNDS) + len(SHIPPING)
     assert client.files.retrieve(office).id == office   # detached, the File stays
+    client.files.delete(batch_file := done[2])   # a deleted File leaves every store
+    assert client.vector_stores.retrieve(store.id).file_counts.completed == 1
+    assert batch_file not in [f.id for f in client.vector_stores.files.list(vector_store_id=store.id)]
+    assert client.vector_stores.retrieve(store.id).usage_bytes == len(REFUNDS)
     assert client.vector_stores.delete(store.id).deleted is True
     with pytest.raises(openai.NotFoundError) as caught:
         client.vector_stores.retrieve(store.id)

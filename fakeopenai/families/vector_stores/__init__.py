@@ -36,6 +36,8 @@ def vector_search(state: TenantState, store_ids: Sequence[str], request: dict[st
     """Search the stores for another family (a Responses ``file_search``): those of ``store_ids`` the
     tenant holds; None when it holds none of them (the caller makes up results instead)."""
     found = [store for store_id in store_ids if (store := world(state).stores.get(store_id)) is not None]
+    for store in found:
+        stores.prune(state, store)
     return search(state, found, request)[1] if found else None
 
 

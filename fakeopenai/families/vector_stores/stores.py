@@ -44,7 +44,18 @@ def create_store(state: TenantState, body: dict[str, Any], *, object_id: str | N
 
 
 def get_store(state: TenantState, store_id: str, *, param: str = "vector_store_id") -> VectorStore:
-    return world(state).stores.require(store_id, "vector store", param=param)
+    store = world(state).stores.require(store_id, "vector store", param=param)
+    prune(state, store)
+    return store
+
+
+def prune(state: TenantState, store: VectorStore) -> None:
+    """Files whose File is gone (deleted, or expired on the fake clock) leave the store, as the live API
+    removes a deleted File from every vector store."""
+    for item in store._files:
+        if registry.read_file(state, item.id) is None:
+            store._files.remove(item.id)
+            state.log_change("%s left %s (its File is gone)", item.id, store.id)
 
 
 def update_store(state: TenantState, store: VectorStore, body: dict[str, Any]) -> VectorStore:
