@@ -13,10 +13,12 @@ from fakeopenai.families import (
     chat,
     embeddings,
     generic,
+    media,
     models,
     moderations,
     responses,
     vector_stores,
+    webhooks,
 )
 from fakeopenai.family import Family
 
@@ -25,9 +27,11 @@ FAMILIES: tuple[Family, ...] = (
     batches.FAMILY,
     chat.FAMILY,
     embeddings.FAMILY,
+    media.FAMILY,
     models.FAMILY,
     moderations.FAMILY,
     responses.FAMILY,
     vector_stores.FAMILY,
+    webhooks.FAMILY,  # no API paths: the signed deliveries the families' end states make (state.notify)
     generic.FAMILY,   # last: every spec operation the families above do not claim
 )
