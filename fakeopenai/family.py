@@ -101,6 +101,14 @@ class Family:
     # for another family that makes one (an Upload, once completed, is a File). Through
     # ``registry.store_file``, so the family making it imports no other.
     file_store: Callable[[TenantState, bytes, str, str], dict[str, Any]] | None = None
+    # The same family: a File's name and bytes by id (None: the tenant has no such File), for another
+    # family that reads Files (a vector store indexes them). Through ``registry.read_file``.
+    file_reader: Callable[[TenantState, str], tuple[str, bytes] | None] | None = None
+    # The family that keeps vector stores: ``(state, vector store ids, search request)`` -> the ranked
+    # results (``vector_store.search_results`` items; None: the tenant holds none of those stores), for
+    # another family that searches them (a Responses ``file_search`` call). Through
+    # ``registry.search_vector_stores``.
+    vector_search: Callable[[TenantState, Sequence[str], dict[str, Any]], list[dict[str, Any]] | None] | None = None
     # An object reached a state OpenAI announces by webhook: (tenant, event type, object id, fake time), e.g.
     # (state, "batch.completed", "batch_...", 1735689605). Families say it with ``state.notify``; the webhooks
     # family hears it.

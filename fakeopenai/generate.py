@@ -103,8 +103,50 @@ def embedding_dimensions(model: str, dimensions: Any = None) -> int:
 
 def embedding_vector(model: str, item: Any, dimensions: int) -> list[float]:
     """The generated embedding of one input (a string or a token array): the same for the
-    Embeddings API and a batch line, a pure function of the model and the input."""
-    return unit_vector(f"{model}|{json.dumps(item)}", dimensions)
+    Embeddings API, a batch line and a vector store's chunks, a pure function of the model and the input.
+
+    A text's vector is mostly a bag of its words (each content word, lower-cased and without a plural
+    ``s``, adds a few signed components fixed by a hash of the model and the word; repeats count
+    less), plus a little of a direction fixed by the whole text: texts that share words are near
+    (so a vector store's search ranks the passage that shares a query's words first), different
+    texts never equal. A text with no content words, or a token array, is that direction alone."""
+    own = unit_vector(f"{model}|{json.dumps(item)}", dimensions)
+    words = content_words(item) if isinstance(item, str) else {}
+    if not words:
+        return own
+    bag = [0.0] * dimensions
+    for word, count in words.items():
+        weight = 1.0 + math.log(count)
+        digest = hashlib.blake2b(f"{model}|{word}".encode(), digest_size=4 * _WORD_FEATURES).digest()
+        for at in range(0, len(digest), 4):
+            slot = int.from_bytes(digest[at:at + 4], "little")
+            bag[(slot >> 1) % dimensions] += weight if slot & 1 else -weight
+    norm = math.sqrt(math.fsum(x * x for x in bag)) or 1.0
+    mixed = [_BAG_WEIGHT * b / norm + _OWN_WEIGHT * o for b, o in zip(bag, own, strict=True)]
+    total = math.sqrt(math.fsum(x * x for x in mixed)) or 1.0
+    return [x / total for x in mixed]
+
+
+_WORD_FEATURES = 4            # signed components per word: few enough that unrelated words rarely meet
+_BAG_WEIGHT, _OWN_WEIGHT = 0.95, 0.3
+_WORDS = re.compile(r"\w+")
+STOPWORDS = frozenset(
+    "a an and are as at be but by can do does for from has have how i if in into is it its me my no not of on "
+    "or our so than that the their them then there these they this to was we were what when where which who "
+    "why will with you your".split())
+
+
+def content_words(text: str) -> dict[str, int]:
+    """The words of ``text`` that carry meaning, each with its count: lower-cased, stop words out,
+    a plural ``s`` off (``refunds`` is ``refund``)."""
+    counts: dict[str, int] = {}
+    for word in _WORDS.findall(text.lower()):
+        if word in STOPWORDS:
+            continue
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        counts[word] = counts.get(word, 0) + 1
+    return counts
 
 
 def encode_embedding(vector: list[float], encoding_format: Any) -> Any:

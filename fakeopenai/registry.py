@@ -59,3 +59,23 @@ def store_file(state: TenantState, content: bytes, filename: str, purpose: str) 
         if family.file_store is not None:
             return family.file_store(state, content, filename, purpose)
     return None
+
+
+def read_file(state: TenantState, file_id: str) -> tuple[str, bytes] | None:
+    """A File of the tenant as ``(filename, bytes)``, through the family that keeps Files; None when
+    the tenant has no such File (or no registered family keeps Files)."""
+    for family in families():
+        if family.file_reader is not None:
+            return family.file_reader(state, file_id)
+    return None
+
+
+def search_vector_stores(state: TenantState, store_ids: list[str], request: dict[str, Any]) -> \
+        list[dict[str, Any]] | None:
+    """The results of searching the tenant's vector stores ``store_ids`` with ``request`` (the body of
+    ``POST /vector_stores/{id}/search``), through the family that keeps them; None when the tenant holds
+    none of those stores (or no registered family keeps vector stores)."""
+    for family in families():
+        if family.vector_search is not None:
+            return family.vector_search(state, store_ids, request)
+    return None

@@ -69,6 +69,7 @@ SDK1_MODULES = (
     "tests/test_batch_scripts.py",
     "tests/test_core_on_new_paths.py",
     "tests/test_hosted_tools.py",
+    "tests/test_vector_stores.py",
     "tests/test_images.py",
     "tests/test_audio.py",
 )

@@ -26,49 +26,31 @@ def _file(client: openai.OpenAI, name: str = "notes.txt", text: bytes = b"Some n
     return client.files.create(file=(name, text), purpose="assistants").id
 
 
-# ----------------------------------------------------------------------------- vector stores
-def test_vector_store_files_and_batches_through_the_sdk_helpers(client: openai.OpenAI) -> None:
-    store = client.vector_stores.create(name="Docs", metadata={"team": "search"})
-    assert store.id.startswith("vs_") and store.object == "vector_store"
-    assert (store.name, store.metadata, store.status) == ("Docs", {"team": "search"}, "completed")
-    assert store.file_counts.total == 0 and store.created_at == 1735689601   # the fake clock
-
-    attached = client.vector_stores.files.upload_and_poll(vector_store_id=store.id,
-                                                          file=("a.txt", b"Paris is in France."))
-    assert attached.status == "completed" and attached.id.startswith("file-")   # its File's id
-    assert attached.vector_store_id == store.id and attached.last_error is None
-    other = _file(client, "b.txt")
-    polled = client.vector_stores.files.create_and_poll(vector_store_id=store.id, file_id=other,
-                                                        attributes={"lang": "en"})
-    assert polled.id == other and polled.attributes == {"lang": "en"}
-
-    batch = client.vector_stores.file_batches.create_and_poll(
-        vector_store_id=store.id, file_ids=[_file(client, "c.txt"), _file(client, "d.txt")])
-    assert batch.id.startswith("vsfb_") and batch.status == "completed"
-    assert (batch.file_counts.completed, batch.file_counts.in_progress, batch.file_counts.total) == (2, 0, 2)
-    in_batch = [f.id for f in client.vector_stores.file_batches.list_files(batch.id, vector_store_id=store.id)]
-    assert len(in_batch) == 2
-
-    store = client.vector_stores.retrieve(store.id)
-    assert (store.file_counts.completed, store.file_counts.total) == (4, 4)
-    listed = [f.id for f in client.vector_stores.files.list(vector_store_id=store.id, order="asc")]
-    assert listed[:2] == [attached.id, other] and set(listed[2:]) == set(in_batch)
-    assert [f.id for f in client.vector_stores.files.list(vector_store_id=store.id, filter="completed")] != []
-
-    deleted = client.vector_stores.files.delete(other, vector_store_id=store.id)
-    assert (deleted.id, deleted.deleted, deleted.object) == (other, True, "vector_store.file.deleted")
+# ----------------------------------------------------------------------------- containers
+def test_containers_and_their_files_are_stored_nested(client: openai.OpenAI) -> None:
+    container = client.containers.create(name="Sandbox")
+    assert container.id.startswith("cntr_") and container.object == "container"
+    assert container.name == "Sandbox" and container.created_at == 1735689601   # the fake clock
+    made = client.containers.files.create(container.id, file=("a.csv", b"x,y\n1,2\n"))
+    assert made.object == "container.file" and made.container_id == container.id
+    other = client.containers.files.create(container.id, file_id=_file(client, "b.txt"))
+    listed = [f.id for f in client.containers.files.list(container.id, order="asc")]
+    assert listed == [made.id, other.id]
+    assert client.containers.files.retrieve(made.id, container_id=container.id).id == made.id
+    client.containers.files.delete(other.id, container_id=container.id)
     with pytest.raises(openai.NotFoundError) as caught:
-        client.vector_stores.files.retrieve(other, vector_store_id=store.id)
+        client.containers.files.retrieve(other.id, container_id=container.id)
     assert caught.value.body["param"] == "file_id"   # type: ignore[index]
-    assert client.vector_stores.update(store.id, name="Renamed").name == "Renamed"
-    assert client.vector_stores.delete(store.id).deleted is True
+    client.containers.delete(container.id)
+    with pytest.raises(openai.NotFoundError):
+        client.containers.retrieve(container.id)
 
 
 def test_an_unknown_id_is_a_404_naming_the_parameter(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
-        client.vector_stores.files.list(vector_store_id="vs_nope")   # the parent
-    assert caught.value.body == {"message": "No vector store found with id 'vs_nope'.",  # type: ignore[comparison-overlap]
-                                 "type": "invalid_request_error", "param": "vector_store_id", "code": None}
+        client.containers.files.list("cntr_nope")   # the parent
+    assert caught.value.body == {"message": "No container found with id 'cntr_nope'.",  # type: ignore[comparison-overlap]
+                                 "type": "invalid_request_error", "param": "container_id", "code": None}
     with pytest.raises(openai.NotFoundError, match="No fine-tuning job found with id 'ftjob-x'"):
         client.fine_tuning.jobs.retrieve("ftjob-x")
     with pytest.raises(openai.NotFoundError, match="No eval found with id 'eval_x'"):
@@ -76,18 +58,16 @@ def test_an_unknown_id_is_a_404_naming_the_parameter(client: openai.OpenAI) -> N
 
 
 def test_lists_page_by_the_specs_cursor(client: openai.OpenAI, http: httpx.Client) -> None:
-    made = [client.vector_stores.create(name=f"s{i}").id for i in range(5)]
-    assert [s.id for s in client.vector_stores.list(limit=2)] == made[::-1]   # auto-pagination, newest first
-    page = http.get("/v1/vector_stores", params={"limit": 2, "order": "asc"}).json()
+    made = [client.containers.create(name=f"c{i}").id for i in range(5)]
+    assert [c.id for c in client.containers.list(limit=2)] == made[::-1]   # auto-pagination, newest first
+    page = http.get("/v1/containers", params={"limit": 2, "order": "asc"}).json()
     assert (page["first_id"], page["last_id"], page["has_more"]) == (made[0], made[1], True)
-    page = http.get("/v1/vector_stores", params={"limit": 2, "order": "asc", "after": made[1]}).json()
-    assert [s["id"] for s in page["data"]] == made[2:4]
-    page = http.get("/v1/vector_stores", params={"limit": 2, "order": "asc", "before": made[4]}).json()
-    assert [s["id"] for s in page["data"]] == made[2:4]
-    bad = http.get("/v1/vector_stores", params={"after": "vs_unknown"})
+    page = http.get("/v1/containers", params={"limit": 2, "order": "asc", "after": made[1]}).json()
+    assert [c["id"] for c in page["data"]] == made[2:4]
+    bad = http.get("/v1/containers", params={"after": "cntr_unknown"})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "after"
-    bad = http.get("/v1/vector_stores", params={"limit": 101})
-    assert bad.status_code == 400 and bad.json()["error"]["code"] == "integer_above_max_value"
+    bad = http.get("/v1/containers", params={"limit": "many"})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "limit"
 
 
 # ----------------------------------------------------------------------------- fine-tuning
@@ -247,12 +227,12 @@ def test_admin_api_answers_with_ambient_objects(fake_openai: Any) -> None:
 # ----------------------------------------------------------------------------- scenarios
 def test_unknown_ids_generate_answers_as_if_they_existed(client: openai.OpenAI, fake_openai: Any) -> None:
     fake_openai.load({"unknown_ids": "generate"})
-    store = client.vector_stores.retrieve("vs_anything")
-    assert store.id == "vs_anything" and store.object == "vector_store"
-    assert client.vector_stores.retrieve("vs_anything").created_at == store.created_at   # stored
-    file = client.vector_stores.files.retrieve("file-abc", vector_store_id="vs_other")   # parent made too
-    assert (file.id, file.vector_store_id, file.status) == ("file-abc", "vs_other", "in_progress")
-    assert [s.id for s in client.vector_stores.list()] == ["vs_other", "vs_anything"]
+    container = client.containers.retrieve("cntr_anything")
+    assert container.id == "cntr_anything" and container.object == "container"
+    assert client.containers.retrieve("cntr_anything").created_at == container.created_at   # stored
+    file = client.containers.files.retrieve("cfile_abc", container_id="cntr_other")   # parent made too
+    assert (file.id, file.container_id) == ("cfile_abc", "cntr_other")
+    assert [c.id for c in client.containers.list()] == ["cntr_other", "cntr_anything"]
     assert client.fine_tuning.jobs.retrieve("ftjob-123").id == "ftjob-123"
 
 
@@ -269,13 +249,13 @@ def test_serve_unknown_ids_generate_is_every_tenants_default() -> None:
 
 def test_objects_pin_any_kind_with_any_id(client: openai.OpenAI, fake_openai: Any) -> None:
     fake_openai.load({"objects": {"generic": [   # a nested object may come before its parent
-        {"kind": "vector_store.file", "id": "manual", "vector_store_id": "docs", "status": "completed"},
-        {"kind": "vector_store", "id": "docs", "name": "Product docs", "metadata": {"v": "1"}},
+        {"kind": "eval.run", "id": "nightly", "eval_id": "quality", "status": "completed"},
+        {"kind": "eval", "id": "quality", "name": "Answer quality", "metadata": {"v": "1"}},
         {"kind": "fine_tuning.job", "id": "job-7", "model": "gpt-4o-mini", "status": "running"},
         {"kind": "organization.project", "id": "proj_seeded", "name": "Seeded"}]}})
-    store = client.vector_stores.retrieve("docs")
-    assert (store.name, store.metadata, store.file_counts.completed) == ("Product docs", {"v": "1"}, 1)
-    assert client.vector_stores.files.retrieve("manual", vector_store_id="docs").status == "completed"
+    evaluation = client.evals.retrieve("quality")
+    assert (evaluation.name, evaluation.metadata) == ("Answer quality", {"v": "1"})
+    assert client.evals.runs.retrieve("nightly", eval_id="quality").status == "completed"
     assert client.fine_tuning.jobs.retrieve("job-7").status == "running"   # a pinned status stays
     assert [j.id for j in client.fine_tuning.jobs.list()] == ["job-7"]
 
@@ -289,8 +269,8 @@ def test_scenario_problems_name_the_kind_and_status() -> None:
     [problem] = caught.value.problems
     assert (problem.line, problem.path) == (3, "lifecycles[0].steps[0].status")
     assert "queued, in_progress, completed, failed" in problem.message
-    with pytest.raises(ScenarioError, match="give batch_id or vector_store_id"):
-        load_scenario({"objects": {"generic": [{"kind": "vector_store.file", "id": "f"}]}})
+    with pytest.raises(ScenarioError, match="give eval_id"):
+        load_scenario({"objects": {"generic": [{"kind": "eval.run", "id": "r"}]}})
     with pytest.raises(ScenarioError, match="generate"):
         load_scenario({"unknown_ids": "maybe"})
 
@@ -314,36 +294,37 @@ def test_strict_and_unmatched_lifecycles_in_the_teardown_report(fake_openai: Any
 
 # ----------------------------------------------------------------------------- the registry
 @pytest.fixture
-def vector_stores_family(monkeypatch: pytest.MonkeyPatch) -> Iterator[Family]:
-    """A hand-built family that takes /vector_stores, registered after the generic one."""
+def containers_family(monkeypatch: pytest.MonkeyPatch) -> Iterator[Family]:
+    """A hand-built family that takes /containers, registered after the generic one."""
     async def listed(request: Any) -> Any:
         from starlette.responses import JSONResponse
 
         return JSONResponse({"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False,
                              "hand_built": True})
 
-    family = Family(name="hand_built_vector_stores", routes=[("/v1/vector_stores", listed, ["GET"])],
-                    openapi_paths=("/vector_stores",))
+    family = Family(name="hand_built_containers", routes=[("/v1/containers", listed, ["GET"])],
+                    openapi_paths=("/containers",))
     monkeypatch.setattr(fakeopenai.families, "FAMILIES", (*fakeopenai.families.FAMILIES, family))
     yield family
 
 
-def test_a_hand_built_family_takes_its_paths_from_the_generic_one(vector_stores_family: Family) -> None:
+def test_a_hand_built_family_takes_its_paths_from_the_generic_one(containers_family: Family) -> None:
     with FakeOpenAI() as fake, httpx.Client(base_url=fake.server.origin,
                                             headers={"Authorization": f"Bearer {fake.api_key}"}) as http:
-        assert http.get("/v1/vector_stores").json()["hand_built"] is True
-        assert http.post("/v1/vector_stores", json={}).status_code == 405   # its path, its methods
-        assert http.get("/v1/vector_stores/vs_x").status_code == 404        # the generic family's still
+        assert http.get("/v1/containers").json()["hand_built"] is True
+        assert http.post("/v1/containers", json={"name": "x"}).status_code == 405   # its path, its methods
+        assert http.get("/v1/containers/cntr_x").status_code == 404        # the generic family's still
         paths = http.get("/openapi.json").json()["paths"]
-        assert "/v1/vector_stores" not in paths and "/v1/vector_stores/{vector_store_id}" in paths
+        assert "/v1/containers" not in paths and "/v1/containers/{container_id}" in paths
 
 
 def test_answers_are_deterministic_across_tenants(fake_openai: Any) -> None:
     def session(client: openai.OpenAI) -> list[Any]:
         job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file="file-a")
-        store = client.vector_stores.create(name="x", file_ids=["file-1"])
-        return [job.model_dump(), client.fine_tuning.jobs.retrieve(job.id).model_dump(), store.model_dump(),
-                client.vector_stores.files.list(store.id).model_dump(),
+        container = client.containers.create(name="x")
+        client.containers.files.create(container.id, file=("a.txt", b"a"))
+        return [job.model_dump(), client.fine_tuning.jobs.retrieve(job.id).model_dump(), container.model_dump(),
+                client.containers.files.list(container.id).model_dump(),
                 client.images.generate(prompt="p").model_dump()]
 
     first = session(fake_openai.client(api_key="sk-generic-a"))
@@ -358,7 +339,7 @@ def test_every_generic_operation_has_a_role() -> None:
     assert len(ops) > 200 and all(op.role in engine.ROLES for op in ops)
     assert {op.label for op in ops if op.role == "action"} >= {
         "POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel", "POST /v1/uploads/{upload_id}/complete",
-        "POST /v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel"}
+        "POST /v1/evals/{eval_id}/runs/{run_id}"}
 
 
 def test_assistants_threads_messages_and_files_pin_ids_without_their_prefix(client: openai.OpenAI,

@@ -133,6 +133,7 @@ class World:
         self.response = self.new_response()
         self.completion = self.new_completion()
         self.conversation, self.conversation_item = self.new_conversation()
+        self.vector_store, self.vector_store_batch = self.new_vector_store()
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         response = self.http.post(path, json=body)
@@ -190,6 +191,11 @@ class World:
         conversation = self._post("/v1/conversations", {"items": [{"role": "user", "content": "Weather?"}]})
         return conversation["id"], self._get(f"/v1/conversations/{conversation['id']}/items")["data"][0]["id"]
 
+    def new_vector_store(self) -> tuple[str, str]:
+        """A store with the notes file attached, and a file batch of it."""
+        store = self._post("/v1/vector_stores", {"name": "fuzzed", "file_ids": [self.file]})["id"]
+        return store, self._post(f"/v1/vector_stores/{store}/file_batches", {"file_ids": [self.file]})["id"]
+
     def bind(self, case: Any) -> None:
         """Point the case at real objects (path ids, and ids its body refers to)."""
         label = case.operation.label
@@ -241,6 +247,14 @@ class World:
                                                                                      self.conversation_item)
             if "{item_id}" in path:
                 params["item_id"] = item
+        elif path.startswith("/v1/vector_stores/"):
+            fresh = method == "DELETE" or path.endswith("/cancel")
+            params["vector_store_id"], batch = self.new_vector_store() if fresh else (self.vector_store,
+                                                                                       self.vector_store_batch)
+            if "{file_id}" in path:
+                params["file_id"] = self.file
+            if "{batch_id}" in path:
+                params["batch_id"] = batch
         if params and isinstance(case.path_parameters, dict):
             case.path_parameters = {**case.path_parameters, **params}
         body = case.body
@@ -249,6 +263,14 @@ class World:
                 body["assistant_id"] = "asst_weather"
             if "input_file_id" in body:
                 body["input_file_id"] = self.batch_file
+            if path.startswith("/v1/vector_stores"):   # the Files a store reads must exist
+                if "file_id" in body:
+                    body["file_id"] = self.file
+                if isinstance(body.get("file_ids"), list):
+                    body["file_ids"] = [self.file for _ in body["file_ids"]]
+                for item in body.get("files") or () if isinstance(body.get("files"), list) else ():
+                    if isinstance(item, dict) and "file_id" in item:
+                        item["file_id"] = self.file
             outputs = body.get("tool_outputs")
             if pending_call and isinstance(outputs, list) and outputs and isinstance(outputs[0], dict):
                 body["tool_outputs"] = [{**outputs[0], "tool_call_id": pending_call}]

@@ -18,6 +18,7 @@ from fakeopenai.families import (
     moderations,
     realtime,
     responses,
+    vector_stores,
     webhooks,
 )
 from fakeopenai.family import Family
@@ -32,6 +33,7 @@ FAMILIES: tuple[Family, ...] = (
     moderations.FAMILY,
     responses.FAMILY,
     realtime.FAMILY,
+    vector_stores.FAMILY,
     webhooks.FAMILY,  # no API paths: the signed deliveries the families' end states make (state.notify)
     generic.FAMILY,   # last: every spec operation the families above do not claim
 )

@@ -106,6 +106,7 @@ class Run:
     _prompt_tokens: int = 0       # the prompt (instructions and the thread's messages when it started)
     _usage_plan: list[tuple[int, int]] | None = None   # pinned usage split over the script's steps
     _stream_error: dict[str, Any] | None = None
+    _citations: list[str] = field(default_factory=list)   # files its file_search steps found, for the next message
 
 
 @dataclass(slots=True)

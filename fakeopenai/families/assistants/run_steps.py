@@ -93,7 +93,7 @@ def write_message(state: TenantState, run: Run, step: Step, now: int, emit: Emit
     When the run ends ``incomplete`` right after it, the message is the cut-off answer: ``status:
     incomplete`` with ``incomplete_at`` and ``incomplete_details.reason`` (``max_tokens``)."""
     thread = world(state).threads.get(run.thread_id)
-    text = message_text(state, run, step, run._cursor.pos)
+    text, annotations = cite(run, message_text(state, run, step, run._cursor.pos))
     message = Message(id=state.ids.new("msg_"), created_at=now, thread_id=run.thread_id, role="assistant",
                       content=[], status="in_progress", assistant_id=run.assistant_id, run_id=run.id)
     run_step = new_step(state, run, now, "message_creation",
@@ -111,6 +111,7 @@ def write_message(state: TenantState, run: Run, step: Step, now: int, emit: Emit
         emit.delta("thread.message.delta",
                    {"id": message.id, "object": "thread.message.delta", "delta": {"content": [part]}})
     message.content = [text_part(text)]
+    message.content[0]["text"]["annotations"] = annotations
     reason = cut_off(run)
     if reason is None:
         message.status = "completed"
@@ -130,9 +131,23 @@ def write_message(state: TenantState, run: Run, step: Step, now: int, emit: Emit
     emit.event("thread.run.step.completed", run_step)
 
 
+def cite(run: Run, text: str) -> tuple[str, list[dict[str, Any]]]:
+    """``text`` with a ``【n†source】`` marker per file the run's ``file_search`` steps found, and their
+    ``file_citation`` annotations (then forgotten: the next message cites nothing)."""
+    cited, run._citations = run._citations, []
+    annotations = []
+    for number, file_id in enumerate(cited):
+        marker = f"【{number}†source】"
+        annotations.append({"type": "file_citation", "text": marker, "file_citation": {"file_id": file_id},
+                            "start_index": len(text), "end_index": len(text) + len(marker)})
+        text += marker
+    return text, annotations
+
+
 def tool_tokens(run_step: RunStep) -> int:
     """The completion tokens of a ``tool_calls`` step: its calls' arguments."""
-    return sum(count_tokens(call["function"]["arguments"]) for call in run_step.step_details.get("tool_calls", ()))
+    return sum(count_tokens(call["function"]["arguments"]) for call in run_step.step_details.get("tool_calls", ())
+               if call.get("type") == "function")
 
 
 def step_usage(run: Run, run_step: RunStep, completion: int) -> dict[str, int]:
@@ -159,6 +174,8 @@ def plan_usage(state: TenantState, run: Run) -> list[tuple[int, int]] | None:
             natural.append(count_tokens(message_text(state, run, step, pos)))
         elif step.kind == "tool_calls":
             natural.append(sum(count_tokens(call.arguments) for call in step.tool_calls))
+        elif step.kind == "file_search":   # a run step that writes nothing
+            natural.append(0)
     if not natural:
         return None
     completion = pinned["completion_tokens"]

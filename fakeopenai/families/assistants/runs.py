@@ -30,6 +30,7 @@ from fakeopenai.changes import logging_changes
 from fakeopenai.clock import capped, has_expired
 from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.assistants.assistants import get_assistant
+from fakeopenai.families.assistants.file_search import search_files
 from fakeopenai.families.assistants.objects import Assistant, Run, RunStep, Thread
 from fakeopenai.families.assistants.run_steps import (
     SILENT,
@@ -285,6 +286,9 @@ def _enter(state: TenantState, run: Run, pos: int, now: int, emit: Emitter) -> N
         run.status = "requires_action"
         _log_transition(state, run, old, "waiting for " + ", ".join(call["id"] for call in run._pending))
         emit.event("thread.run.requires_action", run)
+    elif step.kind == "file_search":
+        _set_status(state, run, "in_progress", now, emit)
+        search_files(state, run, step, now, emit)
     elif step.kind in HOSTED_KINDS:
         pass   # a conversations: script's hosted tool or reasoning: a response shows it, a run has nothing to show
     else:  # stream_error: the stream breaks off; a poller sees the run fail

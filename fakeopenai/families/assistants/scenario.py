@@ -90,7 +90,7 @@ def run_script(builder: Builder, index: int, data: dict[str, Any], stream: Strea
     path = ("runs", index)
     match = data.get("match") or {}
     builder.check_regex(path + ("match", "last_message"), match.get("last_message"))
-    steps = build_steps(builder, path, data.get("steps") or [], "run", BASIC_KINDS)
+    steps = build_steps(builder, path, data.get("steps") or [], "run", (*BASIC_KINDS, "file_search"))
     return RunScript(
         index=index,
         name=data.get("name") or f"runs[{index}]",

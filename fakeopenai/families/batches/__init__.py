@@ -32,6 +32,17 @@ def file_store(state: TenantState, content: bytes, filename: str, purpose: str) 
     return file(store_file(state, content, filename=filename, purpose=purpose))
 
 
+def file_reader(state: TenantState, file_id: str) -> tuple[str, bytes] | None:
+    """A File's name and bytes, for another family that reads Files (a vector store indexes them)."""
+    from fakeopenai.families.batches.files import find_file
+
+    item = find_file(state, file_id)
+    if item is None:
+        return None
+    content = item._content
+    return item.filename, content if isinstance(content, bytes) else b"".join(content)
+
+
 def seed(state: TenantState) -> None:
     """Store the files the scenario pins."""
     from fakeopenai.families.batches.files import store_file
@@ -64,6 +75,7 @@ FAMILY = Family(
     seed=seed,
     on_clock=batches.refresh_all,
     file_store=file_store,
+    file_reader=file_reader,
     report_hints={"batch_response": "fix the custom_id or line of the scripted response (see the did-you-mean "
                                     "above), or give the script a match: (input_file_id, metadata) so it only "
                                     "serves the file it was written for"},

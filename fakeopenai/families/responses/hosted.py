@@ -17,9 +17,11 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from fakeopenai import registry
 from fakeopenai.errors import InvalidRequestError, NotFoundError
 from fakeopenai.families.responses.items import last_user_text
 from fakeopenai.families.responses.world import world
@@ -176,12 +178,17 @@ def reasoning(state: TenantState, response: Response, step: Step, emit: Emitter,
 
 # ----------------------------------------------------------------------------- searches
 
-def _file_results(state: TenantState, response: Response, step: Step, queries: list[str]) -> list[dict[str, Any]]:
+def _file_results(state: TenantState, response: Response, step: Step, queries: list[str]) -> \
+        tuple[list[dict[str, Any]], bool]:
+    """The search's results, and whether they come from the tenant's vector stores."""
     data = step.hosted or {}
     given = data.get("results")
     tools = _tools(response, "file_search")
-    if given is None:   # generated: two chunks of seeded files, best first
-        given = tuple({} for _ in range(2))
+    if given is None:
+        found = _store_results(state, tools[0], queries) if tools else None
+        if found is not None:
+            return found, True
+        given = tuple({} for _ in range(2))   # no store the tenant holds: two made-up chunks, best first
     results = []
     for i, result in enumerate(given):
         key = _key(state, response, f"file{i}")
@@ -192,7 +199,31 @@ def _file_results(state: TenantState, response: Response, step: Step, queries: l
                         "text": result["text"] if "text" in result else sentence_text(key + "|" + queries[0], 24),
                         "attributes": dict(result.get("attributes") or {})})
     limit = tools[0].get("max_num_results") if tools else None
-    return results[:limit] if isinstance(limit, int) else results
+    return (results[:limit] if isinstance(limit, int) else results), False
+
+
+def _store_results(state: TenantState, tool: dict[str, Any], queries: list[str]) -> list[dict[str, Any]] | None:
+    """The results of the tool's vector stores (the vector stores family's search, through the registry,
+    with the tool's ``max_num_results``, ``filters`` and ``ranking_options``), or None when the tenant
+    holds none of them."""
+    ids = [str(i) for i in tool.get("vector_store_ids") or ()]
+    request = {"query": queries, **{key: tool[key] for key in ("max_num_results", "filters", "ranking_options")
+                                    if tool.get(key) is not None}}
+    found = registry.search_vector_stores(state, ids, request) if ids else None
+    if found is None:
+        return None
+    return [{"file_id": r["file_id"], "filename": r["filename"], "score": r["score"],
+             "text": "\n".join(part["text"] for part in r["content"]), "attributes": r["attributes"]} for r in found]
+
+
+def _first_sentences(text: str, words: int = 40) -> str:
+    """What an unscripted answer says of a passage: its first sentences, up to about ``words`` words."""
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split())):
+        if out and len(" ".join(out).split()) + len(sentence.split()) > words:
+            break
+        out.append(sentence)
+    return " ".join(out)
 
 
 def file_search(state: TenantState, response: Response, step: Step, emit: Emitter) -> None:
@@ -205,14 +236,19 @@ def file_search(state: TenantState, response: Response, step: Step, emit: Emitte
     index, where = _begin(response, emit, item)
     emit.event("response.file_search_call.in_progress", where)
     emit.event("response.file_search_call.searching", where)
-    results = _file_results(state, response, step, queries)
+    results, from_stores = _file_results(state, response, step, queries)
     emit.event("response.file_search_call.completed", where)
     item.update(status="completed", queries=queries,
                 results=results if "file_search_call.results" in response._include else None)
     _done(emit, index, item)
+    if from_stores and results:
+        response._chain.passage = _first_sentences(results[0]["text"])
     if data.get("cite", True):
         seen: set[str] = set()
+        best = max((r["score"] for r in results), default=0)
         for result in results:
+            if from_stores and result["score"] < best / 2:   # a real store's weak matches: read, not cited
+                continue
             if result["file_id"] not in seen:
                 seen.add(result["file_id"])
                 response._chain.citations.append({"type": "file_citation", "file_id": result["file_id"],

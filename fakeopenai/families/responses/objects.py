@@ -79,6 +79,7 @@ class Chain:
     approvals: dict[str, Any] = field(default_factory=dict)   # mcp_approval_request id -> its mcp Step, waiting
     mcp_listed: set[str] = field(default_factory=set)   # MCP server labels whose tools it listed
     citations: list[dict[str, Any]] = field(default_factory=list)   # what its searches found, for the next message
+    passage: str | None = None   # the best passage a search of a real vector store found: an unscripted answer's text
     container: str | None = None  # its code interpreter container
 
 

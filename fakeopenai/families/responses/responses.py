@@ -568,8 +568,11 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     chain = response._chain
     key = f"{state.scenario.seed}|response{chain.number}|step{chain._cursor.pos}"
     form = (response.text or {}).get("format") or {}
+    passage, chain.passage = chain.passage, None
     if step.message is not None:
         text = step.message
+    elif passage and form.get("type") in (None, "text"):   # unscripted after a real store's search: grounded
+        text = passage
     else:
         text = answer_text(form.get("type"), form.get("schema"), key, step.message_words)
     cap = response.max_output_tokens

@@ -1,0 +1,27 @@
+"""The vector stores family's objects in one tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fakeopenai.families.vector_stores.objects import VectorStore
+from fakeopenai.store import Collection
+
+if TYPE_CHECKING:
+    from fakeopenai.state import TenantState
+
+NAME = "vector_stores"
+
+
+@dataclass(slots=True)
+class VectorStoresWorld:
+    stores: Collection[VectorStore] = field(default_factory=Collection)
+
+
+def new_world(state: TenantState) -> VectorStoresWorld:
+    return VectorStoresWorld()
+
+
+def world(state: TenantState) -> VectorStoresWorld:
+    return state.worlds[NAME]  # type: ignore[no-any-return]
