@@ -28,7 +28,29 @@ if TYPE_CHECKING:
 Handler = Callable[..., Any]
 RouteSpec = tuple[str, Handler, Sequence[str]]   # ("/v1/batches", handler, ["GET"])
 Problems = list[tuple[tuple[Any, ...], str]]      # (key path, message)
-BatchLineAnswerer = Callable[[dict[str, Any], str, int], "tuple[int, dict[str, Any]] | None"]
+# (line body, key of the line's ids, created, content or None) -> (status code, answer body)
+BatchLineAnswer = Callable[[dict[str, Any], str, int, "str | None"], "tuple[int, dict[str, Any]]"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLines:
+    """How the family that serves an endpoint answers a batch's lines for it: made once per batch by
+    ``Family.batch_answerer`` (through ``registry.batch_answerer``, so the batches family imports none).
+
+    ``answer`` is what the direct call answers the line's body with (its scripts, else the family's
+    generator), not stored, not streamed; ids inside it derive from the key (the seed and the line's
+    custom_id), and ``content`` (a batch script's fixed answer) replaces the generated text or input.
+    ``plan``/``planned`` are an optional fast path for the usual line: ``plan(body)`` at validation
+    keeps what the answer needs (or None: ``answer`` answers that line), ``planned(model, plan, key,
+    created)`` gives the answer as ``json.dumps`` text with its (input tokens, output tokens).
+    ``pure``: answering changes no tenant state (no script plays, no entry is used), so a big batch's
+    answers may be built ahead, off the read that ends it.
+    """
+
+    answer: BatchLineAnswer
+    plan: Callable[[dict[str, Any]], Any] | None = None
+    planned: Callable[[str, Any, str, int], tuple[str, int, int]] | None = None
+    pure: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +111,9 @@ class Family:
     on_clock: Callable[[TenantState], None] | None = None    # what time alone does (expiry)
     before_request: Callable[[TenantState, Scope], APIError | None] | None = None   # a gateway check
     report_hints: dict[str, str] = field(default_factory=dict)  # violation kind -> "What to do"
-    # Batch lines of an endpoint this family serves, answered by its scripts: given the tenant and
-    # the batch's endpoint, None (the batches family's generator answers every line), or a function
-    # of (line body, seeded key, created) -> (status code, answer body), or None for a line no
-    # script of the family matches (the generator answers it). Asked once per batch.
-    batch_answerer: Callable[[TenantState, str], BatchLineAnswerer | None] | None = None
+    # Batch lines of an endpoint this family serves: given the tenant and the batch's endpoint, how
+    # its lines are answered (BatchLines), or None (not this family's endpoint). Asked once per batch.
+    batch_answerer: Callable[[TenantState, str], BatchLines | None] | None = None
     # The family that keeps the tenant's Files (the Files API): stores bytes as a File and returns its JSON,
     # for another family that makes one (an Upload, once completed, is a File). Through
     # ``registry.store_file``, so the family making it imports no other.

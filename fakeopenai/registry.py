@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fakeopenai.family import BatchLineAnswerer, Family, ScriptKind
+    from fakeopenai.family import BatchLines, Family, ScriptKind
     from fakeopenai.state import TenantState
 
 
@@ -33,9 +33,9 @@ def kind_of_violation(violation: dict[str, object]) -> ScriptKind | None:
     return None
 
 
-def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
-    """What answers a batch's lines for ``endpoint`` from a family's scripts (the first family
-    whose hook offers one), or None: the batches family's generator answers them all."""
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
+    """How the family that serves ``endpoint`` answers a batch's lines (the first family whose hook
+    offers it), or None: no registered family answers that endpoint."""
     for family in families():
         if family.batch_answerer is not None:
             answerer = family.batch_answerer(state, endpoint)

@@ -2,7 +2,8 @@
 ``batches:`` script drives (one step per read), and the output and error files they write.
 
 The engine is ``files.py``, ``batches.py``, ``batch_input.py`` (validation as the service does
-it), ``batch_output.py`` and ``answers.py`` (generated answers per endpoint); the handlers
+it) and ``batch_output.py`` (the output and error files; each line is answered by the family that
+serves the batch's endpoint, through ``Family.batch_answerer``); the handlers
 ``api.py``, the JSON ``render.py``, the scenario part ``scenario.py`` with
 ``scenario.schema.json``.
 """

@@ -19,13 +19,17 @@ from __future__ import annotations
 import json
 from array import array
 from bisect import bisect_left
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fakeopenai.families.batches.answers import chat_plan, missing_field
 from fakeopenai.jsonstrict import decode_json_bytes, loads_strict
 
+# The endpoints the Batch API takes; the family that serves each answers its lines (Family.batch_answerer).
+ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/responses", "/v1/completions", "/v1/moderations")
+# What each endpoint needs in a line's body; a line without it gets a 400 in the error file.
+REQUIRED_FIELDS = {"/v1/chat/completions": ("messages",), "/v1/embeddings": ("input",),
+                   "/v1/completions": ("prompt",), "/v1/responses": (), "/v1/moderations": ("input",)}
 MAX_REQUESTS = 50_000
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 MAX_EMBEDDING_INPUTS = 50_000
@@ -48,9 +52,9 @@ class BatchInput:
     problems: list[dict[str, Any]] = field(default_factory=list)
     rejects: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # index -> (param, message, code): a 400
     found: dict[str, int] = field(default_factory=dict)            # wanted custom_id -> index
-    # chat batches: per request, (custom_id, prompt tokens, token limit) when answers.planned_chat_json
-    # answers it (the usual line), else None; lets the answers skip parsing the line again
-    plans: list[tuple[str, int, Any] | None] | None = None
+    # per request, (custom_id, the family's plan) when its BatchLines.planned answers it (the usual
+    # line), else None; lets the answers skip parsing the line again. None: the family has no fast path.
+    plans: list[tuple[str, Any] | None] | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -69,6 +73,22 @@ class BatchInput:
         self.content = b""
         self.starts, self.ends, self.lines = array("q"), array("q"), array("i")
         self.plans = None
+
+
+def missing_field(endpoint: str, body: dict[str, Any]) -> tuple[str, str, str] | None:
+    """``(param, message, code)`` for the first field ``endpoint`` requires that ``body`` lacks or
+    leaves empty (the line then gets a 400), worded as the live API words it."""
+    for name in REQUIRED_FIELDS.get(endpoint, ()):
+        value = body.get(name)
+        if value is None:
+            return name, f"Missing required parameter: '{name}'.", "missing_required_parameter"
+        if value == []:
+            return name, (f"Invalid '{name}': empty array. Expected an array with minimum length 1, but got an "
+                          "empty array instead."), "empty_array"
+        if value == "":
+            return name, (f"Invalid '{name}': empty string. Expected a string with minimum length 1, but got an "
+                          "empty string instead."), "empty_string"
+    return None
 
 
 def _request_past_limit(content: bytes) -> int | None:
@@ -95,9 +115,11 @@ class _Problems:
             self.items.append({"code": code, "message": message, "param": param, "line": line})
 
 
-def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset()) -> BatchInput:
-    """Validate ``content`` as the input file of an ``endpoint`` batch (one pass)."""
-    return run_steps(read_input_steps(content, endpoint=endpoint, wanted=wanted))
+def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset(),
+               plan: Callable[[dict[str, Any]], Any] | None = None) -> BatchInput:
+    """Validate ``content`` as the input file of an ``endpoint`` batch (one pass); ``plan``: what
+    the family answering the endpoint keeps of a usual line (``BatchLines.plan``)."""
+    return run_steps(read_input_steps(content, endpoint=endpoint, wanted=wanted, plan=plan))
 
 
 def run_steps(steps: Generator[Any, None, T]) -> T:
@@ -110,8 +132,8 @@ def run_steps(steps: Generator[Any, None, T]) -> T:
         return stop.value  # type: ignore[no-any-return]
 
 
-def read_input_steps(content: bytes, *, endpoint: str,
-                     wanted: frozenset[str] | set[str] = frozenset()) -> Generator[None, None, BatchInput]:
+def read_input_steps(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset(),
+                     plan: Callable[[dict[str, Any]], Any] | None = None) -> Generator[None, None, BatchInput]:
     """:func:`read_input` in steps: it yields every :data:`STEP_LINES` lines."""
     data = BatchInput(content)
     problems = _Problems()
@@ -132,7 +154,7 @@ def read_input_steps(content: bytes, *, endpoint: str,
     models: dict[str, int] = {}
     embedding_inputs = 0
     append_start, append_end, append_line = data.starts.append, data.ends.append, data.lines.append
-    plans: list[tuple[str, int, Any] | None] | None = [] if endpoint == "/v1/chat/completions" else None
+    plans: list[tuple[str, Any] | None] | None = [] if plan is not None else None
     size = len(content)
     start, number = 0, 0
     countdown = STEP_LINES
@@ -213,10 +235,11 @@ def read_input_steps(content: bytes, *, endpoint: str,
         missing = missing_field(endpoint, body)
         if missing is not None:
             data.rejects[index] = missing
-        elif plans is not None and isinstance(custom_id, str) and isinstance(model, str) and model:
-            plan = chat_plan(body)
-            if plan is not None:
-                plans[index] = (custom_id, *plan)
+        elif plans is not None and plan is not None and isinstance(custom_id, str) and isinstance(model, str) \
+                and model:
+            kept = plan(body)
+            if kept is not None:
+                plans[index] = (custom_id, kept)
         if endpoint == "/v1/embeddings":
             value = body.get("input")
             embedding_inputs += len(value) if isinstance(value, list) and value and \
