@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from importlib import import_module, resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -118,6 +118,18 @@ class Family:
     # for another family that makes one (an Upload, once completed, is a File). Through
     # ``registry.store_file``, so the family making it imports no other.
     file_store: Callable[[TenantState, bytes, str, str], dict[str, Any]] | None = None
+    # What turns recorded exchanges into the family's part of a scenario (``fakeopenai record``): a new
+    # converter per conversion (``record.convert.common.Converter``: ``key``, ``feed``, ``entries``).
+    recorder: Callable[[], Any] | None = None
+
+
+def lazy(module: str, name: str) -> Callable[[], Any]:
+    """``module.name()`` when called, the module imported then: a hook whose code the server never needs
+    (a family's recorder) costs nothing at start."""
+    def make() -> Any:
+        return getattr(import_module(module), name)()
+
+    return make
 
 
 @cache

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.batches import api, batches, scenario
 from fakeopenai.families.batches.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, package_json
+from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -47,6 +47,7 @@ def seed(state: TenantState) -> None:
 
 FAMILY = Family(
     name=NAME,
+    recorder=lazy(f"{__name__}.recorder", "BatchesConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

@@ -10,12 +10,13 @@ the scenario part ``scenario.py`` with ``scenario.schema.json``.
 from __future__ import annotations
 
 from fakeopenai.families.embeddings import api, embeddings, scenario
-from fakeopenai.family import Family, package_json
+from fakeopenai.family import Family, lazy, package_json
 
 OPENAPI_PATHS = ("/embeddings",)
 
 FAMILY = Family(
     name="embeddings",
+    recorder=lazy(f"{__name__}.recorder", "EmbeddingsConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

@@ -6,12 +6,13 @@ a hash of the input, :func:`fakeopenai.generate.moderation_result`, as batch lin
 from __future__ import annotations
 
 from fakeopenai.families.moderations import api, moderations, scenario
-from fakeopenai.family import Family, package_json
+from fakeopenai.family import Family, lazy, package_json
 
 OPENAPI_PATHS = ("/moderations",)
 
 FAMILY = Family(
     name="moderations",
+    recorder=lazy(f"{__name__}.recorder", "ModerationsConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from fakeopenai.families.responses import api, scenario
 from fakeopenai.families.responses.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, package_json
+from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
     from fakeopenai.families.responses.objects import Chain
@@ -49,6 +49,7 @@ def seed(state: TenantState) -> None:
 
 FAMILY = Family(
     name=NAME,
+    recorder=lazy(f"{__name__}.recorder", "ResponsesConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
