@@ -99,6 +99,9 @@ class Family:
     # openapi.json by scripts/build_openapi.py: (official spec, part) -> {file name: data} (the generic
     # family's operation table, read at server start instead of the spec).
     openapi_tables: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    # What the live API does that the official schemas of this family's objects do not say: a function
+    # that fixes them in a document's schemas, in place (``openapi.normalize`` applies every family's).
+    openapi_normalize: Callable[[dict[str, Any]], None] | None = None
     # The family's part of the scenario JSON Schema: {"properties": top-level keys,
     # "objects": keys under objects:, "$defs": definitions}, and the docs sections made from it.
     scenario_schema: Callable[[], dict[str, Any]] | None = None
@@ -118,6 +121,9 @@ class Family:
     # for another family that makes one (an Upload, once completed, is a File). Through
     # ``registry.store_file``, so the family making it imports no other.
     file_store: Callable[[TenantState, bytes, str, str], dict[str, Any]] | None = None
+    # The tenant's model ids, for the family that lists models: what ``unknown_models: error`` accepts
+    # (``known_models.check_model``, through ``registry.model_ids``).
+    model_ids: Callable[[TenantState], list[str]] | None = None
     # What turns recorded exchanges into the family's part of a scenario (``fakeopenai record``): a new
     # converter per conversion (``record.convert.common.Converter``: ``key``, ``feed``, ``entries``).
     recorder: Callable[[], Any] | None = None

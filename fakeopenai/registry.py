@@ -51,3 +51,12 @@ def store_file(state: TenantState, content: bytes, filename: str, purpose: str) 
         if family.file_store is not None:
             return family.file_store(state, content, filename, purpose)
     return None
+
+
+def model_ids(state: TenantState) -> list[str] | None:
+    """The tenant's models, from the family that lists them (``Family.model_ids``), or None when no
+    registered family does (then every model is known)."""
+    for family in families():
+        if family.model_ids is not None:
+            return family.model_ids(state)
+    return None

@@ -1,9 +1,9 @@
 """Validate every response the tests see against the official OpenAPI spec.
 
 The spec is the vendored official document (``spec/openai-openapi.yaml.gz``),
-normalized by :func:`fakeopenai.openapi.normalize` in its three documented ways
-(OpenAPI 3.0 ``nullable``; null for unset optional Batch/File fields; null
-``first_id``/``last_id`` on empty lists). Nothing else is loosened. One answer is read before
+normalized by :func:`fakeopenai.openapi.normalize` in its documented ways (among them OpenAPI
+3.0 ``nullable``, null for unset optional Batch/File fields, null ``first_id``/``last_id`` on
+empty lists). Nothing else is loosened. One answer is read before
 it is checked: an embedding asked for with ``encoding_format: base64`` is a base64 string
 (little-endian float32, what the SDKs ask for by default and decode), which the spec does not
 model; it is decoded into its floats (:func:`decode_base64_embeddings`) and checked as those.

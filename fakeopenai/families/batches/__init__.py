@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.families.batches import api, batches, scenario
+from fakeopenai.families.batches import api, batches, openapi_rules, scenario
 from fakeopenai.families.batches.world import NAME, new_world, world
 from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
@@ -51,6 +51,7 @@ FAMILY = Family(
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
+    openapi_normalize=openapi_rules.normalize,
     # Batch answers are checked against these (and the 2025-04-29 spec's BatchRequestInput/Output).
     openapi_schemas=("CreateChatCompletionResponse", "CreateEmbeddingResponse", "CreateCompletionResponse",
                      "CreateModerationResponse", "Response", "BatchRequestInput", "BatchRequestOutput"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.families.responses import api, scenario
+from fakeopenai.families.responses import api, openapi_rules, scenario
 from fakeopenai.families.responses.world import NAME, new_world, world
 from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
@@ -53,6 +53,7 @@ FAMILY = Family(
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
+    openapi_normalize=openapi_rules.normalize,
     openapi_schemas=("ResponseStreamEvent",),
     scenario_schema=scenario.schema,
     docs_sections=(("Seeded conversation", "seed_conversation"), ("Seeded conversation item", "seed_conversation_item"),
