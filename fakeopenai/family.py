@@ -44,13 +44,20 @@ class BatchLines:
     keeps what the answer needs (or None: ``answer`` answers that line), ``planned(model, plan, key,
     created)`` gives the answer as ``json.dumps`` text with its (input tokens, output tokens).
     ``pure``: answering changes no tenant state (no script plays, no entry is used), so a big batch's
-    answers may be built ahead, off the read that ends it.
+    answers may be built ahead, off the read that ends it. Validation: ``required``, the fields a
+    line's body must hold (else that line's 400); ``tasks``, how many tasks a body holds when the Batch
+    API counts more than one a line (embeddings: its inputs), at most ``max_tasks`` a batch.
     """
 
     answer: BatchLineAnswer
     plan: Callable[[dict[str, Any]], Any] | None = None
     planned: Callable[[str, Any, str, int], tuple[str, int, int]] | None = None
     pure: bool = False
+    required: tuple[str, ...] = ()
+    tasks: Callable[[dict[str, Any]], int] | None = None
+    max_tasks: int = 0
+    task_noun: str = "tasks"
+    task_param: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,20 +19,20 @@ from __future__ import annotations
 import json
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fakeopenai.jsonstrict import decode_json_bytes, loads_strict
 
-# The endpoints the Batch API takes; the family that serves each answers its lines (Family.batch_answerer).
+if TYPE_CHECKING:
+    from fakeopenai.family import BatchLines
+
+# The endpoints the Batch API takes (the spec's enum); the family that serves each says how its lines are
+# checked and answered (Family.batch_answerer: BatchLines).
 ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/responses", "/v1/completions", "/v1/moderations")
-# What each endpoint needs in a line's body; a line without it gets a 400 in the error file.
-REQUIRED_FIELDS = {"/v1/chat/completions": ("messages",), "/v1/embeddings": ("input",),
-                   "/v1/completions": ("prompt",), "/v1/responses": (), "/v1/moderations": ("input",)}
 MAX_REQUESTS = 50_000
 MAX_INPUT_BYTES = 200 * 1024 * 1024
-MAX_EMBEDDING_INPUTS = 50_000
 MAX_REPORTED_ERRORS = 100   # errors.data entries kept for one file; the rest are only counted
 MODEL_OPTIONAL = frozenset({"/v1/moderations"})
 _decode = json.JSONDecoder().decode   # json.loads without its per-call checks (lines were validated)
@@ -75,10 +75,10 @@ class BatchInput:
         self.plans = None
 
 
-def missing_field(endpoint: str, body: dict[str, Any]) -> tuple[str, str, str] | None:
-    """``(param, message, code)`` for the first field ``endpoint`` requires that ``body`` lacks or
-    leaves empty (the line then gets a 400), worded as the live API words it."""
-    for name in REQUIRED_FIELDS.get(endpoint, ()):
+def missing_field(required: tuple[str, ...], body: dict[str, Any]) -> tuple[str, str, str] | None:
+    """``(param, message, code)`` for the first ``required`` field that ``body`` lacks or leaves empty
+    (the line then gets a 400), worded as the live API words it."""
+    for name in required:
         value = body.get(name)
         if value is None:
             return name, f"Missing required parameter: '{name}'.", "missing_required_parameter"
@@ -116,10 +116,10 @@ class _Problems:
 
 
 def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset(),
-               plan: Callable[[dict[str, Any]], Any] | None = None) -> BatchInput:
-    """Validate ``content`` as the input file of an ``endpoint`` batch (one pass); ``plan``: what
-    the family answering the endpoint keeps of a usual line (``BatchLines.plan``)."""
-    return run_steps(read_input_steps(content, endpoint=endpoint, wanted=wanted, plan=plan))
+               lines: BatchLines | None = None) -> BatchInput:
+    """Validate ``content`` as the input file of an ``endpoint`` batch (one pass); ``lines``: what the
+    family answering the endpoint says of its lines (the fields they need, their tasks, its fast path)."""
+    return run_steps(read_input_steps(content, endpoint=endpoint, wanted=wanted, lines=lines))
 
 
 def run_steps(steps: Generator[Any, None, T]) -> T:
@@ -133,7 +133,7 @@ def run_steps(steps: Generator[Any, None, T]) -> T:
 
 
 def read_input_steps(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset(),
-                     plan: Callable[[dict[str, Any]], Any] | None = None) -> Generator[None, None, BatchInput]:
+                     lines: BatchLines | None = None) -> Generator[None, None, BatchInput]:
     """:func:`read_input` in steps: it yields every :data:`STEP_LINES` lines."""
     data = BatchInput(content)
     problems = _Problems()
@@ -152,7 +152,10 @@ def read_input_steps(content: bytes, *, endpoint: str, wanted: frozenset[str] | 
         return data
     seen: set[str] = set()
     models: dict[str, int] = {}
-    embedding_inputs = 0
+    plan = lines.plan if lines is not None else None
+    required = lines.required if lines is not None else ()
+    count_tasks = lines.tasks if lines is not None else None
+    tasks = 0
     append_start, append_end, append_line = data.starts.append, data.ends.append, data.lines.append
     plans: list[tuple[str, Any] | None] | None = [] if plan is not None else None
     size = len(content)
@@ -232,7 +235,7 @@ def read_input_steps(content: bytes, *, endpoint: str, wanted: frozenset[str] | 
             problems.add("missing_required_parameter", "This request's body has no model. Every request needs "
                          "one, and all requests in a file must use the same model.", param="body.model",
                          line=number)
-        missing = missing_field(endpoint, body)
+        missing = missing_field(required, body)
         if missing is not None:
             data.rejects[index] = missing
         elif plans is not None and plan is not None and isinstance(custom_id, str) and isinstance(model, str) \
@@ -240,16 +243,14 @@ def read_input_steps(content: bytes, *, endpoint: str, wanted: frozenset[str] | 
             kept = plan(body)
             if kept is not None:
                 plans[index] = (custom_id, kept)
-        if endpoint == "/v1/embeddings":
-            value = body.get("input")
-            embedding_inputs += len(value) if isinstance(value, list) and value and \
-                not isinstance(value[0], int) else 1
+        if count_tasks is not None:
+            tasks += count_tasks(body)
     if not data.starts and not problems.count:
         problems.add("empty_file", "The input file is empty: it holds no requests.", param="input_file_id")
-    if embedding_inputs > MAX_EMBEDDING_INPUTS and not problems.count:
-        problems.add("too_many_tasks", f"The requests of this embeddings batch hold {embedding_inputs:,} inputs; "
-                     f"an embeddings batch can hold at most {MAX_EMBEDDING_INPUTS:,} inputs across all "
-                     "requests.", param="body.input")
+    if lines is not None and count_tasks is not None and tasks > lines.max_tasks and not problems.count:
+        problems.add("too_many_tasks", f"The requests of this {endpoint} batch hold {tasks:,} {lines.task_noun}; "
+                     f"such a batch can hold at most {lines.max_tasks:,} {lines.task_noun} across all requests.",
+                     param=lines.task_param)
     if problems.count > len(problems.items):
         problems.items.append({"code": "too_many_errors", "message": f"{problems.count - len(problems.items)} "
                                "more errors are not listed.", "param": None, "line": None})

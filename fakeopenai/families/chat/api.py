@@ -137,7 +137,7 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
                                      content=content)
 
     return BatchLines(answer=answer, plan=lambda body: generated.plan(body, seed),
-                      planned=None if scripted else generated.planned, pure=not scripted)
+                      planned=None if scripted else generated.planned, pure=not scripted, required=("messages",))
 
 
 ROUTES = [

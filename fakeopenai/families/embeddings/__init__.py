@@ -1,7 +1,7 @@
 """The Embeddings API: ``POST /v1/embeddings``.
 
 Vectors are deterministic unit vectors from a hash of the model and the input
-(:func:`fakeopenai.generate.embedding_vector`, the same a batch line gets), or, for the inputs
+(:func:`vectors.embedding_vector`, the same a batch line gets), or, for the inputs
 an ``embeddings:`` scenario entry matches, a scripted vector (fixed, or at a given cosine
 similarity to another text's). The engine is ``embeddings.py`` (no HTTP), the handler ``api.py``,
 the scenario part ``scenario.py`` with ``scenario.schema.json``.

@@ -13,21 +13,22 @@ from typing import TYPE_CHECKING, Any
 
 from fakeopenai.errors import APIError, InvalidRequestError
 from fakeopenai.families.embeddings.scenario import NAME, EmbeddingEntry
-from fakeopenai.family import BatchLines
-from fakeopenai.generate import (
+from fakeopenai.families.embeddings.vectors import (
     EMBEDDING_DIMENSIONS,
     MAX_EMBEDDING_DIMENSIONS,
-    count_tokens,
     embedding_dimensions,
     embedding_vector,
     encode_embedding,
 )
+from fakeopenai.family import BatchLines
+from fakeopenai.generate import count_tokens
 from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
 
 MAX_INPUTS = 2048
+MAX_BATCH_INPUTS = 50_000   # inputs across all the requests of an embeddings batch
 
 NO_DIMENSIONS = frozenset({"text-embedding-ada-002"})   # models that take no `dimensions`
 INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
@@ -133,4 +134,6 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
         except APIError as error:
             return error.status_code, error.to_dict()
 
-    return BatchLines(answer=answer, pure=not entries)
+    return BatchLines(answer=answer, pure=not entries, required=("input",),
+                      tasks=lambda body: len(inputs_of(body.get("input"))), max_tasks=MAX_BATCH_INPUTS,
+                      task_noun="inputs", task_param="body.input")

@@ -48,4 +48,4 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
     if endpoint != ENDPOINT:
         return None
     return BatchLines(answer=lambda body, key, created, content: (200, answer(body, key, created, content)),
-                      pure=True)
+                      pure=True, required=("prompt",))

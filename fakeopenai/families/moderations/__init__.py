@@ -1,5 +1,5 @@
 """The Moderations API: ``POST /v1/moderations``. Not flagged by default (small scores fixed by
-a hash of the input, :func:`fakeopenai.generate.moderation_result`, as batch lines get);
+a hash of the input, :func:`scores.moderation_result`, as batch lines get);
 ``moderations:`` entries flag categories with scores for the inputs they match. The engine is
 ``moderations.py`` (no HTTP), the handler ``api.py``, the scenario part ``scenario.py``."""
 

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from fakeopenai.errors import InvalidRequestError
 from fakeopenai.families.moderations.scenario import NAME, ModerationEntry
+from fakeopenai.families.moderations.scores import moderation_result
 from fakeopenai.family import BatchLines
-from fakeopenai.generate import moderation_result
 from fakeopenai.ids import derived_id
 from fakeopenai.known_models import check_model
 
@@ -70,4 +70,4 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
             return error.status_code, error.to_dict()
         return 200, create_moderation(state, line, moderation_id=derived_id("modr-", key))
 
-    return BatchLines(answer=answer, pure=not entries)
+    return BatchLines(answer=answer, pure=not entries, required=("input",))
