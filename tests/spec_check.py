@@ -63,7 +63,7 @@ SDK_ALIASES = [(re.compile(r"^(/v1/evals/[^/]+/runs/[^/]+)/cancel$"), r"\1")]
 
 
 @lru_cache(maxsize=1)
-def _answer_readers() -> dict[str, Any]:
+def answer_readers() -> dict[str, Any]:
     """Each family's readers of answers the spec does not model as sent (testing.SPEC_ANSWER_READERS): path ->
     (answer bytes, request bytes) -> the answer as the spec models it, or ValueError."""
     from tests.family_tables import family_rows
@@ -183,7 +183,7 @@ class SpecChecker:
         where = f"{method} {path} -> {status}"
         for alias, target in SDK_ALIASES:
             path = alias.sub(target, path)
-        reader = _answer_readers().get(path) if status == 200 else None
+        reader = answer_readers().get(path) if status == 200 else None
         if reader is not None:   # a family's answer the spec does not model as sent (a base64 embedding)
             try:
                 body = reader(body, request_body)
