@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeopenai.errors import APIError, InvalidRequestError
-from fakeopenai.families.responses import compaction, conversations, responses
+from fakeopenai.families.responses import batch_lines, compaction, conversations, responses
 from fakeopenai.families.responses.events import EventLog
 from fakeopenai.families.responses.items import parse_input
 from fakeopenai.families.responses.objects import Response as APIResponse
@@ -177,13 +177,13 @@ async def delete_conversation_item(request: Request) -> Response:
 
 def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
     """``/v1/responses`` batch lines answered as ``POST /responses`` answers them (the
-    ``Family.batch_answerer`` hook): through :func:`responses.batch_line`, not stored."""
+    ``Family.batch_answerer`` hook): through :func:`batch_lines.batch_line`, not stored."""
     if endpoint != "/v1/responses":
         return None
 
     def answer(body: dict[str, Any], key: str, created: int, content: str | None) -> tuple[int, dict[str, Any]]:
         try:
-            response = responses.batch_line(state, body, key, created, content)
+            response = batch_lines.batch_line(state, body, key, created, content)
         except APIError as error:
             return error.status_code, error.to_dict()
         return 200, RENDER.one(state, response)

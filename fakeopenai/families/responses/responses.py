@@ -36,7 +36,6 @@ from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
 from fakeopenai.generate import answer_text, count_tokens, cut_to_tokens, request_key, schema_instance, split_words
-from fakeopenai.ids import derived_id
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import HOSTED_KINDS, Step, ToolCallSpec, cut_off_by
 from fakeopenai.scripting.stepper import (
@@ -46,7 +45,6 @@ from fakeopenai.scripting.stepper import (
     check_outputs,
     choose,
     described,
-    first_match,
     note_script_ended,
     scripts_for,
 )
@@ -157,7 +155,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     new_chain = chain is None
     if chain is None:   # in a conversation, its items come first (its last user message may be a seeded one)
         chain = _new_chain(state, body, (history(conversation) if conversation is not None else []) + items, now)
-    response = _new_response(body, state.ids.new("resp_"), now, chain, background=background, store=store)
+    response = new_response(body, state.ids.new("resp_"), now, chain, background=background, store=store)
     if conversation is not None:
         context = history(conversation)
         response._input = add_items(state, conversation, items)
@@ -204,7 +202,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     return response
 
 
-def _new_response(body: dict[str, Any], response_id: str, now: int, chain: Chain, *, background: bool,
+def new_response(body: dict[str, Any], response_id: str, now: int, chain: Chain, *, background: bool,
                   store: bool) -> Response:
     """The response ``body`` asks for, before it plays: its fields as the request set them."""
     response = Response(
@@ -296,7 +294,7 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
     def actual() -> str:
         return described(f"response with model {model}", metadata, last_message)
 
-    script, violation, used_up = choose(state, scripts_for(state, "responses"), _mismatch(body, items),
+    script, violation, used_up = choose(state, scripts_for(state, "responses"), mismatch_of(body, items),
                                         noun="response", plural="responses", default=DEFAULT_SCRIPT,
                                         fail=_failing_script, actual=actual)
     objects.chain_count += 1
@@ -304,12 +302,12 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
     text_key = f"{state.scenario.seed}|response{objects.chain_count}"
     if script is DEFAULT_SCRIPT:
         text_key = request_key(state.scenario.seed, body)
-        script = _forced_call_script(body, text_key) or script
+        script = forced_call_script(body, text_key) or script
     return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
                  violation=violation, used_up=used_up, text_key=text_key)
 
 
-def _mismatch(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[Any], str | None]:
+def mismatch_of(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[Any], str | None]:
     """Why a script does not fit a new conversation started by ``body`` (None: it fits)."""
     model = body.get("model") or "gpt-4o"
     metadata = dict(body.get("metadata") or {})
@@ -320,41 +318,7 @@ def _mismatch(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[An
                                       instructions=instructions, tools=offered)
 
 
-def batch_line(state: TenantState, body: dict[str, Any], key: str, created: int, content: str | None) -> Response:
-    """A ``/v1/responses`` batch line answered as ``POST /responses`` answers ``body``, not stored: a line
-    a script matches, or one that needs the engine (tool outputs, references, a previous response, a
-    conversation, a forced tool), played to its end; any other gets the default script's answer built
-    here with ids derived from ``key`` (no tenant state changes: a batch has tens of thousands of them).
-    ``content`` (a batch script's fixed answer) is the message. Raises the request's 400 as the call does."""
-    items = parse_input(body.get("input"))
-    plain = content is not None or not (
-        body.get("previous_response_id") or body.get("conversation") is not None
-        or any(item.get("type") not in ("message", None) for item in items)
-        or _forced_call_script(body, "") is not None
-        or first_match(state, scripts_for(state, "responses"), _mismatch(body, items), "response",
-                       "responses")[0] is not None)
-    if not plain:
-        response = create_response(state, {**body, "store": False, "background": False, "stream": False})
-        return play(state, response) if response.status not in TERMINAL else response
-    text_key = request_key(state.scenario.seed, body)
-    chain = Chain(id="", _cursor=Cursor(DEFAULT_SCRIPT, pos=2), text_key=text_key)
-    response = _new_response(body, derived_id("resp_", key), created, chain, background=False, store=False)
-    response._history = items
-    text = content if content is not None else message_text(response, f"{text_key}|step2", None)
-    text, response._capped = capped(response, text)
-    response.output.append({"id": derived_id("msg_", key), "type": "message",
-                            "status": "incomplete" if response._capped else "completed",
-                            "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": text}],
-                            "role": "assistant"})
-    if response._capped:
-        response.status, response.incomplete_details = "incomplete", {"reason": "max_output_tokens"}
-    else:
-        response.status, response.completed_at = "completed", created
-    response.usage = _usage(response, None)
-    return response
-
-
-def _forced_call_script(body: dict[str, Any], text_key: str) -> ResponseScript | None:
+def forced_call_script(body: dict[str, Any], text_key: str) -> ResponseScript | None:
     """Unscripted, ``tool_choice`` ``required`` (or a named function) with function tools offered:
     a generated call of that function (the first one for ``required``), its arguments an instance
     of the tool's ``parameters``; the response that brings its output gets a generated answer.
@@ -694,7 +658,7 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     if response._conversation is not None:   # its output joins the conversation once it ends
         add_items(state, response._conversation, response.output)
     if status != "cancelled":
-        response.usage = _usage(response, step)
+        response.usage = response_usage(response, step)
     if status == "failed" and not why:
         why = f"error {response.error['code'] if response.error else 'server_error'}"
     _log(state, response, old, why)
@@ -703,7 +667,7 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     state.timeline.note(state, chain)
 
 
-def _usage(response: Response, step: Step | None) -> dict[str, Any]:
+def response_usage(response: Response, step: Step | None) -> dict[str, Any]:
     if step is not None and step.usage:
         prompt, completion = step.usage["prompt_tokens"], step.usage["completion_tokens"]
     else:
