@@ -1,5 +1,6 @@
-"""fakeopenai: a local, deterministic fake of the OpenAI Assistants (runs, run steps,
-streaming) and Batch/Files APIs, scripted with YAML scenarios.
+"""fakeopenai: a local, deterministic fake of the OpenAI API (Responses, Chat Completions,
+Assistants and runs, Batch and Files, Embeddings, Moderations, Models, and every other operation of
+the official spec through its generic family), scripted with YAML scenarios.
 
 Usage::
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from importlib import import_module, resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,7 +30,36 @@ Handler = Callable[..., Any]
 RouteSpec = tuple[str, Handler, Sequence[str]]   # ("/v1/batches", handler, ["GET"])
 SocketSpec = tuple[str, Handler]                  # ("/v1/realtime", handler(websocket))
 Problems = list[tuple[tuple[Any, ...], str]]      # (key path, message)
-BatchLineAnswerer = Callable[[dict[str, Any], str, int], "tuple[int, dict[str, Any]] | None"]
+# (line body, key of the line's ids, created, content or None) -> (status code, answer body)
+BatchLineAnswer = Callable[[dict[str, Any], str, int, "str | None"], "tuple[int, dict[str, Any]]"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLines:
+    """How the family that serves an endpoint answers a batch's lines for it: made once per batch by
+    ``Family.batch_answerer`` (through ``registry.batch_answerer``, so the batches family imports none).
+
+    ``answer`` is what the direct call answers the line's body with (its scripts, else the family's
+    generator), not stored, not streamed; ids inside it derive from the key (the seed and the line's
+    custom_id), and ``content`` (a batch script's fixed answer) replaces the generated text or input.
+    ``plan``/``planned`` are an optional fast path for the usual line: ``plan(body)`` at validation
+    keeps what the answer needs (or None: ``answer`` answers that line), ``planned(model, plan, key,
+    created)`` gives the answer as ``json.dumps`` text with its (input tokens, output tokens).
+    ``pure``: answering changes no tenant state (no script plays, no entry is used), so a big batch's
+    answers may be built ahead, off the read that ends it. Validation: ``required``, the fields a
+    line's body must hold (else that line's 400); ``tasks``, how many tasks a body holds when the Batch
+    API counts more than one a line (embeddings: its inputs), at most ``max_tasks`` a batch.
+    """
+
+    answer: BatchLineAnswer
+    plan: Callable[[dict[str, Any]], Any] | None = None
+    planned: Callable[[str, Any, str, int], tuple[str, int, int]] | None = None
+    pure: bool = False
+    required: tuple[str, ...] = ()
+    tasks: Callable[[dict[str, Any]], int] | None = None
+    max_tasks: int = 0
+    task_noun: str = "tasks"
+    task_param: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +109,9 @@ class Family:
     # openapi.json by scripts/build_openapi.py: (official spec, part) -> {file name: data} (the generic
     # family's operation table, read at server start instead of the spec).
     openapi_tables: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    # What the live API does that the official schemas of this family's objects do not say: a function
+    # that fixes them in a document's schemas, in place (``openapi.normalize`` applies every family's).
+    openapi_normalize: Callable[[dict[str, Any]], None] | None = None
     # The family's part of the scenario JSON Schema: {"properties": top-level keys,
     # "objects": keys under objects:, "$defs": definitions}, and the docs sections made from it.
     scenario_schema: Callable[[], dict[str, Any]] | None = None
@@ -92,11 +124,9 @@ class Family:
     on_clock: Callable[[TenantState], None] | None = None    # what time alone does (expiry)
     before_request: Callable[[TenantState, Scope], APIError | None] | None = None   # a gateway check
     report_hints: dict[str, str] = field(default_factory=dict)  # violation kind -> "What to do"
-    # Batch lines of an endpoint this family serves, answered by its scripts: given the tenant and
-    # the batch's endpoint, None (the batches family's generator answers every line), or a function
-    # of (line body, seeded key, created) -> (status code, answer body), or None for a line no
-    # script of the family matches (the generator answers it). Asked once per batch.
-    batch_answerer: Callable[[TenantState, str], BatchLineAnswerer | None] | None = None
+    # Batch lines of an endpoint this family serves: given the tenant and the batch's endpoint, how
+    # its lines are answered (BatchLines), or None (not this family's endpoint). Asked once per batch.
+    batch_answerer: Callable[[TenantState, str], BatchLines | None] | None = None
     # The family that keeps the tenant's Files (the Files API): stores bytes as a File and returns its JSON,
     # for another family that makes one (an Upload, once completed, is a File). Through
     # ``registry.store_file``, so the family making it imports no other.
@@ -109,6 +139,9 @@ class Family:
     # another family that searches them (a Responses ``file_search`` call). Through
     # ``registry.search_vector_stores``.
     vector_search: Callable[[TenantState, Sequence[str], dict[str, Any]], list[dict[str, Any]] | None] | None = None
+    # The family that answers ``POST /embeddings``: ``(model, input, dimensions)`` -> the vector it gives that
+    # input, for another family that ranks by it (a vector store's search). Through ``registry.embed``.
+    embedder: Callable[[str, Any, int], list[float]] | None = None
     # An object reached a state OpenAI announces by webhook: (tenant, event type, object id, fake time), e.g.
     # (state, "batch.completed", "batch_...", 1735689605). Families say it with ``state.notify``; the webhooks
     # family hears it.
@@ -116,6 +149,21 @@ class Family:
     # What this server refuses in a scenario given its own options (``TenantState.server``): problems with
     # positions (a webhook target that is not loopback and not allowed). Checked whenever a scenario is loaded.
     admit: Callable[[Scenario, Mapping[str, Any]], list[Problem]] | None = None
+    # The tenant's model ids, for the family that lists models: what ``unknown_models: error`` accepts
+    # (``known_models.check_model``, through ``registry.model_ids``).
+    model_ids: Callable[[TenantState], list[str]] | None = None
+    # What turns recorded exchanges into the family's part of a scenario (``fakeopenai record``): a new
+    # converter per conversion (``record.convert.common.Converter``: ``key``, ``feed``, ``entries``).
+    recorder: Callable[[], Any] | None = None
+
+
+def lazy(module: str, name: str) -> Callable[[], Any]:
+    """``module.name()`` when called, the module imported then: a hook whose code the server never needs
+    (a family's recorder) costs nothing at start."""
+    def make() -> Any:
+        return getattr(import_module(module), name)()
+
+    return make
 
 
 @cache

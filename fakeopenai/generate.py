@@ -1,4 +1,4 @@
-"""Deterministic generated content: text from Faker, token counts, vectors.
+"""Deterministic generated content: text, token counts, JSON Schema instances, pattern strings.
 
 Every function takes a ``key`` (the scenario seed plus the object's identity), so
 the same scenario and requests give the same text in every process. One Faker
@@ -8,18 +8,17 @@ drawing must not interleave between threads.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import math
 import random
 import re
 import string
-import sys
+import struct
 import threading
-import zlib
-from array import array
+from collections.abc import Callable
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 _lock = threading.Lock()
@@ -47,16 +46,86 @@ def sentence_text(key: str, words: int = 12) -> str:
     return " ".join(parts)
 
 
-def answer_text(format_type: Any, schema: Any, key: str, words: int = 12) -> str:
+def answer_text(format_type: Any, schema: Any, key: str, words: int | None = None) -> str:
     """A generated answer in the format the request asked for: an instance of ``schema`` for
     ``json_schema`` (so ``responses.parse`` / ``chat.completions.parse`` read it), a JSON object for
-    ``json_object``, else about ``words`` words of text."""
+    ``json_object``, else :func:`generated_text` (``words`` words, or 8-24 when None). The one
+    generator of a model's answer, for a direct call and a batch line alike."""
     if format_type == "json_schema":
         return json.dumps(schema_instance(schema if isinstance(schema, dict) else {"type": "object"}, key),
                           ensure_ascii=False)
     if format_type == "json_object":
-        return json.dumps({"answer": sentence_text(key, words)}, ensure_ascii=False)
-    return sentence_text(key, words)
+        return json.dumps({"answer": generated_text(key, words)}, ensure_ascii=False)
+    return generated_text(key, words)
+
+
+# Fields that say how a request is carried, not what it asks: a batch line cannot hold them as a direct
+# call does (it is never streamed, stored or in the background), so they are not part of request_key.
+CARRIAGE_FIELDS = frozenset({"stream", "stream_options", "store", "background"})
+
+
+def request_key(seed: Any, body: dict[str, Any]) -> str:
+    """The key of what an unscripted request is answered with: the scenario seed and a digest of the
+    body (but :data:`CARRIAGE_FIELDS`), so a direct call and a batch line with the same body get the
+    same answer, and the same request asked twice the same text."""
+    if not CARRIAGE_FIELDS.isdisjoint(body):
+        body = {k: v for k, v in body.items() if k not in CARRIAGE_FIELDS}
+    asked = _canonical(body).encode("utf-8", "surrogatepass")
+    return f"{seed}|" + _blake2b(asked, digest_size=12).hexdigest()
+
+
+# JSON with sorted keys (a batch line's body and an SDK's hold their fields in different orders); made once,
+# as json.dumps would make an encoder per call. Bodies are parsed JSON: no cycles to check for.
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+
+
+@lru_cache(maxsize=1)
+def _word_list() -> tuple[str, ...]:
+    from faker.providers.lorem.en_US import Provider
+
+    return tuple(Provider.word_list)
+
+
+@lru_cache(maxsize=1)
+def _word_of_pick() -> tuple[str, ...]:
+    """The word each 16-bit pick names (``words[pick % len(words)]``), looked up once."""
+    words = _word_list()
+    return tuple(words[i % len(words)] for i in range(65536))
+
+
+def load_ahead() -> Callable[[], object] | None:
+    """The one-time load generated text needs (Faker's word list, an import, and the pick table:
+    about 90 ms together) while it has not happened yet, for a caller that can run it off the event
+    loop (a batch's answers); else None. It touches no tenant state."""
+    return None if _word_of_pick.cache_info().currsize else _word_of_pick
+
+
+def generated_text(key: str, words: int | None = None) -> str:
+    """``words`` words (8-24 when None, picked by the key) of Faker's English lorem vocabulary, as
+    sentences, fixed per ``key``. One hash of the key picks the length and every word: seeding a
+    Faker instance per answer (:func:`sentence_text`) costs about 80 µs, and a 50,000-line batch
+    would spend four of its ten seconds there."""
+    return generated_words(key, words)[0]
+
+
+def generated_words(key: str, words: int | None = None) -> tuple[str, int]:
+    """:func:`generated_text` and its number of words (the lorem words hold no spaces)."""
+    if words is None or words <= 24:
+        digest = _blake2b(key.encode(), digest_size=52).digest()
+    else:
+        digest = hashlib.shake_256(key.encode()).digest(4 + 2 * words)
+    count = 8 + digest[0] % 17 if words is None else max(1, words)
+    unpack = _unpack.get(count) or struct.Struct(f">{count}H").unpack_from
+    picks = itemgetter(*unpack(digest, 4))(_word_of_pick())
+    if count == 1:
+        picks = (picks,)   # itemgetter of one index gives the item itself
+    first = min(count, 4 + digest[1] % 9)  # the first sentence: 4-12 words, then sentences of 12
+    sentences = [picks[:first], *(picks[i:i + 12] for i in range(first, count, 12))]
+    return " ".join(" ".join(sentence).capitalize() + "." for sentence in sentences), count
+
+
+_blake2b = hashlib.blake2b
+_unpack = {count: struct.Struct(f">{count}H").unpack_from for count in range(1, 25)}
 
 
 def cut_to_tokens(text: str, limit: int) -> str:
@@ -74,112 +143,6 @@ def count_tokens(text: str) -> int:
     if not text:
         return 0
     return max(len(text.split()), math.ceil(len(text) / 4))
-
-
-def unit_vector(key: str, dimensions: int) -> list[float]:
-    """A deterministic unit vector from a hash of ``key`` (for embeddings): one SHAKE-256
-    call gives every component, so a 1,536-dimension vector costs microseconds."""
-    raw = array("i")
-    raw.frombytes(hashlib.shake_256(key.encode()).digest(4 * dimensions))
-    norm = math.sqrt(math.fsum(float(x) * x for x in raw)) or 1.0
-    return [x / norm for x in raw]
-
-
-EMBEDDING_DIMENSIONS = {"text-embedding-3-large": 3072, "text-embedding-3-small": 1536,
-                        "text-embedding-ada-002": 1536}
-DEFAULT_EMBEDDING_DIMENSIONS = 1536
-MAX_EMBEDDING_DIMENSIONS = 4096   # for a model whose size the fake does not know
-
-
-def embedding_dimensions(model: str, dimensions: Any = None) -> int:
-    """The length of an embedding: the request's ``dimensions``, else the model's native size. Never
-    more than the model has (the Embeddings API answers a larger value with a 400 first; a batch
-    line gets the model's size rather than a vector nobody could store)."""
-    native = EMBEDDING_DIMENSIONS.get(model, DEFAULT_EMBEDDING_DIMENSIONS)
-    if isinstance(dimensions, int) and not isinstance(dimensions, bool) and dimensions > 0:
-        return min(dimensions, native if model in EMBEDDING_DIMENSIONS else MAX_EMBEDDING_DIMENSIONS)
-    return native
-
-
-def embedding_vector(model: str, item: Any, dimensions: int) -> list[float]:
-    """The generated embedding of one input (a string or a token array): the same for the
-    Embeddings API, a batch line and a vector store's chunks, a pure function of the model and the input.
-
-    A text's vector is mostly a bag of its words (each content word, lower-cased and without a plural
-    ``s``, adds a few signed components fixed by a hash of the model and the word; repeats count
-    less), plus a little of a direction fixed by the whole text: texts that share words are near
-    (so a vector store's search ranks the passage that shares a query's words first), different
-    texts never equal. A text with no content words, or a token array, is that direction alone."""
-    own = unit_vector(f"{model}|{json.dumps(item)}", dimensions)
-    words = content_words(item) if isinstance(item, str) else {}
-    if not words:
-        return own
-    bag = [0.0] * dimensions
-    for word, count in words.items():
-        weight = 1.0 + math.log(count)
-        digest = hashlib.blake2b(f"{model}|{word}".encode(), digest_size=4 * _WORD_FEATURES).digest()
-        for at in range(0, len(digest), 4):
-            slot = int.from_bytes(digest[at:at + 4], "little")
-            bag[(slot >> 1) % dimensions] += weight if slot & 1 else -weight
-    norm = math.sqrt(math.fsum(x * x for x in bag)) or 1.0
-    mixed = [_BAG_WEIGHT * b / norm + _OWN_WEIGHT * o for b, o in zip(bag, own, strict=True)]
-    total = math.sqrt(math.fsum(x * x for x in mixed)) or 1.0
-    return [x / total for x in mixed]
-
-
-_WORD_FEATURES = 4            # signed components per word: few enough that unrelated words rarely meet
-_BAG_WEIGHT, _OWN_WEIGHT = 0.95, 0.3
-_WORDS = re.compile(r"\w+")
-STOPWORDS = frozenset(
-    "a an and are as at be but by can do does for from has have how i if in into is it its me my no not of on "
-    "or our so than that the their them then there these they this to was we were what when where which who "
-    "why will with you your".split())
-
-
-def content_words(text: str) -> dict[str, int]:
-    """The words of ``text`` that carry meaning, each with its count: lower-cased, stop words out,
-    a plural ``s`` off (``refunds`` is ``refund``)."""
-    counts: dict[str, int] = {}
-    for word in _WORDS.findall(text.lower()):
-        if word in STOPWORDS:
-            continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        counts[word] = counts.get(word, 0) + 1
-    return counts
-
-
-def encode_embedding(vector: list[float], encoding_format: Any) -> Any:
-    """``vector`` as the API sends it: a list of floats, or for ``base64`` little-endian float32
-    bytes in base64 (what both SDKs ask for by default and decode)."""
-    if encoding_format != "base64":
-        return vector
-    packed = array("f", vector)
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return base64.b64encode(packed.tobytes()).decode()
-
-
-MODERATION_CATEGORIES = ("harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
-                         "illicit/violent", "self-harm", "self-harm/instructions", "self-harm/intent", "sexual",
-                         "sexual/minors", "violence", "violence/graphic")
-# The live API's applied input types: image-capable categories list both once images are sent.
-_TEXT_ONLY = frozenset({"harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
-                        "illicit/violent", "sexual/minors"})
-
-
-def moderation_result(item: Any) -> dict[str, Any]:
-    """One unflagged moderation result for one input (a string, or a list of multimodal parts):
-    small scores fixed by a hash of the input, every category of the spec."""
-    has_image = isinstance(item, list) and any(isinstance(p, dict) and p.get("type") == "image_url" for p in item)
-    seed = zlib.crc32(json.dumps(item).encode())
-    return {
-        "flagged": False, "categories": {name: False for name in MODERATION_CATEGORIES},
-        "category_scores": {name: ((seed >> (i % 24)) % 997 + 1) / 1e6 for i, name in enumerate(MODERATION_CATEGORIES)},
-        "category_applied_input_types": {
-            name: ["text"] if name in _TEXT_ONLY or not has_image else ["text", "image"]
-            for name in MODERATION_CATEGORIES},
-    }
 
 
 _WORD = re.compile(r"\s*\S+")
@@ -414,3 +377,24 @@ class _Drawing:
         if negated:
             return "".join(c for c in _PATTERN_ALPHABET if c not in allowed) or "~"
         return allowed or "~"
+
+
+_WORDS = re.compile(r"\w+")
+STOPWORDS = frozenset(
+    "a an and are as at be but by can do does for from has have how i if in into is it its me my no not of on "
+    "or our so than that the their them then there these they this to was we were what when where which who "
+    "why will with you your".split())
+
+
+def content_words(text: str) -> dict[str, int]:
+    """The words of ``text`` that carry meaning, each with its count: lower-cased, stop words out,
+    a plural ``s`` off (``refunds`` is ``refund``). What a generated embedding is mostly a bag of, and what
+    a vector store's ``rewrite_query`` keeps."""
+    counts: dict[str, int] = {}
+    for word in _WORDS.findall(text.lower()):
+        if word in STOPWORDS:
+            continue
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        counts[word] = counts.get(word, 0) + 1
+    return counts

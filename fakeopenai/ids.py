@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 import string
+from collections.abc import Callable
 
 _ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 24
@@ -58,3 +59,26 @@ def request_id(counter: int, seed: int | str) -> str:
     """
     digest = hashlib.blake2b(f"{seed}:{counter}".encode(), digest_size=32).digest()
     return "req_" + digest.translate(_BYTE_TO_CHAR).decode("ascii")
+
+
+def derived_id(prefix: str, key: str, length: int = ID_LENGTH) -> str:
+    """A random-looking id that is a pure function of ``key``: ids inside a batch's output lines.
+
+    Those are made by the tens of thousands at once, so they do not draw from the tenant's
+    :class:`IdFactory` (whose set of issued ids would grow by one per line).
+    """
+    return prefix + hashlib.blake2b(key.encode(), digest_size=length).digest().translate(_BYTE_TO_CHAR).decode("ascii")
+
+
+def derived_ids(prefix: str, key_prefix: str, length: int = ID_LENGTH) -> Callable[[bytes], str]:
+    """:func:`derived_id` for many keys that share ``key_prefix``: ``make(rest)`` is
+    ``derived_id(prefix, key_prefix + rest.decode(), length)``, with the prefix hashed once."""
+    base = hashlib.blake2b(key_prefix.encode(), digest_size=length)
+    copy = base.copy
+
+    def make(rest: bytes) -> str:
+        hasher = copy()
+        hasher.update(rest)
+        return prefix + hasher.digest().translate(_BYTE_TO_CHAR).decode("ascii")
+
+    return make

@@ -8,32 +8,28 @@ compares). The document is served at ``/openapi.json`` and drives request-body v
 so a body the official schema rejects gets the same 400 here.
 
 :func:`normalize` turns the official document into what the live API really
-does, in six documented ways and no others:
+does, in these documented ways and no others. Rules about one family's schemas are that family's
+(``Family.openapi_normalize``, read from the registry), the rest are here:
 
 1. OpenAPI 3.0 ``nullable: true`` (mixed into the 3.1 document) allows null.
-2. The live API sends ``null`` for unset optional fields of ``Batch`` and
-   ``OpenAIFile`` (the API reference's own examples use null).
-3. List envelopes carry ``first_id``/``last_id`` null when ``data`` is empty.
-4. A File's ``purpose`` is any purpose a file can be uploaded with: the spec's
-   upload enum (``CreateFileRequest``) has ``evals``, its File enum does not.
-5. A Responses function tool may leave out ``strict`` (the live API takes it as
-   ``true``, and echoes it so); the SDKs send tools without it.
-6. A ``Response`` carries ``usage`` and ``user`` as ``null`` until they have a value, as
-   the live API sends them (background guide; real captures).
-7. A ``discriminator`` without a ``mapping`` gets the mapping its members spell out. Without
+2. A list envelope's ``first_id``/``last_id`` are null when ``data`` is empty, in every list of the
+   spec (found by their shape: ``data`` an array, beside ``has_more`` and ``first_id``/``last_id``).
+3. A ``discriminator`` without a ``mapping`` gets the mapping its members spell out. Without
    one, OpenAPI reads the values as the member schemas' names, which the spec's are not
    (``ChatCompletionMessageToolCall`` is ``type: function``, ``Message`` is ``type: message``):
    each member's own one-value property gives the mapping; where a member does not tell its
    value, the discriminator goes and the ``oneOf`` alone decides. (Validation ignores
    discriminators; a tool that reads them, such as schemathesis, then agrees with it.)
-8. OpenAPI 3.0's boolean ``exclusiveMinimum: true`` (beside ``minimum: X``, mixed into the 3.1
+4. OpenAPI 3.0's boolean ``exclusiveMinimum: true`` (beside ``minimum: X``, mixed into the 3.1
    document: fine-tuning hyperparameters) is 3.1's ``exclusiveMinimum: X``; read as 3.1, ``true``
    would be the number 1 (and JSON Schema validators refuse the schema).
-9. A list envelope's ``first_id``/``last_id`` are null when ``data`` is empty, in every list of the
-   spec (rule 3 names the hand-built families' lists; this finds the rest by their shape:
-   ``data`` an array, beside ``has_more`` and ``first_id``/``last_id``).
-10. A ``required`` list names each property once (``ContainerResource`` lists five twice, which
-    JSON Schema forbids and schemathesis refuses).
+5. A ``required`` list names each property once (``ContainerResource`` lists five twice, which
+   JSON Schema forbids and schemathesis refuses).
+
+The families' rules (``families/<name>/openapi_rules.py``): the batches family's unset optional
+``Batch``/``OpenAIFile`` fields are null and a File's ``purpose`` is any upload purpose; the
+responses family's ``Response`` carries ``usage``/``user`` null until set and its function tool may
+leave out ``strict``.
 """
 
 from __future__ import annotations
@@ -48,14 +44,9 @@ from typing import Any
 # Schemas every family's answers use (errors), in the core part of the document.
 CORE_SCHEMAS = ("ErrorResponse", "Error")
 
-NULL_OPTIONAL_FIELDS = ("Batch", "OpenAIFile")
-NULL_RESPONSE_FIELDS = ("usage", "user")
-LIST_RESPONSES = ("ListAssistantsResponse", "ListMessagesResponse", "ListRunsResponse",
-                  "ListRunStepsResponse", "ListFilesResponse", "ListBatchesResponse", "ResponseItemList",
-                  "ConversationItemList")
 
 
-def _allow_null(schema: dict[str, Any]) -> dict[str, Any]:
+def allow_null(schema: dict[str, Any]) -> dict[str, Any]:
     """Return ``schema`` widened to also accept null."""
     schema = dict(schema)
     schema.pop("nullable", None)
@@ -81,13 +72,13 @@ def _normalize_node(node: Any) -> Any:
         return node
     out = {key: _normalize_node(value) for key, value in node.items() if key != "x-oaiMeta"}
     for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        if isinstance(out.get(bound), bool):   # rule 8
+        if isinstance(out.get(bound), bool):   # rule 4
             if out.pop(bound) and limit in out:
                 out[bound] = out.pop(limit)
-    if isinstance(out.get("required"), list):   # rule 10
+    if isinstance(out.get("required"), list):   # rule 5
         out["required"] = list(dict.fromkeys(out["required"]))
     if out.get("nullable") is True:
-        out = _allow_null(out)
+        out = allow_null(out)
     else:
         out.pop("nullable", None)
     return out
@@ -97,30 +88,17 @@ def normalize(doc: dict[str, Any]) -> dict[str, Any]:
     """Apply the live-API rules above to a whole OpenAPI document (a copy)."""
     doc = _normalize_node(copy.deepcopy(doc))
     schemas = doc.get("components", {}).get("schemas", {})
-    for name in NULL_OPTIONAL_FIELDS:
-        if name in schemas:
-            schema = schemas[name]
-            required = set(schema.get("required", []))
-            for prop, sub in schema.get("properties", {}).items():
-                if prop not in required:
-                    schema["properties"][prop] = _allow_null(sub)
-    upload_purposes = schemas.get("CreateFileRequest", {}).get("properties", {}).get("purpose", {}).get("enum", [])
-    file_purpose = schemas.get("OpenAIFile", {}).get("properties", {}).get("purpose")
-    if file_purpose is not None and "enum" in file_purpose:
-        file_purpose["enum"] += [p for p in upload_purposes if p not in file_purpose["enum"]]
-    for part in _parts(schemas, "Response"):
-        for prop in NULL_RESPONSE_FIELDS:
-            if prop in part.get("properties", {}):
-                part["properties"][prop] = _allow_null(part["properties"][prop])
-    function_tool = schemas.get("FunctionTool")
-    if function_tool is not None and "strict" in function_tool.get("required", []):
-        function_tool["required"] = [name for name in function_tool["required"] if name != "strict"]
-    for name, schema in schemas.items():
+    from fakeopenai.registry import families
+
+    for family in families():   # each family's rules about its own schemas
+        if family.openapi_normalize is not None:
+            family.openapi_normalize(schemas)
+    for schema in schemas.values():
         properties = schema.get("properties", {})
-        if name in LIST_RESPONSES or _is_list_envelope(properties):   # rules 3 and 9
+        if _is_list_envelope(properties):   # rule 2
             for prop in ("first_id", "last_id"):
                 if prop in properties:
-                    properties[prop] = _allow_null(properties[prop])
+                    properties[prop] = allow_null(properties[prop])
     _map_discriminators(schemas, schemas)
     return dict(doc)
 
@@ -132,7 +110,7 @@ def _is_list_envelope(properties: dict[str, Any]) -> bool:
 
 
 def _map_discriminators(node: Any, schemas: dict[str, Any]) -> None:
-    """Rule 7, everywhere in ``node``."""
+    """Rule 3, everywhere in ``node``."""
     if isinstance(node, list):
         for item in node:
             _map_discriminators(item, schemas)
@@ -159,7 +137,7 @@ def _map_discriminators(node: Any, schemas: dict[str, Any]) -> None:
 
 def _own_values(schemas: dict[str, Any], name: str, prop: Any) -> list[Any]:
     """The values schema ``name`` allows for ``prop`` (an ``enum`` or ``const``), else []."""
-    for part in _parts(schemas, name):
+    for part in schema_parts(schemas, name):
         sub = part.get("properties", {}).get(prop)
         if isinstance(sub, dict):
             if "const" in sub:
@@ -168,7 +146,7 @@ def _own_values(schemas: dict[str, Any], name: str, prop: Any) -> list[Any]:
     return []
 
 
-def _parts(schemas: dict[str, Any], name: str) -> list[dict[str, Any]]:
+def schema_parts(schemas: dict[str, Any], name: str) -> list[dict[str, Any]]:
     """A schema and the parts its allOf brings in, by reference or inline."""
     schema = schemas.get(name)
     if schema is None:
@@ -176,7 +154,7 @@ def _parts(schemas: dict[str, Any], name: str) -> list[dict[str, Any]]:
     parts = [schema]
     for part in schema.get("allOf", ()):
         ref = part.get("$ref", "")
-        parts.extend(_parts(schemas, ref.rsplit("/", 1)[1]) if ref else [part])
+        parts.extend(schema_parts(schemas, ref.rsplit("/", 1)[1]) if ref else [part])
     return parts
 
 

@@ -1,7 +1,7 @@
 """Where the common code meets the list of families: :func:`families` reads
 :data:`fakeopenai.families.FAMILIES` each time it is called (so a test may register a family
-of its own). The one import of the families package from below it (the import contract in
-``pyproject.toml`` allows this seam and no other)."""
+of its own). The one import of the families package from below it (the import contract,
+``tests/test_imports.py``, allows this seam and no other)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fakeopenai.family import BatchLineAnswerer, Family, ScriptKind
+    from fakeopenai.family import BatchLines, Family, ScriptKind
     from fakeopenai.scenario.model import Scenario
     from fakeopenai.scenario.problems import Problem
     from fakeopenai.state import TenantState
@@ -36,9 +36,9 @@ def kind_of_violation(violation: dict[str, object]) -> ScriptKind | None:
     return None
 
 
-def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
-    """What answers a batch's lines for ``endpoint`` from a family's scripts (the first family
-    whose hook offers one), or None: the batches family's generator answers them all."""
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
+    """How the family that serves ``endpoint`` answers a batch's lines (the first family whose hook
+    offers it), or None: no registered family answers that endpoint."""
     for family in families():
         if family.batch_answerer is not None:
             answerer = family.batch_answerer(state, endpoint)
@@ -78,4 +78,22 @@ def search_vector_stores(state: TenantState, store_ids: list[str], request: dict
     for family in families():
         if family.vector_search is not None:
             return family.vector_search(state, store_ids, request)
+    return None
+
+
+def embed(model: str, item: Any, dimensions: int) -> list[float] | None:
+    """The embedding the family that answers ``POST /embeddings`` gives ``item`` (``Family.embedder``), for
+    another family that ranks by it (a vector store's search); None when no registered family embeds."""
+    for family in families():
+        if family.embedder is not None:
+            return family.embedder(model, item, dimensions)
+    return None
+
+
+def model_ids(state: TenantState) -> list[str] | None:
+    """The tenant's models, from the family that lists them (``Family.model_ids``), or None when no
+    registered family does (then every model is known)."""
+    for family in families():
+        if family.model_ids is not None:
+            return family.model_ids(state)
     return None

@@ -1,12 +1,13 @@
 """Validate every response the tests see against the official OpenAPI spec.
 
 The spec is the vendored official document (``spec/openai-openapi.yaml.gz``),
-normalized by :func:`fakeopenai.openapi.normalize` in its three documented ways
-(OpenAPI 3.0 ``nullable``; null for unset optional Batch/File fields; null
-``first_id``/``last_id`` on empty lists). Nothing else is loosened. One answer is read before
+normalized by :func:`fakeopenai.openapi.normalize` in its documented ways (among them OpenAPI
+3.0 ``nullable``, null for unset optional Batch/File fields, null ``first_id``/``last_id`` on
+empty lists). Nothing else is loosened. One answer is read before
 it is checked: an embedding asked for with ``encoding_format: base64`` is a base64 string
 (little-endian float32, what the SDKs ask for by default and decode), which the spec does not
-model; it is decoded into its floats (:func:`decode_base64_embeddings`) and checked as those.
+model; it is decoded into its floats (the embeddings family's ``testing.SPEC_ANSWER_READERS``) and checked
+as those.
 
 :class:`SpecChecker` is installed as an HTTP response hook on the SDK clients the
 tests use, so no response escapes validation: JSON bodies are checked against
@@ -61,35 +62,20 @@ class SpecViolation(AssertionError):
 SDK_ALIASES = [(re.compile(r"^(/v1/evals/[^/]+/runs/[^/]+)/cancel$"), r"\1")]
 
 
+@lru_cache(maxsize=1)
+def answer_readers() -> dict[str, Any]:
+    """Each family's readers of answers the spec does not model as sent (testing.SPEC_ANSWER_READERS): path ->
+    (answer bytes, request bytes) -> the answer as the spec models it, or ValueError."""
+    from tests.family_tables import family_rows
+
+    return dict(family_rows("SPEC_ANSWER_READERS"))
+
+
 def _request_body(request: Any) -> bytes:
     try:
         return bytes(request.content)
     except Exception:  # noqa: BLE001 - a streamed request body: nothing to read
         return b""
-
-
-def decode_base64_embeddings(body: bytes, request_body: bytes, where: str) -> bytes:
-    """An embeddings answer to a request with ``encoding_format: base64``, its embeddings decoded
-    (each must be base64 of little-endian float32) so the spec's array of numbers can check them."""
-    import base64
-    import struct
-
-    try:
-        asked = json.loads(request_body).get("encoding_format")
-    except (ValueError, AttributeError):
-        return body
-    if asked != "base64":
-        return body
-    data = json.loads(body)
-    for item in data.get("data") or ():
-        encoded = item.get("embedding")
-        if not isinstance(encoded, str):
-            raise SpecViolation(f"{where}: encoding_format base64 asked, embedding is {type(encoded).__name__}")
-        packed = base64.b64decode(encoded, validate=True)
-        if len(packed) % 4:
-            raise SpecViolation(f"{where}: a base64 embedding of {len(packed)} bytes is not float32")
-        item["embedding"] = list(struct.unpack(f"<{len(packed) // 4}f", packed))
-    return json.dumps(data).encode()
 
 
 @lru_cache(maxsize=2)
@@ -197,8 +183,12 @@ class SpecChecker:
         where = f"{method} {path} -> {status}"
         for alias, target in SDK_ALIASES:
             path = alias.sub(target, path)
-        if path == "/v1/embeddings" and status == 200 and b"base64" in request_body:
-            body = decode_base64_embeddings(body, request_body, where)
+        reader = answer_readers().get(path) if status == 200 else None
+        if reader is not None:   # a family's answer the spec does not model as sent (a base64 embedding)
+            try:
+                body = reader(body, request_body)
+            except ValueError as problem:
+                raise SpecViolation(f"{where}: {problem}") from None
         declared = self.declared_media(method, path, status) if 200 <= status < 300 else None
         media = content_type.split(";", 1)[0].strip().lower()
         if declared is not None and not declared:   # the spec documents no content

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import openai
 
 from fakeopenai.registry import batch_answerer
@@ -70,11 +71,28 @@ def test_chat_lines_are_answered_by_chat_scripts(fake_openai: Any, client: opena
     assert lines["other"]["body"] == generated["other"]["body"] and lines["other2"] == generated["other2"]
 
 
-def test_without_chat_scripts_nothing_answers_lines(fake_openai: Any) -> None:
+def test_every_endpoint_is_answered_by_its_family_and_ahead_without_scripts(fake_openai: Any) -> None:
+    """Each batch endpoint's lines are answered by the family that serves it (Family.batch_answerer); with no
+    script or entry of that family, answering changes nothing, so a big batch's answers may be built ahead
+    (and the usual chat line takes the fast path); chat scripts, embeddings entries, moderations entries
+    each make their family's answers play at the end."""
+    from fakeopenai.families.batches.batch_input import ENDPOINTS
+
+    def lines() -> dict[str, Any]:
+        return fake_openai._with_state(lambda state: {endpoint: batch_answerer(state, endpoint)
+                                                      for endpoint in ENDPOINTS})
+
     fake_openai.load({"seed": 3, "responses": [{"steps": [{"message": "x"}]}]})
-    found = fake_openai._with_state(lambda state: [batch_answerer(state, endpoint) for endpoint in (
-        "/v1/chat/completions", "/v1/embeddings", "/v1/moderations")])
-    assert found == [None, None, None]
+    plain = lines()
+    assert all(found is not None for found in plain.values())
+    assert [plain[e].pure for e in ("/v1/chat/completions", "/v1/embeddings", "/v1/moderations",
+                                    "/v1/completions")] == [True] * 4
+    assert plain["/v1/chat/completions"].planned is not None and not plain["/v1/responses"].pure
+    fake_openai.load({"chat": [{"steps": [{"message": "x"}]}], "embeddings": [{"vector": [1, 0]}],
+                      "moderations": [{"categories": {"hate": 0.9}}]})
+    scripted = lines()
+    assert [scripted[e].pure for e in ("/v1/chat/completions", "/v1/embeddings", "/v1/moderations")] == [False] * 3
+    assert scripted["/v1/chat/completions"].planned is None
 
 
 def test_embedding_lines_get_the_scripted_vectors(fake_openai: Any, client: openai.OpenAI, spec: Any) -> None:
@@ -105,3 +123,66 @@ def test_moderation_lines_get_the_scripted_flags(fake_openai: Any, client: opena
     bad, fine = lines["bad"]["body"]["results"]
     assert bad["flagged"] and bad["categories"]["violence"] and bad["category_scores"]["violence"] == 0.97
     assert not fine["flagged"] and not lines["good"]["body"]["results"][0]["flagged"]
+
+
+# ----------------------------------------------------------------------------- a line is a direct call
+
+SCHEMA: Any = {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+               "required": ["city", "days"], "additionalProperties": False}
+OTHER_TOOL: Any = {"type": "function", "function": {"name": "get_time", "parameters": {
+    "type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]}}}
+SAME_BODIES: dict[str, dict[str, dict[str, Any]]] = {
+    "/v1/chat/completions": {
+        "plain": _chat("Plan a trip"),
+        "cut": _chat("Plan a long trip", max_tokens=3),
+        "tools": _chat("Weather and time?", tools=[TOOL, OTHER_TOOL], tool_choice="required"),
+        "named": _chat("Time?", tools=[TOOL, OTHER_TOOL], tool_choice={"type": "function",
+                                                                       "function": {"name": "get_time"}}),
+        "schema": _chat("Where to?", response_format={"type": "json_schema", "json_schema": {
+            "name": "trip", "schema": SCHEMA, "strict": True}}),
+        "object": _chat("As JSON", response_format={"type": "json_object"}),
+        "two": _chat("Two answers", n=2),
+    },
+    "/v1/responses": {
+        "plain": {"model": "gpt-4o", "input": "Plan a trip", "instructions": "Be brief."},
+        "cut": {"model": "gpt-4o", "input": "Plan a long trip", "max_output_tokens": 16},
+        "schema": {"model": "gpt-4o", "input": "Where to?", "text": {"format": {
+            "type": "json_schema", "name": "trip", "schema": SCHEMA, "strict": True}}},
+        "tools": {"model": "gpt-4o", "input": "Weather?", "tool_choice": "required", "tools": [
+            {"type": "function", "name": "get_weather", "parameters": TOOL["function"]["parameters"]}]},
+    },
+    "/v1/embeddings": {
+        "many": {"model": "text-embedding-3-small", "input": ["cat", "dog"], "dimensions": 8},
+        "base64": {"model": "text-embedding-3-small", "input": "cat", "encoding_format": "base64"},
+    },
+    "/v1/moderations": {
+        "one": {"model": "omni-moderation-latest", "input": "I like cats"},
+        "many": {"model": "omni-moderation-latest", "input": ["a", "b"]},
+    },
+}
+# A line's answer is never stored (the output file holds it): "store" says so on a response.
+_IDS = {"id", "call_id", "created", "created_at", "completed_at", "store"}
+
+
+def _content(value: Any) -> Any:
+    """An answer without its ids, timestamps and whether it was stored."""
+    if isinstance(value, dict):
+        return {k: _content(v) for k, v in value.items() if k not in _IDS}
+    if isinstance(value, list):
+        return [_content(v) for v in value]
+    return value
+
+
+def test_a_batch_line_is_answered_as_the_direct_call_with_its_body(fake_openai: Any, client: openai.OpenAI) -> None:
+    """issue 25: the family that serves an endpoint answers its batch lines with the generator of its direct calls
+    (one per wire shape: forced tool calls, json_schema instances, text, the cut at a token limit), so a line and
+    a call with the same body say the same, ids and timestamps aside."""
+    fake_openai.load({"seed": 11})
+    for endpoint, bodies in SAME_BODIES.items():
+        output, errors = _run(client, endpoint, bodies)
+        assert errors == b""
+        lines = _bodies(output)
+        for custom_id, body in bodies.items():
+            direct = client.post(endpoint.removeprefix("/v1"), body=body, cast_to=httpx.Response).json()
+            assert lines[custom_id]["status_code"] == 200
+            assert _content(lines[custom_id]["body"]) == _content(direct), f"{endpoint} {custom_id}"

@@ -37,6 +37,7 @@ import openai
 import pytest
 
 from tests.ci_steps import ci_step
+from tests.family_tables import family_rows
 from tests.spec_check import share_spec_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,31 +48,18 @@ SDK1_VENV = ROOT / ".venv-sdk1"
 SDK1_INSTALL = (f"python -m tests.venvs .venv-sdk1 && "
                 f".venv-sdk1/bin/python -m pip install openai=={SDK1_VERSION}")
 # The modules whose tests are about what the SDK does with the fake's answers: polling
-# helpers (runs, clock expiry, expectations), streaming helpers, pagination (threads),
-# retries and timeouts (faults), files and batches. Every test in them must pass on 1.x.
+# helpers (clock expiry, expectations), streaming helpers, retries and timeouts (faults), and each
+# family's own (its testing.SDK_TEST_MODULES: runs, threads, files, batches ...). Every test in them
+# must pass on 1.x.
 SDK1_MODULES = (
-    "tests/test_runs.py",
-    "tests/test_chat.py",
     "tests/test_streaming.py",
-    "tests/test_threads.py",
     "tests/test_faults.py",
-    "tests/test_files.py",
-    "tests/test_batches.py",
     "tests/test_clock.py",
     "tests/test_expectations.py",
     "tests/test_stream_faults.py",
-    "tests/test_responses.py",
-    "tests/test_conversations.py",
-    "tests/test_embeddings.py",
-    "tests/test_models.py",
-    "tests/test_moderations.py",
     "tests/test_unknown_models.py",
-    "tests/test_batch_scripts.py",
     "tests/test_core_on_new_paths.py",
-    "tests/test_hosted_tools.py",
-    "tests/test_vector_stores.py",
-    "tests/test_images.py",
-    "tests/test_audio.py",
+    *family_rows("SDK_TEST_MODULES"),
 )
 
 # Plugins of the project's test tools that the SDK-level modules do not use.

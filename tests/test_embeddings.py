@@ -12,7 +12,7 @@ from typing import Any
 import openai
 import pytest
 
-from fakeopenai.generate import embedding_vector
+from fakeopenai.families.embeddings.vectors import embedding_vector
 
 
 def _cosine(a: list[float], b: list[float]) -> float:

@@ -8,7 +8,7 @@ from typing import Any
 import openai
 import pytest
 
-from fakeopenai.generate import MODERATION_CATEGORIES
+from fakeopenai.families.moderations.scores import MODERATION_CATEGORIES
 
 
 def test_not_flagged_by_default_with_every_category(client: openai.OpenAI) -> None:

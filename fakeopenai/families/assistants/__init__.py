@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from fakeopenai.families.assistants import api, runs, scenario
 from fakeopenai.families.assistants.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, package_json
+from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
     from starlette.types import Scope
@@ -86,6 +86,7 @@ def check_beta_header(state: TenantState, scope: Scope) -> APIError | None:
 
 FAMILY = Family(
     name=NAME,
+    recorder=lazy(f"{__name__}.recorder", "RunsConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

@@ -2,7 +2,8 @@
 ``batches:`` script drives (one step per read), and the output and error files they write.
 
 The engine is ``files.py``, ``batches.py``, ``batch_input.py`` (validation as the service does
-it), ``batch_output.py`` and ``answers.py`` (generated answers per endpoint); the handlers
+it) and ``batch_output.py`` (the output and error files; each line is answered by the family that
+serves the batch's endpoint, through ``Family.batch_answerer``); the handlers
 ``api.py``, the JSON ``render.py``, the scenario part ``scenario.py`` with
 ``scenario.schema.json``.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.families.batches import api, batches, scenario
+from fakeopenai.families.batches import api, batches, openapi_rules, scenario
 from fakeopenai.families.batches.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, package_json
+from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -57,12 +58,14 @@ def seed(state: TenantState) -> None:
 
 FAMILY = Family(
     name=NAME,
+    recorder=lazy(f"{__name__}.recorder", "BatchesConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
-    # Batch answers are checked against these (and the 2025-04-29 spec's BatchRequestInput/Output).
-    openapi_schemas=("CreateChatCompletionResponse", "CreateEmbeddingResponse", "CreateCompletionResponse",
-                     "CreateModerationResponse", "Response", "BatchRequestInput", "BatchRequestOutput"),
+    openapi_normalize=openapi_rules.normalize,
+    # A batch's input and output lines (the 2025-04-29 spec's; the answers they hold are the schemas of the
+    # families that answer them, in those families' parts).
+    openapi_schemas=("BatchRequestInput", "BatchRequestOutput"),
     scenario_schema=scenario.schema,
     docs_sections=(("Seeded file", "seed_file"), ("Batch script", "batch_script"), ("Batch match", "batch_match"),
                    ("Batch step", "batch_step"), ("Batch response", "batch_response")),

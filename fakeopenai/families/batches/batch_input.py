@@ -21,14 +21,18 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fakeopenai.families.batches.answers import chat_plan, missing_field
 from fakeopenai.jsonstrict import decode_json_bytes, loads_strict
 
+if TYPE_CHECKING:
+    from fakeopenai.family import BatchLines
+
+# The endpoints the Batch API takes (the spec's enum); the family that serves each says how its lines are
+# checked and answered (Family.batch_answerer: BatchLines).
+ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/responses", "/v1/completions", "/v1/moderations")
 MAX_REQUESTS = 50_000
 MAX_INPUT_BYTES = 200 * 1024 * 1024
-MAX_EMBEDDING_INPUTS = 50_000
 MAX_REPORTED_ERRORS = 100   # errors.data entries kept for one file; the rest are only counted
 MODEL_OPTIONAL = frozenset({"/v1/moderations"})
 _decode = json.JSONDecoder().decode   # json.loads without its per-call checks (lines were validated)
@@ -48,9 +52,9 @@ class BatchInput:
     problems: list[dict[str, Any]] = field(default_factory=list)
     rejects: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # index -> (param, message, code): a 400
     found: dict[str, int] = field(default_factory=dict)            # wanted custom_id -> index
-    # chat batches: per request, (custom_id, prompt tokens, token limit) when answers.planned_chat_json
-    # answers it (the usual line), else None; lets the answers skip parsing the line again
-    plans: list[tuple[str, int, Any] | None] | None = None
+    # per request, (custom_id, the family's plan) when its BatchLines.planned answers it (the usual
+    # line), else None; lets the answers skip parsing the line again. None: the family has no fast path.
+    plans: list[tuple[str, Any] | None] | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -69,6 +73,22 @@ class BatchInput:
         self.content = b""
         self.starts, self.ends, self.lines = array("q"), array("q"), array("i")
         self.plans = None
+
+
+def missing_field(required: tuple[str, ...], body: dict[str, Any]) -> tuple[str, str, str] | None:
+    """``(param, message, code)`` for the first ``required`` field that ``body`` lacks or leaves empty
+    (the line then gets a 400), worded as the live API words it."""
+    for name in required:
+        value = body.get(name)
+        if value is None:
+            return name, f"Missing required parameter: '{name}'.", "missing_required_parameter"
+        if value == []:
+            return name, (f"Invalid '{name}': empty array. Expected an array with minimum length 1, but got an "
+                          "empty array instead."), "empty_array"
+        if value == "":
+            return name, (f"Invalid '{name}': empty string. Expected a string with minimum length 1, but got an "
+                          "empty string instead."), "empty_string"
+    return None
 
 
 def _request_past_limit(content: bytes) -> int | None:
@@ -95,9 +115,11 @@ class _Problems:
             self.items.append({"code": code, "message": message, "param": param, "line": line})
 
 
-def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset()) -> BatchInput:
-    """Validate ``content`` as the input file of an ``endpoint`` batch (one pass)."""
-    return run_steps(read_input_steps(content, endpoint=endpoint, wanted=wanted))
+def read_input(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset(),
+               lines: BatchLines | None = None) -> BatchInput:
+    """Validate ``content`` as the input file of an ``endpoint`` batch (one pass); ``lines``: what the
+    family answering the endpoint says of its lines (the fields they need, their tasks, its fast path)."""
+    return run_steps(read_input_steps(content, endpoint=endpoint, wanted=wanted, lines=lines))
 
 
 def run_steps(steps: Generator[Any, None, T]) -> T:
@@ -110,8 +132,8 @@ def run_steps(steps: Generator[Any, None, T]) -> T:
         return stop.value  # type: ignore[no-any-return]
 
 
-def read_input_steps(content: bytes, *, endpoint: str,
-                     wanted: frozenset[str] | set[str] = frozenset()) -> Generator[None, None, BatchInput]:
+def read_input_steps(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset(),
+                     lines: BatchLines | None = None) -> Generator[None, None, BatchInput]:
     """:func:`read_input` in steps: it yields every :data:`STEP_LINES` lines."""
     data = BatchInput(content)
     problems = _Problems()
@@ -130,9 +152,12 @@ def read_input_steps(content: bytes, *, endpoint: str,
         return data
     seen: set[str] = set()
     models: dict[str, int] = {}
-    embedding_inputs = 0
+    plan = lines.plan if lines is not None else None
+    required = lines.required if lines is not None else ()
+    count_tasks = lines.tasks if lines is not None else None
+    tasks = 0
     append_start, append_end, append_line = data.starts.append, data.ends.append, data.lines.append
-    plans: list[tuple[str, int, Any] | None] | None = [] if endpoint == "/v1/chat/completions" else None
+    plans: list[tuple[str, Any] | None] | None = [] if plan is not None else None
     size = len(content)
     start, number = 0, 0
     countdown = STEP_LINES
@@ -210,23 +235,22 @@ def read_input_steps(content: bytes, *, endpoint: str,
             problems.add("missing_required_parameter", "This request's body has no model. Every request needs "
                          "one, and all requests in a file must use the same model.", param="body.model",
                          line=number)
-        missing = missing_field(endpoint, body)
+        missing = missing_field(required, body)
         if missing is not None:
             data.rejects[index] = missing
-        elif plans is not None and isinstance(custom_id, str) and isinstance(model, str) and model:
-            plan = chat_plan(body)
-            if plan is not None:
-                plans[index] = (custom_id, *plan)
-        if endpoint == "/v1/embeddings":
-            value = body.get("input")
-            embedding_inputs += len(value) if isinstance(value, list) and value and \
-                not isinstance(value[0], int) else 1
+        elif plans is not None and plan is not None and isinstance(custom_id, str) and isinstance(model, str) \
+                and model:
+            kept = plan(body)
+            if kept is not None:
+                plans[index] = (custom_id, kept)
+        if count_tasks is not None:
+            tasks += count_tasks(body)
     if not data.starts and not problems.count:
         problems.add("empty_file", "The input file is empty: it holds no requests.", param="input_file_id")
-    if embedding_inputs > MAX_EMBEDDING_INPUTS and not problems.count:
-        problems.add("too_many_tasks", f"The requests of this embeddings batch hold {embedding_inputs:,} inputs; "
-                     f"an embeddings batch can hold at most {MAX_EMBEDDING_INPUTS:,} inputs across all "
-                     "requests.", param="body.input")
+    if lines is not None and count_tasks is not None and tasks > lines.max_tasks and not problems.count:
+        problems.add("too_many_tasks", f"The requests of this {endpoint} batch hold {tasks:,} {lines.task_noun}; "
+                     f"such a batch can hold at most {lines.max_tasks:,} {lines.task_noun} across all requests.",
+                     param=lines.task_param)
     if problems.count > len(problems.items):
         problems.items.append({"code": "too_many_errors", "message": f"{problems.count - len(problems.items)} "
                                "more errors are not listed.", "param": None, "line": None})

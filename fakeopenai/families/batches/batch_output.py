@@ -28,23 +28,56 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.families.batches import answers
 from fakeopenai.families.batches.batch_input import BatchInput, run_steps
 from fakeopenai.families.batches.files import BATCH_FILE_LIFETIME, store_file
 from fakeopenai.families.batches.objects import Batch
+from fakeopenai.ids import derived_ids
 from fakeopenai.known_models import unknown_model_error
 from fakeopenai.registry import batch_answerer
 
 if TYPE_CHECKING:
-    from fakeopenai.family import BatchLineAnswerer
+    from fakeopenai.family import BatchLines
     from fakeopenai.state import TenantState
 
 # An output line exactly as json.dumps writes {"id", "custom_id", "response": {...}, "error": null};
 # the body is serialized once, by the answer generator.
 _LINE = ('{"id": "%s", "custom_id": %s, "response": {"status_code": %d, "request_id": "%s", "body": %s}, '
          '"error": null}\n')
-_json = answers.encode_json
+# json.dumps with its default separators; answers hold no cycles, so the check is skipped.
+_json = json.JSONEncoder(check_circular=False).encode
 _json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_ERROR_BODIES: dict[int, tuple[str, str | None, str]] = {
+    400: ("invalid_request_error", None, "Bad request."),
+    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+    403: ("invalid_request_error", None, "You are not allowed to make this request."),
+    404: ("invalid_request_error", "model_not_found", "The model does not exist or you do not have access to it."),
+    409: ("invalid_request_error", "conflict", "Conflict."),
+    422: ("invalid_request_error", None, "Unprocessable entity."),
+    429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later."),
+    500: ("server_error", None, "The server had an error while processing your request. Sorry about that!"),
+    502: ("server_error", None, "Bad gateway."),
+    503: ("server_error", None, "The engine is currently overloaded, please try again later."),
+    504: ("server_error", None, "Gateway timeout."),
+}
+
+
+def error_body(status: int, message: str | None = None, *, param: str | None = None,
+               code: str | None = None) -> dict[str, Any]:
+    """The OpenAI error body a request with HTTP ``status`` answers (a batch script's bare status)."""
+    type_, default_code, default_message = _ERROR_BODIES.get(
+        status, ("server_error" if status >= 500 else "invalid_request_error", None, f"HTTP {status}."))
+    return {"error": {"message": message or default_message, "type": type_, "param": param,
+                      "code": code if code is not None else default_code}}
+
+
+def tokens_of(body: dict[str, Any]) -> tuple[int, int]:
+    """(input tokens, output tokens) of an answer body, generated or scripted."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not isinstance(usage, dict):
+        return 0, 0
+    prompt = usage.get("input_tokens", usage.get("prompt_tokens", 0))
+    completion = usage.get("output_tokens", usage.get("completion_tokens", 0))
+    return (prompt if isinstance(prompt, int) else 0), (completion if isinstance(completion, int) else 0)
 
 
 PART_BYTES = 1024 * 1024   # a big file's bytes are kept in parts of about this size
@@ -167,17 +200,17 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
     # the heap far less than 50,000 separate line objects.
     outputs, errors = Parts(), Parts()
     write_output, write_error = outputs.write, errors.write
-    scripts = batch_answerer(state, batch.endpoint)   # another family's scripts answer these lines (or None)
+    lines = batch_answerer(state, batch.endpoint)   # the family that serves the endpoint answers its lines
     written = failed = 0
     # Under unknown_models: error, an unlisted model fails every line it names (all name the same one).
     not_found = unknown_model_error(state, data.model)
     unknown = None if not_found is None else _json(not_found.to_dict())
     input_tokens = output_tokens = 0
-    planned_chat_json = answers.planned_chat_json
+    planned = lines.planned if lines is not None else None
     plans, scripted, model = data.plans, batch._answers, data.model
     # batch_req_ / req_ ids of derived_id(..., f"{batch_id}|{index}") and f"{batch_id}|{index}|request"
-    line_id_of = answers.derived_ids("batch_req_", f"{batch_id}|")
-    request_id_of = answers.derived_ids("req_", f"{batch_id}|", 32)
+    line_id_of = derived_ids("batch_req_", f"{batch_id}|")
+    request_id_of = derived_ids("req_", f"{batch_id}|", 32)
     countdown = STEP_LINES
     for index in (yield from _order(order, len(data), f"{seed}|{batch_id}")):
         countdown -= 1
@@ -188,10 +221,10 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
         # otherwise stay in the tenant id factory's set of issued ids for good.
         line_id = line_id_of(b"%d" % index)
         plan = plans[index] if plans is not None and index < finished else None
-        if plan is not None and index not in scripted and unknown is None and scripts is None:
-            # The usual chat line, answered from what validation kept of it (the same bytes as below).
-            custom_id, prompt, limit = plan
-            body, tokens_in, tokens_out = planned_chat_json(model, prompt, limit, f"{seed}|{custom_id}", created)
+        if plan is not None and planned is not None and index not in scripted and unknown is None:
+            # The usual line, answered from what validation kept of it (the same bytes as below).
+            custom_id, kept = plan
+            body, tokens_in, tokens_out = planned(model or "", kept, f"{seed}|{custom_id}", created)
             input_tokens += tokens_in
             output_tokens += tokens_out
             write_output((_LINE % (line_id, _json_str(custom_id), 200, request_id_of(b"%d|request" % index),
@@ -207,7 +240,7 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
             failed += 1
             continue
         status, body, error, tokens = _answer(batch, data, index, request, f"{seed}|{custom_id}", created,
-                                              unknown, scripts)
+                                              unknown, lines)
         if error is not None:
             write_error(_encode({"id": line_id, "custom_id": custom_id, "response": None, "error": error}))
             failed += 1
@@ -251,7 +284,7 @@ def store_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
 
 def _answer(batch: Batch, data: BatchInput, index: int, request: dict[str, Any], key: str,
             created: int, unknown: str | None,
-            scripts: BatchLineAnswerer | None) -> tuple[int, str, dict[str, str] | None, tuple[int, int]]:
+            lines: BatchLines | None) -> tuple[int, str, dict[str, str] | None, tuple[int, int]]:
     """(status_code, body as JSON text, error, (input tokens, output tokens)) for one finished request."""
     body = request.get("body") or {}
     scripted = batch._answers.get(index)
@@ -263,18 +296,15 @@ def _answer(batch: Batch, data: BatchInput, index: int, request: dict[str, Any],
     rejected = data.rejects.get(index)
     if scripted is None and rejected is not None:
         param, message, code = rejected
-        return 400, _json(answers.error_body(400, message, param=param, code=code)), None, (0, 0)
-    status = scripted.status_code if scripted is not None and scripted.status_code is not None else 200
+        return 400, _json(error_body(400, message, param=param, code=code)), None, (0, 0)
+    status = scripted.status_code if scripted is not None and scripted.status_code is not None else None
     if scripted is not None and scripted.body is not None:
-        return status, _json(scripted.body), None, answers.tokens_of(batch.endpoint, scripted.body)
-    if status >= 400:
-        return status, _json(answers.error_body(status)), None, (0, 0)
-    if scripted is None and scripts is not None:
-        answered = scripts(body, key, created)
-        if answered is not None:
-            status, answer = answered
-            return status, _json(answer), None, answers.tokens_of(batch.endpoint, answer) if status < 400 else (0, 0)
-    content = scripted.content if scripted is not None else None
-    text, tokens_in, tokens_out = answers.answer_json(batch.endpoint, body, key=key, created=created,
-                                                      content=content)
-    return status, text, None, (tokens_in, tokens_out)
+        return status or 200, _json(scripted.body), None, tokens_of(scripted.body)
+    if status is not None and status >= 400:
+        return status, _json(error_body(status)), None, (0, 0)
+    if lines is None:   # the family that served this endpoint is no longer registered
+        return 500, _json(error_body(500)), None, (0, 0)
+    answered, answer = lines.answer(body, key, created, scripted.content if scripted is not None else None)
+    if answered >= 400:
+        return answered, _json(answer), None, (0, 0)
+    return status or answered, _json(answer), None, tokens_of(answer)

@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.changes import log, logging_changes
 from fakeopenai.clock import MAX_MICROS, MICROS, capped, has_expired
 from fakeopenai.errors import InvalidRequestError, WrongStateError
-from fakeopenai.families.batches import answers, scenario
-from fakeopenai.families.batches.batch_input import BatchInput, read_input_steps, run_steps
+from fakeopenai.families.batches import scenario
+from fakeopenai.families.batches.batch_input import ENDPOINTS, BatchInput, read_input_steps, run_steps
 from fakeopenai.families.batches.batch_output import ResultsTooLarge, build_results, results_key, write_results
 from fakeopenai.families.batches.files import find_file
 from fakeopenai.families.batches.objects import Batch
 from fakeopenai.families.batches.scenario import BatchMatch, BatchResponse, BatchScript, BatchStep
 from fakeopenai.families.batches.world import world
+from fakeopenai.generate import load_ahead
 from fakeopenai.registry import batch_answerer
 from fakeopenai.scripting.stepper import Cursor, Machine, UsedUp, choose
 
@@ -76,10 +77,11 @@ def create_batch_steps(state: TenantState, body: dict[str, Any]) -> Generator[An
     does not answer. Everything is checked before anything changes.
     """
     endpoint = body["endpoint"]
-    if endpoint not in answers.ENDPOINTS:
+    lines = batch_answerer(state, endpoint) if endpoint in ENDPOINTS else None
+    if lines is None:
         raise InvalidRequestError(
             f"fakeopenai does not generate answers for {endpoint} batches; supported endpoints are "
-            f"{', '.join(answers.ENDPOINTS)}.", param="endpoint", code="unsupported_value")
+            f"{', '.join(ENDPOINTS)}.", param="endpoint", code="unsupported_value")
     file_id = body["input_file_id"]
     source = find_file(state, file_id)
     if source is None:
@@ -93,7 +95,7 @@ def create_batch_steps(state: TenantState, body: dict[str, Any]) -> Generator[An
     script, unmatched, used_up = _select_script(state, endpoint=endpoint, input_file_id=file_id,
                                                 metadata=metadata or {})
     wanted = {r.custom_id for r in script.responses if r.custom_id is not None}
-    data = yield from read_input_steps(source._content, endpoint=endpoint, wanted=wanted)
+    data = yield from read_input_steps(source._content, endpoint=endpoint, wanted=wanted, lines=lines)
     # Validation passed: from here on the request changes state.
     now = state.clock.tick()
     world(state).batch_count += 1
@@ -266,7 +268,7 @@ def prepare_end(state: TenantState, batch: Batch) -> Generator[str | Callable[[]
     meanwhile, it builds them again (at most twice), and when the prediction still misses, the
     read builds them at once, as for a small batch. The bytes are the same either way.
     """
-    load = answers.load_ahead()
+    load = load_ahead()
     if load is not None and _predict_end(state, batch, any_size=True) is not None:
         yield load
     while batch._preparing:
@@ -297,8 +299,9 @@ def _predict_end(state: TenantState, batch: Batch, *,
     if batch.status in TERMINAL or batch.status == "cancelling" or batch._cancel_requested or data is None \
             or data.problems or (len(data) < PREPARE_MIN_REQUESTS and not any_size):
         return None
-    if batch_answerer(state, batch.endpoint) is not None:
-        return None   # another family's scripts answer lines, and playing a script changes state: at the end
+    lines = batch_answerer(state, batch.endpoint)
+    if lines is None or not lines.pure:
+        return None   # answering changes state (a script plays, an entry is used): at the end, not ahead
 
     clock = state.clock
     if has_expired(clock.now, batch.expires_at):

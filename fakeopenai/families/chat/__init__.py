@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from fakeopenai.families.chat import api, scenario
 from fakeopenai.families.chat.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, package_json
+from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
     from fakeopenai.families.chat.objects import Chain
@@ -34,6 +34,7 @@ def members(state: TenantState, chain: Chain) -> list[dict[str, object]]:
 
 FAMILY = Family(
     name=NAME,
+    recorder=lazy(f"{__name__}.recorder", "ChatConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeopenai.errors import APIError, InvalidRequestError
-from fakeopenai.families.chat import completions
+from fakeopenai.families.chat import completions, generated
 from fakeopenai.families.chat.events import chunks
 from fakeopenai.families.chat.render import RENDER, stored_message
 from fakeopenai.families.chat.world import world
+from fakeopenai.family import BatchLines
 from fakeopenai.params import check, check_metadata, drop_unknown, enum_query, int_query, json_body
 from fakeopenai.rendering import deleted, json_response, page, tenant
 from fakeopenai.scripting.stepper import scripts_for
@@ -20,7 +21,6 @@ from fakeopenai.store import Collection, PageQuery
 from fakeopenai.streaming import sse_response
 
 if TYPE_CHECKING:
-    from fakeopenai.family import BatchLineAnswerer
     from fakeopenai.state import TenantState
 
 async def create_completion(request: Request) -> Response:
@@ -112,27 +112,32 @@ async def list_messages(request: Request) -> Response:
     return json_response(_ids_as_strings(page((stored_message(m) for m in found.data), found.has_more)))
 
 
-def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
-    """``/v1/chat/completions`` batch lines answered by ``chat:`` / ``conversations:`` scripts (the
-    ``Family.batch_answerer`` hook): only when the scenario has such scripts. A line a script takes
-    is played as ``POST /chat/completions`` plays it, not stored and not streamed: a tool call
-    ends it with ``finish_reason: tool_calls``, a ``failed`` step or a bad line is its HTTP error."""
-    if endpoint != "/v1/chat/completions" or not scripts_for(state, "chat"):
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
+    """``/v1/chat/completions`` batch lines answered as ``POST /chat/completions`` answers them (the
+    ``Family.batch_answerer`` hook), not stored and not streamed: a line a ``chat:`` / ``conversations:``
+    script takes is played by it (a tool call ends it with ``finish_reason: tool_calls``, a ``failed``
+    step or a bad line is its HTTP error); every other line gets :func:`generated.answer`, the default
+    script's first turn (the usual line through :func:`generated.planned`, from what validation kept)."""
+    if endpoint != "/v1/chat/completions":
         return None
+    seed = state.scenario.seed
+    scripted = bool(scripts_for(state, "chat"))
 
-    def answer(body: dict[str, Any], key: str, created: int) -> tuple[int, dict[str, Any]] | None:
-        if not completions.scripted_batch_line(state, body):
-            return None
+    def answer(body: dict[str, Any], key: str, created: int, content: str | None) -> tuple[int, dict[str, Any]]:
         line = {name: value for name, value in body.items() if name not in ("stream", "stream_options", "store")}
         try:
-            check(line, "CreateChatCompletionRequest", state)
+            if content is None and scripted and completions.scripted_batch_line(state, line):
+                check(line, "CreateChatCompletionRequest", state)
+                completions.check_request(line)
+                return 200, RENDER.one(state, completions.create_completion(state, line))
             completions.check_request(line)
-            completion = completions.create_completion(state, line)
         except APIError as error:
             return error.status_code, error.to_dict()
-        return 200, RENDER.one(state, completion)
+        return 200, generated.answer(line, ids_key=key, created=created, text_key=generated.text_key(seed, line),
+                                     content=content)
 
-    return answer
+    return BatchLines(answer=answer, plan=lambda body: generated.plan(body, seed),
+                      planned=None if scripted else generated.planned, pure=not scripted, required=("messages",))
 
 
 ROUTES = [

@@ -15,15 +15,26 @@ whose arguments fit the tool's ``parameters``.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.errors import NO_RETRY, APIError, InvalidRequestError, retry_at_once
+from fakeopenai.families.chat.generated import (
+    DEFAULT_MODEL,
+    choice,
+    choice_key,
+    forces_a_tool,
+    generated_calls,
+    message_text,
+    named_function,
+    service_tier,
+    text_key,
+    text_of,
+    tool_names,
+    usage,
+)
 from fakeopenai.families.chat.objects import Chain, Completion, Outcome
 from fakeopenai.families.chat.scenario import ChatMatch, ChatScript
 from fakeopenai.families.chat.world import world
-from fakeopenai.generate import answer_text, count_tokens, cut_to_tokens, schema_instance, split_words
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import Step, ToolCallSpec
 from fakeopenai.scripting.stepper import (
@@ -41,8 +52,6 @@ if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
     from fakeopenai.state import TenantState
 
-DEFAULT_MODEL = "gpt-4o"
-SYSTEM_FINGERPRINT = "fp_fakeopenai"
 DEFAULT_SCRIPT = ChatScript(index=-1, name="default script", match=ChatMatch(), times=None,
                             steps=(Step(kind="message", where="default.steps[0]"),))
 # With tool_choice required (or a named function): generated calls, then, once answered, a message.
@@ -57,21 +66,6 @@ FAILURES = {"server_error": (500, "server_error"), "rate_limit_exceeded": (429, 
 
 
 # ----------------------------------------------------------------------------- the request
-
-def text_of(content: Any) -> str:
-    """A message's text: its content string, or its text parts joined."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    return "\n".join(part.get("text", "") for part in content
-                     if isinstance(part, dict) and part.get("type") in ("text", "refusal"))
-
-
-def tool_names(tools: list[dict[str, Any]]) -> list[str]:
-    return [t["function"]["name"] for t in tools
-            if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("function"), dict)]
-
 
 def check_request(body: dict[str, Any]) -> None:
     """The 400s the official schema does not give, in the live API's words."""
@@ -91,17 +85,11 @@ def check_request(body: dict[str, Any]) -> None:
             raise InvalidRequestError("Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only "
                                       "allowed when 'tools' are specified.", param="parallel_tool_calls",
                                       code="invalid_value")
-    named = _named_function(choice)
+    named = named_function(choice)
     if named is not None and named not in tool_names(tools):
         raise InvalidRequestError(f"Invalid value for 'tool_choice': tool choice '{named}' not found in 'tools' "
                                   "parameter.", param="tool_choice", code="invalid_value")
     _check_tool_messages(body["messages"])
-
-
-def _named_function(choice: Any) -> str | None:
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        return str((choice.get("function") or {}).get("name"))
-    return None
 
 
 def _check_tool_messages(messages: list[dict[str, Any]]) -> None:
@@ -155,8 +143,7 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
         chain = _new_chain(state, body, messages)
     completion = Completion(id=state.ids.new("chatcmpl-"), created=now, model=body.get("model") or DEFAULT_MODEL,
                             metadata=dict(body.get("metadata") or {}), _chain=chain)
-    if body.get("service_tier") in ("flex", "scale", "priority"):
-        completion.service_tier = body["service_tier"]
+    completion.service_tier = service_tier(body)
     chain.latest = completion
     chain.completions.append(completion)
     if new_chain:
@@ -175,7 +162,7 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
                     chain.status = "failed"
                     raise APIError(failure, type="server_error", code="server_error", status_code=500,
                                    headers=NO_RETRY)
-                if chain._cursor.script is DEFAULT_TOOL_SCRIPT and _forces_a_tool(body):
+                if chain._cursor.script is DEFAULT_TOOL_SCRIPT and forces_a_tool(body):
                     chain._cursor.pos -= 1   # unscripted and forced again: the live model calls again
             _play(state, body, completion)
         except APIError as error:
@@ -192,11 +179,6 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
         completion._messages = [{"id": f"{completion.id}-{i}", **m} for i, m in enumerate(messages)]
         objects.completions.add(completion.id, completion)
     return completion
-
-
-def _forces_a_tool(body: dict[str, Any]) -> bool:
-    choice = body.get("tool_choice")
-    return bool(tool_names(body.get("tools") or [])) and (choice == "required" or _named_function(choice) is not None)
 
 
 def _retried(answered: dict[str, Outcome], messages: list[dict[str, Any]]) -> Outcome | None:
@@ -255,7 +237,7 @@ def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str
     objects = world(state)
     facts = _facts(body, messages)
     model, metadata, last_message = facts["model"], facts["metadata"], facts["last_message"]
-    wants_tools = _forces_a_tool(body)
+    wants_tools = forces_a_tool(body)
 
     def actual() -> str:
         return described(f"chat completion with model {model}", metadata, last_message)
@@ -358,30 +340,29 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
             chain.status = "completed"
             usage_step = step
             break
-    limit = body.get("max_completion_tokens") or body.get("max_tokens")
     if len(parts) == 1 and parts[0].deltas:
         completion._deltas = parts[0].deltas
     for index in range(n):
-        completion.choices.append(_choice(state, body, completion, index, parts, calls, finish, limit))
-    completion.usage = _usage(body, completion, usage_step)
+        completion.choices.append(_choice(state, body, completion, index, parts, calls, finish))
+    completion.usage = usage(body, completion.choices, usage_step.usage if usage_step is not None else None)
 
 
 def _choice(state: TenantState, body: dict[str, Any], completion: Completion, index: int, parts: list[Step],
-            calls: Step | None, finish: str, limit: int | None) -> dict[str, Any]:
+            calls: Step | None, finish: str) -> dict[str, Any]:
     chain = completion._chain
     assert chain is not None
-    key = f"{state.scenario.seed}|chat{chain.number}|step{chain._cursor.pos}|choice{index}"
+    # Unscripted (a default script): keyed by the request, as a batch line with this body is.
+    scripted = chain._cursor.script.index >= 0
+    key = f"{state.scenario.seed}|chat{chain.number}|step{chain._cursor.pos}|choice{index}" if scripted else \
+        choice_key(text_key(state.scenario.seed, body), index)
     texts, refusals = [], []
     for part in parts:
-        (refusals if part.refusal else texts).append(_text(body, part, f"{key}|{part.where}"))
-    refusal = "\n\n".join(refusals) if refusals else None
-    # A turn with nothing to say (a script of statuses only, or cancelled before its message) says "".
-    content = "\n\n".join(texts) if texts else ("" if refusal is None and calls is None else None)
-    if content is not None and limit is not None and count_tokens(content) > limit:
-        content, finish = cut_to_tokens(content, limit), "length"
-    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal, "annotations": []}
+        text = part.message if part.message is not None else \
+            message_text(body, f"{key}|{part.where}", part.message_words if scripted else None)
+        (refusals if part.refusal else texts).append(text)
+    tool_calls = None
     if calls is not None:
-        specs = calls.tool_calls or _generated_calls(body, key)
+        specs = calls.tool_calls or generated_calls(body, key)
         made = {}
         tool_calls = []
         for spec in specs:
@@ -389,78 +370,10 @@ def _choice(state: TenantState, body: dict[str, Any], completion: Completion, in
             tool_calls.append({"id": call_id, "type": "function",
                                "function": {"name": spec.function, "arguments": spec.arguments}})
             made[call_id] = spec if spec.id is None or index == 0 else ToolCallSpec(spec.function, spec.arguments)
-        message["tool_calls"] = tool_calls
         chain.pending.append(made)
         for call_id in made:
             world(state).calls[call_id] = chain
-    logprobs = None
-    if body.get("logprobs"):
-        top = body.get("top_logprobs") or 0
-        logprobs = {"content": _logprobs(content, top, key) if content is not None else None,
-                    "refusal": _logprobs(refusal, top, key) if refusal is not None else None}
-    return {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish}
-
-
-def _text(body: dict[str, Any], step: Step, key: str) -> str:
-    if step.message is not None:
-        return step.message
-    form = body.get("response_format") or {}
-    return answer_text(form.get("type"), (form.get("json_schema") or {}).get("schema"), key, step.message_words)
-
-
-def _generated_calls(body: dict[str, Any], key: str) -> tuple[ToolCallSpec, ...]:
-    """Calls for ``tool_choice`` required or a named function: arguments valid against its parameters.
-    Required calls every function tool at once unless ``parallel_tool_calls`` is false (then the first)."""
-    tools = {t["function"]["name"]: t["function"] for t in body.get("tools") or ()
-             if t.get("type") == "function" and isinstance(t.get("function"), dict)}
-    named = _named_function(body.get("tool_choice"))
-    names = [named] if named is not None else list(tools)
-    if body.get("parallel_tool_calls") is False:
-        names = names[:1]
-    specs = []
-    for name in names:
-        schema = tools[name].get("parameters")
-        arguments = schema_instance(schema, f"{key}|{name}") if isinstance(schema, dict) else {}
-        specs.append(ToolCallSpec(function=name, arguments=json.dumps(arguments, ensure_ascii=False)))
-    return tuple(specs)
-
-
-_ALTERNATIVES = (" the", " a", ",", ".", " and", " of", " to", " in", " it", " is", " that", " for", " on",
-                 " with", " as", " was", " at", " by", " be", " this")
-
-
-def _logprobs(text: str | None, top: int, key: str) -> list[dict[str, Any]]:
-    """One entry per word: a seeded log probability, and ``top`` alternatives (the token first)."""
-    entries = []
-    for i, token in enumerate(split_words(text or "", 1) if text else []):
-        seeded = int.from_bytes(hashlib.blake2b(f"{key}|lp{i}".encode(), digest_size=4).digest(), "big")
-        logprob = -round((seeded % 2000) / 1000, 4)
-        alternatives = [{"token": token, "logprob": logprob, "bytes": list(token.encode())}]
-        for j, other in enumerate(a for a in _ALTERNATIVES if a != token):
-            if len(alternatives) >= top:
-                break
-            alternatives.append({"token": other, "logprob": round(logprob - 1 - j * 0.5, 4),
-                                 "bytes": list(other.encode())})
-        entries.append({"token": token, "logprob": logprob, "bytes": list(token.encode()),
-                        "top_logprobs": alternatives[:top]})
-    return entries
-
-
-def _usage(body: dict[str, Any], completion: Completion, step: Step | None) -> dict[str, Any]:
-    if step is not None and step.usage:
-        prompt, completion_tokens = step.usage["prompt_tokens"], step.usage["completion_tokens"]
-    else:
-        prompt = sum(count_tokens(text_of(m.get("content"))) + 4 for m in body["messages"])
-        completion_tokens = 0
-        for choice in completion.choices:
-            message = choice["message"]
-            completion_tokens += count_tokens(message["content"] or message["refusal"] or "")
-            for call in message.get("tool_calls") or ():
-                completion_tokens += count_tokens(call["function"]["arguments"]) + 4
-    return {"prompt_tokens": prompt, "completion_tokens": completion_tokens, "total_tokens": prompt + completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0,
-                                          "rejected_prediction_tokens": 0}}
+    return choice(body, index, texts, refusals, tool_calls, finish, key)
 
 
 # ----------------------------------------------------------------------------- stored completions

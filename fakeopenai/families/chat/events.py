@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.families.chat.completions import SYSTEM_FINGERPRINT, stream_options
+from fakeopenai.families.chat.completions import stream_options
+from fakeopenai.families.chat.generated import SYSTEM_FINGERPRINT
 from fakeopenai.generate import split_words
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakeopenai.families.chat.completions import SYSTEM_FINGERPRINT
+from fakeopenai.families.chat.generated import SYSTEM_FINGERPRINT
 from fakeopenai.families.chat.objects import Completion
 from fakeopenai.rendering import Kinds
 

@@ -1,7 +1,7 @@
 """The Embeddings API: ``POST /v1/embeddings``.
 
 Vectors are deterministic unit vectors from a hash of the model and the input
-(:func:`fakeopenai.generate.embedding_vector`, the same a batch line gets), or, for the inputs
+(:func:`vectors.embedding_vector`, the same a batch line gets), or, for the inputs
 an ``embeddings:`` scenario entry matches, a scripted vector (fixed, or at a given cosine
 similarity to another text's). The engine is ``embeddings.py`` (no HTTP), the handler ``api.py``,
 the scenario part ``scenario.py`` with ``scenario.schema.json``.
@@ -9,13 +9,14 @@ the scenario part ``scenario.py`` with ``scenario.schema.json``.
 
 from __future__ import annotations
 
-from fakeopenai.families.embeddings import api, embeddings, scenario
-from fakeopenai.family import Family, package_json
+from fakeopenai.families.embeddings import api, embeddings, scenario, vectors
+from fakeopenai.family import Family, lazy, package_json
 
 OPENAPI_PATHS = ("/embeddings",)
 
 FAMILY = Family(
     name="embeddings",
+    recorder=lazy(f"{__name__}.recorder", "EmbeddingsConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
@@ -23,4 +24,5 @@ FAMILY = Family(
     docs_sections=(("Embedding entry", "embedding_entry"),),
     build=scenario.build,
     batch_answerer=embeddings.batch_answerer,
+    embedder=vectors.embedding_vector,
 )

@@ -13,21 +13,22 @@ from typing import TYPE_CHECKING, Any
 
 from fakeopenai.errors import APIError, InvalidRequestError
 from fakeopenai.families.embeddings.scenario import NAME, EmbeddingEntry
-from fakeopenai.generate import (
+from fakeopenai.families.embeddings.vectors import (
     EMBEDDING_DIMENSIONS,
     MAX_EMBEDDING_DIMENSIONS,
-    count_tokens,
     embedding_dimensions,
     embedding_vector,
     encode_embedding,
 )
+from fakeopenai.family import BatchLines
+from fakeopenai.generate import count_tokens
 from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
-    from fakeopenai.family import BatchLineAnswerer
     from fakeopenai.state import TenantState
 
 MAX_INPUTS = 2048
+MAX_BATCH_INPUTS = 50_000   # inputs across all the requests of an embeddings batch
 
 NO_DIMENSIONS = frozenset({"text-embedding-ada-002"})   # models that take no `dimensions`
 INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
@@ -119,21 +120,20 @@ def _normalized(vector: list[float]) -> list[float]:
     return [x / norm for x in vector] if norm else vector
 
 
-def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
-    """``/v1/embeddings`` batch lines with an input an ``embeddings:`` entry matches answered as
-    ``POST /embeddings`` answers them (the ``Family.batch_answerer`` hook; a bad line is its 400).
-    Only when the scenario has entries; other lines keep the generated answer (the same vectors)."""
-    entries: tuple[EmbeddingEntry, ...] = state.scenario.parts.get(NAME, ())
-    if endpoint != "/v1/embeddings" or not entries:
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
+    """``/v1/embeddings`` batch lines answered as ``POST /embeddings`` answers them (the
+    ``Family.batch_answerer`` hook): the same vectors, a scripted one for an input an ``embeddings:``
+    entry matches, a bad line its 400. A batch script's ``content`` is the line's input."""
+    if endpoint != "/v1/embeddings":
         return None
+    entries: tuple[EmbeddingEntry, ...] = state.scenario.parts.get(NAME, ())
 
-    def answer(body: dict[str, Any], key: str, created: int) -> tuple[int, dict[str, Any]] | None:
-        model = str(body.get("model", ""))
-        if not any(_entry_for(entries, model, item) is not None for item in inputs_of(body.get("input"))):
-            return None
+    def answer(body: dict[str, Any], key: str, created: int, content: str | None) -> tuple[int, dict[str, Any]]:
         try:
-            return 200, create_embeddings(state, body)
+            return 200, create_embeddings(state, body if content is None else {**body, "input": content})
         except APIError as error:
             return error.status_code, error.to_dict()
 
-    return answer
+    return BatchLines(answer=answer, pure=not entries, required=("input",),
+                      tasks=lambda body: len(inputs_of(body.get("input"))), max_tasks=MAX_BATCH_INPUTS,
+                      task_noun="inputs", task_param="body.input")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.families.generic import api, facts, scenario, spec_tables
+from fakeopenai.families.generic import api, completions, facts, scenario, spec_tables
 from fakeopenai.families.generic.world import NAME, new_world, world
 from fakeopenai.family import Family, ScriptKind, package_json
 
@@ -83,5 +83,6 @@ FAMILY = Family(
                       failed_field="error.code", find=lambda state, object_id: world(state).scripted.get(object_id),
                       describe=lambda obj: {"kind": obj.kind}),),
     new_world=new_world,
+    batch_answerer=completions.batch_answerer,
     seed=seed,
 )

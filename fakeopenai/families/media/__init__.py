@@ -10,13 +10,14 @@ handlers ``api.py``; the scenario part ``scenario.py``.
 from __future__ import annotations
 
 from fakeopenai.families.media import api, scenario
-from fakeopenai.family import Family, package_json
+from fakeopenai.family import Family, lazy, package_json
 
 OPENAPI_PATHS = ("/images/generations", "/images/edits", "/images/variations", "/audio/speech",
                  "/audio/transcriptions", "/audio/translations")
 
 FAMILY = Family(
     name="media",
+    recorder=lazy(f"{__name__}.recorder", "TranscriptionsConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

@@ -18,4 +18,5 @@ FAMILY = Family(
     docs_sections=(("Model entry", "model_entry"),),
     build=scenario.build,
     new_world=models.new_world,
+    model_ids=lambda state: [entry.id for entry in models.listed(state)],
 )

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.family import Built, package_json
-from fakeopenai.known_models import DEFAULT_MODELS, MODELS
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder
 
-NAME = MODELS
+NAME = "models"
+# What GET /v1/models lists (and unknown_models: error accepts) when the scenario has no models: list.
+DEFAULT_MODELS = ("gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o",
+                  "gpt-4o-mini", "o3", "o3-mini", "o4-mini", "text-embedding-3-small", "text-embedding-3-large",
+                  "text-embedding-ada-002", "omni-moderation-latest", "text-moderation-latest")
 CREATED = 1_700_000_000          # 2023-11-14: a fixed `created` for every listed model
 
 

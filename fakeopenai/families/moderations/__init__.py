@@ -1,17 +1,18 @@
 """The Moderations API: ``POST /v1/moderations``. Not flagged by default (small scores fixed by
-a hash of the input, :func:`fakeopenai.generate.moderation_result`, as batch lines get);
+a hash of the input, :func:`scores.moderation_result`, as batch lines get);
 ``moderations:`` entries flag categories with scores for the inputs they match. The engine is
 ``moderations.py`` (no HTTP), the handler ``api.py``, the scenario part ``scenario.py``."""
 
 from __future__ import annotations
 
 from fakeopenai.families.moderations import api, moderations, scenario
-from fakeopenai.family import Family, package_json
+from fakeopenai.family import Family, lazy, package_json
 
 OPENAPI_PATHS = ("/moderations",)
 
 FAMILY = Family(
     name="moderations",
+    recorder=lazy(f"{__name__}.recorder", "ModerationsConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

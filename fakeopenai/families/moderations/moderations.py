@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.errors import InvalidRequestError
 from fakeopenai.families.moderations.scenario import NAME, ModerationEntry
-from fakeopenai.generate import moderation_result
+from fakeopenai.families.moderations.scores import moderation_result
+from fakeopenai.family import BatchLines
+from fakeopenai.ids import derived_id
 from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
-    from fakeopenai.family import BatchLineAnswerer
     from fakeopenai.state import TenantState
 
 DEFAULT_MODEL = "omni-moderation-latest"
@@ -33,7 +35,7 @@ def _entry_for(entries: tuple[ModerationEntry, ...], item: Any) -> ModerationEnt
     return next((e for e in entries if e.input is None or e.input.test(text)), None)
 
 
-def create_moderation(state: TenantState, body: dict[str, Any]) -> dict[str, Any]:
+def create_moderation(state: TenantState, body: dict[str, Any], *, moderation_id: str | None = None) -> dict[str, Any]:
     check_model(state, body.get("model"))
     entries: tuple[ModerationEntry, ...] = state.scenario.parts.get(NAME, ())
     results = []
@@ -48,22 +50,24 @@ def create_moderation(state: TenantState, body: dict[str, Any]) -> dict[str, Any
                 result["category_scores"][name] = score
             result["flagged"] = any(result["categories"].values())
         results.append(result)
-    return {"id": state.ids.new("modr-"), "model": body.get("model") or DEFAULT_MODEL, "results": results}
+    return {"id": moderation_id or state.ids.new("modr-"), "model": body.get("model") or DEFAULT_MODEL,
+            "results": results}
 
 
-def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
-    """``/v1/moderations`` batch lines with an input a ``moderations:`` entry matches answered as
-    ``POST /moderations`` answers them (the ``Family.batch_answerer`` hook). Only when the scenario
-    has entries; other lines keep the generated answer (the same scores, nothing flagged)."""
-    entries: tuple[ModerationEntry, ...] = state.scenario.parts.get(NAME, ())
-    if endpoint != "/v1/moderations" or not entries:
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
+    """``/v1/moderations`` batch lines answered as ``POST /moderations`` answers them (the
+    ``Family.batch_answerer`` hook): the same scores, flagged for an input a ``moderations:`` entry
+    matches. A batch script's ``content`` is the line's input."""
+    if endpoint != "/v1/moderations":
         return None
+    entries: tuple[ModerationEntry, ...] = state.scenario.parts.get(NAME, ())
 
-    def answer(body: dict[str, Any], key: str, created: int) -> tuple[int, dict[str, Any]] | None:
-        items = inputs_of(body.get("input"))
-        if not all(isinstance(item, (str, list)) for item in items) or \
-                not any(_entry_for(entries, item) is not None for item in items):
-            return None   # a body POST /moderations refuses: the batch's generator answers it, as before
-        return 200, create_moderation(state, body)
+    def answer(body: dict[str, Any], key: str, created: int, content: str | None) -> tuple[int, dict[str, Any]]:
+        line = body if content is None else {**body, "input": content}
+        if not all(isinstance(item, (str, list)) for item in inputs_of(line.get("input"))):
+            error = InvalidRequestError("Invalid type for 'input': expected a string, an array of strings, or an "
+                                        "array of multimodal inputs.", param="input", code="invalid_type")
+            return error.status_code, error.to_dict()
+        return 200, create_moderation(state, line, moderation_id=derived_id("modr-", key))
 
-    return answer
+    return BatchLines(answer=answer, pure=not entries, required=("input",))

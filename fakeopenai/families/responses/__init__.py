@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.families.responses import api, scenario
+from fakeopenai.families.responses import api, openapi_rules, scenario
 from fakeopenai.families.responses.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, package_json
+from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
     from fakeopenai.families.responses.objects import Chain
@@ -49,9 +49,11 @@ def seed(state: TenantState) -> None:
 
 FAMILY = Family(
     name=NAME,
+    recorder=lazy(f"{__name__}.recorder", "ResponsesConverter"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
+    openapi_normalize=openapi_rules.normalize,
     openapi_schemas=("ResponseStreamEvent",),
     scenario_schema=scenario.schema,
     docs_sections=(("Seeded conversation", "seed_conversation"), ("Seeded conversation item", "seed_conversation_item"),

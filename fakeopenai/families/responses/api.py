@@ -5,26 +5,23 @@ cancel and input items. The engine (``responses.py``) knows nothing of HTTP."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeopenai.errors import APIError, InvalidRequestError
-from fakeopenai.families.responses import compaction, conversations, responses
+from fakeopenai.families.responses import batch_lines, compaction, conversations, responses
 from fakeopenai.families.responses.events import EventLog
 from fakeopenai.families.responses.items import parse_input
 from fakeopenai.families.responses.objects import Response as APIResponse
 from fakeopenai.families.responses.render import RENDER
+from fakeopenai.family import BatchLines
 from fakeopenai.params import check, drop_unknown, int_query, json_body, page_query
 from fakeopenai.rendering import deleted, json_response, profiled_page, tenant
-from fakeopenai.scripting.stepper import scripts_for
 from fakeopenai.state import TenantState
 from fakeopenai.store import Collection
 from fakeopenai.streaming import sse_response
-
-if TYPE_CHECKING:
-    from fakeopenai.family import BatchLineAnswerer
 
 ITEMS_BODY = frozenset({"items"})   # POST /conversations/{id}/items takes only its items
 
@@ -178,20 +175,20 @@ async def delete_conversation_item(request: Request) -> Response:
     return json_response(RENDER.one(state, conversation))
 
 
-def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | None:
-    """``/v1/responses`` batch lines answered by ``responses:`` / ``conversations:`` scripts (the
-    ``Family.batch_answerer`` hook): only when the scenario has such scripts."""
-    if endpoint != "/v1/responses" or not scripts_for(state, "responses"):
+def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
+    """``/v1/responses`` batch lines answered as ``POST /responses`` answers them (the
+    ``Family.batch_answerer`` hook): through :func:`batch_lines.batch_line`, not stored."""
+    if endpoint != "/v1/responses":
         return None
 
-    def answer(body: dict[str, Any], key: str, created: int) -> tuple[int, dict[str, Any]] | None:
+    def answer(body: dict[str, Any], key: str, created: int, content: str | None) -> tuple[int, dict[str, Any]]:
         try:
-            response = responses.scripted_batch_line(state, body)
+            response = batch_lines.batch_line(state, body, key, created, content)
         except APIError as error:
             return error.status_code, error.to_dict()
-        return None if response is None else (200, RENDER.one(state, response))
+        return 200, RENDER.one(state, response)
 
-    return answer
+    return BatchLines(answer=answer)
 
 
 ROUTES = [

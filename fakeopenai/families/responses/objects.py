@@ -70,7 +70,8 @@ class Chain:
     id: str                       # the first response's id (its timeline lane; GET /_fake/scenario's conversation)
     _cursor: Cursor
     status: str = "in_progress"   # the latest response's status; "waiting" while its calls await outputs
-    number: int = 0               # the tenant's chain counter, for generated text
+    number: int = 0               # the tenant's chain counter
+    text_key: str = ""            # what its generated text is keyed by (unscripted: the request, see request_key)
     latest: Response | None = None
     responses: list[Response] = field(default_factory=list)   # every response of it, oldest first
     pending: dict[str, Any] = field(default_factory=dict)   # call_id -> ToolCallSpec awaiting its output

@@ -35,7 +35,7 @@ from fakeopenai.families.responses.items import (
 from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
-from fakeopenai.generate import answer_text, count_tokens, cut_to_tokens, schema_instance, split_words
+from fakeopenai.generate import answer_text, count_tokens, cut_to_tokens, request_key, schema_instance, split_words
 from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import HOSTED_KINDS, Step, ToolCallSpec, cut_off_by
 from fakeopenai.scripting.stepper import (
@@ -45,7 +45,6 @@ from fakeopenai.scripting.stepper import (
     check_outputs,
     choose,
     described,
-    first_match,
     note_script_ended,
     scripts_for,
 )
@@ -156,21 +155,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     new_chain = chain is None
     if chain is None:   # in a conversation, its items come first (its last user message may be a seeded one)
         chain = _new_chain(state, body, (history(conversation) if conversation is not None else []) + items, now)
-    response = Response(
-        id=state.ids.new("resp_"), created_at=now, model=body.get("model") or "gpt-4o", background=background,
-        store=store, instructions=body.get("instructions"), max_output_tokens=body.get("max_output_tokens"),
-        max_tool_calls=body.get("max_tool_calls"), parallel_tool_calls=_pick(body, "parallel_tool_calls", True),
-        previous_response_id=body.get("previous_response_id"), prompt_cache_key=body.get("prompt_cache_key"),
-        safety_identifier=body.get("safety_identifier"), temperature=_pick(body, "temperature", 1.0),
-        top_p=_pick(body, "top_p", 1.0), tool_choice=_pick(body, "tool_choice", "auto"),
-        tools=[_echo_tool(tool) for tool in body.get("tools") or ()], user=body.get("user"),
-        metadata=dict(body.get("metadata") or {}),
-        top_logprobs=body.get("top_logprobs") or 0, _chain=chain, _stream=bool(body.get("stream")),
-        status="queued" if background else "in_progress", _include=frozenset(body.get("include") or ()))
-    if body.get("text"):
-        response.text = {**response.text, **body["text"]}
-    if body.get("reasoning"):
-        response.reasoning = {**response.reasoning, **body["reasoning"]}
+    response = new_response(body, state.ids.new("resp_"), now, chain, background=background, store=store)
     if conversation is not None:
         context = history(conversation)
         response._input = add_items(state, conversation, items)
@@ -214,6 +199,27 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         state.timeline.note(state, chain)   # a continuation is queued: its lane shows it before any read
     else:
         emit.lifecycle("response.in_progress", response)
+    return response
+
+
+def new_response(body: dict[str, Any], response_id: str, now: int, chain: Chain, *, background: bool,
+                  store: bool) -> Response:
+    """The response ``body`` asks for, before it plays: its fields as the request set them."""
+    response = Response(
+        id=response_id, created_at=now, model=body.get("model") or "gpt-4o", background=background,
+        store=store, instructions=body.get("instructions"), max_output_tokens=body.get("max_output_tokens"),
+        max_tool_calls=body.get("max_tool_calls"), parallel_tool_calls=_pick(body, "parallel_tool_calls", True),
+        previous_response_id=body.get("previous_response_id"), prompt_cache_key=body.get("prompt_cache_key"),
+        safety_identifier=body.get("safety_identifier"), temperature=_pick(body, "temperature", 1.0),
+        top_p=_pick(body, "top_p", 1.0), tool_choice=_pick(body, "tool_choice", "auto"),
+        tools=[_echo_tool(tool) for tool in body.get("tools") or ()], user=body.get("user"),
+        metadata=dict(body.get("metadata") or {}),
+        top_logprobs=body.get("top_logprobs") or 0, _chain=chain, _stream=bool(body.get("stream")),
+        status="queued" if background else "in_progress", _include=frozenset(body.get("include") or ()))
+    if body.get("text"):
+        response.text = {**response.text, **body["text"]}
+    if body.get("reasoning"):
+        response.reasoning = {**response.reasoning, **body["reasoning"]}
     return response
 
 
@@ -288,17 +294,20 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
     def actual() -> str:
         return described(f"response with model {model}", metadata, last_message)
 
-    script, violation, used_up = choose(state, scripts_for(state, "responses"), _mismatch(body, items),
+    script, violation, used_up = choose(state, scripts_for(state, "responses"), mismatch_of(body, items),
                                         noun="response", plural="responses", default=DEFAULT_SCRIPT,
                                         fail=_failing_script, actual=actual)
     objects.chain_count += 1
+    # Unscripted: its answer is keyed by the request, as a batch line with this body is.
+    text_key = f"{state.scenario.seed}|response{objects.chain_count}"
     if script is DEFAULT_SCRIPT:
-        script = _forced_call_script(state, body, objects.chain_count) or script
+        text_key = request_key(state.scenario.seed, body)
+        script = forced_call_script(body, text_key) or script
     return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
-                 violation=violation, used_up=used_up)
+                 violation=violation, used_up=used_up, text_key=text_key)
 
 
-def _mismatch(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[Any], str | None]:
+def mismatch_of(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[Any], str | None]:
     """Why a script does not fit a new conversation started by ``body`` (None: it fits)."""
     model = body.get("model") or "gpt-4o"
     metadata = dict(body.get("metadata") or {})
@@ -309,18 +318,7 @@ def _mismatch(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[An
                                       instructions=instructions, tools=offered)
 
 
-def scripted_batch_line(state: TenantState, body: dict[str, Any]) -> Response | None:
-    """A ``/v1/responses`` batch line a script matches, played to its end (not stored: the batch
-    output holds it), or None when no script matches it (the batches family generates its answer).
-    Raises the request's 400 as ``POST /responses`` does."""
-    if first_match(state, scripts_for(state, "responses"), _mismatch(body, parse_input(body.get("input"))),
-                   "response", "responses")[0] is None:
-        return None
-    response = create_response(state, {**body, "store": False, "background": False, "stream": False})
-    return play(state, response) if response.status not in TERMINAL else response
-
-
-def _forced_call_script(state: TenantState, body: dict[str, Any], number: int) -> ResponseScript | None:
+def forced_call_script(body: dict[str, Any], text_key: str) -> ResponseScript | None:
     """Unscripted, ``tool_choice`` ``required`` (or a named function) with function tools offered:
     a generated call of that function (the first one for ``required``), its arguments an instance
     of the tool's ``parameters``; the response that brings its output gets a generated answer.
@@ -332,7 +330,7 @@ def _forced_call_script(state: TenantState, body: dict[str, Any], number: int) -
     if choice == "required":
         tool = tools[0] if tools else None
         if tool is None:
-            return _forced_hosted_script(state, body, number, next(
+            return _forced_hosted_script(text_key, next(
                 (t for t in offered if any(t.get("type") in types for types in hosted.TOOL_TYPES.values())), None))
     elif isinstance(choice, dict) and choice.get("type") == "function":
         tool = next((t for t in tools if t.get("name") == choice.get("name")), None)
@@ -340,13 +338,13 @@ def _forced_call_script(state: TenantState, body: dict[str, Any], number: int) -
         kind = hosted.FORCED[str(choice.get("type"))]
         tool = next((t for t in offered if t.get("type") in hosted.TOOL_TYPES[kind]
                      and (kind != "mcp" or t.get("server_label") == choice.get("server_label"))), None)
-        return _forced_hosted_script(state, body, number, tool, choice) if tool is not None else None
+        return _forced_hosted_script(text_key, tool, choice) if tool is not None else None
     else:
         return None
     if tool is None:
         return None
     parameters = tool.get("parameters")
-    key = f"{state.scenario.seed}|response{number}|call"
+    key = f"{text_key}|call"
     arguments = schema_instance(parameters, key) if isinstance(parameters, dict) and parameters else {}
     call = ToolCallSpec(function=str(tool.get("name")), arguments=json.dumps(arguments, ensure_ascii=False))
     return _with_call(Step(kind="tool_calls", tool_calls=(call,), where="default.steps[2]"))
@@ -361,7 +359,7 @@ def _with_call(call: Step) -> ResponseScript:
           for i, step in enumerate(steps[2:]))))
 
 
-def _forced_hosted_script(state: TenantState, body: dict[str, Any], number: int, tool: dict[str, Any] | None,
+def _forced_hosted_script(text_key: str, tool: dict[str, Any] | None,
                           choice: dict[str, Any] | None = None) -> ResponseScript | None:
     """The default script with a generated call of the hosted ``tool`` (searches of the last user
     message, code that prints a product, an image of the prompt, an MCP call of the tool the choice
@@ -373,7 +371,7 @@ def _forced_hosted_script(state: TenantState, body: dict[str, Any], number: int,
     if kind in ("file_search", "web_search"):
         data = {"queries": (), "results": None, "cite": True}
     elif kind == "code_interpreter":
-        seed = zlib.crc32(f"{state.scenario.seed}|response{number}|code".encode())
+        seed = zlib.crc32(f"{text_key}|code".encode())
         a, b = 2 + seed % 9, 3 + seed // 9 % 7
         data = {"code": f"print({a} * {b})", "outputs": ({"type": "logs", "logs": f"{a * b}\n"},),
                 "container_id": None}
@@ -566,7 +564,7 @@ def _stream_options(state: TenantState, response: Response) -> StreamOptions:
 
 def _write_message(state: TenantState, response: Response, step: Step, emit: Emitter) -> None:
     chain = response._chain
-    key = f"{state.scenario.seed}|response{chain.number}|step{chain._cursor.pos}"
+    key = f"{chain.text_key}|step{chain._cursor.pos}"
     form = (response.text or {}).get("format") or {}
     passage, chain.passage = chain.passage, None
     if step.message is not None:
@@ -574,10 +572,8 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     elif passage and form.get("type") in (None, "text"):   # unscripted after a real store's search: grounded
         text = passage
     else:
-        text = answer_text(form.get("type"), form.get("schema"), key, step.message_words)
-    cap = response.max_output_tokens
-    if cap is not None and count_tokens(text) > cap:   # the response ends incomplete (max_output_tokens)
-        text, response._capped = cut_to_tokens(text, cap), True
+        text = message_text(response, key, step.message_words if chain._cursor.script.index >= 0 else None)
+    text, response._capped = capped(response, text)
     index = len(response.output)
     item: dict[str, Any] = {"id": state.ids.new("msg_"), "type": "message", "status": "in_progress",
                             "content": [], "role": "assistant"}
@@ -600,6 +596,20 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     cut_off = response._capped or cut_off_by(chain._cursor.script.steps, chain._cursor.pos)
     item["status"] = "incomplete" if cut_off else "completed"
     emit.event("response.output_item.done", {"output_index": index, "item": item})
+
+
+def message_text(response: Response, key: str, words: int | None) -> str:
+    """A generated message in the response's text format (the one generator of this wire shape)."""
+    form = (response.text or {}).get("format") or {}
+    return answer_text(form.get("type"), form.get("schema"), key, words)
+
+
+def capped(response: Response, text: str) -> tuple[str, bool]:
+    """The text cut at the response's ``max_output_tokens``, and whether it was (it then ends incomplete)."""
+    cap = response.max_output_tokens
+    if cap is not None and count_tokens(text) > cap:
+        return cut_to_tokens(text, cap), True
+    return text, False
 
 
 def _call_tools(state: TenantState, response: Response, step: Step, emit: Emitter) -> None:
@@ -654,7 +664,7 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     if response._conversation is not None:   # its output joins the conversation once it ends
         add_items(state, response._conversation, response.output)
     if status != "cancelled":
-        response.usage = _usage(response, step)
+        response.usage = response_usage(response, step)
     if status == "failed" and not why:
         why = f"error {response.error['code'] if response.error else 'server_error'}"
     _log(state, response, old, why)
@@ -665,7 +675,7 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     state.timeline.note(state, chain)
 
 
-def _usage(response: Response, step: Step | None) -> dict[str, Any]:
+def response_usage(response: Response, step: Step | None) -> dict[str, Any]:
     if step is not None and step.usage:
         prompt, completion = step.usage["prompt_tokens"], step.usage["completion_tokens"]
     else:

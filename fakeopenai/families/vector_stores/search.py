@@ -1,6 +1,7 @@
 """Searching vector stores (no HTTP): the chunks of their completed files ranked by the cosine
 similarity of their embeddings with the query's, the same vectors ``POST /v1/embeddings`` gives
-for :data:`MODEL` (:func:`fakeopenai.generate.embedding_vector`: texts that share words are near).
+for :data:`MODEL` (through ``registry.embed``: the Embeddings family's vectors, where texts that share words
+are near).
 
 Usage::
 
@@ -16,16 +17,24 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai import registry
 from fakeopenai.errors import InvalidRequestError
 from fakeopenai.families.vector_stores.objects import VectorStore
 from fakeopenai.families.vector_stores.scenario import NAME, SearchEntry, VectorStoresPart
-from fakeopenai.generate import content_words, embedding_vector
+from fakeopenai.generate import content_words
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
 
 MODEL, DIMENSIONS = "text-embedding-3-large", 3072   # the model file search embeds with
 DEFAULT_RESULTS = 10
+
+
+def _embed(text: str) -> list[float]:
+    vector = registry.embed(MODEL, text, DIMENSIONS)
+    if vector is None:
+        raise RuntimeError("searching a vector store needs the Embeddings family registered (registry.embed)")
+    return vector
 
 
 def rewritten(query: str) -> str:
@@ -52,7 +61,7 @@ def search(state: TenantState, stores: Sequence[VectorStore], body: dict[str, An
     if entry is not None:
         state.record_entry_use(entry)
         return queries, _pinned(stores, entry, threshold)[:limit]
-    vectors = [embedding_vector(MODEL, q, DIMENSIONS) for q in queries]
+    vectors = [_embed(q) for q in queries]
     scored = []
     for store in stores:
         for item in store._files:
@@ -60,7 +69,7 @@ def search(state: TenantState, stores: Sequence[VectorStore], body: dict[str, An
                 continue
             for number, chunk in enumerate(item._chunks):
                 if chunk.vector is None:
-                    chunk.vector = embedding_vector(MODEL, chunk.text, DIMENSIONS)
+                    chunk.vector = _embed(chunk.text)
                 score = max(_cosine(vector, chunk.vector) for vector in vectors)
                 score = round(min(1.0, max(0.0, score)), 6)
                 if score >= threshold:

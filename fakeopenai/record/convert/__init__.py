@@ -1,42 +1,31 @@
 """Exchanges (recorded by the proxy, or read from a cassette) to an ordinary scenario.
 
-Each API family has a converter in ``CONVERTERS``: it is fed every successful exchange in order,
-takes those of its endpoints, and gives its part of the scenario (a top-level key and its
-entries). Upstream errors become ``faults:`` here, before any converter sees them. Ids and
-timestamps are never copied (the fake makes its own); no header but the retry hints of an
-error reaches the file.
+Each API family's converter is its ``Family.recorder`` (``families/<name>/recorder.py``), read from
+the registry when a conversion runs: it is fed every successful exchange in order, takes those of
+its endpoints, and gives its part of the scenario (a top-level key and its entries). Upstream
+errors become ``faults:`` here, before any converter sees them. Ids and timestamps are never
+copied (the fake makes its own); no header but the retry hints of an error reaches the file.
 
-Adding a family is a class with ``key``, ``feed`` and ``entries`` and one line in ``CONVERTERS``.
+A family's converter is a class with ``key``, ``feed`` and ``entries`` (``common.Converter``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
 
-from fakeopenai.record.convert.batches import BatchesConverter
-from fakeopenai.record.convert.chat import ChatConverter
 from fakeopenai.record.convert.common import RETRY_HEADERS, Converter, ConvertOptions, path_glob
-from fakeopenai.record.convert.media import TranscriptionsConverter
-from fakeopenai.record.convert.responses import ResponsesConverter
-from fakeopenai.record.convert.runs import RunsConverter
-from fakeopenai.record.convert.vectors import EmbeddingsConverter, ModerationsConverter
 from fakeopenai.record.exchange import Exchange
+from fakeopenai.registry import families
 
-__all__ = ["CONVERTERS", "ConvertOptions", "Converter", "path_glob", "scenario_from", "scenario_yaml"]
+__all__ = ["ConvertOptions", "Converter", "converters", "path_glob", "scenario_from", "scenario_yaml"]
 
-# One line per family: a new family adds its converter here.
-CONVERTERS: list[Callable[[], Converter]] = [
-    RunsConverter,
-    ResponsesConverter,
-    ChatConverter,
-    BatchesConverter,
-    EmbeddingsConverter,
-    ModerationsConverter,
-    TranscriptionsConverter,
-]
+
+def converters() -> list[Converter]:
+    """A new converter of each registered family that has one (``Family.recorder``), in registry order."""
+    return [family.recorder() for family in families() if family.recorder is not None]
 
 
 # --- upstream errors: faults ------------------------------------------------------------------------
@@ -95,21 +84,21 @@ def scenario_from(exchanges: Iterable[Exchange], options: ConvertOptions | None 
     """The scenario (a dict, ready for YAML) that replays these exchanges."""
     options = options or ConvertOptions()
     faults, ok = _faults(list(exchanges))
-    converters = [make() for make in CONVERTERS]
+    made = converters()
     for ex in ok:
-        for converter in converters:
+        for converter in made:
             if converter.feed(ex):
                 break
     scenario: dict[str, Any] = {}
     if options.name:
         scenario["name"] = options.name
     scenario["description"] = options.description or "Recorded by fakeopenai record."
-    for converter in converters:
+    for converter in made:
         objects = getattr(converter, "objects", None)
         files = objects() if objects else []
         if files:
             scenario.setdefault("objects", {})["files"] = files
-    for converter in converters:
+    for converter in made:
         entries = converter.entries(options)
         if entries:
             scenario[converter.key] = entries

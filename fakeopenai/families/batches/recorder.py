@@ -1,4 +1,5 @@
-"""Files and batches: ``batches:`` scripts and ``objects: files:``."""
+"""Recorded files and batches to ``batches:`` scripts and ``objects: files:`` (the family's
+``Family.recorder``, read by ``fakeopenai record`` through the registry)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Threads, runs and their reads: ``runs:`` scripts."""
+"""Recorded threads, runs and their reads to ``runs:`` scripts (the family's ``Family.recorder``, read by
+``fakeopenai record`` through the registry)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``POST /v1/chat/completions``: ``chat:`` scripts."""
+"""Recorded ``POST /v1/chat/completions`` exchanges to ``chat:`` scripts (the family's ``Family.recorder``,
+read by ``fakeopenai record`` through the registry)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``POST /v1/responses`` and its reads: ``responses:`` scripts."""
+"""Recorded ``POST /v1/responses`` and its reads to ``responses:`` scripts (the family's
+``Family.recorder``, read by ``fakeopenai record`` through the registry)."""
 
 from __future__ import annotations
 
