@@ -8,7 +8,7 @@ compares). The document is served at ``/openapi.json`` and drives request-body v
 so a body the official schema rejects gets the same 400 here.
 
 :func:`normalize` turns the official document into what the live API really
-does, in six documented ways and no others:
+does, in these documented ways and no others:
 
 1. OpenAPI 3.0 ``nullable: true`` (mixed into the 3.1 document) allows null.
 2. The live API sends ``null`` for unset optional fields of ``Batch`` and
