@@ -43,7 +43,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from fakeopenai.loop_lock import LoopLock
+from fakeopenai.loop_lock import LoopLock, running_loop
 from fakeopenai.streaming import ABORT, ClientDisconnect
 
 Result = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -349,7 +349,7 @@ def _transport_class(module: ModuleType) -> type:
 
         async def handle_async_request(self, request: Any) -> Any:
             body = await request.aread()
-            caller = asyncio._get_running_loop()
+            caller = running_loop()
             if caller is None:   # another event loop than asyncio's: trio (through anyio)
                 return await self._handle_elsewhere(request, body)
             scope = _scope(request)
