@@ -79,7 +79,7 @@ class LoopLock:
         on, except inside ``select()``, until :meth:`loop_closed`."""
         lock = self._lock
 
-        class Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+        class Selector(selectors.DefaultSelector):
             def select(self, timeout: float | None = None) -> Any:
                 lock.release()
                 try:

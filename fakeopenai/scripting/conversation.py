@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from fakeopenai.scenario.model import StreamOptions
 from fakeopenai.scripting.matching import (
@@ -212,7 +212,7 @@ def build_step(builder: Builder, path: tuple[Any, ...], data: dict[str, Any],
         builder.error(path, f"a step needs exactly one of {', '.join(BASIC_KINDS)} (or, in a response, one of "
                       f"{', '.join(HOSTED_KINDS)}) (found: {found})")
         return Step(kind="status", status="completed", where=where, line=at[0], column=at[1])
-    kind = kinds[0]
+    kind = cast(StepKind, kinds[0])   # one of STEP_KINDS
     status = data.get("status")
     if "reads" in data and "after" in data:
         builder.error(path + ("after",), "give either reads or after, not both")

@@ -43,7 +43,7 @@ REQUIRED_FIELDS = {"/v1/chat/completions": ("messages",), "/v1/embeddings": ("in
 _ALPHABET = string.ascii_letters + string.digits
 # json.dumps with its default separators; answers hold no cycles, so the check is skipped.
 encode_json = json.JSONEncoder(check_circular=False).encode
-_json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_json_str = json.encoder.encode_basestring_ascii
 _ID_CHARS = bytes(ord(_ALPHABET[i % len(_ALPHABET)]) for i in range(256))  # byte -> id character
 _ERROR_BODIES: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", None, "Bad request."),
@@ -275,7 +275,7 @@ def _forced_function(tools: Any, choice: Any) -> dict[str, Any] | None:
 def _chat(body: dict[str, Any], key: str, created: int, content: str | None) -> dict[str, Any]:
     prompt = _chat_prompt_tokens(body)
     forced = _forced_function(body.get("tools"), body.get("tool_choice"))
-    n = body.get("n") if isinstance(body.get("n"), int) and body.get("n", 0) > 0 else 1
+    n: Any = body.get("n") if isinstance(body.get("n"), int) and body.get("n", 0) > 0 else 1
     choices, completion = [], 0
     for index in range(n):
         choice_key = key if index == 0 else f"{key}|{index}"
@@ -398,7 +398,7 @@ def _completion(body: dict[str, Any], key: str, created: int, content: str | Non
 
 def _response(body: dict[str, Any], key: str, created: int, content: str | None) -> dict[str, Any]:
     text = content if content is not None else generated_text(key)
-    text_options = body.get("text") if isinstance(body.get("text"), dict) else {}
+    text_options: Any = body.get("text") if isinstance(body.get("text"), dict) else {}
     fmt = text_options.get("format") or {"type": "text"}
     text, cut = _limit(_structured(text, fmt if fmt.get("type") != "json_schema" else
                                    {"type": "json_schema", "json_schema": fmt}), body.get("max_output_tokens"))

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 _LINE = ('{"id": "%s", "custom_id": %s, "response": {"status_code": %d, "request_id": "%s", "body": %s}, '
          '"error": null}\n')
 _json = answers.encode_json
-_json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_json_str = json.encoder.encode_basestring_ascii
 
 
 PART_BYTES = 1024 * 1024   # a big file's bytes are kept in parts of about this size
@@ -105,7 +105,8 @@ def _order(mode: str, count: int, key: str) -> Generator[None, None, range | lis
     if mode == "reversed":
         return range(count - 1, -1, -1)
     order = list(range(count))
-    below = random.Random(key)._randbelow   # what Random.shuffle draws each swap with
+    shuffler: Any = random.Random(key)   # typeshed leaves out its _randbelow
+    below = shuffler._randbelow   # what Random.shuffle draws each swap with
     for i in reversed(range(1, count)):
         j = below(i + 1)
         order[i], order[j] = order[j], order[i]
@@ -174,6 +175,8 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
     unknown = None if not_found is None else _json(not_found.to_dict())
     input_tokens = output_tokens = 0
     planned_chat_json = answers.planned_chat_json
+    model: Any       # a str wherever plans are made
+    custom_id: Any   # a line's, as sent
     plans, scripted, model = data.plans, batch._answers, data.model
     # batch_req_ / req_ ids of derived_id(..., f"{batch_id}|{index}") and f"{batch_id}|{index}|request"
     line_id_of = answers.derived_ids("batch_req_", f"{batch_id}|")

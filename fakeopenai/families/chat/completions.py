@@ -371,7 +371,8 @@ def _choice(state: TenantState, body: dict[str, Any], completion: Completion, in
     chain = completion._chain
     assert chain is not None
     key = f"{state.scenario.seed}|chat{chain.number}|step{chain._cursor.pos}|choice{index}"
-    texts, refusals = [], []
+    texts: list[str] = []
+    refusals: list[str] = []
     for part in parts:
         (refusals if part.refusal else texts).append(_text(body, part, f"{key}|{part.where}"))
     refusal = "\n\n".join(refusals) if refusals else None
