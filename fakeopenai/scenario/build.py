@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 from fakeopenai.clock import DEFAULT_START, parse_duration, parse_start
 from fakeopenai.errors import retry_at_once
+from fakeopenai.scenario.matching import TextMatch
 from fakeopenai.scenario.model import Fault, Scenario, StreamOptions
 from fakeopenai.scenario.problems import Positions, Problem, ScenarioError, format_path
 from fakeopenai.scenario.validation import schema_problems
-from fakeopenai.scripting.matching import TextMatch
 
 
 class Builder:
@@ -73,7 +73,7 @@ class Builder:
                     parts[family.name] = built.part
                 entries.extend(built.entries)
         if data.get("conversations"):
-            from fakeopenai.scripting.conversation import build_conversations
+            from fakeopenai.scenario.conversation import build_conversations
 
             scripts["conversations"] = build_conversations(self, data)
         fault_positions = self.positions.item_positions(("faults",))

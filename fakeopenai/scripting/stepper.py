@@ -37,7 +37,7 @@ from fakeopenai.clock import MAX_MICROS, to_micros
 from fakeopenai.scenario.model import position
 
 if TYPE_CHECKING:
-    from fakeopenai.scripting.conversation import Step, ToolCallSpec
+    from fakeopenai.scenario.conversation import Step, ToolCallSpec
     from fakeopenai.state import TenantState
 
 
