@@ -19,6 +19,7 @@ request with it gets a 401 that says so).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Iterator
@@ -105,12 +106,13 @@ def used_up_notes(fake: Any) -> str:
 def _used_up_lines(state: Any) -> str:
     """The tenant's used-up notes as the report shows them, or "" when there are none."""
     notes = list(state.used_up)
+    lines = list(state.notes)   # what else went wrong on the fake's side (a webhook never delivered)
     if not notes:
-        return ""
+        return "\n".join(lines)
     scenario = state.scenario
-    lines = [f"fakeopenai: in scenario {scenario.name!r} ({scenario.source}), {len(notes)} "
-             f"object{'s were' if len(notes) != 1 else ' was'} answered by the default script because the script "
-             "that fits had no uses left:"]
+    lines.append(f"fakeopenai: in scenario {scenario.name!r} ({scenario.source}), {len(notes)} "
+                 f"object{'s were' if len(notes) != 1 else ' was'} answered by the default script because the "
+                 "script that fits had no uses left:")
     lines.extend(f"  - {note['message']}" for note in notes)
     return "\n".join(lines)
 
@@ -214,6 +216,7 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
     try:
         yield fake
         if not request.node.stash.get(_call_failed, False):
+            _settle_webhooks(fake)
             report = teardown_report(fake) if proxy is None else ""
             if report:
                 page = write_timeline_page(request.node, fake)
@@ -348,6 +351,18 @@ def _resolve_scenario(request: pytest.FixtureRequest, scenario: Any) -> Any:
     pytest.fail(f"fake_openai: cannot load the scenario: {problem}\nTo record it from a real server (written next "
                 f"to the test file): pytest --fake-openai-record=https://api.openai.com/v1 '{request.node.nodeid}'",
                 pytrace=False)
+
+
+def _settle_webhooks(fake: Any) -> None:
+    """Webhook deliveries still being tried are given their last attempts (a few seconds at most), so a
+    receiver that never answered 2xx is in the report (docs/webhooks.md)."""
+    webhooks = fake.webhooks
+    if webhooks.pending():
+        with contextlib.suppress(TimeoutError):
+            webhooks.wait(timeout=WEBHOOK_SETTLE_SECONDS)
+
+
+WEBHOOK_SETTLE_SECONDS = 5.0
 
 
 def teardown_report(fake: Any) -> str:

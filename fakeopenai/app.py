@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -82,7 +82,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: str | None = None,
                scenario_dirs: Iterable[str] = (), control: bool = True, api_keys: Iterable[str] | None = None,
                max_tenants: int | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               max_stored_bytes: int | None = None, unknown_ids: str | None = None) -> Gateway:
+               max_stored_bytes: int | None = None, unknown_ids: str | None = None,
+               webhooks: Iterable[Mapping[str, Any]] = (), webhook_allow: Iterable[str] = ()) -> Gateway:
     """The fake OpenAI API as an ASGI app.
 
     Arguments:
@@ -93,6 +94,8 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     * ``unknown_ids`` - ``"generate"``: every tenant's requests on ids it does not hold answer as if
       they existed (the generic family's operations), unless its scenario says ``unknown_ids``.
     * ``scenario_dirs`` - where names are looked up after the built-ins.
+    * ``webhooks`` - ``[{"url", "secret", "events"}]``: every tenant's events are also POSTed there, signed
+      (docs/webhooks.md); ``webhook_allow`` - hosts besides loopback that webhooks may call.
     * ``control`` - serve the ``/_fake`` control API (default ``True``).
     * ``api_keys`` - when given, only these bearer keys are accepted.
     * ``max_tenants`` / ``max_stored_bytes`` / ``max_body_bytes`` - limits: API keys held at once
@@ -112,7 +115,8 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     registry = TenantRegistry(default, scenario_dirs=dirs,
                               max_tenants=DEFAULT_MAX_TENANTS if max_tenants is None else max_tenants,
                               max_stored_bytes=MAX_STORED_BYTES if max_stored_bytes is None else max_stored_bytes,
-                              defaults={"seed": seed, "compat": compat, "unknown_ids": unknown_ids})
+                              defaults={"seed": seed, "compat": compat, "unknown_ids": unknown_ids},
+                              server={"webhooks": [dict(w) for w in webhooks], "webhook_allow": list(webhook_allow)})
     app = Starlette(
         routes=routes(control=control),
         exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},

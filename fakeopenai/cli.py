@@ -95,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"most API keys kept at once, 1 or more (default {DEFAULT_MAX_TENANTS})")
     serve.add_argument("--max-stored-bytes", type=_limit("2 GiB"), default=None, metavar="N",
                        help="file bytes one API key may store, 1 or more (default 2 GiB)")
+    serve.add_argument("--webhook", action="append", default=[], metavar="URL",
+                       help="POST a signed webhook event here when an object ends (every tenant; repeatable)")
+    serve.add_argument("--webhook-secret", default=None, metavar="whsec_...",
+                       help="the secret the --webhook events are signed with (required with --webhook)")
+    serve.add_argument("--webhook-allow", action="append", default=[], metavar="HOST[,HOST...]",
+                       help="hosts besides loopback that webhooks (--webhook and scenarios' webhooks:) may call")
 
     validate = sub.add_parser(
         "validate", help="check scenario files",
@@ -348,10 +354,22 @@ def serve(args: argparse.Namespace) -> int:
     seed: int | str | None = args.seed
     if isinstance(seed, str) and seed.lstrip("-").isdigit():
         seed = int(seed)
+    allow = [host.strip() for given in args.webhook_allow for host in given.split(",") if host.strip()]
+    webhooks = [{"url": url, "secret": args.webhook_secret} for url in args.webhook]
+    problem = ("--webhook needs --webhook-secret whsec_... (what the receiver verifies with)"
+               if webhooks and args.webhook_secret is None else None)
+    if problem is None:
+        from fakeopenai.families.webhooks.targets import server_problems
+
+        problem = "; ".join(server_problems({"webhooks": webhooks, "webhook_allow": allow})) or None
+    if problem is not None:
+        print(f"fakeopenai: {problem}", file=sys.stderr)
+        return 2
     try:
         app = create_app(args.scenario, seed=seed, compat=args.compat, scenario_dirs=args.scenario_dir,
                          control=not args.no_control, api_keys=args.api_key, max_tenants=args.max_tenants,
-                         max_stored_bytes=args.max_stored_bytes, unknown_ids=args.unknown_ids)
+                         max_stored_bytes=args.max_stored_bytes, unknown_ids=args.unknown_ids,
+                         webhooks=webhooks, webhook_allow=allow)
     except ScenarioError as exc:
         print(f"fakeopenai: cannot load the scenario:\n{exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ Everything is optional but the name.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fakeopenai.errors import APIError
     from fakeopenai.scenario.build import Builder
     from fakeopenai.scenario.model import Scenario
+    from fakeopenai.scenario.problems import Problem
     from fakeopenai.state import TenantState
 
 Handler = Callable[..., Any]
@@ -97,6 +98,13 @@ class Family:
     # for another family that makes one (an Upload, once completed, is a File). Through
     # ``registry.store_file``, so the family making it imports no other.
     file_store: Callable[[TenantState, bytes, str, str], dict[str, Any]] | None = None
+    # An object reached a state OpenAI announces by webhook: (tenant, event type, object id, fake time), e.g.
+    # (state, "batch.completed", "batch_...", 1735689605). Families say it with ``state.notify``; the webhooks
+    # family hears it.
+    on_event: Callable[[TenantState, str, str, int], None] | None = None
+    # What this server refuses in a scenario given its own options (``TenantState.server``): problems with
+    # positions (a webhook target that is not loopback and not allowed). Checked whenever a scenario is loaded.
+    admit: Callable[[Scenario, Mapping[str, Any]], list[Problem]] | None = None
 
 
 @cache

@@ -5,10 +5,13 @@ of its own). The one import of the families package from below it (the import co
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fakeopenai.family import BatchLineAnswerer, Family, ScriptKind
+    from fakeopenai.scenario.model import Scenario
+    from fakeopenai.scenario.problems import Problem
     from fakeopenai.state import TenantState
 
 
@@ -42,6 +45,11 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLineAnswerer | Non
             if answerer is not None:
                 return answerer
     return None
+
+
+def refusals(scenario: Scenario, options: Mapping[str, Any]) -> list[Problem]:
+    """What the families refuse in ``scenario`` on a server with ``options`` (``Family.admit``)."""
+    return [problem for family in families() if family.admit is not None for problem in family.admit(scenario, options)]
 
 
 def store_file(state: TenantState, content: bytes, filename: str, purpose: str) -> dict[str, Any] | None:

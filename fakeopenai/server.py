@@ -288,9 +288,11 @@ class FakeOpenAI:
 
     def __init__(self, scenario: Any = None, *, seed: int | str | None = None, compat: str | None = None,
                  scenario_dirs: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0,
-                 api_key: str | None = None, log_level: str = "warning", unknown_ids: str | None = None) -> None:
+                 api_key: str | None = None, log_level: str = "warning", unknown_ids: str | None = None,
+                 webhooks: Iterable[dict[str, Any]] = (), webhook_allow: Iterable[str] = ()) -> None:
         self._scenario = scenario
-        self._options: dict[str, Any] = {"seed": seed, "compat": compat, "unknown_ids": unknown_ids}
+        self._options: dict[str, Any] = {"seed": seed, "compat": compat, "unknown_ids": unknown_ids,
+                                         "webhooks": list(webhooks), "webhook_allow": list(webhook_allow)}
         self._scenario_dirs = [str(d) for d in scenario_dirs]
         self._host, self._port, self._log_level = host, port, log_level
         self.api_key = api_key or "sk-fakeopenai-" + secrets.token_hex(12)
@@ -374,6 +376,13 @@ class FakeOpenAI:
         server = self.server
         assert server.loop is not None
         return in_process_transport(server.app, server.loop_lock, sdk_http_module(_import_openai()))
+
+    @property
+    def webhooks(self) -> Any:
+        """This tenant's webhook deliveries, ``wait()`` for them, and ``deliver_to(app)`` (docs/webhooks.md)."""
+        from fakeopenai.families.webhooks.handle import Webhooks
+
+        return Webhooks(self)
 
     def env(self) -> dict[str, str]:
         """``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` for code that builds its own client."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +36,13 @@ MAX_STORED_BYTES = 2 * 1024**3  # file bytes one tenant may hold (uploads plus b
 class TenantState:
     """Everything one API key sees. Reset by loading a scenario (``load``)."""
 
-    def __init__(self, key: str, scenario: Scenario, *, max_stored_bytes: int = MAX_STORED_BYTES) -> None:
+    def __init__(self, key: str, scenario: Scenario, *, max_stored_bytes: int = MAX_STORED_BYTES,
+                 server: Mapping[str, Any] | None = None) -> None:
         self.key = key
         self.label = _label(key)
         self.max_stored_bytes = max_stored_bytes
+        # The server's own options the families read (webhooks: ``serve --webhook``, ``--webhook-allow``).
+        self.server: Mapping[str, Any] = server or {}
         self.load(scenario)
 
     def load(self, scenario: Scenario) -> None:
@@ -52,6 +56,7 @@ class TenantState:
         self.violations: list[dict[str, Any]] = []
         self.served: dict[tuple[str, int], list[str]] = {}
         self.used_up: list[dict[str, Any]] = []   # objects the default answered: a fitting script's times ran out
+        self.notes: list[str] = []   # for a failed test's report (a webhook never delivered)
         self.entry_uses: dict[tuple[str, int], int] = {}   # (key, index) of a family's part entry -> uses
         self.fault_hits: dict[int, int] = {}
         self.fault_fired: dict[int, int] = {}
@@ -69,6 +74,14 @@ class TenantState:
             if family.on_clock is not None:
                 family.on_clock(self)
         self.timeline.note(self)
+
+    def notify(self, event_type: str, object_id: str, at: int | None = None) -> None:
+        """An object reached a state OpenAI announces by webhook (``batch.completed``, ``response.failed``) at
+        fake time ``at`` (default now): every family's ``on_event`` hears it (the webhooks family delivers it)."""
+        when = self.clock.now if at is None else at
+        for family in families():
+            if family.on_event is not None:
+                family.on_event(self, event_type, object_id, when)
 
     # ------------------------------------------------------------------ bookkeeping
     def reserve_bytes(self, size: int) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from fakeopenai.compat.profiles import PROFILE_NAMES, is_profile
 from fakeopenai.errors import APIError, AuthenticationError
+from fakeopenai.registry import refusals
 from fakeopenai.scenario.loader import Problem, ScenarioError, did_you_mean, load_scenario
 from fakeopenai.scenario.model import Scenario
 from fakeopenai.state import MAX_STORED_BYTES, TenantState
@@ -44,12 +45,24 @@ def bad_compat(value: Any) -> str | None:
     return f"invalid value {value!r}; allowed values: {', '.join(PROFILE_NAMES)}{did_you_mean(value, PROFILE_NAMES)}"
 
 
+def refuse(scenario: Scenario, server: dict[str, Any]) -> None:
+    """Raise :class:`ScenarioError` when this server refuses something ``scenario`` asks (``Family.admit``: a
+    webhook to an address that is not loopback and not allowed): a tenant's scenario never makes it call out."""
+    problems = refusals(scenario, server)
+    if problems:
+        raise ScenarioError(problems)
+
+
 class TenantRegistry:
     """Maps API keys to :class:`TenantState`, creating them on first use."""
 
     def __init__(self, default_scenario: Scenario, *, scenario_dirs: Iterable[str] = (),
                  max_tenants: int = DEFAULT_MAX_TENANTS, max_stored_bytes: int = MAX_STORED_BYTES,
-                 defaults: dict[str, Any] | None = None) -> None:
+                 defaults: dict[str, Any] | None = None, server: dict[str, Any] | None = None) -> None:
+        # The server's own options every tenant's families read (TenantState.server: webhook targets, and the
+        # hosts they may call), and against which every scenario is admitted (Family.admit).
+        self.server = dict(server or {})
+        refuse(default_scenario, self.server)
         self.default_scenario = default_scenario
         # The server's own --seed/--compat: every scenario loaded later gets them unless it, or
         # the request loading it, names its own.
@@ -85,7 +98,8 @@ class TenantRegistry:
                         f"fakeopenai already holds {self.max_tenants} tenants (one per API key), the most this "
                         "server allows. Reuse API keys, remove finished tenants with DELETE /_fake/tenant, or "
                         "start the server with a higher --max-tenants.", param="authorization")
-                state = TenantState(key, self.default_scenario, max_stored_bytes=self.max_stored_bytes)
+                state = TenantState(key, self.default_scenario, max_stored_bytes=self.max_stored_bytes,
+                                    server=self.server)
                 self._tenants[key] = state
         return state
 
@@ -132,6 +146,7 @@ class TenantRegistry:
         inherited = {k: v for k, v in self.defaults.items() if k not in overrides and k not in scenario.pinned}
         if inherited:
             scenario = load_scenario(scenario, **inherited)
+        refuse(scenario, self.server)
         return scenario
 
     def install(self, key: str, scenario: Scenario) -> TenantState:

@@ -24,6 +24,7 @@ is ``waiting`` (for the client's tool outputs), not ended.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,7 @@ class Timeline:
         self.live: dict[str, Life] = {}          # not ended yet: looked at by each note
         self.requests = 0                        # requests numbered so far (``n`` of a log entry)
         self.violation_requests: list[int | None] = []   # per violation, the request that caused it
+        self.webhooks: deque[Any] = deque(maxlen=OBJECT_LIMIT)   # deliveries (each has to_json), oldest first
 
     def next_request(self) -> int:
         self.requests += 1
@@ -275,4 +277,4 @@ def snapshot(state: TenantState, format_request: Callable[[dict[str, Any]], dict
                                                 "seed": scenario.seed},
             "clock": {"now": state.clock.now, "start": scenario.clock_start}, "total_requests": state.timeline.requests,
             "requests": requests, "objects": [life.to_json() for life in state.timeline.lives.values()],
-            "violations": violations}
+            "violations": violations, "webhooks": [delivery.to_json() for delivery in state.timeline.webhooks]}

@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import contextvars
 import queue
+import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from functools import cache
 from types import ModuleType
@@ -149,9 +150,12 @@ def _read_timeout(request: Any) -> float | None:
     return float(value) if value is not None else None
 
 
+SSE_FORMAT = re.compile(rb'"stream_format"\s*:\s*"sse"')   # speech's events
+
+
 def _needs_task(scope: dict[str, Any], body: bytes) -> bool:
     """Streams (anyio task groups) and uploads (a thread pool for big files) need a real Task."""
-    if b'"stream"' in body or b"stream=true" in scope["query_string"]:
+    if b'"stream"' in body or b"stream=true" in scope["query_string"] or SSE_FORMAT.search(body):
         return True
     return any(key == b"content-type" and value.startswith(b"multipart/") for key, value in scope["headers"])
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from benchmarks import batch_scale, peers
+from tests.ci_steps import ci_step
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@ci_step("benchmarks")
 def test_benchmarks_run_in_quick_mode() -> None:
     have_bench_venv = (ROOT / ".venv-bench" / "bin" / "python").exists()
     if not have_bench_venv and os.environ.get("FAKEOPENAI_REQUIRE_MATRIX") == "1":

@@ -6,7 +6,7 @@ drives two more clients, each in its own environment that ``.ci/run`` installs:
 - ``openai==1.109.1`` in ``.venv-sdk1`` (a virtualenv made by ``python -m tests.venvs``: the
   fake and the test dependencies come from the main environment, openai 1.x shadows 3.x):
   the SDK-level test modules (:data:`SDK1_MODULES`) run there, in a subprocess, when
-  ``FAKEOPENAI_SDK1_MATRIX=1`` asks (its own step of ``.ci/run``: :data:`SDK1_STEP`);
+  ``FAKEOPENAI_SDK1_MATRIX=1`` asks (its own step of ``.ci/run``: ``tests/ci_steps.py``);
 - the official Node SDK in ``tests/node`` (``npm ci``): ``node --test`` against
   ``fakeopenai serve --port 0``.
 
@@ -35,14 +35,11 @@ from typing import Any, NoReturn
 import openai
 import pytest
 
+from tests.ci_steps import ci_step
 from tests.spec_check import share_spec_document
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE = os.environ.get("FAKEOPENAI_REQUIRE_MATRIX") == "1"
-# The openai 1.x run takes half a minute of one core: like the framework matrix, it is its own step of .ci/run
-# (which fails CI when it fails), and the README's test command skips it.
-SDK1_STEP = "FAKEOPENAI_SDK1_MATRIX=1 python -m pytest -n 0 tests/test_client_matrix.py -k openai_1x"
-RUN_SDK1 = os.environ.get("FAKEOPENAI_SDK1_MATRIX") == "1"
 
 SDK1_VERSION = "1.109.1"
 SDK1_VENV = ROOT / ".venv-sdk1"
@@ -136,7 +133,7 @@ def _pytest_counts(summary: str) -> dict[str, int]:
     return {word: int(n) for n, word in re.findall(r"(\d+) ([a-z]+)", summary)}
 
 
-@pytest.mark.skipif(not RUN_SDK1, reason=f"the openai 1.x run is its own step of .ci/run: {SDK1_STEP}")
+@ci_step("sdk1")
 def test_sdk_level_modules_pass_on_openai_1x(matrix_summary: Any, tmp_path: Path) -> None:
     python = _sdk1_python()
     missing = [m for m in SDK1_MODULES if not (ROOT / m).is_file()]

@@ -41,14 +41,15 @@ from typing import Any, NoReturn
 
 import pytest
 
+from tests.ci_steps import STEPS, ci_step
 from tests.frameworks.corpus import CORPUS, read_corpus, sequences, write_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ROOT / "tests" / "frameworks"
-RUN = os.environ.get("FAKEOPENAI_FRAMEWORKS") == "1"
+RUN = STEPS["frameworks"].enabled
 REQUIRE = os.environ.get("FAKEOPENAI_REQUIRE_MATRIX") == "1"
 REFRESH = os.environ.get("FAKEOPENAI_FRAMEWORK_CORPUS") == "refresh"
-STEP = "FAKEOPENAI_FRAMEWORKS=1 python -m pytest -n 0 tests/test_framework_matrix.py"
+STEP = STEPS["frameworks"].command
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def matrix_summary(figures: Any) -> Any:
     return lambda line: figures("framework matrix", line)
 
 
-@pytest.mark.skipif(not RUN, reason=f"the framework matrix is its own step of .ci/run: {STEP}")
+@ci_step("frameworks")
 @pytest.mark.parametrize("key", VENVS)
 def test_framework_matrix(key: str, matrix_summary: Any, tmp_path: Path) -> None:
     venv = VENVS[key]

@@ -44,6 +44,7 @@ from fakeopenai.families.assistants.runs import DEFAULT_SCRIPT
 from fakeopenai.families.assistants.scenario import RunScript
 from fakeopenai.scenario.conversation import TERMINAL as RUN_TERMINAL
 from fakeopenai.scenario.loader import load_scenario
+from tests.ci_steps import ci_step
 from tests.spec_check import SpecChecker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,6 +288,7 @@ def check_tenant(origin: str, key: str, created: dict[str, list[str]], statuses:
         assert len(ids) == len(set(ids))
 
 
+@ci_step("load")
 def test_concurrent_clients(report: Any, spec: SpecChecker) -> None:
     statuses = Statuses(spec)
     ledger = Ledger()
@@ -405,6 +407,7 @@ def soak(origin: str, requests: int, prefix: str) -> tuple[int, int]:
     return done, tenants
 
 
+@ci_step("load")
 def test_soak_memory_is_flat(report: Any) -> None:
     with serve() as (process, origin):
         soak(origin, WARM_UP_REQUESTS, "warm")

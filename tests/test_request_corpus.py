@@ -88,6 +88,11 @@ SDK_LIVE_REFUSALS = {
     (None, "after"): "a cursor naming an object the list does not hold (after=\"after\" on an empty list)",
     ("missing_required_parameter", "file_ids"): "a vector store file batch of no files: the spec's body needs "
                                                 "file_ids or files",
+    ("invalid_image_file", "image"): "the image uploaded is made-up bytes, not a picture",
+    (None, "file"): "the audio uploaded is made-up bytes: \"Invalid file format. Supported formats: [...]\"",
+    ("unknown_parameter", "response_format"): "\"with all params\" sends response_format to a gpt-image model: "
+                                              "\"Unknown parameter: 'response_format'.\"",
+    ("invalid_value", "stream"): "stream: true without a model: dall-e-2, which does not stream",
 }
 
 

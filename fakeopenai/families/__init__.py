@@ -7,7 +7,18 @@ they are imported, so a test can register a family of its own for the length of 
 
 from __future__ import annotations
 
-from fakeopenai.families import assistants, batches, chat, embeddings, generic, models, moderations, responses
+from fakeopenai.families import (
+    assistants,
+    batches,
+    chat,
+    embeddings,
+    generic,
+    media,
+    models,
+    moderations,
+    responses,
+    webhooks,
+)
 from fakeopenai.family import Family
 
 FAMILIES: tuple[Family, ...] = (
@@ -15,8 +26,10 @@ FAMILIES: tuple[Family, ...] = (
     batches.FAMILY,
     chat.FAMILY,
     embeddings.FAMILY,
+    media.FAMILY,
     models.FAMILY,
     moderations.FAMILY,
     responses.FAMILY,
+    webhooks.FAMILY,  # no API paths: the signed deliveries the families' end states make (state.notify)
     generic.FAMILY,   # last: every spec operation the families above do not claim
 )

@@ -35,5 +35,7 @@ export function tenant(label) {
     /** The requests this tenant made, oldest first, as the fake recorded them. */
     requests: () => control('GET', '/_fake/requests'),
     violations: () => control('GET', '/_fake/violations'),
+    /** The tenant's webhook deliveries, once none is pending (waits up to 10 s). */
+    webhooks: () => control('GET', '/_fake/webhooks?wait=10'),
   };
 }

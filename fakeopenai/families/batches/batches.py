@@ -382,11 +382,16 @@ def _set_progress(batch: Batch, finished: int) -> None:
                             "completed": batch._finished - failed, "failed": failed}
 
 
+WEBHOOK_STATUSES = frozenset({"completed", "failed", "cancelled", "expired"})   # each sends batch.<status>
+
+
 def _set_status(state: TenantState, batch: Batch, status: str, now: int, why: str = "") -> None:
     """Change the status; ``batch_x validating -> in_progress (step 2/4; requests: 0 completed, 0 failed,
     10 total)`` in the log."""
     old = batch.status
     batch.status = status
+    if old != status and status in WEBHOOK_STATUSES:
+        state.notify(f"batch.{status}", batch.id, now)
     if old != status and logging_changes():
         cursor = batch._cursor
         counts = batch.request_counts

@@ -101,6 +101,15 @@ LIFECYCLES: dict[str, tuple[str, ...]] = {
 }
 # The statuses that end a life (a read no longer moves it; cancel is a 400).
 TERMINAL = frozenset({"completed", "succeeded", "failed", "cancelled", "canceled", "expired", "incomplete"})
+# The webhook event (``state.notify``) an object of a kind sends when it enters a status (docs/webhooks.md).
+WEBHOOK_EVENTS = {
+    ("fine_tuning.job", "succeeded"): "fine_tuning.job.succeeded",
+    ("fine_tuning.job", "failed"): "fine_tuning.job.failed",
+    ("fine_tuning.job", "cancelled"): "fine_tuning.job.cancelled",
+    ("eval.run", "completed"): "eval.run.succeeded", ("eval.run", "failed"): "eval.run.failed",
+    ("eval.run", "canceled"): "eval.run.canceled",
+    ("video", "completed"): "video.completed", ("video", "failed"): "video.failed",
+}
 # Kinds whose life waits for the client at its last step instead of ending there by itself.
 WAITING = frozenset({"upload"})
 # Statuses the lifecycle scripts may use for kinds whose schema leaves ``status`` a free string.

@@ -208,6 +208,9 @@ def set_status(state: TenantState, obj: GObj, status: str, now: int, step: LifeS
         cursor = obj._cursor
         where = f" (step {cursor.step_number()}/{cursor.total})" if cursor is not None else ""
         state.log_change("%s %s -> %s%s", obj.key, old, status, where)
+        event = facts.WEBHOOK_EVENTS.get((obj.kind or "", status))
+        if event is not None:
+            state.notify(event, obj.key, now)
 
 
 # ----------------------------------------------------------------------------- per kind

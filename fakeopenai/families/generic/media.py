@@ -1,6 +1,7 @@
 """Deterministic bytes for the generic family's binary answers: each a tiny valid file of its type
 (a PNG, a WAV of silence, an MP4 with its boxes, a WebP, a ZIP), the same for the same key. The
-images and audio families, when they come, replace these with real content (SPEC 11.4).
+Images and Audio APIs are the media family's (``families/media/``: real pictures and audio, SPEC 11.4);
+these serve the binary answers of the operations still generic (video content, thumbnails ...).
 """
 
 from __future__ import annotations

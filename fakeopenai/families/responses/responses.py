@@ -657,6 +657,8 @@ def _finish(state: TenantState, response: Response, status: str, now: int, emit:
     _log(state, response, old, why)
     if status in ("completed", "failed", "incomplete"):
         emit.lifecycle(f"response.{status}", response)
+    if response.background:   # the live API sends webhooks for background responses only
+        state.notify(f"response.{status}", response.id, now)
     state.timeline.note(state, chain)
 
 

@@ -19,6 +19,7 @@ import yaml
 from fakeopenai.record.convert.batches import BatchesConverter
 from fakeopenai.record.convert.chat import ChatConverter
 from fakeopenai.record.convert.common import RETRY_HEADERS, Converter, ConvertOptions, path_glob
+from fakeopenai.record.convert.media import TranscriptionsConverter
 from fakeopenai.record.convert.responses import ResponsesConverter
 from fakeopenai.record.convert.runs import RunsConverter
 from fakeopenai.record.convert.vectors import EmbeddingsConverter, ModerationsConverter
@@ -34,6 +35,7 @@ CONVERTERS: list[Callable[[], Converter]] = [
     BatchesConverter,
     EmbeddingsConverter,
     ModerationsConverter,
+    TranscriptionsConverter,
 ]
 
 

@@ -1,0 +1,26 @@
+"""Images and audio with real bytes (SPEC 11.4): ``POST /v1/images/generations``, ``/edits``,
+``/variations`` (pictures of the asked size and format, partial images when streamed, the urls the
+fake serves under ``/media/images/``), ``POST /v1/audio/speech`` (audio in every response_format,
+as bytes or ``speech.audio.*`` events) and ``/transcriptions``, ``/translations`` (every
+response_format, ``transcript.text.*`` events). ``images:`` and ``transcriptions:`` scenario entries
+script the answers. Engines: ``images.py`` (+ ``draw.py``), ``speech.py``, ``transcripts.py``;
+handlers ``api.py``; the scenario part ``scenario.py``.
+"""
+
+from __future__ import annotations
+
+from fakeopenai.families.media import api, scenario
+from fakeopenai.family import Family, package_json
+
+OPENAPI_PATHS = ("/images/generations", "/images/edits", "/images/variations", "/audio/speech",
+                 "/audio/transcriptions", "/audio/translations")
+
+FAMILY = Family(
+    name="media",
+    routes=api.ROUTES,
+    openapi=lambda: package_json(__name__, "openapi.json"),
+    openapi_paths=OPENAPI_PATHS,
+    scenario_schema=scenario.schema,
+    docs_sections=(("Image entry", "image_entry"), ("Transcription entry", "transcription_entry")),
+    build=scenario.build,
+)
