@@ -153,7 +153,8 @@ def test_ci_runs_the_readme_install_and_test_commands() -> None:
         assert f"\n{command}" in readme, f"README.md no longer shows {command!r}: update this test and .ci/run"
         assert f" {command}" in ci or f"\n{command}" in ci, f".ci/run does not run the README's {command!r}"
     for name, step in STEPS.items():
-        assert f"\n{step.command}\n" in ci, f".ci/run does not run the {name!r} step of tests/ci_steps.py: {step.command}"
+        assert f"\n{step.command}\n" in ci, (f".ci/run does not run the {name!r} step of tests/ci_steps.py: "
+                                              f"{step.command}")
 
 
 def test_no_doc_installs_the_unrelated_pypi_package() -> None:

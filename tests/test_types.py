@@ -2,26 +2,23 @@
 plugin, every ``# type: ignore`` still needed). ``py.typed`` ships, so users' checkers read these types too.
 
 A cold check costs ~23 s of CPU (mostly reading Starlette's and the standard library's stubs), over the
-README suite's budget: it is its own step of ``.ci/run`` (``FAKEOPENAI_TYPES=1``) and skips otherwise.
+README suite's budget: it is its own step of ``.ci/run`` (tests/ci_steps.py) and skips otherwise.
 The cache is kept in the system's temporary folder, so a second run on one machine takes about a second.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import pytest
+from tests.ci_steps import ci_step
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.skipif(os.environ.get("FAKEOPENAI_TYPES") != "1",
-                                reason="the type check is its own .ci/run step (FAKEOPENAI_TYPES=1)")
 
-
+@ci_step("types")
 def test_mypy_is_clean() -> None:
     cache = Path(tempfile.gettempdir()) / "fakeopenai-mypy-cache"
     result = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(cache)], cwd=ROOT,
