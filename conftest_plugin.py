@@ -368,7 +368,7 @@ WEBHOOK_SETTLE_SECONDS = 5.0
 def teardown_report(fake: Any) -> str:
     """What went wrong in the test's scenario, or "" when nothing did."""
     server = fake.server
-    return server.call(lambda: _report(server.registry.peek(fake.api_key)))  # type: ignore[no-any-return]
+    return server.call(lambda: _report(server.registry.peek(fake.api_key)))
 
 
 SHOWN_CHARS = 200  # of what the client sent; the rest is counted, not shown

@@ -1,6 +1,8 @@
-"""fakeopenai: a local, deterministic fake of the OpenAI API (Responses, Chat Completions,
-Assistants and runs, Batch and Files, Embeddings, Moderations, Models, and every other operation of
-the official spec through its generic family), scripted with YAML scenarios.
+"""fakeopenai: a local, deterministic fake of the OpenAI API, scripted with YAML scenarios.
+
+Every operation of the API's OpenAPI document answers; the families of
+``fakeopenai/families/`` (runs, Responses, Chat Completions, Batch and Files ... listed in
+``FAMILIES`` there) script theirs by hand, the others answer from the spec.
 
 Usage::
 

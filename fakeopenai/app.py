@@ -150,7 +150,7 @@ class Dispatch:
         self.router = app.router
         self.handled: dict[Any, Callable[..., Any]] = {APIError: _api_error, HTTPException: _http_error}
         self.on_error = _unexpected
-        self.exception_handlers = ({**self.handled}, {})
+        self.exception_handlers: tuple[dict[Any, Callable[..., Any]], dict[Any, Any]] = ({**self.handled}, {})
         self._index()
 
     def _index(self) -> None:
@@ -159,7 +159,7 @@ class Dispatch:
         self.candidates: dict[int, list[tuple[str, Any, bool]]] = {}
         anywhere: list[tuple[int, Any]] = []
         fixed: list[tuple[int, int, Any]] = []
-        self.indexed = list(self.router.routes)
+        self.indexed: list[Any] = list(self.router.routes)
         self.static: dict[tuple[str, str], Any] = {}   # (method, path) -> the route, for paths without parameters
         for order, route in enumerate(self.indexed):
             plain = (type(route) is Route and inspect.iscoroutinefunction(route.endpoint)

@@ -15,10 +15,13 @@ import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from fakeopenai import __version__
 from fakeopenai.compat.profiles import PROFILE_NAMES
+
+if TYPE_CHECKING:
+    from fakeopenai.record import ConvertOptions
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -166,7 +169,7 @@ def _recording_options(parser: argparse.ArgumentParser) -> None:
                         help="scripted: the recorded vectors (default); generated: left to the fake's generator")
 
 
-def _convert_options(args: argparse.Namespace) -> object:
+def _convert_options(args: argparse.Namespace) -> ConvertOptions:
     from fakeopenai.record import ConvertOptions
 
     return ConvertOptions(expect_outputs=args.expect_outputs, embeddings=args.embeddings,
@@ -177,7 +180,7 @@ def record(args: argparse.Namespace) -> int:
     from fakeopenai.record.proxy import Recorder, key_from_env, run
     from fakeopenai.server import listen_socket
 
-    recorder = Recorder(args.upstream, Path(args.out), _convert_options(args),  # type: ignore[arg-type]
+    recorder = Recorder(args.upstream, Path(args.out), _convert_options(args),
                         upstream_key=key_from_env(args.upstream_key_env))
     return run(recorder, listen_socket(args.host, args.port), args.host)
 
@@ -191,7 +194,7 @@ def import_cassette(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"fakeopenai import-cassette: {args.cassette}: {exc}", file=sys.stderr)
         return 1
-    text = scenario_yaml(scenario_from(exchanges, _convert_options(args)),  # type: ignore[arg-type]
+    text = scenario_yaml(scenario_from(exchanges, _convert_options(args)),
                          f"Imported by fakeopenai import-cassette from {Path(args.cassette).name}.")
     Path(args.out).write_text(text, encoding="utf-8")
     print(f"{args.out}: {len(exchanges)} interactions")

@@ -37,7 +37,7 @@ from fakeopenai.tenants import TenantRegistry, bad_compat
 
 
 def _registry(request: Request) -> TenantRegistry:
-    return request.scope["fakeopenai.registry"]  # type: ignore[no-any-return]
+    return request.scope["fakeopenai.registry"]
 
 
 async def health(request: Request) -> Response:
@@ -71,18 +71,21 @@ async def put_scenario(request: Request) -> Response:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequestError("The scenario must be UTF-8 text (YAML or JSON).", param="body") from None
-    overrides = {k: request.query_params[k] for k in ("seed", "compat") if k in request.query_params}
+    overrides: dict[str, Any] = {k: request.query_params[k] for k in ("seed", "compat") if k in request.query_params}
     if "seed" in overrides and overrides["seed"].lstrip("-").isdigit():
-        overrides["seed"] = int(overrides["seed"])  # type: ignore[assignment]
+        overrides["seed"] = int(overrides["seed"])
     _check_compat(overrides.get("compat"), "query parameter")
 
     def build() -> Scenario:
         named = _json_or_none(text) if text.lstrip()[:1] in ('{', '"') else None
         bare = _bare_name(text)
-        if isinstance(named, str) or bare is not None:  # "run_fails", or run_fails: a name as the whole body
-            source = named if isinstance(named, str) else bare
+        source: str | Scenario
+        if isinstance(named, str):   # "run_fails", or run_fails: a name as the whole body
+            source = named
+        elif bare is not None:
+            source = bare
         elif isinstance(named, dict) and set(named) <= {"name", "seed", "compat", "strict"} and "name" in named:
-            source: Any = named["name"]
+            source = named["name"]
             _check_compat(named.get("compat"), "field of the request body")
             for key in ("seed", "compat", "strict"):
                 if key in named:

@@ -10,15 +10,13 @@ Everything is optional but the name.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import import_module, resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from starlette.types import Scope
-
     from fakeopenai.compat.profiles import Profile
     from fakeopenai.errors import APIError
     from fakeopenai.scenario.build import Builder
@@ -27,6 +25,7 @@ if TYPE_CHECKING:
     from fakeopenai.state import TenantState
 
 Handler = Callable[..., Any]
+Scope = MutableMapping[str, Any]   # an ASGI scope (starlette.types.Scope: this module names no HTTP library)
 RouteSpec = tuple[str, Handler, Sequence[str]]   # ("/v1/batches", handler, ["GET"])
 SocketSpec = tuple[str, Handler]                  # ("/v1/realtime", handler(websocket))
 Problems = list[tuple[tuple[Any, ...], str]]      # (key path, message)

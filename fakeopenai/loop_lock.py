@@ -20,6 +20,13 @@ Usage::
 
 Not lent: when the loop is busy, closed, or in asyncio debug mode (which checks that
 only the loop's own thread schedules callbacks).
+
+This is the one module that touches asyncio's internals: ``asyncio.events._set_running_loop``
+(to make the loop the running loop of the thread it is lent to) and a ``SelectorEventLoop``'s
+``_ready`` and ``_scheduled`` (to tell whether lent code gave the sleeping loop work). They are
+looked up once (:data:`INTERNALS`); a Python without them still works on public API alone: the
+loop is never lent (every request is handed to the loop's thread with ``call_soon_threadsafe``),
+and without the loop's queues lent code always wakes the loop.
 """
 
 from __future__ import annotations
@@ -27,9 +34,38 @@ from __future__ import annotations
 import asyncio
 import selectors
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Internals:
+    """asyncio.events' private pair: this thread's running loop (None when there is none, without an
+    exception), and making a loop this thread's running loop."""
+
+    get_running_loop: Callable[[], asyncio.AbstractEventLoop | None]
+    set_running_loop: Callable[[asyncio.AbstractEventLoop | None], None]
+
+
+def find_internals(events: object) -> Internals | None:
+    """The internals ``events`` (``asyncio.events``) has, or None; a test passes a module without them."""
+    getter, setter = getattr(events, "_get_running_loop", None), getattr(events, "_set_running_loop", None)
+    return Internals(getter, setter) if callable(getter) and callable(setter) else None
+
+
+INTERNALS = find_internals(asyncio.events)
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """This thread's running asyncio loop, or None (under trio, say)."""
+    if INTERNALS is not None:
+        return INTERNALS.get_running_loop()
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class LoopLock:
@@ -43,7 +79,7 @@ class LoopLock:
         on, except inside ``select()``, until :meth:`loop_closed`."""
         lock = self._lock
 
-        class Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+        class Selector(selectors.DefaultSelector):
             def select(self, timeout: float | None = None) -> Any:
                 lock.release()
                 try:
@@ -66,21 +102,22 @@ class LoopLock:
     def lend(self, wait: float = 0.0) -> Iterator[asyncio.AbstractEventLoop | None]:
         """The loop, made this thread's running loop, if it is idle (or within ``wait`` seconds);
         else ``None``."""
-        loop = self.loop
-        if loop is None or loop.get_debug() or not self._lock.acquire(wait > 0, wait if wait > 0 else -1):
+        loop, internals = self.loop, INTERNALS
+        if (loop is None or internals is None or loop.get_debug()
+                or not self._lock.acquire(wait > 0, wait if wait > 0 else -1)):
             yield None
             return
         try:
             if loop.is_closed():
                 yield None
                 return
-            previous = asyncio.events._get_running_loop()
-            asyncio.events._set_running_loop(loop)
+            previous = internals.get_running_loop()
+            internals.set_running_loop(loop)
             before = _agenda(loop)
             try:
                 yield loop
             finally:
-                asyncio.events._set_running_loop(previous)
+                internals.set_running_loop(previous)
                 if _agenda(loop) != before:  # the loop sleeps in select(): wake it for what was added
                     loop.call_soon_threadsafe(_nothing)
         finally:
@@ -88,7 +125,8 @@ class LoopLock:
 
 
 def _agenda(loop: Any) -> tuple[int, Any]:
-    """What the loop has to do next: its ready callbacks, and its soonest timer."""
+    """What the loop has to do next: its ready callbacks, and its soonest timer (a fresh object each
+    time when the loop does not show them, so lent code always wakes it)."""
     ready = getattr(loop, "_ready", None)
     scheduled = getattr(loop, "_scheduled", None)
     if ready is None or scheduled is None:  # not the SelectorEventLoop this was written for

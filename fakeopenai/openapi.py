@@ -119,12 +119,12 @@ def _map_discriminators(node: Any, schemas: dict[str, Any]) -> None:
         return
     discriminator = node.get("discriminator")
     if isinstance(discriminator, dict) and "mapping" not in discriminator:
-        mapping: dict[str, str] | None = {}
+        mapping: dict[str, str] = {}
         for member in node.get("oneOf") or node.get("anyOf") or ():
             ref = member.get("$ref", "") if isinstance(member, dict) else ""
             values = _own_values(schemas, ref.rsplit("/", 1)[-1], discriminator.get("propertyName")) if ref else []
             if not values or any(mapping.get(value, ref) != ref for value in values):
-                mapping = None   # untold, or told by two members
+                mapping = {}   # untold, or told by two members
                 break
             mapping.update(dict.fromkeys(values, ref))
         if mapping:

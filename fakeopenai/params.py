@@ -229,7 +229,7 @@ def _as_api_error(error: Any) -> InvalidRequestError:
         return InvalidRequestError(f"Missing required parameter: '{full}'.", param=full,
                                    code="missing_required_parameter")
     if kind == "type":
-        wanted = schema.get("type")
+        wanted: Any = schema.get("type")
         return _invalid_type(param, wanted if isinstance(wanted, list) else [wanted], error.instance)
     if kind in ("enum", "const"):
         return _invalid_value(param, error.instance, schema.get("enum", [schema.get("const")]))

@@ -1,7 +1,7 @@
 """Where the common code meets the list of families: :func:`families` reads
 :data:`fakeopenai.families.FAMILIES` each time it is called (so a test may register a family
 of its own). The one import of the families package from below it (the import contract,
-``tests/test_imports.py``, allows this seam and no other)."""
+``tests/test_imports.py`` and docs/architecture.md, allows this seam and no other)."""
 
 from __future__ import annotations
 

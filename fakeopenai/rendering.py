@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def tenant(request: Request) -> TenantState:
-    return request.scope["fakeopenai.tenant"]  # type: ignore[no-any-return]
+    return request.scope["fakeopenai.tenant"]
 
 
 def profiled(state: TenantState, kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def dumps(content: Any) -> bytes:
         pass
     else:
         if b"0.0000" not in out and not _exponent(out) and _orjson_loads(out) == content:
-            return out  # type: ignore[no-any-return]
+            return out
     return _ENCODER.encode(content).encode("utf-8")
 
 
@@ -112,6 +112,8 @@ def _refuse(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+_orjson_dumps: Callable[..., bytes]
+_orjson_loads: Callable[[Any], Any]
 try:
     import orjson
 except ImportError:  # a dependency; without it, the standard library's encoder does all the work

@@ -6,6 +6,7 @@ the control API under ``/_fake``, and ``/openapi.json``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -14,6 +15,8 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from fakeopenai import control, openapi
 from fakeopenai.registry import families
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 CONTROL = [
     ("/_fake/health", control.health, ["GET"]),
@@ -36,20 +39,20 @@ async def openapi_json(request: Request) -> Response:
 
 def _merge(table: list[Any]) -> list[Route]:
     """One Route per path, dispatching on method, so a wrong method is a 405 (not a 404)."""
-    by_path: dict[str, dict[str, object]] = {}
+    by_path: dict[str, dict[str, Handler]] = {}
     for path, handler, methods in table:
         for method in methods:
             by_path.setdefault(path, {})[method] = handler
     return [Route(path, _dispatch(handlers), methods=list(handlers)) for path, handlers in by_path.items()]
 
 
-def _dispatch(handlers: dict[str, object]) -> object:
+def _dispatch(handlers: dict[str, Handler]) -> Handler:
     if len(handlers) == 1:
         return next(iter(handlers.values()))
 
     async def endpoint(request: Request) -> Response:
         handler = handlers.get(request.method) or handlers["GET"]  # HEAD is served by GET
-        return await handler(request)  # type: ignore[operator,no-any-return]
+        return await handler(request)
 
     return endpoint
 

@@ -55,7 +55,7 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
         import uvloop
     except ImportError:
         return None
-    return uvloop.new_event_loop  # type: ignore[no-any-return]
+    return uvloop.new_event_loop
 
 
 class ServerHeaders:
@@ -86,7 +86,7 @@ class ServerHeaders:
 
 async def one_write(app: Any, scope: Any, receive: Any, send: Any) -> None:
     """Serve ``scope`` with its answer's head and body written in one piece (:class:`OneWrite`)."""
-    cycle = getattr(send, "__self__", None)   # uvicorn's request cycle: it writes to its `transport`
+    cycle: Any = getattr(send, "__self__", None)   # uvicorn's request cycle: it writes to its `transport`
     transport = getattr(cycle, "transport", None)
     if transport is None:
         await app(scope, receive, send)
@@ -192,7 +192,7 @@ class ServerThread:
 
     @property
     def registry(self) -> TenantRegistry:
-        return self.app.state.registry  # type: ignore[no-any-return]
+        return self.app.state.registry
 
     @property
     def origin(self) -> str:
@@ -296,8 +296,8 @@ class FakeOpenAI:
                  api_key: str | None = None, log_level: str = "warning", unknown_ids: str | None = None,
                  webhooks: Iterable[dict[str, Any]] = (), webhook_allow: Iterable[str] = ()) -> None:
         self._scenario = scenario
-        self._options = {"seed": seed, "compat": compat, "unknown_ids": unknown_ids, "webhooks": list(webhooks),
-                         "webhook_allow": list(webhook_allow)}
+        self._options: dict[str, Any] = {"seed": seed, "compat": compat, "unknown_ids": unknown_ids,
+                                         "webhooks": list(webhooks), "webhook_allow": list(webhook_allow)}
         self._scenario_dirs = [str(d) for d in scenario_dirs]
         self._host, self._port, self._log_level = host, port, log_level
         self.api_key = api_key or "sk-fakeopenai-" + secrets.token_hex(12)

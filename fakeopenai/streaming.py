@@ -57,7 +57,7 @@ def _noted(state: Any, frames: Iterable[bytes] | AsyncIterator[bytes]) -> Iterab
     if isinstance(frames, AsyncIterator):
         async def noted_async() -> AsyncIterator[bytes]:
             try:
-                async for frame in frames:   # type: ignore[union-attr]
+                async for frame in frames:
                     if b'"status":' in frame:
                         state.timeline.note_after(state)
                     yield frame
@@ -69,7 +69,7 @@ def _noted(state: Any, frames: Iterable[bytes] | AsyncIterator[bytes]) -> Iterab
 
     def noted() -> Iterable[bytes]:
         try:
-            for frame in frames:   # type: ignore[union-attr]
+            for frame in frames:
                 if b'"status":' in frame:
                     state.timeline.note_after(state)
                 yield frame

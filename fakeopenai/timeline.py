@@ -75,7 +75,7 @@ class Life:
         self.script_at = script_at
         self.finder = finder
         self.misses = 0      # notes that could not find it (never stored: not followed for long)
-        self.states: list[dict[str, Any]] = []
+        self.states: list[tuple[Any, ...]] = []
 
     @property
     def last(self) -> str | None:

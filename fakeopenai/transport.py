@@ -44,7 +44,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from fakeopenai.loop_lock import LoopLock
+from fakeopenai.loop_lock import LoopLock, running_loop
 from fakeopenai.streaming import ABORT, ClientDisconnect
 
 Result = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -174,7 +174,7 @@ async def _resume(coro: Coroutine[Any, Any, Result], yielded: Any) -> Result:
         try:
             yielded = coro.send(None)
         except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+            return stop.value
 
 
 def _start(lock: LoopLock, pending: _Pending, coro: Coroutine[Any, Any, Result], in_task: bool) -> _Pending:
@@ -237,13 +237,17 @@ def _abandon(loop: asyncio.AbstractEventLoop, pending: _Pending) -> None:
 
 @cache
 def _transport_class(module: ModuleType) -> type:
-    base_sync, base_async = module.BaseTransport, module.AsyncBaseTransport
+    # The SDK's HTTP module (httpx, httpx2) is only known at run time: its classes are bases of type Any.
+    base_sync: Any = module.BaseTransport
+    base_async: Any = module.AsyncBaseTransport
+    sync_stream: Any = module.SyncByteStream
+    async_stream: Any = module.AsyncByteStream
 
     def broken(request: Any) -> Exception:
         return module.RemoteProtocolError("peer closed connection without sending complete message body "
                                           "(incomplete chunked read)", request=request)
 
-    class SyncStream(module.SyncByteStream):  # type: ignore[misc,name-defined]
+    class SyncStream(sync_stream):
         """An event stream's chunks, as the server sends them (each read bounded by the read timeout)."""
 
         def __init__(self, loop: asyncio.AbstractEventLoop, pending: _Pending, chunks: queue.SimpleQueue[bytes],
@@ -266,7 +270,7 @@ def _transport_class(module: ModuleType) -> type:
                     return
                 yield chunk
 
-    class ThreadedStream(module.AsyncByteStream):  # type: ignore[misc,name-defined]
+    class ThreadedStream(async_stream):
         """An event stream's chunks for a client on another event loop than asyncio's (trio): read as
         :class:`SyncStream` reads them, a chunk that has not arrived yet waited for in one of that loop's
         worker threads (anyio)."""
@@ -290,7 +294,7 @@ def _transport_class(module: ModuleType) -> type:
         async def aclose(self) -> None:
             self.stream.close()
 
-    class AsyncStream(module.AsyncByteStream):  # type: ignore[misc,name-defined]
+    class AsyncStream(async_stream):
         def __init__(self, loop: asyncio.AbstractEventLoop, pending: _Pending, chunks: asyncio.Queue[bytes],
                      request: Any) -> None:
             self.loop, self.pending, self.chunks, self.request = loop, pending, chunks, request
@@ -316,7 +320,7 @@ def _transport_class(module: ModuleType) -> type:
                 self.ended = True
                 _abandon(self.loop, self.pending)
 
-    class InProcessTransport(base_sync, base_async):  # type: ignore[misc,valid-type]
+    class InProcessTransport(base_sync, base_async):
         """Calls the fakeopenai ASGI app on its server loop, without a socket."""
 
         def __init__(self, app: Any, lock: LoopLock) -> None:
@@ -353,7 +357,7 @@ def _transport_class(module: ModuleType) -> type:
 
         async def handle_async_request(self, request: Any) -> Any:
             body = await request.aread()
-            caller = asyncio._get_running_loop()
+            caller = running_loop()
             if caller is None:   # another event loop than asyncio's: trio (through anyio)
                 return await self._handle_elsewhere(request, body)
             scope = _scope(request)
@@ -362,12 +366,16 @@ def _transport_class(module: ModuleType) -> type:
 
             here = _thread.get_ident()   # the request may be served on this thread (the loop lent to it)
 
+            def settle() -> None:
+                if not waiter.done():
+                    waiter.set_result(None)
+
             def ready() -> None:
                 if _thread.get_ident() == here:
-                    waiter.done() or waiter.set_result(None)
+                    settle()
                     return
                 with contextlib.suppress(RuntimeError):  # an abandoned request may end after the client's loop
-                    caller.call_soon_threadsafe(lambda: waiter.done() or waiter.set_result(None))
+                    caller.call_soon_threadsafe(settle)
 
             def feed(chunk: bytes) -> None:
                 if _thread.get_ident() == here:

@@ -19,7 +19,7 @@ from fakeopenai import FakeOpenAI, ScenarioError, load_scenario
 from fakeopenai.family import Built, Family, ScriptKind
 from fakeopenai.params import json_body
 from fakeopenai.rendering import json_response, tenant
-from fakeopenai.scripting.matching import TextMatch
+from fakeopenai.scenario.matching import TextMatch
 from fakeopenai.scripting.stepper import Cursor, choose
 
 

@@ -2,8 +2,13 @@
 
 * Layers: the doors (CLI, server) -> the app and routes -> the control API -> the gateway -> tenants
   -> the families -> the common code. Nothing imports upward.
+* Inside the common code: the Family type (``family.py``, naming what each hook takes) -> scripting (the
+  stepper) -> scenario (plain data and its loading: the model, the step language, text matches, YAML,
+  the schema, the builder) -> compat -> clock. ``scenario`` imports nothing of ``scripting``.
 * The common code (state, scenario, scripting, compat, rendering ...) imports no family; the one seam
-  is :mod:`fakeopenai.registry`, which reads the list of families when it runs.
+  is :mod:`fakeopenai.registry`, which reads the list of families when it runs (its annotations name the
+  Family and TenantState types it hands out, and ``scenario.schema`` names Family the same way).
+* Imports under ``if TYPE_CHECKING:`` count: a type a module names is a dependency too.
 * Compat profiles are a leaf: no family, scenario code, scripting, state or rendering.
 * No family imports another.
 * In every family the engine (every module but ``api``, ``render``, ``events``) imports no HTTP and no
@@ -30,8 +35,12 @@ HTTP_SIDE = ("api", "render", "events")   # a family's modules that may speak HT
 DOORS = ("fakeopenai.cli", "fakeopenai.server", "fakeopenai.app", "fakeopenai.transport", "fakeopenai.routes",
          "fakeopenai.control", "fakeopenai.gateway", "fakeopenai.tenants")
 # The seam, and the package's public names (fakeopenai/__init__.py loads them when first used).
-SEAM = ["fakeopenai.registry -> fakeopenai.families", "fakeopenai -> fakeopenai.app", "fakeopenai -> fakeopenai.server",
-        "fakeopenai -> fakeopenai.scenario.loader"]
+SEAM = ["fakeopenai.registry -> fakeopenai.families", "fakeopenai.registry -> fakeopenai.family",
+        "fakeopenai.registry -> fakeopenai.state", "fakeopenai.scenario.schema -> fakeopenai.family",
+        "fakeopenai -> fakeopenai.app", "fakeopenai -> fakeopenai.server", "fakeopenai -> fakeopenai.scenario.loader"]
+# The common code's own layers, top to bottom.
+COMMON_LAYERS = ["fakeopenai.family", "fakeopenai.scripting", "fakeopenai.scenario", "fakeopenai.compat",
+                 "fakeopenai.clock"]
 
 
 def family_packages() -> list[str]:
@@ -53,7 +62,7 @@ def engine_modules(family: str) -> list[str]:
 def contracts() -> str:
     """The import-linter configuration (INI) for the registered families."""
     lines = ["[importlinter]", "root_package = fakeopenai", "include_external_packages = True",
-             "exclude_type_checking_imports = True", ""]
+             "exclude_type_checking_imports = False", ""]
 
     def contract(key: str, **options: str | list[str]) -> None:
         lines.append(f"[importlinter:contract:{key}]")
@@ -66,6 +75,8 @@ def contracts() -> str:
                      "fakeopenai.routes", "fakeopenai.control", "fakeopenai.gateway", "fakeopenai.tenants",
                      "fakeopenai.families"],
              ignore_imports=SEAM)
+    contract("common-layers", name="Common code: family -> scripting -> scenario -> compat -> clock",
+             type="layers", layers=COMMON_LAYERS, ignore_imports=SEAM)
     contract("common", name="The common code imports no family and no door (the registry is the one seam)",
              type="forbidden", source_modules=common_modules(), forbidden_modules=[*DOORS, "fakeopenai.families"],
              ignore_imports=SEAM)
@@ -118,6 +129,11 @@ def test_the_import_contract_holds(tmp_path: Path) -> None:
     ("fakeopenai/scripting/stepper.py", "from fakeopenai.families.batches import batches",
      "The common code imports no family"),
     ("fakeopenai/tenants.py", "from fakeopenai import gateway", "nothing imports upward"),
+    ("fakeopenai/scenario/build.py", "from fakeopenai.scripting import stepper", "scripting -> scenario"),
+    ("fakeopenai/scenario/model.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    "
+     "from fakeopenai.scripting.stepper import Cursor", "scripting -> scenario"),
+    ("fakeopenai/families/chat/completions.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    "
+     "import starlette.requests", "chat: the engine imports no HTTP"),
 ])
 def test_a_broken_contract_fails(tmp_path: Path, module: str, line: str, contract: str) -> None:
     """A copy of the package with one forbidden import added: the same check fails, naming the contract."""

@@ -42,8 +42,8 @@ import pytest
 
 from fakeopenai.families.assistants.runs import DEFAULT_SCRIPT
 from fakeopenai.families.assistants.scenario import RunScript
+from fakeopenai.scenario.conversation import TERMINAL as RUN_TERMINAL
 from fakeopenai.scenario.loader import load_scenario
-from fakeopenai.scripting.conversation import TERMINAL as RUN_TERMINAL
 from tests.ci_steps import ci_step
 from tests.spec_check import SpecChecker
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import openai
 import pytest
 
-from fakeopenai import FakeOpenAI
+from fakeopenai import FakeOpenAI, loop_lock
 from fakeopenai.loop_lock import LoopLock
 
 WAIT = 10.0  # seconds: only ever reached when something is broken
@@ -110,6 +110,49 @@ def test_a_closed_loop_is_not_lent() -> None:
     fake.stop()
     with lock.lend() as lent:
         assert lent is None
+
+
+@pytest.fixture
+def public_asyncio_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a Python whose asyncio lacks the private functions the loop lock uses (found the way the
+    module finds them, on a module that has none)."""
+    monkeypatch.setattr(loop_lock, "INTERNALS", loop_lock.find_internals(object()))
+    assert loop_lock.INTERNALS is None
+
+
+def test_the_lock_finds_this_pythons_internals() -> None:
+    """CI runs this file on 3.11, 3.12 and 3.13 (.ci/run): each still has them, so the fast path is taken."""
+    assert loop_lock.INTERNALS is not None
+
+
+@pytest.mark.usefixtures("public_asyncio_only")
+def test_without_the_internals_the_loop_is_never_lent_and_the_in_process_clients_still_work(
+        bare_loop: Lent) -> None:
+    lock, _ = bare_loop
+    with lock.lend(wait=WAIT) as lent:
+        assert lent is None
+    assert loop_lock.running_loop() is None
+
+    async def calls(fake: FakeOpenAI) -> list[str]:
+        assert loop_lock.running_loop() is asyncio.get_running_loop()
+        client = fake.async_client(max_retries=0)
+        stream = await client.chat.completions.create(model="gpt-4o", stream=True,
+                                                      messages=[{"role": "user", "content": "Hi"}])
+        text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
+        return [text, (await client.models.list()).data[0].object]
+
+    scenario = {"faults": [{"match": {"path": "/v1/models"}, "times": 1, "delay_ms": 5}]}
+    with FakeOpenAI(scenario) as fake:
+        client = fake.client(max_retries=0)
+        assert client.models.list().data     # delayed: it suspends on the loop's thread
+        assert client.models.list().data
+        text, listed = asyncio.run(calls(fake))
+        assert text and listed == "model"
+
+
+def test_a_loop_that_does_not_show_its_queues_is_always_woken() -> None:
+    """The agenda of a loop without ``_ready``/``_scheduled`` differs every time it is read."""
+    assert loop_lock._agenda(object()) != loop_lock._agenda(object())
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ import pydantic
 import pytest
 import yaml
 
+from fakeopenai.scenario.conversation import TERMINAL as RUN_TERMINAL
 from fakeopenai.scenario.loader import builtin_dir, builtin_names, load_scenario
-from fakeopenai.scripting.conversation import TERMINAL as RUN_TERMINAL
 from tests.spec_check import SpecChecker
 from tests.test_batches import _chat_line, _lines, _poll, _start
 

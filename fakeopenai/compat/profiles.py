@@ -217,7 +217,7 @@ class ToolStyle:
             return tools
         out = []
         for tool in tools:
-            convert = self.maps.get(tool.get("type")) if isinstance(tool, dict) else None
+            convert = self.maps.get(tool.get("type", "")) if isinstance(tool, dict) else None
             if convert is not None:
                 out.append(convert(tool))
         return out

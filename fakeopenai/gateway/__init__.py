@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,7 +69,7 @@ class Gateway:
     def __init__(self, app: ASGIApp, *, registry: TenantRegistry, control: bool = True,
                  api_keys: Iterable[str] | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.app = app
-        self.state = getattr(app, "state", None)  # the Starlette app's state: .registry
+        self.state: Any = getattr(app, "state", None)  # the Starlette app's state: .registry
         self.registry = registry
         self.control = control
         self.api_keys = frozenset(api_keys) if api_keys else None

@@ -90,8 +90,8 @@ def multipart_fields(body: bytes, content_type: bytes) -> dict[str, Any] | None:
             return None
         headers = {}
         for line in body[at + 2:head_end].decode("utf-8", "replace").split("\r\n"):
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+            name, _, text = line.partition(":")
+            headers[name.strip().lower()] = text.strip()
         params = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
                   for m in _PARAM.finditer(";" + headers.get("content-disposition", "").partition(";")[2])}
         start = head_end + 4

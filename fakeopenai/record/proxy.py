@@ -116,8 +116,8 @@ class Recorder:
             headers.append((raw_name, raw_value))
             if name not in _SECRET:
                 kept[name.decode("latin-1")] = raw_value.decode("latin-1")
-        if replace_key:
-            headers.append((b"authorization", b"Bearer " + self.upstream_key.encode()))  # type: ignore[union-attr]
+        if self.upstream_key is not None:   # replace_key
+            headers.append((b"authorization", b"Bearer " + self.upstream_key.encode()))
         method: str = scope["method"]
         if body or method in ("POST", "PUT", "PATCH"):
             headers.append((b"content-length", str(len(body)).encode()))

@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 from fakeopenai.clock import DEFAULT_START, parse_duration, parse_start
 from fakeopenai.errors import retry_at_once
+from fakeopenai.scenario.matching import TextMatch
 from fakeopenai.scenario.model import Fault, Scenario, StreamOptions
 from fakeopenai.scenario.problems import Positions, Problem, ScenarioError, format_path
 from fakeopenai.scenario.validation import schema_problems
-from fakeopenai.scripting.matching import TextMatch
 
 
 class Builder:
@@ -73,7 +73,7 @@ class Builder:
                     parts[family.name] = built.part
                 entries.extend(built.entries)
         if data.get("conversations"):
-            from fakeopenai.scripting.conversation import build_conversations
+            from fakeopenai.scenario.conversation import build_conversations
 
             scripts["conversations"] = build_conversations(self, data)
         fault_positions = self.positions.item_positions(("faults",))
@@ -176,7 +176,7 @@ class Builder:
         in a stream."""
         path = ("faults", index)
         if "after_events" not in data:
-            key = next(k for k in ("stall", "malformed", "close") if k in data)
+            key: str = next(k for k in ("stall", "malformed", "close") if k in data)
             self.error(path + (key,), f"{key} happens in a stream: give after_events too (the events to let "
                        "through first)", key=True)
         elif not (data.get("disconnect") or "stall" in data or data.get("malformed") or "close" in data):

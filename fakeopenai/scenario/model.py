@@ -23,8 +23,10 @@ class StreamOptions:
 
 
 class Positioned(Protocol):
-    line: int | None
-    column: int | None
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def column(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ class Scenario:
         # Only reached for names that are not fields: a family's scripts by their key.
         scripts = object.__getattribute__(self, "scripts")
         if name in scripts:
-            return scripts[name]  # type: ignore[no-any-return]
+            return scripts[name]
         raise AttributeError(f"Scenario has no attribute or scripts {name!r}")
 
     def part(self, family: str, default: Any = None) -> Any:

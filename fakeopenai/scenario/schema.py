@@ -9,14 +9,13 @@ time (a test's) is validated too.
 
 from __future__ import annotations
 
-import copy
+import json
 from functools import lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.family import package_json
-
 if TYPE_CHECKING:
-    from fakeopenai.family import Family
+    from fakeopenai.family import Family  # what the registry hands out (the seam, tests/test_imports.py)
 
 
 def assembled() -> dict[str, Any]:
@@ -29,7 +28,7 @@ def assembled() -> dict[str, Any]:
 def _assemble(family_list: tuple[Family, ...]) -> dict[str, Any]:
     from fakeopenai.compat.profiles import PROFILE_NAMES
 
-    schema = copy.deepcopy(package_json("fakeopenai.scenario", "core.schema.json"))
+    schema = json.loads(resources.files("fakeopenai.scenario").joinpath("core.schema.json").read_text("utf-8"))
     core = schema["properties"]
     faults = core.pop("faults")
     core["compat"] = {"enum": list(PROFILE_NAMES), **core["compat"]}

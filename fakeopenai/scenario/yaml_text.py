@@ -95,7 +95,7 @@ def _construct(node: yaml.Node, scalar: Any) -> Any:
 class _DuplicateKey(Exception):
     """A key given twice in one mapping: PyYAML would keep the last silently, losing the first."""
 
-    def __init__(self, key: Any, mapping: yaml.MappingNode, second: yaml.Node) -> None:
+    def __init__(self, key: Any, mapping: yaml.Node, second: yaml.Node) -> None:
         self.key, self.second = key, second
         self.first = next(k for k, _ in mapping.value if k.value == second.value)
 
@@ -106,7 +106,8 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, source: str) -> Problem:
     line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
     message = f"invalid YAML: {exc.problem or exc.context}"
     context = exc.context_mark
-    if exc.problem and exc.context and context and (context.line, context.column) != (mark.line, mark.column):
+    if (exc.problem and exc.context and context and mark
+            and (context.line, context.column) != (mark.line, mark.column)):
         message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
     if mark is not None and text[mark.index:mark.index + 1] == "\t":
         message += "; this is a tab: YAML indents with spaces only"

@@ -37,7 +37,7 @@ from fakeopenai.clock import MAX_MICROS, to_micros
 from fakeopenai.scenario.model import position
 
 if TYPE_CHECKING:
-    from fakeopenai.scripting.conversation import Step, ToolCallSpec
+    from fakeopenai.scenario.conversation import Step, ToolCallSpec
     from fakeopenai.state import TenantState
 
 
@@ -50,12 +50,18 @@ class Script(Protocol):
     """What the stepper needs of a script: its scenario key (``runs``), place, uses and steps."""
 
     key: ClassVar[str]
-    index: int
-    name: str
-    times: int | None
-    line: int | None
-    column: int | None
 
+    # Read-only: scripts are frozen dataclasses.
+    @property
+    def index(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def times(self) -> int | None: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def column(self) -> int | None: ...
     @property
     def steps(self) -> Sequence[Any]: ...
 
@@ -117,8 +123,11 @@ def moves_on(step: PacedStep | None, *, seen: int, entered_us: int, now_us: int)
 
 
 class Scripted(Protocol):
-    status: str
-    _cursor: Cursor
+    # Read-only: a response's cursor is its conversation's (a property).
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def _cursor(self) -> Cursor: ...
 
 
 Obj = TypeVar("Obj", bound=Scripted)
@@ -242,7 +251,7 @@ def choose(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S], str
     for entry in tried:
         fitting = next((s for s in spent if f"{s.key}[{s.index}]" == entry["key"]), None)
         if fitting is not None:
-            entry["reason"] += f"; it fits this {noun}: give times: {fitting.times + 1} or times: always"
+            entry["reason"] += f"; it fits this {noun}: give times: {(fitting.times or 0) + 1} or times: always"
     message = (f"fakeopenai: no {noun} script matched this {noun} (unmatched: error). Tried: "
                f"{explain_tried(tried, noun)}")
     key = type(default).key

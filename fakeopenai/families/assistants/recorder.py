@@ -119,7 +119,7 @@ class RunsConverter(Converter):
                     run.seen.append(("message", {"deltas": pieces} if pieces else text))
                     run.messages[data.get("id", "")] = (-1, text)
             elif name == "error" and run is not None:
-                err = data.get("error") if isinstance(data.get("error"), dict) else data
+                err: Any = data.get("error") if isinstance(data.get("error"), dict) else data
                 run.seen.append(("stream_error", {k: err[k] for k in ("message", "type", "code") if err.get(k)}))
         if run is not None:
             for pieces in deltas.values():      # cut while being written

@@ -193,7 +193,7 @@ def request_tool_calls(state: TenantState, run: Run, step: Step, now: int,
     emit.event("thread.run.step.created", run_step)
     emit.event("thread.run.step.in_progress", run_step)
     chunk_chars = stream_options(state, run).chunk_chars
-    calls = []
+    calls: list[dict[str, Any]] = []
     for index, spec in enumerate(step.tool_calls):
         call_id = spec.id or state.ids.new("call_")
         calls.append({"id": call_id, "type": "function",

@@ -39,4 +39,4 @@ def new_world(state: TenantState) -> AssistantsWorld:
 
 
 def world(state: TenantState) -> AssistantsWorld:
-    return state.worlds[NAME]  # type: ignore[no-any-return]
+    return state.worlds[NAME]

@@ -60,7 +60,7 @@ async def drive(steps: Generator[Any, None, T]) -> T:
                 await asyncio.to_thread(step)
             deadline = time.perf_counter() + STEP_SECONDS
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return stop.value
 
 
 async def create_batch(request: Request) -> Response:
@@ -166,9 +166,9 @@ async def _parse_form(request: Request) -> FormData:
         raise HTTPException(status_code=400, detail=exc.message) from None
 
 
-def _expires_after(form: object) -> int | None:
+def _expires_after(form: Any) -> int | None:   # Starlette's FormData
     """``expires_after[anchor]`` and ``expires_after[seconds]``: both, or neither."""
-    get = form.get  # type: ignore[attr-defined]
+    get = form.get
     anchor, seconds = get("expires_after[anchor]"), get("expires_after[seconds]")
     if anchor is None and seconds is None:
         return None

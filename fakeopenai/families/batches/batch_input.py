@@ -129,7 +129,7 @@ def run_steps(steps: Generator[Any, None, T]) -> T:
         while True:
             next(steps)
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return stop.value
 
 
 def read_input_steps(content: bytes, *, endpoint: str, wanted: frozenset[str] | set[str] = frozenset(),

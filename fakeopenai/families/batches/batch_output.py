@@ -45,7 +45,7 @@ _LINE = ('{"id": "%s", "custom_id": %s, "response": {"status_code": %d, "request
          '"error": null}\n')
 # json.dumps with its default separators; answers hold no cycles, so the check is skipped.
 _json = json.JSONEncoder(check_circular=False).encode
-_json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_json_str = json.encoder.encode_basestring_ascii
 _ERROR_BODIES: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", None, "Bad request."),
     401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
@@ -138,7 +138,8 @@ def _order(mode: str, count: int, key: str) -> Generator[None, None, range | lis
     if mode == "reversed":
         return range(count - 1, -1, -1)
     order = list(range(count))
-    below = random.Random(key)._randbelow   # what Random.shuffle draws each swap with
+    shuffler: Any = random.Random(key)   # typeshed leaves out its _randbelow
+    below = shuffler._randbelow   # what Random.shuffle draws each swap with
     for i in reversed(range(1, count)):
         j = below(i + 1)
         order[i], order[j] = order[j], order[i]
@@ -223,16 +224,16 @@ def build_results(state: TenantState, batch: Batch, data: BatchInput, finished: 
         plan = plans[index] if plans is not None and index < finished else None
         if plan is not None and planned is not None and index not in scripted and unknown is None:
             # The usual line, answered from what validation kept of it (the same bytes as below).
-            custom_id, kept = plan
-            body, tokens_in, tokens_out = planned(model or "", kept, f"{seed}|{custom_id}", created)
+            planned_id, kept = plan
+            body, tokens_in, tokens_out = planned(model or "", kept, f"{seed}|{planned_id}", created)
             input_tokens += tokens_in
             output_tokens += tokens_out
-            write_output((_LINE % (line_id, _json_str(custom_id), 200, request_id_of(b"%d|request" % index),
+            write_output((_LINE % (line_id, _json_str(planned_id), 200, request_id_of(b"%d|request" % index),
                                    body)).encode())
             written += 1
             continue
         request = data.request(index)
-        custom_id = request.get("custom_id")
+        custom_id: Any = request.get("custom_id")   # a string: validation refused lines without one
         if index >= finished:
             code, message = unfinished or ("batch_failed", "This request was not executed.")
             write_error(_encode({"id": line_id, "custom_id": custom_id, "response": None,

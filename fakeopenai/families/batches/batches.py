@@ -95,6 +95,7 @@ def create_batch_steps(state: TenantState, body: dict[str, Any]) -> Generator[An
     script, unmatched, used_up = _select_script(state, endpoint=endpoint, input_file_id=file_id,
                                                 metadata=metadata or {})
     wanted = {r.custom_id for r in script.responses if r.custom_id is not None}
+    assert isinstance(source._content, bytes)   # an upload (purpose batch) is one piece
     data = yield from read_input_steps(source._content, endpoint=endpoint, wanted=wanted, lines=lines)
     # Validation passed: from here on the request changes state.
     now = state.clock.tick()

@@ -4,6 +4,7 @@ state."""
 
 from __future__ import annotations
 
+import builtins  # the type: File has a field called bytes
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ class File:
     expires_at: int | None = None
     status: str = "processed"
     status_details: str | None = None
-    _content: bytes | tuple[bytes, ...] = b""   # a big output file: its parts, in order
+    _content: builtins.bytes | tuple[builtins.bytes, ...] = b""   # a big output file: its parts, in order
 
 
 @dataclass(slots=True)

@@ -26,4 +26,4 @@ def new_world(state: TenantState) -> BatchesWorld:
 
 
 def world(state: TenantState) -> BatchesWorld:
-    return state.worlds[NAME]  # type: ignore[no-any-return]
+    return state.worlds[NAME]

@@ -355,7 +355,8 @@ def _choice(state: TenantState, body: dict[str, Any], completion: Completion, in
     scripted = chain._cursor.script.index >= 0
     key = f"{state.scenario.seed}|chat{chain.number}|step{chain._cursor.pos}|choice{index}" if scripted else \
         choice_key(text_key(state.scenario.seed, body), index)
-    texts, refusals = [], []
+    texts: list[str] = []
+    refusals: list[str] = []
     for part in parts:
         text = part.message if part.message is not None else \
             message_text(body, f"{key}|{part.where}", part.message_words if scripted else None)

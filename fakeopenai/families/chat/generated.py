@@ -161,7 +161,8 @@ def answer(body: dict[str, Any], *, ids_key: str, created: int, text_key: str,
     ``content`` (a batch script's fixed answer) replaces the generated text."""
     forced = forces_a_tool(body)
     choices = []
-    n = body.get("n") if isinstance(body.get("n"), int) and body.get("n", 0) > 0 else 1
+    asked = body.get("n")
+    n = asked if isinstance(asked, int) and asked > 0 else 1
     for index in range(n):
         key = choice_key(text_key, index)
         if forced:
@@ -188,7 +189,7 @@ _CHAT_JSON = (
     '"prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0}, "completion_tokens_details": '
     '{"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}'
     ', "service_tier": "%s", "system_fingerprint": "' + SYSTEM_FINGERPRINT + '"}')
-_json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_json_str = json.encoder.encode_basestring_ascii
 
 
 def plan(body: dict[str, Any], seed: Any) -> tuple[int, Any, str, str] | None:

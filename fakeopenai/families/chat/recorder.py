@@ -111,7 +111,7 @@ class ChatConverter(Converter):
         if ex.method != "POST" or ex.path != "/v1/chat/completions":
             return True
         request = ex.request_json() or {}
-        messages = request.get("messages") if isinstance(request.get("messages"), list) else []
+        messages: Any = request.get("messages") if isinstance(request.get("messages"), list) else []
         answers = [m.get("tool_call_id") for m in messages if isinstance(m, dict) and m.get("role") == "tool"]
         conv = next((self.waiting[a] for a in answers if a in self.waiting), None)
         if conv is None:

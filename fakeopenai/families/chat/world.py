@@ -28,4 +28,4 @@ def new_world(state: TenantState) -> ChatWorld:
 
 
 def world(state: TenantState) -> ChatWorld:
-    return state.worlds[NAME]  # type: ignore[no-any-return]
+    return state.worlds[NAME]

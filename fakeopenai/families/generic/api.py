@@ -186,7 +186,7 @@ def stream_events(pointer: str, key: str) -> list[tuple[str, Any]]:
     events = []
     for branch in _branches(pointer):
         data = schemas.template(branch, key)
-        name = data.get("type") if isinstance(data, dict) and isinstance(data.get("type"), str) else "message"
+        name: Any = data.get("type") if isinstance(data, dict) and isinstance(data.get("type"), str) else "message"
         events.append((name, data))
     events.sort(key=lambda e: e[0].endswith((".completed", ".done")))
     return events

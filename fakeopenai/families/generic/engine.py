@@ -334,7 +334,8 @@ def list_objects(state: TenantState, call: Call) -> Answer:
 
 def singleton_get(state: TenantState, call: Call) -> Answer:
     obj = _singleton(state, call, create=True)
-    return _json_or_empty(state, call.op, obj)  # type: ignore[arg-type]
+    assert obj is not None   # create=True makes it
+    return _json_or_empty(state, call.op, obj)
 
 
 def singleton_set(state: TenantState, call: Call) -> Answer:
@@ -468,14 +469,14 @@ def _after_create(state: TenantState, call: Call, obj: GObj) -> None:
         batch_files = world(state).collection(("/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
                                                (*obj.home[1], obj.key)))
         for file_id in dict.fromkeys(file_ids):
-            child = world(state).collection((files.path, obj.home[1])).get(file_id)
-            if child is None:
+            member = world(state).collection((files.path, obj.home[1])).get(file_id)
+            if member is None:
                 attributes = next((f.get("attributes") for f in _listed(call.body.get("files"))
                                    if isinstance(f, dict) and f.get("file_id") == file_id), None)
                 body = {"attributes": attributes or call.body.get("attributes")}
-                child = make(state, files, obj.home[1], key=file_id, body={k: v for k, v in body.items() if v},
-                             lifecycle_body={"_settled": True})
-            batch_files.add(file_id, child)
+                member = make(state, files, obj.home[1], key=file_id, body={k: v for k, v in body.items() if v},
+                              lifecycle_body={"_settled": True})
+            batch_files.add(file_id, member)
         lifecycle.follow_batch(state, obj)
 
 
@@ -489,17 +490,19 @@ def _complete_upload(state: TenantState, upload: GObj, body: dict[str, Any]) -> 
                               param="upload_id", code="upload_not_pending")
     parts = world(state).collection(("/uploads/{upload_id}/parts", (upload.key,)))
     total = 0
+    listed: list[GObj] = []
     for index, part_id in enumerate(_listed(body.get("part_ids"))):
         part = parts.get(part_id) if isinstance(part_id, str) else None
         if part is None:
             raise InvalidRequestError(f"Invalid 'part_ids[{index}]': upload {upload.key} has no part with id "
                                       f"'{part_id}'.", param=f"part_ids[{index}]", code="invalid_value")
+        listed.append(part)
         total += len(part.content or b"")
     expected = upload.fields.get("bytes")
     if isinstance(expected, int) and total != expected:
         raise InvalidRequestError(f"The parts add up to {total} bytes; upload {upload.key} was created for "
                                   f"{expected} bytes.", param="part_ids", code="invalid_value")
-    content = b"".join(parts.get(p).content or b"" for p in _listed(body.get("part_ids")))  # type: ignore[union-attr]
+    content = b"".join(part.content or b"" for part in listed)
     filename, purpose = str(upload.fields.get("filename") or "upload"), str(upload.fields.get("purpose") or "")
     made = registry.store_file(state, content, filename, purpose)   # a File of the Files API, as live
     upload.fields["file"] = made if made is not None else {

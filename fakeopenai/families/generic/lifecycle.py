@@ -154,7 +154,7 @@ def _success(obj: GObj) -> str:
     return steps[-1] if steps and steps[-1] in facts.TERMINAL else "completed"
 
 
-class LifeMachine(Machine[GObj]):
+class LifeMachine(Machine[Any]):   # GObjs with a lifecycle: their _cursor is set
     def parked(self, obj: GObj) -> bool:
         if obj.status in facts.TERMINAL or obj._paused:
             return True
@@ -189,7 +189,7 @@ def set_status(state: TenantState, obj: GObj, status: str, now: int, step: LifeS
     for name in facts.STATUS_TIMES.get(status, ()):
         fields[name] = now
     if status == "failed":
-        error = dict(step.error) if step is not None and step.error else {
+        error: dict[str, Any] = dict(step.error) if step is not None and step.error else {
             "code": "server_error", "message": f"The {facts.noun_for(obj.kind)} failed."}
         error.setdefault("param", None)
         fields["error"] = error
@@ -264,7 +264,7 @@ def _eval_run(state: TenantState, run: GObj, status: str, now: int) -> None:
     if status != "completed":
         return
     counts = run.fields.get("result_counts")
-    total = counts.get("total") if isinstance(counts, dict) and isinstance(counts.get("total"), int) else 2
+    total: Any = counts.get("total") if isinstance(counts, dict) and isinstance(counts.get("total"), int) else 2
     total = max(0, min(total, 20))
     run.fields["result_counts"] = {"total": total, "passed": total, "failed": 0, "errored": 0}
     eval_id = run.home[1][0] if run.home[1] else run.fields.get("eval_id")

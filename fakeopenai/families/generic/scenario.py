@@ -76,7 +76,7 @@ def build(builder: Builder, data: dict[str, Any]) -> Built:
     at = builder.positions.item_positions(("lifecycles",))
     scripts = []
     for index, item in enumerate(data.get("lifecycles") or []):
-        path = ("lifecycles", index)
+        path: tuple[Any, ...] = ("lifecycles", index)
         kind = item["kind"]
         kinds = sorted(k for k in known.kinds if known.statuses(k))
         if kind not in known.kinds or not known.statuses(kind):

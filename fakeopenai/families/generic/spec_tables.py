@@ -226,7 +226,8 @@ class Tables:
             if param.get("in") != "query":
                 continue
             schema = self.resolve(param.get("schema") or {})
-            entry = {key: schema[key] for key in ("default", "minimum", "maximum", "enum", "type") if key in schema}
+            entry: dict[str, Any] = {key: schema[key] for key in ("default", "minimum", "maximum", "enum", "type")
+                                     if key in schema}
             entry["required"] = bool(param.get("required"))
             out[param["name"]] = entry
         return out

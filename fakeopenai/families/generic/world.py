@@ -63,4 +63,4 @@ def new_world(state: TenantState) -> GenericWorld:
 
 
 def world(state: TenantState) -> GenericWorld:
-    return state.worlds[NAME]  # type: ignore[no-any-return]
+    return state.worlds[NAME]

@@ -145,6 +145,7 @@ def served(name: str) -> tuple[bytes, str] | None:
 
 # ----------------------------------------------------------------------------- checks
 def _size(model: str, value: Any) -> tuple[int, int, str]:
+    allowed: tuple[str, ...]
     if is_gpt_image(model):
         allowed, default = GPT_IMAGE_SIZES, "auto"
     else:

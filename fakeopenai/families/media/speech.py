@@ -93,7 +93,7 @@ def encode(pcm: bytes, response_format: str) -> bytes:
     container_format, codec, options, sample_format = ENCODERS[response_format]
     out = io.BytesIO()
     with av.open(out, "w", format=container_format) as container:
-        stream = container.add_stream(codec, rate=RATE, layout="mono", options=dict(options))
+        stream: Any = container.add_stream(codec, rate=RATE, layout="mono", options=dict(options))   # an audio one
         frame_size = stream.codec_context.frame_size or 4096
         total = len(pcm) // 2
         for start in range(0, total, frame_size):

@@ -101,8 +101,8 @@ def transcribe(state: TenantState, operation: str, body: dict[str, Any], filenam
         text, language, speakers = entry.text, entry.language, entry.speakers
     else:
         key = f"{state.scenario.seed}|{operation}|{hashlib.sha256(data).hexdigest()}"
-        words = min(400, max(3, round(seconds * WORDS_PER_SECOND)))
-        text, language, speakers = sentence_text(key, words), "english", ("A", "B")
+        count = min(400, max(3, round(seconds * WORDS_PER_SECOND)))
+        text, language, speakers = sentence_text(key, count), "english", ("A", "B")
     if body.get("language") and operation == "transcriptions" and entry is None:
         language = str(body["language"])
     tokens = text.split()

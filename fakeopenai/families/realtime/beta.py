@@ -102,7 +102,7 @@ def _response(response: dict[str, Any]) -> dict[str, Any]:
     out["modalities"] = ["text", "audio"] if "audio" in response.get("output_modalities", ()) else ["text"]
     output = (response.get("audio") or {}).get("output") or {}
     out["voice"] = output.get("voice")
-    out["output_audio_format"] = TO_BETA_FORMAT.get((output.get("format") or {}).get("type"), "pcm16")
+    out["output_audio_format"] = TO_BETA_FORMAT.get(str((output.get("format") or {}).get("type")), "pcm16")
     if "output" in out:
         out["output"] = [_item(item) for item in out["output"]]
     return out

@@ -272,8 +272,9 @@ class Engine:
         previous = session.last_item_id()
         transcription = session.config["audio"]["input"].get("transcription")
         transcript = self.transcript_of(data) if transcription else None
-        item = {"id": item_id, "type": "message", "object": "realtime.item", "status": "completed", "role": "user",
-                "content": [{"type": "input_audio"}]}   # its transcript once transcribed (no null: the spec)
+        # its transcript once transcribed (no null: the spec)
+        item: dict[str, Any] = {"id": item_id, "type": "message", "object": "realtime.item", "status": "completed",
+                                "role": "user", "content": [{"type": "input_audio"}]}
         session.audio_ms[item_id] = length
         session._heard[item_id] = transcript if transcript is not None else self.transcript_of(data)
         events = [self.event("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)]

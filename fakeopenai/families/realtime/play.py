@@ -185,11 +185,12 @@ class Player:
             self.emit("conversation.item.done", previous_item_id=previous, item=item)
 
     def message(self, text: str, deltas: tuple[str, ...], status: str = "completed") -> None:
-        item = {"id": self.state.ids.new("item_"), "type": "message", "object": "realtime.item",
-                "status": "in_progress", "role": "assistant", "content": []}
+        item: dict[str, Any] = {"id": self.state.ids.new("item_"), "type": "message", "object": "realtime.item",
+                                "status": "in_progress", "role": "assistant", "content": []}
         index, previous = self._start_item(item)
         spoken = "audio" in self.modalities
-        where = {"response_id": self.body["id"], "item_id": item["id"], "output_index": index, "content_index": 0}
+        where: dict[str, Any] = {"response_id": self.body["id"], "item_id": item["id"], "output_index": index,
+                                 "content_index": 0}
         self.emit("response.content_part.added", **where,
                   part={"type": "audio", "transcript": ""} if spoken else {"type": "text", "text": ""})
         length = 0

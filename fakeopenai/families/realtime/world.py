@@ -32,4 +32,4 @@ def new_world(state: TenantState) -> RealtimeWorld:
 
 
 def world(state: TenantState) -> RealtimeWorld:
-    return state.worlds[NAME]  # type: ignore[no-any-return]
+    return state.worlds[NAME]

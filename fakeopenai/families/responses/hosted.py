@@ -288,7 +288,7 @@ def web_search(state: TenantState, response: Response, step: Step, emit: Emitter
                                          for r in results)
 
 
-def annotations(response: Response, text: str) -> list[dict[str, Any]]:
+def message_annotations(response: Response, text: str) -> list[dict[str, Any]]:
     """The citations the conversation's searches left, as the annotations of the message ``text`` (and
     gone: the next message cites nothing). A file citation points at the end of the text; a URL
     citation spans where the text names the page (its title, else its host), else the whole text."""

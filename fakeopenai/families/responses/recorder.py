@@ -104,7 +104,7 @@ def _hosted_step(item: dict[str, Any], output: list[Any], index: int, reasoning_
             step["cite"] = False
         return {"file_search": step if step["queries"] else {k: v for k, v in step.items() if k != "queries"}}
     if kind == "web_search_call":
-        action = item.get("action") if isinstance(item.get("action"), dict) else {}
+        action: Any = item.get("action") if isinstance(item.get("action"), dict) else {}
         queries = action.get("queries") or ([action["query"]] if action.get("query") else [])
         titles = {a.get("url"): a.get("title") for a in cited if a.get("type") == "url_citation"}
         urls = [s.get("url") for s in action.get("sources") or () if isinstance(s, dict)] or list(titles)
@@ -204,7 +204,7 @@ class ResponsesConverter(Converter):
                 if isinstance(obj, dict) and obj.get("status") in TERMINAL:
                     response.final = obj
                 if name == "error":
-                    err = data.get("error") if isinstance(data.get("error"), dict) else data
+                    err: Any = data.get("error") if isinstance(data.get("error"), dict) else data
                     response.stream_error = {k: err[k] for k in ("message", "type", "code") if err.get(k)}
             if response.final:
                 response.seen.append(response.final["status"])
@@ -246,14 +246,14 @@ class ResponsesConverter(Converter):
             return True
         if len(parts) in (4, 5) and parts[2] == "responses" and ex.method != "DELETE" \
                 and (len(parts) == 4 or parts[4] == "cancel"):
-            response = self.by_id.get(parts[3])
-            if response is None:
+            known = self.by_id.get(parts[3])
+            if known is None:
                 return False
-            before = response.final
-            self._take(response, ex)
-            if response.final is not before:
-                conv = next(c for c in self.conversations if response in c.responses)
-                conv.calls |= _waits_for(response.final)
+            before = known.final
+            self._take(known, ex)
+            if known.final is not before and known.final is not None:
+                conv = next(c for c in self.conversations if known in c.responses)
+                conv.calls |= _waits_for(known.final)
             return True
         return False
 
@@ -269,7 +269,7 @@ class ResponsesConverter(Converter):
             steps = collapse(s for s in response.seen if s not in TERMINAL)
         content: list[dict[str, Any]] = []
         output = final.get("output") or []
-        usage = final.get("usage") if isinstance(final.get("usage"), dict) else {}
+        usage: Any = final.get("usage") if isinstance(final.get("usage"), dict) else {}
         details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
         reasoning_tokens = details.get("reasoning_tokens") if isinstance(details.get("reasoning_tokens"), int) else None
         for index, item in enumerate(output):
@@ -319,11 +319,11 @@ class ResponsesConverter(Converter):
         elif status in ("incomplete", "cancelled"):
             steps.append({"status": status})
         elif status == "completed" and not (content and ("tool_calls" in content[-1] or _asks(content[-1]))):
-            step: dict[str, Any] = {"status": "completed"}
+            done: dict[str, Any] = {"status": "completed"}
             usage = usage_of(final.get("usage"))
             if usage:
-                step["usage"] = usage
-            steps.append(step)
+                done["usage"] = usage
+            steps.append(done)
         return steps
 
     def entries(self, options: ConvertOptions) -> list[dict[str, Any]]:

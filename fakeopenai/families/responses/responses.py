@@ -130,7 +130,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         chain = conversation._chain
     if chain is None and previous is None and conversation is None and (outputs or approvals):
         # A stateless client resends the history: the chain is the one waiting for one of its outputs.
-        waiting = [o.get("call_id") for o in outputs if (o.get("call_id") or "") in objects.calls]
+        waiting: list[Any] = [o.get("call_id") for o in outputs if (o.get("call_id") or "") in objects.calls]
         waiting += [key for key in answering if key in objects.calls]
         chain = objects.calls[waiting[0]] if waiting else None
     last = items[-1] if items else {}
@@ -366,7 +366,7 @@ def _forced_hosted_script(text_key: str, tool: dict[str, Any] | None,
     names, else of the server's first allowed tool)."""
     if tool is None:
         return None
-    kind = next(k for k, types in hosted.TOOL_TYPES.items() if tool.get("type") in types)
+    kind: Any = next(k for k, types in hosted.TOOL_TYPES.items() if tool.get("type") in types)   # a StepKind
     data: dict[str, Any]
     if kind in ("file_search", "web_search"):
         data = {"queries": (), "results": None, "cite": True}
@@ -579,12 +579,12 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
                             "content": [], "role": "assistant"}
     response.output.append(item)
     emit.event("response.output_item.added", {"output_index": index, "item": item})
-    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+    part: dict[str, Any] = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
     where = {"item_id": item["id"], "output_index": index, "content_index": 0}
     emit.event("response.content_part.added", {**where, "part": part})
     for chunk in step.deltas or split_words(text, _stream_options(state, response).chunk_words):
         emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
-    cited = hosted.annotations(response, text) if chain.citations else []   # what the searches before it found
+    cited = hosted.message_annotations(response, text) if chain.citations else []   # what the searches before it found
     for number, annotation in enumerate(cited):
         emit.event("response.output_text.annotation.added", {**where, "annotation_index": number,
                                                              "annotation": annotation})

@@ -30,4 +30,4 @@ def new_world(state: TenantState) -> ResponsesWorld:
 
 
 def world(state: TenantState) -> ResponsesWorld:
-    return state.worlds[NAME]  # type: ignore[no-any-return]
+    return state.worlds[NAME]

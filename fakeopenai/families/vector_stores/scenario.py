@@ -74,7 +74,7 @@ def build(builder: Builder, data: dict[str, Any]) -> Built:
     scripts = []
     at = builder.positions.item_positions(("vector_store_files",))
     for index, item in enumerate(data.get("vector_store_files") or []):
-        path = ("vector_store_files", index)
+        path: tuple[str | int, ...] = ("vector_store_files", index)
         match = item.get("match") or {}
         builder.check_regex(path + ("match", "filename"), match.get("filename"))
         steps = [dict(step) for step in item["steps"]]

@@ -62,7 +62,7 @@ def search(state: TenantState, stores: Sequence[VectorStore], body: dict[str, An
         state.record_entry_use(entry)
         return queries, _pinned(stores, entry, threshold)[:limit]
     vectors = [_embed(q) for q in queries]
-    scored = []
+    scored: list[Any] = []
     for store in stores:
         for item in store._files:
             if item.status != "completed" or not matches(body.get("filters"), item.attributes or {}):

@@ -24,4 +24,4 @@ def new_world(state: TenantState) -> VectorStoresWorld:
 
 
 def world(state: TenantState) -> VectorStoresWorld:
-    return state.worlds[NAME]  # type: ignore[no-any-return]
+    return state.worlds[NAME]

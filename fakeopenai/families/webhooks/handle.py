@@ -14,13 +14,10 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fakeopenai.families.webhooks import outbox, sending
 from fakeopenai.families.webhooks.targets import EVENT_TYPES, Target, secret_problem
-
-if TYPE_CHECKING:
-    from fakeopenai.server import FakeOpenAI
 
 # What in-process receivers are signed with unless deliver_to is given another secret.
 DEFAULT_SECRET = "whsec_" + base64.b64encode(b"fakeopenai webhook secret").decode()
@@ -32,7 +29,7 @@ class Webhooks:
 
     secret = DEFAULT_SECRET
 
-    def __init__(self, fake: FakeOpenAI) -> None:
+    def __init__(self, fake: Any) -> None:   # a fakeopenai.server.FakeOpenAI: a door, which a family never names
         self._fake = fake
 
     @property

@@ -84,7 +84,7 @@ def new_world(state: TenantState) -> Outbox:
 
 
 def outbox(state: TenantState) -> Outbox:
-    return state.worlds[NAME]  # type: ignore[no-any-return]
+    return state.worlds[NAME]
 
 
 def add_in_process(state: TenantState, target: Target) -> None:

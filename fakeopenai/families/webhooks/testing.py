@@ -3,6 +3,8 @@ the tables are described in ``fakeopenai/families/responses/testing.py``)."""
 
 from __future__ import annotations
 
-ERROR_CASES = [
+from typing import Any
+
+ERROR_CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ("webhooks: wait not a number", "GET", "/_fake/webhooks?wait=abc", {}, 400, "wait"),
 ]

@@ -145,7 +145,8 @@ def multipart_fields(ex: Exchange) -> dict[str, tuple[str | None, bytes]]:
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if name:
-            fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+            payload = part.get_payload(decode=True)   # bytes: a part of form-data is no multipart itself
+            fields[str(name)] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
     return fields
 
 
