@@ -149,7 +149,9 @@ def test_json_object_is_answered_with_a_json_object_on_responses(client: openai.
     assert isinstance(json.loads(response.output_text), dict)
 
 
-def test_max_output_tokens_ends_a_response_incomplete(make_client: Callable[..., openai.OpenAI]) -> None:
+def test_max_output_tokens_ends_a_response_incomplete(fake_openai: Any, make_client: Callable[..., openai.OpenAI]) \
+        -> None:
+    fake_openai.load({"conversations": [{"steps": [{"message": " ".join(["A long story goes on."] * 20)}]}]})
     client = make_client(max_retries=0)
     response = client.responses.create(model="gpt-4o", input="Tell me a long story.", max_output_tokens=16)
     assert response.status == "incomplete"
