@@ -100,8 +100,9 @@ def run_suite(source: Path, python: Path, work: Path, workers: int, selection: l
     with open(log_path, "w", encoding="utf-8") as log, \
             serve("--unknown-ids", "generate", "--log-level", "info", log=log) as base_url:
         paths = selection or ["tests/api_resources"]
-        subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:fakeopenai", "-p", "no:benchmark",
-                        "-o", "addopts=", "--tb=line", "-n", str(workers), f"--junitxml={junit}", *paths],
+        subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:fakeopenai",
+                        "-p", "no:benchmark", "-o", "addopts=", "--tb=line", "-n", str(workers),
+                        f"--junitxml={junit}", *paths],
                        cwd=source, env={**os.environ, "TEST_API_BASE_URL": base_url},
                        stdout=subprocess.DEVNULL, check=False)
     return junit, log_path

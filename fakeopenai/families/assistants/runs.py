@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.changes import logging_changes
 from fakeopenai.clock import capped, has_expired
 from fakeopenai.errors import InvalidRequestError, WrongStateError
-from fakeopenai.families.assistants.assistants import get_assistant
+from fakeopenai.families.assistants.assistants import create_assistant, get_assistant
 from fakeopenai.families.assistants.objects import Assistant, Run, RunStep, Thread
 from fakeopenai.families.assistants.run_steps import (
     SILENT,
@@ -58,6 +58,7 @@ from fakeopenai.scripting.stepper import (
     described,
     scripts_for,
 )
+from fakeopenai.unknown_ids import DEFAULT_MODEL, made_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -77,7 +78,8 @@ DEFAULT_SCRIPT = RunScript(
 
 # ----------------------------------------------------------------------------- creation
 
-def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: Emitter = SILENT) -> Run:
+def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: Emitter = SILENT, *,
+               object_id: str | None = None) -> Run:
     assistant = get_assistant(state, body["assistant_id"], param="assistant_id")
     _check_models(state, assistant, body)
     ensure_idle(thread, "create runs on")
@@ -100,8 +102,8 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
     objects.run_count += 1
     expires_at = capped(now + RUN_LIFETIME)
     run = Run(
-        id=state.ids.new("run_"), created_at=now, thread_id=thread.id, assistant_id=assistant.id, model=model,
-        instructions=instructions, tools=tools,
+        id=object_id or state.ids.new("run_"), created_at=now, thread_id=thread.id, assistant_id=assistant.id,
+        model=model, instructions=instructions, tools=tools,
         metadata=metadata, expires_at=expires_at,
         temperature=_pick(body, "temperature", assistant.temperature),
         top_p=_pick(body, "top_p", assistant.top_p),
@@ -184,8 +186,18 @@ def _check_models(state: TenantState, assistant: Assistant, body: dict[str, Any]
 # ----------------------------------------------------------------------------- lookups
 
 def get_run(state: TenantState, thread: Thread, run_id: str) -> Run:
-    run = thread._runs.require(run_id, "run")
+    run = thread._runs.get(run_id) or made_for(state, run_id, "run", lambda key: _made_run(state, thread, key))
+    run = run or thread._runs.require(run_id, "run")
     refresh(state, run)
+    return run
+
+
+def _made_run(state: TenantState, thread: Thread, run_id: str) -> Run:
+    """A run for an id this tenant never made (``unknown_ids: generate``): the default script, by a new
+    assistant, played to its end (or first wait) so that it holds its thread no longer than a real one."""
+    assistant = create_assistant(state, {"model": DEFAULT_MODEL})
+    run = create_run(state, thread, {"assistant_id": assistant.id}, object_id=run_id)
+    run_until_wait(state, run)
     return run
 
 

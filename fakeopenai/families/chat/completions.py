@@ -36,6 +36,7 @@ from fakeopenai.scripting.stepper import (
     note_script_ended,
     scripts_for,
 )
+from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -466,7 +467,20 @@ def _usage(body: dict[str, Any], completion: Completion, step: Step | None) -> d
 # ----------------------------------------------------------------------------- stored completions
 
 def get_completion(state: TenantState, completion_id: str) -> Completion:
-    return world(state).completions.require(completion_id, "chat completion", param="completion_id")
+    found = world(state).completions.get(completion_id) or made_for(
+        state, completion_id, "chat completion", lambda key: _made_completion(state, key))
+    return found or world(state).completions.require(completion_id, "chat completion", param="completion_id")
+
+
+def _made_completion(state: TenantState, completion_id: str) -> Completion:
+    """A stored completion for an id this tenant never made (``unknown_ids: generate``): one made by the
+    scenario for a one-message request, then filed under that id."""
+    made = create_completion(state, {"model": DEFAULT_MODEL, "store": True,
+                                     "messages": [{"role": "user", "content": "Hello"}]})
+    completions = world(state).completions
+    completions.remove(made.id)
+    made.id = completion_id
+    return completions.add(completion_id, made)
 
 
 def update_completion(state: TenantState, completion_id: str, metadata: dict[str, str] | None) -> Completion:

@@ -49,6 +49,7 @@ from fakeopenai.scripting.stepper import (
     note_script_ended,
     scripts_for,
 )
+from fakeopenai.unknown_ids import DEFAULT_MODEL, made_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -410,10 +411,21 @@ def _consume_outputs(state: TenantState, chain: Chain, response: Response, given
 # ----------------------------------------------------------------------------- lookups
 
 def get_response(state: TenantState, response_id: str) -> Response:
-    response = world(state).responses.get(response_id)
+    response = world(state).responses.get(response_id) or made_for(
+        state, response_id, "response", lambda key: _made_response(state, key))
     if response is None:
         raise NotFoundError(f"Response with id '{response_id}' not found.", param="response_id")
     return response
+
+
+def _made_response(state: TenantState, response_id: str) -> Response:
+    """A stored response for an id this tenant never made (``unknown_ids: generate``): one made by the
+    scenario for a one-line request, played to its end, then filed under that id."""
+    made = play(state, create_response(state, {"model": DEFAULT_MODEL, "input": "Hello", "store": True}))
+    responses = world(state).responses
+    responses.remove(made.id)
+    made.id = response_id
+    return responses.add(response_id, made)
 
 
 def delete_response(state: TenantState, response_id: str) -> str:
