@@ -135,7 +135,7 @@ def _check_tool_messages(messages: list[dict[str, Any]]) -> None:
 
 # ----------------------------------------------------------------------------- creation
 
-def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
+def create_completion(state: TenantState, body: dict[str, Any], *, object_id: str | None = None) -> Completion:
     """``POST /chat/completions`` after the body passed the official schema and :func:`check_request`."""
     objects = world(state)
     messages: list[dict[str, Any]] = body["messages"]
@@ -154,8 +154,9 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
     new_chain = chain is None
     if chain is None:
         chain = _new_chain(state, body, messages)
-    completion = Completion(id=state.ids.new("chatcmpl-"), created=now, model=body.get("model") or DEFAULT_MODEL,
-                            metadata=dict(body.get("metadata") or {}), _chain=chain)
+    completion = Completion(id=object_id or state.ids.new("chatcmpl-"), created=now,
+                            model=body.get("model") or DEFAULT_MODEL, metadata=dict(body.get("metadata") or {}),
+                            _chain=chain)
     if body.get("service_tier") in ("flex", "scale", "priority"):
         completion.service_tier = body["service_tier"]
     chain.latest = completion
@@ -474,13 +475,9 @@ def get_completion(state: TenantState, completion_id: str) -> Completion:
 
 def _made_completion(state: TenantState, completion_id: str) -> Completion:
     """A stored completion for an id this tenant never made (``unknown_ids: generate``): one made by the
-    scenario for a one-message request, then filed under that id."""
-    made = create_completion(state, {"model": DEFAULT_MODEL, "store": True,
-                                     "messages": [{"role": "user", "content": "Hello"}]})
-    completions = world(state).completions
-    completions.remove(made.id)
-    made.id = completion_id
-    return completions.add(completion_id, made)
+    scenario for a one-message request."""
+    return create_completion(state, {"model": DEFAULT_MODEL, "store": True,
+                                     "messages": [{"role": "user", "content": "Hello"}]}, object_id=completion_id)
 
 
 def update_completion(state: TenantState, completion_id: str, metadata: dict[str, str] | None) -> Completion:

@@ -92,7 +92,8 @@ SILENT: Emitter = _Silent()
 
 # ----------------------------------------------------------------------------- creation
 
-def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SILENT) -> Response:
+def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SILENT, *,
+                    object_id: str | None = None) -> Response:
     """``POST /responses`` after the body passed the official schema. Everything is checked before
     anything changes; then the response is created (and, unless background, left to be played)."""
     objects = world(state)
@@ -113,7 +114,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     items = resolve_references(state, parse_input(body.get("input")))
     previous = None
     if body.get("previous_response_id"):
-        previous = objects.responses.get(body["previous_response_id"])
+        previous = held_or_made(state, body["previous_response_id"])
         if previous is None:
             raise InvalidRequestError(f"Previous response with id '{body['previous_response_id']}' not found.",
                                       param="previous_response_id", code="previous_response_not_found")
@@ -158,8 +159,9 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     if chain is None:   # in a conversation, its items come first (its last user message may be a seeded one)
         chain = _new_chain(state, body, (history(conversation) if conversation is not None else []) + items, now)
     response = Response(
-        id=state.ids.new("resp_"), created_at=now, model=body.get("model") or "gpt-4o", background=background,
-        store=store, instructions=body.get("instructions"), max_output_tokens=body.get("max_output_tokens"),
+        id=object_id or state.ids.new("resp_"), created_at=now, model=body.get("model") or "gpt-4o",
+        background=background, store=store, instructions=body.get("instructions"),
+        max_output_tokens=body.get("max_output_tokens"),
         max_tool_calls=body.get("max_tool_calls"), parallel_tool_calls=_pick(body, "parallel_tool_calls", True),
         previous_response_id=body.get("previous_response_id"), prompt_cache_key=body.get("prompt_cache_key"),
         safety_identifier=body.get("safety_identifier"), temperature=_pick(body, "temperature", 1.0),
@@ -410,9 +412,14 @@ def _consume_outputs(state: TenantState, chain: Chain, response: Response, given
 
 # ----------------------------------------------------------------------------- lookups
 
-def get_response(state: TenantState, response_id: str) -> Response:
-    response = world(state).responses.get(response_id) or made_for(
+def held_or_made(state: TenantState, response_id: str) -> Response | None:
+    """The stored response, or under ``unknown_ids: generate`` one made for that id, or None."""
+    return world(state).responses.get(response_id) or made_for(
         state, response_id, "response", lambda key: _made_response(state, key))
+
+
+def get_response(state: TenantState, response_id: str) -> Response:
+    response = held_or_made(state, response_id)
     if response is None:
         raise NotFoundError(f"Response with id '{response_id}' not found.", param="response_id")
     return response
@@ -420,12 +427,15 @@ def get_response(state: TenantState, response_id: str) -> Response:
 
 def _made_response(state: TenantState, response_id: str) -> Response:
     """A stored response for an id this tenant never made (``unknown_ids: generate``): one made by the
-    scenario for a one-line request, played to its end, then filed under that id."""
-    made = play(state, create_response(state, {"model": DEFAULT_MODEL, "input": "Hello", "store": True}))
-    responses = world(state).responses
-    responses.remove(made.id)
-    made.id = response_id
-    return responses.add(response_id, made)
+    scenario for a one-line background request (so that every operation on a stored response takes it:
+    a retrieve with ``stream=true``, a cancel), played to its end."""
+    from fakeopenai.families.responses.events import EventLog
+
+    log = EventLog(state)
+    made = create_response(state, {"model": DEFAULT_MODEL, "input": "Hello", "store": True, "background": True,
+                                   "stream": True}, log, object_id=response_id)
+    made._recorder = log
+    return play(state, made, log)
 
 
 def delete_response(state: TenantState, response_id: str) -> str:
