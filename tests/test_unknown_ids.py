@@ -30,6 +30,8 @@ def test_assistants_threads_messages_and_runs(generating: openai.OpenAI) -> None
     assert (run.id, run.status) == ("run_x", "completed")   # played to its end: the thread is free
     [step] = client.beta.threads.runs.steps.list("run_x", thread_id="thread_elsewhere")
     assert step.run_id == "run_x"
+    made = client.beta.threads.runs.steps.retrieve("step_x", thread_id="thread_elsewhere", run_id="run_x")
+    assert (made.id, made.run_id, made.type) == ("step_x", "run_x", step.type)   # like the run's last step
     assert client.beta.threads.runs.create("thread_elsewhere", assistant_id=assistant.id).status == "queued"
 
 
