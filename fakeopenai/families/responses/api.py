@@ -67,7 +67,7 @@ async def _stream(state: TenantState, response: APIResponse, log: EventLog, star
 
 async def retrieve_response(request: Request) -> Response:
     state = tenant(request)
-    response = responses.get_response(state, request.path_params["response_id"])
+    response = responses.get_response(state, request.path_params["response_id"], EventLog(state))
     stream = request.query_params.get("stream", "false").lower()
     if stream not in ("true", "false"):
         raise InvalidRequestError(f"Invalid value for 'stream': '{stream}'. Supported values are: 'true', 'false'.",

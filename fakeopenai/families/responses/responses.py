@@ -412,30 +412,30 @@ def _consume_outputs(state: TenantState, chain: Chain, response: Response, given
 
 # ----------------------------------------------------------------------------- lookups
 
-def held_or_made(state: TenantState, response_id: str) -> Response | None:
-    """The stored response, or under ``unknown_ids: generate`` one made for that id, or None."""
+def held_or_made(state: TenantState, response_id: str, recorder: Emitter | None = None) -> Response | None:
+    """The stored response, or under ``unknown_ids: generate`` one made for that id, or None; a made one
+    records its events with ``recorder`` (the HTTP layer's event log), so that it can be streamed again."""
     return world(state).responses.get(response_id) or made_for(
-        state, response_id, "response", lambda key: _made_response(state, key))
+        state, response_id, "response", lambda key: _made_response(state, key, recorder))
 
 
-def get_response(state: TenantState, response_id: str) -> Response:
-    response = held_or_made(state, response_id)
+def get_response(state: TenantState, response_id: str, recorder: Emitter | None = None) -> Response:
+    response = held_or_made(state, response_id, recorder)
     if response is None:
         raise NotFoundError(f"Response with id '{response_id}' not found.", param="response_id")
     return response
 
 
-def _made_response(state: TenantState, response_id: str) -> Response:
+def _made_response(state: TenantState, response_id: str, recorder: Emitter | None) -> Response:
     """A stored response for an id this tenant never made (``unknown_ids: generate``): one made by the
     scenario for a one-line background request (so that every operation on a stored response takes it:
-    a retrieve with ``stream=true``, a cancel), played to its end."""
-    from fakeopenai.families.responses.events import EventLog
-
-    log = EventLog(state)
-    made = create_response(state, {"model": DEFAULT_MODEL, "input": "Hello", "store": True, "background": True,
-                                   "stream": True}, log, object_id=response_id)
-    made._recorder = log
-    return play(state, made, log)
+    a cancel, and with a recorder a retrieve with ``stream=true``), played to its end."""
+    body = {"model": DEFAULT_MODEL, "input": "Hello", "store": True, "background": True}
+    made = create_response(state, {**body, "stream": recorder is not None}, recorder or SILENT,
+                           object_id=response_id)
+    if recorder is not None:
+        made._recorder = recorder
+    return play(state, made, recorder or SILENT)
 
 
 def delete_response(state: TenantState, response_id: str) -> str:
