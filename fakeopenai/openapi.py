@@ -25,6 +25,9 @@ does, in these documented ways and no others. Rules about one family's schemas a
    would be the number 1 (and JSON Schema validators refuse the schema).
 5. A ``required`` list names each property once (``ContainerResource`` lists five twice, which
    JSON Schema forbids and schemathesis refuses).
+6. OpenAPI 3.0's nullable reference, ``allOf: [{$ref: X}, {nullable: true}]`` (an Upload's ``file``, a
+   run's ``truncation_strategy`` and ``tool_choice``), is X or null; read as 3.1, the ``allOf`` still
+   requires X and the object's own ``null`` (an Upload until it completes) is refused.
 
 The families' rules (``families/<name>/openapi_rules.py``): the batches family's unset optional
 ``Batch``/``OpenAIFile`` fields are null and a File's ``purpose`` is any upload purpose; the
@@ -70,6 +73,12 @@ def _normalize_node(node: Any) -> Any:
         return [_normalize_node(item) for item in node]
     if not isinstance(node, dict):
         return node
+    parts = node.get("allOf")
+    if isinstance(parts, list) and len(parts) == 2 and "$ref" in parts[0] and isinstance(parts[1], dict) \
+            and parts[1].get("nullable") is True and set(parts[1]) <= {"nullable", "description", "title"}:
+        # rule 11
+        node = {**{k: v for k, v in node.items() if k != "allOf"}, **parts[1], "anyOf": [parts[0], {"type": "null"}]}
+        node.pop("nullable")
     out = {key: _normalize_node(value) for key, value in node.items() if key != "x-oaiMeta"}
     for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
         if isinstance(out.get(bound), bool):   # rule 4

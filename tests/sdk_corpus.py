@@ -16,6 +16,7 @@ tenant's request log (``GET /_fake/timeline``). Not part of the suite: it takes 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -23,7 +24,9 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -37,35 +40,54 @@ SERVED = ("test_responses.py", "responses", "test_conversations.py", "conversati
           "test_vector_stores.py", "vector_stores", "test_uploads.py", "uploads", "fine_tuning", "test_evals.py",
           "evals", "test_containers.py", "containers", "test_images.py", "audio", "test_videos.py", "test_skills.py",
           "skills", "admin", "realtime", "test_completions.py", "test_content_provenance_checks.py", "beta/chatkit")
-TEST_NEEDS = ("pytest-asyncio", "dirty-equals", "inline-snapshot", "respx", "time-machine", "nest_asyncio")
+TEST_NEEDS = ("pytest-asyncio", "dirty-equals", "inline-snapshot", "respx", "time-machine", "nest_asyncio", "aiohttp")
 
 
-def capture(version: str, work: Path) -> list[dict[str, object]]:
+def fetch_sdk(version: str, work: Path) -> Path:
+    """openai-python ``version``'s source distribution from PyPI, extracted under ``work``: its folder."""
     subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q",
                     f"openai=={version}", "-d", str(work)], check=True)
     [sdist] = work.glob("openai-*.tar.gz")
     with tarfile.open(sdist) as archive:
         archive.extractall(work, filter="data")
-    source = work / f"openai-{version}"
+    return work / f"openai-{version}"
+
+
+def sdk_test_python(work: Path) -> Path:
+    """A virtualenv under ``work`` over the main environment, with what the SDK's tests import: its python."""
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "tests.venvs", str(venv)], check=True, cwd=ROOT)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *TEST_NEEDS], check=True)
-    server = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0"],
-                              stdout=subprocess.PIPE, text=True, cwd=work)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *TEST_NEEDS], check=True)
+    return python
+
+
+@contextlib.contextmanager
+def serve(*options: str, log: IO[str] | None = None) -> Iterator[str]:
+    """``fakeopenai serve --port 0 OPTIONS`` of this checkout (cwd ``ROOT``): its base URL (``.../v1``).
+
+    Its log (one line per request, with the status) goes to ``log``, or nowhere."""
+    server = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0", *options],
+                              stdout=subprocess.PIPE, stderr=log or subprocess.DEVNULL, text=True, cwd=ROOT)
     try:
         assert server.stdout is not None
-        line = server.stdout.readline()
-        base_url = line.split()[-1]
-        origin = base_url.removesuffix("/v1")
-        paths = [str(Path("tests/api_resources") / name) for name in SERVED]
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        "-p", "no:benchmark", "-p", "no:fakeopenai", "-n", "0", "-k", "not async", *paths],
-                       cwd=source, env={**os.environ, "TEST_API_BASE_URL": base_url}, check=False)
-        timeline = httpx.get(origin + "/_fake/timeline", headers={"Authorization": f"Bearer {SDK_TEST_KEY}"},
-                             timeout=60).json()
+        yield server.stdout.readline().split()[-1]
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def capture(version: str, work: Path) -> list[dict[str, object]]:
+    source = fetch_sdk(version, work)
+    python = sdk_test_python(work)
+    with serve() as base_url:
+        paths = [str(Path("tests/api_resources") / name) for name in SERVED]
+        subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "-p", "no:benchmark", "-p", "no:fakeopenai", "-n", "0", "-k", "not async", *paths],
+                       cwd=source, env={**os.environ, "TEST_API_BASE_URL": base_url}, check=False)
+        origin = base_url.removesuffix("/v1")
+        timeline = httpx.get(origin + "/_fake/timeline", headers={"Authorization": f"Bearer {SDK_TEST_KEY}"},
+                             timeout=60).json()
     kept = [r for r in timeline["requests"] if not _invalid_url(r)]
     return [{"n": n, "method": r["method"], "path": r["path"], "query": r["query"] or None, "body": r["body"],
              "content_type": r["headers"].get("content-type")}

@@ -228,7 +228,7 @@ async def list_steps(request: Request) -> Response:
 async def retrieve_step(request: Request) -> Response:
     _check_include(request)
     state, run = _run(request)
-    return json_response(RENDER.one(state, runs.get_step(run, request.path_params["step_id"])))
+    return json_response(RENDER.one(state, runs.get_step(state, run, request.path_params["step_id"])))
 
 
 def _poll_headers(state: TenantState) -> dict[str, str]:

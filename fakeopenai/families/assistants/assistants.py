@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.families.assistants.objects import Assistant
 from fakeopenai.families.assistants.world import world
 from fakeopenai.known_models import check_model
+from fakeopenai.unknown_ids import DEFAULT_MODEL, made_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -43,7 +44,11 @@ def _apply_assistant_fields(assistant: Assistant, body: dict[str, Any]) -> None:
 
 
 def get_assistant(state: TenantState, assistant_id: str, *, param: str | None = None) -> Assistant:
-    return world(state).assistants.require(assistant_id, "assistant", param=param)
+    found = world(state).assistants.get(assistant_id)
+    if found is None:
+        found = made_for(state, assistant_id, "assistant",
+                         lambda key: create_assistant(state, {"model": DEFAULT_MODEL}, object_id=key))
+    return found or world(state).assistants.require(assistant_id, "assistant", param=param)
 
 
 def modify_assistant(state: TenantState, assistant_id: str, body: dict[str, Any]) -> Assistant:

@@ -23,13 +23,14 @@ passes the wait the same way before it plays on (``Machine.pass_wait``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.changes import logging_changes
 from fakeopenai.clock import capped, has_expired
 from fakeopenai.errors import InvalidRequestError, WrongStateError
-from fakeopenai.families.assistants.assistants import get_assistant
+from fakeopenai.families.assistants.assistants import create_assistant, get_assistant
 from fakeopenai.families.assistants.file_search import search_files
 from fakeopenai.families.assistants.objects import Assistant, Run, RunStep, Thread
 from fakeopenai.families.assistants.run_steps import (
@@ -59,6 +60,7 @@ from fakeopenai.scripting.stepper import (
     described,
     scripts_for,
 )
+from fakeopenai.unknown_ids import DEFAULT_MODEL, made_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -78,7 +80,8 @@ DEFAULT_SCRIPT = RunScript(
 
 # ----------------------------------------------------------------------------- creation
 
-def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: Emitter = SILENT) -> Run:
+def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: Emitter = SILENT, *,
+               object_id: str | None = None) -> Run:
     assistant = get_assistant(state, body["assistant_id"], param="assistant_id")
     _check_models(state, assistant, body)
     ensure_idle(thread, "create runs on")
@@ -101,8 +104,8 @@ def create_run(state: TenantState, thread: Thread, body: dict[str, Any], emit: E
     objects.run_count += 1
     expires_at = capped(now + RUN_LIFETIME)
     run = Run(
-        id=state.ids.new("run_"), created_at=now, thread_id=thread.id, assistant_id=assistant.id, model=model,
-        instructions=instructions, tools=tools,
+        id=object_id or state.ids.new("run_"), created_at=now, thread_id=thread.id, assistant_id=assistant.id,
+        model=model, instructions=instructions, tools=tools,
         metadata=metadata, expires_at=expires_at,
         temperature=_pick(body, "temperature", assistant.temperature),
         top_p=_pick(body, "top_p", assistant.top_p),
@@ -185,13 +188,28 @@ def _check_models(state: TenantState, assistant: Assistant, body: dict[str, Any]
 # ----------------------------------------------------------------------------- lookups
 
 def get_run(state: TenantState, thread: Thread, run_id: str) -> Run:
-    run = thread._runs.require(run_id, "run")
+    run = thread._runs.get(run_id) or made_for(state, run_id, "run", lambda key: _made_run(state, thread, key))
+    run = run or thread._runs.require(run_id, "run")
     refresh(state, run)
     return run
 
 
-def get_step(run: Run, step_id: str) -> RunStep:
-    return run._steps.require(step_id, "run step")
+def _made_run(state: TenantState, thread: Thread, run_id: str) -> Run:
+    """A run for an id this tenant never made (``unknown_ids: generate``): the default script, by a new
+    assistant, played to its end (or first wait) so that it holds its thread no longer than a real one."""
+    assistant = create_assistant(state, {"model": DEFAULT_MODEL})
+    run = create_run(state, thread, {"assistant_id": assistant.id}, object_id=run_id)
+    run_until_wait(state, run)
+    return run
+
+
+def get_step(state: TenantState, run: Run, step_id: str) -> RunStep:
+    found = run._steps.get(step_id)
+    last = run._steps.last()
+    if found is None and last is not None:   # unknown_ids: generate: a step like the run's last one
+        found = made_for(state, step_id, "run step", lambda key: run._steps.add(
+            key, dataclasses.replace(last, id=key, _ordinal=len(run._steps))))
+    return found or run._steps.require(step_id, "run step")
 
 
 def refresh(state: TenantState, run: Run, emit: Emitter = SILENT) -> None:

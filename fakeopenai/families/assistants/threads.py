@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.errors import WrongStateError
 from fakeopenai.families.assistants.objects import Message, Thread
 from fakeopenai.families.assistants.world import world
+from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -33,7 +34,9 @@ def create_thread(state: TenantState, body: dict[str, Any], *, object_id: str | 
 
 
 def get_thread(state: TenantState, thread_id: str, *, param: str | None = None) -> Thread:
-    return world(state).threads.require(thread_id, "thread", param=param)
+    found = world(state).threads.get(thread_id) or made_for(
+        state, thread_id, "thread", lambda key: create_thread(state, {}, object_id=key))
+    return found or world(state).threads.require(thread_id, "thread", param=param)
 
 
 def modify_thread(state: TenantState, thread_id: str, body: dict[str, Any]) -> Thread:
@@ -99,7 +102,10 @@ def create_message(state: TenantState, thread_id: str, body: dict[str, Any]) -> 
 
 
 def get_message(state: TenantState, thread_id: str, message_id: str) -> Message:
-    return get_thread(state, thread_id)._messages.require(message_id, "message")
+    thread = get_thread(state, thread_id)
+    found = thread._messages.get(message_id) or made_for(
+        state, message_id, "message", lambda key: add_message(state, thread, {"content": "Hello"}, object_id=key))
+    return found or thread._messages.require(message_id, "message")
 
 
 def modify_message(state: TenantState, thread_id: str, message_id: str, body: dict[str, Any]) -> Message:

@@ -25,6 +25,7 @@ of the output file and ``failed`` the lines of the error file.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from bisect import bisect_left
 from collections.abc import Callable, Generator
@@ -36,13 +37,14 @@ from fakeopenai.errors import InvalidRequestError, WrongStateError
 from fakeopenai.families.batches import scenario
 from fakeopenai.families.batches.batch_input import ENDPOINTS, BatchInput, read_input_steps, run_steps
 from fakeopenai.families.batches.batch_output import ResultsTooLarge, build_results, results_key, write_results
-from fakeopenai.families.batches.files import find_file
-from fakeopenai.families.batches.objects import Batch
+from fakeopenai.families.batches.files import find_file, store_file
+from fakeopenai.families.batches.objects import Batch, File
 from fakeopenai.families.batches.scenario import BatchMatch, BatchResponse, BatchScript, BatchStep
 from fakeopenai.families.batches.world import world
 from fakeopenai.generate import load_ahead
 from fakeopenai.registry import batch_answerer
 from fakeopenai.scripting.stepper import Cursor, Machine, UsedUp, choose
+from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -83,7 +85,8 @@ def create_batch_steps(state: TenantState, body: dict[str, Any]) -> Generator[An
             f"fakeopenai does not generate answers for {endpoint} batches; supported endpoints are "
             f"{', '.join(ENDPOINTS)}.", param="endpoint", code="unsupported_value")
     file_id = body["input_file_id"]
-    source = find_file(state, file_id)
+    source = find_file(state, file_id) or made_for(state, file_id, "file",
+                                                   lambda key: _generated_input(state, key, endpoint))
     if source is None:
         raise InvalidRequestError(f"Invalid 'input_file_id': no file found with id '{file_id}'.",
                                   param="input_file_id", code="invalid_value")
@@ -205,9 +208,38 @@ def _fails(response: BatchResponse) -> bool:
 # ----------------------------------------------------------------------------- lookups
 
 def get_batch(state: TenantState, batch_id: str) -> Batch:
-    batch = world(state).batches.require(batch_id, "batch")
+    batch = world(state).batches.get(batch_id) or made_for(state, batch_id, "batch",
+                                                           lambda key: _made_batch(state, key))
+    batch = batch or world(state).batches.require(batch_id, "batch")
     refresh(state, batch)
     return batch
+
+
+# One request line per endpoint, for a batch input file made for an unknown id (unknown_ids: generate).
+_GENERATED_LINES = {
+    "/v1/chat/completions": {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]},
+    "/v1/embeddings": {"model": "text-embedding-3-small", "input": "Hello"},
+    "/v1/responses": {"model": "gpt-4o", "input": "Hello"},
+    "/v1/completions": {"model": "gpt-3.5-turbo-instruct", "prompt": "Hello"},
+    "/v1/moderations": {"input": "Hello"},
+}
+
+
+def _generated_input(state: TenantState, file_id: str, endpoint: str) -> File:
+    line = {"custom_id": "request-1", "method": "POST", "url": endpoint, "body": _GENERATED_LINES[endpoint]}
+    return store_file(state, json.dumps(line).encode() + b"\n", filename=f"{file_id}.jsonl", purpose="batch",
+                      object_id=file_id)
+
+
+def _made_batch(state: TenantState, batch_id: str) -> Batch:
+    """A batch for an id this tenant never made: the scenario's batch of one chat request, filed under it."""
+    source = _generated_input(state, state.ids.new("file-"), "/v1/chat/completions")
+    made = create_batch(state, {"endpoint": "/v1/chat/completions", "input_file_id": source.id,
+                                "completion_window": "24h"})
+    batches = world(state).batches
+    batches.remove(made.id)
+    made.id = batch_id
+    return batches.add(batch_id, made)
 
 
 def refresh(state: TenantState, batch: Batch) -> None:

@@ -19,6 +19,7 @@ from fakeopenai.clock import capped, has_expired
 from fakeopenai.errors import InvalidRequestError, PayloadTooLargeError, not_found
 from fakeopenai.families.batches.objects import File
 from fakeopenai.families.batches.world import world
+from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -61,7 +62,8 @@ def find_file(state: TenantState, file_id: str) -> File | None:
 
 
 def get_file(state: TenantState, file_id: str, *, param: str | None = None) -> File:
-    item = find_file(state, file_id)
+    item = find_file(state, file_id) or made_for(state, file_id, "file", lambda key: store_file(
+        state, b"Hello", filename=f"{key}.txt", purpose="user_data", object_id=key))
     if item is None:
         raise not_found("file", file_id, param=param)
     return item

@@ -47,6 +47,7 @@ from fakeopenai.scripting.stepper import (
     note_script_ended,
     scripts_for,
 )
+from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -122,7 +123,7 @@ def _check_tool_messages(messages: list[dict[str, Any]]) -> None:
 
 # ----------------------------------------------------------------------------- creation
 
-def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
+def create_completion(state: TenantState, body: dict[str, Any], *, object_id: str | None = None) -> Completion:
     """``POST /chat/completions`` after the body passed the official schema and :func:`check_request`."""
     objects = world(state)
     messages: list[dict[str, Any]] = body["messages"]
@@ -141,8 +142,9 @@ def create_completion(state: TenantState, body: dict[str, Any]) -> Completion:
     new_chain = chain is None
     if chain is None:
         chain = _new_chain(state, body, messages)
-    completion = Completion(id=state.ids.new("chatcmpl-"), created=now, model=body.get("model") or DEFAULT_MODEL,
-                            metadata=dict(body.get("metadata") or {}), _chain=chain)
+    completion = Completion(id=object_id or state.ids.new("chatcmpl-"), created=now,
+                            model=body.get("model") or DEFAULT_MODEL, metadata=dict(body.get("metadata") or {}),
+                            _chain=chain)
     completion.service_tier = service_tier(body)
     chain.latest = completion
     chain.completions.append(completion)
@@ -380,7 +382,16 @@ def _choice(state: TenantState, body: dict[str, Any], completion: Completion, in
 # ----------------------------------------------------------------------------- stored completions
 
 def get_completion(state: TenantState, completion_id: str) -> Completion:
-    return world(state).completions.require(completion_id, "chat completion", param="completion_id")
+    found = world(state).completions.get(completion_id) or made_for(
+        state, completion_id, "chat completion", lambda key: _made_completion(state, key))
+    return found or world(state).completions.require(completion_id, "chat completion", param="completion_id")
+
+
+def _made_completion(state: TenantState, completion_id: str) -> Completion:
+    """A stored completion for an id this tenant never made (``unknown_ids: generate``): one made by the
+    scenario for a one-message request."""
+    return create_completion(state, {"model": DEFAULT_MODEL, "store": True,
+                                     "messages": [{"role": "user", "content": "Hello"}]}, object_id=completion_id)
 
 
 def update_completion(state: TenantState, completion_id: str, metadata: dict[str, str] | None) -> Completion:

@@ -326,7 +326,13 @@ def list_objects(state: TenantState, call: Call) -> Answer:
         make(state, info, parent_ids, body={})
     page = call.page or PageQuery(limit=20, order="desc")
     where = _filters(op, call.query)
-    found = mine.collection(home).page(page, where=where, id_of=lambda o: o.key)
+    items = mine.collection(home)
+    cursors = [cursor for cursor in (page.after, page.before) if cursor is not None]
+    if _generate(state) and any(items.get(cursor) is None for cursor in cursors):
+        # unknown_ids: generate: a cursor this tenant never listed names an object as if it existed, past
+        # the ones it holds: the page after (or before) it is empty.
+        return _page_answer(state, op, [], has_more=False)
+    found = items.page(page, where=where, id_of=lambda o: o.key)
     for obj in found.data:
         lifecycle.refresh(state, obj)
     return _page_answer(state, op, found.data, found.has_more)

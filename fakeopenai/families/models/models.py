@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.errors import APIError
-from fakeopenai.families.models.scenario import DEFAULT, NAME, ModelEntry
+from fakeopenai.families.models.scenario import DEFAULT, NAME, ModelEntry, default_owner
 from fakeopenai.known_models import model_not_found
+from fakeopenai.unknown_ids import generating
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -48,4 +49,7 @@ def _find(state: TenantState, model_id: str) -> ModelEntry:
     for entry in listed(state):
         if entry.id == model_id:
             return entry
+    if generating(state) and model_id:   # unknown_ids: generate answers any model as if listed
+        return ModelEntry(id=model_id, owned_by=model_id.split(":")[2] if model_id.startswith("ft:")
+                          and model_id.count(":") >= 2 else default_owner(model_id))
     raise model_not_found(model_id)

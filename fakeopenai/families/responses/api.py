@@ -64,7 +64,7 @@ async def _stream(state: TenantState, response: APIResponse, log: EventLog, star
 
 async def retrieve_response(request: Request) -> Response:
     state = tenant(request)
-    response = responses.get_response(state, request.path_params["response_id"])
+    response = responses.get_response(state, request.path_params["response_id"], EventLog(state))
     stream = request.query_params.get("stream", "false").lower()
     if stream not in ("true", "false"):
         raise InvalidRequestError(f"Invalid value for 'stream': '{stream}'. Supported values are: 'true', 'false'.",
@@ -90,13 +90,13 @@ async def delete_response(request: Request) -> Response:
 
 async def cancel_response(request: Request) -> Response:
     state = tenant(request)
-    response = responses.get_response(state, request.path_params["response_id"])
+    response = responses.get_response(state, request.path_params["response_id"], EventLog(state))
     return json_response(RENDER.one(state, responses.cancel_response(state, response)))
 
 
 async def list_input_items(request: Request) -> Response:
     state = tenant(request)
-    response = responses.get_response(state, request.path_params["response_id"])
+    response = responses.get_response(state, request.path_params["response_id"], EventLog(state))
     items: Collection[dict[str, object]] = Collection()
     for item in response._history:
         items.add(str(item["id"]), item)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.errors import InvalidRequestError
 from fakeopenai.families.responses.conversations import get_conversation, history, resolve_references
 from fakeopenai.families.responses.items import input_tokens, parse_input, store_items
-from fakeopenai.families.responses.world import world
+from fakeopenai.families.responses.responses import held_or_made
 from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def context(state: TenantState, body: dict[str, Any]) -> list[dict[str, Any]]:
     """The items a response created with ``body`` would read: what it continues, then its input."""
     earlier: list[dict[str, Any]] = []
     if body.get("previous_response_id"):
-        previous = world(state).responses.get(body["previous_response_id"])
+        previous = held_or_made(state, body["previous_response_id"])
         if previous is None:
             raise InvalidRequestError(f"Previous response with id '{body['previous_response_id']}' not found.",
                                       param="previous_response_id", code="previous_response_not_found")

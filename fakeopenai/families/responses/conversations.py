@@ -11,6 +11,7 @@ from fakeopenai.errors import InvalidRequestError, NotFoundError
 from fakeopenai.families.responses.items import parse_input, store_items
 from fakeopenai.families.responses.objects import Conversation
 from fakeopenai.families.responses.world import world
+from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -29,7 +30,8 @@ def create_conversation(state: TenantState, body: dict[str, Any], *, object_id: 
 
 
 def get_conversation(state: TenantState, conversation_id: str, *, param: str = "conversation_id") -> Conversation:
-    conversation = world(state).conversations.get(conversation_id)
+    conversation = world(state).conversations.get(conversation_id) or made_for(
+        state, conversation_id, "conversation", lambda key: create_conversation(state, {}, object_id=key))
     if conversation is None:
         raise NotFoundError(f"Conversation with id '{conversation_id}' not found.", param=param)
     return conversation
@@ -58,9 +60,15 @@ def add_items(state: TenantState, conversation: Conversation, items: list[dict[s
 
 
 def get_item(state: TenantState, conversation: Conversation, item_id: str) -> dict[str, Any]:
-    item = conversation._items.get(item_id)
+    item = conversation._items.get(item_id) or made_for(
+        state, item_id, "conversation item", lambda key: _made_item(state, conversation, key))
     if item is None:
         raise NotFoundError(f"Item with id '{item_id}' not found.", param="item_id")
+    return item
+
+
+def _made_item(state: TenantState, conversation: Conversation, item_id: str) -> dict[str, Any]:
+    [item] = add_items(state, conversation, [{**parse_input("Hello")[0], "id": item_id}])
     return item
 
 

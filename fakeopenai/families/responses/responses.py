@@ -48,6 +48,7 @@ from fakeopenai.scripting.stepper import (
     note_script_ended,
     scripts_for,
 )
+from fakeopenai.unknown_ids import DEFAULT_MODEL, made_for
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import StreamOptions
@@ -90,7 +91,8 @@ SILENT: Emitter = _Silent()
 
 # ----------------------------------------------------------------------------- creation
 
-def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SILENT) -> Response:
+def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SILENT, *,
+                    object_id: str | None = None) -> Response:
     """``POST /responses`` after the body passed the official schema. Everything is checked before
     anything changes; then the response is created (and, unless background, left to be played)."""
     objects = world(state)
@@ -111,7 +113,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     items = resolve_references(state, parse_input(body.get("input")))
     previous = None
     if body.get("previous_response_id"):
-        previous = objects.responses.get(body["previous_response_id"])
+        previous = held_or_made(state, body["previous_response_id"])
         if previous is None:
             raise InvalidRequestError(f"Previous response with id '{body['previous_response_id']}' not found.",
                                       param="previous_response_id", code="previous_response_not_found")
@@ -155,7 +157,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
     new_chain = chain is None
     if chain is None:   # in a conversation, its items come first (its last user message may be a seeded one)
         chain = _new_chain(state, body, (history(conversation) if conversation is not None else []) + items, now)
-    response = new_response(body, state.ids.new("resp_"), now, chain, background=background, store=store)
+    response = new_response(body, object_id or state.ids.new("resp_"), now, chain, background=background, store=store)
     if conversation is not None:
         context = history(conversation)
         response._input = add_items(state, conversation, items)
@@ -407,11 +409,30 @@ def _consume_outputs(state: TenantState, chain: Chain, response: Response, given
 
 # ----------------------------------------------------------------------------- lookups
 
-def get_response(state: TenantState, response_id: str) -> Response:
-    response = world(state).responses.get(response_id)
+def held_or_made(state: TenantState, response_id: str, recorder: Emitter | None = None) -> Response | None:
+    """The stored response, or under ``unknown_ids: generate`` one made for that id, or None; a made one
+    records its events with ``recorder`` (the HTTP layer's event log), so that it can be streamed again."""
+    return world(state).responses.get(response_id) or made_for(
+        state, response_id, "response", lambda key: _made_response(state, key, recorder))
+
+
+def get_response(state: TenantState, response_id: str, recorder: Emitter | None = None) -> Response:
+    response = held_or_made(state, response_id, recorder)
     if response is None:
         raise NotFoundError(f"Response with id '{response_id}' not found.", param="response_id")
     return response
+
+
+def _made_response(state: TenantState, response_id: str, recorder: Emitter | None) -> Response:
+    """A stored response for an id this tenant never made (``unknown_ids: generate``): one made by the
+    scenario for a one-line background request (so that every operation on a stored response takes it:
+    a cancel, and with a recorder a retrieve with ``stream=true``), played to its end."""
+    body = {"model": DEFAULT_MODEL, "input": "Hello", "store": True, "background": True}
+    made = create_response(state, {**body, "stream": recorder is not None}, recorder or SILENT,
+                           object_id=response_id)
+    if recorder is not None:
+        made._recorder = recorder
+    return play(state, made, recorder or SILENT)
 
 
 def delete_response(state: TenantState, response_id: str) -> str:

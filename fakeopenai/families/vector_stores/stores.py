@@ -19,6 +19,7 @@ from fakeopenai.families.vector_stores.chunking import AUTO, chunk_text, extract
 from fakeopenai.families.vector_stores.objects import Chunk, FileBatch, FileStep, StoreFile, VectorStore
 from fakeopenai.families.vector_stores.scenario import NAME, FileScript, VectorStoresPart
 from fakeopenai.families.vector_stores.world import world
+from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
@@ -44,7 +45,9 @@ def create_store(state: TenantState, body: dict[str, Any], *, object_id: str | N
 
 
 def get_store(state: TenantState, store_id: str, *, param: str = "vector_store_id") -> VectorStore:
-    store = world(state).stores.require(store_id, "vector store", param=param)
+    store = world(state).stores.get(store_id) or made_for(
+        state, store_id, "vector store", lambda key: create_store(state, {}, object_id=key)) or \
+        world(state).stores.require(store_id, "vector store", param=param)
     prune(state, store)
     return store
 
@@ -119,6 +122,8 @@ def chunking(value: Any, param: str = "chunking_strategy") -> dict[str, Any]:
 
 def _read(state: TenantState, file_id: str, param: str) -> tuple[str, bytes]:
     found = registry.read_file(state, file_id)
+    if found is None:   # under unknown_ids: generate, a File made elsewhere: a short text of its own
+        found = made_for(state, file_id, "file", lambda key: (f"{key}.txt", f"The text of {key}.".encode()))
     if found is None:
         raise not_found("file", file_id, param=param)
     return found
@@ -192,7 +197,10 @@ def observe(state: TenantState, item: StoreFile) -> None:
 
 
 def get_file(state: TenantState, store: VectorStore, file_id: str) -> StoreFile:
-    return store._files.require(file_id, "vector store file", param="file_id")
+    return store._files.get(file_id) or made_for(
+        state, file_id, "vector store file",
+        lambda key: attach(state, store, key, _read(state, key, "file_id"), chunking(None), None)) or \
+        store._files.require(file_id, "vector store file", param="file_id")
 
 
 def update_attributes(state: TenantState, store: VectorStore, file_id: str, attributes: dict[str, Any]) -> StoreFile:
