@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from fakeopenai.errors import InvalidRequestError
+from fakeopenai.store import Page
+
 if TYPE_CHECKING:
     from fakeopenai.state import TenantState
 
@@ -36,3 +39,14 @@ def made_for(state: TenantState, object_id: str, kind: str, make: Callable[[str]
     made = make(object_id)
     state.log_change("%s made for an unknown id (%s)", object_id, kind)
     return made
+
+
+def page_or_empty(state: TenantState, make_page: Callable[[], Page[T]]) -> Page[T]:
+    """``make_page()``; under ``unknown_ids: generate`` a cursor the tenant never listed (an object made
+    elsewhere, as if it existed, past the end) is an empty page instead of the 400 naming the cursor."""
+    try:
+        return make_page()
+    except InvalidRequestError as error:
+        if not generating(state) or error.param not in ("after", "before"):
+            raise
+        return Page([], has_more=False)

@@ -10,6 +10,7 @@ from fakeopenai.families.vector_stores.search import search
 from fakeopenai.families.vector_stores.world import world
 from fakeopenai.params import enum_query, json_body, page_query
 from fakeopenai.rendering import deleted, json_response, profiled_page, tenant
+from fakeopenai.unknown_ids import page_or_empty
 
 _FILTER = ("in_progress", "completed", "failed", "cancelled")
 
@@ -26,7 +27,7 @@ async def create_store(request: Request) -> Response:
 
 async def list_stores(request: Request) -> Response:
     state = tenant(request)
-    page = world(state).stores.page(page_query(request))
+    page = page_or_empty(state, lambda: world(state).stores.page(page_query(request)))
     return json_response(profiled_page(state, "vector_store", (render.store(state, s) for s in page.data),
                                        page.has_more))
 
@@ -54,7 +55,7 @@ async def list_files(request: Request) -> Response:
     state = tenant(request)
     owner = _store(request)
     status = enum_query(request, "filter", _FILTER, "") if request.query_params.get("filter") else None
-    page = owner._files.page(page_query(request), where=stores.with_status(status))
+    page = page_or_empty(state, lambda: owner._files.page(page_query(request), where=stores.with_status(status)))
     return json_response(profiled_page(state, "vector_store.file", (render.store_file(state, f) for f in page.data),
                                        page.has_more))
 
@@ -107,8 +108,8 @@ async def batch_files(request: Request) -> Response:
     owner = _store(request)
     found = stores.get_batch(state, owner, request.path_params["batch_id"])
     status = enum_query(request, "filter", _FILTER, "") if request.query_params.get("filter") else None
-    page = owner._files.page(page_query(request),
-                             where=lambda f: f._batch_id == found.id and (status is None or f.status == status))
+    page = page_or_empty(state, lambda: owner._files.page(
+        page_query(request), where=lambda f: f._batch_id == found.id and (status is None or f.status == status)))
     return json_response(profiled_page(state, "vector_store.file", (render.store_file(state, f) for f in page.data),
                                        page.has_more))
 
