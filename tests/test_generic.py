@@ -359,3 +359,9 @@ def test_assistants_threads_messages_and_files_pin_ids_without_their_prefix(clie
     while batch.status not in ("completed", "failed"):
         batch = client.batches.retrieve(batch.id)
     assert batch.status == "completed" and batch.request_counts is not None and batch.request_counts.completed == 1
+
+
+def test_a_field_newer_than_the_spec_that_the_sdk_requires_is_there(client: openai.OpenAI) -> None:
+    """openai-python 3.63's ``Voice.type`` is required and newer than the shipped spec (facts.NEWER_FIELDS)."""
+    voice = client.audio.voices.create(audio_sample=b"RIFF", consent="cons_1", name="Narrator")
+    assert voice.type == "audio_sample" and voice.name == "Narrator"

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.families.generic import api, completions, facts, scenario, spec_tables
+from fakeopenai.families.generic import api, completions, facts, openapi_rules, scenario, spec_tables
 from fakeopenai.families.generic.world import NAME, new_world, world
 from fakeopenai.family import Family, ScriptKind, package_json
 
@@ -73,6 +73,7 @@ FAMILY = Family(
     name=NAME,
     routes=api.Routes(),
     openapi=openapi,
+    openapi_normalize=openapi_rules.normalize,
     openapi_paths=served_paths,
     openapi_tables=spec_tables.tables,
     scenario_schema=scenario.schema,

@@ -8,6 +8,8 @@ it has examples; the others follow the API's habit (a short name and ``_``).
 
 from __future__ import annotations
 
+from typing import Any
+
 # ----------------------------------------------------------------------------- ids
 PREFIXES: dict[str, str] = {
     "vector_store": "vs_", "vector_store.file": "file-", "vector_store.files_batch": "vsfb_",
@@ -100,6 +102,12 @@ LIFECYCLES: dict[str, tuple[str, ...]] = {
     "upload": ("pending",),          # completed by POST /uploads/{id}/complete, not by reads
 }
 # The statuses that end a life (a read no longer moves it; cancel is a 400).
+# Required fields newer than the shipped spec that the SDKs already read (openai-python 3.63 validates them):
+# a kind's objects carry them from the start (the request's own fields still win).
+NEWER_FIELDS: dict[str, dict[str, Any]] = {
+    "audio.voice": {"type": "audio_sample"},   # a voice made from an uploaded sample (the only way over HTTP)
+}
+
 TERMINAL = frozenset({"completed", "succeeded", "failed", "cancelled", "canceled", "expired", "incomplete"})
 # The webhook event (``state.notify``) an object of a kind sends when it enters a status (docs/webhooks.md).
 WEBHOOK_EVENTS = {

@@ -222,7 +222,8 @@ def with_status(status: str | None) -> Any:
 
 # ----------------------------------------------------------------------------- file batches
 
-def create_batch(state: TenantState, store: VectorStore, body: dict[str, Any]) -> FileBatch:
+def create_batch(state: TenantState, store: VectorStore, body: dict[str, Any], *,
+                 object_id: str | None = None) -> FileBatch:
     if "files" in body and "file_ids" in body:
         raise InvalidRequestError("Give either 'file_ids' or 'files', not both.", param="files",
                                   code="invalid_value")
@@ -232,7 +233,7 @@ def create_batch(state: TenantState, store: VectorStore, body: dict[str, Any]) -
                for i, f in enumerate(body.get("files") or ())] or \
               [(file_id, shared, body.get("attributes"), "file_ids") for file_id in body.get("file_ids") or ()]
     found = [_read(state, file_id, param) for file_id, _, _, param in entries]
-    batch = FileBatch(id=state.ids.new("vsfb_"), created_at=state.clock.tick(), vector_store_id=store.id)
+    batch = FileBatch(id=object_id or state.ids.new("vsfb_"), created_at=state.clock.tick(), vector_store_id=store.id)
     store._batches.add(batch.id, batch)
     for (file_id, strategy, attributes, _), item in zip(entries, found, strict=True):
         attach(state, store, file_id, item, strategy, attributes, batch.id)
@@ -242,7 +243,9 @@ def create_batch(state: TenantState, store: VectorStore, body: dict[str, Any]) -
 
 
 def get_batch(state: TenantState, store: VectorStore, batch_id: str) -> FileBatch:
-    return store._batches.require(batch_id, "vector store file batch", param="batch_id")
+    return store._batches.get(batch_id) or made_for(
+        state, batch_id, "vector store file batch", lambda key: create_batch(state, store, {}, object_id=key)) or \
+        store._batches.require(batch_id, "vector store file batch", param="batch_id")
 
 
 def batch_files(store: VectorStore, batch: FileBatch) -> list[StoreFile]:
