@@ -44,6 +44,10 @@ STEPS = {
                  "the load and soak run takes half a minute of both cores"),
     "types": Step("FAKEOPENAI_TYPES", "FAKEOPENAI_TYPES=1 python -m pytest -n 0 tests/test_types.py",
                   "the type check takes ~23 s of one core with a cold cache"),
+    "fuzz": Step("FAKEOPENAI_FUZZ", "FAKEOPENAI_FUZZ=1 python -m pytest tests/test_schemathesis.py -k test_operation",
+                 "schemathesis over every operation takes a minute of one core"),
+    "docs": Step("FAKEOPENAI_DOCS", "FAKEOPENAI_DOCS=1 python -m pytest -n 0 tests/test_docs.py -k code_blocks_run",
+                 "running every document's code blocks takes two minutes of one core (a process per block)"),
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci_steps import STEPS
+from tests.ci_steps import STEPS, ci_step
 from tests.docs_runner import ROOT, Block, _output_matches, documents, parse, run_tests
 
 
@@ -38,14 +38,18 @@ def run_document(path: Path) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def document_runs() -> Iterator[dict[Path, Future[tuple[int, int]]]]:
-    """Every document, run at once: their blocks wait on subprocesses, and each has its own sandbox and
-    server, so they overlap well (the suite's slowest module otherwise)."""
-    pool = ThreadPoolExecutor(max_workers=len(documents()))
-    yield {path: pool.submit(run_document, path) for path in documents()}
+def document_runs(request: pytest.FixtureRequest) -> Iterator[dict[Path, Future[tuple[int, int]]]]:
+    """The documents this process's tests ask for (under xdist, a worker runs only its share), run at once:
+    their blocks wait on subprocesses, and each has its own sandbox and server, so they overlap well."""
+    wanted = [path for path in documents()
+              if any(getattr(item, "callspec", None) is not None and item.callspec.params.get("path") == path
+                     for item in request.session.items)]
+    pool = ThreadPoolExecutor(max_workers=max(1, len(wanted)))
+    yield {path: pool.submit(run_document, path) for path in wanted}
     pool.shutdown(wait=True)
 
 
+@ci_step("docs")
 @pytest.mark.parametrize("path", documents(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_document_code_blocks_run(path: Path, document_runs: dict[Path, Future[tuple[int, int]]]) -> None:
     ran, _ = document_runs[path].result()

@@ -51,6 +51,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from fakeopenai import openapi
 from fakeopenai.registry import families
+from tests.ci_steps import ci_step
 from tests.conftest import tally
 from tests.family_tables import family_rows
 from tests.spec_check import SpecChecker, answer_readers
@@ -466,6 +467,7 @@ def generic_labels() -> frozenset[str]:
     return frozenset(f"{methods[0]} {path}" for path, _, methods in api.Routes())
 
 
+@ci_step("fuzz")
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_operation(label: str, fake_openai: Any, spec: SpecChecker, request: pytest.FixtureRequest) -> None:
     generic = label in generic_labels()
