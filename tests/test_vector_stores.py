@@ -291,6 +291,20 @@ def test_a_forced_file_search_filters_and_streams_from_the_store(client: openai.
     assert unasked.type == "file_search_call" and unasked.results is None   # results only when included
 
 
+
+def test_unscripted_a_request_offering_only_a_file_search_searches_then_answers(client: openai.OpenAI) -> None:
+    """What a RAG app sends (its stores, the only tool, ``tool_choice`` left to the model): the fake searches,
+    as a model asked about the stores' content does; with a function tool offered too, it answers as before."""
+    store_id, ids = _store(client, refunds_md=REFUNDS, shipping_md=b"We ship worldwide in five business days.")
+    tool = {"type": "file_search", "vector_store_ids": [store_id]}
+    response = client.responses.create(model="gpt-4.1", input="How long do refunds take?", tools=[tool])
+    assert [item.type for item in response.output] == ["file_search_call", "message"]
+    assert [a.file_id for a in response.output[1].content[0].annotations] == [ids["refunds_md"]]  # type: ignore[union-attr]
+    function = {"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {}}}
+    mixed = client.responses.create(model="gpt-4.1", input="How long do refunds take?", tools=[tool, function])
+    assert [item.type for item in mixed.output] == ["message"]
+
+
 # ----------------------------------------------------------------------------- file_search in runs
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

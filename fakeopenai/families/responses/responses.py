@@ -325,7 +325,8 @@ def forced_call_script(body: dict[str, Any], text_key: str) -> ResponseScript | 
     a generated call of that function (the first one for ``required``), its arguments an instance
     of the tool's ``parameters``; the response that brings its output gets a generated answer.
     A hosted tool forced (``{type: file_search}``, ``{type: mcp, server_label}`` ..., or ``required``
-    with only hosted tools offered): a generated call of it, then a generated answer."""
+    with only hosted tools offered): a generated call of it, then a generated answer. ``auto`` with a file
+    search over vector stores the only tool offered: that search, then its best passage."""
     choice = body.get("tool_choice")
     offered = [t for t in body.get("tools") or () if isinstance(t, dict)]
     tools = [t for t in offered if t.get("type") == "function"]
@@ -341,6 +342,11 @@ def forced_call_script(body: dict[str, Any], text_key: str) -> ResponseScript | 
         tool = next((t for t in offered if t.get("type") in hosted.TOOL_TYPES[kind]
                      and (kind != "mcp" or t.get("server_label") == choice.get("server_label"))), None)
         return _forced_hosted_script(text_key, tool, choice) if tool is not None else None
+    elif choice in (None, "auto") and len(offered) == 1 and offered[0].get("type") == "file_search" \
+            and offered[0].get("vector_store_ids"):
+        # A file search over stores, the only tool offered (a RAG app's request): it searches them, as a model
+        # asked about their content does, then answers from the best passage.
+        return _forced_hosted_script(text_key, offered[0])
     else:
         return None
     if tool is None:
