@@ -71,6 +71,8 @@ class TenantRegistry:
         self.max_tenants = max_tenants
         self.max_stored_bytes = max_stored_bytes
         self._tenants: dict[str, TenantState] = {}
+        # Keys a tenant minted that stand for it (a Realtime client secret, ``ek_...``): key -> tenant key.
+        self._aliases: dict[str, str] = {}
         self._retired: OrderedDict[str, str] = OrderedDict()  # key -> who used it (a test id)
         self._lock = threading.Lock()
 
@@ -81,6 +83,9 @@ class TenantRegistry:
         state = self._tenants.get(key)
         if state is not None:
             return state
+        owner = self._aliases.get(key)
+        if owner is not None and owner in self._tenants:
+            return self._tenants[owner]
         with self._lock:
             state = self._tenants.get(key)
             if state is None:
@@ -110,18 +115,34 @@ class TenantRegistry:
     def by_label(self, label: str) -> TenantState | None:
         return next((state for state in list(self._tenants.values()) if state.label == label), None)
 
+    def alias(self, key: str, owner: str) -> None:
+        """``key`` stands for the tenant of ``owner`` from now on (until that tenant is dropped): a client
+        secret a tenant minted, which its browser or phone app then connects with."""
+        with self._lock:
+            self._aliases[key] = owner
+
+    def is_alias(self, key: str) -> bool:
+        owner = self._aliases.get(key)
+        return owner is not None and owner in self._tenants
+
     def peek(self, key: str) -> TenantState | None:
         """The tenant of ``key`` if it exists (without creating it)."""
         return self._tenants.get(key)
 
     def drop(self, key: str) -> bool:
         with self._lock:
+            self._forget_aliases(key)
             return self._tenants.pop(key, None) is not None
+
+    def _forget_aliases(self, owner: str) -> None:
+        for alias in [alias for alias, of in self._aliases.items() if of == owner]:
+            del self._aliases[alias]
 
     def retire(self, key: str, user: str) -> None:
         """Drop the tenant of ``key`` and refuse the key from now on (with a 401 naming ``user``,
         the test it belonged to). The pytest fixture does this at teardown."""
         with self._lock:
+            self._forget_aliases(key)
             self._tenants.pop(key, None)
             self._retired[key] = user
             self._retired.move_to_end(key)

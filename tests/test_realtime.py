@@ -220,6 +220,35 @@ def test_server_vad_turns_speech_then_silence_into_a_transcribed_user_item(fake_
     assert events[0].audio_start_ms == 0 and events[1].audio_end_ms == 200 + 200
 
 
+def test_a_client_secret_opens_the_minting_tenants_session_until_it_expires(fake_openai: Any,
+                                                                            spec: SpecChecker) -> None:
+    """What a web app does: its server mints an ``ek_`` key, its browser connects with it (the subprotocol,
+    as ``OpenAIRealtimeWebSocket`` does) and gets the minted configuration and the server tenant's scripts."""
+    fake_openai.load({"conversations": [{"steps": [{"message": "Hello from the scenario."}]}]})
+    raw = fake_openai.client().realtime.client_secrets.with_raw_response.create(
+        session={"type": "realtime", "instructions": "Be brief.", "output_modalities": ["text"]},
+        expires_after={"anchor": "created_at", "seconds": 60})
+    answer = raw.http_response
+    spec.check_response("POST", "/v1/realtime/client_secrets", answer.status_code, answer.headers["content-type"],
+                        answer.content)
+    secret = raw.parse()
+    assert secret.value.startswith("ek_") and secret.session.instructions == "Be brief."  # type: ignore[union-attr]
+    url = fake_openai.realtime_url + "?model=gpt-realtime"
+    with connect(url, subprotocols=["realtime", f"openai-insecure-api-key.{secret.value}"]) as ws:  # type: ignore[list-item]
+        created = json.loads(ws.recv())
+        assert created["session"]["instructions"] == "Be brief." and created["session"]["output_modalities"] == ["text"]
+        ws.send(json.dumps({"type": "response.create"}))
+        events = [json.loads(ws.recv())]
+        while events[-1]["type"] != "response.done":
+            events.append(json.loads(ws.recv()))
+        text = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+        assert text == "Hello from the scenario."   # the minting tenant's script
+    fake_openai.clock.advance(61)
+    with connect(url, additional_headers={"Authorization": f"Bearer {secret.value}"}) as ws:
+        error = json.loads(ws.recv())
+        assert error["type"] == "error" and "expired" in error["error"]["message"]
+
+
 def test_bad_auth_is_an_error_event_then_close_and_the_subprotocol_key_works(fake_openai: Any) -> None:
     url = fake_openai.base_url.replace("http://", "ws://") + "/realtime?model=gpt-realtime"
     with connect(url) as ws:

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fakeopenai.errors import APIError, NotFoundError, ServerError
 from fakeopenai.faults import pick_fault
 from fakeopenai.gateway import faults
-from fakeopenai.gateway.auth import bearer, tenant_of
+from fakeopenai.gateway.auth import bearer, subprotocol_key, tenant_of
 from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, read_body
 from fakeopenai.gateway.request_log import Capture, debugging, finish, json_or_none, log_request, record
 from fakeopenai.ids import request_id
@@ -101,6 +101,7 @@ class Gateway:
         answers a bad key itself (the live API opens the socket, sends an ``error`` event and closes)."""
         scope["fakeopenai.registry"] = self.registry
         scope["fakeopenai.api_keys"] = self.api_keys
+        scope["fakeopenai.key"] = bearer(scope) or subprotocol_key(scope)   # a client secret starts its session
         try:
             scope["fakeopenai.tenant"] = tenant_of(scope, self.registry, self.api_keys)
         except APIError as exc:

@@ -22,7 +22,7 @@ def tenant_of(scope: Scope, registry: TenantRegistry, api_keys: frozenset[str] |
             "You didn't provide an API key. You need to provide your API key in an Authorization header "
             "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). fakeopenai keeps one state per key, "
             "so any key works unless the server was started with --api-key.", param="authorization")
-    if api_keys is not None and key not in api_keys:
+    if api_keys is not None and key not in api_keys and not registry.is_alias(key):
         raise AuthenticationError("Incorrect API key provided. This fakeopenai server only accepts the keys "
                                   "given with --api-key.", param="authorization", code="invalid_api_key")
     return registry.get(key)

@@ -4,8 +4,9 @@
 version) drive a session response by response. The engine is ``engine.py`` (client events in, server
 events out), ``play.py`` (responses from the steps), ``session.py`` (the session's configuration) and
 ``audio.py`` (deterministic output audio, simulated server VAD); ``api.py`` is the socket; the
-scenario part ``scenario.py`` with ``scenario.schema.json``. The HTTP paths of the Realtime API (client
-secrets, calls) stay the generic family's.
+scenario part ``scenario.py`` with ``scenario.schema.json``; ``secrets.py`` mints the ``ek_`` client secrets
+(``POST /v1/realtime/client_secrets``) a browser connects with. The calls' HTTP paths stay the generic
+family's.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.realtime import api, scenario
 from fakeopenai.families.realtime.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind
+from fakeopenai.family import Family, ScriptKind, package_json
 
 if TYPE_CHECKING:
     from fakeopenai.families.realtime.objects import Session
@@ -28,6 +29,9 @@ def describe(session: Session) -> dict[str, Any]:
 FAMILY = Family(
     name=NAME,
     websockets=api.ROUTES,
+    routes=api.HTTP_ROUTES,
+    openapi=lambda: package_json(__name__, "openapi.json"),
+    openapi_paths=("/realtime/client_secrets",),
     scenario_schema=scenario.schema,
     docs_sections=(("Realtime script", "realtime_script"),),
     build=scenario.build,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from fakeopenai.errors import APIError
-from fakeopenai.families.realtime import beta
+from fakeopenai.families.realtime import beta, secrets
 from fakeopenai.families.realtime.engine import Engine, open_session
 from fakeopenai.faults import fault_answer, pick_fault
-from fakeopenai.rendering import dumps
+from fakeopenai.params import json_body
+from fakeopenai.rendering import dumps, json_response, tenant
 from fakeopenai.state import current_request
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 # API's own code is not documented: reports show it opens the socket, sends one error event and closes.
 CLOSE_INVALID_REQUEST = 3000
 TENANT = "fakeopenai.tenant"
+KEY = "fakeopenai.key"   # the key the socket came with (the gateway's): a client secret starts its session
 AUTH_ERROR = "fakeopenai.auth_error"
 
 
@@ -99,7 +102,9 @@ async def realtime(websocket: WebSocket) -> None:
         return
     current_request.set(("WEBSOCKET", "/v1/realtime"))
     try:
-        session = open_session(state, websocket.query_params.get("model"), websocket.query_params.get("intent"))
+        minted = secrets.config_for(state, scope.get(KEY) or "")
+        session = open_session(state, websocket.query_params.get("model"), websocket.query_params.get("intent"),
+                               minted)
     except APIError as exc:
         await _refuse(websocket, exc)
         return
@@ -121,4 +126,15 @@ async def realtime(websocket: WebSocket) -> None:
         engine.close()
 
 
+async def create_client_secret(request: Request) -> Response:
+    """``POST /v1/realtime/client_secrets``: an ``ek_`` key for a browser or phone app, standing for this
+    tenant (the registry learns it) until it expires."""
+    state = tenant(request)
+    body = json_body(request, "RealtimeCreateClientSecretRequest")
+    answer = secrets.mint(state, body)
+    request.scope["fakeopenai.registry"].alias(answer["value"], state.key)
+    return json_response(answer)
+
+
 ROUTES = (("/v1/realtime", realtime),)
+HTTP_ROUTES = (("/v1/realtime/client_secrets", create_client_secret, ["POST"]),)

@@ -42,9 +42,14 @@ CLIENT_EVENTS = ("session.update", "input_audio_buffer.append", "input_audio_buf
 SILENCE_BY_EAGERNESS = {"low": 2000, "medium": 800, "auto": 800, "high": 300}
 
 
-def open_session(state: TenantState, model: str | None, intent: str | None = None) -> Session:
+def open_session(state: TenantState, model: str | None, intent: str | None = None,
+                 minted: dict[str, Any] | None = None) -> Session:
     """A new session (``session.created`` follows): a realtime one, or with ``intent=transcription`` a
-    transcription one; raises the API's error for an unknown model or intent."""
+    transcription one, or the one a client secret was ``minted`` with; raises the API's error for an unknown
+    model or intent."""
+    if minted is not None:
+        intent = "transcription" if minted["type"] == "transcription" else None
+        model = model or minted.get("model")
     if intent not in (None, "transcription"):
         raise InvalidRequestError(f"Invalid value: '{intent}'. Supported values are: 'transcription'.",
                                   param="intent", code="invalid_value")
@@ -55,6 +60,9 @@ def open_session(state: TenantState, model: str | None, intent: str | None = Non
     session_id = state.ids.new("sess_")
     config = transcription_session(session_id, now + SESSION_SECONDS) if intent else \
         default_session(session_id, model, now + SESSION_SECONDS)
+    if minted is not None:   # the minted configuration, as a session of its own
+        config = {**minted, "id": session_id, "expires_at": now + SESSION_SECONDS,
+                  **({"model": model} if not intent else {})}
     session = Session(id=session_id, model=model, config=config, conversation_id=state.ids.new("conv_"))
     world(state).add(session)
     state.log_change("realtime session %s opened (%s)", session.id, "transcription" if intent else f"model {model}")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fakeopenai.families.realtime.objects import Session
+    from fakeopenai.families.realtime.secrets import ClientSecret
     from fakeopenai.state import TenantState
 
 NAME = "realtime"
@@ -16,6 +17,7 @@ MAX_SESSIONS = 1000   # kept per tenant (the oldest closed ones go first): each 
 @dataclass(slots=True)
 class RealtimeWorld:
     sessions: dict[str, Session] = field(default_factory=dict)
+    secrets: dict[str, ClientSecret] = field(default_factory=dict)   # client secrets minted, by value
     count: int = 0
 
     def add(self, session: Session) -> None:
