@@ -14,6 +14,7 @@ import difflib
 import gc
 import os
 from collections.abc import Iterable
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,10 @@ __all__ = ["Positions", "Problem", "ScenarioError", "did_you_mean", "format_path
 
 # --------------------------------------------------------------------------- sources
 
+@cache
 def builtin_dir() -> Path:
-    """The folder of the built-in scenarios (``scenarios/`` in a checkout, in the wheel too)."""
+    """The folder of the built-in scenarios (``scenarios/`` in a checkout, in the wheel too): found once (the
+    fixture loads a scenario by name test after test)."""
     return Path(str(resources.files("fakeopenai.scenarios")))
 
 
