@@ -84,3 +84,13 @@ def test_an_upload_has_no_file_until_it_completes(client: openai.OpenAI) -> None
     assert upload.file is None
     part = client.uploads.parts.create(upload.id, data=b"Hello")
     assert client.uploads.complete(upload.id, part_ids=[part.id]).file.bytes == 5
+
+
+def test_an_upload_checks_the_md5_it_is_given(client: openai.OpenAI) -> None:
+    upload = client.uploads.create(bytes=5, filename="a.txt", mime_type="text/plain", purpose="assistants")
+    part = client.uploads.parts.create(upload.id, data=b"Hello")
+    with pytest.raises(openai.BadRequestError) as wrong:
+        client.uploads.complete(upload.id, part_ids=[part.id], md5="0" * 32)
+    assert wrong.value.body["param"] == "md5"  # type: ignore[index]
+    done = client.uploads.complete(upload.id, part_ids=[part.id], md5="8b1a9953c4611296a827abf8c47804d7")
+    assert done.status == "completed" and done.file.bytes == 5  # type: ignore[union-attr]

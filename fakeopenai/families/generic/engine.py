@@ -518,6 +518,10 @@ def _complete_upload(state: TenantState, upload: GObj, body: dict[str, Any]) -> 
         raise InvalidRequestError(f"The parts add up to {total} bytes; upload {upload.key} was created for "
                                   f"{expected} bytes.", param="part_ids", code="invalid_value")
     content = b"".join(part.content or b"" for part in listed)
+    md5, actual = body.get("md5"), hashlib.md5(content, usedforsecurity=False).hexdigest()
+    if isinstance(md5, str) and md5 and md5.lower() != actual:
+        raise InvalidRequestError(f"The md5 checksum of the parts ({actual}) does not match the given one "
+                                  f"({md5}).", param="md5", code="invalid_value")
     filename, purpose = str(upload.fields.get("filename") or "upload"), str(upload.fields.get("purpose") or "")
     made = registry.store_file(state, content, filename, purpose)   # a File of the Files API, as live
     upload.fields["file"] = made if made is not None else {
