@@ -87,6 +87,34 @@ def test_files_are_processed_and_counted_through_the_sdk_helpers(client: openai.
     assert caught.value.body["param"] == "vector_store_id"   # type: ignore[index]
 
 
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF whose text layer is ``text`` (Helvetica, as a word processor writes it)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    table = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"xref\n0 %d\n0000000000 65535 f \n%strailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, table, len(objects) + 1, len(out))
+    return bytes(out)
+
+
+def test_a_pdfs_text_is_indexed_and_a_broken_pdf_fails_its_processing(client: openai.OpenAI) -> None:
+    store_id, ids = _store(client, policy_pdf=_pdf("Refunds are issued within 14 days."), broken_pdf=b"%PDF-1.4 no")
+    assert client.vector_stores.files.retrieve(ids["policy_pdf"], vector_store_id=store_id).status == "completed"
+    broken = client.vector_stores.files.retrieve(ids["broken_pdf"], vector_store_id=store_id)
+    assert broken.status == "failed" and broken.last_error.code == "invalid_file"  # type: ignore[union-attr]
+    hits = client.vector_stores.search(vector_store_id=store_id, query="refunds")
+    assert hits.data[0].content[0].text == "Refunds are issued within 14 days."
+
+
 def test_a_store_made_with_file_ids_is_in_progress_until_its_files_are_read(client: openai.OpenAI) -> None:
     ids = [_upload(client, "a.txt", OFFICE), _upload(client, "b.md", REFUNDS)]
     store = client.vector_stores.create(name="Both", file_ids=ids,

@@ -10,6 +10,7 @@ Usage::
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from pathlib import PurePosixPath
@@ -25,10 +26,12 @@ _PIECE = re.compile(r"\s*\S+")
 def extract(filename: str, content: bytes) -> tuple[str, dict[str, str] | None]:
     """The file's text, or the ``last_error`` its processing fails with."""
     extension = PurePosixPath(filename).suffix.lower()
+    if extension == ".pdf":
+        return _pdf_text(filename, content)
     if extension in DOCUMENT_EXTENSIONS:
         return "", {"code": "unsupported_file",
-                    "message": f"fakeopenai indexes text files only; {filename} is a {extension} document "
-                               "(the live API extracts its text). Upload its text as .txt or .md."}
+                    "message": f"fakeopenai indexes text and PDF files only; {filename} is a {extension} "
+                               "document (the live API extracts its text). Upload its text as .txt or .md."}
     if extension not in TEXT_EXTENSIONS:
         return "", {"code": "unsupported_file",
                     "message": f"The file type of {filename} is not supported for file search. Supported "
@@ -39,6 +42,21 @@ def extract(filename: str, content: bytes) -> tuple[str, dict[str, str] | None]:
         return "", {"code": "invalid_file", "message": f"The file {filename} is not valid UTF-8 text."}
     if not text.strip():
         return "", {"code": "invalid_file", "message": f"The file {filename} has no text to index."}
+    return text, None
+
+
+def _pdf_text(filename: str, content: bytes) -> tuple[str, dict[str, str] | None]:
+    """A PDF's text, page after page (pypdf: the text layer; a scanned page has none, as for the live API
+    without OCR)."""
+    import pypdf  # imported on the first PDF: the server never needs it otherwise
+
+    try:
+        text = "\n\n".join(page.extract_text() or "" for page in pypdf.PdfReader(io.BytesIO(content)).pages)
+    except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError) as exc:
+        return "", {"code": "invalid_file", "message": f"The file {filename} could not be read as a PDF ({exc})."}
+    if not text.strip():
+        return "", {"code": "invalid_file", "message": f"The file {filename} has no text to index (a PDF of "
+                                                        "scanned pages has no text layer)."}
     return text, None
 
 
