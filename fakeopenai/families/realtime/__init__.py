@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.family import Family, ScriptKind
 from fakeopenai.families.realtime import api, scenario
 from fakeopenai.families.realtime.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind
 
 if TYPE_CHECKING:
     from fakeopenai.families.realtime.objects import Session

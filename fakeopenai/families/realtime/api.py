@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from fakeopenai.errors import APIError
+from fakeopenai.core.errors import APIError
+from fakeopenai.core.state import current_request
 from fakeopenai.families.realtime import beta
 from fakeopenai.families.realtime.engine import Engine, open_session
-from fakeopenai.faults import fault_answer, pick_fault
-from fakeopenai.rendering import dumps
-from fakeopenai.state import current_request
+from fakeopenai.faults.pick import fault_answer, pick_fault
+from fakeopenai.http.rendering import dumps
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import Fault
