@@ -125,8 +125,9 @@ def write_timeline_page(item: pytest.Item, fake: Any) -> Path | None:
     folder = item.config.getoption("--fake-openai-report", None)
     if not folder:
         return None
-    from fakeopenai import timeline, ui
+    from fakeopenai.core import timeline
     from fakeopenai.gateway.request_log import format_request, format_response
+    from fakeopenai.http import ui
 
     server = fake.server
     state = server.call(lambda: server.registry.peek(fake.api_key))
@@ -163,8 +164,8 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def _fake_openai_server(pytestconfig: pytest.Config) -> Iterator[Any]:
-    from fakeopenai.app import create_app
-    from fakeopenai.server import ServerThread
+    from fakeopenai.doors.server import ServerThread
+    from fakeopenai.http.app import create_app
 
     dirs = [str(p) for p in pytestconfig.getini("fakeopenai_scenario_dirs")]
     server = ServerThread(create_app(scenario_dirs=dirs)).start()
@@ -176,9 +177,9 @@ def _fake_openai_server(pytestconfig: pytest.Config) -> Iterator[Any]:
 def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A :class:`fakeopenai.FakeOpenAI` with a fresh tenant for this test."""
+    from fakeopenai.core.tenants import bad_compat
+    from fakeopenai.doors.server import FakeOpenAI
     from fakeopenai.scenario.loader import ScenarioError
-    from fakeopenai.server import FakeOpenAI
-    from fakeopenai.tenants import bad_compat
 
     options = _marker_options(request)
     key = f"sk-fakeopenai-{os.getpid()}-{next(_keys)}"
@@ -294,10 +295,10 @@ def _recorded_file(request: pytest.FixtureRequest) -> Path:
 
 
 def _recording(request: pytest.FixtureRequest, fake: Any, target: Path) -> tuple[Any, Any]:
+    from fakeopenai.doors.server import ServerThread
     from fakeopenai.record import ConvertOptions
     from fakeopenai.record.proxy import Recorder, create_proxy
     from fakeopenai.record.session import RecordingFake
-    from fakeopenai.server import ServerThread
 
     config = request.config
     recorder = Recorder(config.getoption("fake_openai_record"), target,
@@ -383,7 +384,7 @@ _HINTS = {  # the report's last line, by kind of violation
 
 
 def _hint(kind: str) -> str:
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     for family in families():
         if kind in family.report_hints:
@@ -455,8 +456,8 @@ def _fault_label(fault: Any, matched: int, source: str) -> str:
 def _violation_lines(number: int, v: dict[str, Any]) -> list[str]:
     """One violation as the report shows it: where in the scenario, which object and request, what was
     expected, what the client sent, and what the fake did about it. The object's family says what it
-    is called and how a client sees it fail (``fakeopenai.family.ScriptKind``)."""
-    from fakeopenai.registry import kind_of_violation
+    is called and how a client sees it fail (``fakeopenai.core.family.ScriptKind``)."""
+    from fakeopenai.core.registry import kind_of_violation
 
     kind = kind_of_violation(v)
     noun = kind.noun if kind is not None else "object"

@@ -39,7 +39,7 @@ from tests.sdk_corpus import fetch_sdk, sdk_test_python, serve
 
 # Families of the SDK newer than the shipped spec: beta agents, live, safety, decisions, webhook endpoints.
 NEWER_THAN_SPEC = frozenset({"beta/agents", "live", "safety", "decisions", "webhooks"})
-# The fake's answer to an operation its spec does not have (fakeopenai/app.py).
+# The fake's answer to an operation its spec does not have (fakeopenai/http/app.py).
 NOT_IN_SPEC = re.compile(r"Invalid (?:method for )?URL \((?P<operation>[A-Z]+ \S+?)\)")
 LOG_LINE = re.compile(r"fakeopenai\.http: (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) ")
 

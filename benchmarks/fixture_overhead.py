@@ -70,8 +70,8 @@ def _per_test_seconds(folder: Path, tests: int) -> tuple[list[float], list[float
 COLD_START = """
 import time
 started = time.perf_counter()
-from fakeopenai.app import create_app
-from fakeopenai.server import ServerThread
+from fakeopenai.http.app import create_app
+from fakeopenai.doors.server import ServerThread
 server = ServerThread(create_app()).start()
 print((time.perf_counter() - started) * 1000)
 server.stop()
@@ -91,8 +91,8 @@ def cold_start_ms(repeat: int = 5) -> float:
 
 
 def server_start_ms(repeat: int = 7) -> float:
-    from fakeopenai.app import create_app
-    from fakeopenai.server import ServerThread
+    from fakeopenai.doors.server import ServerThread
+    from fakeopenai.http.app import create_app
 
     ServerThread(create_app()).start().stop()  # imports and first-time caches
     times = []

@@ -76,7 +76,7 @@ def install(path: str) -> None:
 def main() -> int:
     path, *argv = sys.argv[1:]
     install(path)
-    from fakeopenai.cli import main as fakeopenai
+    from fakeopenai.doors.cli import main as fakeopenai
 
     return fakeopenai(argv)
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fakeopenai.compat.profiles import PROFILE_NAMES, get_profile
+from fakeopenai.core.compat.profiles import PROFILE_NAMES, get_profile
 from fakeopenai.families.assistants import render as render_objects
 from fakeopenai.families.assistants.objects import Run, RunStep
 

@@ -65,7 +65,7 @@ def serve_bare(recording: str, port: int = 0) -> None:
 
     import uvicorn
 
-    from fakeopenai.server import listen_socket, loop_factory, one_write
+    from fakeopenai.doors.server import listen_socket, loop_factory, one_write
 
     with open(recording, encoding="utf-8") as handle:
         answers = bare_app(json.load(handle))

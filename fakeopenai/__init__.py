@@ -24,15 +24,15 @@ __version__ = "0.1.0"
 __all__ = ["FakeOpenAI", "ScenarioError", "__version__", "create_app", "load_scenario"]
 
 if TYPE_CHECKING:
-    from fakeopenai.app import create_app
+    from fakeopenai.doors.server import FakeOpenAI
+    from fakeopenai.http.app import create_app
     from fakeopenai.scenario.loader import ScenarioError, load_scenario
-    from fakeopenai.server import FakeOpenAI
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so `import fakeopenai` (the pytest plugin does it) costs nothing until used.
     if name == "create_app":
-        from fakeopenai.app import create_app
+        from fakeopenai.http.app import create_app
 
         return create_app
     if name in ("load_scenario", "ScenarioError"):
@@ -40,7 +40,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(loader, name)
     if name == "FakeOpenAI":
-        from fakeopenai.server import FakeOpenAI
+        from fakeopenai.doors.server import FakeOpenAI
 
         return FakeOpenAI
     raise AttributeError(f"module 'fakeopenai' has no attribute {name!r}")

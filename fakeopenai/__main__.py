@@ -1,5 +1,5 @@
 import sys
 
-from fakeopenai.cli import main
+from fakeopenai.doors.cli import main
 
 sys.exit(main())

@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fakeopenai.registry import families  # noqa: E402
+from fakeopenai.core.registry import families  # noqa: E402
 from fakeopenai.scenario.schema import assembled  # noqa: E402
 
 SCHEMA = ROOT / "fakeopenai" / "scenario" / "scenario.schema.json"

@@ -1,5 +1,5 @@
 """Regenerate our OpenAPI document's parts from the vendored official specs in spec/:
-fakeopenai/openapi.json (the head and the schemas every family uses) and each registered
+fakeopenai/spec/openapi.json (the head and the schemas every family uses) and each registered
 family's openapi.json (its paths, from Family.openapi_paths, and what they reach).
 
     python scripts/build_openapi.py          # writes the files
@@ -20,8 +20,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fakeopenai.openapi import build_core, build_part  # noqa: E402
-from fakeopenai.registry import families  # noqa: E402
+from fakeopenai.core.registry import families  # noqa: E402
+from fakeopenai.spec.openapi import build_core, build_part  # noqa: E402
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -46,7 +46,7 @@ def render() -> dict[Path, str]:
     """Every part's file and its text."""
     official = load_spec("openai-openapi.yaml.gz")
     legacy = load_spec("openai-openapi-2025-04-29.yaml.gz")
-    out = {ROOT / "fakeopenai" / "openapi.json": _dump(build_core(official, legacy))}
+    out = {ROOT / "fakeopenai" / "spec" / "openapi.json": _dump(build_core(official, legacy))}
     for family in families():
         paths = family.openapi_paths
         if callable(paths):   # the generic family: every path no other family claims

@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from fakeopenai.registry import families
+from fakeopenai.core.registry import families
 
 
 def family_rows(table: str) -> list[Any]:

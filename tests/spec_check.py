@@ -1,7 +1,7 @@
 """Validate every response the tests see against the official OpenAPI spec.
 
 The spec is the vendored official document (``spec/openai-openapi.yaml.gz``),
-normalized by :func:`fakeopenai.openapi.normalize` in its documented ways (among them OpenAPI
+normalized by :func:`fakeopenai.spec.openapi.normalize` in its documented ways (among them OpenAPI
 3.0 ``nullable``, null for unset optional Batch/File fields, null ``first_id``/``last_id`` on
 empty lists). Nothing else is loosened. One answer is read before
 it is checked: an embedding asked for with ``encoding_format: base64`` is a base64 string
@@ -32,7 +32,7 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from fakeopenai.openapi import normalize
+from fakeopenai.spec.openapi import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openai-openapi.yaml.gz"

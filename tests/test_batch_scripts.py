@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import openai
 
-from fakeopenai.registry import batch_answerer
+from fakeopenai.core.registry import batch_answerer
 
 TOOL: Any = {"type": "function", "function": {"name": "get_weather", "parameters": {
     "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}

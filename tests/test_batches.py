@@ -14,8 +14,8 @@ from typing import Any
 import openai
 import pytest
 
-from fakeopenai.app import create_app
-from fakeopenai.server import ServerThread
+from fakeopenai.doors.server import ServerThread
+from fakeopenai.http.app import create_app
 from tests.spec_check import SpecChecker
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from fakeopenai import __version__
-from fakeopenai.cli import main
+from fakeopenai.doors.cli import main
 from tests import venvs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,7 +301,7 @@ def test_wheel_ships_the_builtin_scenarios(tmp_path: Path) -> None:
          "d.entry_points)]))"], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
     assert metadata.returncode == 0, metadata.stderr
     assert json.loads(metadata.stdout) == ["pytest-fakeopenai", __version__, [
-        ["console_scripts", "fakeopenai", "fakeopenai.cli:main"], ["pytest11", "fakeopenai", "conftest_plugin"]]]
+        ["console_scripts", "fakeopenai", "fakeopenai.doors.cli:main"], ["pytest11", "fakeopenai", "conftest_plugin"]]]
 
 
 SERVE_HELP = " (see 'fakeopenai serve --help')\n"
@@ -343,9 +343,9 @@ def test_serve_port_out_of_range_through_a_real_process() -> None:
 def test_serve_limits_of_one_are_taken_and_the_library_refuses_less(tmp_path: Path) -> None:
     """issue 17 item 10: the smallest limits work as given; ``create_app`` refuses 0 and -1 instead of reading
     0 as the default and -1 as "refuse every key"; the CLI's documented default is the server's."""
-    from fakeopenai.app import create_app
-    from fakeopenai.cli import DEFAULT_MAX_TENANTS, _parser
-    from fakeopenai.tenants import DEFAULT_MAX_TENANTS as SERVER_DEFAULT
+    from fakeopenai.core.tenants import DEFAULT_MAX_TENANTS as SERVER_DEFAULT
+    from fakeopenai.doors.cli import DEFAULT_MAX_TENANTS, _parser
+    from fakeopenai.http.app import create_app
 
     args = _parser().parse_args(["serve", "--max-tenants", "1", "--max-stored-bytes", "1", "--port", "65535",
                                  "--scenario-dir", str(tmp_path)])

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from fakeopenai.app import create_app
-from fakeopenai.server import ServerThread
+from fakeopenai.doors.server import ServerThread
+from fakeopenai.http.app import create_app
 
 
 def test_health_needs_no_key(fake_openai: Any) -> None:

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fakeopenai.app import create_app
-from fakeopenai.server import ServerThread
+from fakeopenai.doors.server import ServerThread
+from fakeopenai.http.app import create_app
 from tests.transcript import run_sequence
 
 GOLDEN = Path(__file__).parent / "golden" / "transcript.json"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fakeopenai.cli import main as cli
+from fakeopenai.doors.cli import main as cli
 from fakeopenai.scenario.loader import ScenarioError, builtin_dir, builtin_names, load_scenario
 
 SERVER = Path(__file__).parent / "node" / "node_modules" / "yaml-language-server" / "bin" / "yaml-language-server"

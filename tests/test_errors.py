@@ -23,10 +23,10 @@ import openai
 import pytest
 from starlette.routing import Route
 
-from fakeopenai.app import create_app
-from fakeopenai.registry import families
-from fakeopenai.routes import CONTROL
-from fakeopenai.server import FakeOpenAI, ServerThread
+from fakeopenai.core.registry import families
+from fakeopenai.doors.server import FakeOpenAI, ServerThread
+from fakeopenai.http.app import create_app
+from fakeopenai.http.routes import CONTROL
 from tests.family_tables import family_rows
 from tests.spec_check import SpecChecker
 
@@ -323,7 +323,7 @@ def test_a_405_lists_the_allowed_methods_in_one_order(fake_openai: Any) -> None:
     assert wrong.value.status_code == 405 and wrong.value.response.headers["allow"] == "DELETE, GET, HEAD"
     assert wrong.value.body["message"] == ("Invalid method for URL (PUT /v1/files/file-abc): allowed methods "
                                            "are DELETE, GET, HEAD.")
-    script = ("from starlette.testclient import TestClient\nfrom fakeopenai.app import create_app\n"
+    script = ("from starlette.testclient import TestClient\nfrom fakeopenai.http.app import create_app\n"
               "with TestClient(create_app()) as http:\n"
               "    for path in ('/v1/files/file-abc', '/v1/assistants/asst_1', '/v1/threads/thread_1'):\n"
               "        r = http.put(path, headers={'Authorization': 'Bearer sk-x'})\n"

@@ -16,9 +16,9 @@ from starlette.responses import Response
 import conftest_plugin
 import fakeopenai.families
 from fakeopenai import FakeOpenAI, ScenarioError, load_scenario
-from fakeopenai.family import Built, Family, ScriptKind
-from fakeopenai.params import json_body
-from fakeopenai.rendering import json_response, tenant
+from fakeopenai.core.family import Built, Family, ScriptKind
+from fakeopenai.http.params import json_body
+from fakeopenai.http.rendering import json_response, tenant
 from fakeopenai.scenario.matching import TextMatch
 from fakeopenai.scripting.stepper import Cursor, choose
 

@@ -18,8 +18,8 @@ import pytest
 import conftest_plugin
 import fakeopenai.families
 from fakeopenai import FakeOpenAI, ScenarioError, load_scenario
+from fakeopenai.core.family import Family
 from fakeopenai.families.generic import engine
-from fakeopenai.family import Family
 
 
 def _file(client: openai.OpenAI, name: str = "notes.txt", text: bytes = b"Some notes.\n") -> str:

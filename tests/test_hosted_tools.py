@@ -597,9 +597,9 @@ def _hosted_session(client: openai.OpenAI) -> list[Any]:
 
 
 def test_record_turns_hosted_items_back_into_steps(tmp_path: Path) -> None:
-    from fakeopenai import cli
-    from fakeopenai.app import create_app
-    from fakeopenai.server import ServerThread
+    from fakeopenai.doors import cli
+    from fakeopenai.doors.server import ServerThread
+    from fakeopenai.http.app import create_app
     from tests.test_record import record, replay
 
     upstream = ServerThread(create_app(RECORDED)).start()

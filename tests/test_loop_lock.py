@@ -1,4 +1,4 @@
-"""The server loop lent to other threads while idle (fakeopenai/loop_lock.py), and the
+"""The server loop lent to other threads while idle (fakeopenai/doors/loop_lock.py), and the
 in-process clients that use it, under concurrency."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 import openai
 import pytest
 
-from fakeopenai import FakeOpenAI, loop_lock
-from fakeopenai.loop_lock import LoopLock
+from fakeopenai import FakeOpenAI
+from fakeopenai.doors import loop_lock
+from fakeopenai.doors.loop_lock import LoopLock
 
 WAIT = 10.0  # seconds: only ever reached when something is broken
 

@@ -583,7 +583,7 @@ def test_marker_without_the_fixture_warns(pytester: pytest.Pytester) -> None:
         "{id}FakeOpenAIWarning: test_forgot.py::test_forgot_the_argument has @pytest.mark.fake_openai but does not use "
         "the fake_openai fixture, so the marker does nothing (no fake, no scenario): add a fake_openai argument to "
         "the test."))
-    strict = pytester.runpytest("-p", "no:cacheprovider", "-W", "error::pytest.PytestWarning")
+    strict = pytester.runpytest("-p", "no:cacheprovider", "-W", "error::pytest.PytestWarning", *NO_REWRITE_NOTES)
     strict.assert_outcomes(passed=2, errors=1)
 
 

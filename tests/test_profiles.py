@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from fakeopenai import ScenarioError, load_scenario
-from fakeopenai.compat.profiles import PROFILE_NAMES, get_profile
+from fakeopenai.core.compat.profiles import PROFILE_NAMES, get_profile
 from fakeopenai.families.assistants.render import run as render_run
-from fakeopenai.rendering import page
+from fakeopenai.http.rendering import page
 from tests import compat_rules as rules
 
 # ============================================================================ the checkers vs SC §3
@@ -535,7 +535,7 @@ def test_the_default_profile_is_no_layer_at_all() -> None:
 
 
 def test_clients_that_disagree_must_be_settled_by_the_profile() -> None:
-    from fakeopenai.compat.profiles import API_OPENAI, ZIO_OPENAI, _merge
+    from fakeopenai.core.compat.profiles import API_OPENAI, ZIO_OPENAI, _merge
 
     with pytest.raises(ValueError, match="clients disagree on run.tools; settle it"):
         _merge("both", (API_OPENAI, ZIO_OPENAI), {})
@@ -697,7 +697,7 @@ def test_marker_with_a_profile_that_cannot_express_the_scenario(pytester: pytest
 
 
 def test_cli_validate_names_the_client_and_the_reason(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from fakeopenai.cli import main
+    from fakeopenai.doors.cli import main
 
     bad = tmp_path / "weather.yaml"
     bad.write_text(_scenario_text("oxillama", TOOL_STEPS))
@@ -776,8 +776,8 @@ def test_serve_seed_and_compat_are_the_default_of_later_loads(spec: Any) -> None
     """Regression: with serve --compat api-openai, PUT /_fake/scenario without compat fell back to openai,
     and api_openai could no longer read runs with function tools. A scenario or a request that names its
     own compat (or seed) keeps it."""
-    from fakeopenai.app import create_app
-    from fakeopenai.server import ServerThread
+    from fakeopenai.doors.server import ServerThread
+    from fakeopenai.http.app import create_app
 
     server = ServerThread(create_app(compat="api-openai", seed=7)).start()
     try:
@@ -801,7 +801,7 @@ def test_serve_seed_and_compat_are_the_default_of_later_loads(spec: Any) -> None
 
 def test_the_profiles_run_lifetime_is_the_engines() -> None:
     """compat is a leaf (it imports no family), so it keeps its own copy of a run's 600 s."""
-    from fakeopenai.compat import profiles
+    from fakeopenai.core.compat import profiles
     from fakeopenai.families.assistants.runs import RUN_LIFETIME
 
     assert profiles.RUN_LIFETIME == RUN_LIFETIME

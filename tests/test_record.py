@@ -27,11 +27,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fakeopenai import FakeOpenAI, cli
-from fakeopenai.app import create_app
+from fakeopenai import FakeOpenAI
+from fakeopenai.doors import cli
+from fakeopenai.doors.server import ServerThread
+from fakeopenai.http.app import create_app
 from fakeopenai.record import ConvertOptions
 from fakeopenai.record.proxy import Recorder, create_proxy
-from fakeopenai.server import ServerThread
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -1,4 +1,4 @@
-"""JSON out (fakeopenai/rendering.py): ``dumps`` writes what Starlette's JSONResponse wrote (the standard
+"""JSON out (fakeopenai/http/rendering.py): ``dumps`` writes what Starlette's JSONResponse wrote (the standard
 library's encoder, compact, UTF-8, no NaN), byte for byte, and raises what it raised; orjson does the
 work only where that is so. The float survey here is what the rule in ``dumps`` rests on. The bytes of
 an object answered again unchanged are kept, and never outlive a change, however the content shares
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from fakeopenai.rendering import _ENCODER, dumps, json_response
+from fakeopenai.http.rendering import _ENCODER, dumps, json_response
 
 
 def _stdlib(content: Any) -> bytes:

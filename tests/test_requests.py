@@ -1,4 +1,4 @@
-"""Requests the live API accepts are accepted (``fakeopenai/request_schema.py``, SPEC 11.1): the shapes
+"""Requests the live API accepts are accepted (``fakeopenai/spec/request_schema.py``, SPEC 11.1): the shapes
 OpenAI's docs, the SDKs and the frameworks send, parameters newer than the shipped spec (accepted with a
 warning, or the live API's 400 under ``unknown_params: error``), and what the generated answers honour of
 a request (``pattern``, ``json_object``, ``max_output_tokens``). Through the official SDK; every answer

@@ -49,8 +49,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from fakeopenai import openapi
-from fakeopenai.registry import families
+from fakeopenai.core.registry import families
+from fakeopenai.spec import openapi
 from tests.ci_steps import ci_step
 from tests.conftest import tally
 from tests.family_tables import family_rows

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from fakeopenai.app import create_app
-from fakeopenai.server import ServerThread
+from fakeopenai.doors.server import ServerThread
+from fakeopenai.http.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-proj-SECRETkey0123456789abcdef"

@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from fakeopenai import ScenarioError, load_scenario
-from fakeopenai.transport import sdk_http_module
+from fakeopenai.doors.transport import sdk_http_module
 
 TRANSPORTS = [pytest.param(False, id="in-process"), pytest.param(True, id="socket")]
 

@@ -55,9 +55,9 @@ def test_answers_built_ahead_in_steps_are_the_answers_built_at_once() -> None:
     import asyncio
 
     from benchmarks.batch_scale import input_file
-    from fakeopenai.app import create_app
     from fakeopenai.families.batches import api, batches
     from fakeopenai.families.batches.files import get_file, store_file
+    from fakeopenai.http.app import create_app
 
     lines = batches.PREPARE_MIN_REQUESTS + 100
     results = []

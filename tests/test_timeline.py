@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from fakeopenai import FakeOpenAI, create_app
-from fakeopenai.server import ServerThread
+from fakeopenai.doors.server import ServerThread
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from fakeopenai import ScenarioError, load_scenario
-from fakeopenai.generate import count_tokens
+from fakeopenai.spec.generate import count_tokens
 
 REFUNDS = b"# Refunds\n\nRefunds are issued within 30 days of purchase when the item is unused.\n"
 OFFICE = b"The office opens at nine on weekdays and closes at five."

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fakeopenai import ScenarioError, create_app
-from fakeopenai.server import ServerThread
+from fakeopenai.doors.server import ServerThread
 
 SECRET = "whsec_" + base64.b64encode(b"the receiver's secret").decode()
 WRONG = "whsec_" + base64.b64encode(b"someone else's secret").decode()
@@ -263,7 +263,7 @@ def test_the_servers_own_webhook_serves_every_tenant(hook: Receiver) -> None:
 
 
 def test_serve_refuses_a_remote_webhook_or_one_without_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
-    from fakeopenai.cli import main
+    from fakeopenai.doors.cli import main
 
     assert main(["serve", "--webhook", "http://example.com/x", "--webhook-secret", SECRET]) == 2
     assert "--webhook-allow example.com" in capsys.readouterr().err

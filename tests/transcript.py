@@ -76,8 +76,8 @@ def run_sequence(origin: str, api_key: str = "sk-golden") -> list[dict[str, Any]
 
 
 def main() -> None:
-    from fakeopenai.app import create_app
-    from fakeopenai.server import ServerThread
+    from fakeopenai.doors.server import ServerThread
+    from fakeopenai.http.app import create_app
 
     server = ServerThread(create_app()).start()
     try:

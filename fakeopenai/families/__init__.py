@@ -1,12 +1,13 @@
 """The API families fakeopenai serves: the one registry everything else reads.
 
 Adding a family is its folder plus one line here (``docs/architecture.md``, "Add a family").
-Readers look :data:`FAMILIES` up when they run (:func:`fakeopenai.registry.families`), not when
+Readers look :data:`FAMILIES` up when they run (:func:`fakeopenai.core.registry.families`), not when
 they are imported, so a test can register a family of its own for the length of a test.
 """
 
 from __future__ import annotations
 
+from fakeopenai.core.family import Family
 from fakeopenai.families import (
     assistants,
     batches,
@@ -21,7 +22,6 @@ from fakeopenai.families import (
     vector_stores,
     webhooks,
 )
-from fakeopenai.family import Family
 
 FAMILIES: tuple[Family, ...] = (
     assistants.FAMILY,

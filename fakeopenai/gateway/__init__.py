@@ -17,18 +17,18 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fakeopenai.errors import APIError, NotFoundError, ServerError
-from fakeopenai.faults import pick_fault
-from fakeopenai.gateway import faults
+from fakeopenai.core.errors import APIError, NotFoundError, ServerError
+from fakeopenai.core.ids import request_id
+from fakeopenai.core.registry import families
+from fakeopenai.core.state import TenantState, current_request
+from fakeopenai.core.tenants import TenantRegistry
+from fakeopenai.core.timeline import current_entry
+from fakeopenai.faults import answer as faults
+from fakeopenai.faults.pick import pick_fault
+from fakeopenai.faults.stream import STREAM_FAULT
 from fakeopenai.gateway.auth import bearer, subprotocol_key, tenant_of
 from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, read_body
 from fakeopenai.gateway.request_log import Capture, debugging, finish, json_or_none, log_request, record
-from fakeopenai.ids import request_id
-from fakeopenai.registry import families
-from fakeopenai.state import TenantState, current_request
-from fakeopenai.streaming import STREAM_FAULT
-from fakeopenai.tenants import TenantRegistry
-from fakeopenai.timeline import current_entry
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DOOR_HEADERS", "PAGE_PATHS", "Gateway", "error_response", "with_header"]
 
@@ -99,7 +99,7 @@ class Gateway:
     def _websocket_tenant(self, scope: Scope) -> None:
         """A WebSocket's tenant, by the same lookup as a request's, for its endpoint to use: the endpoint
         answers a bad key itself (the live API opens the socket, sends an ``error`` event and closes)."""
-        scope["fakeopenai.registry"] = self.registry
+        scope["fakeopenai.core.registry"] = self.registry
         scope["fakeopenai.api_keys"] = self.api_keys
         scope["fakeopenai.key"] = bearer(scope) or subprotocol_key(scope)   # a client secret starts its session
         try:
@@ -163,7 +163,7 @@ class Gateway:
             if fault is not None:
                 entry["fault"] = fault.name
             if fault is not None and fault.in_stream:
-                scope[STREAM_FAULT] = (fault, raw_send)   # played by the stream (streaming.py)
+                scope[STREAM_FAULT] = (fault, raw_send)   # played by the stream (faults/stream.py)
             elif fault is not None:
                 await faults.delay(fault)
                 if fault.disconnect:
@@ -187,7 +187,7 @@ class Gateway:
                     return
         scope["fakeopenai.tenant"] = state
         scope["fakeopenai.body"] = body
-        scope["fakeopenai.registry"] = self.registry
+        scope["fakeopenai.core.registry"] = self.registry
         scope["fakeopenai.api_keys"] = self.api_keys
 
         offset = 0

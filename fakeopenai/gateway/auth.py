@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from starlette.types import Scope
 
-from fakeopenai.errors import AuthenticationError
+from fakeopenai.core.errors import AuthenticationError
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
-    from fakeopenai.tenants import TenantRegistry
+    from fakeopenai.core.state import TenantState
+    from fakeopenai.core.tenants import TenantRegistry
 
 
 def tenant_of(scope: Scope, registry: TenantRegistry, api_keys: frozenset[str] | None) -> TenantState:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import Receive, Scope
 
-from fakeopenai.errors import PayloadTooLargeError
+from fakeopenai.core.errors import PayloadTooLargeError
 
 DEFAULT_MAX_BODY_BYTES = 600 * 1024 * 1024  # a 512 MB file plus multipart framing
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import Message, Scope, Send
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 log = logging.getLogger("fakeopenai.http")
 
@@ -251,7 +251,7 @@ def _decode_body(body: bytes | str | dict[str, Any]) -> Any:
 def json_or_none(body: bytes) -> Any:
     """The body as JSON, or None. As strict as request parsing: a NaN or an unpaired surrogate
     parsed here would make ``GET /_fake/requests`` unable to answer."""
-    from fakeopenai.jsonstrict import loads_strict
+    from fakeopenai.spec.jsonstrict import loads_strict
 
     try:
         return loads_strict(body) if body else None

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from fakeopenai.faults.stream import disconnect
 from fakeopenai.record.convert import ConvertOptions, scenario_from, scenario_yaml
 from fakeopenai.record.exchange import Exchange
 from fakeopenai.record.upstream import NETWORK_ERRORS, Upstream
-from fakeopenai.streaming import disconnect
 
 # Request headers never forwarded as they came (hop by hop, or remade here).
 _HOP = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding", b"accept-encoding", b"upgrade",

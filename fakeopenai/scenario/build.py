@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fakeopenai.clock import DEFAULT_START, parse_duration, parse_start
-from fakeopenai.errors import retry_at_once
+from fakeopenai.core.clock import DEFAULT_START, parse_duration, parse_start
+from fakeopenai.core.errors import retry_at_once
 from fakeopenai.scenario.matching import TextMatch
 from fakeopenai.scenario.model import Fault, Scenario, StreamOptions
 from fakeopenai.scenario.problems import Positions, Problem, ScenarioError, format_path
@@ -51,7 +51,7 @@ class Builder:
 
     # ------------------------------------------------------------------ top level
     def scenario(self, data: dict[str, Any], default_name: str) -> Scenario:
-        from fakeopenai.registry import families
+        from fakeopenai.core.registry import families
 
         clock = data.get("clock") or {}
         start = DEFAULT_START
@@ -245,8 +245,8 @@ def fault_path_problem(pattern: str) -> str | None:
 
 def check_compat(scenario: Scenario, positions: Positions) -> list[Problem]:
     """Problems with what the scenario's compat profile cannot express (each family says what)."""
-    from fakeopenai.compat.profiles import PROFILE_NAMES, get_profile, is_profile
-    from fakeopenai.registry import families
+    from fakeopenai.core.compat.profiles import PROFILE_NAMES, get_profile, is_profile
+    from fakeopenai.core.registry import families
     from fakeopenai.scenario.problems import did_you_mean
 
     if not is_profile(scenario.compat):  # a marker's or an API caller's override; files are schema-checked

@@ -220,7 +220,7 @@ _PARSED_LIMIT = 128
 def parse_scenario_text(text: str, source: str, *, base_dir: Path | None = None,
                         default_name: str = "scenario", allow_paths: bool = True) -> Scenario:
     """Parse YAML (or JSON, which is YAML) text into a validated Scenario."""
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
     from fakeopenai.scenario.build import build_scenario
 
     key = (text, source, base_dir, default_name, allow_paths, families())

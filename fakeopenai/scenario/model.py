@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from fakeopenai.clock import DEFAULT_START
+from fakeopenai.core.clock import DEFAULT_START
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +74,8 @@ class Scenario:
     clock_step: int = 1
     poll_after_ms: int = 0
     unmatched: str = "default"
-    unknown_models: str = "allow"    # or "error": fakeopenai.known_models.check_model
-    unknown_params: str = "warn"     # or "error": fakeopenai.params.check
+    unknown_models: str = "allow"    # or "error": fakeopenai.core.known_models.check_model
+    unknown_params: str = "warn"     # or "error": fakeopenai.http.params.check
     unknown_ids: str = "error"       # or "generate": the generic family makes what an unknown id names
     strict: bool = False
     stream: StreamOptions = StreamOptions()

@@ -15,18 +15,18 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fakeopenai.family import Family  # what the registry hands out (the seam, tests/test_imports.py)
+    from fakeopenai.core.family import Family  # what the registry hands out (the seam, tests/test_imports.py)
 
 
 def assembled() -> dict[str, Any]:
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     return _assemble(families())
 
 
 @lru_cache(maxsize=4)
 def _assemble(family_list: tuple[Family, ...]) -> dict[str, Any]:
-    from fakeopenai.compat.profiles import PROFILE_NAMES
+    from fakeopenai.core.compat.profiles import PROFILE_NAMES
 
     schema = json.loads(resources.files("fakeopenai.scenario").joinpath("core.schema.json").read_text("utf-8"))
     core = schema["properties"]

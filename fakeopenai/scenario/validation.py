@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from fakeopenai.scenario.problems import Path_, Positions, Problem, did_you_mean
-from fakeopenai.schema_branches import meant_shape
+from fakeopenai.spec.schema_branches import meant_shape
 
 
 def scenario_schema() -> dict[str, Any]:
@@ -20,13 +20,13 @@ def scenario_schema() -> dict[str, Any]:
 
 
 def _validator() -> Any:
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     return _validators(families())[1]
 
 
 def _fast_validator() -> Any:
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     return _validators(families())[0]
 

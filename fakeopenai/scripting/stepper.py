@@ -33,12 +33,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-from fakeopenai.clock import MAX_MICROS, to_micros
+from fakeopenai.core.clock import MAX_MICROS, to_micros
 from fakeopenai.scenario.model import position
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.scenario.conversation import Step, ToolCallSpec
-    from fakeopenai.state import TenantState
 
 
 class PacedStep(Protocol):

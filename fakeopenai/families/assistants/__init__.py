@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fakeopenai.core.family import Family, ScriptKind, lazy, package_json
 from fakeopenai.families.assistants import api, runs, scenario
 from fakeopenai.families.assistants.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
     from starlette.types import Scope
 
-    from fakeopenai.errors import APIError
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.errors import APIError
+    from fakeopenai.core.state import TenantState
 
 OPENAPI_PATHS = (
     "/assistants", "/assistants/{assistant_id}",
@@ -67,7 +67,7 @@ def check_beta_header(state: TenantState, scope: Scope) -> APIError | None:
     path: str = scope["path"]
     if not (path.startswith("/v1/assistants") or path.startswith("/v1/threads")):
         return None
-    from fakeopenai.errors import APIError
+    from fakeopenai.core.errors import APIError
 
     beta = b",".join(value for name, value in scope["headers"] if name == b"openai-beta").decode("latin-1")
     # The header lists features: "assistants=v2" or, with others, "assistants=v2,realtime=v1".

@@ -12,16 +12,16 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.core.errors import InvalidRequestError
+from fakeopenai.core.state import TenantState
 from fakeopenai.families.assistants import assistants, runs, threads
 from fakeopenai.families.assistants.events import EventCollector
 from fakeopenai.families.assistants.objects import Run
 from fakeopenai.families.assistants.render import RENDER
 from fakeopenai.families.assistants.world import world
-from fakeopenai.params import json_body, page_query
-from fakeopenai.rendering import deleted, json_response, tenant
-from fakeopenai.state import TenantState
-from fakeopenai.streaming import sse_response
+from fakeopenai.http.params import json_body, page_query
+from fakeopenai.http.rendering import deleted, json_response, tenant
+from fakeopenai.http.streaming import sse_response
 
 
 async def create_assistant(request: Request) -> Response:

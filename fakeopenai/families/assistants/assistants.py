@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.known_models import check_model
+from fakeopenai.core.unknown_ids import DEFAULT_MODEL, made_for
 from fakeopenai.families.assistants.objects import Assistant
 from fakeopenai.families.assistants.world import world
-from fakeopenai.known_models import check_model
-from fakeopenai.unknown_ids import DEFAULT_MODEL, made_for
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 _ASSISTANT_FIELDS = ("model", "name", "description", "instructions", "tools", "tool_resources", "metadata",
                      "temperature", "top_p", "response_format", "reasoning_effort")

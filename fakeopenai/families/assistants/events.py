@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.assistants.render import RENDER
-from fakeopenai.streaming import event_frame
+from fakeopenai.http.streaming import event_frame
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 DONE = b"event: done\ndata: [DONE]\n\n"
 

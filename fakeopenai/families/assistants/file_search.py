@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai import registry
+from fakeopenai.core import registry
 from fakeopenai.families.assistants.run_steps import Emitter, log_step, new_step, step_usage
 from fakeopenai.families.assistants.threads import last_user_text
 from fakeopenai.families.assistants.world import world
 from fakeopenai.scripting.conversation import Step
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.families.assistants.objects import Run
-    from fakeopenai.state import TenantState
 
 RANKER = "default_2024_08_21"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakeopenai.core.store import Collection
 from fakeopenai.scripting.stepper import Cursor
-from fakeopenai.store import Collection
 
 
 @dataclass(slots=True)

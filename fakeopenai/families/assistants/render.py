@@ -1,7 +1,7 @@
 """The Assistants family's objects -> API JSON (dicts), in the official schema's field order.
 
 Every field of the official schema is present (null where unset). Compat profiles
-(:mod:`fakeopenai.compat.profiles`) post-process these dicts through :func:`to_api`; the default
+(:mod:`fakeopenai.core.compat.profiles`) post-process these dicts through :func:`to_api`; the default
 ``openai`` profile uses them as they are.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fakeopenai.families.assistants.objects import Assistant, Message, Run, RunStep, Thread
-from fakeopenai.rendering import Kinds
+from fakeopenai.http.rendering import Kinds
 
 
 def assistant(a: Assistant) -> dict[str, Any]:

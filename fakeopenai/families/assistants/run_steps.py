@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from fakeopenai.changes import logging_changes
+from fakeopenai.core.changes import logging_changes
 from fakeopenai.families.assistants.objects import Message, Run, RunStep
 from fakeopenai.families.assistants.threads import text_part
 from fakeopenai.families.assistants.world import world
-from fakeopenai.generate import count_tokens, sentence_text, split_words
 from fakeopenai.scenario.model import StreamOptions
 from fakeopenai.scripting.conversation import Step, cut_off_by
+from fakeopenai.spec.generate import count_tokens, sentence_text, split_words
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 class Emitter(Protocol):

@@ -27,9 +27,11 @@ import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.changes import logging_changes
-from fakeopenai.clock import capped, has_expired
-from fakeopenai.errors import InvalidRequestError, WrongStateError
+from fakeopenai.core.changes import logging_changes
+from fakeopenai.core.clock import capped, has_expired
+from fakeopenai.core.errors import InvalidRequestError, WrongStateError
+from fakeopenai.core.known_models import check_model
+from fakeopenai.core.unknown_ids import DEFAULT_MODEL, made_for
 from fakeopenai.families.assistants.assistants import create_assistant, get_assistant
 from fakeopenai.families.assistants.file_search import search_files
 from fakeopenai.families.assistants.objects import Assistant, Run, RunStep, Thread
@@ -46,8 +48,6 @@ from fakeopenai.families.assistants.run_steps import (
 from fakeopenai.families.assistants.scenario import RunMatch, RunScript
 from fakeopenai.families.assistants.threads import add_message, ensure_idle, last_user_text
 from fakeopenai.families.assistants.world import world
-from fakeopenai.generate import count_tokens
-from fakeopenai.known_models import check_model
 from fakeopenai.scripting import conversation
 from fakeopenai.scripting.conversation import HOSTED_KINDS, Step
 from fakeopenai.scripting.stepper import (
@@ -60,10 +60,10 @@ from fakeopenai.scripting.stepper import (
     described,
     scripts_for,
 )
-from fakeopenai.unknown_ids import DEFAULT_MODEL, made_for
+from fakeopenai.spec.generate import count_tokens
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 RUN_LIFETIME = 600  # seconds a run has to finish (docs/scenarios.md, "The clock")
 TERMINAL = frozenset(conversation.TERMINAL)

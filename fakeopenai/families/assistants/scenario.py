@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fakeopenai.compat.profiles import profiles_that_read, who
-from fakeopenai.family import Built, Problems, package_json
+from fakeopenai.core.compat.profiles import profiles_that_read, who
+from fakeopenai.core.family import Built, Problems, package_json
 from fakeopenai.scenario.model import StreamOptions
 from fakeopenai.scripting.conversation import BASIC_KINDS, Step, build_steps
 from fakeopenai.scripting.matching import TextMatch, differs, last_message_differs, metadata_differs
 
 if TYPE_CHECKING:
-    from fakeopenai.compat.profiles import Profile
+    from fakeopenai.core.compat.profiles import Profile
     from fakeopenai.scenario.build import Builder
     from fakeopenai.scenario.model import Scenario
 

@@ -1,7 +1,7 @@
 """Threads and messages: storage rules with no HTTP in them.
 
 Bodies arrive already validated against the official request schemas (see
-:mod:`fakeopenai.params`); what is checked here is state: ids that exist, a thread that
+:mod:`fakeopenai.http.params`); what is checked here is state: ids that exist, a thread that
 is busy with a run.
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import WrongStateError
+from fakeopenai.core.errors import WrongStateError
+from fakeopenai.core.unknown_ids import made_for
 from fakeopenai.families.assistants.objects import Message, Thread
 from fakeopenai.families.assistants.world import world
-from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 ACTIVE_RUN_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
 

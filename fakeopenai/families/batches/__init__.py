@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.family import Family, ScriptKind, lazy, package_json
 from fakeopenai.families.batches import api, batches, openapi_rules, scenario
 from fakeopenai.families.batches.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 OPENAPI_PATHS = (
     "/files", "/files/{file_id}", "/files/{file_id}/content",

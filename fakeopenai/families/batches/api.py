@@ -26,13 +26,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
+from fakeopenai.core.errors import InvalidRequestError, UnsupportedMediaTypeError
+from fakeopenai.core.store import PageQuery
 from fakeopenai.families.batches import batches, files
 from fakeopenai.families.batches.render import RENDER
 from fakeopenai.families.batches.world import world
-from fakeopenai.params import drop_unknown, enum_query, int_query, json_body
-from fakeopenai.rendering import deleted, json_response, tenant
-from fakeopenai.store import PageQuery
+from fakeopenai.http.params import drop_unknown, enum_query, int_query, json_body
+from fakeopenai.http.rendering import deleted, json_response, tenant
 
 T = TypeVar("T")
 

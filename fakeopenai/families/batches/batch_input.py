@@ -23,10 +23,10 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from fakeopenai.jsonstrict import decode_json_bytes, loads_strict
+from fakeopenai.spec.jsonstrict import decode_json_bytes, loads_strict
 
 if TYPE_CHECKING:
-    from fakeopenai.family import BatchLines
+    from fakeopenai.core.family import BatchLines
 
 # The endpoints the Batch API takes (the spec's enum); the family that serves each says how its lines are
 # checked and answered (Family.batch_answerer: BatchLines).

@@ -28,16 +28,16 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.ids import derived_ids
+from fakeopenai.core.known_models import unknown_model_error
+from fakeopenai.core.registry import batch_answerer
 from fakeopenai.families.batches.batch_input import BatchInput, run_steps
 from fakeopenai.families.batches.files import BATCH_FILE_LIFETIME, store_file
 from fakeopenai.families.batches.objects import Batch
-from fakeopenai.ids import derived_ids
-from fakeopenai.known_models import unknown_model_error
-from fakeopenai.registry import batch_answerer
 
 if TYPE_CHECKING:
-    from fakeopenai.family import BatchLines
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.family import BatchLines
+    from fakeopenai.core.state import TenantState
 
 # An output line exactly as json.dumps writes {"id", "custom_id", "response": {...}, "error": null};
 # the body is serialized once, by the answer generator.

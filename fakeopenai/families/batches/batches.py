@@ -31,9 +31,11 @@ from bisect import bisect_left
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.changes import log, logging_changes
-from fakeopenai.clock import MAX_MICROS, MICROS, capped, has_expired
-from fakeopenai.errors import InvalidRequestError, WrongStateError
+from fakeopenai.core.changes import log, logging_changes
+from fakeopenai.core.clock import MAX_MICROS, MICROS, capped, has_expired
+from fakeopenai.core.errors import InvalidRequestError, WrongStateError
+from fakeopenai.core.registry import batch_answerer
+from fakeopenai.core.unknown_ids import made_for
 from fakeopenai.families.batches import scenario
 from fakeopenai.families.batches.batch_input import ENDPOINTS, BatchInput, read_input_steps, run_steps
 from fakeopenai.families.batches.batch_output import ResultsTooLarge, build_results, results_key, write_results
@@ -41,13 +43,11 @@ from fakeopenai.families.batches.files import find_file, store_file
 from fakeopenai.families.batches.objects import Batch, File
 from fakeopenai.families.batches.scenario import BatchMatch, BatchResponse, BatchScript, BatchStep
 from fakeopenai.families.batches.world import world
-from fakeopenai.generate import load_ahead
-from fakeopenai.registry import batch_answerer
 from fakeopenai.scripting.stepper import Cursor, Machine, UsedUp, choose
-from fakeopenai.unknown_ids import made_for
+from fakeopenai.spec.generate import load_ahead
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 BATCH_LIFETIME = 24 * 3600   # completion_window "24h": expires_at = created_at + 86400
 TERMINAL = frozenset(scenario.TERMINAL)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.clock import capped, has_expired
-from fakeopenai.errors import InvalidRequestError, PayloadTooLargeError, not_found
+from fakeopenai.core.clock import capped, has_expired
+from fakeopenai.core.errors import InvalidRequestError, PayloadTooLargeError, not_found
+from fakeopenai.core.unknown_ids import made_for
 from fakeopenai.families.batches.objects import File
 from fakeopenai.families.batches.world import world
-from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024

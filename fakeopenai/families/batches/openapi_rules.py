@@ -1,11 +1,11 @@
 """What the live Batch and Files APIs send that their official schemas do not say (the family's
-``Family.openapi_normalize``, applied by :func:`fakeopenai.openapi.normalize`)."""
+``Family.openapi_normalize``, applied by :func:`fakeopenai.spec.openapi.normalize`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fakeopenai.openapi import allow_null
+from fakeopenai.spec.openapi import allow_null
 
 NULL_OPTIONAL_FIELDS = ("Batch", "OpenAIFile")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fakeopenai.families.batches.objects import Batch, File
-from fakeopenai.rendering import Kinds
+from fakeopenai.http.rendering import Kinds
 
 
 def file(f: File) -> dict[str, Any]:

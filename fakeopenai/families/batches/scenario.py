@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fakeopenai.family import Built, package_json
+from fakeopenai.core.family import Built, package_json
 from fakeopenai.scripting.matching import differs, metadata_differs
 
 if TYPE_CHECKING:

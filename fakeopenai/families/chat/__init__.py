@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fakeopenai.core.family import Family, ScriptKind, lazy, package_json
 from fakeopenai.families.chat import api, scenario
 from fakeopenai.families.chat.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.families.chat.objects import Chain
-    from fakeopenai.state import TenantState
 
 OPENAPI_PATHS = ("/chat/completions", "/chat/completions/{completion_id}",
                  "/chat/completions/{completion_id}/messages")

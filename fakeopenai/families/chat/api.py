@@ -8,20 +8,20 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeopenai.errors import APIError, InvalidRequestError
+from fakeopenai.core.errors import APIError, InvalidRequestError
+from fakeopenai.core.family import BatchLines
+from fakeopenai.core.store import Collection, PageQuery
 from fakeopenai.families.chat import completions, generated
 from fakeopenai.families.chat.events import chunks
 from fakeopenai.families.chat.render import RENDER, stored_message
 from fakeopenai.families.chat.world import world
-from fakeopenai.family import BatchLines
-from fakeopenai.params import check, check_metadata, drop_unknown, enum_query, int_query, json_body
-from fakeopenai.rendering import deleted, json_response, page, tenant
+from fakeopenai.http.params import check, check_metadata, drop_unknown, enum_query, int_query, json_body
+from fakeopenai.http.rendering import deleted, json_response, page, tenant
+from fakeopenai.http.streaming import sse_response
 from fakeopenai.scripting.stepper import scripts_for
-from fakeopenai.store import Collection, PageQuery
-from fakeopenai.streaming import sse_response
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 async def create_completion(request: Request) -> Response:
     state = tenant(request)

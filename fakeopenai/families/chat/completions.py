@@ -17,7 +17,9 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import NO_RETRY, APIError, InvalidRequestError, retry_at_once
+from fakeopenai.core.errors import NO_RETRY, APIError, InvalidRequestError, retry_at_once
+from fakeopenai.core.known_models import check_model
+from fakeopenai.core.unknown_ids import made_for
 from fakeopenai.families.chat.generated import (
     DEFAULT_MODEL,
     choice,
@@ -35,7 +37,6 @@ from fakeopenai.families.chat.generated import (
 from fakeopenai.families.chat.objects import Chain, Completion, Outcome
 from fakeopenai.families.chat.scenario import ChatMatch, ChatScript
 from fakeopenai.families.chat.world import world
-from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import Step, ToolCallSpec
 from fakeopenai.scripting.stepper import (
     Cursor,
@@ -47,11 +48,10 @@ from fakeopenai.scripting.stepper import (
     note_script_ended,
     scripts_for,
 )
-from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.scenario.model import StreamOptions
-    from fakeopenai.state import TenantState
 
 DEFAULT_SCRIPT = ChatScript(index=-1, name="default script", match=ChatMatch(), times=None,
                             steps=(Step(kind="message", where="default.steps[0]"),))

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.chat.completions import stream_options
 from fakeopenai.families.chat.generated import SYSTEM_FINGERPRINT
-from fakeopenai.generate import split_words
+from fakeopenai.spec.generate import split_words
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.families.chat.objects import Completion
-    from fakeopenai.state import TenantState
 
 DONE = b"data: [DONE]\n\n"
 

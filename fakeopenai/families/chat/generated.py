@@ -8,10 +8,10 @@ Usage::
     answer(body, ids_key="7|r1", created=1735689700, text_key=key)   # the chat.completion JSON
     choice(body, 0, texts=[...], refusals=[], tool_calls=None, finish="stop", key=...)   # one choice
 
-Text is :func:`fakeopenai.generate.answer_text` (an instance of a ``json_schema`` response format, a
+Text is :func:`fakeopenai.spec.generate.answer_text` (an instance of a ``json_schema`` response format, a
 ``json_object``, else words); ``tool_choice`` ``required`` calls every function tool (the first only
 with ``parallel_tool_calls: false``), a named function that one, with arguments valid against its
-``parameters``; a token limit cuts the text with :func:`fakeopenai.generate.cut_to_tokens`.
+``parameters``; a token limit cuts the text with :func:`fakeopenai.spec.generate.cut_to_tokens`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,16 @@ import hashlib
 import json
 from typing import Any
 
-from fakeopenai.generate import answer_text, count_tokens, cut_to_tokens, generated_words, schema_instance, split_words
-from fakeopenai.ids import derived_id
+from fakeopenai.core.ids import derived_id
 from fakeopenai.scripting.conversation import ToolCallSpec
+from fakeopenai.spec.generate import (
+    answer_text,
+    count_tokens,
+    cut_to_tokens,
+    generated_words,
+    schema_instance,
+    split_words,
+)
 
 DEFAULT_MODEL = "gpt-4o"
 SYSTEM_FINGERPRINT = "fp_fakeopenai"

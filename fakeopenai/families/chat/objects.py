@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakeopenai.errors import APIError
+from fakeopenai.core.errors import APIError
 from fakeopenai.scripting.stepper import Cursor
 
 

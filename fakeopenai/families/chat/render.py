@@ -6,7 +6,7 @@ from typing import Any
 
 from fakeopenai.families.chat.generated import SYSTEM_FINGERPRINT
 from fakeopenai.families.chat.objects import Completion
-from fakeopenai.rendering import Kinds
+from fakeopenai.http.rendering import Kinds
 
 
 def completion(c: Completion) -> dict[str, Any]:

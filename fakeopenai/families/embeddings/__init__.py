@@ -9,8 +9,8 @@ the scenario part ``scenario.py`` with ``scenario.schema.json``.
 
 from __future__ import annotations
 
+from fakeopenai.core.family import Family, lazy, package_json
 from fakeopenai.families.embeddings import api, embeddings, scenario, vectors
-from fakeopenai.family import Family, lazy, package_json
 
 OPENAPI_PATHS = ("/embeddings",)
 

@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeopenai.families.embeddings import embeddings
-from fakeopenai.params import check, json_body
-from fakeopenai.rendering import json_response, profiled, tenant
+from fakeopenai.http.params import check, json_body
+from fakeopenai.http.rendering import json_response, profiled, tenant
 
 
 async def create_embeddings(request: Request) -> Response:

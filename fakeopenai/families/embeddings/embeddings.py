@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import APIError, InvalidRequestError
+from fakeopenai.core.errors import APIError, InvalidRequestError
+from fakeopenai.core.family import BatchLines
+from fakeopenai.core.known_models import check_model
 from fakeopenai.families.embeddings.scenario import NAME, EmbeddingEntry
 from fakeopenai.families.embeddings.vectors import (
     EMBEDDING_DIMENSIONS,
@@ -20,12 +22,10 @@ from fakeopenai.families.embeddings.vectors import (
     embedding_vector,
     encode_embedding,
 )
-from fakeopenai.family import BatchLines
-from fakeopenai.generate import count_tokens
-from fakeopenai.known_models import check_model
+from fakeopenai.spec.generate import count_tokens
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 MAX_INPUTS = 2048
 MAX_BATCH_INPUTS = 50_000   # inputs across all the requests of an embeddings batch

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.family import Built, package_json
+from fakeopenai.core.family import Built, package_json
 from fakeopenai.scripting.matching import TextMatch
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import sys
 from array import array
 from typing import Any
 
-from fakeopenai.generate import content_words
+from fakeopenai.spec.generate import content_words
 
 
 def unit_vector(key: str, dimensions: int) -> list[float]:

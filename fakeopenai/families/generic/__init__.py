@@ -20,18 +20,18 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.family import Family, ScriptKind, package_json
 from fakeopenai.families.generic import api, completions, facts, openapi_rules, scenario, spec_tables
 from fakeopenai.families.generic.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, package_json
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 def served_paths(spec_paths: Sequence[str]) -> list[str]:
     """Every spec path no other registered family claims (a ``?beta=true`` variant of a claimed path
     is that family's too)."""
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     claimed = spec_tables.claimed_paths(families())
     return [path for path in spec_paths if path.split("?", 1)[0] not in claimed]
@@ -39,7 +39,7 @@ def served_paths(spec_paths: Sequence[str]) -> list[str]:
 
 def openapi() -> dict[str, Any]:
     """The family's part of /openapi.json, without the paths a family registered since claims."""
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     return _openapi(families())
 

@@ -19,13 +19,13 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
+from fakeopenai.core.errors import InvalidRequestError, UnsupportedMediaTypeError
+from fakeopenai.core.store import PageQuery
 from fakeopenai.families.generic import engine, media, schemas
 from fakeopenai.families.generic.operations import Operation, table
-from fakeopenai.params import body_bytes, drop_unknown, enum_query, int_query, json_body
-from fakeopenai.rendering import json_response, tenant
-from fakeopenai.request_schema import SDK_OPTIONAL
-from fakeopenai.store import PageQuery
+from fakeopenai.http.params import body_bytes, drop_unknown, enum_query, int_query, json_body
+from fakeopenai.http.rendering import json_response, tenant
+from fakeopenai.spec.request_schema import SDK_OPTIONAL
 
 MAX_FORM_BYTES = 512 * 1024 * 1024
 
@@ -199,7 +199,7 @@ class Routes(Sequence[tuple[str, Any, list[str]]]):
     ``/organization/certificates/{certificate_id}``)."""
 
     def _routes(self) -> list[tuple[str, Any, list[str]]]:
-        from fakeopenai.registry import families
+        from fakeopenai.core.registry import families
 
         return _built(families())
 

@@ -1,18 +1,18 @@
 """Batch lines of the legacy ``/v1/completions`` endpoint (the ``Family.batch_answerer`` hook of the
 generic family, which serves that path): a text completion per prompt, with usage, a pure function of
-the body and the line's key. The text is :func:`fakeopenai.generate.generated_text`, cut at
-``max_tokens`` (16 by default, as the endpoint's) with :func:`fakeopenai.generate.cut_to_tokens`."""
+the body and the line's key. The text is :func:`fakeopenai.spec.generate.generated_text`, cut at
+``max_tokens`` (16 by default, as the endpoint's) with :func:`fakeopenai.spec.generate.cut_to_tokens`."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.family import BatchLines
-from fakeopenai.generate import count_tokens, cut_to_tokens, generated_text
-from fakeopenai.ids import derived_id
+from fakeopenai.core.family import BatchLines
+from fakeopenai.core.ids import derived_id
+from fakeopenai.spec.generate import count_tokens, cut_to_tokens, generated_text
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 ENDPOINT = "/v1/completions"
 FINGERPRINT = "fp_fakeopenai"

@@ -23,15 +23,15 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai import registry
-from fakeopenai.errors import InvalidRequestError, WrongStateError, not_found
+from fakeopenai.core import registry
+from fakeopenai.core.errors import InvalidRequestError, WrongStateError, not_found
+from fakeopenai.core.store import PageQuery
 from fakeopenai.families.generic import facts, lifecycle, media, schemas
 from fakeopenai.families.generic.operations import CollectionInfo, Operation, parent_of, table
 from fakeopenai.families.generic.world import GObj, Key, world
-from fakeopenai.store import PageQuery
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 PAGING = frozenset({"limit", "order", "after", "before", "order_by", "include", "page", "cursor"})
 FILTER_ALIASES = {"filter": "status"}

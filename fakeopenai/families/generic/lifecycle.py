@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import WrongStateError
+from fakeopenai.core.errors import WrongStateError
 from fakeopenai.families.generic import facts
 from fakeopenai.families.generic.scenario import LifeMatch, LifeScript, LifeStep
 from fakeopenai.families.generic.world import GObj, world
 from fakeopenai.scripting.stepper import Cursor, Machine, choose
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 @cache

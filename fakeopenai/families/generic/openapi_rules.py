@@ -1,5 +1,5 @@
 """What the live API sends that the shipped spec's schemas of the generic family's operations do not say
-yet (the family's ``Family.openapi_normalize``, applied by :func:`fakeopenai.openapi.normalize`)."""
+yet (the family's ``Family.openapi_normalize``, applied by :func:`fakeopenai.spec.openapi.normalize`)."""
 
 from __future__ import annotations
 

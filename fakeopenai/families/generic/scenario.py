@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fakeopenai.family import Built, package_json
+from fakeopenai.core.family import Built, package_json
 from fakeopenai.scripting.matching import metadata_differs
 
 if TYPE_CHECKING:

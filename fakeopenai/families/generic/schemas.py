@@ -15,8 +15,8 @@ from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from fakeopenai.family import package_json
-from fakeopenai.generate import schema_instance
+from fakeopenai.core.family import package_json
+from fakeopenai.spec.generate import schema_instance
 
 _URI = "urn:fakeopenai:generic"
 _MAX_DEPTH = 32

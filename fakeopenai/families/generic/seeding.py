@@ -9,7 +9,7 @@ from fakeopenai.families.generic.operations import table
 from fakeopenai.families.generic.world import NAME
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 def seed_objects(state: TenantState) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.store import Collection
+from fakeopenai.core.store import Collection
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.scripting.stepper import Cursor
-    from fakeopenai.state import TenantState
 
 NAME = "generic"
 

@@ -9,8 +9,8 @@ handlers ``api.py``; the scenario part ``scenario.py``.
 
 from __future__ import annotations
 
+from fakeopenai.core.family import Family, lazy, package_json
 from fakeopenai.families.media import api, scenario
-from fakeopenai.family import Family, lazy, package_json
 
 OPENAPI_PATHS = ("/images/generations", "/images/edits", "/images/variations", "/audio/speech",
                  "/audio/transcriptions", "/audio/translations")

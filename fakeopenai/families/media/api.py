@@ -16,11 +16,11 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from fakeopenai.errors import InvalidRequestError, NotFoundError, UnsupportedMediaTypeError
+from fakeopenai.core.errors import InvalidRequestError, NotFoundError, UnsupportedMediaTypeError
 from fakeopenai.families.media import images, speech, transcripts
-from fakeopenai.params import check, json_body, schema_node
-from fakeopenai.rendering import json_response, tenant
-from fakeopenai.streaming import event_frame, sse_response
+from fakeopenai.http.params import check, json_body, schema_node
+from fakeopenai.http.rendering import json_response, tenant
+from fakeopenai.http.streaming import event_frame, sse_response
 
 IMAGE_PATH = "/media/images/"
 MAX_PART_BYTES = 64 * 1024 * 1024

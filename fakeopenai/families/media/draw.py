@@ -1,5 +1,5 @@
 """Pictures with Pillow: an identicon of a key's hash (a mirrored 5x5 grid of blocks in a colour from
-the hash, as :mod:`fakeopenai.png` draws it), a flat colour, or an edit of given pictures; encoded as
+the hash, as :mod:`fakeopenai.spec.png` draws it), a flat colour, or an edit of given pictures; encoded as
 PNG, JPEG or WebP. Drawn small and scaled up with nearest-neighbour, so a 1536x1024 picture costs
 little more than its encoding."""
 

@@ -18,15 +18,15 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.core.errors import InvalidRequestError
+from fakeopenai.core.ids import request_id
+from fakeopenai.core.known_models import check_model
 from fakeopenai.families.media import draw
 from fakeopenai.families.media.scenario import IMAGES, ImageEntry
-from fakeopenai.generate import count_tokens
-from fakeopenai.ids import request_id
-from fakeopenai.known_models import check_model
+from fakeopenai.spec.generate import count_tokens
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 GPT_IMAGE_SIZES = ("1024x1024", "1024x1536", "1536x1024", "auto")
 SIZES = {"dall-e-2": ("256x256", "512x512", "1024x1024"), "dall-e-3": ("1024x1024", "1792x1024", "1024x1792")}

@@ -17,8 +17,8 @@ import wave
 from functools import lru_cache
 from typing import Any
 
-from fakeopenai.errors import InvalidRequestError
-from fakeopenai.generate import count_tokens
+from fakeopenai.core.errors import InvalidRequestError
+from fakeopenai.spec.generate import count_tokens
 
 RATE = 24000
 SECONDS_PER_LETTER = 0.06

@@ -16,13 +16,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.core.errors import InvalidRequestError
+from fakeopenai.core.known_models import check_model
 from fakeopenai.families.media.scenario import TRANSCRIPTIONS, TranscriptionEntry
-from fakeopenai.generate import count_tokens, sentence_text
-from fakeopenai.known_models import check_model
+from fakeopenai.spec.generate import count_tokens, sentence_text
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 SUPPORTED = "['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']"
 WHISPER_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")

@@ -4,8 +4,8 @@ handlers ``api.py``, the scenario part ``scenario.py`` with ``scenario.schema.js
 
 from __future__ import annotations
 
+from fakeopenai.core.family import Family, package_json
 from fakeopenai.families.models import api, models, scenario
-from fakeopenai.family import Family, package_json
 
 OPENAPI_PATHS = ("/models", "/models/{model}")
 

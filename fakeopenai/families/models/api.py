@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeopenai.families.models import models
-from fakeopenai.rendering import json_response, profiled, tenant
+from fakeopenai.http.rendering import json_response, profiled, tenant
 
 
 async def list_models(request: Request) -> Response:

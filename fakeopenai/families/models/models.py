@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import APIError
+from fakeopenai.core.errors import APIError
+from fakeopenai.core.known_models import model_not_found
+from fakeopenai.core.unknown_ids import generating
 from fakeopenai.families.models.scenario import DEFAULT, NAME, ModelEntry, default_owner
-from fakeopenai.known_models import model_not_found
-from fakeopenai.unknown_ids import generating
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 def new_world(state: TenantState) -> set[str]:

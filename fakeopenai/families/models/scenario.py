@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.family import Built, package_json
+from fakeopenai.core.family import Built, package_json
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder

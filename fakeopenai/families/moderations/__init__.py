@@ -5,8 +5,8 @@ a hash of the input, :func:`scores.moderation_result`, as batch lines get);
 
 from __future__ import annotations
 
+from fakeopenai.core.family import Family, lazy, package_json
 from fakeopenai.families.moderations import api, moderations, scenario
-from fakeopenai.family import Family, lazy, package_json
 
 OPENAPI_PATHS = ("/moderations",)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.core.errors import InvalidRequestError
+from fakeopenai.core.family import BatchLines
+from fakeopenai.core.ids import derived_id
+from fakeopenai.core.known_models import check_model
 from fakeopenai.families.moderations.scenario import NAME, ModerationEntry
 from fakeopenai.families.moderations.scores import moderation_result
-from fakeopenai.family import BatchLines
-from fakeopenai.ids import derived_id
-from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 DEFAULT_MODEL = "omni-moderation-latest"
 

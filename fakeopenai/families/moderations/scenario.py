@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.family import Built, package_json
 from fakeopenai.families.moderations.scores import MODERATION_CATEGORIES
-from fakeopenai.family import Built, package_json
 from fakeopenai.scripting.matching import TextMatch
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.family import Family, ScriptKind, package_json
 from fakeopenai.families.realtime import api, scenario
 from fakeopenai.families.realtime.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, package_json
 
 if TYPE_CHECKING:
     from fakeopenai.families.realtime.objects import Session

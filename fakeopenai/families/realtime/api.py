@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from fakeopenai.errors import APIError
+from fakeopenai.core.errors import APIError
+from fakeopenai.core.state import current_request
 from fakeopenai.families.realtime import beta, secrets
 from fakeopenai.families.realtime.engine import Engine, open_session
-from fakeopenai.faults import fault_answer, pick_fault
-from fakeopenai.params import json_body
-from fakeopenai.rendering import dumps, json_response, tenant
-from fakeopenai.state import current_request
+from fakeopenai.faults.pick import fault_answer, pick_fault
+from fakeopenai.http.params import json_body
+from fakeopenai.http.rendering import dumps, json_response, tenant
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.model import Fault

@@ -15,7 +15,8 @@ import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import APIError, InvalidRequestError
+from fakeopenai.core.errors import APIError, InvalidRequestError
+from fakeopenai.core.known_models import check_model
 from fakeopenai.families.realtime import audio, beta, play
 from fakeopenai.families.realtime.objects import Session
 from fakeopenai.families.realtime.session import (
@@ -26,11 +27,10 @@ from fakeopenai.families.realtime.session import (
     update_session,
 )
 from fakeopenai.families.realtime.world import world
-from fakeopenai.generate import count_tokens, sentence_text
-from fakeopenai.known_models import check_model
+from fakeopenai.spec.generate import count_tokens, sentence_text
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 Events = list[dict[str, Any]]
 DEFAULT_MODEL = "gpt-realtime"

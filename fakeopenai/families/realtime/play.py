@@ -15,11 +15,10 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.core.errors import InvalidRequestError
 from fakeopenai.families.realtime import audio
 from fakeopenai.families.realtime.scenario import RealtimeMatch, RealtimeScript
 from fakeopenai.families.realtime.session import output_format
-from fakeopenai.generate import count_tokens, sentence_text, split_words
 from fakeopenai.scripting.conversation import Step, ToolCallSpec
 from fakeopenai.scripting.stepper import (
     Cursor,
@@ -30,11 +29,12 @@ from fakeopenai.scripting.stepper import (
     note_script_ended,
     scripts_for,
 )
+from fakeopenai.spec.generate import count_tokens, sentence_text, split_words
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.families.realtime.engine import Engine, Events
     from fakeopenai.families.realtime.objects import Session
-    from fakeopenai.state import TenantState
 
 DEFAULT_SCRIPT = RealtimeScript(index=-1, name="default script", match=RealtimeMatch(), times=None,
                                 steps=(Step(kind="message", where="default.steps[0]"),))

@@ -15,12 +15,12 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import AuthenticationError, InvalidRequestError
+from fakeopenai.core.errors import AuthenticationError, InvalidRequestError
 from fakeopenai.families.realtime.session import default_session, transcription_session, update_session
 from fakeopenai.families.realtime.world import world
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 PREFIX = "ek_"
 DEFAULT_SECONDS, MIN_SECONDS, MAX_SECONDS = 600, 10, 7200   # the live API's default and bounds

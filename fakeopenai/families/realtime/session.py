@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.core.errors import InvalidRequestError
 from fakeopenai.families.realtime.audio import FORMATS
 
 SESSION_SECONDS = 3600   # the live API closes a session after 60 minutes: expires_at

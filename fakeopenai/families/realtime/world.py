@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.families.realtime.objects import Session
     from fakeopenai.families.realtime.secrets import ClientSecret
-    from fakeopenai.state import TenantState
 
 NAME = "realtime"
 MAX_SESSIONS = 1000   # kept per tenant (the oldest closed ones go first): each holds its conversation

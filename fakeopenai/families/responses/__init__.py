@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fakeopenai.core.family import Family, ScriptKind, lazy, package_json
 from fakeopenai.families.responses import api, openapi_rules, scenario
 from fakeopenai.families.responses.world import NAME, new_world, world
-from fakeopenai.family import Family, ScriptKind, lazy, package_json
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.families.responses.objects import Chain
-    from fakeopenai.state import TenantState
 
 OPENAPI_PATHS = ("/responses", "/responses/input_tokens", "/responses/compact", "/responses/{response_id}",
                  "/responses/{response_id}/cancel",

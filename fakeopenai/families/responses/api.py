@@ -10,18 +10,18 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeopenai.errors import APIError, InvalidRequestError
+from fakeopenai.core.errors import APIError, InvalidRequestError
+from fakeopenai.core.family import BatchLines
+from fakeopenai.core.state import TenantState
+from fakeopenai.core.store import Collection
 from fakeopenai.families.responses import batch_lines, compaction, conversations, responses
 from fakeopenai.families.responses.events import EventLog
 from fakeopenai.families.responses.items import parse_input
 from fakeopenai.families.responses.objects import Response as APIResponse
 from fakeopenai.families.responses.render import RENDER
-from fakeopenai.family import BatchLines
-from fakeopenai.params import check, drop_unknown, int_query, json_body, page_query
-from fakeopenai.rendering import deleted, json_response, profiled_page, tenant
-from fakeopenai.state import TenantState
-from fakeopenai.store import Collection
-from fakeopenai.streaming import sse_response
+from fakeopenai.http.params import check, drop_unknown, int_query, json_body, page_query
+from fakeopenai.http.rendering import deleted, json_response, profiled_page, tenant
+from fakeopenai.http.streaming import sse_response
 
 ITEMS_BODY = frozenset({"items"})   # POST /conversations/{id}/items takes only its items
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.ids import derived_id
 from fakeopenai.families.responses.items import parse_input
 from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.responses import (
@@ -19,12 +20,11 @@ from fakeopenai.families.responses.responses import (
     play,
     response_usage,
 )
-from fakeopenai.generate import request_key
-from fakeopenai.ids import derived_id
 from fakeopenai.scripting.stepper import Cursor, first_match, scripts_for
+from fakeopenai.spec.generate import request_key
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 def batch_line(state: TenantState, body: dict[str, Any], key: str, created: int, content: str | None) -> Response:

@@ -15,14 +15,14 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.core.errors import InvalidRequestError
+from fakeopenai.core.known_models import check_model
 from fakeopenai.families.responses.conversations import get_conversation, history, resolve_references
 from fakeopenai.families.responses.items import input_tokens, parse_input, store_items
 from fakeopenai.families.responses.responses import held_or_made
-from fakeopenai.known_models import check_model
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 def context(state: TenantState, body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import InvalidRequestError, NotFoundError
+from fakeopenai.core.errors import InvalidRequestError, NotFoundError
+from fakeopenai.core.unknown_ids import made_for
 from fakeopenai.families.responses.items import parse_input, store_items
 from fakeopenai.families.responses.objects import Conversation
 from fakeopenai.families.responses.world import world
-from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 def create_conversation(state: TenantState, body: dict[str, Any], *, object_id: str | None = None) -> Conversation:

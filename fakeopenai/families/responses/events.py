@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.responses.render import RENDER
-from fakeopenai.streaming import event_frame
+from fakeopenai.http.streaming import event_frame
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.families.responses.objects import Response
-    from fakeopenai.state import TenantState
 
 
 class EventLog:

@@ -21,18 +21,18 @@ import re
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from fakeopenai import registry
-from fakeopenai.errors import InvalidRequestError, NotFoundError
+from fakeopenai.core import registry
+from fakeopenai.core.errors import InvalidRequestError, NotFoundError
 from fakeopenai.families.responses.items import last_user_text
 from fakeopenai.families.responses.world import world
-from fakeopenai.generate import count_tokens, sentence_text, split_words
-from fakeopenai.png import identicon_b64
 from fakeopenai.scripting.conversation import Step
 from fakeopenai.scripting.stepper import position
+from fakeopenai.spec.generate import count_tokens, sentence_text, split_words
+from fakeopenai.spec.png import identicon_b64
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.families.responses.objects import Response
-    from fakeopenai.state import TenantState
 
 
 class Emitter(Protocol):

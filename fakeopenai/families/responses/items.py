@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.families.responses.shapes import project
 
 if TYPE_CHECKING:
-    from fakeopenai.ids import IdFactory
+    from fakeopenai.core.ids import IdFactory
 
 _ID_PREFIX = {"message": "msg_", "function_call": "fc_", "function_call_output": "fco_"}
 
@@ -78,7 +78,7 @@ def last_user_text(items: list[dict[str, Any]]) -> str | None:
 
 def input_tokens(instructions: Any, items: list[dict[str, Any]]) -> int:
     """The tokens of a response's input (``usage.input_tokens``, ``POST /responses/input_tokens``)."""
-    from fakeopenai.generate import count_tokens
+    from fakeopenai.spec.generate import count_tokens
 
     total = count_tokens(instructions_text(instructions) or "")
     for item in items:

@@ -1,11 +1,11 @@
 """What the live Responses API sends and takes that its official schemas do not say (the family's
-``Family.openapi_normalize``, applied by :func:`fakeopenai.openapi.normalize`)."""
+``Family.openapi_normalize``, applied by :func:`fakeopenai.spec.openapi.normalize`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fakeopenai.openapi import allow_null, schema_parts
+from fakeopenai.spec.openapi import allow_null, schema_parts
 
 NULL_RESPONSE_FIELDS = ("usage", "user")
 

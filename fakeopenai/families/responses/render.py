@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fakeopenai.families.responses.objects import Conversation, Response
-from fakeopenai.rendering import Kinds
+from fakeopenai.http.rendering import Kinds
 
 
 def response(r: Response) -> dict[str, Any]:

@@ -19,8 +19,10 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from fakeopenai.changes import logging_changes
-from fakeopenai.errors import InvalidRequestError, NotFoundError
+from fakeopenai.core.changes import logging_changes
+from fakeopenai.core.errors import InvalidRequestError, NotFoundError
+from fakeopenai.core.known_models import check_model
+from fakeopenai.core.unknown_ids import DEFAULT_MODEL, made_for
 from fakeopenai.families.responses import hosted
 from fakeopenai.families.responses.conversations import add_items, get_conversation, history, resolve_references
 from fakeopenai.families.responses.items import (
@@ -35,8 +37,6 @@ from fakeopenai.families.responses.items import (
 from fakeopenai.families.responses.objects import Chain, Response
 from fakeopenai.families.responses.scenario import ResponseMatch, ResponseScript
 from fakeopenai.families.responses.world import world
-from fakeopenai.generate import answer_text, count_tokens, cut_to_tokens, request_key, schema_instance, split_words
-from fakeopenai.known_models import check_model
 from fakeopenai.scripting.conversation import HOSTED_KINDS, Step, ToolCallSpec, cut_off_by
 from fakeopenai.scripting.stepper import (
     Cursor,
@@ -48,11 +48,11 @@ from fakeopenai.scripting.stepper import (
     note_script_ended,
     scripts_for,
 )
-from fakeopenai.unknown_ids import DEFAULT_MODEL, made_for
+from fakeopenai.spec.generate import answer_text, count_tokens, cut_to_tokens, request_key, schema_instance, split_words
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.scenario.model import StreamOptions
-    from fakeopenai.state import TenantState
 
 TERMINAL = frozenset({"completed", "failed", "cancelled", "incomplete"})
 ERROR_CODES = frozenset({

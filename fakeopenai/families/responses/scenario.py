@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fakeopenai.family import Built, package_json
+from fakeopenai.core.family import Built, package_json
 from fakeopenai.scenario.model import StreamOptions
 from fakeopenai.scripting.conversation import ConversationMatch, Step, build_steps
 

@@ -13,7 +13,7 @@ import re
 from functools import cache
 from typing import Any
 
-from fakeopenai.family import package_json
+from fakeopenai.core.family import package_json
 
 ITEM_UNIONS = ("ConversationItem", "ItemResource")
 MESSAGE_SCHEMAS = ("Message", "OutputMessage", "InputMessageResource")
@@ -42,7 +42,7 @@ def _with_server_fields(value: dict[str, Any], schema: dict[str, Any], tag: str)
     of an item differ: a ``tool_search_call`` sent without ``call_id`` is listed with one): filled in the
     way the server fills it, ``status`` completed, anything else a generated value of its schema. The
     ``id`` is the store's to give."""
-    from fakeopenai.generate import schema_instance
+    from fakeopenai.spec.generate import schema_instance
 
     properties = _properties(schema)
     out = value

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from fakeopenai.core.store import Collection
 from fakeopenai.families.responses.objects import Chain, Conversation, Response
-from fakeopenai.store import Collection
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 NAME = "responses"
 

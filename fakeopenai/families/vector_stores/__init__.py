@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.family import Family, package_json
 from fakeopenai.families.vector_stores import api, scenario, stores
 from fakeopenai.families.vector_stores.search import search
 from fakeopenai.families.vector_stores.world import NAME, new_world, world
-from fakeopenai.family import Family, package_json
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 OPENAPI_PATHS = (
     "/vector_stores", "/vector_stores/{vector_store_id}", "/vector_stores/{vector_store_id}/files",

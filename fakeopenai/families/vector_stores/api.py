@@ -5,12 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeopenai.core.unknown_ids import page_or_empty
 from fakeopenai.families.vector_stores import render, stores
 from fakeopenai.families.vector_stores.search import search
 from fakeopenai.families.vector_stores.world import world
-from fakeopenai.params import enum_query, json_body, page_query
-from fakeopenai.rendering import deleted, json_response, profiled_page, tenant
-from fakeopenai.unknown_ids import page_or_empty
+from fakeopenai.http.params import enum_query, json_body, page_query
+from fakeopenai.http.rendering import deleted, json_response, profiled_page, tenant
 
 _FILTER = ("in_progress", "completed", "failed", "cancelled")
 

@@ -1,6 +1,6 @@
 """What a vector store indexes of a file: its text (text, markdown, JSON, code ...), cut into chunks
 of at most ``max_chunk_size_tokens`` tokens that overlap by ``chunk_overlap_tokens``, counted the
-way the rest of the fake counts tokens (:func:`fakeopenai.generate.count_tokens`).
+way the rest of the fake counts tokens (:func:`fakeopenai.spec.generate.count_tokens`).
 
 Usage::
 

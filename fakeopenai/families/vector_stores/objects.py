@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakeopenai.store import Collection
+from fakeopenai.core.store import Collection
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from fakeopenai.families.vector_stores.objects import FileBatch, StoreFile, Vect
 from fakeopenai.families.vector_stores.stores import batch_files, counts, store_status, usage_bytes
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 def store(state: TenantState, item: VectorStore) -> dict[str, Any]:

@@ -17,14 +17,14 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai import registry
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.core import registry
+from fakeopenai.core.errors import InvalidRequestError
 from fakeopenai.families.vector_stores.objects import VectorStore
 from fakeopenai.families.vector_stores.scenario import NAME, SearchEntry, VectorStoresPart
-from fakeopenai.generate import content_words
+from fakeopenai.spec.generate import content_words
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 MODEL, DIMENSIONS = "text-embedding-3-large", 3072   # the model file search embeds with
 DEFAULT_RESULTS = 10

@@ -13,16 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai import registry
-from fakeopenai.errors import InvalidRequestError, not_found
+from fakeopenai.core import registry
+from fakeopenai.core.errors import InvalidRequestError, not_found
+from fakeopenai.core.unknown_ids import made_for
 from fakeopenai.families.vector_stores.chunking import AUTO, chunk_text, extract
 from fakeopenai.families.vector_stores.objects import Chunk, FileBatch, FileStep, StoreFile, VectorStore
 from fakeopenai.families.vector_stores.scenario import NAME, FileScript, VectorStoresPart
 from fakeopenai.families.vector_stores.world import world
-from fakeopenai.unknown_ids import made_for
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 DEFAULT_STEPS = (FileStep("in_progress"), FileStep("completed"))
 STATUSES = ("in_progress", "completed", "failed", "cancelled")

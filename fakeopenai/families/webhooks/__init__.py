@@ -9,8 +9,8 @@ signed, retried posting (``sending.py``), ``GET /_fake/webhooks`` (``api.py``), 
 
 from __future__ import annotations
 
+from fakeopenai.core.family import Family
 from fakeopenai.families.webhooks import api, outbox, scenario, targets
-from fakeopenai.family import Family
 
 FAMILY = Family(
     name="webhooks",

@@ -6,10 +6,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeopenai.errors import InvalidRequestError
+from fakeopenai.core.errors import InvalidRequestError
 from fakeopenai.families.webhooks import sending
 from fakeopenai.families.webhooks.outbox import outbox
-from fakeopenai.rendering import json_response, tenant
+from fakeopenai.http.rendering import json_response, tenant
 
 MAX_WAIT = 60.0
 

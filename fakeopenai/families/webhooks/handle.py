@@ -29,7 +29,7 @@ class Webhooks:
 
     secret = DEFAULT_SECRET
 
-    def __init__(self, fake: Any) -> None:   # a fakeopenai.server.FakeOpenAI: a door, which a family never names
+    def __init__(self, fake: Any) -> None:   # a fakeopenai.doors.server.FakeOpenAI: a door, which a family never names
         self._fake = fake
 
     @property

@@ -16,11 +16,11 @@ import json
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.timeline import current_entry
 from fakeopenai.families.webhooks.targets import Target, server_targets
-from fakeopenai.timeline import current_entry
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 NAME = "webhooks"
 DELIVERIES_KEPT = 10_000

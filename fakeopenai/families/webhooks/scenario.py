@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.family import Built, package_json
 from fakeopenai.families.webhooks.targets import Target, secret_problem, url_problem
-from fakeopenai.family import Built, package_json
 
 if TYPE_CHECKING:
     from fakeopenai.scenario.build import Builder

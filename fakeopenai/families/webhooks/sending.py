@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from fakeopenai.scenario.model import position
 
 if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
     from fakeopenai.families.webhooks.outbox import Delivery, Outbox
     from fakeopenai.families.webhooks.targets import Target
-    from fakeopenai.state import TenantState
 
 MAX_ATTEMPTS = 5
 BACKOFF = (0.1, 0.2, 0.4, 0.8)      # seconds before attempts 2..5 (a fake-clock move cuts a wait short)

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
+from fakeopenai.core.registry import families
 from fakeopenai.record.convert.common import RETRY_HEADERS, Converter, ConvertOptions, path_glob
 from fakeopenai.record.exchange import Exchange
-from fakeopenai.registry import families
 
 __all__ = ["ConvertOptions", "Converter", "converters", "path_glob", "scenario_from", "scenario_yaml"]
 

@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from fakeopenai import control, openapi
-from fakeopenai.registry import families
+from fakeopenai.core.registry import families
+from fakeopenai.http import control
+from fakeopenai.spec import openapi
 
 Handler = Callable[[Request], Awaitable[Response]]
 

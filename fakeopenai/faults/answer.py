@@ -1,9 +1,9 @@
 """Scripted HTTP faults, applied: each effect a fault can have, in the order it happens.
 
-Which request gets which fault is decided by :func:`fakeopenai.faults.pick_fault`; here each
+Which request gets which fault is decided by :func:`fakeopenai.faults.pick.pick_fault`; here each
 effect plays out: ``delay_ms`` (answer late), then ``disconnect`` (close with no answer) or an
 answer (``status``/``error``/``headers``/a raw ``body``). A stream fault plays inside the
-stream (:mod:`fakeopenai.streaming`).
+stream (:mod:`fakeopenai.faults.stream`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import asyncio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from fakeopenai.faults import fault_answer
+from fakeopenai.faults.pick import fault_answer
+from fakeopenai.faults.stream import disconnect
 from fakeopenai.scenario.model import Fault
-from fakeopenai.streaming import disconnect
 
 __all__ = ["answer", "answers", "delay", "disconnect"]
 

@@ -1,6 +1,6 @@
 """Our OpenAPI document: the official definitions of the endpoints we serve.
 
-It is assembled from parts: ``fakeopenai/openapi.json`` (the document's head and the
+It is assembled from parts: ``fakeopenai/spec/openapi.json`` (the document's head and the
 schemas every family uses) and each registered family's ``openapi.json`` (its paths and
 every component they reach). ``scripts/build_openapi.py`` generates them all from the
 vendored official spec (``spec/``), so they cannot drift from it (a test rebuilds them and
@@ -97,7 +97,7 @@ def normalize(doc: dict[str, Any]) -> dict[str, Any]:
     """Apply the live-API rules above to a whole OpenAPI document (a copy)."""
     doc = _normalize_node(copy.deepcopy(doc))
     schemas = doc.get("components", {}).get("schemas", {})
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     for family in families():   # each family's rules about its own schemas
         if family.openapi_normalize is not None:
@@ -239,19 +239,19 @@ def merge(core: dict[str, Any], parts: Iterable[dict[str, Any]]) -> dict[str, An
 def document() -> dict[str, Any]:
     """The served OpenAPI document: the core and every registered family's part (built once
     per set of families)."""
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     return _document(families())
 
 
 @lru_cache(maxsize=4)
 def _document(family_list: tuple[Any, ...]) -> dict[str, Any]:
-    core = json.loads(resources.files("fakeopenai").joinpath("openapi.json").read_text("utf-8"))
+    core = json.loads(resources.files("fakeopenai.spec").joinpath("openapi.json").read_text("utf-8"))
     return merge(core, (family.openapi() for family in family_list if family.openapi is not None))
 
 
 def document_bytes() -> bytes:
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     return _document_bytes(families())
 

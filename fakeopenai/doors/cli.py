@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from fakeopenai import __version__
-from fakeopenai.compat.profiles import PROFILE_NAMES
+from fakeopenai.core.compat.profiles import PROFILE_NAMES
 
 if TYPE_CHECKING:
     from fakeopenai.record import ConvertOptions
@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 DEFAULT_PORT = 8000
-DEFAULT_MAX_TENANTS = 10_000  # fakeopenai.tenants.DEFAULT_MAX_TENANTS, not imported for --help (a test checks both)
+DEFAULT_MAX_TENANTS = 10_000  # core.tenants.DEFAULT_MAX_TENANTS, not imported for --help (a test checks both)
 
 
 def _port(text: str) -> int:
@@ -177,8 +177,8 @@ def _convert_options(args: argparse.Namespace) -> ConvertOptions:
 
 
 def record(args: argparse.Namespace) -> int:
+    from fakeopenai.doors.server import listen_socket
     from fakeopenai.record.proxy import Recorder, key_from_env, run
-    from fakeopenai.server import listen_socket
 
     recorder = Recorder(args.upstream, Path(args.out), _convert_options(args),
                         upstream_key=key_from_env(args.upstream_key_env))
@@ -351,9 +351,9 @@ GC_THRESHOLD = 20_000   # `fakeopenai serve`'s young-generation threshold (alloc
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from fakeopenai.app import create_app
+    from fakeopenai.doors.server import listen_socket, loop_factory, uvicorn_config
+    from fakeopenai.http.app import create_app
     from fakeopenai.scenario.loader import ScenarioError, shadowed_builtins
-    from fakeopenai.server import listen_socket, loop_factory, uvicorn_config
 
     level = getattr(logging, args.log_level.upper())
     # Other libraries (asyncio, uvicorn) stay at warning: --log-level debug is about the fake.
@@ -406,7 +406,7 @@ def serve(args: argparse.Namespace) -> int:
     gc.set_threshold(GC_THRESHOLD, 20, 20)
     tls = None
     if args.tls:
-        from fakeopenai.tls import make_tls
+        from fakeopenai.doors.tls import make_tls
 
         folder = args.tls_dir or Path(tempfile.mkdtemp(prefix="fakeopenai-tls-"))
         tls = make_tls(folder, args.host)

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fakeopenai.family import BatchLines, Family, ScriptKind
+    from fakeopenai.core.family import BatchLines, Family, ScriptKind
+    from fakeopenai.core.state import TenantState
     from fakeopenai.scenario.model import Scenario
     from fakeopenai.scenario.problems import Problem
-    from fakeopenai.state import TenantState
 
 
 def families() -> tuple[Family, ...]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from fakeopenai.errors import InvalidRequestError, not_found
+from fakeopenai.core.errors import InvalidRequestError, not_found
 
 T = TypeVar("T")
 

@@ -29,11 +29,11 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.registry import families
+from fakeopenai.core.registry import families
 from fakeopenai.scenario.model import position
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 # The request-log entry of the request being served (set by the gateway), so a state change and a
 # violation name the request that caused it.

@@ -3,7 +3,7 @@
 The route table, the served ``/openapi.json``, the scenario JSON Schema and its docs, the
 scenario builder, the tenant's objects, the clock, the gateway and the pytest plugin's
 teardown report each read :data:`fakeopenai.families.FAMILIES` (through
-:func:`fakeopenai.registry.families`) and take what they need from every family in it.
+:func:`fakeopenai.core.registry.families`) and take what they need from every family in it.
 Everything is optional but the name.
 """
 
@@ -17,12 +17,12 @@ from importlib import import_module, resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fakeopenai.compat.profiles import Profile
-    from fakeopenai.errors import APIError
+    from fakeopenai.core.compat.profiles import Profile
+    from fakeopenai.core.errors import APIError
+    from fakeopenai.core.state import TenantState
     from fakeopenai.scenario.build import Builder
     from fakeopenai.scenario.model import Scenario
     from fakeopenai.scenario.problems import Problem
-    from fakeopenai.state import TenantState
 
 Handler = Callable[..., Any]
 Scope = MutableMapping[str, Any]   # an ASGI scope (starlette.types.Scope: this module names no HTTP library)

@@ -86,14 +86,13 @@ def _undeclared_optional(node: Any) -> None:
 
 @lru_cache(maxsize=4)
 def _cached(family_list: tuple[Any, ...]) -> dict[str, Any]:
-    from fakeopenai import openapi
-
+    from fakeopenai.spec import openapi
     return request_view(openapi._document(family_list))
 
 
 def document() -> dict[str, Any]:
     """The request view of the served document (built once per set of families)."""
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     return _cached(families())
 
@@ -106,7 +105,7 @@ def source_of(schema_name: str) -> str:
     holds it (``schema_name`` a component's name, or a ``#/paths/...`` pointer), else the whole document's.
     A part holds every component its paths reach, so it is a document of its own; validating from it, a
     request to one family never builds the view of the others (the generic family's is most of the spec)."""
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     return _source_of(families(), schema_name)
 
@@ -128,7 +127,7 @@ def _source_of(family_list: tuple[Any, ...], schema_name: str) -> str:
 
 def view(uri: str) -> dict[str, Any]:
     """The request view at ``uri`` (from :func:`source_of`), built once."""
-    from fakeopenai.registry import families
+    from fakeopenai.core.registry import families
 
     return _view(families(), uri)
 

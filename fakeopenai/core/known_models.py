@@ -5,7 +5,7 @@ that lists models says, its ``Family.model_ids``: the Models family's ``models:`
 list, less the fine-tunes the tenant deleted) is the live API's 404 ``model_not_found``. Without
 the key every model is accepted. A family's handler or engine calls, before it changes anything::
 
-    from fakeopenai.known_models import check_model
+    from fakeopenai.core.known_models import check_model
 
     check_model(state, body.get("model"))                        # param "model"; None: nothing named
     check_model(state, assistant.model, param="assistant_id")   # a model the request names indirectly
@@ -13,18 +13,18 @@ the key every model is accepted. A family's handler or engine calls, before it c
 and, where an error is recorded rather than answered (a batch line),
 ``unknown_model_error(state, model)`` returns the error (or None) instead of raising it.
 
-Common code (no family imported): the list is read through :func:`fakeopenai.registry.model_ids`.
+Common code (no family imported): the list is read through :func:`fakeopenai.core.registry.model_ids`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.errors import NotFoundError
-from fakeopenai.registry import model_ids
+from fakeopenai.core.errors import NotFoundError
+from fakeopenai.core.registry import model_ids
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 def model_not_found(model: str, *, param: str | None = None) -> NotFoundError:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakeopenai.clock import MAX_TIMESTAMP
+from fakeopenai.core.clock import MAX_TIMESTAMP
 
 Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 Reshape = Callable[[Any], Any]

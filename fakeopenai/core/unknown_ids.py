@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from fakeopenai.errors import InvalidRequestError
-from fakeopenai.store import Page
+from fakeopenai.core.errors import InvalidRequestError
+from fakeopenai.core.store import Page
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 T = TypeVar("T")
 

@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.changes import log
-from fakeopenai.clock import FakeClock
-from fakeopenai.compat.profiles import Profile, get_profile
-from fakeopenai.ids import IdFactory
-from fakeopenai.registry import families
+from fakeopenai.core.changes import log
+from fakeopenai.core.clock import FakeClock
+from fakeopenai.core.compat.profiles import Profile, get_profile
+from fakeopenai.core.ids import IdFactory
+from fakeopenai.core.registry import families
+from fakeopenai.core.timeline import Timeline
 from fakeopenai.scenario.model import Scenario
 from fakeopenai.scripting.stepper import progress_of
-from fakeopenai.timeline import Timeline
 
 if TYPE_CHECKING:
     from fakeopenai.scripting.stepper import Script, UsedUp
@@ -85,7 +85,7 @@ class TenantState:
 
     # ------------------------------------------------------------------ bookkeeping
     def reserve_bytes(self, size: int) -> None:
-        from fakeopenai.errors import InvalidRequestError
+        from fakeopenai.core.errors import InvalidRequestError
 
         if self.stored_bytes + size > self.max_stored_bytes:
             raise InvalidRequestError(

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 
-from fakeopenai.app import create_app
+from fakeopenai.core.state import TenantState
+from fakeopenai.core.tenants import TenantRegistry
+from fakeopenai.doors.loop_lock import LoopLock
 from fakeopenai.gateway import DOOR_HEADERS
 from fakeopenai.gateway.request_log import format_request
-from fakeopenai.loop_lock import LoopLock
-from fakeopenai.state import TenantState
-from fakeopenai.tenants import TenantRegistry
+from fakeopenai.http.app import create_app
 
 if TYPE_CHECKING:
-    from fakeopenai.tls import TlsFiles
+    from fakeopenai.doors.tls import TlsFiles
 
 T = TypeVar("T")
 
@@ -49,7 +49,7 @@ def uvicorn_config(app: Any, log_level: str = "warning", tls: TlsFiles | None = 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """The event loop of ``fakeopenai serve`` (and of the benchmarks' bare app): uvloop's where it is
     installed (a dependency, except on Windows), else asyncio's (None). The pytest fixture's server
-    thread keeps asyncio's own loop: the in-process transport borrows it (:mod:`fakeopenai.loop_lock`,
+    thread keeps asyncio's own loop: the in-process transport borrows it (:mod:`fakeopenai.doors.loop_lock`,
     which relies on asyncio's ``SelectorEventLoop``)."""
     try:
         import uvloop
@@ -236,7 +236,7 @@ class ServerThread:
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the server's loop (where all state lives) and return its result: on this
-        thread if the loop is idle (see :mod:`fakeopenai.loop_lock`), else on the loop's thread."""
+        thread if the loop is idle (see :mod:`fakeopenai.doors.loop_lock`), else on the loop's thread."""
         assert self.loop is not None, "server not started"
         with self.loop_lock.lend() as loop:
             if loop is not None:
@@ -382,7 +382,7 @@ class FakeOpenAI:
 
         It is built for the HTTP library the installed ``openai`` SDK uses (httpx or httpx2).
         """
-        from fakeopenai.transport import in_process_transport, sdk_http_module
+        from fakeopenai.doors.transport import in_process_transport, sdk_http_module
 
         server = self.server
         assert server.loop is not None

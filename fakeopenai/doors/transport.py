@@ -4,7 +4,7 @@
 and the kernel; the request still goes through the whole app (gateway, faults,
 routing, handlers) as the server's event loop, where all state lives, so socket
 clients and in-process clients see one consistent world. While that loop waits for
-I/O it is lent to the calling thread (:mod:`fakeopenai.loop_lock`), which then serves
+I/O it is lent to the calling thread (:mod:`fakeopenai.doors.loop_lock`), which then serves
 the request itself: no thread switch; when it is busy, the request is handed to it.
 
 One class serves sync and async use; it is built for whichever HTTP library the
@@ -44,8 +44,8 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from fakeopenai.loop_lock import LoopLock, running_loop
-from fakeopenai.streaming import ABORT, ClientDisconnect
+from fakeopenai.doors.loop_lock import LoopLock, running_loop
+from fakeopenai.faults.stream import ABORT, ClientDisconnect
 
 Result = tuple[int, list[tuple[bytes, bytes]], bytes]
 _END = b""                   # what ends a stream's chunk queue (chunks are never empty)
@@ -182,7 +182,7 @@ def _start(lock: LoopLock, pending: _Pending, coro: Coroutine[Any, Any, Result],
 
     Most requests never suspend (the engine is synchronous), so the coroutine is driven
     to its end in one go, without a Task: on this thread if the loop is idle (no thread
-    switch at all, see :mod:`fakeopenai.loop_lock`), else in one callback on the loop's
+    switch at all, see :mod:`fakeopenai.doors.loop_lock`), else in one callback on the loop's
     thread. One that does suspend (a scripted delay, a stream) carries on in a Task."""
     loop = lock.loop
     assert loop is not None, "server not started"

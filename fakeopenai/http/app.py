@@ -10,7 +10,7 @@ Usage::
 
 Layers, outermost first: the :class:`~fakeopenai.gateway.Gateway` (request id, API key ->
 tenant, body read once, request log, scripted faults, each family's checks), Starlette's
-server-error guard and exception middleware (every :class:`~fakeopenai.errors.APIError`
+server-error guard and exception middleware (every :class:`~fakeopenai.core.errors.APIError`
 rendered in the OpenAI shape, here and nowhere else), then the route table (``routes.py``,
 from every registered family).
 """
@@ -30,10 +30,10 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from fakeopenai.errors import APIError, MethodNotAllowedError, NotFoundError, ServerError
+from fakeopenai.core.errors import APIError, MethodNotAllowedError, NotFoundError, ServerError
+from fakeopenai.core.tenants import TenantRegistry
 from fakeopenai.gateway import DEFAULT_MAX_BODY_BYTES, Gateway, error_response
 from fakeopenai.scenario.loader import load_scenario
-from fakeopenai.tenants import TenantRegistry
 
 log = logging.getLogger("fakeopenai.http")
 
@@ -101,9 +101,9 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
     * ``max_tenants`` / ``max_stored_bytes`` / ``max_body_bytes`` - limits: API keys held at once
       (then 429), file bytes one key may store (then 400), bytes of one request body (then 413).
     """
-    from fakeopenai.routes import routes
-    from fakeopenai.state import MAX_STORED_BYTES
-    from fakeopenai.tenants import DEFAULT_MAX_TENANTS
+    from fakeopenai.core.state import MAX_STORED_BYTES
+    from fakeopenai.core.tenants import DEFAULT_MAX_TENANTS
+    from fakeopenai.http.routes import routes
 
     for name, limit in (("max_tenants", max_tenants), ("max_stored_bytes", max_stored_bytes)):
         if limit is not None and limit < 1:  # 0 used to mean the default, and -1 to refuse every key

@@ -18,12 +18,12 @@ from typing import Any
 
 from starlette.requests import Request
 
-from fakeopenai import request_schema
-from fakeopenai.errors import InvalidRequestError, UnsupportedMediaTypeError
-from fakeopenai.jsonstrict import loads_strict
-from fakeopenai.schema_branches import expected_types, meant_shape
-from fakeopenai.store import PageQuery
-from fakeopenai.timeline import warn
+from fakeopenai.core.errors import InvalidRequestError, UnsupportedMediaTypeError
+from fakeopenai.core.store import PageQuery
+from fakeopenai.core.timeline import warn
+from fakeopenai.spec import request_schema
+from fakeopenai.spec.jsonstrict import loads_strict
+from fakeopenai.spec.schema_branches import expected_types, meant_shape
 
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
                "object": "an object", "array": "an array", "null": "null"}
@@ -146,7 +146,7 @@ def check(body: dict[str, Any], schema_name: str, state: Any = None) -> None:
     """Raise the live API's 400 for the first problem ``body`` has against the schema.
 
     A top-level parameter the spec does not know is taken out of ``body`` and noted
-    (:func:`fakeopenai.timeline.warn`): SDKs add parameters every month, and the spec the fake
+    (:func:`fakeopenai.core.timeline.warn`): SDKs add parameters every month, and the spec the fake
     ships is older than the SDKs its users run. Under the tenant's ``unknown_params: error`` it is
     the live API's 400."""
     drop_unknown(body, _known_fields(schema_name), state)

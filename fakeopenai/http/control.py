@@ -25,19 +25,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from fakeopenai import __version__
-from fakeopenai import timeline as timelines
-from fakeopenai import ui as page
-from fakeopenai.errors import AuthenticationError, InvalidRequestError, NotFoundError
+from fakeopenai.core import timeline as timelines
+from fakeopenai.core.errors import AuthenticationError, InvalidRequestError, NotFoundError
+from fakeopenai.core.tenants import TenantRegistry, bad_compat
 from fakeopenai.gateway.request_log import format_request, format_response
-from fakeopenai.params import body_bytes, json_body
-from fakeopenai.rendering import json_response, tenant
+from fakeopenai.http import ui as page
+from fakeopenai.http.params import body_bytes, json_body
+from fakeopenai.http.rendering import json_response, tenant
 from fakeopenai.scenario.loader import ScenarioError, parse_scenario_text, parse_yaml
 from fakeopenai.scenario.model import Scenario
-from fakeopenai.tenants import TenantRegistry, bad_compat
 
 
 def _registry(request: Request) -> TenantRegistry:
-    return request.scope["fakeopenai.registry"]
+    return request.scope["fakeopenai.core.registry"]
 
 
 async def health(request: Request) -> Response:

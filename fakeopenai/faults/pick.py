@@ -5,7 +5,7 @@ across segments) and top-level JSON body fields; ``after`` lets that many
 matching requests through first, ``times`` faults that many (or ``always``).
 A stream fault (``after_events``) matches streaming requests only (``"stream": true``
 in the body, or ``stream=true`` in the query). What each effect does is
-:mod:`fakeopenai.gateway.faults` (answers) and :mod:`fakeopenai.streaming` (streams).
+:mod:`fakeopenai.faults.answer` (answers) and :mod:`fakeopenai.faults.stream` (streams).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.errors import fault_error_body
+from fakeopenai.core.errors import fault_error_body
 from fakeopenai.scenario.model import Fault
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 @lru_cache(maxsize=256)

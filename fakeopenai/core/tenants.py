@@ -17,12 +17,12 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from fakeopenai.compat.profiles import PROFILE_NAMES, is_profile
-from fakeopenai.errors import APIError, AuthenticationError
-from fakeopenai.registry import refusals
+from fakeopenai.core.compat.profiles import PROFILE_NAMES, is_profile
+from fakeopenai.core.errors import APIError, AuthenticationError
+from fakeopenai.core.registry import refusals
+from fakeopenai.core.state import MAX_STORED_BYTES, TenantState
 from fakeopenai.scenario.loader import Problem, ScenarioError, did_you_mean, load_scenario
 from fakeopenai.scenario.model import Scenario
-from fakeopenai.state import MAX_STORED_BYTES, TenantState
 
 DEFAULT_MAX_TENANTS = 10_000
 RETIRED_KEYS_KEPT = 10_000  # retired keys remembered (a key and a test id each: about 2 MB at most)

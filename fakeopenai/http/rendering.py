@@ -2,7 +2,7 @@
 
 A family renders its objects to dicts (its ``render.py``, in the official schema's field
 order) and hands them here with their kind (``run``, ``batch``): the tenant's compat profile
-gets the last word (:meth:`~fakeopenai.compat.profiles.Profile.apply`).
+gets the last word (:meth:`~fakeopenai.core.compat.profiles.Profile.apply`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 if TYPE_CHECKING:
-    from fakeopenai.state import TenantState
+    from fakeopenai.core.state import TenantState
 
 
 def tenant(request: Request) -> TenantState:
