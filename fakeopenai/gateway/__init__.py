@@ -99,7 +99,7 @@ class Gateway:
     def _websocket_tenant(self, scope: Scope) -> None:
         """A WebSocket's tenant, by the same lookup as a request's, for its endpoint to use: the endpoint
         answers a bad key itself (the live API opens the socket, sends an ``error`` event and closes)."""
-        scope["fakeopenai.core.registry"] = self.registry
+        scope["fakeopenai.registry"] = self.registry
         scope["fakeopenai.api_keys"] = self.api_keys
         scope["fakeopenai.key"] = bearer(scope) or subprotocol_key(scope)   # a client secret starts its session
         try:
@@ -187,7 +187,7 @@ class Gateway:
                     return
         scope["fakeopenai.tenant"] = state
         scope["fakeopenai.body"] = body
-        scope["fakeopenai.core.registry"] = self.registry
+        scope["fakeopenai.registry"] = self.registry
         scope["fakeopenai.api_keys"] = self.api_keys
 
         offset = 0

@@ -37,7 +37,7 @@ from fakeopenai.scenario.model import Scenario
 
 
 def _registry(request: Request) -> TenantRegistry:
-    return request.scope["fakeopenai.core.registry"]
+    return request.scope["fakeopenai.registry"]
 
 
 async def health(request: Request) -> Response:
