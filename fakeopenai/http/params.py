@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import aclosing
 from functools import cache
 from typing import Any
 
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from fakeopenai.core.errors import InvalidRequestError, UnsupportedMediaTypeError
@@ -352,3 +356,27 @@ def page_query(request: Request, *, max_limit: int = 100, default_limit: int = 2
         after=request.query_params.get("after") or None,
         before=(request.query_params.get("before") or None) if before else None,
     )
+
+
+class _InMemoryParser(MultiPartParser):
+    """Starlette's multipart parser, keeping file parts in memory (the whole body already is, bounded by the
+    gateway): past its default 1 MB it would write each part to a temporary file, on the event loop."""
+
+    spool_max_size = 1 << 62
+
+
+async def read_form(request: Request, *, max_files: int, max_fields: int, max_part_size: int,
+                    param: str = "body") -> FormData:
+    """``request.form(...)`` with file parts kept in memory; the body arrives in pieces (the gateway's replay
+    pauses between them), so a big upload is parsed in steps. A body that does not parse is the API's 400
+    naming ``param``."""
+    limits: dict[str, Any] = {"max_files": max_files, "max_fields": max_fields, "max_part_size": max_part_size}
+    try:
+        if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() == "multipart/form-data":
+            async with aclosing(request.stream()) as stream:
+                return await _InMemoryParser(request.headers, stream, **limits).parse()
+        return await request.form(**limits)
+    except (MultiPartException, HTTPException) as exc:
+        detail = getattr(exc, "message", None) or getattr(exc, "detail", "")
+        raise InvalidRequestError(f"Could not parse the multipart/form-data body: {detail}", param=param,
+                                  code="invalid_multipart") from None

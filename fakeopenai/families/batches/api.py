@@ -16,12 +16,9 @@ import asyncio
 import re
 import time
 from collections.abc import Generator
-from contextlib import aclosing
 from typing import Any, TypeVar
 
-from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -31,7 +28,7 @@ from fakeopenai.core.store import PageQuery
 from fakeopenai.families.batches import batches, files
 from fakeopenai.families.batches.render import RENDER
 from fakeopenai.families.batches.world import world
-from fakeopenai.http.params import drop_unknown, enum_query, int_query, json_body
+from fakeopenai.http.params import drop_unknown, enum_query, int_query, json_body, read_form
 from fakeopenai.http.rendering import deleted, json_response, tenant
 
 T = TypeVar("T")
@@ -108,11 +105,7 @@ async def create_file(request: Request) -> Response:
         raise UnsupportedMediaTypeError(
             f"Invalid content type {content_type.split(';')[0] or 'none'!r}: files are uploaded as "
             "multipart/form-data with the fields file and purpose.", param="file", code="unsupported_content_type")
-    try:
-        form = await _parse_form(request)
-    except HTTPException as exc:  # a malformed multipart body
-        raise InvalidRequestError(f"Could not parse the multipart/form-data body: {exc.detail}", param="file",
-                                  code="invalid_multipart") from None
+    form = await read_form(request, max_files=1, max_fields=16, max_part_size=1024 * 1024, param="file")
     try:
         if "expires_after" in form:   # the spec's parameter, in a shape a form cannot carry
             raise InvalidRequestError("Invalid 'expires_after': a multipart form sends it as the fields "
@@ -143,27 +136,6 @@ async def create_file(request: Request) -> Response:
     finally:
         await form.close()
     return json_response(RENDER.one(state, item))
-
-
-class _InMemoryParser(MultiPartParser):
-    """Starlette's multipart parser, keeping the file part in memory (the whole body already is):
-    past its default 1 MB it would move the part to a temporary file, writing it there at once,
-    on the event loop."""
-
-    spool_max_size = files.MAX_FILE_BYTES
-
-
-async def _parse_form(request: Request) -> FormData:
-    """``request.form(...)`` with the file part kept in memory; the body arrives in pieces (the
-    gateway's replay pauses between them), so a big upload is parsed in steps."""
-    limits: dict[str, Any] = {"max_files": 1, "max_fields": 16, "max_part_size": 1024 * 1024}
-    if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() != "multipart/form-data":
-        return await request.form(**limits)
-    try:
-        async with aclosing(request.stream()) as stream:
-            return await _InMemoryParser(request.headers, stream, **limits).parse()
-    except MultiPartException as exc:
-        raise HTTPException(status_code=400, detail=exc.message) from None
 
 
 def _expires_after(form: Any) -> int | None:   # Starlette's FormData

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from contextlib import aclosing
 from functools import lru_cache
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,11 +20,9 @@ from fakeopenai.core.errors import InvalidRequestError, UnsupportedMediaTypeErro
 from fakeopenai.core.store import PageQuery
 from fakeopenai.families.generic import engine, media, schemas
 from fakeopenai.families.generic.operations import Operation, table
-from fakeopenai.http.params import body_bytes, drop_unknown, enum_query, int_query, json_body
+from fakeopenai.http.params import body_bytes, drop_unknown, enum_query, int_query, json_body, read_form
 from fakeopenai.http.rendering import json_response, tenant
 from fakeopenai.spec.request_schema import SDK_OPTIONAL
-
-MAX_FORM_BYTES = 512 * 1024 * 1024
 
 
 def handler(op: Operation) -> Any:
@@ -91,24 +86,11 @@ async def _read_body(request: Request, op: Operation, call: engine.Call) -> None
         call.raw = raw
 
 
-class _InMemoryParser(MultiPartParser):
-    spool_max_size = MAX_FORM_BYTES
-
 
 async def _form(request: Request, op: Operation) -> dict[str, Any]:
     """The form's fields (a repeated one, or ``name[]``, as a list; a file as an :class:`media.Upload`),
     checked for the schema's required fields; unknown ones dropped and noted as JSON bodies are."""
-    limits: dict[str, Any] = {"max_files": 64, "max_fields": 256, "max_part_size": 16 * 1024 * 1024}
-    try:
-        if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() == "multipart/form-data":
-            async with aclosing(request.stream()) as stream:
-                form = await _InMemoryParser(request.headers, stream, **limits).parse()
-        else:
-            form = await request.form(**limits)
-    except (MultiPartException, HTTPException) as exc:
-        detail = getattr(exc, "message", None) or getattr(exc, "detail", "")
-        raise InvalidRequestError(f"Could not parse the multipart/form-data body: {detail}", param="body",
-                                  code="invalid_multipart") from None
+    form = await read_form(request, max_files=64, max_fields=256, max_part_size=16 * 1024 * 1024)
     body: dict[str, Any] = {}
     try:
         for name, value in form.multi_items():

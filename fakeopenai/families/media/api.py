@@ -7,27 +7,21 @@ body."""
 from __future__ import annotations
 
 import re
-from contextlib import aclosing
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from fakeopenai.core.errors import InvalidRequestError, NotFoundError, UnsupportedMediaTypeError
 from fakeopenai.families.media import images, speech, transcripts
 from fakeopenai.http.params import check, json_body, schema_node
+from fakeopenai.http.params import read_form as parse_form
 from fakeopenai.http.rendering import json_response, tenant
 from fakeopenai.http.streaming import event_frame, sse_response
 
 IMAGE_PATH = "/media/images/"
 MAX_PART_BYTES = 64 * 1024 * 1024
-
-
-class _InMemoryParser(MultiPartParser):
-    spool_max_size = MAX_PART_BYTES
 
 
 async def read_form(request: Request, schema_name: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, bytes]]]]:
@@ -37,17 +31,7 @@ async def read_form(request: Request, schema_name: str) -> tuple[dict[str, Any],
     if media_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise UnsupportedMediaTypeError(f"Invalid content type {media_type or 'none'!r}: this endpoint takes "
                                         "multipart/form-data.", param="body", code="unsupported_content_type")
-    limits: dict[str, Any] = {"max_files": 64, "max_fields": 256, "max_part_size": MAX_PART_BYTES}
-    try:
-        if media_type == "multipart/form-data":
-            async with aclosing(request.stream()) as stream:
-                form = await _InMemoryParser(request.headers, stream, **limits).parse()
-        else:
-            form = await request.form(**limits)
-    except (MultiPartException, HTTPException) as exc:
-        detail = getattr(exc, "message", None) or getattr(exc, "detail", "")
-        raise InvalidRequestError(f"Could not parse the multipart/form-data body: {detail}", param="body",
-                                  code="invalid_multipart") from None
+    form = await parse_form(request, max_files=64, max_fields=256, max_part_size=MAX_PART_BYTES)
     fields: dict[str, Any] = {}
     files: dict[str, list[tuple[str, bytes]]] = {}
     try:
