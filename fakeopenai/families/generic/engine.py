@@ -461,8 +461,7 @@ def _carried(call: Call) -> dict[str, Any]:
 
 
 def _after_create(state: TenantState, call: Call, obj: GObj) -> None:
-    """What a create does besides storing the object: a vector store's (or file batch's) files, a
-    container file's or upload part's bytes, a file batch's counts."""
+    """What a create does besides storing the object: a container file's or upload part's bytes."""
     uploads = [v for v in call.body.values() if isinstance(v, media.Upload)]
     if uploads:
         obj.content = uploads[0].data
@@ -470,29 +469,6 @@ def _after_create(state: TenantState, call: Call, obj: GObj) -> None:
             obj.fields.setdefault("path", f"/mnt/data/{uploads[0].filename}")
             obj.fields["path"] = obj.fields.get("path") or f"/mnt/data/{uploads[0].filename}"
             obj.fields["source"] = "user"
-    file_ids = [f for f in _listed(call.body.get("file_ids")) if isinstance(f, str)]
-    file_ids += [f["file_id"] for f in _listed(call.body.get("files")) if isinstance(f, dict)
-                 and isinstance(f.get("file_id"), str)]
-    if obj.kind == "vector_store" and file_ids:
-        files = table().collections["/vector_stores/{vector_store_id}/files"]
-        for file_id in file_ids:
-            if world(state).collection((files.path, (obj.key,))).get(file_id) is None:
-                child = make(state, files, (obj.key,), key=file_id, body={}, lifecycle_body={"_settled": True})
-                lifecycle.settle(state, child, "completed")
-    elif obj.kind == "vector_store.files_batch":
-        files = table().collections["/vector_stores/{vector_store_id}/files"]
-        batch_files = world(state).collection(("/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
-                                               (*obj.home[1], obj.key)))
-        for file_id in dict.fromkeys(file_ids):
-            member = world(state).collection((files.path, obj.home[1])).get(file_id)
-            if member is None:
-                attributes = next((f.get("attributes") for f in _listed(call.body.get("files"))
-                                   if isinstance(f, dict) and f.get("file_id") == file_id), None)
-                body = {"attributes": attributes or call.body.get("attributes")}
-                member = make(state, files, obj.home[1], key=file_id, body={k: v for k, v in body.items() if v},
-                              lifecycle_body={"_settled": True})
-            batch_files.add(file_id, member)
-        lifecycle.follow_batch(state, obj)
 
 
 def _listed(value: Any) -> list[Any]:

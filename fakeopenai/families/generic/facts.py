@@ -94,8 +94,6 @@ def singular(word: str) -> str:
 # The default life of each kind with a status: one step per read (GET of the object), as runs and
 # batches go. A kind not listed here keeps its settled status (SETTLED) from the start.
 LIFECYCLES: dict[str, tuple[str, ...]] = {
-    "vector_store.file": ("in_progress", "completed"),
-    "vector_store.files_batch": ("in_progress", "completed"),
     "fine_tuning.job": ("validating_files", "queued", "running", "succeeded"),
     "video": ("queued", "in_progress", "completed"),
     "eval.run": ("queued", "in_progress", "completed"),

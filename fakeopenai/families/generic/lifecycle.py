@@ -274,51 +274,5 @@ def _eval_run(state: TenantState, run: GObj, status: str, now: int) -> None:
             "datasource_item_id": index})
 
 
-def _files_batch(state: TenantState, batch: GObj, status: str, now: int) -> None:
-    follow_batch(state, batch)
-
-
-def follow_batch(state: TenantState, batch: GObj) -> None:
-    """A vector store file batch's files take its status (so its counts say where it is)."""
-    status = batch.status or "in_progress"
-    child_status = status if status in ("in_progress", "completed", "failed", "cancelled") else "in_progress"
-    for child in world(state).collection(_child_home(batch, "files")):
-        if child.status != child_status:
-            child.status = child_status
-            child.fields["status"] = child_status
-            child.changed()
-    _count_batch(state, batch)
-
-
-def _count_batch(state: TenantState, batch: GObj) -> None:
-    counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0, "total": 0}
-    for child in world(state).collection(_child_home(batch, "files")):
-        if child.status in counts:
-            counts[child.status] += 1
-        counts["total"] += 1
-    if batch.fields.get("file_counts") != counts:
-        batch.fields["file_counts"] = counts
-        batch.changed()
-
-
-def _vector_store(state: TenantState, store: GObj) -> None:
-    counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0, "total": 0}
-    usage = 0
-    for child in world(state).collection(_child_home(store, "files")):
-        if child.status in counts:
-            counts[child.status] += 1
-        counts["total"] += 1
-        size = child.fields.get("usage_bytes")
-        usage += size if isinstance(size, int) else 0
-    status = "in_progress" if counts["in_progress"] else "completed"
-    if store.status == "expired":
-        status = "expired"
-    changes = {"file_counts": counts, "usage_bytes": usage, "status": status}
-    if any(store.fields.get(k) != v for k, v in changes.items()):
-        store.fields.update(changes)
-        store.status = status
-        store.changed()
-
-
-ON_STATUS = {"fine_tuning.job": _fine_tuning_job, "eval.run": _eval_run, "vector_store.files_batch": _files_batch}
-BEFORE_SHOW = {"vector_store": _vector_store, "vector_store.files_batch": _count_batch}
+ON_STATUS = {"fine_tuning.job": _fine_tuning_job, "eval.run": _eval_run}
+BEFORE_SHOW: dict[str, Any] = {}
