@@ -454,20 +454,27 @@ def test_a_builtin_name_as_a_file(fake_openai):
             patch.chdir(cwd)
             result = pytester.runpytest("-p", "no:cacheprovider", str(pytester.path / "tests" / "test_paths.py"))
         result.assert_outcomes(passed=2, errors=2)
-        tests, root = pytester.path / "tests", pytester.path
-        result.stdout.fnmatch_lines(_lines(
-            "fake_openai: cannot load the scenario: no scenario file 'scenarios/nowhere.yaml'; looked for it at:",
-            f"  {tests / 'scenarios' / 'nowhere.yaml'} (the test file's folder"
-            + (", the current directory)" if cwd == tests else ")"),
-            f"  {root / 'scenarios' / 'nowhere.yaml'} (pytest's rootdir"
-            + (", the current directory)" if cwd == root else ")"),
-            "A relative path is looked up from the test file's folder, then pytest's rootdir, then the current "
-            "directory."), consecutive=True)
+        result.stdout.fnmatch_lines(_lines("fake_openai: cannot load the scenario: " + _LOOKED_FOR,
+                                           *_places_looked(pytester.path, cwd)), consecutive=True)
         result.stdout.fnmatch_lines(_lines(
             "'chat_tool_loop' is a scenario's name: give the name, without '.yaml'.",
             "A relative path is looked up from the test file's folder, then pytest's rootdir, then the current "
             "directory."), consecutive=True)
 
+
+
+_LOOKED_FOR = "no scenario file 'scenarios/nowhere.yaml'; looked for it at:"
+
+
+def _places_looked(root: Path, cwd: Path) -> list[str]:
+    """The lines after :data:`_LOOKED_FOR` for a project at ``root`` with its tests in ``tests/``."""
+    tests = root / "tests"
+    return [f"  {tests / 'scenarios' / 'nowhere.yaml'} (the test file's folder"
+            + (", the current directory)" if cwd == tests else ")"),
+            f"  {root / 'scenarios' / 'nowhere.yaml'} (pytest's rootdir"
+            + (", the current directory)" if cwd == root else ")"),
+            "A relative path is looked up from the test file's folder, then pytest's rootdir, then the current "
+            "directory."]
 
 def test_the_fixtures_load_finds_a_relative_path_as_the_marker_does(pytester: pytest.Pytester) -> None:
     """issue 24 item 7: ``fake_openai.load("scenarios/x.yaml")`` inside a test looks next to the test file, then
@@ -500,15 +507,7 @@ def test_nowhere(fake_openai):
             patch.chdir(cwd)
             result = pytester.runpytest("-p", "no:cacheprovider", str(pytester.path / "tests" / "test_load.py"))
         result.assert_outcomes(passed=2, failed=1)
-        tests, root = pytester.path / "tests", pytester.path
-        result.stdout.fnmatch_lines(_lines(
-            "no scenario file 'scenarios/nowhere.yaml'; looked for it at:",
-            f"  {tests / 'scenarios' / 'nowhere.yaml'} (the test file's folder"
-            + (", the current directory)" if cwd == tests else ")"),
-            f"  {root / 'scenarios' / 'nowhere.yaml'} (pytest's rootdir"
-            + (", the current directory)" if cwd == root else ")"),
-            "A relative path is looked up from the test file's folder, then pytest's rootdir, then the current "
-            "directory."), consecutive=True)
+        result.stdout.fnmatch_lines(_lines(_LOOKED_FOR, *_places_looked(pytester.path, cwd)), consecutive=True)
 
 
 def test_a_test_with_a_very_long_id_plays_the_default_scenario(pytester: pytest.Pytester) -> None:
