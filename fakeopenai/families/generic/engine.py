@@ -178,7 +178,7 @@ def show(state: TenantState, obj: GObj, pointer: str | None) -> Any:
     if cached is not None and cached[0] == obj.version:
         data = cached[1]
     else:
-        data = with_newer_fields(obj.kind, schemas.project(pointer, obj.seed, obj.fields), obj.fields)
+        data = schemas.project(pointer, obj.seed, obj.fields)
         obj._shown[pointer] = (obj.version, data)
     return state.profile.apply(obj.kind or "object", data) if obj.kind else data
 
@@ -410,18 +410,9 @@ def compute(state: TenantState, call: Call) -> Answer:
         fields[name] = now + (60 if name == "expires_at" else 0)
     if shape.has("id"):
         fields["id"] = state.ids.new(facts.prefix_for(op.kind or shape.object_fixed))
-    data = with_newer_fields(op.kind, schemas.project(op.schema, seed, fields), fields)
+    data = schemas.project(op.schema, seed, {**facts.NEWER_FIELDS.get(op.kind or "", {}), **fields})
     media.fill_images(data, call.body, key)
     return Answer(data=data, kind=op.kind, status=op.status)
-
-
-def with_newer_fields(kind: str | None, data: Any, fields: dict[str, Any]) -> Any:
-    """``data`` with the kind's fields newer than the spec (``facts.NEWER_FIELDS``: its schema has no place
-    for them, so the projection dropped them), the object's own value first."""
-    newer = facts.NEWER_FIELDS.get(kind or "")
-    if not newer or not isinstance(data, dict):
-        return data
-    return {**data, **{name: fields.get(name, value) for name, value in newer.items()}}
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -100,8 +100,9 @@ LIFECYCLES: dict[str, tuple[str, ...]] = {
     "upload": ("pending",),          # completed by POST /uploads/{id}/complete, not by reads
 }
 # The statuses that end a life (a read no longer moves it; cancel is a 400).
-# Required fields newer than the shipped spec that the SDKs already read (openai-python 3.63 validates them):
-# a kind's objects carry them from the start (the request's own fields still win).
+# The values of required fields newer than the shipped spec that the SDKs already read (openai-python 3.63
+# validates them; openapi_rules.NEWER_PROPERTIES gives their schemas): a kind's answers carry them (the
+# request's own fields still win).
 NEWER_FIELDS: dict[str, dict[str, Any]] = {
     "audio.voice": {"type": "audio_sample"},   # a voice made from an uploaded sample (the only way over HTTP)
 }
