@@ -65,7 +65,7 @@ def serve_bare(recording: str, port: int = 0) -> None:
 
     import uvicorn
 
-    from fakeopenai.doors.server import listen_socket, loop_factory, one_write
+    from fakeopenai.doors.server import http_protocol, listen_socket, loop_factory, one_write
 
     with open(recording, encoding="utf-8") as handle:
         answers = bare_app(json.load(handle))
@@ -74,7 +74,8 @@ def serve_bare(recording: str, port: int = 0) -> None:
         await one_write(answers, scope, receive, send)  # as `fakeopenai serve` writes its answers
     sock = listen_socket("127.0.0.1", port)
     # Served as `fakeopenai serve` serves: the same HTTP parser and event loop.
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio", http="auto")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio",
+                            http=http_protocol(), proxy_headers=False)
     server = uvicorn.Server(config)
 
     async def run() -> None:

@@ -38,12 +38,25 @@ def uvicorn_config(app: Any, log_level: str = "warning", tls: TlsFiles | None = 
     """How a socket door runs uvicorn. Its own ``server`` and ``date`` headers are off, put back by
     :class:`ServerHeaders` only where the answer has none: uvicorn sends them besides the answer's,
     so a scripted fault's ``date`` or ``server`` went out twice. HTTP is parsed by httptools (a
-    dependency; uvicorn's ``auto`` falls back to its pure-Python h11 where it is missing); WebSockets
-    (``/v1/realtime``) by ``websockets``. ``tls``: serve https and wss with these files (``serve --tls``)."""
+    dependency; uvicorn's ``auto`` falls back to its pure-Python h11 where it is missing), each request
+    served in one go (:mod:`fakeopenai.doors.http11`); WebSockets (``/v1/realtime``) by ``websockets``.
+    No ``X-Forwarded-For`` middleware: the fake is not behind a proxy, and a request's own peer decides
+    what loopback may see. ``tls``: serve https and wss with these files (``serve --tls``)."""
     return uvicorn.Config(ServerHeaders(app), log_level=log_level, access_log=False, lifespan="off",
-                          loop="asyncio", http="auto", timeout_keep_alive=KEEP_ALIVE_SECONDS, server_header=False,
+                          loop="asyncio", http=http_protocol(), proxy_headers=False,
+                          timeout_keep_alive=KEEP_ALIVE_SECONDS, server_header=False,
                           date_header=False, ssl_certfile=str(tls.cert) if tls else None,
                           ssl_keyfile=str(tls.key) if tls else None)
+
+
+def http_protocol() -> Any:
+    """uvicorn's httptools protocol serving each request in one go (:mod:`fakeopenai.doors.http11`), or
+    uvicorn's choice where httptools is missing."""
+    try:
+        from fakeopenai.doors.http11 import Http11Protocol
+    except ImportError:
+        return "auto"
+    return Http11Protocol
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -38,12 +38,12 @@ import asyncio
 import contextlib
 import contextvars
 import queue
-import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from functools import cache
 from types import ModuleType
 from typing import Any
 
+from fakeopenai.doors.eager import needs_task, resume
 from fakeopenai.doors.loop_lock import LoopLock, running_loop
 from fakeopenai.faults.stream import ABORT, ClientDisconnect
 
@@ -150,33 +150,6 @@ def _read_timeout(request: Any) -> float | None:
     return float(value) if value is not None else None
 
 
-SSE_FORMAT = re.compile(rb'"stream_format"\s*:\s*"sse"')   # speech's events
-
-
-def _needs_task(scope: dict[str, Any], body: bytes) -> bool:
-    """Streams (anyio task groups) and uploads (a thread pool for big files) need a real Task."""
-    if b'"stream"' in body or b"stream=true" in scope["query_string"] or SSE_FORMAT.search(body):
-        return True
-    return any(key == b"content-type" and value.startswith(b"multipart/") for key, value in scope["headers"])
-
-
-async def _resume(coro: Coroutine[Any, Any, Result], yielded: Any) -> Result:
-    """Carry on, inside a Task, a coroutine that suspended while being driven directly."""
-    while True:
-        try:
-            if yielded is None:
-                await asyncio.sleep(0)
-            else:
-                await asyncio.wait((yielded,))  # its outcome reaches the coroutine when resumed
-        except asyncio.CancelledError:
-            yielded = coro.throw(asyncio.CancelledError())
-            continue
-        try:
-            yielded = coro.send(None)
-        except StopIteration as stop:
-            return stop.value
-
-
 def _start(lock: LoopLock, pending: _Pending, coro: Coroutine[Any, Any, Result], in_task: bool) -> _Pending:
     """Run ``coro`` on the server loop, where all state lives.
 
@@ -210,7 +183,7 @@ def _start(lock: LoopLock, pending: _Pending, coro: Coroutine[Any, Any, Result],
                 pending.error = exc
                 pending.finish()
                 return
-            task = loop.create_task(_resume(coro, yielded))
+            task = loop.create_task(resume(coro, yielded))
         pending.task = task
         task.add_done_callback(finished)
 
@@ -348,7 +321,7 @@ def _transport_class(module: ModuleType) -> type:
             lock.acquire()
             chunks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
             pending = _Pending(lock.release, chunks.put)
-            _start(self.lock, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
+            _start(self.lock, pending, _call(self.app, scope, body, pending), needs_task(scope, body))
             timeout = _read_timeout(request)
             if not lock.acquire(timeout=-1 if timeout is None else timeout):
                 _abandon(self.loop, pending)
@@ -385,7 +358,7 @@ def _transport_class(module: ModuleType) -> type:
                     caller.call_soon_threadsafe(chunks.put_nowait, chunk)
 
             pending = _Pending(ready, feed)
-            _start(self.lock, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
+            _start(self.lock, pending, _call(self.app, scope, body, pending), needs_task(scope, body))
             try:
                 if not waiter.done():
                     await asyncio.wait_for(waiter, _read_timeout(request))
@@ -414,7 +387,7 @@ def _transport_class(module: ModuleType) -> type:
                 sniffio.current_async_library_cvar.set(None)
                 library, sniffio.thread_local.name = sniffio.thread_local.name, None
                 try:
-                    _start(self.lock, pending, _call(self.app, scope, body, pending), _needs_task(scope, body))
+                    _start(self.lock, pending, _call(self.app, scope, body, pending), needs_task(scope, body))
                 finally:
                     sniffio.thread_local.name = library
 

@@ -1,0 +1,182 @@
+"""The socket server's HTTP/1.1: uvicorn's httptools protocol, serving a request in one go.
+
+uvicorn starts a Task for each request as soon as its head is parsed; the Task then waits for the
+body (an ``asyncio.Event``), is woken when it has come, and at the end arms a new keep-alive timer
+(cancelled again by the next request). For this fake's requests (small JSON bodies, handlers that
+never wait) that is most of what serving one costs beside the app itself. :class:`Http11Protocol`
+changes only that:
+
+- a request whose body is small and announced (a ``content-length`` up to :data:`EAGER_BODY_BYTES`,
+  or none at all) is started when its body is complete, and driven directly
+  (:func:`fakeopenai.doors.eager.drive`): no Task unless it suspends (a stream, an upload, a scripted
+  delay start in one, as before); a bigger, chunked or ``Expect: 100-continue`` body starts at its
+  head, in a Task, exactly as uvicorn does;
+- one keep-alive timer per connection, re-armed only when it fires early;
+- the answer's head built with one check of its header names and one of its values (uvicorn: two
+  regular expressions per header).
+
+Parsing, pipelining, flow control, WebSocket upgrades (``/v1/realtime``), TLS, shutdown and the
+answers themselves are uvicorn's. ``uvicorn.Config(app, http=Http11Protocol)`` uses it
+(:func:`fakeopenai.doors.server.uvicorn_config`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.parse
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
+
+from fakeopenai.doors.eager import drive, needs_task
+
+EAGER_BODY_BYTES = 256 * 1024   # a body up to this is read whole before its request starts
+
+
+class Http11Protocol(HttpToolsProtocol):
+    """See the module's docstring."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waiting: RequestResponseCycle | None = None   # started when its body is complete
+        self._idle_since: float | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        scope: Any = self.scope
+        if self.limit_concurrency is not None or (parser.should_upgrade() and self._should_upgrade()):
+            super().on_headers_complete()
+            return
+        scope["method"] = parser.get_method().decode("ascii")
+        http_version = parser.get_http_version()
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        parsed_url = httptools.parse_url(self.url)
+        raw_path = parsed_url.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        scope["path"] = self.root_path + path
+        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["query_string"] = parsed_url.query or b""
+        existing = self.cycle
+        self.cycle = cycle = Cycle(
+            scope=scope, transport=self.transport, flow=self.flow, logger=self.logger,
+            access_logger=self.access_logger, access_log=self.access_log,
+            default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue,
+            keep_alive=http_version != "1.0" and parser.should_keep_alive(), on_response=self.on_response_complete)
+        if existing is not None and not existing.response_complete:
+            self.flow.pause_reading()   # pipelined: after the one being answered, as uvicorn does
+            self.pipeline.appendleft((cycle, self.app))
+        elif self._body_is_small():
+            self._waiting = cycle
+        else:
+            self._start_asgi_task(cycle, self.app)
+
+    def _body_is_small(self) -> bool:
+        if self.expect_100_continue:
+            return False
+        for name, value in self.headers:
+            if name == b"content-length":
+                return value.isdigit() and int(value) <= EAGER_BODY_BYTES
+            if name == b"transfer-encoding":
+                return False
+        return True
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        cycle = self._waiting
+        if cycle is None:
+            return
+        self._waiting = None
+        if cycle.response_complete:
+            return
+        coro = cycle.run_asgi(self.app)
+        task = self.loop.create_task(coro) if needs_task(cycle.scope, cycle.body) else drive(coro, self.loop)
+        if task is not None:
+            task.add_done_callback(self.tasks.discard)
+            self.tasks.add(task)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._waiting = None
+        super().connection_lost(exc)
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    # One keep-alive timer per connection: a request marks the connection busy, an answer idle.
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_since = None
+
+    def on_response_complete(self) -> None:
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_since = self.loop.time()
+        if self._idle_timer is None:
+            self._idle_timer = self.loop.call_later(self.timeout_keep_alive, self._idle_check)
+
+    def _idle_check(self) -> None:
+        self._idle_timer = None
+        if self._idle_since is None or self.transport.is_closing():
+            return   # busy: the answer arms the timer again
+        left = self._idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self._idle_timer = self.loop.call_later(left, self._idle_check)
+        else:
+            self.transport.close()
+
+
+class Cycle(RequestResponseCycle):
+    """uvicorn's request cycle, writing the answer's head with two checks in all."""
+
+    async def send(self, message: Any) -> None:
+        if self.response_started or self.access_log or self.flow.write_paused or self.disconnected \
+                or message["type"] != "http.response.start":
+            await super().send(message)
+            return
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        status = message["status"]
+        headers = [*self.default_headers, *message.get("headers", ())]
+        # Header names joined by "-" (a token character), values by a tab (allowed in a value): one search
+        # each finds what uvicorn's per-header searches find.
+        if HEADER_RE.search(b"-".join([name for name, _ in headers])):
+            raise RuntimeError("Invalid HTTP header name.")
+        if HEADER_VALUE_RE.search(b"\t".join([value for _, value in headers])):
+            raise RuntimeError("Invalid HTTP header value.")
+        content = [STATUS_LINE[status]]
+        closes = False
+        for name, value in headers:
+            name = name.lower()
+            if name == b"content-length" and self.chunked_encoding is None:
+                self.expected_content_length = int(value.decode())
+                self.chunked_encoding = False
+            elif name == b"transfer-encoding" and value.lower() == b"chunked":
+                self.expected_content_length = 0
+                self.chunked_encoding = True
+            elif name == b"connection" and b"close" in [token.lower().strip() for token in value.split(b",")]:
+                self.keep_alive = False
+                closes = True
+            content.extend((name, b": ", value, b"\r\n"))
+        if not self.keep_alive and not closes:
+            content.append(b"connection: close\r\n")
+        if self.chunked_encoding is None and self.scope["method"] != "HEAD" and status not in (204, 304):
+            self.chunked_encoding = True
+            content.append(b"transfer-encoding: chunked\r\n")
+        content.append(b"\r\n")
+        self.transport.write(b"".join(content))
