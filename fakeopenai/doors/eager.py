@@ -27,7 +27,7 @@ T = TypeVar("T")
 SSE_FORMAT = re.compile(rb'"stream_format"\s*:\s*"sse"')   # speech's events
 
 
-def needs_task(scope: dict[str, Any], body: bytes) -> bool:
+def needs_task(scope: Any, body: bytes | bytearray) -> bool:
     """Streams (anyio task groups) and uploads (a thread pool for big files) need a real Task."""
     if b'"stream"' in body or b"stream=true" in scope["query_string"] or SSE_FORMAT.search(body):
         return True
