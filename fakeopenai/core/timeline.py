@@ -14,6 +14,10 @@ the wall time, the request being served and the script step the object's cursor 
 that step does: ``did``). Objects that reached an end state (or were deleted) are no longer
 looked at, so the cost of a note is the number of objects still in progress.
 
+A request answered at once, with nothing to follow (a picture, speech, a transcript), enters as an
+ended object of one state (:meth:`Timeline.answered`): its ``did`` says what was answered, made when
+the timeline is read, and no later note looks at it.
+
 A conversation of the Responses or Chat Completions API is one script use spanning several API
 objects: it is followed as one object (its first response's or completion's id), whose ``latest``
 is the one it is on now; each of its states names that one (``object``), so its lane reads
