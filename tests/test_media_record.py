@@ -24,6 +24,7 @@ from fakeopenai.doors.server import ServerThread
 from fakeopenai.http.app import create_app
 from fakeopenai.record import ConvertOptions
 from fakeopenai.record.proxy import Recorder, create_proxy
+from fakeopenai.scenario.problems import ScenarioError
 
 HELLO = "Hello from the recording."
 
@@ -96,13 +97,14 @@ def test_recorded_pictures_and_speech_replay_byte_for_byte(tmp_path: Path, fake_
     assert lanes[4][:2] == ("speech", "generated") and lanes[4][2].startswith("wav, 1.8 s, ")
 
 
-def test_a_speech_file_must_name_its_format(tmp_path: Path, fake_openai: Any) -> None:
+def test_a_speech_file_must_name_its_format_and_be_audio(tmp_path: Path, fake_openai: Any) -> None:
     (tmp_path / "hello.ogg").write_bytes(b"OggS")
     (tmp_path / "noise.mp3").write_bytes(b"not audio at all")
     path = tmp_path / "bad.yaml"
     path.write_text("speech:\n  - file: hello.ogg\n  - file: noise.mp3\n")
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ScenarioError) as caught:
         fake_openai.load(str(path))
-    message = str(caught.value)
-    assert "speech[0].file" in message and ".mp3, .opus, .aac, .flac, .wav, .pcm" in message
-    assert "speech[1].file" in message and "is not mp3 audio PyAV can read" in message
+    assert str(caught.value).splitlines() == [
+        f"{path}:2:11: speech[0].file: 'hello.ogg': a speech file's extension names its format: "
+        ".mp3, .opus, .aac, .flac, .wav, .pcm",
+        f"{path}:3:11: speech[1].file: '{tmp_path / 'noise.mp3'}' is not mp3 audio PyAV can read"]
