@@ -400,3 +400,34 @@ def test_a_violation_that_fails_a_chat_round_names_that_completion(fake: FakeOpe
     [script] = control(fake, key, "/_fake/scenario")["chat"]
     assert [(s["id"], s["status"]) for s in script["served"]] == [(first.id, "waiting"),
                                                                    (violation["completion_id"], "failed")]
+
+
+# ------------------------------------------------------------------ answers at once (images, speech, transcripts)
+def test_pictures_speech_and_transcripts_each_show_what_was_answered(fake_openai: Any) -> None:
+    fake_openai.load({"images": [{"match": {"prompt": {"contains": "sea"}}, "colour": "navy"},
+                                 {"match": {"prompt": {"contains": "blood"}}, "refuse": ["violence"]}],
+                      "transcriptions": [{"match": {"file": {"equals": "call.wav"}},
+                                          "text": "Hello, this is the support line. How can I help you today?"}]})
+    client = fake_openai.client(max_retries=0)
+    client.images.generate(model="gpt-image-2", prompt="A fox", size="64x48", output_format="jpeg", n=2)
+    client.images.generate(model="gpt-image-2", prompt="The sea", size="32x32", stream=True, partial_images=1)
+    with pytest.raises(openai.BadRequestError):
+        client.images.generate(model="gpt-image-1", prompt="A river of blood")
+    wav = client.audio.speech.create(model="tts-1", voice="alloy", input="One two three.", response_format="wav",
+                                     speed=2.0).read()
+    client.audio.transcriptions.create(model="whisper-1", file=("call.wav", wav), response_format="srt")
+    body = httpx.get(fake_openai.server.origin + "/_fake/timeline",
+                     headers={"Authorization": f"Bearer {fake_openai.api_key}"}).json()
+    ids = {r["n"]: r["request_id"] for r in body["requests"]}
+    lanes = [(life["id"] == ids[life["states"][0]["request"]], life["kind"], life["script"],
+              [(s["status"], s["did"]) for s in life["states"]]) for life in body["objects"]]
+    seconds = (len(wav) - 44) / 2 / 24000
+    assert lanes == [
+        (True, "image generation", "generated", [("completed", "2 pictures 64x48 jpeg")]),
+        (True, "image generation", "images[0]", [
+            ("completed", "1 picture 32x32 png, colour #000080, streamed with 1 partial image each")]),
+        (True, "image generation", "images[1]", [("failed", "refused (moderation_blocked): violence")]),
+        (True, "speech", "generated", [("completed", f"wav, {seconds:.1f} s, {len(wav)} bytes")]),
+        (True, "transcription", "transcriptions[0]", [
+            ("completed", "'Hello, this is the support line. How can I help…' as srt")])]
+    assert body["objects"][1]["script_at"] is None and body["objects"][0]["states"][0]["time"] == body["clock"]["now"]

@@ -152,7 +152,8 @@ class Family:
     # (``known_models.check_model``, through ``registry.model_ids``).
     model_ids: Callable[[TenantState], list[str]] | None = None
     # What turns recorded exchanges into the family's part of a scenario (``fakeopenai record``): a new
-    # converter per conversion (``record.convert.common.Converter``: ``key``, ``feed``, ``entries``).
+    # converter per conversion (``record.convert.common.Converter``: ``key``, ``feed``, ``entries``), or a
+    # list of them (a family with several keys).
     recorder: Callable[[], Any] | None = None
 
 

@@ -14,6 +14,10 @@ the wall time, the request being served and the script step the object's cursor 
 that step does: ``did``). Objects that reached an end state (or were deleted) are no longer
 looked at, so the cost of a note is the number of objects still in progress.
 
+A request answered at once, with nothing to follow (a picture, speech, a transcript), enters as an
+ended object of one state (:meth:`Timeline.answered`): its ``did`` says what was answered, made when
+the timeline is read, and no later note looks at it.
+
 A conversation of the Responses or Chat Completions API is one script use spanning several API
 objects: it is followed as one object (its first response's or completion's id), whose ``latest``
 is the one it is on now; each of its states names that one (``object``), so its lane reads
@@ -100,6 +104,8 @@ def _state_json(state: tuple[Any, ...]) -> dict[str, Any]:
                       where=getattr(step, "where", None) or None,
                       at=position(source, step) if hasattr(step, "line") else None,
                       did=describe() if describe is not None and entered else None)
+    elif step is not None:   # a request answered at once (Timeline.answered): what it answered
+        record["did"] = step[0](*step[1])
     return record
 
 
@@ -124,14 +130,37 @@ class Timeline:
             return
         kind, finder = _finder(state, script.key, object_id)
         life = Life(object_id, kind, script.name, position(state.scenario.source, script), finder)
+        if self._keep(life):
+            self.live[object_id] = life
+            self._note(state, life)
+
+    def answered(self, state: TenantState, kind: str, status: str, did: Callable[..., str], args: tuple[Any, ...],
+                 entry: Any = None) -> None:
+        """A request answered at once, with no life to follow (a picture, speech, a transcript): a lane
+        of its own (its id the request's id) with one ended state, whose ``did`` says what was answered:
+        ``did(*args)``, called when the timeline is read. ``entry``: the scenario entry that scripted the
+        answer (its name and place are the lane's script), else the script is ``generated``."""
+        request = current_entry.get()
+        if request is None:
+            return
+        object_id = request.get("request_id") or f"request-{request.get('n')}"
+        source = state.scenario.source
+        life = Life(object_id, kind, entry.name if entry is not None else "generated", position(source, entry),
+                    _nothing)
+        if self._keep(life):
+            life.states.append((status, None, None, state.clock.now, time.time(), request.get("n"), None,
+                                (did, args), source, True))
+
+    def _keep(self, life: Life) -> bool:
+        """Keep ``life`` (the oldest ended one goes when :data:`OBJECT_LIMIT` are kept); False when every
+        kept object is still in progress: this one is not followed."""
         if len(self.lives) >= OBJECT_LIMIT:
             ended = next((old for old in self.lives if old not in self.live), None)
             if ended is None:
-                return   # every kept object is still in progress: this one is not followed
+                return False
             del self.lives[ended]
-        self.lives[object_id] = life
-        self.live[object_id] = life
-        self._note(state, life)
+        self.lives[life.id] = life
+        return True
 
     def note(self, state: TenantState, obj: Any = None) -> None:
         """Record the status of ``obj`` (if followed), or of every object still in progress."""
@@ -207,6 +236,10 @@ def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable
             return kind.noun, lambda tenant, find=kind.find: find(tenant, object_id)
     noun = mine[0].noun if len(mine) == 1 else key
     return noun, lambda tenant: None
+
+
+def _nothing(state: TenantState) -> None:
+    return None
 
 
 _KINDS: dict[str, tuple[Any, list[Any]]] = {}   # script key -> (the families it was worked out for, kinds)

@@ -186,7 +186,7 @@ def record(args: argparse.Namespace) -> int:
 
 
 def import_cassette(args: argparse.Namespace) -> int:
-    from fakeopenai.record import scenario_from, scenario_yaml
+    from fakeopenai.record import recording, scenario_yaml, write_recording
     from fakeopenai.record.cassette import read_cassette
 
     try:
@@ -194,9 +194,9 @@ def import_cassette(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"fakeopenai import-cassette: {args.cassette}: {exc}", file=sys.stderr)
         return 1
-    text = scenario_yaml(scenario_from(exchanges, _convert_options(args)),
-                         f"Imported by fakeopenai import-cassette from {Path(args.cassette).name}.")
-    Path(args.out).write_text(text, encoding="utf-8")
+    recorded = recording(exchanges, _convert_options(args))
+    text = scenario_yaml(recorded.scenario, f"Imported by fakeopenai import-cassette from {Path(args.cassette).name}.")
+    write_recording(Path(args.out), text, recorded.media)
     print(f"{args.out}: {len(exchanges)} interactions")
     return 0
 

@@ -6,7 +6,7 @@
 * :mod:`.cassette` - vcrpy / pytest-recording cassettes to exchanges.
 """
 
-from fakeopenai.record.convert import ConvertOptions, scenario_from, scenario_yaml
+from fakeopenai.record.convert import ConvertOptions, recording, scenario_from, scenario_yaml, write_recording
 from fakeopenai.record.exchange import Exchange
 
-__all__ = ["ConvertOptions", "Exchange", "scenario_from", "scenario_yaml"]
+__all__ = ["ConvertOptions", "Exchange", "recording", "scenario_from", "scenario_yaml", "write_recording"]

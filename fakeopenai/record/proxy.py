@@ -17,13 +17,13 @@ import os
 import signal
 import sys
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from fakeopenai.faults.stream import disconnect
-from fakeopenai.record.convert import ConvertOptions, scenario_from, scenario_yaml
+from fakeopenai.record.convert import ConvertOptions, Recording, recording, scenario_yaml, write_recording
 from fakeopenai.record.exchange import Exchange
 from fakeopenai.record.upstream import NETWORK_ERRORS, Upstream
 
@@ -68,19 +68,27 @@ class Recorder:
             self._client = Upstream(self.upstream)
         return self._client
 
-    def scenario(self) -> dict[str, Any]:
-        return scenario_from([self.exchanges[n] for n in sorted(self.exchanges)], self.options)
+    def recorded(self) -> Recording:
+        """The scenario so far and its media files (in ``<out's stem>.media/`` beside ``out``)."""
+        options = self.options
+        if self.out is not None and options.media is None:
+            options = replace(options, media=f"{self.out.stem}.media")
+        return recording([self.exchanges[n] for n in sorted(self.exchanges)], options)
 
-    def text(self) -> str:
-        return scenario_yaml(self.scenario(), f"Recorded by fakeopenai record from {safe_url(self.upstream)}.\n"
-                                              "Ids and times are the fake's own (tool call ids are kept); edit "
-                                              "freely, then: fakeopenai validate THIS_FILE")
+    def scenario(self) -> dict[str, Any]:
+        return self.recorded().scenario
+
+    def text(self, recorded: Recording | None = None) -> str:
+        return scenario_yaml((recorded or self.recorded()).scenario,
+                             f"Recorded by fakeopenai record from {safe_url(self.upstream)}.\n"
+                             "Ids and times are the fake's own (tool call ids are kept); edit "
+                             "freely, then: fakeopenai validate THIS_FILE")
 
     def write(self) -> Path | None:
         if self.out is None or self.written:
             return None
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.out.write_text(self.text(), encoding="utf-8")
+        recorded = self.recorded()
+        write_recording(self.out, self.text(recorded), recorded.media)
         self.written = True
         return self.out
 

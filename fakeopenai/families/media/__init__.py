@@ -2,9 +2,10 @@
 ``/variations`` (pictures of the asked size and format, partial images when streamed, the urls the
 fake serves under ``/media/images/``), ``POST /v1/audio/speech`` (audio in every response_format,
 as bytes or ``speech.audio.*`` events) and ``/transcriptions``, ``/translations`` (every
-response_format, ``transcript.text.*`` events). ``images:`` and ``transcriptions:`` scenario entries
-script the answers. Engines: ``images.py`` (+ ``draw.py``), ``speech.py``, ``transcripts.py``;
-handlers ``api.py``; the scenario part ``scenario.py``.
+response_format, ``transcript.text.*`` events). ``images:``, ``speech:`` and ``transcriptions:``
+scenario entries script the answers. Engines: ``images.py`` (+ ``draw.py``), ``speech.py``,
+``transcripts.py``; handlers ``api.py``; the scenario part ``scenario.py``; ``recorder.py`` records
+them (pictures and audio kept as files beside the scenario).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ OPENAPI_PATHS = ("/images/generations", "/images/edits", "/images/variations", "
 
 FAMILY = Family(
     name="media",
-    recorder=lazy(f"{__name__}.recorder", "TranscriptionsConverter"),
+    recorder=lazy(f"{__name__}.recorder", "converters"),
     routes=api.ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
     scenario_schema=scenario.schema,
-    docs_sections=(("Image entry", "image_entry"), ("Transcription entry", "transcription_entry")),
+    docs_sections=(("Image entry", "image_entry"), ("Speech entry", "speech_entry"),
+                   ("Transcription entry", "transcription_entry")),
     build=scenario.build,
 )

@@ -22,6 +22,7 @@ from fakeopenai.http.streaming import event_frame, sse_response
 
 IMAGE_PATH = "/media/images/"
 MAX_PART_BYTES = 64 * 1024 * 1024
+SHOWN_CHARS = 48   # of a transcript, on the timeline
 
 
 async def read_form(request: Request, schema_name: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, bytes]]]]:
@@ -133,12 +134,19 @@ async def create_speech(request: Request) -> Response:
     state = tenant(request)
     body = json_body(request, "CreateSpeechRequest")
     speech.check(body)
-    response_format = str(body.get("response_format") or "mp3")
-    audio = speech.speak(body, state.scenario.seed)
-    if body.get("stream_format") == "sse":
-        return sse_response(request.scope, [event_frame(name, data) for name, data in speech.sse_events(body, audio)])
+    spoken = speech.speak(state, body)
+    sse = body.get("stream_format") == "sse"
+    state.timeline.answered(state, "speech", "completed", said_speech,
+                            (spoken.format, spoken.seconds, len(spoken.audio), sse), spoken.entry)
+    if sse:
+        return sse_response(request.scope, [event_frame(name, data) for name, data
+                                            in speech.sse_events(body, spoken.audio)])
+    return Response(spoken.audio, media_type=speech.MEDIA_TYPES[spoken.format])
 
-    return Response(audio, media_type=speech.MEDIA_TYPES[response_format])
+
+def said_speech(response_format: str, seconds: float, size: int, sse: bool) -> str:
+    """What a speech answer was, on the timeline: ``mp3, 2.4 s, 31204 bytes``."""
+    return f"{response_format}, {seconds:.1f} s, {size} bytes" + (" in speech.audio events" if sse else "")
 
 
 async def _transcript(request: Request, operation: str, schema_name: str) -> Response:
@@ -152,13 +160,23 @@ async def _transcript(request: Request, operation: str, schema_name: str) -> Res
     filename, data = uploads[0]
     transcript = transcripts.transcribe(state, operation, body, filename, data)
     model = str(body.get("model"))
-    if body.get("stream") is True and operation == "transcriptions":
+    streamed = body.get("stream") is True and operation == "transcriptions"
+    state.timeline.answered(state, operation[:-1], "completed", said_transcript,
+                            (transcript.text[:SHOWN_CHARS + 1], response_format, streamed), transcript.entry)
+    if streamed:
         return sse_response(request.scope, [event_frame(name, event) for name, event
                                             in transcripts.stream_events(transcript, model, body)])
     answer = transcripts.render(transcript, model, operation, response_format, body)
     if isinstance(answer, str):
         return PlainTextResponse(answer)
     return json_response(answer)
+
+
+def said_transcript(head: str, response_format: str, streamed: bool) -> str:
+    """What a transcript was, on the timeline: its first words (``head``: its first characters and one
+    more, so that a cut shows) and how it was answered."""
+    shown = head if len(head) <= SHOWN_CHARS else head[:SHOWN_CHARS].rsplit(" ", 1)[0] + "…"
+    return f"{shown!r} as {'transcript.text events' if streamed else response_format}"
 
 
 async def create_transcription(request: Request) -> Response:

@@ -39,6 +39,7 @@ OUTPUT_TOKENS = {"low": {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400},
 IMAGE_INPUT_TOKENS = 194   # an input picture's tokens (low fidelity), a stable estimate
 DEFAULT_MODEL = {"generations": "dall-e-2", "edits": "gpt-image-1.5", "variations": "dall-e-2"}
 STREAM_EVENT = {"generations": "image_generation", "edits": "image_edit"}
+KINDS = {"generations": "image generation", "edits": "image edit", "variations": "image variation"}   # on the timeline
 SERVED_LIMIT = 256
 
 
@@ -88,8 +89,14 @@ def create(state: TenantState, operation: str, body: dict[str, Any], base_url: s
     pictures, mask = _read_inputs(model, operation, inputs)
     prompt = body.get("prompt") if isinstance(body.get("prompt"), str) else None
     entry = _entry_for(state, prompt, model)
+    kind = KINDS[operation]
     if entry is not None and entry.refuse is not None:
-        raise _refusal(state, model, entry.refuse)
+        refusal = _refusal(state, model, entry.refuse)
+        state.timeline.answered(state, kind, "failed", said_refusal, (refusal.code, entry.refuse), entry)
+        raise refusal
+    state.timeline.answered(state, kind, "completed", said_pictures,
+                            (n, size, output_format, entry, int(body.get("partial_images") or 0) if stream else None),
+                            entry)
     base_key = "|".join((str(state.scenario.seed), model, operation, prompt or "",
                          hashlib.sha256(b"".join(inputs.images) + (inputs.mask or b"")).hexdigest()))
     created = state.clock.now
@@ -99,7 +106,7 @@ def create(state: TenantState, operation: str, body: dict[str, Any], base_url: s
                                             width, height, size, quality, background, output_format, usage))
     data = []
     for index in range(n):
-        content = _picture(f"{base_key}#{index}", entry, pictures, mask, width, height, transparent,
+        content = _picture(base_key, index, entry, pictures, mask, width, height, transparent,
                            output_format, body.get("output_compression"))
         item: dict[str, Any] = {}
         if gpt or response_format == "b64_json":
@@ -117,6 +124,24 @@ def create(state: TenantState, operation: str, body: dict[str, Any], base_url: s
             answer["size"] = size
         answer["usage"] = usage
     return Answer(data=answer)
+
+
+def said_pictures(n: int, size: str, output_format: str, entry: ImageEntry | None, partials: int | None) -> str:
+    """What an image answer was, on the timeline: ``2 pictures 1536x1024 jpeg``, the entry's file or colour."""
+    said = f"{n} picture{'s' if n > 1 else ''} "
+    if entry is not None and entry.files is not None:
+        said += "from the entry's file" + ("s" if len(entry.files) > 1 else "")
+    else:
+        said += f"{size} {output_format}"
+        if entry is not None and entry.colour is not None:
+            said += ", colour #{:02x}{:02x}{:02x}".format(*entry.colour)
+    if partials is not None:
+        said += f", streamed with {partials} partial image{'s' if partials != 1 else ''} each"
+    return said
+
+
+def said_refusal(code: str | None, categories: tuple[str, ...]) -> str:
+    return f"refused ({code})" + (f": {', '.join(categories)}" if categories else "")
 
 
 # ----------------------------------------------------------------------------- served urls
@@ -239,14 +264,15 @@ def _refusal(state: TenantState, model: str, categories: tuple[str, ...]) -> Inv
 
 
 # ----------------------------------------------------------------------------- pictures
-def _picture(key: str, entry: ImageEntry | None, pictures: list[Any], mask: Any, width: int, height: int,
-             transparent: bool, output_format: str, compression: Any, drawn: float = 1.0) -> bytes:
-    if entry is not None and entry.file is not None:
-        return entry.file
+def _picture(base_key: str, index: int, entry: ImageEntry | None, pictures: list[Any], mask: Any, width: int,
+             height: int, transparent: bool, output_format: str, compression: Any, drawn: float = 1.0) -> bytes:
+    """Picture ``index`` of a request: the entry's file (the last one for the rest), else drawn."""
+    if entry is not None and entry.files is not None:
+        return entry.files[min(index, len(entry.files) - 1)]
     if entry is not None and entry.colour is not None:
         picture = draw.flat(entry.colour, width, height)
     else:
-        picture = draw.identicon(key, width, height, transparent=transparent, drawn=drawn)
+        picture = draw.identicon(f"{base_key}#{index}", width, height, transparent=transparent, drawn=drawn)
         if pictures and drawn >= 1.0:
             picture = draw.edit(pictures[0], picture, mask)
     return draw.encode(picture, output_format, compression if isinstance(compression, int) else None)
@@ -279,14 +305,13 @@ def _stream_events(operation: str, base_key: str, entry: ImageEntry | None, pict
              "output_format": output_format}
     events = []
     for index in range(n):
-        key = f"{base_key}#{index}"
         for step in range(partials):
-            content = _picture(key, entry, pictures, mask, width, height, transparent, output_format,
+            content = _picture(base_key, index, entry, pictures, mask, width, height, transparent, output_format,
                                body.get("output_compression"), drawn=(step + 1) / (partials + 1))
             events.append((f"{prefix}.partial_image", {
                 "type": f"{prefix}.partial_image", "b64_json": base64.b64encode(content).decode("ascii"),
                 **shown, "partial_image_index": step}))
-        content = _picture(key, entry, pictures, mask, width, height, transparent, output_format,
+        content = _picture(base_key, index, entry, pictures, mask, width, height, transparent, output_format,
                            body.get("output_compression"))
         events.append((f"{prefix}.completed", {"type": f"{prefix}.completed",
                                                "b64_json": base64.b64encode(content).decode("ascii"),

@@ -4,6 +4,10 @@ The "voice" is a tone per word (its pitch from a hash of the voice and the word,
 word's letters and ``speed``) with short pauses between words: 24 kHz mono 16-bit PCM, so the duration
 grows with the text and shrinks with the speed. PCM is answered as it is, WAV with the standard
 ``wave`` module, and mp3, opus (in Ogg), aac (ADTS) and flac with FFmpeg's encoders through PyAV.
+
+A ``speech:`` entry that matches the request answers its file instead, byte for byte, when the file
+is in the asked ``response_format`` (its extension says which); a file of another format is not
+converted: generated audio answers, with a warning naming the entry.
 """
 
 from __future__ import annotations
@@ -14,11 +18,17 @@ import io
 import math
 import struct
 import wave
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fakeopenai.core.errors import InvalidRequestError
+from fakeopenai.core.timeline import warn
+from fakeopenai.families.media.scenario import SPEECH, SpeechEntry
 from fakeopenai.spec.generate import count_tokens
+
+if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
 
 RATE = 24000
 SECONDS_PER_LETTER = 0.06
@@ -45,12 +55,66 @@ def check(body: dict[str, Any]) -> None:
                                   param="instructions", code="invalid_value")
 
 
-def speak(body: dict[str, Any], seed: Any) -> bytes:
-    """The audio of the request, in its ``response_format`` (default mp3)."""
+@dataclass(frozen=True, slots=True)
+class Speech:
+    """The audio answered, in ``format``, ``seconds`` long; ``entry``: the ``speech:`` entry whose file it is."""
+
+    audio: bytes
+    format: str
+    seconds: float
+    entry: SpeechEntry | None = None
+
+
+def speak(state: TenantState, body: dict[str, Any]) -> Speech:
+    """The audio of the request, in its ``response_format`` (default mp3): a matching entry's file, else made."""
+    response_format = str(body.get("response_format") or "mp3")
     voice = body.get("voice")
-    voice_key = voice.get("id") if isinstance(voice, dict) else voice
-    pcm = samples(str(body["input"]), float(body.get("speed") or 1.0), f"{seed}|{voice_key}")
-    return encode(pcm, str(body.get("response_format") or "mp3"))
+    voice_key = str(voice.get("id") if isinstance(voice, dict) else voice)
+    entry = _entry_for(state, body, voice_key, response_format)
+    if entry is not None:
+        return Speech(entry.file, response_format, entry.seconds, entry)
+    pcm = samples(str(body["input"]), float(body.get("speed") or 1.0), f"{state.scenario.seed}|{voice_key}")
+    return Speech(encode(pcm, response_format), response_format, duration(pcm))
+
+
+def _entry_for(state: TenantState, body: dict[str, Any], voice: str, response_format: str) -> SpeechEntry | None:
+    part = state.scenario.parts.get("media") or {}
+    other_format = None
+    for entry in part.get(SPEECH, ()):
+        if entry.model is not None and entry.model != body.get("model"):
+            continue
+        if entry.voice is not None and entry.voice != voice:
+            continue
+        if entry.input is not None and not entry.input.test(str(body.get("input"))):
+            continue
+        if entry.format != response_format:
+            other_format = other_format or entry
+            continue
+        state.record_entry_use(entry)
+        return entry
+    if other_format is not None:
+        warn(f"{other_format.name} matches this speech request but its file is {other_format.format}, not the "
+             f"asked {response_format}: generated audio answered (a speech file is answered only in its own format)")
+    return None
+
+
+def seconds_of(data: bytes, response_format: str) -> float:
+    """How long a speech file plays (``ValueError`` when it is not audio of that format): pcm is
+    24 kHz 16-bit mono as the API answers it; the others are probed with PyAV."""
+    if response_format == "pcm":
+        return len(data) / 2 / RATE
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), "r") as container:
+            if not container.streams.audio:
+                raise ValueError("no audio stream")
+            if container.duration:
+                return container.duration / 1_000_000
+            stream = container.streams.audio[0]
+            return sum(frame.samples for frame in container.decode(stream)) / (stream.rate or RATE)
+    except (av.FFmpegError, OSError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 def samples(text: str, speed: float, voice: str) -> bytes:

@@ -47,6 +47,7 @@ class Transcript:
     language: str
     speakers: tuple[str, ...]
     input_tokens: int
+    entry: TranscriptionEntry | None = None   # the transcriptions: entry whose text it is
 
 
 def allowed_formats(model: str, operation: str) -> tuple[str, ...]:
@@ -109,7 +110,7 @@ def transcribe(state: TenantState, operation: str, body: dict[str, Any], filenam
     step = seconds / max(1, len(tokens))
     words = [Word(word, round(i * step, 3), round((i + 1) * step, 3)) for i, word in enumerate(tokens)]
     return Transcript(text=text, duration=round(seconds, 3), words=words, language=language, speakers=speakers,
-                      input_tokens=max(1, math.ceil(seconds * 10)))
+                      input_tokens=max(1, math.ceil(seconds * 10)), entry=entry)
 
 
 def _entry_for(state: TenantState, filename: str, prompt: Any, model: str) -> TranscriptionEntry | None:

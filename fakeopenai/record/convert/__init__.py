@@ -6,13 +6,17 @@ its endpoints, and gives its part of the scenario (a top-level key and its entri
 errors become ``faults:`` here, before any converter sees them. Ids and timestamps are never
 copied (the fake makes its own); no header but the retry hints of an error reaches the file.
 
-A family's converter is a class with ``key``, ``feed`` and ``entries`` (``common.Converter``).
+A family's converter is a class with ``key``, ``feed`` and ``entries`` (``common.Converter``); a
+family with several keys gives a list of them. Pictures and audio are not put in the YAML: their
+entries name files in a folder beside the scenario (``ConvertOptions.media_folder``), and
+:func:`recording` gives those files' bytes with the scenario, for :func:`write_recording`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -20,12 +24,19 @@ from fakeopenai.core.registry import families
 from fakeopenai.record.convert.common import RETRY_HEADERS, Converter, ConvertOptions, path_glob
 from fakeopenai.record.exchange import Exchange
 
-__all__ = ["ConvertOptions", "Converter", "converters", "path_glob", "scenario_from", "scenario_yaml"]
+__all__ = ["ConvertOptions", "Converter", "Recording", "converters", "path_glob", "recording", "scenario_from",
+           "scenario_yaml", "write_recording"]
 
 
 def converters() -> list[Converter]:
-    """A new converter of each registered family that has one (``Family.recorder``), in registry order."""
-    return [family.recorder() for family in families() if family.recorder is not None]
+    """New converters of each registered family that has them (``Family.recorder``: one, or a list), in
+    registry order."""
+    made: list[Converter] = []
+    for family in families():
+        if family.recorder is not None:
+            mine = family.recorder()
+            made.extend(mine if isinstance(mine, list) else [mine])
+    return made
 
 
 # --- upstream errors: faults ------------------------------------------------------------------------
@@ -80,8 +91,18 @@ def _faults(exchanges: list[Exchange]) -> tuple[list[dict[str, Any]], list[Excha
     return faults, ok
 
 
+class Recording(NamedTuple):
+    scenario: dict[str, Any]     # ready for YAML
+    media: dict[str, bytes]      # the files its entries name: path relative to the scenario file -> bytes
+
+
 def scenario_from(exchanges: Iterable[Exchange], options: ConvertOptions | None = None) -> dict[str, Any]:
-    """The scenario (a dict, ready for YAML) that replays these exchanges."""
+    """The scenario (a dict, ready for YAML) that replays these exchanges (its media files: :func:`recording`)."""
+    return recording(exchanges, options).scenario
+
+
+def recording(exchanges: Iterable[Exchange], options: ConvertOptions | None = None) -> Recording:
+    """The scenario that replays these exchanges, and the media files its entries name."""
     options = options or ConvertOptions()
     faults, ok = _faults(list(exchanges))
     made = converters()
@@ -98,13 +119,27 @@ def scenario_from(exchanges: Iterable[Exchange], options: ConvertOptions | None 
         files = objects() if objects else []
         if files:
             scenario.setdefault("objects", {})["files"] = files
+    media: dict[str, bytes] = {}
     for converter in made:
         entries = converter.entries(options)
         if entries:
             scenario[converter.key] = entries
+        files = getattr(converter, "media", None)
+        if files is not None:
+            media.update(files())
     if faults:
         scenario["faults"] = faults
-    return scenario
+    return Recording(scenario, media)
+
+
+def write_recording(out: Path, text: str, media: dict[str, bytes]) -> None:
+    """The scenario file ``out`` (its YAML ``text``) and, beside it, the media files its entries name."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for name, content in media.items():
+        path = out.parent / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    out.write_text(text, encoding="utf-8")
 
 
 class _Dumper(yaml.SafeDumper):

@@ -19,6 +19,11 @@ class ConvertOptions:
     embeddings: str = "scripted"        # or "generated": embeddings left to the generator
     name: str | None = None
     description: str | None = None
+    media: str | None = None            # the folder, beside the scenario file, of recorded pictures and audio
+
+    def media_folder(self) -> str:
+        """Where recorded media files go, relative to the scenario file: ``<name>.media`` by default."""
+        return self.media or f"{self.name or 'recorded'}.media"
 
 
 # --- shared helpers ------------------------------------------------------------------------------
@@ -173,7 +178,9 @@ def plain_text(body: Any) -> str | None:
 
 
 class Converter:
-    """One family's part: ``feed`` every exchange (True: it was this family's), then ``entries``."""
+    """One family's part: ``feed`` every exchange (True: it was this family's), then ``entries``. A
+    converter that keeps media files beside the scenario also has ``media()``: the files its entries
+    name (path relative to the scenario file -> bytes), asked after ``entries``."""
 
     key = ""
 
