@@ -6,7 +6,7 @@ body (an ``asyncio.Event``), is woken when it has come, and at the end arms a ne
 never wait) that is most of what serving one costs beside the app itself. :class:`Http11Protocol`
 changes only that:
 
-- a request whose body is small and announced (a ``content-length`` up to :data:`EAGER_BODY_BYTES`,
+- a request to the fake's own app whose body is small and announced (a ``content-length`` up to :data:`EAGER_BODY_BYTES`,
   or none at all) is started when its body is complete, and driven directly
   (:func:`fakeopenai.doors.eager.drive`): no Task unless it suspends (a stream, an upload, a scripted
   delay start in one, as before); a bigger, chunked or ``Expect: 100-continue`` body starts at its
@@ -46,13 +46,15 @@ class Http11Protocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._waiting: RequestResponseCycle | None = None   # started when its body is complete
+        self._one_go = getattr(self.app, "one_go", False)   # the fake's own app (doors/server.ServerHeaders)
         self._idle_since: float | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
 
     def on_headers_complete(self) -> None:
         parser = self.parser
         scope: Any = self.scope
-        if self.limit_concurrency is not None or (parser.should_upgrade() and self._should_upgrade()):
+        if not self._one_go or self.limit_concurrency is not None or (
+                parser.should_upgrade() and self._should_upgrade()):
             super().on_headers_complete()
             return
         scope["method"] = parser.get_method().decode("ascii")
