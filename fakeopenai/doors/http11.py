@@ -6,11 +6,12 @@ body (an ``asyncio.Event``), is woken when it has come, and at the end arms a ne
 never wait) that is most of what serving one costs beside the app itself. :class:`Http11Protocol`
 changes only that:
 
-- a request to the fake's own app whose body is small and announced (a ``content-length`` up to :data:`EAGER_BODY_BYTES`,
-  or none at all) is started when its body is complete, and driven directly
+- a request to the fake's own app whose body is small and announced (a ``content-length`` up to
+  :data:`EAGER_BODY_BYTES`, or none at all) is started when its body is complete, and driven directly
   (:func:`fakeopenai.doors.eager.drive`): no Task unless it suspends (a stream, an upload, a scripted
   delay start in one, as before); a bigger, chunked or ``Expect: 100-continue`` body starts at its
-  head, in a Task, exactly as uvicorn does;
+  head, in a Task, exactly as uvicorn does (and any other app, the recording proxy, is served as
+  uvicorn serves it);
 - one keep-alive timer per connection, re-armed only when it fires early;
 - the answer's head built with one check of its header names and one of its values (uvicorn: two
   regular expressions per header).
