@@ -147,7 +147,7 @@ def snapshot(http: Any, world: dict[str, str], fake: FakeOpenAI) -> list[Any]:
 
     def internals() -> tuple[Any, ...]:
         state = server.registry.peek(fake.api_key)
-        return (state.clock.now, state.ids._random.getstate(), len(state.ids._seen), state.stored_bytes,
+        return (state.clock.now, state.ids._count, len(state.ids._seen), state.stored_bytes,
                 state.worlds["assistants"].run_count, state.worlds["batches"].batch_count, len(state.violations),
                 sorted(state.served.items()))
 
