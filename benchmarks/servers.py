@@ -72,8 +72,9 @@ def serve_bare(recording: str, port: int = 0) -> None:
 
     async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         await one_write(answers, scope, receive, send)  # as `fakeopenai serve` writes its answers
+    app.one_go = True   # type: ignore[attr-defined]  # and serves them (doors/http11.py), no Task when it can
     sock = listen_socket("127.0.0.1", port)
-    # Served as `fakeopenai serve` serves: the same HTTP parser and event loop.
+    # Served as `fakeopenai serve` serves: the same HTTP parser, protocol and event loop.
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio",
                             http=http_protocol(), proxy_headers=False)
     server = uvicorn.Server(config)
