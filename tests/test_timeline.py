@@ -431,3 +431,22 @@ def test_pictures_speech_and_transcripts_each_show_what_was_answered(fake_openai
         (True, "transcription", "transcriptions[0]", [
             ("completed", "'Hello, this is the support line. How can I help…' as srt")])]
     assert body["objects"][1]["script_at"] is None and body["objects"][0]["states"][0]["time"] == body["clock"]["now"]
+
+
+def test_past_the_object_limit_the_oldest_ended_lives_go_first(fake: FakeOpenAI,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakeopenai.core import timeline
+
+    monkeypatch.setattr(timeline, "OBJECT_LIMIT", 3)
+    key = "sk-timeline-limit"
+    waits = ("objects: {assistants: [{id: asst_w, model: gpt-4o}]}\n"
+             "runs: [{times: always, steps: [{tool_calls: [{function: f, arguments: {}}]}]}]\n")
+    httpx.put(origin(fake) + "/_fake/scenario", content=waits,
+              headers={"Authorization": f"Bearer {key}"}).raise_for_status()
+    client = openai.OpenAI(api_key=key, base_url=fake.base_url, max_retries=0)
+    thread = client.beta.threads.create()
+    waiting = client.beta.threads.runs.create(thread_id=thread.id, assistant_id="asst_w")   # waits for outputs
+    made = [client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": f"Hi {n}"}]).id
+            for n in range(4)]
+    body = httpx.get(origin(fake) + "/_fake/timeline", headers={"Authorization": f"Bearer {key}"}).json()
+    assert [life["id"] for life in body["objects"]] == [waiting.id, *made[2:]]

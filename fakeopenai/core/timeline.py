@@ -114,6 +114,7 @@ class Timeline:
 
     def __init__(self) -> None:
         self.lives: dict[str, Life] = {}
+        self._order: deque[str] = deque()        # the kept lives' ids, oldest first (see _keep)
         self.live: dict[str, Life] = {}          # not ended yet: looked at by each note
         self.requests = 0                        # requests numbered so far (``n`` of a log entry)
         self.violation_requests: list[int | None] = []   # per violation, the request that caused it
@@ -154,12 +155,20 @@ class Timeline:
     def _keep(self, life: Life) -> bool:
         """Keep ``life`` (the oldest ended one goes when :data:`OBJECT_LIMIT` are kept); False when every
         kept object is still in progress: this one is not followed."""
-        if len(self.lives) >= OBJECT_LIMIT:
-            ended = next((old for old in self.lives if old not in self.live), None)
-            if ended is None:
+        lives, order = self.lives, self._order
+        if len(lives) >= OBJECT_LIMIT:
+            # Oldest first; one still in progress goes to the back. (A dict walked from its front for
+            # each drop walks past a hole per earlier drop, until it is resized.)
+            for _ in range(len(order)):
+                old = order.popleft()
+                if old not in self.live:
+                    lives.pop(old, None)
+                    break
+                order.append(old)
+            else:
                 return False
-            del self.lives[ended]
-        self.lives[life.id] = life
+        lives[life.id] = life
+        order.append(life.id)
         return True
 
     def note(self, state: TenantState, obj: Any = None) -> None:
