@@ -58,9 +58,9 @@ def test_speech_bytes_do_not_depend_on_what_earlier_answers_encoded() -> None:
     other = speech.plan("Hello again, with quite different words.", 1.5, "7|alloy")
     pieces = [speech.sound(*each) for each in sounds[1:5]]
     for response_format in ("mp3", "aac"):
-        speech._kept.clear()
+        speech.forget_sounds()
         alone = speech.framed(sounds, response_format)
-        speech._kept.clear()
+        speech.forget_sounds()
         speech.framed(other, response_format)
         assert speech.framed(sounds, response_format) == alone   # some sounds kept, the others encoded now
         frame = encoders.FRAMED[response_format].frame

@@ -34,7 +34,7 @@ PERIODS = tuple(round(RATE / hertz) for hertz in (196.0, 220.0, 246.9, 261.6, 29
                                                     440.0, 493.9, 523.3, 587.3))
 MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac", "flac": "audio/flac",
                "wav": "audio/wav", "pcm": "audio/pcm"}
-SOUNDS_KEPT = 4096   # encoded sounds kept per process: 12 notes x the lengths of words x the speeds in use
+KEPT_BYTES = 32 << 20   # encoded sounds kept per process (a word's sound at speed 1: 1 to 4 KB)
 SSE_CHUNK = 8192   # bytes of audio per speech.audio.delta event
 
 Sound = tuple[int, int, int]   # samples per period (0: none), periods, samples of silence after
@@ -99,15 +99,27 @@ def framed(sounds: list[Sound], response_format: str) -> bytes:
     if missing:
         found.update(zip(missing, encoders.frames([sound(*key[1:]) for key in missing], response_format),
                          strict=True))
-    for key in found:
-        _kept[key] = found[key]
-        _kept.move_to_end(key)
-    while len(_kept) > SOUNDS_KEPT:
-        _kept.popitem(last=False)
+    global _kept_bytes
+    for key, frames in found.items():
+        if key in _kept:
+            _kept.move_to_end(key)
+        else:
+            _kept[key] = frames
+            _kept_bytes += len(frames)
+    while _kept_bytes > KEPT_BYTES:
+        _kept_bytes -= len(_kept.popitem(last=False)[1])
     return b"".join(found[key] for key in keys)
 
 
 _kept: OrderedDict[tuple[str, int, int, int], bytes] = OrderedDict()   # the encoded sounds, least recently used first
+_kept_bytes = 0
+
+
+def forget_sounds() -> None:
+    """Empty the kept sounds (tests: an answer's bytes must not depend on them)."""
+    global _kept_bytes
+    _kept.clear()
+    _kept_bytes = 0
 
 
 @lru_cache(maxsize=32)
