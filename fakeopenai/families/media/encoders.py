@@ -38,15 +38,15 @@ FRAMED = {
     # no ID3 tag or Xing frame (a plain stream of frames, whose duration decoders count or take from the bit rate)
     "mp3": Encoder("mp3", "libmp3lame", "s16p", {"compression_level": "9", "reservoir": "0"}, bit_rate=32000,
                    container_options={"id3v2_version": "0", "write_xing": "0"}, frame=576),
-    # constant quality (about 30 kb/s here): at a bit rate the encoder searches each frame's quantizers again
-    # until it fits, at twice the cost. The encoder takes fltp only: PyAV converts s16 in C.
+    # constant quality (30-40 kb/s for these tones): at a bit rate its rate control encodes a frame again when
+    # it misses its share of bits (3x the time, measured). The encoder takes fltp only: PyAV converts s16 in C.
     "aac": Encoder("adts", "aac", "s16", {"aac_coder": "fast", "flags": "+qscale", "global_quality": "118"},
                    frame=1024),
 }
 # mp3: the sounds a request lacks are encoded in one go, each after a silent frame: LAME (quality 9, a
 # constant bit rate, no reservoir) then gives each sound's frames exactly as if it were encoded alone, so an
 # answer's bytes do not depend on which sounds earlier answers encoded (tests/test_audio.py checks it).
-# FFmpeg's aac encoder carries state from frame to frame (its psychoacoustic model): each sound alone.
+# FFmpeg's aac encoder carries state from frame to frame even across silence: each sound alone.
 TOGETHER = {"mp3": 1}
 
 

@@ -91,6 +91,7 @@ def _period(samples_per_period: int) -> bytes:
 def framed(sounds: list[Sound], response_format: str) -> bytes:
     """An mp3 or aac answer: each sound's pause lengthened to end on a frame (by less than a frame, 24 ms for
     mp3 and 43 ms for aac, a word), its frames encoded once and kept."""
+    global _kept_bytes
     frame = encoders.FRAMED[response_format].frame
     keys = [(response_format, period, periods, silence + (-(period * periods + silence)) % frame)
             for period, periods, silence in sounds]
@@ -99,7 +100,6 @@ def framed(sounds: list[Sound], response_format: str) -> bytes:
     if missing:
         found.update(zip(missing, encoders.frames([sound(*key[1:]) for key in missing], response_format),
                          strict=True))
-    global _kept_bytes
     for key, frames in found.items():
         if key in _kept:
             _kept.move_to_end(key)
