@@ -3,7 +3,7 @@
 fake serves under ``/media/images/``), ``POST /v1/audio/speech`` (audio in every response_format,
 as bytes or ``speech.audio.*`` events) and ``/transcriptions``, ``/translations`` (every
 response_format, ``transcript.text.*`` events). ``images:`` and ``transcriptions:`` scenario entries
-script the answers. Engines: ``images.py`` (+ ``draw.py``), ``speech.py``, ``transcripts.py``;
+script the answers. Engines: ``images.py`` (+ ``draw.py``), ``speech.py`` (+ ``encoders.py``), ``transcripts.py``;
 handlers ``api.py``; the scenario part ``scenario.py``.
 """
 
