@@ -69,7 +69,7 @@ def frames(sounds: list[bytes], response_format: str) -> list[bytes]:
         return [_run(encoder, pcm, keep=count) for pcm, count in zip(sounds, counts, strict=True)]
     silence = bytes(2 * gap * encoder.frame)
     packets: list[bytes] = []
-    _run(encoder, b"".join(silence + pcm for pcm in sounds), packets=packets)
+    _run(encoder, b"".join(silence + pcm for pcm in sounds), keep=gap * len(sounds) + sum(counts), packets=packets)
     out, start = [], 0
     for count in counts:
         start += gap
@@ -91,8 +91,7 @@ def _run(encoder: Encoder, pcm: bytes, keep: int | None = None, packets: list[by
         stream: Any = container.add_stream(encoder.codec, rate=RATE, layout="mono", options=options)
         if encoder.bit_rate:
             stream.codec_context.bit_rate = encoder.bit_rate
-        # One frame of it all: PyAV cuts it into the encoder's frame size in C (frames made one at a time in
-        # Python cost microseconds each, hundreds of times an answer).
+        # One frame of it all: PyAV cuts it into the encoder's frame size in C, not hundreds of frames in Python.
         frame = av.AudioFrame(format=encoder.sample_format, layout="mono", samples=len(pcm) // 2)
         frame.planes[0].update(pcm)
         frame.sample_rate = RATE
