@@ -47,6 +47,7 @@ def run_all(quick: bool) -> list[list[str]]:
     from benchmarks import (
         batch_scale,
         fixture_overhead,
+        media,
         peers,
         profile_overhead,
         record_proxy,
@@ -127,6 +128,7 @@ def run_all(quick: bool) -> list[list[str]]:
                      f"{proxy['direct_ms']:.2f} ms direct", None, proxy["target"], None if quick else proxy["passed"]))
 
     rows += peer_rows(peers, quick)
+    rows += media_rows(media, quick)
     return rows
 
 
@@ -156,6 +158,14 @@ def peer_rows(peers: Any, quick: bool) -> list[list[str]]:
             rows.append(against(f"   SDK {row['call']} (aimock has none)", us["fakeopenai"], us["bare"],
                                 "bare Starlette", peers.BARE_TARGET))
     return rows
+
+
+def media_rows(media: Any, quick: bool) -> list[list[str]]:
+    """Row 9: a 1024x1024 picture and 10 s of speech in each format through the SDK, the median per call."""
+    result = media.measure(rounds=3 if quick else 30)
+    return [_row(("9. media: " if number == 0 else "   ") + label, f"{median:.2f} ms",
+                 f"first call {first:.0f} ms (imports, empty caches)", None, result["target"], None if quick else met)
+            for number, (label, median, first, met) in enumerate(media.rows(result))]
 
 
 def render(rows: list[list[str]]) -> str:

@@ -48,6 +48,31 @@ def test_speech_decodes_in_every_format(client: openai.OpenAI, response_format: 
     assert name == codec and 1.5 < seconds < 5
 
 
+def test_speech_bytes_do_not_depend_on_what_earlier_answers_encoded() -> None:
+    """mp3 and aac answers are their sounds' frames, each sound encoded once and kept (mp3 encodes the sounds
+    a request lacks together, aac each alone): the same request gives the same bytes with nothing kept and
+    after other answers, and lasts exactly as long as its sounds (each padded to whole frames)."""
+    from fakeopenai.families.media import encoders, speech
+
+    sounds = speech.plan(HELLO + " Goodbye for now, dear friends.", 1.0, "7|alloy")
+    other = speech.plan("Hello again, with quite different words.", 1.5, "7|alloy")
+    pieces = [speech.sound(*each) for each in sounds[1:5]]
+    for response_format in ("mp3", "aac"):
+        speech.forget_sounds()
+        alone, length = speech.framed(sounds, response_format)
+        speech.forget_sounds()
+        speech.framed(other, response_format)
+        assert speech.framed(sounds, response_format) == (alone, length)   # some sounds kept, the others encoded now
+        frame = encoders.FRAMED[response_format].frame
+        padded = sum(-(-(period * periods + silence) // frame) * frame for period, periods, silence in sounds)
+        assert length == padded and decoded_seconds(alone)[1] == padded / speech.RATE
+    padded_pieces = [piece + bytes(-len(piece) % (2 * 576)) for piece in pieces]
+    assert encoders.frames(padded_pieces, "mp3") == [encoders.frames([piece], "mp3")[0] for piece in padded_pieces]
+    pcm = speech.samples(HELLO, 1.0, "7|alloy")
+    for response_format in ("opus", "flac"):   # a random Ogg serial number made opus differ each time
+        assert encoders.encode(pcm, response_format) == encoders.encode(pcm, response_format)
+
+
 def test_wav_and_pcm_are_24_khz_mono_and_longer_text_or_slower_speech_lasts_longer(client: openai.OpenAI) -> None:
     def pcm(text: str, speed: float = 1.0) -> bytes:
         return client.audio.speech.create(model="tts-1", voice="nova", input=text, response_format="pcm",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import batch_scale, peers
+from benchmarks import batch_scale, media, peers
 from tests.ci_steps import ci_step
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,9 @@ def test_benchmarks_run_in_quick_mode() -> None:
                 "   compat layer, default path (run)", "   compat layer, default path (step)",
                 "7. record proxy, added per request", "8. chat completion, raw keep-alive socket",
                 "   the same request", "   SDK chat.completions.create", "   SDK responses.create",
-                "   SDK beta.threads.runs.retrieve (aimock has none)", "   SDK batches.retrieve (aimock has none)"):
+                "   SDK beta.threads.runs.retrieve (aimock has none)", "   SDK batches.retrieve (aimock has none)",
+                "9. media: images.generate 1024x1024 (gpt-image-1)",
+                *(f"   audio.speech.create 10.0 s, {response_format}" for response_format in media.FORMATS)):
         assert row in table, f"{row!r} missing from:\n{table}"
     if have_bench_venv:
         assert "openai-responses" in table and "2. fixture client per call (openai" in table

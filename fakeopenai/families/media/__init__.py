@@ -3,9 +3,9 @@
 fake serves under ``/media/images/``), ``POST /v1/audio/speech`` (audio in every response_format,
 as bytes or ``speech.audio.*`` events) and ``/transcriptions``, ``/translations`` (every
 response_format, ``transcript.text.*`` events). ``images:``, ``speech:`` and ``transcriptions:``
-scenario entries script the answers. Engines: ``images.py`` (+ ``draw.py``), ``speech.py``,
-``transcripts.py``; handlers ``api.py``; the scenario part ``scenario.py``; ``recorder.py`` records
-them (pictures and audio kept as files beside the scenario).
+scenario entries script the answers. Engines: ``images.py`` (+ ``draw.py``), ``speech.py`` (+
+``encoders.py``), ``transcripts.py``; handlers ``api.py``; the scenario part ``scenario.py``; ``recorder.py``
+records them (pictures and audio kept as files beside the scenario).
 """
 
 from __future__ import annotations
