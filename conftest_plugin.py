@@ -174,8 +174,7 @@ def _fake_openai_server(pytestconfig: pytest.Config) -> Iterator[Any]:
 
 
 @pytest.fixture
-def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
-                monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any) -> Iterator[Any]:
     """A :class:`fakeopenai.FakeOpenAI` with a fresh tenant for this test."""
     from fakeopenai.core.tenants import bad_compat
     from fakeopenai.doors.server import FakeOpenAI
@@ -211,14 +210,20 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
     proxy = None
     if target is not None:
         fake, proxy = _recording(request, fake, target)
-    for name, value in fake.env().items():
-        monkeypatch.setenv(name, value)
-    openai, http_before = _point_module_client(monkeypatch, fake)
+    monkeypatch, own_patch = _monkeypatch(request)
+    openai = http_before = None
+    retired = False
     try:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        openai, http_before = _point_module_client(monkeypatch, fake)
         yield fake
         if not request.node.stash.get(_call_failed, False):
-            _settle_webhooks(fake)
-            report = teardown_report(fake) if proxy is None else ""
+            if proxy is None:
+                report, retired = _report_and_retire(fake, request.node.nodeid)
+            else:
+                _settle_webhooks(fake)
+                report = ""
             if report:
                 page = write_timeline_page(request.node, fake)
                 pytest.fail(report + (f"\n\nfakeopenai timeline page: {page}" if page else ""), pytrace=False)
@@ -227,8 +232,23 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
             _stop_recording(request, fake, proxy)
         if openai is not None:
             _close_module_client(openai, http_before)
-        server = fake.server
-        server.call(lambda: server.registry.retire(key, request.node.nodeid))
+        if not retired:
+            server = fake.server
+            server.call(lambda: server.registry.retire(key, request.node.nodeid))
+        if own_patch:
+            monkeypatch.undo()
+
+
+def _monkeypatch(request: pytest.FixtureRequest) -> tuple[pytest.MonkeyPatch, bool]:
+    """What sets the test's environment and ``openai`` module settings, and whether the fixture undoes it
+    itself (True) or the ``monkeypatch`` fixture does, after this one's teardown (False). A test or fixture
+    that uses ``monkeypatch`` gets the one instance: what it sets on top of the fake's values (a variable of
+    ``fake_openai.env()`` of its own) is undone before the fake's are, back to what was there before the
+    test. Any other test gets a MonkeyPatch of the fixture's own, undone at the end of its teardown: the
+    ``monkeypatch`` fixture's own set-up and teardown were a fifth of the fixture's cost per test."""
+    if "monkeypatch" in request.fixturenames:
+        return request.getfixturevalue("monkeypatch"), False
+    return pytest.MonkeyPatch(), True
 
 
 def _point_module_client(monkeypatch: pytest.MonkeyPatch, fake: Any) -> tuple[Any, Any]:
@@ -332,8 +352,10 @@ def find_scenario_file(node: pytest.Item, scenario: Any) -> Any:
     next to the test file, then in pytest's rootdir, then in the current directory (shown relative to the
     current directory when it is under it); anything else as it is. Raises ScenarioError when it is
     nowhere, listing where it looked."""
-    from fakeopenai.scenario.loader import find_relative_file
+    from fakeopenai.scenario.loader import find_relative_file, looks_like_path
 
+    if not looks_like_path(scenario):   # a name, YAML text, a dict: as it is (what find_relative_file does)
+        return scenario
     places = [(Path(node.path).parent, "the test file's folder"), (Path(node.config.rootpath), "pytest's rootdir"),
               (Path.cwd(), "the current directory")]
     return find_relative_file(scenario, places, [str(d) for d in node.config.getini("fakeopenai_scenario_dirs")])
@@ -364,6 +386,32 @@ def _settle_webhooks(fake: Any) -> None:
 
 
 WEBHOOK_SETTLE_SECONDS = 5.0
+
+
+def _report_and_retire(fake: Any, user: str) -> tuple[str, bool]:
+    """The teardown report ("" when nothing went wrong), pending webhook deliveries settled first
+    (:func:`_settle_webhooks`); and whether the test's key is retired already. The common case (no
+    delivery pending, nothing to report) is one hand-off to the server loop that also retires the key;
+    a report keeps the tenant for the failure's timeline page."""
+    from fakeopenai.families.webhooks.handle import pending_deliveries
+
+    server, key = fake.server, fake.api_key
+
+    def at_once() -> tuple[str, bool] | None:
+        state = server.registry.peek(key)
+        if pending_deliveries(state):
+            return None
+        report = _report(state)
+        if report:
+            return report, False
+        server.registry.retire(key, user)
+        return "", True
+
+    done = server.call(at_once)
+    if done is not None:
+        return done
+    _settle_webhooks(fake)
+    return teardown_report(fake), False
 
 
 def teardown_report(fake: Any) -> str:

@@ -80,12 +80,25 @@ class TenantRegistry:
         return len(self._tenants)
 
     def get(self, key: str) -> TenantState:
-        state = self._tenants.get(key)
+        state = self._tenants.get(key)   # every request comes here: the common case first, inline
         if state is not None:
             return state
         owner = self._aliases.get(key)
         if owner is not None and owner in self._tenants:
             return self._tenants[owner]
+        return self._create(key, self.default_scenario)[0]
+
+    def _existing(self, key: str) -> TenantState | None:
+        """The tenant of ``key`` (or of the tenant ``key`` is an alias of), without creating it."""
+        state = self._tenants.get(key)
+        if state is not None:
+            return state
+        owner = self._aliases.get(key)
+        return self._tenants.get(owner) if owner is not None else None
+
+    def _create(self, key: str, scenario: Scenario) -> tuple[TenantState, bool]:
+        """A new tenant for ``key`` starting from ``scenario``, and True; or the tenant another thread made
+        meanwhile, as it is, and False."""
         with self._lock:
             state = self._tenants.get(key)
             if state is None:
@@ -103,10 +116,10 @@ class TenantRegistry:
                         f"fakeopenai already holds {self.max_tenants} tenants (one per API key), the most this "
                         "server allows. Reuse API keys, remove finished tenants with DELETE /_fake/tenant, or "
                         "start the server with a higher --max-tenants.", param="authorization")
-                state = TenantState(key, self.default_scenario, max_stored_bytes=self.max_stored_bytes,
-                                    server=self.server)
+                state = TenantState(key, scenario, max_stored_bytes=self.max_stored_bytes, server=self.server)
                 self._tenants[key] = state
-        return state
+                return state, True
+        return state, False
 
     def states(self) -> list[TenantState]:
         """Every tenant, oldest first (the page ``GET /_fake/ui`` lists them by label, never by key)."""
@@ -171,7 +184,12 @@ class TenantRegistry:
         return scenario
 
     def install(self, key: str, scenario: Scenario) -> TenantState:
-        """Replace the tenant's scenario (and with it all its state) with a built one."""
-        state = self.get(key)
+        """Replace the tenant's scenario (and with it all its state) with a built one. A key seen for the first
+        time (the fixture's, test after test) starts from it, not from the default scenario's state first."""
+        state = self._existing(key)
+        if state is None:
+            state, made = self._create(key, scenario)
+            if made:
+                return state
         state.load(scenario)
         return state

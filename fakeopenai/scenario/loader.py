@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import gc
 import os
+import time
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -199,6 +200,16 @@ def _load_string(text: str, scenario_dirs: list[Any], allow_paths: bool) -> Scen
 
 def _load_file(path: Path, allow_paths: bool) -> Scenario:
     try:
+        stat = os.stat(path)
+    except OSError:
+        stat = None
+    from fakeopenai.core.registry import families
+
+    key = (str(path), allow_paths, families())
+    cached = _FILES.get(key)
+    if cached is not None and stat is not None and cached[0] == _signature(stat):
+        return cached[1]
+    try:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise ScenarioError([Problem(str(path), None, None, "", f"cannot read: {exc.strerror}")]) from None
@@ -207,8 +218,24 @@ def _load_file(path: Path, allow_paths: bool) -> Scenario:
         line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
         raise ScenarioError([Problem(str(path), line, column, "", "this byte is not UTF-8 text; save the file "
                                      "as UTF-8")]) from None
-    return parse_scenario_text(text, str(path), base_dir=path.parent, default_name=path.stem,
-                               allow_paths=allow_paths)
+    scenario = parse_scenario_text(text, str(path), base_dir=path.parent, default_name=path.stem,
+                                   allow_paths=allow_paths)
+    if stat is not None and not scenario.reads_disk and stat.st_mtime < time.time() - _SETTLED_SECONDS:
+        if len(_FILES) >= _PARSED_LIMIT:
+            _FILES.pop(next(iter(_FILES)))
+        _FILES[key] = (_signature(stat), scenario)
+    return scenario
+
+
+# The fixture loads the same scenario file (a built-in by name, most often) test after test: it is read and
+# parsed again only when its size, modification time or inode changed. A file written in the last seconds is
+# not kept: a second write within the file system's clock granularity can leave its time and size alone.
+_FILES: dict[tuple[Any, ...], tuple[tuple[int, ...], Scenario]] = {}
+_SETTLED_SECONDS = 2.0
+
+
+def _signature(stat: os.stat_result) -> tuple[int, ...]:
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino, stat.st_dev
 
 
 # The fixture loads the same few scenarios for test after test: a parsed, validated
