@@ -74,6 +74,8 @@ class TenantRegistry:
         # Keys a tenant minted that stand for it (a Realtime client secret, ``ek_...``): key -> tenant key.
         self._aliases: dict[str, str] = {}
         self._retired: OrderedDict[str, str] = OrderedDict()  # key -> who used it (a test id)
+        # Keys given a scenario before their tenant exists (install_later): the tenant starts from it on first use.
+        self._later: dict[str, Scenario] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -86,7 +88,7 @@ class TenantRegistry:
         owner = self._aliases.get(key)
         if owner is not None and owner in self._tenants:
             return self._tenants[owner]
-        return self._create(key, self.default_scenario)[0]
+        return self._create(key, self._later.get(key, self.default_scenario))[0]
 
     def _existing(self, key: str) -> TenantState | None:
         """The tenant of ``key`` (or of the tenant ``key`` is an alias of), without creating it."""
@@ -118,6 +120,7 @@ class TenantRegistry:
                         "start the server with a higher --max-tenants.", param="authorization")
                 state = TenantState(key, scenario, max_stored_bytes=self.max_stored_bytes, server=self.server)
                 self._tenants[key] = state
+                self._later.pop(key, None)
                 return state, True
         return state, False
 
@@ -142,9 +145,14 @@ class TenantRegistry:
         """The tenant of ``key`` if it exists (without creating it)."""
         return self._tenants.get(key)
 
+    def waiting(self, key: str) -> Scenario | None:
+        """The scenario ``key``'s tenant will start from (:meth:`install_later`) while it is not made yet."""
+        return self._later.get(key)
+
     def drop(self, key: str) -> bool:
         with self._lock:
             self._forget_aliases(key)
+            self._later.pop(key, None)
             return self._tenants.pop(key, None) is not None
 
     def _forget_aliases(self, owner: str) -> None:
@@ -157,6 +165,7 @@ class TenantRegistry:
         with self._lock:
             self._forget_aliases(key)
             self._tenants.pop(key, None)
+            self._later.pop(key, None)
             self._retired[key] = user
             self._retired.move_to_end(key)
             while len(self._retired) > RETIRED_KEYS_KEPT:
@@ -193,3 +202,14 @@ class TenantRegistry:
                 return state
         state.load(scenario)
         return state
+
+    def install_later(self, key: str, scenario: Scenario) -> None:
+        """:meth:`install`, except that a key with no tenant yet gets none until it is first used (:meth:`get`),
+        and then one that starts from ``scenario``. The pytest fixture's marker scenario, test after test: a
+        test that never talks to the fake costs no tenant (its state, the families' seeds) at all."""
+        with self._lock:
+            if (self._existing(key) is None and key not in self._retired
+                    and len(self._tenants) + len(self._later) < self.max_tenants):
+                self._later[key] = scenario
+                return
+        self.install(key, scenario)   # it exists: loaded now; or refused now, as install refuses it
