@@ -76,6 +76,7 @@ class TenantRegistry:
         self._retired: OrderedDict[str, str] = OrderedDict()  # key -> who used it (a test id)
         # Keys given a scenario before their tenant exists (install_later): the tenant starts from it on first use.
         self._later: dict[str, Scenario] = {}
+        self._admitted = default_scenario   # the last scenario build() admitted (the server's options do not change)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -189,7 +190,9 @@ class TenantRegistry:
         inherited = {k: v for k, v in self.defaults.items() if k not in overrides and k not in scenario.pinned}
         if inherited:
             scenario = load_scenario(scenario, **inherited)
-        refuse(scenario, self.server)
+        if scenario is not self._admitted:   # the same scenario object as the last one (the fixture's, test after test)
+            refuse(scenario, self.server)
+            self._admitted = scenario
         return scenario
 
     def install(self, key: str, scenario: Scenario) -> TenantState:
