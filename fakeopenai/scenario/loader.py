@@ -46,7 +46,7 @@ def find_named(name: str, scenario_dirs: Iterable[str | os.PathLike[str]] = ()) 
     """The file of the scenario called ``name``: the built-ins first, then each of ``scenario_dirs`` in
     order, so a file of a scenario folder with a built-in's name is never found by that name
     (:func:`shadowed_builtins` lists them; the pytest plugin and ``serve`` warn about them)."""
-    for folder in (_builtin_folder(), *map(os.fspath, scenario_dirs)):   # os.path: a third of pathlib's time
+    for folder in (_builtin_folder(), *(os.fspath(d) for d in scenario_dirs)):   # os.path: a third of pathlib's time
         for suffix in (".yaml", ".yml"):
             candidate = os.path.join(folder, name + suffix)
             if os.path.isfile(candidate):
