@@ -391,12 +391,17 @@ WEBHOOK_SETTLE_SECONDS = 5.0
 
 def _report_and_retire(fake: Any, user: str) -> tuple[str, bool]:
     """The teardown report ("" when nothing went wrong), pending webhook deliveries settled first
-    (:func:`_settle_webhooks`); and whether the test's key is retired already. The common case (no
-    delivery pending, nothing to report) is one hand-off to the server loop that also retires the key;
-    a report keeps the tenant for the failure's timeline page."""
+    (:func:`_settle_webhooks`); and whether the test's key is retired already. A test that never talked to
+    the fake has no tenant: its key is retired here, with no hand-off to the server loop (unless a strict
+    scenario waits for it: its scripts are all unused). Else the common case (no delivery pending, nothing
+    to report) is one hand-off that also retires the key; a report keeps the tenant for the failure's
+    timeline page."""
     from fakeopenai.families.webhooks.handle import pending_deliveries
 
     server, key = fake.server, fake.api_key
+    waiting = server.registry.waiting(key)
+    if not (waiting is not None and waiting.strict) and server.registry.retire_unmade(key, user):
+        return "", True
 
     def at_once() -> tuple[str, bool] | None:
         state = server.registry.peek(key)

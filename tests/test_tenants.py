@@ -33,26 +33,28 @@ def test_a_new_key_starts_from_its_scenario_without_the_default_state_first(regi
 
 def test_a_scenario_installed_later_makes_the_tenant_on_first_use(registry: TenantRegistry) -> None:
     scenario = registry.build(SCENARIO, seed=5)
-    registry.install_later("sk-later", scenario)
+    assert registry.install_later("sk-later", scenario)
     assert registry.peek("sk-later") is None and registry.waiting("sk-later") is scenario
     state = registry.get("sk-later")
     assert state.scenario is scenario and registry.waiting("sk-later") is None
     assert registry.get("sk-later") is state
-    registry.install_later("sk-later", registry.build("run_fails"))   # a tenant that exists: loaded now
-    assert registry.peek("sk-later") is state and state.scenario.name == "run_fails"
+    assert not registry.install_later("sk-later", registry.build("run_fails"))   # it has a tenant: install it
+    assert registry.peek("sk-later") is state and state.scenario is scenario
+    assert not registry.retire_unmade("sk-later", "a test")   # it has a tenant: retire it on the loop
     registry.drop("sk-later")
 
 
 def test_a_retired_or_dropped_key_forgets_its_waiting_scenario(registry: TenantRegistry) -> None:
     scenario = registry.build(SCENARIO)
-    registry.install_later("sk-retired", scenario)
-    registry.retire("sk-retired", "tests/test_x.py::test_y")
+    assert registry.install_later("sk-retired", scenario)
+    assert registry.retire_unmade("sk-retired", "tests/test_x.py::test_y")
     assert registry.waiting("sk-retired") is None
     with pytest.raises(AuthenticationError, match="test_y"):
         registry.get("sk-retired")
+    assert not registry.install_later("sk-retired", scenario)   # refused: install() says why
     with pytest.raises(AuthenticationError, match="test_y"):
-        registry.install_later("sk-retired", scenario)
-    registry.install_later("sk-dropped", scenario)
+        registry.install("sk-retired", scenario)
+    assert registry.install_later("sk-dropped", scenario)
     registry.drop("sk-dropped")
     assert registry.get("sk-dropped").scenario is registry.default_scenario
     registry.drop("sk-dropped")

@@ -164,13 +164,25 @@ class TenantRegistry:
         """Drop the tenant of ``key`` and refuse the key from now on (with a 401 naming ``user``,
         the test it belonged to). The pytest fixture does this at teardown."""
         with self._lock:
-            self._forget_aliases(key)
-            self._tenants.pop(key, None)
-            self._later.pop(key, None)
-            self._retired[key] = user
-            self._retired.move_to_end(key)
-            while len(self._retired) > RETIRED_KEYS_KEPT:
-                self._retired.popitem(last=False)
+            self._retire(key, user)
+
+    def retire_unmade(self, key: str, user: str) -> bool:
+        """:meth:`retire` ``key`` if it never got a tenant (True), touching no tenant state: any thread may
+        call it. False, and nothing done, when it has one (retire it on the server loop)."""
+        with self._lock:
+            if key in self._tenants:
+                return False
+            self._retire(key, user)
+            return True
+
+    def _retire(self, key: str, user: str) -> None:
+        self._forget_aliases(key)
+        self._tenants.pop(key, None)
+        self._later.pop(key, None)
+        self._retired[key] = user
+        self._retired.move_to_end(key)
+        while len(self._retired) > RETIRED_KEYS_KEPT:
+            self._retired.popitem(last=False)
 
     def load(self, key: str, source: Any, *, allow_paths: bool = True, options_from: str = "the compat option",
              **overrides: Any) -> TenantState:
@@ -206,13 +218,15 @@ class TenantRegistry:
         state.load(scenario)
         return state
 
-    def install_later(self, key: str, scenario: Scenario) -> None:
-        """:meth:`install`, except that a key with no tenant yet gets none until it is first used (:meth:`get`),
-        and then one that starts from ``scenario``. The pytest fixture's marker scenario, test after test: a
-        test that never talks to the fake costs no tenant (its state, the families' seeds) at all."""
+    def install_later(self, key: str, scenario: Scenario) -> bool:
+        """For a key with no tenant yet: its tenant is made when the key is first used (:meth:`get`), from
+        ``scenario``; True. The pytest fixture's marker scenario, test after test: a test that never talks to
+        the fake costs no tenant (its state, the families' seeds) at all. It touches no tenant state: any
+        thread may call it. False, and nothing done, when the key has a tenant (or is retired, or the server
+        is full): :meth:`install` it then, on the server loop (which loads it, or refuses the key)."""
         with self._lock:
             if (self._existing(key) is None and key not in self._retired
                     and len(self._tenants) + len(self._later) < self.max_tenants):
                 self._later[key] = scenario
-                return
-        self.install(key, scenario)   # it exists: loaded now; or refused now, as install refuses it
+                return True
+        return False

@@ -422,11 +422,12 @@ class FakeOpenAI:
 
     def _load_first(self, scenario: Any, **overrides: Any) -> None:
         """The pytest fixture's marker scenario for its new key: built and checked now (a bad one fails the
-        test's set-up), the tenant made from it when the key is first used (``TenantRegistry.install_later``)."""
-        server = self.server
-        registry = server.registry
-        server.call(lambda: registry.install_later(self.api_key, registry.build(
-            scenario, options_from="FakeOpenAI.load(compat=...)", **overrides)))
+        test's set-up), the tenant made from it when the key is first used (``TenantRegistry.install_later``).
+        Neither touches a tenant, so both run on this thread: no hand-off to the server loop."""
+        registry = self.server.registry
+        built = registry.build(scenario, options_from="FakeOpenAI.load(compat=...)", **overrides)
+        if not registry.install_later(self.api_key, built):
+            self.server.call(lambda: registry.install(self.api_key, built))
 
     def reset(self) -> None:
         self._with_state(lambda state: state.load(state.scenario))

@@ -82,7 +82,7 @@ def looks_like_path(scenario: Any) -> bool:
     text = scenario.strip()
     if not text or "\n" in text or ":" in text or "{" in text:  # YAML text (or a Windows drive: absolute)
         return False
-    return Path(text).suffix in (".yaml", ".yml", ".json") or "/" in text or os.sep in text
+    return "/" in text or os.sep in text or ("." in text and Path(text).suffix in (".yaml", ".yml", ".json"))
 
 
 def find_relative_file(scenario: Any, places: Iterable[tuple[Path, str]],
