@@ -214,7 +214,7 @@ class TenantState:
 
 class Worlds(dict[str, Any]):
     """``state.worlds``: each family's world, made by its ``new_world`` the first time ``worlds[name]`` looks it
-    up. A test touches two or three families of the ten, and the pytest fixture makes a tenant per test: a world
+    up. A test touches two or three of the families, and the pytest fixture makes a tenant per test: a world
     that is never looked up is never made. ``get`` and ``in`` see the worlds made so far (one not made yet
     holds nothing)."""
 

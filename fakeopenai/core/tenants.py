@@ -19,7 +19,7 @@ from typing import Any
 
 from fakeopenai.core.compat.profiles import PROFILE_NAMES, is_profile
 from fakeopenai.core.errors import APIError, AuthenticationError
-from fakeopenai.core.registry import refusals
+from fakeopenai.core.registry import families, refusals
 from fakeopenai.core.state import MAX_STORED_BYTES, TenantState
 from fakeopenai.scenario.loader import Problem, ScenarioError, did_you_mean, load_scenario
 from fakeopenai.scenario.model import Scenario
@@ -76,7 +76,8 @@ class TenantRegistry:
         self._retired: OrderedDict[str, str] = OrderedDict()  # key -> who used it (a test id)
         # Keys given a scenario before their tenant exists (install_later): the tenant starts from it on first use.
         self._later: dict[str, Scenario] = {}
-        self._admitted = default_scenario   # the last scenario build() admitted (the server's options do not change)
+        # The last scenario build() admitted, and the families that admitted it (the server's options do not change).
+        self._admitted: tuple[Scenario, tuple[Any, ...]] = (default_scenario, families())
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -202,9 +203,10 @@ class TenantRegistry:
         inherited = {k: v for k, v in self.defaults.items() if k not in overrides and k not in scenario.pinned}
         if inherited:
             scenario = load_scenario(scenario, **inherited)
-        if scenario is not self._admitted:   # the same scenario object as the last one (the fixture's, test after test)
+        last, by = self._admitted   # the same scenario object as the last one (the fixture's, test after test)
+        if scenario is not last or families() is not by:
             refuse(scenario, self.server)
-            self._admitted = scenario
+            self._admitted = (scenario, families())
         return scenario
 
     def install(self, key: str, scenario: Scenario) -> TenantState:

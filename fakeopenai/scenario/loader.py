@@ -225,10 +225,20 @@ def _load_file(path: Path, allow_paths: bool) -> Scenario:
     scenario = parse_scenario_text(text, str(path), base_dir=path.parent, default_name=path.stem,
                                    allow_paths=allow_paths)
     if stat is not None and not scenario.reads_disk and stat.st_mtime < time.time() - _SETTLED_SECONDS:
-        if len(_FILES) >= _PARSED_LIMIT:
-            _FILES.pop(next(iter(_FILES)))
-        _FILES[key] = (_signature(stat), scenario)
+        _keep(_FILES, key, (_signature(stat), scenario))
     return scenario
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    """``cache[key] = value``, the oldest entry dropped past :data:`_PARSED_LIMIT`. Loads run on several
+    threads (the fixture's on the test's, the control API's in a worker): another one may change the cache
+    between finding its oldest entry and dropping it."""
+    if len(cache) >= _PARSED_LIMIT:
+        try:
+            cache.pop(next(iter(cache)), None)
+        except (RuntimeError, StopIteration):
+            pass
+    cache[key] = value
 
 
 # The fixture loads the same scenario file (a built-in by name, most often) test after test: it is read and
@@ -270,7 +280,5 @@ def parse_scenario_text(text: str, source: str, *, base_dir: Path | None = None,
         if paused:
             gc.enable()
     if not scenario.reads_disk:
-        if len(_PARSED) >= _PARSED_LIMIT:
-            _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[key] = scenario
+        _keep(_PARSED, key, scenario)
     return scenario
