@@ -130,7 +130,7 @@ def write_timeline_page(item: pytest.Item, fake: Any) -> Path | None:
     from fakeopenai.http import ui
 
     server = fake.server
-    state = server.call(lambda: server.registry.peek(fake.api_key))
+    state = server.call(lambda: _tenant(server.registry, fake.api_key))
     if state is None:
         return None
     data = server.call(lambda: timeline.snapshot(state, format_request, format_response))
@@ -174,8 +174,7 @@ def _fake_openai_server(pytestconfig: pytest.Config) -> Iterator[Any]:
 
 
 @pytest.fixture
-def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
-                monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any) -> Iterator[Any]:
     """A :class:`fakeopenai.FakeOpenAI` with a fresh tenant for this test."""
     from fakeopenai.core.tenants import bad_compat
     from fakeopenai.doors.server import FakeOpenAI
@@ -190,9 +189,9 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
         target = None
     elif target is not None:
         options = {k: v for k, v in options.items() if k != "scenario"}
-    elif options.get("scenario") is None and _recorded_file(request).is_file():
+    elif options.get("scenario") is None and os.path.isfile(_recorded_file(request)):
         # no scenario named: the file --fake-openai-record wrote for this test, replayed
-        options = {**options, "scenario": str(_recorded_file(request).resolve())}
+        options = {**options, "scenario": str(Path(_recorded_file(request)).resolve())}
     if options:
         overrides = {k: options[k] for k in ("seed", "compat", "strict") if options.get(k) is not None}
         problem = bad_compat(overrides.get("compat"))
@@ -201,7 +200,7 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
                         "the marker's, not the scenario's.", pytrace=False)
         scenario = _resolve_scenario(request, options.get("scenario"))
         try:
-            fake.load(scenario, **overrides)
+            fake._load_first(scenario, **overrides)
         except ScenarioError as exc:
             problem = str(exc)
         if problem is not None:
@@ -211,14 +210,20 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
     proxy = None
     if target is not None:
         fake, proxy = _recording(request, fake, target)
-    for name, value in fake.env().items():
-        monkeypatch.setenv(name, value)
-    openai, http_before = _point_module_client(monkeypatch, fake)
+    monkeypatch, own_patch = _monkeypatch(request)
+    openai = http_before = None
+    retired = False
     try:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        openai, http_before = _point_module_client(monkeypatch, fake)
         yield fake
         if not request.node.stash.get(_call_failed, False):
-            _settle_webhooks(fake)
-            report = teardown_report(fake) if proxy is None else ""
+            if proxy is None:
+                report, retired = _report_and_retire(fake, request.node.nodeid)
+            else:
+                _settle_webhooks(fake)
+                report = ""
             if report:
                 page = write_timeline_page(request.node, fake)
                 pytest.fail(report + (f"\n\nfakeopenai timeline page: {page}" if page else ""), pytrace=False)
@@ -227,8 +232,23 @@ def fake_openai(request: pytest.FixtureRequest, _fake_openai_server: Any,
             _stop_recording(request, fake, proxy)
         if openai is not None:
             _close_module_client(openai, http_before)
-        server = fake.server
-        server.call(lambda: server.registry.retire(key, request.node.nodeid))
+        if not retired:
+            server = fake.server
+            server.call(lambda: server.registry.retire(key, request.node.nodeid))
+        if own_patch:
+            monkeypatch.undo()
+
+
+def _monkeypatch(request: pytest.FixtureRequest) -> tuple[pytest.MonkeyPatch, bool]:
+    """What sets the test's environment and ``openai`` module settings, and whether the fixture undoes it
+    itself (True) or the ``monkeypatch`` fixture does, after this one's teardown (False). A test or fixture
+    that uses ``monkeypatch`` gets the one instance: what it sets on top of the fake's values (a variable of
+    ``fake_openai.env()`` of its own) is undone before the fake's are, back to what was there before the
+    test. Any other test gets a MonkeyPatch of the fixture's own, undone at the end of its teardown: the
+    ``monkeypatch`` fixture's own set-up and teardown were a fifth of the fixture's cost per test."""
+    if "monkeypatch" in request.fixturenames:
+        return request.getfixturevalue("monkeypatch"), False
+    return pytest.MonkeyPatch(), True
 
 
 def _point_module_client(monkeypatch: pytest.MonkeyPatch, fake: Any) -> tuple[Any, Any]:
@@ -279,19 +299,20 @@ def _record_target(request: pytest.FixtureRequest, options: dict[str, Any]) -> t
             path = Path(str(scenario).strip())
             path = path if path.is_absolute() else Path(request.node.path).parent / path
     else:
-        path = _recorded_file(request)
+        path = Path(_recorded_file(request))
     return path.resolve(), path.is_file() and not rewrite
 
 
-def _recorded_file(request: pytest.FixtureRequest) -> Path:
+def _recorded_file(request: pytest.FixtureRequest) -> str:
     """The scenario file of a test whose marker names none: ``<first fakeopenai_scenario_dirs folder, or
     scenarios/ next to the test file>/<test name>.yaml``. ``--fake-openai-record`` writes it; a run
-    without the option replays it when it exists."""
+    without the option replays it when it exists (looked for in every such test: os.path, not pathlib,
+    which took twice as long)."""
     from fakeopenai.record.session import file_name
 
     dirs = request.config.getini("fakeopenai_scenario_dirs")
-    folder = Path(dirs[0]) if dirs else Path(request.node.path).parent / "scenarios"
-    return folder / file_name(request.node.name)
+    folder = dirs[0] if dirs else os.path.join(os.path.dirname(request.node.path), "scenarios")
+    return os.path.join(folder, file_name(request.node.name))
 
 
 def _recording(request: pytest.FixtureRequest, fake: Any, target: Path) -> tuple[Any, Any]:
@@ -332,8 +353,10 @@ def find_scenario_file(node: pytest.Item, scenario: Any) -> Any:
     next to the test file, then in pytest's rootdir, then in the current directory (shown relative to the
     current directory when it is under it); anything else as it is. Raises ScenarioError when it is
     nowhere, listing where it looked."""
-    from fakeopenai.scenario.loader import find_relative_file
+    from fakeopenai.scenario.loader import find_relative_file, looks_like_path
 
+    if not looks_like_path(scenario):   # a name, YAML text, a dict: as it is (what find_relative_file does)
+        return scenario
     places = [(Path(node.path).parent, "the test file's folder"), (Path(node.config.rootpath), "pytest's rootdir"),
               (Path.cwd(), "the current directory")]
     return find_relative_file(scenario, places, [str(d) for d in node.config.getini("fakeopenai_scenario_dirs")])
@@ -366,10 +389,53 @@ def _settle_webhooks(fake: Any) -> None:
 WEBHOOK_SETTLE_SECONDS = 5.0
 
 
+def _report_and_retire(fake: Any, user: str) -> tuple[str, bool]:
+    """The teardown report ("" when nothing went wrong), pending webhook deliveries settled first
+    (:func:`_settle_webhooks`); and whether the test's key is retired already. A test that never talked to
+    the fake has no tenant: its key is retired here, with no hand-off to the server loop (unless a strict
+    scenario waits for it: its scripts are all unused). Else the common case (no delivery pending, nothing
+    to report) is one hand-off that also retires the key; a report keeps the tenant for the failure's
+    timeline page."""
+    from fakeopenai.families.webhooks.handle import pending_deliveries
+
+    server, key = fake.server, fake.api_key
+    waiting = server.registry.waiting(key)
+    if not (waiting is not None and waiting.strict) and server.registry.retire_unmade(key, user):
+        return "", True
+
+    def at_once() -> tuple[str, bool] | None:
+        state = server.registry.peek(key)
+        waiting = server.registry.waiting(key) if state is None else None
+        if waiting is not None and waiting.strict:   # never used, but its scripts are reported unused
+            state = server.registry.get(key)
+        if pending_deliveries(state):
+            return None
+        report = _report(state)
+        if report:
+            return report, False
+        server.registry.retire(key, user)
+        return "", True
+
+    done = server.call(at_once)
+    if done is not None:
+        return done
+    _settle_webhooks(fake)
+    return teardown_report(fake), False
+
+
 def teardown_report(fake: Any) -> str:
     """What went wrong in the test's scenario, or "" when nothing did."""
     server = fake.server
-    return server.call(lambda: _report(server.registry.peek(fake.api_key)))
+    return server.call(lambda: _report(_tenant(server.registry, fake.api_key)))
+
+
+def _tenant(registry: Any, key: str) -> Any:
+    """The test's tenant; made now from the marker's scenario if the test never used its key (the fixture
+    loads it with ``install_later``); None for a test without a scenario that never talked to the fake."""
+    state = registry.peek(key)
+    if state is None and registry.waiting(key) is not None:
+        state = registry.get(key)
+    return state
 
 
 SHOWN_CHARS = 200  # of what the client sent; the rest is counted, not shown

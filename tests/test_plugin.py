@@ -52,9 +52,26 @@ def test_fixture_marker_and_environment(pytester: pytest.Pytester) -> None:
 
         def test_environment_is_restored():
             assert os.environ.get("OPENAI_BASE_URL") is None
+
+        KEY_BEFORE = os.environ.get("OPENAI_API_KEY")
+
+        def test_monkeypatch_on_top_of_the_fixture(monkeypatch, fake_openai):   # monkeypatch set up first
+            monkeypatch.setenv("OPENAI_API_KEY", "sk-my-own")
+
+        def test_the_fixture_under_monkeypatch(fake_openai, monkeypatch):
+            monkeypatch.setenv("OPENAI_BASE_URL", "http://elsewhere/v1")
+
+        def test_both_are_undone():
+            assert os.environ.get("OPENAI_API_KEY") == KEY_BEFORE and os.environ.get("OPENAI_BASE_URL") is None
+
+        @pytest.mark.fake_openai("requires_action_then_complete")
+        def test_the_tenant_is_made_from_the_marker_on_first_use(fake_openai):
+            registry = fake_openai.server.registry
+            assert registry.peek(fake_openai.api_key) is None          # a test that never talks costs no tenant
+            assert [a.id for a in fake_openai.client().beta.assistants.list()] == ["asst_weather"]
     ''')
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=8)
 
 
 def _lines(*lines: str) -> list[str]:

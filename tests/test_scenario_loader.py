@@ -367,3 +367,21 @@ def test_seeded_conversations_are_checked_with_positions(tmp_path: Path) -> None
         "6:11: objects.conversations[0].items[1]: a function_call item needs call_id",
         "7:44: objects.conversations[0].items[2].id: a function_call_output item's id starts with fco_",
         "8:11: objects.conversations[1].id: duplicate id 'conv_a' (also at objects.conversations[0])"]
+
+
+def test_a_scenario_file_is_read_again_only_when_it_changed(tmp_path: Path) -> None:
+    """The fixture loads the same file test after test: kept while its size, time and inode stay; a file
+    written in the last seconds is never kept (a rewrite within the clock's granularity may keep its time)."""
+    import os
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: first\nseed: 1\n")
+    assert load_scenario(str(path)).name == "first"
+    path.write_text("name: other\nseed: 1\n")          # same size, just written: read again
+    assert load_scenario(str(path)).name == "other"
+    os.utime(path, (1_700_000_000, 1_700_000_000))     # settled long ago: kept
+    kept = load_scenario(str(path))
+    assert load_scenario(str(path)) is kept
+    path.write_text("name: third\nseed: 1\n")
+    os.utime(path, (1_700_000_100, 1_700_000_100))     # changed since: read again
+    assert load_scenario(str(path)).name == "third"

@@ -118,7 +118,9 @@ class Family:
     build: Callable[[Builder, dict[str, Any]], Built] | None = None
     conflicts: Callable[[Scenario, Profile], Problems] | None = None   # what a compat profile cannot say
     kinds: Sequence[ScriptKind] = ()
-    new_world: Callable[[TenantState], Any] | None = None    # the tenant's objects of this family
+    # The tenant's objects of this family: made on the first ``state.worlds[name]`` (maybe never), so it only
+    # builds empty collections (no ids drawn, nothing logged: ``seed`` does what a scenario's load must do).
+    new_world: Callable[[TenantState], Any] | None = None
     seed: Callable[[TenantState], None] | None = None        # objects the scenario pins
     on_clock: Callable[[TenantState], None] | None = None    # what time alone does (expiry)
     before_request: Callable[[TenantState, Scope], APIError | None] | None = None   # a gateway check

@@ -8,8 +8,9 @@ file storage accounting, which scripts served which objects, violations, the req
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,7 @@ class TenantState:
         self.fault_fired: dict[int, int] = {}
         self.timeline = Timeline()   # each scripted object's states (GET /_fake/timeline)
         family_list = families()
-        self.worlds: dict[str, Any] = {f.name: f.new_world(self) for f in family_list if f.new_world is not None}
+        self.worlds: dict[str, Any] = Worlds(self, _world_makers(family_list))
         self.log_change("scenario %r loaded (%s)", scenario.name, scenario.source)
         for family in family_list:
             if family.seed is not None:
@@ -209,6 +210,39 @@ class TenantState:
         if kind.describe is not None:
             entry.update(kind.describe(obj))
         return [entry]
+
+
+class Worlds(dict[str, Any]):
+    """``state.worlds``: each family's world, made by its ``new_world`` the first time ``worlds[name]`` looks it
+    up. A test touches two or three of the families, and the pytest fixture makes a tenant per test: a world
+    that is never looked up is never made. ``get`` and ``in`` see the worlds made so far (one not made yet
+    holds nothing)."""
+
+    __slots__ = ("_state", "_makers")
+
+    def __init__(self, state: TenantState, makers: Mapping[str, Callable[[TenantState], Any]]) -> None:
+        super().__init__()
+        self._state = weakref.ref(state)   # not the state itself: a dropped tenant is freed at once, no cycle
+        self._makers = makers
+
+    def __missing__(self, name: str) -> Any:
+        state = self._state()
+        make = self._makers.get(name)
+        if make is None or state is None:
+            raise KeyError(name)
+        world = self[name] = make(state)
+        return world
+
+
+_makers: tuple[Any, dict[str, Callable[[TenantState], Any]]] = ((), {})
+
+
+def _world_makers(family_list: tuple[Any, ...]) -> dict[str, Callable[[TenantState], Any]]:
+    """Each registered family's ``new_world`` by its name (made again when the registered families change)."""
+    global _makers
+    if _makers[0] is not family_list:
+        _makers = (family_list, {f.name: f.new_world for f in family_list if f.new_world is not None})
+    return _makers[1]
 
 
 def _label(key: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from fakeopenai.core.compat.profiles import PROFILE_NAMES, is_profile
 from fakeopenai.core.errors import APIError, AuthenticationError
-from fakeopenai.core.registry import refusals
+from fakeopenai.core.registry import families, refusals
 from fakeopenai.core.state import MAX_STORED_BYTES, TenantState
 from fakeopenai.scenario.loader import Problem, ScenarioError, did_you_mean, load_scenario
 from fakeopenai.scenario.model import Scenario
@@ -74,18 +74,35 @@ class TenantRegistry:
         # Keys a tenant minted that stand for it (a Realtime client secret, ``ek_...``): key -> tenant key.
         self._aliases: dict[str, str] = {}
         self._retired: OrderedDict[str, str] = OrderedDict()  # key -> who used it (a test id)
+        # Keys given a scenario before their tenant exists (install_later): the tenant starts from it on first use.
+        self._later: dict[str, Scenario] = {}
+        # The last scenario build() admitted, and the families that admitted it (the server's options do not change).
+        self._admitted: tuple[Scenario, tuple[Any, ...]] = (default_scenario, families())
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._tenants)
 
     def get(self, key: str) -> TenantState:
-        state = self._tenants.get(key)
+        state = self._tenants.get(key)   # every request comes here: the common case first, inline
         if state is not None:
             return state
         owner = self._aliases.get(key)
         if owner is not None and owner in self._tenants:
             return self._tenants[owner]
+        return self._create(key, self._later.get(key, self.default_scenario))[0]
+
+    def _existing(self, key: str) -> TenantState | None:
+        """The tenant of ``key`` (or of the tenant ``key`` is an alias of), without creating it."""
+        state = self._tenants.get(key)
+        if state is not None:
+            return state
+        owner = self._aliases.get(key)
+        return self._tenants.get(owner) if owner is not None else None
+
+    def _create(self, key: str, scenario: Scenario) -> tuple[TenantState, bool]:
+        """A new tenant for ``key`` starting from ``scenario``, and True; or the tenant another thread made
+        meanwhile, as it is, and False."""
         with self._lock:
             state = self._tenants.get(key)
             if state is None:
@@ -103,10 +120,11 @@ class TenantRegistry:
                         f"fakeopenai already holds {self.max_tenants} tenants (one per API key), the most this "
                         "server allows. Reuse API keys, remove finished tenants with DELETE /_fake/tenant, or "
                         "start the server with a higher --max-tenants.", param="authorization")
-                state = TenantState(key, self.default_scenario, max_stored_bytes=self.max_stored_bytes,
-                                    server=self.server)
+                state = TenantState(key, scenario, max_stored_bytes=self.max_stored_bytes, server=self.server)
                 self._tenants[key] = state
-        return state
+                self._later.pop(key, None)
+                return state, True
+        return state, False
 
     def states(self) -> list[TenantState]:
         """Every tenant, oldest first (the page ``GET /_fake/ui`` lists them by label, never by key)."""
@@ -129,9 +147,14 @@ class TenantRegistry:
         """The tenant of ``key`` if it exists (without creating it)."""
         return self._tenants.get(key)
 
+    def waiting(self, key: str) -> Scenario | None:
+        """The scenario ``key``'s tenant will start from (:meth:`install_later`) while it is not made yet."""
+        return self._later.get(key)
+
     def drop(self, key: str) -> bool:
         with self._lock:
             self._forget_aliases(key)
+            self._later.pop(key, None)
             return self._tenants.pop(key, None) is not None
 
     def _forget_aliases(self, owner: str) -> None:
@@ -142,12 +165,25 @@ class TenantRegistry:
         """Drop the tenant of ``key`` and refuse the key from now on (with a 401 naming ``user``,
         the test it belonged to). The pytest fixture does this at teardown."""
         with self._lock:
-            self._forget_aliases(key)
-            self._tenants.pop(key, None)
-            self._retired[key] = user
-            self._retired.move_to_end(key)
-            while len(self._retired) > RETIRED_KEYS_KEPT:
-                self._retired.popitem(last=False)
+            self._retire(key, user)
+
+    def retire_unmade(self, key: str, user: str) -> bool:
+        """:meth:`retire` ``key`` if it never got a tenant (True), touching no tenant state: any thread may
+        call it. False, and nothing done, when it has one (retire it on the server loop)."""
+        with self._lock:
+            if key in self._tenants:
+                return False
+            self._retire(key, user)
+            return True
+
+    def _retire(self, key: str, user: str) -> None:
+        self._forget_aliases(key)
+        self._tenants.pop(key, None)
+        self._later.pop(key, None)
+        self._retired[key] = user
+        self._retired.move_to_end(key)
+        while len(self._retired) > RETIRED_KEYS_KEPT:
+            self._retired.popitem(last=False)
 
     def load(self, key: str, source: Any, *, allow_paths: bool = True, options_from: str = "the compat option",
              **overrides: Any) -> TenantState:
@@ -167,11 +203,32 @@ class TenantRegistry:
         inherited = {k: v for k, v in self.defaults.items() if k not in overrides and k not in scenario.pinned}
         if inherited:
             scenario = load_scenario(scenario, **inherited)
-        refuse(scenario, self.server)
+        last, by = self._admitted   # the same scenario object as the last one (the fixture's, test after test)
+        if scenario is not last or families() is not by:
+            refuse(scenario, self.server)
+            self._admitted = (scenario, families())
         return scenario
 
     def install(self, key: str, scenario: Scenario) -> TenantState:
-        """Replace the tenant's scenario (and with it all its state) with a built one."""
-        state = self.get(key)
+        """Replace the tenant's scenario (and with it all its state) with a built one. A key seen for the first
+        time (the fixture's, test after test) starts from it, not from the default scenario's state first."""
+        state = self._existing(key)
+        if state is None:
+            state, made = self._create(key, scenario)
+            if made:
+                return state
         state.load(scenario)
         return state
+
+    def install_later(self, key: str, scenario: Scenario) -> bool:
+        """For a key with no tenant yet: its tenant is made when the key is first used (:meth:`get`), from
+        ``scenario``; True. The pytest fixture's marker scenario, test after test: a test that never talks to
+        the fake costs no tenant (its state, the families' seeds) at all. It touches no tenant state: any
+        thread may call it. False, and nothing done, when the key has a tenant (or is retired, or the server
+        is full): :meth:`install` it then, on the server loop (which loads it, or refuses the key)."""
+        with self._lock:
+            if (self._existing(key) is None and key not in self._retired
+                    and len(self._tenants) + len(self._later) < self.max_tenants):
+                self._later[key] = scenario
+                return True
+        return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import secrets
 import socket
 import threading
@@ -320,10 +321,15 @@ class FakeOpenAI:
         self.api_key = api_key or "sk-fakeopenai-" + secrets.token_hex(12)
         self._server: ServerThread | None = None
         self._owns_server = True
-        self.clock = Clock(self)
         # How load() finds a relative scenario path: as given (from the current directory), or, in the
         # pytest fixture, the marker's rule (next to the test file, then rootdir, then the current directory).
         self._find_file: Callable[[Any], Any] = lambda scenario: scenario
+
+    @functools.cached_property
+    def clock(self) -> Clock:
+        """The tenant's fake clock (made on first use: a Clock and its fake refer to each other, a cycle only
+        the garbage collector frees, and most tests never touch the clock)."""
+        return Clock(self)
 
     @classmethod
     def attach(cls, server: ServerThread, api_key: str) -> FakeOpenAI:
@@ -430,6 +436,15 @@ class FakeOpenAI:
         server.call(lambda: server.registry.load(self.api_key, scenario, options_from="FakeOpenAI.load(compat=...)",
                                                  **overrides))
         return self
+
+    def _load_first(self, scenario: Any, **overrides: Any) -> None:
+        """The pytest fixture's marker scenario for its new key: built and checked now (a bad one fails the
+        test's set-up), the tenant made from it when the key is first used (``TenantRegistry.install_later``).
+        Neither touches a tenant, so both run on this thread: no hand-off to the server loop."""
+        registry = self.server.registry
+        built = registry.build(scenario, options_from="FakeOpenAI.load(compat=...)", **overrides)
+        if not registry.install_later(self.api_key, built):
+            self.server.call(lambda: registry.install(self.api_key, built))
 
     def reset(self) -> None:
         self._with_state(lambda state: state.load(state.scenario))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import gc
 import os
+import time
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -45,12 +46,17 @@ def find_named(name: str, scenario_dirs: Iterable[str | os.PathLike[str]] = ()) 
     """The file of the scenario called ``name``: the built-ins first, then each of ``scenario_dirs`` in
     order, so a file of a scenario folder with a built-in's name is never found by that name
     (:func:`shadowed_builtins` lists them; the pytest plugin and ``serve`` warn about them)."""
-    for folder in [builtin_dir(), *map(Path, scenario_dirs)]:
+    for folder in (_builtin_folder(), *(os.fspath(d) for d in scenario_dirs)):   # os.path: a third of pathlib's time
         for suffix in (".yaml", ".yml"):
-            candidate = folder / f"{name}{suffix}"
-            if candidate.is_file():
-                return candidate
+            candidate = os.path.join(folder, name + suffix)
+            if os.path.isfile(candidate):
+                return Path(candidate)
     return None
+
+
+@cache
+def _builtin_folder() -> str:
+    return str(builtin_dir())
 
 
 def missing_file_hint(text: str, scenario_dirs: Iterable[str | os.PathLike[str]] = ()) -> str:
@@ -76,7 +82,7 @@ def looks_like_path(scenario: Any) -> bool:
     text = scenario.strip()
     if not text or "\n" in text or ":" in text or "{" in text:  # YAML text (or a Windows drive: absolute)
         return False
-    return Path(text).suffix in (".yaml", ".yml", ".json") or "/" in text or os.sep in text
+    return "/" in text or os.sep in text or ("." in text and Path(text).suffix in (".yaml", ".yml", ".json"))
 
 
 def find_relative_file(scenario: Any, places: Iterable[tuple[Path, str]],
@@ -129,20 +135,20 @@ def load_scenario(source: Any = None, *, scenario_dirs: Iterable[str | os.PathLi
     refuses ``path:`` file references (scenarios that arrive over HTTP).
     Raises :class:`ScenarioError` naming ``file:line:column`` for every problem.
     """
-    from fakeopenai.scenario.build import build_scenario
-
     scenario_dirs = list(scenario_dirs)
     if isinstance(source, Scenario):
         scenario = source
+    elif isinstance(source, str):   # a name or a path, most often (the fixture's marker): the first test
+        scenario = _load_string(source, scenario_dirs, allow_paths)
     elif source is None:
         scenario = _load_file(find_named("default") or builtin_dir() / "default.yaml", allow_paths)
     elif isinstance(source, dict):
+        from fakeopenai.scenario.build import build_scenario
+
         scenario = build_scenario(source, Positions("<dict>"), base_dir=None, allow_paths=allow_paths,
                                   default_name="scenario")
     elif isinstance(source, os.PathLike):
         scenario = _load_file(Path(source), allow_paths)
-    elif isinstance(source, str):
-        scenario = _load_string(source, scenario_dirs, allow_paths)
     else:
         raise ScenarioError([Problem("<scenario>", None, None, "",
                                      f"cannot load a scenario from {type(source).__name__}; "
@@ -154,13 +160,12 @@ def load_scenario(source: Any = None, *, scenario_dirs: Iterable[str | os.PathLi
 
 
 def _override(scenario: Scenario, **changes: Any) -> Scenario:
-    from dataclasses import replace
-
-    from fakeopenai.scenario.build import check_compat
-
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes:
         return scenario
+    from dataclasses import replace
+
+    from fakeopenai.scenario.build import check_compat
     if "compat" in changes and changes["compat"] != scenario.compat:
         updated = replace(scenario, **changes)
         problems = check_compat(updated, Positions(scenario.source))
@@ -199,6 +204,16 @@ def _load_string(text: str, scenario_dirs: list[Any], allow_paths: bool) -> Scen
 
 def _load_file(path: Path, allow_paths: bool) -> Scenario:
     try:
+        stat = os.stat(path)
+    except OSError:
+        stat = None
+    from fakeopenai.core.registry import families
+
+    key = (str(path), allow_paths, families())
+    cached = _FILES.get(key)
+    if cached is not None and stat is not None and cached[0] == _signature(stat):
+        return cached[1]
+    try:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise ScenarioError([Problem(str(path), None, None, "", f"cannot read: {exc.strerror}")]) from None
@@ -207,8 +222,34 @@ def _load_file(path: Path, allow_paths: bool) -> Scenario:
         line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
         raise ScenarioError([Problem(str(path), line, column, "", "this byte is not UTF-8 text; save the file "
                                      "as UTF-8")]) from None
-    return parse_scenario_text(text, str(path), base_dir=path.parent, default_name=path.stem,
-                               allow_paths=allow_paths)
+    scenario = parse_scenario_text(text, str(path), base_dir=path.parent, default_name=path.stem,
+                                   allow_paths=allow_paths)
+    if stat is not None and not scenario.reads_disk and stat.st_mtime < time.time() - _SETTLED_SECONDS:
+        _keep(_FILES, key, (_signature(stat), scenario))
+    return scenario
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    """``cache[key] = value``, the oldest entry dropped past :data:`_PARSED_LIMIT`. Loads run on several
+    threads (the fixture's on the test's, the control API's in a worker): another one may change the cache
+    between finding its oldest entry and dropping it."""
+    if len(cache) >= _PARSED_LIMIT:
+        try:
+            cache.pop(next(iter(cache)), None)
+        except (RuntimeError, StopIteration):
+            pass
+    cache[key] = value
+
+
+# The fixture loads the same scenario file (a built-in by name, most often) test after test: it is read and
+# parsed again only when its size, modification time or inode changed. A file written in the last seconds is
+# not kept: a second write within the file system's clock granularity can leave its time and size alone.
+_FILES: dict[tuple[Any, ...], tuple[tuple[int, ...], Scenario]] = {}
+_SETTLED_SECONDS = 2.0
+
+
+def _signature(stat: os.stat_result) -> tuple[int, ...]:
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino, stat.st_dev
 
 
 # The fixture loads the same few scenarios for test after test: a parsed, validated
@@ -239,7 +280,5 @@ def parse_scenario_text(text: str, source: str, *, base_dir: Path | None = None,
         if paused:
             gc.enable()
     if not scenario.reads_disk:
-        if len(_PARSED) >= _PARSED_LIMIT:
-            _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[key] = scenario
+        _keep(_PARSED, key, scenario)
     return scenario

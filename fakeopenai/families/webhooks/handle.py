@@ -14,13 +14,22 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.webhooks import outbox, sending
 from fakeopenai.families.webhooks.targets import EVENT_TYPES, Target, secret_problem
 
+if TYPE_CHECKING:
+    from fakeopenai.core.state import TenantState
+
 # What in-process receivers are signed with unless deliver_to is given another secret.
 DEFAULT_SECRET = "whsec_" + base64.b64encode(b"fakeopenai webhook secret").decode()
+
+
+def pending_deliveries(state: TenantState | None) -> int:
+    """How many of the tenant's deliveries are not done yet (None: a tenant that never talked, which has none)."""
+    box = state.worlds.get(outbox.NAME) if state is not None else None
+    return box.pending() if box is not None else 0
 
 
 class Webhooks:
@@ -48,13 +57,7 @@ class Webhooks:
     def pending(self) -> int:
         """How many deliveries are not done yet (neither delivered nor failed after their last attempt)."""
         server = self._fake.server
-
-        def count() -> int:
-            state = server.registry.peek(self._fake.api_key)   # a tenant that never talked has none
-            box = state.worlds.get(outbox.NAME) if state is not None else None
-            return box.pending() if box is not None else 0
-
-        return server.call(count)
+        return server.call(lambda: pending_deliveries(server.registry.peek(self._fake.api_key)))
 
     def wait(self, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Every delivery, once none is pending (each delivered, or failed after its last attempt). Raises

@@ -97,9 +97,7 @@ def in_process_count(state: TenantState) -> int:
 
 def notify(state: TenantState, event_type: str, object_id: str, at: int) -> None:
     """``Family.on_event``: an object reached an end state; each target that wants the type gets the event."""
-    box: Outbox | None = state.worlds.get(NAME)
-    if box is None:
-        return
+    box: Outbox = state.worlds[NAME]   # made on first use (TenantState.worlds): targets may be waiting
     targets = [t for t in box.all_targets(state) if t.wants(event_type)]
     if not targets or (event_type, object_id) in box.sent:
         return
