@@ -116,8 +116,10 @@ def aimock_server() -> Iterator[str]:
 @contextmanager
 def before_server(tree: str) -> Iterator[str]:
     """``fakeopenai serve`` from another source tree (see ``--before``)."""
-    env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())}
-    with process("-m", "fakeopenai", "serve", "--port", "0", "--log-level", "warning", env=env) as (_, url):
+    # Run from the tree: `python -m` puts the current directory first on sys.path, before PYTHONPATH.
+    root = str(Path(tree).resolve())
+    env = {**os.environ, "PYTHONPATH": root}
+    with process("-m", "fakeopenai", "serve", "--port", "0", "--log-level", "warning", env=env, cwd=root) as (_, url):
         yield url
 
 

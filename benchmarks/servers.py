@@ -14,9 +14,10 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def process(*argv: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def process(*argv: str, env: dict[str, str] | None = None,
+            cwd: str | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """Start a server process and yield it with its base URL (read from its ready line)."""
-    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True, env=env, cwd=cwd)
     try:
         line = proc.stdout.readline().strip()  # type: ignore[union-attr]
         if " serving on " not in line:
