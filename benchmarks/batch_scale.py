@@ -109,7 +109,7 @@ def measure(lines: int) -> Row:
 
     payload = input_file(lines)
     with fakeopenai_server() as (proc, base_url):
-        client = openai.OpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
+        client = openai.OpenAI(base_url=base_url, api_key="sk-bench", max_retries=0, timeout=120)
         client.files.list()  # warm up: tenant, routes, SDK connection
         rss = PeakRSS(proc.pid)
         idle = rss.process.memory_info().rss

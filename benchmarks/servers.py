@@ -25,7 +25,12 @@ def process(*argv: str, env: dict[str, str] | None = None,
         yield proc, line.split()[-1]
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:   # reported, but the run does not hang on it
+            proc.kill()
+            proc.wait()
+            raise
         proc.stdout.close()  # type: ignore[union-attr]
 
 

@@ -126,6 +126,47 @@ def test_a_body_sent_in_pieces_and_one_past_the_one_go_limit(server: ServerThrea
     assert [status for status, _, _ in answers] == [200, 200]
 
 
+def test_a_body_past_the_read_pause_and_under_the_old_limit_is_answered(server: ServerThread) -> None:
+    # 64 KB < body <= 256 KB once hung: uvicorn paused reading past 64 KB, for an app that had not started.
+    padded = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * 200_000}]}).encode()
+    with _connect(server) as sock:
+        sock.sendall(_request("POST", "/v1/chat/completions", padded) + _request("GET", "/v1/models"))
+        answers = _answers(sock, 2)
+    assert [status for status, _, _ in answers] == [200, 200]
+
+
+def test_the_sdk_uploads_a_file_of_every_size_around_the_limits(server: ServerThread) -> None:
+    client = openai.OpenAI(api_key="sk-http11", base_url=server.base_url, max_retries=0, timeout=10)
+    line = b'{"custom_id": "r", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o"}}\n'
+    for size in (EAGER_BODY_BYTES - 1000, EAGER_BODY_BYTES + 1000, 205_890, 600_000):
+        content = line * (size // len(line))
+        uploaded = client.files.create(file=("requests.jsonl", content), purpose="batch")
+        assert uploaded.bytes == len(content)
+        assert client.files.content(uploaded.id).read() == content
+
+
+def test_shutdown_closes_a_connection_whose_body_has_not_come() -> None:
+    server = ServerThread(create_app()).start()
+    with _connect(server) as sock:
+        sock.sendall(_request("POST", "/v1/chat/completions", CHAT)[:-5])   # the head and most of the body
+        assert server.port and _answers_nothing_yet(sock)
+        thread = server._thread
+        server.stop(timeout=5)
+        assert thread is not None and not thread.is_alive(), "the server waited for a body that never came"
+        sock.settimeout(5)
+        assert sock.recv(10) == b""
+
+
+def _answers_nothing_yet(sock: socket.socket) -> bool:
+    sock.settimeout(0.05)
+    try:
+        return sock.recv(10) == b"" and False
+    except TimeoutError:
+        return True
+    finally:
+        sock.settimeout(10)
+
+
 def test_a_stream_on_the_same_connection_as_plain_requests(server: ServerThread) -> None:
     streamed = json.dumps({"model": "gpt-4o", "stream": True,
                            "messages": [{"role": "user", "content": "Hi"}]}).encode()

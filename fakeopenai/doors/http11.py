@@ -31,6 +31,7 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import (
     HEADER_RE,
     HEADER_VALUE_RE,
+    HIGH_WATER_LIMIT,
     STATUS_LINE,
     HttpToolsProtocol,
     RequestResponseCycle,
@@ -38,7 +39,9 @@ from uvicorn.protocols.http.httptools_impl import (
 
 from fakeopenai.doors.eager import drive, needs_task
 
-EAGER_BODY_BYTES = 256 * 1024   # a body up to this is read whole before its request starts
+# A body up to this is read whole before its request starts. Not more: past it uvicorn's on_body pauses
+# reading until the app asks for the body, and an app not yet started never asks (the request hung).
+EAGER_BODY_BYTES = HIGH_WATER_LIMIT
 
 
 class Http11Protocol(HttpToolsProtocol):
@@ -108,6 +111,13 @@ class Http11Protocol(HttpToolsProtocol):
         if task is not None:
             task.add_done_callback(self.tasks.discard)
             self.tasks.add(task)
+
+    def shutdown(self) -> None:
+        if self._waiting is not None:   # its app has not started: nothing is lost by closing now
+            self._waiting = None
+            self.transport.close()
+            return
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._waiting = None
