@@ -71,8 +71,8 @@ def _not_empty(what: str) -> Callable[[str], str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="fakeopenai", description="A deterministic fake of the OpenAI "
-                     "Assistants (runs, steps, streaming) and Batch/Files APIs.")
+    parser = _Parser(prog="fakeopenai", description="A local, deterministic fake of the whole OpenAI "
+                     "API (every operation of its spec), scripted with YAML scenarios.")
     parser.add_argument("--version", action="version", version=f"fakeopenai {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
