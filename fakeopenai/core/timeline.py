@@ -188,6 +188,8 @@ class Timeline:
         stepper notes each object it moves, and an API that moves an object its path does not name,
         as a chat completion continuing a conversation, notes it itself.)"""
         live = self.live
+        if not live:
+            return
         if len(live) <= SCAN_LIMIT:
             self.note(state)
             return
@@ -208,7 +210,13 @@ class Timeline:
         else:
             status = getattr(obj, "status", None) or "created"
         cursor = getattr(obj, "_cursor", None)
-        step_number = cursor.step_number() if cursor is not None else None
+        if cursor is not None:   # Cursor.step_number(), .total and .current(), read in one go
+            steps, pos = cursor.script.steps, cursor.pos
+            total = len(steps)
+            step_number: int | None = pos + 1 if pos + 1 < total else total
+            step = steps[pos] if 0 <= pos < total else None
+        else:
+            step_number = step = None
         latest = getattr(obj, "latest", None)   # a conversation: the response (completion) it is on
         member = getattr(latest, "id", None)
         # A new state, or the same one at a later script step (a conversation waits for tool outputs
@@ -223,8 +231,8 @@ class Timeline:
             # the step does) only on the state that entered the step, not on a later one at the same step
             # (the conversation's next response, queued there).
             states.append((status, step_number, member, state.clock.now, time.time(),
-                           entry.get("n") if entry else None, (cursor.total,) if cursor is not None else None,
-                           cursor.current() if cursor is not None else None, state.scenario.source,
+                           entry.get("n") if entry else None, (total,) if cursor is not None else None,
+                           step, state.scenario.source,
                            last is None or last[1] != step_number))
         if status in ENDED:
             self.live.pop(life.id, None)
