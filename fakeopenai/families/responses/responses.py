@@ -609,8 +609,9 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     part: dict[str, Any] = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
     where = {"item_id": item["id"], "output_index": index, "content_index": 0}
     emit.event("response.content_part.added", {**where, "part": part})
-    for chunk in step.deltas or split_words(text, _stream_options(state, response).chunk_words):
-        emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
+    if emit is not SILENT:   # a stream's deltas (a create answered at once would make and drop one a word)
+        for chunk in step.deltas or split_words(text, _stream_options(state, response).chunk_words):
+            emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
     cited = hosted.message_annotations(response, text) if chain.citations else []   # what the searches before it found
     for number, annotation in enumerate(cited):
         emit.event("response.output_text.annotation.added", {**where, "annotation_index": number,
