@@ -72,12 +72,12 @@ class Life:
     __slots__ = ("id", "kind", "script", "script_at", "states", "finder", "misses")
 
     def __init__(self, object_id: str, kind: str, script: str, script_at: str | None,
-                 finder: Callable[[TenantState], Any]) -> None:
+                 finder: Callable[[TenantState, str], Any]) -> None:
         self.id = object_id
         self.kind = kind
         self.script = script
         self.script_at = script_at
-        self.finder = finder
+        self.finder = finder   # (state, id) -> the object, or None (its kind's ``find``)
         self.misses = 0      # notes that could not find it (never stored: not followed for long)
         self.states: list[tuple[Any, ...]] = []
 
@@ -199,7 +199,7 @@ class Timeline:
                 self._note(state, life)
 
     def _note(self, state: TenantState, life: Life) -> None:
-        obj = life.finder(state)
+        obj = life.finder(state, life.id)
         if obj is None and life.states:
             status = "deleted"
         elif obj is None:
@@ -242,20 +242,21 @@ class Timeline:
         self.violation_requests.append(entry.get("n") if entry else None)
 
 
-def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable[[TenantState], Any]]:
-    """The object's kind (``run``) and how to find it again: the kind whose scripts are under ``key``;
-    ``conversations`` scripts serve several kinds (the first that knows the id). The finder is given
-    the state when called, not holding it: state -> timeline -> finder -> state would be a cycle, and a
-    dropped tenant would wait for the garbage collector's full pass (the soak test saw RSS grow)."""
+def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable[[TenantState, str], Any]]:
+    """The object's kind (``run``) and how to find it again (its ``find``, called with the state and the
+    id): the kind whose scripts are under ``key``; ``conversations`` scripts serve several kinds (the first
+    that knows the id). The finder is given the state when called, not holding it: state -> timeline ->
+    finder -> state would be a cycle, and a dropped tenant would wait for the garbage collector's full pass
+    (the soak test saw RSS grow)."""
     mine = _kinds_for(key)
     for kind in mine:
         if kind.find is not None and (len(mine) == 1 or kind.find(state, object_id) is not None):
-            return kind.noun, lambda tenant, find=kind.find: find(tenant, object_id)
+            return kind.noun, kind.find
     noun = mine[0].noun if len(mine) == 1 else key
-    return noun, lambda tenant: None
+    return noun, _nothing
 
 
-def _nothing(state: TenantState) -> None:
+def _nothing(state: TenantState, object_id: str) -> None:
     return None
 
 
