@@ -170,3 +170,13 @@ def test_a_change_anywhere_in_the_content_is_written() -> None:
     assert json.loads(after)["tools"] == [{"type": "code_interpreter"}] and after != before
     assert json.loads(json_response({"id": "x", "status": 1}).body)["status"] == 1
     assert json.loads(json_response({"id": "x", "status": True}).body)["status"] is True
+
+
+@pytest.mark.parametrize("status", [200, 201, 204, 304, 400, 500])
+@pytest.mark.parametrize("headers", [None, {"x-request-id": "req_1"}, {"Content-Type": "text/plain"}])
+def test_the_headers_are_starlettes(status: int, headers: dict[str, str] | None) -> None:
+    from starlette.responses import JSONResponse
+
+    content = {"id": "x", "object": "thing", "n": status}
+    assert json_response(content, status_code=status, headers=headers).raw_headers == \
+        JSONResponse(content, status_code=status, headers=headers).raw_headers

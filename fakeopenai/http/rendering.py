@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import marshal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -150,6 +150,16 @@ class _JSONResponse(JSONResponse):
 
     An object is kept from its second answer on: most objects are answered once (a chat completion, a
     Responses create), and their snapshot would cost more than their encoding saves."""
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        """Starlette's headers for an answer with a body and no headers of its own, made directly (the
+        general case goes through Starlette: tests/test_rendering.py compares the two)."""
+        if headers is None and self.media_type == "application/json" and self.status_code >= 200 and \
+                self.status_code not in (204, 304):
+            self.raw_headers = [(b"content-length", str(len(self.body)).encode("latin-1")),
+                                (b"content-type", b"application/json")]
+            return
+        super().init_headers(headers)
 
     def render(self, content: Any) -> bytes:
         key = (content.get("object"), content.get("id")) if isinstance(content, dict) else None
