@@ -122,15 +122,17 @@ def _run(**changes: Any) -> dict[str, Any]:
 
 
 def test_an_unchanged_object_gets_the_same_bytes_without_encoding_again() -> None:
-    first = json_response(_run()).body
-    again = json_response(_run()).body
-    assert again is first
-    assert json.loads(first) == _run()
+    once = json_response(_run(id="run_polled")).body   # its first answer: not kept (most are never asked again)
+    first = json_response(_run(id="run_polled")).body
+    again = json_response(_run(id="run_polled")).body
+    assert again is first and first == once
+    assert json.loads(first) == _run(id="run_polled")
 
 
 def test_a_change_anywhere_in_the_content_is_seen_even_in_a_shared_part() -> None:
     tools: list[Any] = []
     content = _run(tools=tools)
+    json_response(content)                  # answered once before: the next answer is kept
     before = json_response(content).body
     tools.append({"type": "code_interpreter"})   # changed in place: the content dict is the same object
     after = json_response(content).body
@@ -147,6 +149,7 @@ def test_objects_of_the_same_id_in_other_tenants_or_profiles_get_their_own_bytes
 
 def test_big_answers_lists_and_unusual_content_are_encoded_as_usual() -> None:
     big = _run(instructions="x" * 20_000)
+    json_response(big)
     assert json_response(big).body is not json_response(big).body
     listed = {"object": "list", "data": [_run()], "first_id": "run_abc", "last_id": "run_abc", "has_more": False}
     assert json.loads(json_response(listed).body) == listed
@@ -160,9 +163,20 @@ def test_big_answers_lists_and_unusual_content_are_encoded_as_usual() -> None:
 def test_a_change_anywhere_in_the_content_is_written() -> None:
     tools: list[Any] = []
     content = {"id": "run_abc", "object": "thread.run", "tools": tools}
+    json_response(content)
     before = json_response(content).body
     tools.append({"type": "code_interpreter"})
     after = json_response(content).body
     assert json.loads(after)["tools"] == [{"type": "code_interpreter"}] and after != before
     assert json.loads(json_response({"id": "x", "status": 1}).body)["status"] == 1
     assert json.loads(json_response({"id": "x", "status": True}).body)["status"] is True
+
+
+@pytest.mark.parametrize("status", [200, 201, 204, 304, 400, 500])
+@pytest.mark.parametrize("headers", [None, {"x-request-id": "req_1"}, {"Content-Type": "text/plain"}])
+def test_the_headers_are_starlettes(status: int, headers: dict[str, str] | None) -> None:
+    from starlette.responses import JSONResponse
+
+    content = {"id": "x", "object": "thing", "n": status}
+    assert json_response(content, status_code=status, headers=headers).raw_headers == \
+        JSONResponse(content, status_code=status, headers=headers).raw_headers

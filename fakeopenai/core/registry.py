@@ -15,10 +15,16 @@ if TYPE_CHECKING:
     from fakeopenai.scenario.problems import Problem
 
 
-def families() -> tuple[Family, ...]:
-    import fakeopenai.families
+_package: Any = None   # fakeopenai.families, once imported (an import statement costs a microsecond a call)
 
-    return fakeopenai.families.FAMILIES
+
+def families() -> tuple[Family, ...]:
+    global _package
+    if _package is None:
+        import fakeopenai.families
+
+        _package = fakeopenai.families
+    return _package.FAMILIES   # read each time: a test may register a family
 
 
 def script_kinds() -> list[ScriptKind]:

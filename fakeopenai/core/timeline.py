@@ -72,12 +72,12 @@ class Life:
     __slots__ = ("id", "kind", "script", "script_at", "states", "finder", "misses")
 
     def __init__(self, object_id: str, kind: str, script: str, script_at: str | None,
-                 finder: Callable[[TenantState], Any]) -> None:
+                 finder: Callable[[TenantState, str], Any]) -> None:
         self.id = object_id
         self.kind = kind
         self.script = script
         self.script_at = script_at
-        self.finder = finder
+        self.finder = finder   # (state, id) -> the object, or None (its kind's ``find``)
         self.misses = 0      # notes that could not find it (never stored: not followed for long)
         self.states: list[tuple[Any, ...]] = []
 
@@ -188,6 +188,8 @@ class Timeline:
         stepper notes each object it moves, and an API that moves an object its path does not name,
         as a chat completion continuing a conversation, notes it itself.)"""
         live = self.live
+        if not live:
+            return
         if len(live) <= SCAN_LIMIT:
             self.note(state)
             return
@@ -197,7 +199,7 @@ class Timeline:
                 self._note(state, life)
 
     def _note(self, state: TenantState, life: Life) -> None:
-        obj = life.finder(state)
+        obj = life.finder(state, life.id)
         if obj is None and life.states:
             status = "deleted"
         elif obj is None:
@@ -208,7 +210,13 @@ class Timeline:
         else:
             status = getattr(obj, "status", None) or "created"
         cursor = getattr(obj, "_cursor", None)
-        step_number = cursor.step_number() if cursor is not None else None
+        if cursor is not None:   # Cursor.step_number(), .total and .current(), read in one go
+            steps, pos = cursor.script.steps, cursor.pos
+            total = len(steps)
+            step_number: int | None = pos + 1 if pos + 1 < total else total
+            step = steps[pos] if 0 <= pos < total else None
+        else:
+            step_number = step = None
         latest = getattr(obj, "latest", None)   # a conversation: the response (completion) it is on
         member = getattr(latest, "id", None)
         # A new state, or the same one at a later script step (a conversation waits for tool outputs
@@ -223,8 +231,8 @@ class Timeline:
             # the step does) only on the state that entered the step, not on a later one at the same step
             # (the conversation's next response, queued there).
             states.append((status, step_number, member, state.clock.now, time.time(),
-                           entry.get("n") if entry else None, (cursor.total,) if cursor is not None else None,
-                           cursor.current() if cursor is not None else None, state.scenario.source,
+                           entry.get("n") if entry else None, (total,) if cursor is not None else None,
+                           step, state.scenario.source,
                            last is None or last[1] != step_number))
         if status in ENDED:
             self.live.pop(life.id, None)
@@ -234,20 +242,21 @@ class Timeline:
         self.violation_requests.append(entry.get("n") if entry else None)
 
 
-def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable[[TenantState], Any]]:
-    """The object's kind (``run``) and how to find it again: the kind whose scripts are under ``key``;
-    ``conversations`` scripts serve several kinds (the first that knows the id). The finder is given
-    the state when called, not holding it: state -> timeline -> finder -> state would be a cycle, and a
-    dropped tenant would wait for the garbage collector's full pass (the soak test saw RSS grow)."""
+def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable[[TenantState, str], Any]]:
+    """The object's kind (``run``) and how to find it again (its ``find``, called with the state and the
+    id): the kind whose scripts are under ``key``; ``conversations`` scripts serve several kinds (the first
+    that knows the id). The finder is given the state when called, not holding it: state -> timeline ->
+    finder -> state would be a cycle, and a dropped tenant would wait for the garbage collector's full pass
+    (the soak test saw RSS grow)."""
     mine = _kinds_for(key)
     for kind in mine:
         if kind.find is not None and (len(mine) == 1 or kind.find(state, object_id) is not None):
-            return kind.noun, lambda tenant, find=kind.find: find(tenant, object_id)
+            return kind.noun, kind.find
     noun = mine[0].noun if len(mine) == 1 else key
-    return noun, lambda tenant: None
+    return noun, _nothing
 
 
-def _nothing(state: TenantState) -> None:
+def _nothing(state: TenantState, object_id: str) -> None:
     return None
 
 

@@ -39,7 +39,6 @@ DOOR_HEADERS = "fakeopenai.door_headers"
 
 PAGE_PATHS = frozenset({"/_fake/ui", "/_fake/tenants", "/_fake/timeline"})   # no key needed on loopback
 
-WARNING_HEADER = b"x-fakeopenai-warning"   # what the fake accepted but noted (an unknown parameter)
 REPLAY_CHUNK = 1024 * 1024   # a streamed body (an upload) reaches its handler in pieces of this size
 
 
@@ -55,12 +54,6 @@ def with_header(headers: Iterable[tuple[bytes, bytes]], name: bytes, value: byte
 
 def error_response(exc: APIError, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers={**exc.headers, **(headers or {})})
-
-
-def _header_text(text: str) -> bytes:
-    """``text`` as a header value: printable ASCII, any other character escaped (a parameter's name is
-    the client's to choose: a control character in it must not break the answer)."""
-    return "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii") for c in text)[:2048].encode()
 
 
 class Gateway:
@@ -145,21 +138,15 @@ class Gateway:
             log_request(scope, exc.status_code, started, state, capture=capture)
             return
 
-        def warnings() -> list[tuple[bytes, bytes]]:
-            if entry is not None and entry.get("warnings"):
-                return [(WARNING_HEADER, _header_text("; ".join(entry["warnings"])))]
-            return []
-
-        sender.extra = lambda: [(b"x-request-id", req_id.encode())]
-        sender.also = warnings
+        sender.request_id = req_id.encode()
         send_with_id = send
         entry = None
         if state is not None and is_api:
-            entry = record(state, scope, body)
+            entry = sender.entry = record(state, scope, body)   # its warnings become a header
             entry["request_id"] = req_id
             current_entry.set(entry)
             fault = pick_fault(state, scope["method"], path, lambda: json_or_none(body),
-                               scope.get("query_string", b""))
+                               scope.get("query_string", b"")) if state.scenario.faults else None
             if fault is not None:
                 entry["fault"] = fault.name
             if fault is not None and fault.in_stream:

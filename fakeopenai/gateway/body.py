@@ -10,7 +10,10 @@ DEFAULT_MAX_BODY_BYTES = 600 * 1024 * 1024  # a 512 MB file plus multipart frami
 
 
 async def read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
-    length = dict(scope["headers"]).get(b"content-length")
+    length = None
+    for name, value in scope["headers"]:   # the last one, as dict(headers) would keep
+        if name == b"content-length":
+            length = value
     if length is not None and length.isdigit() and int(length) > max_bytes:
         raise PayloadTooLargeError(f"Request too large: {int(length)} bytes; the limit is {max_bytes} bytes.",
                                    param="body", code="request_too_large")

@@ -135,13 +135,17 @@ def debugging() -> bool:
     return log.isEnabledFor(logging.DEBUG)
 
 
-class Capture:
-    """The gateway's one wrapper of ``send``: adds the answer's own headers where it has none
-    (``extra``: the request id and warnings, and the door's ``date`` and ``server``), and, when
-    ``keep`` (a request under ``/v1``, or ``--log-level debug``), keeps the head of the response body
-    and its content type for the timeline and the log."""
+WARNING_HEADER = b"x-fakeopenai-warning"   # what the fake accepted but noted (an unknown parameter)
 
-    __slots__ = ("send_to", "keep", "started", "status", "content_type", "head", "size", "extra", "also", "door")
+
+class Capture:
+    """The gateway's one wrapper of ``send``: adds the answer's own headers (the request id unless the
+    answer has one, the warnings its log ``entry`` noted, then the door's ``date`` and ``server`` where
+    the answer has none), and, when ``keep`` (a request under ``/v1``, or ``--log-level debug``), keeps
+    the head of the response body and its content type for the timeline and the log."""
+
+    __slots__ = ("send_to", "keep", "started", "status", "content_type", "head", "size", "request_id", "entry",
+                 "door")
 
     def __init__(self, send_to: Send, keep: bool = True, door: Any = None) -> None:
         self.send_to = send_to
@@ -149,28 +153,32 @@ class Capture:
         self.started = False
         self.status = 0
         self.content_type = ""
-        self.head = bytearray()
+        self.head: bytes | bytearray = b""   # the body's first bytes (one chunk's: kept, not copied)
         self.size = 0
-        self.extra: Any = None     # () -> [(name, value)]: headers added, each unless the answer has it
-        self.also: Any = None      # () -> [(name, value)]: headers added after those, whatever the answer has
-        self.door = door           # as ``extra``, for the door's headers (added last)
+        self.request_id: bytes | None = None      # the fake's x-request-id, once the gateway knows it
+        self.entry: dict[str, Any] | None = None  # the request's log entry: its warnings are a header
+        self.door = door           # () -> [(name, value)]: the door's headers, each unless the answer has it
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.started = True
             self.status = message["status"]
             headers = message.get("headers", [])
-            if self.extra is not None or self.door is not None:
+            if self.request_id is not None or self.door is not None:
                 headers = list(headers)
                 present = {key.lower() for key, _ in headers}
-                if self.extra is not None:
-                    _add(headers, present, self.extra())
-                if self.also is not None:
-                    for name, value in self.also():
-                        headers.append((name, value))
-                        present.add(name)
+                if self.request_id is not None and b"x-request-id" not in present:
+                    headers.append((b"x-request-id", self.request_id))
+                    present.add(b"x-request-id")
+                warnings = self.entry.get("warnings") if self.entry is not None else None
+                if warnings:   # whatever the answer has
+                    headers.append((WARNING_HEADER, header_text("; ".join(warnings))))
+                    present.add(WARNING_HEADER)
                 if self.door is not None:
-                    _add(headers, present, self.door())
+                    for name, value in self.door():
+                        if name not in present:
+                            headers.append((name, value))
+                            present.add(name)
                 message["headers"] = headers
             if self.keep:
                 for key, value in headers:
@@ -179,16 +187,21 @@ class Capture:
         elif self.keep and message["type"] == "http.response.body":
             chunk = message.get("body", b"")
             self.size += len(chunk)
-            if len(self.head) < DEBUG_BODY_CHARS * 4:  # enough bytes for the shown characters
-                self.head += chunk[:DEBUG_BODY_CHARS * 4 - len(self.head)]
+            room = DEBUG_BODY_CHARS * 4 - len(self.head)   # enough bytes for the shown characters
+            if room > 0 and chunk:
+                if not self.head:
+                    self.head = bytes(chunk[:room])   # the whole answer, most often: kept as it is
+                else:
+                    if isinstance(self.head, bytes):
+                        self.head = bytearray(self.head)
+                    self.head += chunk[:room]
         await self.send_to(message)
 
 
-def _add(headers: list[tuple[bytes, bytes]], present: set[bytes], added: list[tuple[bytes, bytes]]) -> None:
-    for name, value in added:
-        if name not in present:
-            headers.append((name, value))
-            present.add(name)
+def header_text(text: str) -> bytes:
+    """``text`` as a header value: printable ASCII, any other character escaped (a parameter's name is
+    the client's to choose: a control character in it must not break the answer)."""
+    return "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii") for c in text)[:2048].encode()
 
 
 _TEXT_TYPES = ("application/json", "application/x-www-form-urlencoded", "application/x-yaml", "application/yaml",

@@ -125,7 +125,7 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
         else:
             return {}
     else:
-        content_type = request.headers.get("content-type", "")
+        content_type = _first_header(request.scope, b"content-type")
         media = content_type.split(";", 1)[0].strip().lower()
         if media and media != "application/json" and not media.endswith("+json") and not any_content_type:
             raise UnsupportedMediaTypeError(
@@ -144,6 +144,15 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
     if schema_name is not None:
         check(body, schema_name, request.scope.get("fakeopenai.tenant"))
     return body
+
+
+def _first_header(scope: Any, name: bytes) -> str:
+    """The first header ``name`` (lower-case) of the request, or "" (``request.headers.get``, without
+    making Starlette's Headers)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
 
 
 def check(body: dict[str, Any], schema_name: str, state: Any = None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import marshal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -97,14 +97,15 @@ def dumps(content: Any) -> bytes:
 
 
 def _exponent(out: bytes) -> bool:
-    """Whether ``out`` has a number in exponent form: a digit, then ``e+`` or ``e-`` (a regular expression
-    takes microseconds to say; ``file-`` ids have ``e-`` too, hence the look at the byte before)."""
-    for mark in (b"e-", b"e+"):
-        at = out.find(mark)
-        while at > 0:
-            if 48 <= out[at - 1] <= 57:
+    """Whether ``out`` has a number in exponent form: a digit, ``e``, then ``-`` or ``+``. Found from the
+    signs, which are rare in an answer (``e`` is common, so finding ``e-`` stops at every ``e``; a regular
+    expression takes microseconds to say; ``file-`` ids have ``e-`` too, hence the look at the digit)."""
+    for sign in (45, 43):   # "-", "+"
+        at = out.find(sign, 2)
+        while at >= 0:
+            if out[at - 1] == 101 and 48 <= out[at - 2] <= 57:   # "e" after a digit
                 return True
-            at = out.find(mark, at + 2)
+            at = out.find(sign, at + 1)
     return False
 
 
@@ -137,23 +138,43 @@ else:
 _RECENT_LIMIT = 512           # objects kept (then all are dropped at once)
 _RECENT_MAX_BYTES = 16 * 1024  # a bigger answer is not kept: at most ~16 MB in all
 _recent: dict[tuple[Any, Any], tuple[bytes, bytes]] = {}   # (object, id) -> (marshal snapshot, JSON bytes)
+_SEEN_LIMIT = 4096            # objects answered once, remembered (then all are forgotten at once)
+_seen_once: set[tuple[Any, Any]] = set()   # (object, id) answered once: the next answer of it is kept
 
 
 class _JSONResponse(JSONResponse):
     """Starlette's JSONResponse, encoded by :func:`dumps`, with the bytes of the objects answered lately
     kept: a client polling an object that did not change gets them again without encoding (a snapshot
     of the whole content, compared byte for byte, says it did not change: about a microsecond for a
-    run, against four for orjson and its checks, or eight for the standard library's encoder)."""
+    run, against four for orjson and its checks, or eight for the standard library's encoder).
+
+    An object is kept from its second answer on: most objects are answered once (a chat completion, a
+    Responses create), and their snapshot would cost more than their encoding saves."""
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        """Starlette's headers for an answer with a body and no headers of its own, made directly (the
+        general case goes through Starlette: tests/test_rendering.py compares the two)."""
+        if headers is None and self.media_type == "application/json" and self.status_code >= 200 and \
+                self.status_code not in (204, 304):
+            self.raw_headers = [(b"content-length", str(len(self.body)).encode("latin-1")),
+                                (b"content-type", b"application/json")]
+            return
+        super().init_headers(headers)
 
     def render(self, content: Any) -> bytes:
         key = (content.get("object"), content.get("id")) if isinstance(content, dict) else None
         if key is None or not isinstance(key[1], str):
             return dumps(content)
+        hit = _recent.get(key)
+        if hit is None and key not in _seen_once:
+            if len(_seen_once) >= _SEEN_LIMIT:
+                _seen_once.clear()
+            _seen_once.add(key)
+            return dumps(content)
         try:
             snapshot = marshal.dumps(content)
         except ValueError:   # something marshal cannot write: encode as usual
             return dumps(content)
-        hit = _recent.get(key)
         if hit is not None and hit[0] == snapshot:
             return hit[1]
         body = dumps(content)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fakeopenai.families.responses.shapes import project
+from fakeopenai.spec.generate import count_tokens
 
 if TYPE_CHECKING:
     from fakeopenai.core.ids import IdFactory
@@ -78,8 +79,6 @@ def last_user_text(items: list[dict[str, Any]]) -> str | None:
 
 def input_tokens(instructions: Any, items: list[dict[str, Any]]) -> int:
     """The tokens of a response's input (``usage.input_tokens``, ``POST /responses/input_tokens``)."""
-    from fakeopenai.spec.generate import count_tokens
-
     total = count_tokens(instructions_text(instructions) or "")
     for item in items:
         total += count_tokens(text_of(item) if item.get("type") == "message" else

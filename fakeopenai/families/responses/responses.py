@@ -289,16 +289,16 @@ def _consume_approvals(state: TenantState, chain: Chain, response: Response, dec
 
 def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, Any]], now: int) -> Chain:
     objects = world(state)
-    model = body.get("model") or "gpt-4o"
-    metadata = dict(body.get("metadata") or {})
-    last_message = last_user_text(items)
+    scripts = scripts_for(state, "responses")
 
     def actual() -> str:
-        return described(f"response with model {model}", metadata, last_message)
+        return described(f"response with model {body.get('model') or 'gpt-4o'}", dict(body.get("metadata") or {}),
+                         last_user_text(items))
 
-    script, violation, used_up = choose(state, scripts_for(state, "responses"), mismatch_of(body, items),
-                                        noun="response", plural="responses", default=DEFAULT_SCRIPT,
-                                        fail=_failing_script, actual=actual)
+    # What a match is tested on: worked out only when there is a script to test.
+    mismatch = mismatch_of(body, items) if scripts else lambda script: mismatch_of(body, items)(script)
+    script, violation, used_up = choose(state, scripts, mismatch, noun="response", plural="responses",
+                                        default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1
     # Unscripted: its answer is keyed by the request, as a batch line with this body is.
     text_key = f"{state.scenario.seed}|response{objects.chain_count}"
@@ -609,8 +609,9 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     part: dict[str, Any] = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
     where = {"item_id": item["id"], "output_index": index, "content_index": 0}
     emit.event("response.content_part.added", {**where, "part": part})
-    for chunk in step.deltas or split_words(text, _stream_options(state, response).chunk_words):
-        emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
+    if emit is not SILENT:   # a stream's deltas (a create answered at once would make and drop one a word)
+        for chunk in step.deltas or split_words(text, _stream_options(state, response).chunk_words):
+            emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
     cited = hosted.message_annotations(response, text) if chain.citations else []   # what the searches before it found
     for number, annotation in enumerate(cited):
         emit.event("response.output_text.annotation.added", {**where, "annotation_index": number,

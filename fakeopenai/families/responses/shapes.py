@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from fakeopenai.core.family import package_json
+from fakeopenai.spec.generate import schema_instance
 
 T = TypeVar("T")
 
@@ -45,8 +46,6 @@ def _with_server_fields(value: dict[str, Any], schema: dict[str, Any], tag: str)
     of an item differ: a ``tool_search_call`` sent without ``call_id`` is listed with one): filled in the
     way the server fills it, ``status`` completed, anything else a generated value of its schema. The
     ``id`` is the store's to give."""
-    from fakeopenai.spec.generate import schema_instance
-
     properties = _properties(schema)
     out = value
     for name in schema.get("required", ()):
