@@ -202,8 +202,14 @@ def deferred_handler(module: str, name: str) -> Handler:
     return call
 
 
-def deferred_routes(module: str, table: Sequence[tuple[str, str, Sequence[str]]]) -> list[RouteSpec]:
-    """A family's route table, each handler named in ``module`` (its ``api.py``): (path, name, methods)."""
+def routes_of(module: str, table: Sequence[tuple[str, str, Sequence[str]]], *,
+              at_start: bool = False) -> list[RouteSpec]:
+    """A family's route table, each handler named in ``module`` (its ``api.py``): (path, name, methods).
+    ``at_start``: the module is imported now and its handlers served directly, for a family nearly every
+    test run calls (chat completions, responses), whose import would otherwise be its first request's."""
+    if at_start:
+        handlers = import_module(module)
+        return [(path, getattr(handlers, name), methods) for path, name, methods in table]
     return [(path, deferred_handler(module, name), methods) for path, name, methods in table]
 
 

@@ -15,6 +15,7 @@ import random
 import re
 import string
 import struct
+import sys
 import threading
 from collections.abc import Callable
 from functools import lru_cache
@@ -81,7 +82,8 @@ _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 @lru_cache(maxsize=1)
 def _word_list() -> tuple[str, ...]:
-    words = _word_list_in_source()
+    # Where faker is imported already (its pytest plugin imports it in every test run), its module is cheaper.
+    words = None if "faker" in sys.modules else _word_list_in_source()
     if words is not None:
         return words
     from faker.providers.lorem.en_US import Provider

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.core.family import Family, ScriptKind, deferred, deferred_routes, lazy, package_json
+from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
 from fakeopenai.families.assistants import scenario
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 NAME = "assistants"   # world.NAME: the world module (and the engine's objects) is imported when first used
 API = f"{__name__}.api"
 RUN = "/v1/threads/{thread_id}/runs/{run_id}"
-ROUTES = deferred_routes(API, [  # the hottest routes first: Starlette tries them in order
+ROUTES = routes_of(API, [  # the hottest routes first: Starlette tries them in order
     (RUN, "retrieve_run", ["GET"]),
     (RUN, "modify_run", ["POST"]),
     (RUN + "/steps", "list_steps", ["GET"]),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.core.family import Family, ScriptKind, deferred, deferred_routes, lazy, package_json
+from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
 from fakeopenai.families.batches import openapi_rules, scenario
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 NAME = "batches"   # world.NAME: the world module (and the engine's objects) is imported when first used
 API = f"{__name__}.api"
-ROUTES = deferred_routes(API, [
+ROUTES = routes_of(API, [
     ("/v1/batches/{batch_id}", "retrieve_batch", ["GET"]),
     ("/v1/batches", "create_batch", ["POST"]),
     ("/v1/batches", "list_batches", ["GET"]),

@@ -11,23 +11,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.core.family import Family, ScriptKind, deferred, deferred_routes, lazy, package_json
+from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
 from fakeopenai.families.chat import scenario
 
 if TYPE_CHECKING:
     from fakeopenai.core.state import TenantState
     from fakeopenai.families.chat.objects import Chain
 
-NAME = "chat"   # world.NAME: the world module (and the engine's objects) is imported when first used
+NAME = "chat"   # world.NAME
 API = f"{__name__}.api"
-ROUTES = deferred_routes(API, [
+# Nearly every test run calls this family: its handlers are imported with it, not by its first request.
+ROUTES = routes_of(API, [
     ("/v1/chat/completions", "create_completion", ["POST"]),
     ("/v1/chat/completions", "list_completions", ["GET"]),
     ("/v1/chat/completions/{completion_id}", "retrieve_completion", ["GET"]),
     ("/v1/chat/completions/{completion_id}", "update_completion", ["POST"]),
     ("/v1/chat/completions/{completion_id}", "delete_completion", ["DELETE"]),
     ("/v1/chat/completions/{completion_id}/messages", "list_messages", ["GET"]),
-])
+], at_start=True)
 
 OPENAPI_PATHS = ("/chat/completions", "/chat/completions/{completion_id}",
                  "/chat/completions/{completion_id}/messages")

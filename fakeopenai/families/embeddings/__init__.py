@@ -9,11 +9,11 @@ the scenario part ``scenario.py`` with ``scenario.schema.json``.
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, deferred, deferred_routes, lazy, package_json
+from fakeopenai.core.family import Family, deferred, lazy, package_json, routes_of
 from fakeopenai.families.embeddings import scenario
 
 API = f"{__name__}.api"
-ROUTES = deferred_routes(API, [("/v1/embeddings", "create_embeddings", ["POST"])])
+ROUTES = routes_of(API, [("/v1/embeddings", "create_embeddings", ["POST"])])
 
 OPENAPI_PATHS = ("/embeddings",)
 

@@ -10,12 +10,12 @@ records them (pictures and audio kept as files beside the scenario).
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, deferred_routes, lazy, package_json
+from fakeopenai.core.family import Family, lazy, package_json, routes_of
 from fakeopenai.families.media import scenario
 
 API = f"{__name__}.api"
 IMAGE_PATH = "/media/images/"   # where the urls of the pictures are served (no key needed)
-ROUTES = deferred_routes(API, [
+ROUTES = routes_of(API, [
     ("/v1/images/generations", "generate_images", ["POST"]),
     ("/v1/images/edits", "edit_images", ["POST"]),
     ("/v1/images/variations", "image_variations", ["POST"]),

@@ -4,11 +4,11 @@ handlers ``api.py``, the scenario part ``scenario.py`` with ``scenario.schema.js
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, deferred_routes, package_json
+from fakeopenai.core.family import Family, package_json, routes_of
 from fakeopenai.families.models import models, scenario
 
 API = f"{__name__}.api"
-ROUTES = deferred_routes(API, [
+ROUTES = routes_of(API, [
     ("/v1/models", "list_models", ["GET"]), ("/v1/models/{model}", "retrieve_model", ["GET"]),
     ("/v1/models/{model}", "delete_model", ["DELETE"]),
 ])

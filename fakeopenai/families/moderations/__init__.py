@@ -5,11 +5,11 @@ a hash of the input, :func:`scores.moderation_result`, as batch lines get);
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, deferred, deferred_routes, lazy, package_json
+from fakeopenai.core.family import Family, deferred, lazy, package_json, routes_of
 from fakeopenai.families.moderations import scenario
 
 API = f"{__name__}.api"
-ROUTES = deferred_routes(API, [("/v1/moderations", "create_moderation", ["POST"])])
+ROUTES = routes_of(API, [("/v1/moderations", "create_moderation", ["POST"])])
 
 OPENAPI_PATHS = ("/moderations",)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.core.family import Family, ScriptKind, deferred, deferred_handler, deferred_routes, package_json
+from fakeopenai.core.family import Family, ScriptKind, deferred, deferred_handler, package_json, routes_of
 from fakeopenai.families.realtime import scenario
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 NAME = "realtime"   # world.NAME: the world module (and the engine's objects) is imported when first used
 API = f"{__name__}.api"
 SOCKETS = (("/v1/realtime", deferred_handler(API, "realtime")),)
-ROUTES = deferred_routes(API, [("/v1/realtime/client_secrets", "create_client_secret", ["POST"])])
+ROUTES = routes_of(API, [("/v1/realtime/client_secrets", "create_client_secret", ["POST"])])
 
 
 def describe(session: Session) -> dict[str, Any]:

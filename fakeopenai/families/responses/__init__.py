@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.core.family import Family, ScriptKind, deferred, deferred_routes, lazy, package_json
+from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
 from fakeopenai.families.responses import openapi_rules, scenario
 
 if TYPE_CHECKING:
     from fakeopenai.core.state import TenantState
     from fakeopenai.families.responses.objects import Chain
 
-NAME = "responses"   # world.NAME: the world module (and the engine's objects) is imported when first used
+NAME = "responses"   # world.NAME
 API = f"{__name__}.api"
-ROUTES = deferred_routes(API, [
+# Nearly every test run calls this family: its handlers are imported with it, not by its first request.
+ROUTES = routes_of(API, [
     ("/v1/responses/input_tokens", "count_input_tokens", ["POST"]),
     ("/v1/responses/compact", "compact_response", ["POST"]),
     ("/v1/responses/{response_id}", "retrieve_response", ["GET"]),
@@ -36,7 +37,7 @@ ROUTES = deferred_routes(API, [
     ("/v1/conversations/{conversation_id}/items", "list_conversation_items", ["GET"]),
     ("/v1/conversations/{conversation_id}/items/{item_id}", "retrieve_conversation_item", ["GET"]),
     ("/v1/conversations/{conversation_id}/items/{item_id}", "delete_conversation_item", ["DELETE"]),
-])
+], at_start=True)
 
 OPENAPI_PATHS = ("/responses", "/responses/input_tokens", "/responses/compact", "/responses/{response_id}",
                  "/responses/{response_id}/cancel",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.core.family import Family, deferred, deferred_routes, package_json
+from fakeopenai.core.family import Family, deferred, package_json, routes_of
 from fakeopenai.families.vector_stores import scenario
 from fakeopenai.families.vector_stores.scenario import NAME
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 API = f"{__name__}.api"
 _ID = "/v1/vector_stores/{vector_store_id}"
-ROUTES = deferred_routes(API, [
+ROUTES = routes_of(API, [
     ("/v1/vector_stores", "create_store", ["POST"]),
     ("/v1/vector_stores", "list_stores", ["GET"]),
     (_ID, "store", ["GET", "POST", "DELETE"]),

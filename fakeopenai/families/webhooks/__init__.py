@@ -9,11 +9,11 @@ signed, retried posting (``sending.py``), ``GET /_fake/webhooks`` (``api.py``), 
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, deferred_routes
+from fakeopenai.core.family import Family, routes_of
 from fakeopenai.families.webhooks import outbox, scenario, targets
 
 API = f"{__name__}.api"
-ROUTES = deferred_routes(API, [("/_fake/webhooks", "list_webhooks", ["GET"])])
+ROUTES = routes_of(API, [("/_fake/webhooks", "list_webhooks", ["GET"])])
 
 FAMILY = Family(
     name="webhooks",
