@@ -166,14 +166,14 @@ def operations_document() -> str:
     """docs/operations.md: every operation of the official spec and the family that answers it, from
     ``FAMILIES`` (each family's ``openapi_paths``; the generic family's routes) and the spec's operation
     table (``fakeopenai/families/generic/operations.json``)."""
-    from fakeopenai.families.generic import api, facts
+    from fakeopenai.families.generic import Routes, facts
     from fakeopenai.families.generic.operations import table
 
     known = table()
     owners = {path: family.name for family in families() if not callable(family.openapi_paths)
               for path in family.openapi_paths}
     generic = {op.label: op for op in known.operations}
-    served = {f"{methods[0]} {path}" for path, _, methods in api.Routes()}
+    served = {f"{methods[0]} {path}" for path, _, methods in Routes()}
     rows, counts = [], {}
     for row in known.rows:
         path = row["path"]

@@ -237,12 +237,12 @@ def _generic_cases() -> list[tuple[str, str, str, dict[str, Any], int, str | Non
     """One error case for each path the generic family serves (read from its operation table): a malformed
     JSON body (400), JSON to a form-only operation (415), an unknown id of the outermost object the path
     names (the 404 naming its parameter), ``limit=0`` on a list, else a method the path does not have (405)."""
-    from fakeopenai.families.generic import api
+    from fakeopenai.families.generic import Routes
     from fakeopenai.families.generic.operations import parent_of, table
 
     known = table()
     by_path: dict[str, list[Any]] = {}
-    for route, _, methods in api.Routes():
+    for route, _, methods in Routes():
         op = known.by_label[f"{methods[0]} {route}"]
         by_path.setdefault(route, []).append(op)
     cases: list[tuple[str, str, str, dict[str, Any], int, str | None]] = []

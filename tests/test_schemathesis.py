@@ -462,9 +462,9 @@ class Fuzzer:
 
 
 def generic_labels() -> frozenset[str]:
-    from fakeopenai.families.generic import api
+    from fakeopenai.families.generic import Routes
 
-    return frozenset(f"{methods[0]} {path}" for path, _, methods in api.Routes())
+    return frozenset(f"{methods[0]} {path}" for path, _, methods in Routes())
 
 
 @ci_step("fuzz")

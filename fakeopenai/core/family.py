@@ -168,6 +168,51 @@ def lazy(module: str, name: str) -> Callable[[], Any]:
     return make
 
 
+# A server start reads every family's Family value (routes, scenario builders) but runs none of its
+# handlers or engine: importing them all (their dataclasses, Pillow ...) was most of a cold start. A
+# family names its handlers and its engine's hooks instead, and the first call imports the module.
+
+def deferred(module: str, name: str) -> Callable[..., Any]:
+    """A hook that calls ``module.name``, the module imported on the first call (then kept: a hook the
+    gateway calls on every request pays one ``None`` check)."""
+    target: Callable[..., Any] | None = None
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal target
+        if target is None:
+            target = getattr(import_module(module), name)
+        return target(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def deferred_handler(module: str, name: str) -> Handler:
+    """An HTTP (or WebSocket) endpoint that awaits ``module.name``, the module imported by the first
+    request it serves."""
+    target: Handler | None = None
+
+    async def call(connection: Any) -> Any:
+        nonlocal target
+        if target is None:
+            target = getattr(import_module(module), name)
+        return await target(connection)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def routes_of(module: str, table: Sequence[tuple[str, str, Sequence[str]]], *,
+              at_start: bool = False) -> list[RouteSpec]:
+    """A family's route table, each handler named in ``module`` (its ``api.py``): (path, name, methods).
+    ``at_start``: the module is imported now and its handlers served directly, for a family nearly every
+    test run calls (chat completions, responses), whose import would otherwise be its first request's."""
+    if at_start:
+        handlers = import_module(module)
+        return [(path, getattr(handlers, name), methods) for path, name, methods in table]
+    return [(path, deferred_handler(module, name), methods) for path, name, methods in table]
+
+
 @cache
 def package_json(package: str, name: str) -> dict[str, Any]:
     """A JSON file shipped in a family's package (its openapi.json, scenario.schema.json)."""

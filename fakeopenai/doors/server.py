@@ -44,10 +44,28 @@ def uvicorn_config(app: Any, log_level: str = "warning", tls: TlsFiles | None = 
     No ``X-Forwarded-For`` middleware: the fake is not behind a proxy, and a request's own peer decides
     what loopback may see. ``tls``: serve https and wss with these files (``serve --tls``)."""
     return uvicorn.Config(ServerHeaders(app), log_level=log_level, access_log=False, lifespan="off",
-                          loop="asyncio", http=http_protocol(), proxy_headers=False,
+                          loop="asyncio", http=http_protocol(), ws=websocket_protocol(), proxy_headers=False,
                           timeout_keep_alive=KEEP_ALIVE_SECONDS, server_header=False,
                           date_header=False, ssl_certfile=str(tls.cert) if tls else None,
                           ssl_keyfile=str(tls.key) if tls else None)
+
+
+def websocket_protocol() -> Any:
+    """uvicorn's own WebSocket protocol (its ``ws="auto"``: websockets', else wsproto's), imported by the first
+    upgrade rather than by ``Config.load``: importing websockets was a tenth of a cold start, and most servers
+    never see a WebSocket. ``"auto"`` itself where neither library is installed (then there is no upgrade)."""
+    from importlib.util import find_spec
+
+    if find_spec("websockets") is None and find_spec("wsproto") is None:
+        return "auto"
+    return _auto_websocket_protocol
+
+
+def _auto_websocket_protocol(**kwargs: Any) -> Any:
+    from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol
+
+    assert AutoWebSocketsProtocol is not None   # websockets or wsproto was found above
+    return AutoWebSocketsProtocol(**kwargs)
 
 
 def http_protocol() -> Any:

@@ -15,6 +15,7 @@ import random
 import re
 import string
 import struct
+import sys
 import threading
 from collections.abc import Callable
 from functools import lru_cache
@@ -81,9 +82,44 @@ _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 @lru_cache(maxsize=1)
 def _word_list() -> tuple[str, ...]:
+    # Where faker is imported already (its pytest plugin imports it in every test run), its module is cheaper.
+    words = None if "faker" in sys.modules else _word_list_in_source()
+    if words is not None:
+        return words
     from faker.providers.lorem.en_US import Provider
 
     return tuple(Provider.word_list)
+
+
+def _word_list_in_source() -> tuple[str, ...] | None:
+    """Faker's English lorem ``word_list``, read from the source of its module rather than imported:
+    importing any module of faker runs ``faker/__init__.py``, which looks up every locale of every
+    provider (about 60 ms, most of a process's first generated answer) for a tuple of words. None
+    where the source does not hold that tuple as a literal (then the module is imported)."""
+    import ast
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    spec = find_spec("faker")   # a top-level package: found, not imported
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    source = Path(spec.submodule_search_locations[0], "providers", "lorem", "en_US", "__init__.py")
+    try:
+        module = ast.parse(source.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        return None
+    for node in module.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Provider":
+            for item in node.body:
+                if (isinstance(item, ast.Assign) and len(item.targets) == 1
+                        and isinstance(item.targets[0], ast.Name) and item.targets[0].id == "word_list"):
+                    try:
+                        words = ast.literal_eval(item.value)
+                    except (ValueError, TypeError):
+                        return None
+                    if isinstance(words, (tuple, list)) and words and all(isinstance(w, str) for w in words):
+                        return tuple(words)
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -10,15 +10,43 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.core.family import Family, ScriptKind, lazy, package_json
-from fakeopenai.families.assistants import api, runs, scenario
-from fakeopenai.families.assistants.world import NAME, new_world, world
+from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
+from fakeopenai.families.assistants import scenario
 
 if TYPE_CHECKING:
     from starlette.types import Scope
 
     from fakeopenai.core.errors import APIError
     from fakeopenai.core.state import TenantState
+
+NAME = "assistants"   # world.NAME: the world module (and the engine's objects) is imported when first used
+API = f"{__name__}.api"
+RUN = "/v1/threads/{thread_id}/runs/{run_id}"
+ROUTES = routes_of(API, [  # the hottest routes first: Starlette tries them in order
+    (RUN, "retrieve_run", ["GET"]),
+    (RUN, "modify_run", ["POST"]),
+    (RUN + "/steps", "list_steps", ["GET"]),
+    (RUN + "/submit_tool_outputs", "submit_tool_outputs", ["POST"]),
+    (RUN + "/cancel", "cancel_run", ["POST"]),
+    (RUN + "/steps/{step_id}", "retrieve_step", ["GET"]),
+    ("/v1/threads/{thread_id}/runs", "create_run", ["POST"]),
+    ("/v1/threads/{thread_id}/runs", "list_runs", ["GET"]),
+    ("/v1/threads/{thread_id}/messages", "create_message", ["POST"]),
+    ("/v1/threads/{thread_id}/messages", "list_messages", ["GET"]),
+    ("/v1/threads/{thread_id}/messages/{message_id}", "retrieve_message", ["GET"]),
+    ("/v1/threads/{thread_id}/messages/{message_id}", "modify_message", ["POST"]),
+    ("/v1/threads/{thread_id}/messages/{message_id}", "delete_message", ["DELETE"]),
+    ("/v1/threads/runs", "create_thread_and_run", ["POST"]),
+    ("/v1/threads", "create_thread", ["POST"]),
+    ("/v1/threads/{thread_id}", "retrieve_thread", ["GET"]),
+    ("/v1/threads/{thread_id}", "modify_thread", ["POST"]),
+    ("/v1/threads/{thread_id}", "delete_thread", ["DELETE"]),
+    ("/v1/assistants", "create_assistant", ["POST"]),
+    ("/v1/assistants", "list_assistants", ["GET"]),
+    ("/v1/assistants/{assistant_id}", "retrieve_assistant", ["GET"]),
+    ("/v1/assistants/{assistant_id}", "modify_assistant", ["POST"]),
+    ("/v1/assistants/{assistant_id}", "delete_assistant", ["DELETE"]),
+])
 
 OPENAPI_PATHS = (
     "/assistants", "/assistants/{assistant_id}",
@@ -32,12 +60,12 @@ OPENAPI_PATHS = (
 
 def seed(state: TenantState) -> None:
     """Create the assistants and threads (with their messages) the scenario pins."""
+    part: scenario.AssistantsPart | None = state.scenario.part(NAME)
+    if part is None or not (part.assistants or part.threads):
+        return   # every tenant is seeded: one with nothing to seed imports none of the engine
     from fakeopenai.families.assistants.assistants import create_assistant
     from fakeopenai.families.assistants.threads import add_message, create_thread
 
-    part: scenario.AssistantsPart | None = state.scenario.part(NAME)
-    if part is None:
-        return
     for item in part.assistants:
         object_id = item.get("id")
         if object_id:
@@ -55,7 +83,11 @@ def seed(state: TenantState) -> None:
 
 
 def expire_runs(state: TenantState) -> None:
-    for run in world(state).runs():
+    if NAME not in state.worlds:
+        return   # no world made yet: no runs (and the engine not imported for nothing)
+    from fakeopenai.families.assistants import runs
+
+    for run in state.worlds[NAME].runs():
         runs.refresh(state, run)
 
 
@@ -87,7 +119,7 @@ def check_beta_header(state: TenantState, scope: Scope) -> APIError | None:
 FAMILY = Family(
     name=NAME,
     recorder=lazy(f"{__name__}.recorder", "RunsConverter"),
-    routes=api.ROUTES,
+    routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
     openapi_schemas=("AssistantStreamEvent", "RunStepDeltaObject", "MessageDeltaObject"),
@@ -97,8 +129,8 @@ FAMILY = Family(
     build=scenario.build,
     conflicts=scenario.conflicts,
     kinds=(ScriptKind(key="runs", noun="run", plural="runs", id_field="run_id", failed_field="last_error.code",
-                      find=lambda state, run_id: world(state).find_run(run_id)),),
-    new_world=new_world,
+                      find=lambda state, run_id: state.worlds[NAME].find_run(run_id)),),
+    new_world=deferred(f"{__name__}.world", "new_world"),
     seed=seed,
     on_clock=expire_runs,
     before_request=check_beta_header,

@@ -235,31 +235,3 @@ def _poll_headers(state: TenantState) -> dict[str, str]:
     """Run reads tell the SDK's poll helpers how long to wait (default 0 ms)."""
     return {"openai-poll-after-ms": str(state.scenario.poll_after_ms)}
 
-
-RUN = "/v1/threads/{thread_id}/runs/{run_id}"
-
-ROUTES = [  # the hottest routes first: Starlette tries them in order
-    (RUN, retrieve_run, ["GET"]),
-    (RUN, modify_run, ["POST"]),
-    (RUN + "/steps", list_steps, ["GET"]),
-    (RUN + "/submit_tool_outputs", submit_tool_outputs, ["POST"]),
-    (RUN + "/cancel", cancel_run, ["POST"]),
-    (RUN + "/steps/{step_id}", retrieve_step, ["GET"]),
-    ("/v1/threads/{thread_id}/runs", create_run, ["POST"]),
-    ("/v1/threads/{thread_id}/runs", list_runs, ["GET"]),
-    ("/v1/threads/{thread_id}/messages", create_message, ["POST"]),
-    ("/v1/threads/{thread_id}/messages", list_messages, ["GET"]),
-    ("/v1/threads/{thread_id}/messages/{message_id}", retrieve_message, ["GET"]),
-    ("/v1/threads/{thread_id}/messages/{message_id}", modify_message, ["POST"]),
-    ("/v1/threads/{thread_id}/messages/{message_id}", delete_message, ["DELETE"]),
-    ("/v1/threads/runs", create_thread_and_run, ["POST"]),
-    ("/v1/threads", create_thread, ["POST"]),
-    ("/v1/threads/{thread_id}", retrieve_thread, ["GET"]),
-    ("/v1/threads/{thread_id}", modify_thread, ["POST"]),
-    ("/v1/threads/{thread_id}", delete_thread, ["DELETE"]),
-    ("/v1/assistants", create_assistant, ["POST"]),
-    ("/v1/assistants", list_assistants, ["GET"]),
-    ("/v1/assistants/{assistant_id}", retrieve_assistant, ["GET"]),
-    ("/v1/assistants/{assistant_id}", modify_assistant, ["POST"]),
-    ("/v1/assistants/{assistant_id}", delete_assistant, ["DELETE"]),
-]

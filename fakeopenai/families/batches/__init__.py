@@ -12,12 +12,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.core.family import Family, ScriptKind, lazy, package_json
-from fakeopenai.families.batches import api, batches, openapi_rules, scenario
-from fakeopenai.families.batches.world import NAME, new_world, world
+from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
+from fakeopenai.families.batches import openapi_rules, scenario
 
 if TYPE_CHECKING:
     from fakeopenai.core.state import TenantState
+
+NAME = "batches"   # world.NAME: the world module (and the engine's objects) is imported when first used
+API = f"{__name__}.api"
+ROUTES = routes_of(API, [
+    ("/v1/batches/{batch_id}", "retrieve_batch", ["GET"]),
+    ("/v1/batches", "create_batch", ["POST"]),
+    ("/v1/batches", "list_batches", ["GET"]),
+    ("/v1/files", "create_file", ["POST"]),
+    ("/v1/files", "list_files", ["GET"]),
+    ("/v1/files/{file_id}", "retrieve_file", ["GET"]),
+    ("/v1/files/{file_id}", "delete_file", ["DELETE"]),
+    ("/v1/files/{file_id}/content", "file_content", ["GET"]),
+    ("/v1/batches/{batch_id}/cancel", "cancel_batch", ["POST"]),
+])
 
 OPENAPI_PATHS = (
     "/files", "/files/{file_id}", "/files/{file_id}/content",
@@ -44,12 +57,22 @@ def file_reader(state: TenantState, file_id: str) -> tuple[str, bytes] | None:
     return item.filename, content if isinstance(content, bytes) else b"".join(content)
 
 
+def refresh_all(state: TenantState) -> None:
+    """What time alone does to the tenant's batches (expiry), once it has any."""
+    if NAME in state.worlds:   # no world made yet: no batches (and the engine not imported for nothing)
+        from fakeopenai.families.batches.batches import refresh_all as refresh
+
+        refresh(state)
+
+
 def seed(state: TenantState) -> None:
     """Store the files the scenario pins."""
+    part: scenario.BatchesPart | None = state.scenario.part(NAME)
+    if part is None or not part.files:
+        return   # every tenant is seeded: one with nothing to seed imports none of the engine
     from fakeopenai.families.batches.files import store_file
 
-    part: scenario.BatchesPart | None = state.scenario.part(NAME)
-    for item in part.files if part is not None else ():
+    for item in part.files:
         if item.get("id"):
             state.ids.reserve(item["id"])
         store_file(state, item["content"], filename=item.get("filename", "upload.jsonl"), purpose=item["purpose"],
@@ -59,7 +82,7 @@ def seed(state: TenantState) -> None:
 FAMILY = Family(
     name=NAME,
     recorder=lazy(f"{__name__}.recorder", "BatchesConverter"),
-    routes=api.ROUTES,
+    routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
     openapi_normalize=openapi_rules.normalize,
@@ -72,11 +95,11 @@ FAMILY = Family(
     build=scenario.build,
     kinds=(ScriptKind(key="batches", noun="batch", plural="batches", id_field="batch_id",
                       failed_field="errors.data[0].code",
-                      find=lambda state, batch_id: world(state).batches.get(batch_id),
+                      find=lambda state, batch_id: state.worlds[NAME].batches.get(batch_id),
                       describe=lambda batch: {"request_counts": dict(batch.request_counts)}),),
-    new_world=new_world,
+    new_world=deferred(f"{__name__}.world", "new_world"),
     seed=seed,
-    on_clock=batches.refresh_all,
+    on_clock=refresh_all,
     file_store=file_store,
     file_reader=file_reader,
     report_hints={"batch_response": "fix the custom_id or line of the scripted response (see the did-you-mean "

@@ -215,15 +215,3 @@ class _Download(Response):
                 await asyncio.sleep(0)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-
-ROUTES = [
-    ("/v1/batches/{batch_id}", retrieve_batch, ["GET"]),
-    ("/v1/batches", create_batch, ["POST"]),
-    ("/v1/batches", list_batches, ["GET"]),
-    ("/v1/files", create_file, ["POST"]),
-    ("/v1/files", list_files, ["GET"]),
-    ("/v1/files/{file_id}", retrieve_file, ["GET"]),
-    ("/v1/files/{file_id}", delete_file, ["DELETE"]),
-    ("/v1/files/{file_id}/content", file_content, ["GET"]),
-    ("/v1/batches/{batch_id}/cancel", cancel_batch, ["POST"]),
-]

@@ -11,13 +11,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.core.family import Family, ScriptKind, lazy, package_json
-from fakeopenai.families.chat import api, scenario
-from fakeopenai.families.chat.world import NAME, new_world, world
+from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
+from fakeopenai.families.chat import scenario
 
 if TYPE_CHECKING:
     from fakeopenai.core.state import TenantState
     from fakeopenai.families.chat.objects import Chain
+
+NAME = "chat"   # world.NAME
+API = f"{__name__}.api"
+# Nearly every test run calls this family: its handlers are imported with it, not by its first request.
+ROUTES = routes_of(API, [
+    ("/v1/chat/completions", "create_completion", ["POST"]),
+    ("/v1/chat/completions", "list_completions", ["GET"]),
+    ("/v1/chat/completions/{completion_id}", "retrieve_completion", ["GET"]),
+    ("/v1/chat/completions/{completion_id}", "update_completion", ["POST"]),
+    ("/v1/chat/completions/{completion_id}", "delete_completion", ["DELETE"]),
+    ("/v1/chat/completions/{completion_id}/messages", "list_messages", ["GET"]),
+], at_start=True)
 
 OPENAPI_PATHS = ("/chat/completions", "/chat/completions/{completion_id}",
                  "/chat/completions/{completion_id}/messages")
@@ -35,7 +46,7 @@ def members(state: TenantState, chain: Chain) -> list[dict[str, object]]:
 FAMILY = Family(
     name=NAME,
     recorder=lazy(f"{__name__}.recorder", "ChatConverter"),
-    routes=api.ROUTES,
+    routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
     openapi_schemas=("CreateChatCompletionStreamResponse",),
@@ -43,8 +54,8 @@ FAMILY = Family(
     docs_sections=(("Chat script", "chat_script"), ("Chat match", "chat_match")),
     build=scenario.build,
     kinds=(ScriptKind(key="chat", noun="chat completion", plural="chat completions", id_field="completion_id",
-                      failed_field="error.code", find=lambda state, chain_id: world(state).chains.get(chain_id),
+                      failed_field="error.code", find=lambda state, chain_id: state.worlds[NAME].chains.get(chain_id),
                       members=members),),
-    new_world=new_world,
-    batch_answerer=api.batch_answerer,
+    new_world=deferred(f"{__name__}.world", "new_world"),
+    batch_answerer=deferred(API, "batch_answerer"),
 )

@@ -139,12 +139,3 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
     return BatchLines(answer=answer, plan=lambda body: generated.plan(body, seed),
                       planned=None if scripted else generated.planned, pure=not scripted, required=("messages",))
 
-
-ROUTES = [
-    ("/v1/chat/completions", create_completion, ["POST"]),
-    ("/v1/chat/completions", list_completions, ["GET"]),
-    ("/v1/chat/completions/{completion_id}", retrieve_completion, ["GET"]),
-    ("/v1/chat/completions/{completion_id}", update_completion, ["POST"]),
-    ("/v1/chat/completions/{completion_id}", delete_completion, ["DELETE"]),
-    ("/v1/chat/completions/{completion_id}/messages", list_messages, ["GET"]),
-]

@@ -9,20 +9,23 @@ the scenario part ``scenario.py`` with ``scenario.schema.json``.
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, lazy, package_json
-from fakeopenai.families.embeddings import api, embeddings, scenario, vectors
+from fakeopenai.core.family import Family, deferred, lazy, package_json, routes_of
+from fakeopenai.families.embeddings import scenario
+
+API = f"{__name__}.api"
+ROUTES = routes_of(API, [("/v1/embeddings", "create_embeddings", ["POST"])])
 
 OPENAPI_PATHS = ("/embeddings",)
 
 FAMILY = Family(
     name="embeddings",
     recorder=lazy(f"{__name__}.recorder", "EmbeddingsConverter"),
-    routes=api.ROUTES,
+    routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
     scenario_schema=scenario.schema,
     docs_sections=(("Embedding entry", "embedding_entry"),),
     build=scenario.build,
-    batch_answerer=embeddings.batch_answerer,
-    embedder=vectors.embedding_vector,
+    batch_answerer=deferred(f"{__name__}.embeddings", "batch_answerer"),
+    embedder=deferred(f"{__name__}.vectors", "embedding_vector"),
 )

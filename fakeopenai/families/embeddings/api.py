@@ -18,5 +18,3 @@ async def create_embeddings(request: Request) -> Response:
     check(body, "CreateEmbeddingRequest", state)
     return json_response(profiled(state, "embedding_list", embeddings.create_embeddings(state, body)))
 
-
-ROUTES = [("/v1/embeddings", create_embeddings, ["POST"])]

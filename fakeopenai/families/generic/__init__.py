@@ -16,16 +16,18 @@ handlers are ``api.py``; the scenario part ``scenario.py`` with ``scenario.schem
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.core.family import Family, ScriptKind, package_json
-from fakeopenai.families.generic import api, completions, facts, openapi_rules, scenario, spec_tables
-from fakeopenai.families.generic.world import NAME, new_world, world
+from fakeopenai.core.family import Family, ScriptKind, deferred, package_json
+from fakeopenai.families.generic import facts, openapi_rules, scenario, spec_tables
+from fakeopenai.families.generic.operations import Operation, table
 
 if TYPE_CHECKING:
     from fakeopenai.core.state import TenantState
+
+NAME = "generic"   # world.NAME: the world module (and the engine) is imported when first used
 
 
 def served_paths(spec_paths: Sequence[str]) -> list[str]:
@@ -64,14 +66,64 @@ def _openapi(family_list: tuple[Family, ...]) -> dict[str, Any]:
 
 
 def seed(state: TenantState) -> None:
+    part = state.scenario.part(NAME)
+    if part is None or not part.objects:
+        return   # every tenant is seeded: one with nothing to seed imports none of the engine
     from fakeopenai.families.generic.seeding import seed_objects
 
     seed_objects(state)
 
 
+class Routes(Sequence[tuple[str, Any, list[str]]]):
+    """The family's route table, read from the operation table when the app is built: every operation
+    whose path no other registered family claims (a test's family registered later takes its paths),
+    literal paths before templated ones (``/organization/certificates/activate`` before
+    ``/organization/certificates/{certificate_id}``)."""
+
+    def _routes(self) -> list[tuple[str, Any, list[str]]]:
+        from fakeopenai.core.registry import families
+
+        return _built(families())
+
+    def __iter__(self) -> Iterator[tuple[str, Any, list[str]]]:
+        return iter(self._routes())
+
+    def __len__(self) -> int:
+        return len(self._routes())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._routes()[index]
+
+
+@lru_cache(maxsize=4)
+def _built(family_list: tuple[Any, ...]) -> list[tuple[str, Any, list[str]]]:
+    mine = next((f for f in family_list if f.name == "generic"), None)
+    claimed = spec_tables.claimed_paths(family_list, but=mine)
+    ops = [op for op in table().operations if op.path not in claimed]
+    ops.sort(key=lambda op: [(part.startswith("{"), part) for part in op.path.split("/")])
+    return [(op.route, _handler(op), [op.method]) for op in ops]
+
+
+def _handler(op: Operation) -> Any:
+    """The operation's endpoint: ``api.handler(op)``, made (``api.py`` and the engine imported) by the first
+    request it serves, not by a server start."""
+    made: Any = None
+
+    async def handle(request: Any) -> Any:
+        nonlocal made
+        if made is None:
+            from fakeopenai.families.generic.api import handler
+
+            made = handler(op)
+        return await made(request)
+
+    handle.__name__ = f"generic_{op.method.lower()}_{op.operation_id or op.path}"
+    return handle
+
+
 FAMILY = Family(
     name=NAME,
-    routes=api.Routes(),
+    routes=Routes(),
     openapi=openapi,
     openapi_normalize=openapi_rules.normalize,
     openapi_paths=served_paths,
@@ -81,9 +133,10 @@ FAMILY = Family(
                    ("Seeded object (generic)", "seed_object")),
     build=scenario.build,
     kinds=(ScriptKind(key="lifecycles", noun="object", plural="objects", id_field="object_id",
-                      failed_field="error.code", find=lambda state, object_id: world(state).scripted.get(object_id),
+                      failed_field="error.code",
+                      find=lambda state, object_id: state.worlds[NAME].scripted.get(object_id),
                       describe=lambda obj: {"kind": obj.kind}),),
-    new_world=new_world,
-    batch_answerer=completions.batch_answerer,
+    new_world=deferred(f"{__name__}.world", "new_world"),
+    batch_answerer=deferred(f"{__name__}.completions", "batch_answerer"),
     seed=seed,
 )

@@ -8,7 +8,6 @@ bytes of the declared media type, an empty body, or a stream.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +18,7 @@ from starlette.responses import Response
 from fakeopenai.core.errors import InvalidRequestError, UnsupportedMediaTypeError
 from fakeopenai.core.store import PageQuery
 from fakeopenai.families.generic import engine, media, schemas
-from fakeopenai.families.generic.operations import Operation, table
+from fakeopenai.families.generic.operations import Operation
 from fakeopenai.http.params import body_bytes, drop_unknown, enum_query, int_query, json_body, read_form
 from fakeopenai.http.rendering import json_response, tenant
 from fakeopenai.spec.request_schema import SDK_OPTIONAL
@@ -173,34 +172,3 @@ def stream_events(pointer: str, key: str) -> list[tuple[str, Any]]:
     events.sort(key=lambda e: e[0].endswith((".completed", ".done")))
     return events
 
-
-class Routes(Sequence[tuple[str, Any, list[str]]]):
-    """The family's route table, read from the operation table when the app is built: every operation
-    whose path no other registered family claims (a test's family registered later takes its paths),
-    literal paths before templated ones (``/organization/certificates/activate`` before
-    ``/organization/certificates/{certificate_id}``)."""
-
-    def _routes(self) -> list[tuple[str, Any, list[str]]]:
-        from fakeopenai.core.registry import families
-
-        return _built(families())
-
-    def __iter__(self) -> Iterator[tuple[str, Any, list[str]]]:
-        return iter(self._routes())
-
-    def __len__(self) -> int:
-        return len(self._routes())
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._routes()[index]
-
-
-@lru_cache(maxsize=4)
-def _built(family_list: tuple[Any, ...]) -> list[tuple[str, Any, list[str]]]:
-    from fakeopenai.families.generic.spec_tables import claimed_paths
-
-    mine = next((f for f in family_list if f.name == "generic"), None)
-    claimed = claimed_paths(family_list, but=mine)
-    ops = [op for op in table().operations if op.path not in claimed]
-    ops.sort(key=lambda op: [(part.startswith("{"), part) for part in op.path.split("/")])
-    return [(op.route, handler(op), [op.method]) for op in ops]

@@ -10,8 +10,20 @@ records them (pictures and audio kept as files beside the scenario).
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, lazy, package_json
-from fakeopenai.families.media import api, scenario
+from fakeopenai.core.family import Family, lazy, package_json, routes_of
+from fakeopenai.families.media import scenario
+
+API = f"{__name__}.api"
+IMAGE_PATH = "/media/images/"   # where the urls of the pictures are served (no key needed)
+ROUTES = routes_of(API, [
+    ("/v1/images/generations", "generate_images", ["POST"]),
+    ("/v1/images/edits", "edit_images", ["POST"]),
+    ("/v1/images/variations", "image_variations", ["POST"]),
+    (IMAGE_PATH + "{name}", "served_image", ["GET"]),
+    ("/v1/audio/speech", "create_speech", ["POST"]),
+    ("/v1/audio/transcriptions", "create_transcription", ["POST"]),
+    ("/v1/audio/translations", "create_translation", ["POST"]),
+])
 
 OPENAPI_PATHS = ("/images/generations", "/images/edits", "/images/variations", "/audio/speech",
                  "/audio/transcriptions", "/audio/translations")
@@ -19,7 +31,7 @@ OPENAPI_PATHS = ("/images/generations", "/images/edits", "/images/variations", "
 FAMILY = Family(
     name="media",
     recorder=lazy(f"{__name__}.recorder", "converters"),
-    routes=api.ROUTES,
+    routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
     scenario_schema=scenario.schema,

@@ -14,13 +14,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from fakeopenai.core.errors import InvalidRequestError, NotFoundError, UnsupportedMediaTypeError
-from fakeopenai.families.media import images, speech, transcripts
+from fakeopenai.families.media import IMAGE_PATH, images, speech, transcripts
 from fakeopenai.http.params import check, json_body, schema_node
 from fakeopenai.http.params import read_form as parse_form
 from fakeopenai.http.rendering import json_response, tenant
 from fakeopenai.http.streaming import event_frame, sse_response
 
-IMAGE_PATH = "/media/images/"
 MAX_PART_BYTES = 64 * 1024 * 1024
 SHOWN_CHARS = 48   # of a transcript, on the timeline
 
@@ -186,13 +185,3 @@ async def create_transcription(request: Request) -> Response:
 async def create_translation(request: Request) -> Response:
     return await _transcript(request, "translations", "CreateTranslationRequest")
 
-
-ROUTES = [
-    ("/v1/images/generations", generate_images, ["POST"]),
-    ("/v1/images/edits", edit_images, ["POST"]),
-    ("/v1/images/variations", image_variations, ["POST"]),
-    (IMAGE_PATH + "{name}", served_image, ["GET"]),
-    ("/v1/audio/speech", create_speech, ["POST"]),
-    ("/v1/audio/transcriptions", create_transcription, ["POST"]),
-    ("/v1/audio/translations", create_translation, ["POST"]),
-]

@@ -4,14 +4,20 @@ handlers ``api.py``, the scenario part ``scenario.py`` with ``scenario.schema.js
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, package_json
-from fakeopenai.families.models import api, models, scenario
+from fakeopenai.core.family import Family, package_json, routes_of
+from fakeopenai.families.models import models, scenario
+
+API = f"{__name__}.api"
+ROUTES = routes_of(API, [
+    ("/v1/models", "list_models", ["GET"]), ("/v1/models/{model}", "retrieve_model", ["GET"]),
+    ("/v1/models/{model}", "delete_model", ["DELETE"]),
+])
 
 OPENAPI_PATHS = ("/models", "/models/{model}")
 
 FAMILY = Family(
     name="models",
-    routes=api.ROUTES,
+    routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
     scenario_schema=scenario.schema,

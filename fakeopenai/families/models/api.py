@@ -23,6 +23,3 @@ async def delete_model(request: Request) -> Response:
     state = tenant(request)
     return json_response(profiled(state, "model.deleted", models.delete_model(state, request.path_params["model"])))
 
-
-ROUTES = [("/v1/models", list_models, ["GET"]), ("/v1/models/{model}", retrieve_model, ["GET"]),
-          ("/v1/models/{model}", delete_model, ["DELETE"])]

@@ -5,19 +5,22 @@ a hash of the input, :func:`scores.moderation_result`, as batch lines get);
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, lazy, package_json
-from fakeopenai.families.moderations import api, moderations, scenario
+from fakeopenai.core.family import Family, deferred, lazy, package_json, routes_of
+from fakeopenai.families.moderations import scenario
+
+API = f"{__name__}.api"
+ROUTES = routes_of(API, [("/v1/moderations", "create_moderation", ["POST"])])
 
 OPENAPI_PATHS = ("/moderations",)
 
 FAMILY = Family(
     name="moderations",
     recorder=lazy(f"{__name__}.recorder", "ModerationsConverter"),
-    routes=api.ROUTES,
+    routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
     scenario_schema=scenario.schema,
     docs_sections=(("Moderation entry", "moderation_entry"),),
     build=scenario.build,
-    batch_answerer=moderations.batch_answerer,
+    batch_answerer=deferred(f"{__name__}.moderations", "batch_answerer"),
 )

@@ -15,5 +15,3 @@ async def create_moderation(request: Request) -> Response:
     body = json_body(request, "CreateModerationRequest")
     return json_response(profiled(state, "moderation", moderations.create_moderation(state, body)))
 
-
-ROUTES = [("/v1/moderations", create_moderation, ["POST"])]

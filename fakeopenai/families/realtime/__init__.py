@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.core.family import Family, ScriptKind, package_json
-from fakeopenai.families.realtime import api, scenario
-from fakeopenai.families.realtime.world import NAME, new_world, world
+from fakeopenai.core.family import Family, ScriptKind, deferred, deferred_handler, package_json, routes_of
+from fakeopenai.families.realtime import scenario
 
 if TYPE_CHECKING:
     from fakeopenai.families.realtime.objects import Session
+
+NAME = "realtime"   # world.NAME: the world module (and the engine's objects) is imported when first used
+API = f"{__name__}.api"
+SOCKETS = (("/v1/realtime", deferred_handler(API, "realtime")),)
+ROUTES = routes_of(API, [("/v1/realtime/client_secrets", "create_client_secret", ["POST"])])
 
 
 def describe(session: Session) -> dict[str, Any]:
@@ -28,8 +32,8 @@ def describe(session: Session) -> dict[str, Any]:
 
 FAMILY = Family(
     name=NAME,
-    websockets=api.ROUTES,
-    routes=api.HTTP_ROUTES,
+    websockets=SOCKETS,
+    routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=("/realtime/client_secrets",),
     scenario_schema=scenario.schema,
@@ -37,6 +41,6 @@ FAMILY = Family(
     build=scenario.build,
     kinds=(ScriptKind(key="realtime", noun="realtime session", plural="realtime sessions", id_field="session_id",
                       failed_field="response.status_details.error.code",
-                      find=lambda state, session_id: world(state).sessions.get(session_id), describe=describe),),
-    new_world=new_world,
+                      find=lambda state, session_id: state.worlds[NAME].sessions.get(session_id), describe=describe),),
+    new_world=deferred(f"{__name__}.world", "new_world"),
 )

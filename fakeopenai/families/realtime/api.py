@@ -135,6 +135,3 @@ async def create_client_secret(request: Request) -> Response:
     request.scope["fakeopenai.registry"].alias(answer["value"], state.key)
     return json_response(answer)
 
-
-ROUTES = (("/v1/realtime", realtime),)
-HTTP_ROUTES = (("/v1/realtime/client_secrets", create_client_secret, ["POST"]),)

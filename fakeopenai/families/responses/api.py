@@ -190,21 +190,3 @@ def batch_answerer(state: TenantState, endpoint: str) -> BatchLines | None:
 
     return BatchLines(answer=answer)
 
-
-ROUTES = [
-    ("/v1/responses/input_tokens", count_input_tokens, ["POST"]),
-    ("/v1/responses/compact", compact_response, ["POST"]),
-    ("/v1/responses/{response_id}", retrieve_response, ["GET"]),
-    ("/v1/responses/{response_id}", delete_response, ["DELETE"]),
-    ("/v1/responses", create_response, ["POST"]),
-    ("/v1/responses/{response_id}/cancel", cancel_response, ["POST"]),
-    ("/v1/responses/{response_id}/input_items", list_input_items, ["GET"]),
-    ("/v1/conversations", create_conversation, ["POST"]),
-    ("/v1/conversations/{conversation_id}", retrieve_conversation, ["GET"]),
-    ("/v1/conversations/{conversation_id}", update_conversation, ["POST"]),
-    ("/v1/conversations/{conversation_id}", delete_conversation, ["DELETE"]),
-    ("/v1/conversations/{conversation_id}/items", create_conversation_items, ["POST"]),
-    ("/v1/conversations/{conversation_id}/items", list_conversation_items, ["GET"]),
-    ("/v1/conversations/{conversation_id}/items/{item_id}", retrieve_conversation_item, ["GET"]),
-    ("/v1/conversations/{conversation_id}/items/{item_id}", delete_conversation_item, ["DELETE"]),
-]

@@ -120,19 +120,3 @@ async def search_store(request: Request) -> Response:
     body = json_body(request, "VectorStoreSearchRequest")
     return json_response(render.search_page(*search(state, [owner], body)))
 
-
-_ID = "/v1/vector_stores/{vector_store_id}"
-ROUTES = [
-    ("/v1/vector_stores", create_store, ["POST"]),
-    ("/v1/vector_stores", list_stores, ["GET"]),
-    (_ID, store, ["GET", "POST", "DELETE"]),
-    (_ID + "/files", create_file, ["POST"]),
-    (_ID + "/files", list_files, ["GET"]),
-    (_ID + "/files/{file_id}", file, ["GET", "POST", "DELETE"]),
-    (_ID + "/files/{file_id}/content", file_content, ["GET"]),
-    (_ID + "/file_batches", create_batch, ["POST"]),
-    (_ID + "/file_batches/{batch_id}", batch, ["GET"]),
-    (_ID + "/file_batches/{batch_id}/cancel", cancel_batch, ["POST"]),
-    (_ID + "/file_batches/{batch_id}/files", batch_files, ["GET"]),
-    (_ID + "/search", search_store, ["POST"]),
-]

@@ -9,12 +9,15 @@ signed, retried posting (``sending.py``), ``GET /_fake/webhooks`` (``api.py``), 
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family
-from fakeopenai.families.webhooks import api, outbox, scenario, targets
+from fakeopenai.core.family import Family, routes_of
+from fakeopenai.families.webhooks import outbox, scenario, targets
+
+API = f"{__name__}.api"
+ROUTES = routes_of(API, [("/_fake/webhooks", "list_webhooks", ["GET"])])
 
 FAMILY = Family(
     name="webhooks",
-    routes=api.ROUTES,
+    routes=ROUTES,
     scenario_schema=scenario.schema,
     docs_sections=(("Webhook target", "webhook_target"),),
     build=scenario.build,

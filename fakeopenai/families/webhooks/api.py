@@ -33,5 +33,3 @@ async def list_webhooks(request: Request) -> Response:
                     for t in box.all_targets(state)],
         "data": [delivery.to_json() for delivery in box.deliveries]})
 
-
-ROUTES = [("/_fake/webhooks", list_webhooks, ["GET"])]
