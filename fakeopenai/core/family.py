@@ -159,22 +159,14 @@ class Family:
     recorder: Callable[[], Any] | None = None
 
 
-def lazy(module: str, name: str) -> Callable[[], Any]:
-    """``module.name()`` when called, the module imported then: a hook whose code the server never needs
-    (a family's recorder) costs nothing at start."""
-    def make() -> Any:
-        return getattr(import_module(module), name)()
-
-    return make
-
-
 # A server start reads every family's Family value (routes, scenario builders) but runs none of its
 # handlers or engine: importing them all (their dataclasses, Pillow ...) was most of a cold start. A
 # family names its handlers and its engine's hooks instead, and the first call imports the module.
 
 def deferred(module: str, name: str) -> Callable[..., Any]:
     """A hook that calls ``module.name``, the module imported on the first call (then kept: a hook the
-    gateway calls on every request pays one ``None`` check)."""
+    gateway calls on every request pays one ``None`` check). Also a family's ``recorder``, whose code only
+    ``fakeopenai record`` needs."""
     target: Callable[..., Any] | None = None
 
     def call(*args: Any, **kwargs: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
+from fakeopenai.core.family import Family, ScriptKind, deferred, package_json, routes_of
 from fakeopenai.families.assistants import scenario
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def check_beta_header(state: TenantState, scope: Scope) -> APIError | None:
 
 FAMILY = Family(
     name=NAME,
-    recorder=lazy(f"{__name__}.recorder", "RunsConverter"),
+    recorder=deferred(f"{__name__}.recorder", "RunsConverter"),
     routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
+from fakeopenai.core.family import Family, ScriptKind, deferred, package_json, routes_of
 from fakeopenai.families.batches import openapi_rules, scenario
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def seed(state: TenantState) -> None:
 
 FAMILY = Family(
     name=NAME,
-    recorder=lazy(f"{__name__}.recorder", "BatchesConverter"),
+    recorder=deferred(f"{__name__}.recorder", "BatchesConverter"),
     routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

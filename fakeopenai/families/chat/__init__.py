@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakeopenai.core.family import Family, ScriptKind, deferred, lazy, package_json, routes_of
+from fakeopenai.core.family import Family, ScriptKind, deferred, package_json, routes_of
 from fakeopenai.families.chat import scenario
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def members(state: TenantState, chain: Chain) -> list[dict[str, object]]:
 
 FAMILY = Family(
     name=NAME,
-    recorder=lazy(f"{__name__}.recorder", "ChatConverter"),
+    recorder=deferred(f"{__name__}.recorder", "ChatConverter"),
     routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

@@ -9,7 +9,7 @@ the scenario part ``scenario.py`` with ``scenario.schema.json``.
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, deferred, lazy, package_json, routes_of
+from fakeopenai.core.family import Family, deferred, package_json, routes_of
 from fakeopenai.families.embeddings import scenario
 
 API = f"{__name__}.api"
@@ -19,7 +19,7 @@ OPENAPI_PATHS = ("/embeddings",)
 
 FAMILY = Family(
     name="embeddings",
-    recorder=lazy(f"{__name__}.recorder", "EmbeddingsConverter"),
+    recorder=deferred(f"{__name__}.recorder", "EmbeddingsConverter"),
     routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

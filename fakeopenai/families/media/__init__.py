@@ -10,7 +10,7 @@ records them (pictures and audio kept as files beside the scenario).
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, lazy, package_json, routes_of
+from fakeopenai.core.family import Family, deferred, package_json, routes_of
 from fakeopenai.families.media import scenario
 
 API = f"{__name__}.api"
@@ -30,7 +30,7 @@ OPENAPI_PATHS = ("/images/generations", "/images/edits", "/images/variations", "
 
 FAMILY = Family(
     name="media",
-    recorder=lazy(f"{__name__}.recorder", "converters"),
+    recorder=deferred(f"{__name__}.recorder", "converters"),
     routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,

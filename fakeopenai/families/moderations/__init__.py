@@ -5,7 +5,7 @@ a hash of the input, :func:`scores.moderation_result`, as batch lines get);
 
 from __future__ import annotations
 
-from fakeopenai.core.family import Family, deferred, lazy, package_json, routes_of
+from fakeopenai.core.family import Family, deferred, package_json, routes_of
 from fakeopenai.families.moderations import scenario
 
 API = f"{__name__}.api"
@@ -15,7 +15,7 @@ OPENAPI_PATHS = ("/moderations",)
 
 FAMILY = Family(
     name="moderations",
-    recorder=lazy(f"{__name__}.recorder", "ModerationsConverter"),
+    recorder=deferred(f"{__name__}.recorder", "ModerationsConverter"),
     routes=ROUTES,
     openapi=lambda: package_json(__name__, "openapi.json"),
     openapi_paths=OPENAPI_PATHS,
