@@ -28,15 +28,9 @@ import urllib.parse
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import (
-    HEADER_RE,
-    HEADER_VALUE_RE,
-    HIGH_WATER_LIMIT,
-    STATUS_LINE,
-    HttpToolsProtocol,
-    RequestResponseCycle,
-)
+from uvicorn.protocols.http.httptools_impl import HIGH_WATER_LIMIT, HttpToolsProtocol
 
+from fakeopenai.doors.cycle import Cycle, Whole
 from fakeopenai.doors.eager import drive, needs_task
 
 # A body up to this is read whole before its request starts. Not more: past it uvicorn's on_body pauses
@@ -49,7 +43,7 @@ class Http11Protocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._waiting: RequestResponseCycle | None = None   # started when its body is complete
+        self._waiting: Whole | None = None   # started when its body is complete
         self._one_go = getattr(self.app, "one_go", False)   # the fake's own app (doors/server.ServerHeaders)
         self._idle_since: float | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
@@ -73,20 +67,25 @@ class Http11Protocol(HttpToolsProtocol):
         scope["path"] = self.root_path + path
         scope["raw_path"] = self.root_path.encode("ascii") + raw_path
         scope["query_string"] = parsed_url.query or b""
+        keep_alive = http_version != "1.0" and parser.should_keep_alive()
         existing = self.cycle
-        self.cycle = cycle = Cycle(
-            scope=scope, transport=self.transport, flow=self.flow, logger=self.logger,
-            access_logger=self.access_logger, access_log=self.access_log,
-            default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
-            expect_100_continue=self.expect_100_continue,
-            keep_alive=http_version != "1.0" and parser.should_keep_alive(), on_response=self.on_response_complete)
         if existing is not None and not existing.response_complete:
-            self.flow.pause_reading()   # pipelined: after the one being answered, as uvicorn does
+            # pipelined: after the one being answered, as uvicorn does
+            self.cycle = cycle = self._cycle(scope, keep_alive)
+            self.flow.pause_reading()
             self.pipeline.appendleft((cycle, self.app))
-        elif self._body_is_small():
-            self._waiting = cycle
+        elif self._body_is_small() and not self.access_log:
+            self.cycle = self._waiting = Whole(scope, self, keep_alive)
         else:
+            self.cycle = cycle = self._cycle(scope, keep_alive)
             self._start_asgi_task(cycle, self.app)
+
+    def _cycle(self, scope: Any, keep_alive: bool) -> Cycle:
+        return Cycle(scope=scope, transport=self.transport, flow=self.flow, logger=self.logger,
+                     access_logger=self.access_logger, access_log=self.access_log,
+                     default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
+                     expect_100_continue=self.expect_100_continue, keep_alive=keep_alive,
+                     on_response=self.on_response_complete)
 
     def _body_is_small(self) -> bool:
         if self.expect_100_continue:
@@ -98,14 +97,19 @@ class Http11Protocol(HttpToolsProtocol):
                 return False
         return True
 
+    def on_body(self, body: bytes) -> None:
+        waiting = self._waiting
+        if waiting is None:
+            super().on_body(body)
+        else:
+            waiting.body += body
+
     def on_message_complete(self) -> None:
-        super().on_message_complete()
         cycle = self._waiting
         if cycle is None:
+            super().on_message_complete()
             return
         self._waiting = None
-        if cycle.response_complete:
-            return
         coro = cycle.run_asgi(self.app)
         task = self.loop.create_task(coro) if needs_task(cycle.scope, cycle.body) else drive(coro, self.loop)
         if task is not None:
@@ -152,44 +156,3 @@ class Http11Protocol(HttpToolsProtocol):
             self._idle_timer = self.loop.call_later(left, self._idle_check)
         else:
             self.transport.close()
-
-
-class Cycle(RequestResponseCycle):
-    """uvicorn's request cycle, writing the answer's head with two checks in all."""
-
-    async def send(self, message: Any) -> None:
-        if self.response_started or self.access_log or self.flow.write_paused or self.disconnected \
-                or message["type"] != "http.response.start":
-            await super().send(message)
-            return
-        self.response_started = True
-        self.waiting_for_100_continue = False
-        status = message["status"]
-        headers = [*self.default_headers, *message.get("headers", ())]
-        # Header names joined by "-" (a token character), values by a tab (allowed in a value): one search
-        # each finds what uvicorn's per-header searches find.
-        if HEADER_RE.search(b"-".join([name for name, _ in headers])):
-            raise RuntimeError("Invalid HTTP header name.")
-        if HEADER_VALUE_RE.search(b"\t".join([value for _, value in headers])):
-            raise RuntimeError("Invalid HTTP header value.")
-        content = [STATUS_LINE[status]]
-        closes = False
-        for name, value in headers:
-            name = name.lower()
-            if name == b"content-length" and self.chunked_encoding is None:
-                self.expected_content_length = int(value.decode())
-                self.chunked_encoding = False
-            elif name == b"transfer-encoding" and value.lower() == b"chunked":
-                self.expected_content_length = 0
-                self.chunked_encoding = True
-            elif name == b"connection" and b"close" in [token.lower().strip() for token in value.split(b",")]:
-                self.keep_alive = False
-                closes = True
-            content.extend((name, b": ", value, b"\r\n"))
-        if not self.keep_alive and not closes:
-            content.append(b"connection: close\r\n")
-        if self.chunked_encoding is None and self.scope["method"] != "HEAD" and status not in (204, 304):
-            self.chunked_encoding = True
-            content.append(b"transfer-encoding: chunked\r\n")
-        content.append(b"\r\n")
-        self.transport.write(b"".join(content))

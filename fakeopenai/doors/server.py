@@ -123,6 +123,9 @@ class ServerHeaders:
 async def one_write(app: Any, scope: Any, receive: Any, send: Any) -> None:
     """Serve ``scope`` with its answer's head and body written in one piece (:class:`OneWrite`)."""
     cycle: Any = getattr(send, "__self__", None)   # uvicorn's request cycle: it writes to its `transport`
+    if cycle is None or getattr(cycle, "holds_head", False):   # no transport, or one holding the head itself
+        await app(scope, receive, send)
+        return
     transport = getattr(cycle, "transport", None)
     if transport is None:
         await app(scope, receive, send)
