@@ -37,27 +37,30 @@ class Cycle(RequestResponseCycle):
         self.response_started = True
         self.waiting_for_100_continue = False
         status = message["status"]
-        headers = [*self.default_headers, *message.get("headers", ())]
-        # Header names joined by "-" (a token character), values by a tab (allowed in a value): one search
-        # each finds what uvicorn's per-header searches find.
-        if HEADER_RE.search(b"-".join([name for name, _ in headers])):
-            raise RuntimeError("Invalid HTTP header name.")
-        if HEADER_VALUE_RE.search(b"\t".join([value for _, value in headers])):
-            raise RuntimeError("Invalid HTTP header value.")
+        headers = message.get("headers", ())
+        if self.default_headers:
+            headers = [*self.default_headers, *headers]
+        # uvicorn's check of each value (HEADER_VALUE_RE) in one go: what is left of all values joined by a tab
+        # (allowed in a value) once the allowed bytes are taken out.
+        if b"\t".join([value for _, value in headers]).translate(None, VALUE_BYTES):
+            raise_invalid(headers)
         content = [STATUS_LINE[status]]
         closes = False
         for name, value in headers:
-            name = name.lower()
-            if name == b"content-length" and self.chunked_encoding is None:
-                self.expected_content_length = int(value.decode())
-                self.chunked_encoding = False
-            elif name == b"transfer-encoding" and value.lower() == b"chunked":
-                self.expected_content_length = 0
-                self.chunked_encoding = True
-            elif name == b"connection" and b"close" in [token.lower().strip() for token in value.split(b",")]:
-                self.keep_alive = False
-                closes = True
-            content.extend((name, b": ", value, b"\r\n"))
+            name = LOWERED.get(name) or checked_name(name)
+            if name in FRAMING:
+                if name == b"content-length":
+                    if self.chunked_encoding is None:
+                        self.expected_content_length = int(value.decode())
+                        self.chunked_encoding = False
+                elif name == b"transfer-encoding":
+                    if value.lower() == b"chunked":
+                        self.expected_content_length = 0
+                        self.chunked_encoding = True
+                elif b"close" in [token.lower().strip() for token in value.split(b",")]:
+                    self.keep_alive = False
+                    closes = True
+            content += (name, b": ", value, b"\r\n")
         if not self.keep_alive and not closes:
             content.append(b"connection: close\r\n")
         if self.chunked_encoding is None and self.scope["method"] != "HEAD" and status not in (204, 304):
@@ -65,6 +68,33 @@ class Cycle(RequestResponseCycle):
             content.append(b"transfer-encoding: chunked\r\n")
         content.append(b"\r\n")
         return b"".join(content)
+
+
+# The header names an answer may have (uvicorn's check), lowered, by the name as the app gave it: an app
+# answers with the same few names again and again, so each is checked once, not once an answer.
+LOWERED: dict[bytes, bytes] = {}
+LOWERED_MOST = 1000   # past it (an app making up names), names are checked every time
+VALUE_BYTES = bytes(byte for byte in range(256) if not HEADER_VALUE_RE.match(bytes((byte,))))
+FRAMING = frozenset((b"content-length", b"transfer-encoding", b"connection"))   # what the head's state follows
+
+
+def raise_invalid(headers: Any) -> None:
+    """uvicorn's error for the first invalid header: its name checked, then its value."""
+    for name, value in headers:
+        if HEADER_RE.search(name):
+            raise RuntimeError("Invalid HTTP header name.")
+        if HEADER_VALUE_RE.search(value):
+            raise RuntimeError("Invalid HTTP header value.")
+
+
+def checked_name(name: bytes) -> bytes:
+    """``name`` lowered, once checked to be a header name (a token), as uvicorn checks it."""
+    if HEADER_RE.search(name):
+        raise RuntimeError("Invalid HTTP header name.")
+    lowered = name.lower()
+    if len(LOWERED) < LOWERED_MOST:
+        LOWERED[name] = lowered
+    return lowered
 
 
 class Whole(Cycle):
@@ -96,7 +126,7 @@ class Whole(Cycle):
         self.default_headers = protocol.server_state.default_headers
         self.on_response = protocol.on_response_complete
         self.keep_alive = keep_alive
-        self.body = b""
+        self.body = b""   # type: ignore[assignment]  # bytes: handed over as they came
         self._transport = protocol.transport
         self._held = b""              # the answer's head, until its body goes with it
         self._unread = True           # the body has not been handed over

@@ -38,6 +38,27 @@ from fakeopenai.doors.eager import drive, needs_task
 EAGER_BODY_BYTES = HIGH_WATER_LIMIT
 
 
+METHODS = {method.encode(): method for method in ("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS")}
+
+# A request target's path, raw path and query as uvicorn makes them from httptools.parse_url, by the
+# target's bytes: a client asks for the same few again and again. Emptied when full (what is asked for
+# again comes back), so a client making up new ones costs what uvicorn's did.
+TARGETS: dict[bytes, tuple[str, bytes, bytes]] = {}
+TARGETS_MOST = 1000
+
+
+def request_target(url: bytes) -> tuple[str, bytes, bytes]:
+    parsed = httptools.parse_url(url)
+    raw_path = parsed.path
+    path = raw_path.decode("ascii")
+    if "%" in path:
+        path = urllib.parse.unquote(path)
+    if len(TARGETS) >= TARGETS_MOST:
+        TARGETS.clear()
+    TARGETS[url] = target = (path, raw_path, parsed.query or b"")
+    return target
+
+
 class Http11Protocol(HttpToolsProtocol):
     """See the module's docstring."""
 
@@ -45,6 +66,7 @@ class Http11Protocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._waiting: Whole | None = None   # started when its body is complete
         self._one_go = getattr(self.app, "one_go", False)   # the fake's own app (doors/server.ServerHeaders)
+        self._whole_app = getattr(self.app, "whole", self.app)   # the same, for a cycle that writes in one piece
         self._idle_since: float | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
 
@@ -55,18 +77,17 @@ class Http11Protocol(HttpToolsProtocol):
                 parser.should_upgrade() and self._should_upgrade()):
             super().on_headers_complete()
             return
-        scope["method"] = parser.get_method().decode("ascii")
+        method = parser.get_method()
+        scope["method"] = METHODS.get(method) or method.decode("ascii")
         http_version = parser.get_http_version()
         if http_version != "1.1":
             scope["http_version"] = http_version
-        parsed_url = httptools.parse_url(self.url)
-        raw_path = parsed_url.path
-        path = raw_path.decode("ascii")
-        if "%" in path:
-            path = urllib.parse.unquote(path)
-        scope["path"] = self.root_path + path
-        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
-        scope["query_string"] = parsed_url.query or b""
+        path, raw_path, query = TARGETS.get(self.url) or request_target(self.url)
+        if self.root_path:
+            path, raw_path = self.root_path + path, self.root_path.encode("ascii") + raw_path
+        scope["path"] = path
+        scope["raw_path"] = raw_path
+        scope["query_string"] = query
         keep_alive = http_version != "1.0" and parser.should_keep_alive()
         existing = self.cycle
         if existing is not None and not existing.response_complete:
@@ -110,7 +131,7 @@ class Http11Protocol(HttpToolsProtocol):
             super().on_message_complete()
             return
         self._waiting = None
-        coro = cycle.run_asgi(self.app)
+        coro = cycle.run_asgi(self._whole_app)
         task = self.loop.create_task(coro) if needs_task(cycle.scope, cycle.body) else drive(coro, self.loop)
         if task is not None:
             task.add_done_callback(self.tasks.discard)
@@ -134,11 +155,26 @@ class Http11Protocol(HttpToolsProtocol):
     def _unset_keepalive_if_required(self) -> None:
         self._idle_since = None
 
+    def data_received(self, data: bytes) -> None:
+        self._idle_since = None   # uvicorn's, with the above inline
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+
     def on_response_complete(self) -> None:
         self.server_state.total_requests += 1
         if self.transport.is_closing():
             return
-        self.flow.resume_reading()
+        if self.flow.read_paused:
+            self.flow.resume_reading()
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
