@@ -162,11 +162,13 @@ class Whole(Cycle):
             body = message.get("body", b"")
             left = self.expected_content_length - len(body)
             more_body = message.get("more_body", False)
-            if left >= 0 and (more_body or left == 0):
+            if left >= 0:   # else uvicorn's error, before any write
                 self._held = b""
                 self.expected_content_length = left
                 self._transport.writelines((held, body))
                 if not more_body:
+                    if left:   # uvicorn's error, after the write
+                        raise RuntimeError("Response content shorter than Content-Length")
                     self._complete()
                 return
         elif not self.response_started and not self.flow.write_paused and not self.disconnected \

@@ -112,11 +112,11 @@ class ServerHeaders:
             self._headers = [(b"date", formatdate(second, usegmt=True).encode()), (b"server", b"uvicorn")]
         return self._headers
 
-    def whole(self, scope: Any, receive: Any, send: Any) -> Any:
+    async def whole(self, scope: Any, receive: Any, send: Any) -> None:
         """The app for an HTTP request whose cycle writes the head and body in one piece itself
-        (doors/cycle.Whole): the door's headers, no OneWrite, no coroutine of its own (the app's is returned)."""
+        (doors/cycle.Whole): the door's headers, no OneWrite."""
         scope[DOOR_HEADERS] = self._now
-        return self.app(scope, receive, send)
+        await self.app(scope, receive, send)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
