@@ -29,7 +29,7 @@ faults:
   - {match: {path: /v1/batches}, disconnect: true, times: always}
   - {match: {path: /v1/assistants}, body: '{"id": "asst_1", "obj', times: always}
   - {match: {path: /v1/embeddings}, status: 429, times: always}
-  - {match: {path: /v1/chat/completions}, after_events: 1, disconnect: true, times: always}
+  - {match: {path: /v1/chat/completions, body: {model: gpt-4o-mini}}, after_events: 1, disconnect: true, times: always}
 """
 CHAT = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}).encode()
 STREAM = json.dumps({"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "Hi"}]}).encode()
@@ -71,6 +71,7 @@ CASES: dict[str, list[bytes]] = {
     "chunked body": [request("POST", "/v1/chat/completions", chunked(CHAT),
                              extra=b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n")],
     "disconnect fault": [request("POST", "/v1/batches", b"{}")],
+    "stream fault": [request("POST", "/v1/chat/completions", STREAM.replace(b"gpt-4o", b"gpt-4o-mini"))],
     "truncated body fault": [request("POST", "/v1/assistants", b'{"model": "gpt-4o"}')],
     "status fault": [request("POST", "/v1/embeddings", b'{"model": "text-embedding-3-small", "input": "x"}')],
     "invalid request": [b"GET /v1/models HTTP/1.1\r\nHost x\r\n\r\n"],
@@ -211,6 +212,10 @@ class Misbehaving:
         await send(start)
         if path == "/raises-after-start":
             raise ValueError("after the head")
+        if path == "/abort-after-head":   # what a disconnect fault does (faults/stream.disconnect)
+            send.__self__.transport.abort()
+            await asyncio.sleep(0)
+            return None
         if path == "/nothing":
             return None
         if path == "/short":
@@ -231,7 +236,7 @@ class Misbehaving:
 
 
 @pytest.mark.parametrize("path", ["/fine", "/raises", "/bad-value", "/bad-name", "/lowercase", "/raises-after-start",
-                                  "/nothing", "/short", "/long", "/pieces", "/returns"])
+                                  "/abort-after-head", "/nothing", "/short", "/long", "/pieces", "/returns"])
 def test_an_app_that_answers_wrongly_is_handled_as_uvicorn_handles_it(path: str, caplog: Any) -> None:
     async def run() -> tuple[list[Any], list[Any]]:
         return await both(lambda side: Misbehaving(), [request("GET", path)] * 2)
