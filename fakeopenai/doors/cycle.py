@@ -13,6 +13,7 @@ an app that fails) is uvicorn's own code, on the same state.
 from __future__ import annotations
 
 import asyncio
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.httptools_impl import HEADER_RE, HEADER_VALUE_RE, STATUS_LINE, RequestResponseCycle
@@ -42,7 +43,7 @@ class Cycle(RequestResponseCycle):
             headers = [*self.default_headers, *headers]
         # uvicorn's check of each value (HEADER_VALUE_RE) in one go: what is left of all values joined by a tab
         # (allowed in a value) once the allowed bytes are taken out.
-        if b"\t".join([value for _, value in headers]).translate(None, VALUE_BYTES):
+        if b"\t".join(map(VALUE, headers)).translate(None, VALUE_BYTES):
             raise_invalid(headers)
         content = [STATUS_LINE[status]]
         closes = False
@@ -74,6 +75,7 @@ class Cycle(RequestResponseCycle):
 # answers with the same few names again and again, so each is checked once, not once an answer.
 LOWERED: dict[bytes, bytes] = {}
 LOWERED_MOST = 1000   # past it (an app making up names), names are checked every time
+VALUE = itemgetter(1)
 VALUE_BYTES = bytes(byte for byte in range(256) if not HEADER_VALUE_RE.match(bytes((byte,))))
 FRAMING = frozenset((b"content-length", b"transfer-encoding", b"connection"))   # what the head's state follows
 
@@ -118,8 +120,9 @@ class Whole(Cycle):
     access_log = False    # the protocol serves a request this way only without an access log
     holds_head = True     # doors/server.one_write: no OneWrite around it
 
-    def __init__(self, scope: Any, protocol: HttpToolsProtocol, keep_alive: bool) -> None:
+    def __init__(self, scope: Any, protocol: HttpToolsProtocol, keep_alive: bool, upload: bool) -> None:
         self.scope = scope
+        self.upload = upload          # a multipart body: served in a Task (doors/eager.needs_task)
         self.flow = protocol.flow
         self.logger = protocol.logger
         self.access_logger = protocol.access_logger
@@ -169,7 +172,13 @@ class Whole(Cycle):
                 if not more_body:
                     if left:   # uvicorn's error, after the write
                         raise RuntimeError("Response content shorter than Content-Length")
-                    self._complete()
+                    # what uvicorn does once the body is all written
+                    self.response_complete = True
+                    if self._event is not None:
+                        self._event.set()
+                    if not self.keep_alive:
+                        self._transport.close()
+                    self.on_response()
                 return
         elif not self.response_started and not self.flow.write_paused and not self.disconnected \
                 and message["type"] == "http.response.start":
@@ -180,12 +189,3 @@ class Whole(Cycle):
                 self._transport.write(head)
             return
         await super().send(message)   # uvicorn's: an error to raise, a stream's chunk, a wait to drain
-
-    def _complete(self) -> None:
-        """What uvicorn does once the body is all written."""
-        self.response_complete = True
-        if self._event is not None:
-            self._event.set()
-        if not self.keep_alive:
-            self._transport.close()
-        self.on_response()

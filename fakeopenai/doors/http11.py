@@ -31,7 +31,7 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HIGH_WATER_LIMIT, HttpToolsProtocol
 
 from fakeopenai.doors.cycle import Cycle, Whole
-from fakeopenai.doors.eager import drive, needs_task
+from fakeopenai.doors.eager import drive, streams
 
 # A body up to this is read whole before its request starts. Not more: past it uvicorn's on_body pauses
 # reading until the app asks for the body, and an app not yet started never asks (the request hung).
@@ -95,11 +95,25 @@ class Http11Protocol(HttpToolsProtocol):
             self.cycle = cycle = self._cycle(scope, keep_alive)
             self.flow.pause_reading()
             self.pipeline.appendleft((cycle, self.app))
-        elif self._body_is_small() and not self.access_log:
-            self.cycle = self._waiting = Whole(scope, self, keep_alive)
-        else:
+        elif self.expect_100_continue or self.access_log:
             self.cycle = cycle = self._cycle(scope, keep_alive)
             self._start_asgi_task(cycle, self.app)
+        else:
+            # A body announced and small, or none, is read whole first (chunked or big: uvicorn's way). One look
+            # at the headers also finds an upload (multipart: a Task, see doors/eager.needs_task).
+            whole, upload = True, False
+            for name, value in self.headers:
+                if name == b"content-length":
+                    whole = value.isdigit() and int(value) <= EAGER_BODY_BYTES
+                elif name == b"transfer-encoding":
+                    whole = False
+                elif name == b"content-type" and value.startswith(b"multipart/"):
+                    upload = True
+            if whole:
+                self.cycle = self._waiting = Whole(scope, self, keep_alive, upload)
+            else:
+                self.cycle = cycle = self._cycle(scope, keep_alive)
+                self._start_asgi_task(cycle, self.app)
 
     def _cycle(self, scope: Any, keep_alive: bool) -> Cycle:
         return Cycle(scope=scope, transport=self.transport, flow=self.flow, logger=self.logger,
@@ -107,16 +121,6 @@ class Http11Protocol(HttpToolsProtocol):
                      default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
                      expect_100_continue=self.expect_100_continue, keep_alive=keep_alive,
                      on_response=self.on_response_complete)
-
-    def _body_is_small(self) -> bool:
-        if self.expect_100_continue:
-            return False
-        for name, value in self.headers:
-            if name == b"content-length":
-                return value.isdigit() and int(value) <= EAGER_BODY_BYTES
-            if name == b"transfer-encoding":
-                return False
-        return True
 
     def on_body(self, body: bytes) -> None:
         waiting = self._waiting
@@ -132,7 +136,8 @@ class Http11Protocol(HttpToolsProtocol):
             return
         self._waiting = None
         coro = cycle.run_asgi(self._whole_app)
-        task = self.loop.create_task(coro) if needs_task(cycle.scope, cycle.body) else drive(coro, self.loop)
+        task = self.loop.create_task(coro) if cycle.upload or streams(cycle.scope, cycle.body) \
+            else drive(coro, self.loop)
         if task is not None:
             task.add_done_callback(self.tasks.discard)
             self.tasks.add(task)
