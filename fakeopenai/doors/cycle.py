@@ -3,7 +3,8 @@
 
 uvicorn's ``RequestResponseCycle`` checks each header of an answer's head with two regular expressions,
 and writes the head and the body in two writes (``doors/server.OneWrite`` joins them: one TCP segment,
-one wake-up of the client). :class:`Cycle` checks all names in one search and all values in another.
+one wake-up of the client). :class:`Cycle` checks all values at once and each name once per process
+(the same errors, in uvicorn's order, for a bad header).
 :class:`Whole` does what ``OneWrite`` did itself: the head of an answer with a ``content-length`` is held
 and goes out with the body's first write, with no wrapper around the transport, and its first ``receive``
 hands over the body it was given. Everything else (a stream, flow control, a disconnect, a HEAD answer,
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 
 class Cycle(RequestResponseCycle):
-    """uvicorn's request cycle, writing the answer's head with two checks in all."""
+    """uvicorn's request cycle, writing the answer's head with cheaper checks (the module's docstring)."""
 
     async def send(self, message: Any) -> None:
         if self.response_started or self.access_log or self.flow.write_paused or self.disconnected \

@@ -12,12 +12,17 @@ changes only that:
   delay start in one, as before); a bigger, chunked or ``Expect: 100-continue`` body starts at its
   head, in a Task, exactly as uvicorn does (and any other app, the recording proxy, is served as
   uvicorn serves it);
+- such a request's cycle is :class:`fakeopenai.doors.cycle.Whole`: it hands over the body it was given,
+  writes the answer's head and body in one write itself (no ``OneWrite`` around the transport, no
+  ``asyncio.Event`` unless something waits) and is made with only the state it needs;
 - one keep-alive timer per connection, re-armed only when it fires early;
-- the answer's head built with one check of its header names and one of its values (uvicorn: two
-  regular expressions per header).
+- the answer's head built with one check of all its header values and each header name checked once
+  per process (uvicorn: two regular expressions per header, :class:`fakeopenai.doors.cycle.Cycle`);
+- a request target's path and query parsed once per distinct target (:data:`TARGETS`).
 
 Parsing, pipelining, flow control, WebSocket upgrades (``/v1/realtime``), TLS, shutdown and the
-answers themselves are uvicorn's. ``uvicorn.Config(app, http=Http11Protocol)`` uses it
+answers themselves are uvicorn's (``tests/test_http11_paths.py`` holds the fast path's bytes to
+uvicorn's). ``uvicorn.Config(app, http=Http11Protocol)`` uses it
 (:func:`fakeopenai.doors.server.uvicorn_config`).
 """
 

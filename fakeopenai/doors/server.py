@@ -153,7 +153,8 @@ class OneWrite:
     both go out in one (``writelines``); an event stream's head (chunked, no length) goes at once, as
     do all later writes. What is held goes out before a close or an abort (a disconnect fault cuts
     the connection after the head, as before) and when the request is done (a HEAD answer has no
-    body write)."""
+    body write). A request served by ``doors/cycle.Whole`` (the socket server's fast path) needs none:
+    that cycle holds the head itself, by the same rules."""
 
     __slots__ = ("_transport", "_held", "_state")
 
