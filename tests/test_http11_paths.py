@@ -248,3 +248,24 @@ def test_an_app_that_answers_wrongly_is_handled_as_uvicorn_handles_it(path: str,
     logged = [(record.getMessage(), str(record.exc_info and record.exc_info[1])) for record in caplog.records]
     half = len(logged) // 2
     assert logged[:half] == logged[half:]
+
+
+def test_the_caches_stay_bounded(monkeypatch: Any) -> None:
+    from fakeopenai.doors import cycle, http11
+
+    monkeypatch.setattr(http11, "TARGETS", {})
+    monkeypatch.setattr(http11, "TARGETS_MOST", 3)
+    for number in range(5):
+        assert http11.request_target(b"/v1/files/file-%d?x=%d" % (number, number)) == (
+            f"/v1/files/file-{number}", b"/v1/files/file-%d" % number, b"x=%d" % number)
+    assert len(http11.TARGETS) == 2   # emptied at the fourth, then the fourth and fifth
+    long = b"/v1/" + b"a" * http11.TARGET_BYTES
+    assert http11.request_target(long)[1] == long and long not in http11.TARGETS
+    assert http11.request_target(b"/v1/mod%65ls")[0] == "/v1/models"
+
+    monkeypatch.setattr(cycle, "LOWERED", {})
+    monkeypatch.setattr(cycle, "LOWERED_MOST", 2)
+    assert [cycle.checked_name(name) for name in (b"A", b"B", b"C")] == [b"a", b"b", b"c"]
+    assert cycle.LOWERED == {b"A": b"a", b"B": b"b"}
+    with pytest.raises(RuntimeError, match="Invalid HTTP header name"):
+        cycle.checked_name(b"bad name")

@@ -47,9 +47,10 @@ METHODS = {method.encode(): method for method in ("GET", "POST", "DELETE", "PUT"
 
 # A request target's path, raw path and query as uvicorn makes them from httptools.parse_url, by the
 # target's bytes: a client asks for the same few again and again. Emptied when full (what is asked for
-# again comes back), so a client making up new ones costs what uvicorn's did.
+# again comes back), so a client making up new ones costs what uvicorn's did; a long target is not kept.
 TARGETS: dict[bytes, tuple[str, bytes, bytes]] = {}
 TARGETS_MOST = 1000
+TARGET_BYTES = 512
 
 
 def request_target(url: bytes) -> tuple[str, bytes, bytes]:
@@ -58,9 +59,11 @@ def request_target(url: bytes) -> tuple[str, bytes, bytes]:
     path = raw_path.decode("ascii")
     if "%" in path:
         path = urllib.parse.unquote(path)
-    if len(TARGETS) >= TARGETS_MOST:
-        TARGETS.clear()
-    TARGETS[url] = target = (path, raw_path, parsed.query or b"")
+    target = (path, raw_path, parsed.query or b"")
+    if len(url) <= TARGET_BYTES:
+        if len(TARGETS) >= TARGETS_MOST:
+            TARGETS.clear()
+        TARGETS[url] = target
     return target
 
 
