@@ -29,9 +29,17 @@ SSE_FORMAT = re.compile(rb'"stream_format"\s*:\s*"sse"')   # speech's events
 
 def needs_task(scope: Any, body: bytes | bytearray) -> bool:
     """Streams (anyio task groups) and uploads (a thread pool for big files) need a real Task."""
-    if b'"stream"' in body or b"stream=true" in scope["query_string"] or SSE_FORMAT.search(body):
+    if streams(scope, body):
         return True
     return any(key == b"content-type" and value.startswith(b"multipart/") for key, value in scope["headers"])
+
+
+def streams(scope: Any, body: bytes | bytearray) -> bool:
+    """Whether the request asks for a stream (its answer an event stream)."""
+    # find(), not `in`: a bytes `in` first tries its operand as an integer, and pays for the TypeError.
+    if body.find(b"stream") >= 0 and (body.find(b'"stream"') >= 0 or SSE_FORMAT.search(body)):
+        return True
+    return scope["query_string"].find(b"stream=true") >= 0
 
 
 async def resume(coro: Coroutine[Any, Any, T], yielded: Any) -> T:

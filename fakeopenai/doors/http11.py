@@ -12,12 +12,17 @@ changes only that:
   delay start in one, as before); a bigger, chunked or ``Expect: 100-continue`` body starts at its
   head, in a Task, exactly as uvicorn does (and any other app, the recording proxy, is served as
   uvicorn serves it);
+- such a request's cycle is :class:`fakeopenai.doors.cycle.Whole`: it hands over the body it was given,
+  writes the answer's head and body in one write itself (no ``OneWrite`` around the transport, no
+  ``asyncio.Event`` unless something waits) and is made with only the state it needs;
 - one keep-alive timer per connection, re-armed only when it fires early;
-- the answer's head built with one check of its header names and one of its values (uvicorn: two
-  regular expressions per header).
+- the answer's head built with one check of all its header values and each header name checked once
+  per process (uvicorn: two regular expressions per header, :class:`fakeopenai.doors.cycle.Cycle`);
+- a request target's path and query parsed once per distinct target (:data:`TARGETS`).
 
 Parsing, pipelining, flow control, WebSocket upgrades (``/v1/realtime``), TLS, shutdown and the
-answers themselves are uvicorn's. ``uvicorn.Config(app, http=Http11Protocol)`` uses it
+answers themselves are uvicorn's (``tests/test_http11_paths.py`` holds the fast path's bytes to
+uvicorn's). ``uvicorn.Config(app, http=Http11Protocol)`` uses it
 (:func:`fakeopenai.doors.server.uvicorn_config`).
 """
 
@@ -28,20 +33,38 @@ import urllib.parse
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import (
-    HEADER_RE,
-    HEADER_VALUE_RE,
-    HIGH_WATER_LIMIT,
-    STATUS_LINE,
-    HttpToolsProtocol,
-    RequestResponseCycle,
-)
+from uvicorn.protocols.http.httptools_impl import HIGH_WATER_LIMIT, HttpToolsProtocol
 
-from fakeopenai.doors.eager import drive, needs_task
+from fakeopenai.doors.cycle import Cycle, Whole
+from fakeopenai.doors.eager import drive, streams
 
 # A body up to this is read whole before its request starts. Not more: past it uvicorn's on_body pauses
 # reading until the app asks for the body, and an app not yet started never asks (the request hung).
 EAGER_BODY_BYTES = HIGH_WATER_LIMIT
+
+
+METHODS = {method.encode(): method for method in ("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS")}
+
+# A request target's path, raw path and query as uvicorn makes them from httptools.parse_url, by the
+# target's bytes: a client asks for the same few again and again. Emptied when full (what is asked for
+# again comes back), so a client making up new ones costs what uvicorn's did; a long target is not kept.
+TARGETS: dict[bytes, tuple[str, bytes, bytes]] = {}
+TARGETS_MOST = 1000
+TARGET_BYTES = 512
+
+
+def request_target(url: bytes) -> tuple[str, bytes, bytes]:
+    parsed = httptools.parse_url(url)
+    raw_path = parsed.path
+    path = raw_path.decode("ascii")
+    if "%" in path:
+        path = urllib.parse.unquote(path)
+    target = (path, raw_path, parsed.query or b"")
+    if len(url) <= TARGET_BYTES:
+        if len(TARGETS) >= TARGETS_MOST:
+            TARGETS.clear()
+        TARGETS[url] = target
+    return target
 
 
 class Http11Protocol(HttpToolsProtocol):
@@ -49,8 +72,9 @@ class Http11Protocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._waiting: RequestResponseCycle | None = None   # started when its body is complete
+        self._waiting: Whole | None = None   # started when its body is complete
         self._one_go = getattr(self.app, "one_go", False)   # the fake's own app (doors/server.ServerHeaders)
+        self._whole_app = getattr(self.app, "whole", self.app)   # the same, for a cycle that writes in one piece
         self._idle_since: float | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
 
@@ -61,53 +85,67 @@ class Http11Protocol(HttpToolsProtocol):
                 parser.should_upgrade() and self._should_upgrade()):
             super().on_headers_complete()
             return
-        scope["method"] = parser.get_method().decode("ascii")
+        method = parser.get_method()
+        scope["method"] = METHODS.get(method) or method.decode("ascii")
         http_version = parser.get_http_version()
         if http_version != "1.1":
             scope["http_version"] = http_version
-        parsed_url = httptools.parse_url(self.url)
-        raw_path = parsed_url.path
-        path = raw_path.decode("ascii")
-        if "%" in path:
-            path = urllib.parse.unquote(path)
-        scope["path"] = self.root_path + path
-        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
-        scope["query_string"] = parsed_url.query or b""
+        path, raw_path, query = TARGETS.get(self.url) or request_target(self.url)
+        if self.root_path:
+            path, raw_path = self.root_path + path, self.root_path.encode("ascii") + raw_path
+        scope["path"] = path
+        scope["raw_path"] = raw_path
+        scope["query_string"] = query
+        keep_alive = http_version != "1.0" and parser.should_keep_alive()
         existing = self.cycle
-        self.cycle = cycle = Cycle(
-            scope=scope, transport=self.transport, flow=self.flow, logger=self.logger,
-            access_logger=self.access_logger, access_log=self.access_log,
-            default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
-            expect_100_continue=self.expect_100_continue,
-            keep_alive=http_version != "1.0" and parser.should_keep_alive(), on_response=self.on_response_complete)
         if existing is not None and not existing.response_complete:
-            self.flow.pause_reading()   # pipelined: after the one being answered, as uvicorn does
+            # pipelined: after the one being answered, as uvicorn does
+            self.cycle = cycle = self._cycle(scope, keep_alive)
+            self.flow.pause_reading()
             self.pipeline.appendleft((cycle, self.app))
-        elif self._body_is_small():
-            self._waiting = cycle
-        else:
+        elif self.expect_100_continue or self.access_log:
+            self.cycle = cycle = self._cycle(scope, keep_alive)
             self._start_asgi_task(cycle, self.app)
+        else:
+            # A body announced and small, or none, is read whole first (chunked or big: uvicorn's way). One look
+            # at the headers also finds an upload (multipart: a Task, see doors/eager.needs_task).
+            whole, upload = True, False
+            for name, value in self.headers:
+                if name == b"content-length":
+                    whole = value.isdigit() and int(value) <= EAGER_BODY_BYTES
+                elif name == b"transfer-encoding":
+                    whole = False
+                elif name == b"content-type" and value.startswith(b"multipart/"):
+                    upload = True
+            if whole:
+                self.cycle = self._waiting = Whole(scope, self, keep_alive, upload)
+            else:
+                self.cycle = cycle = self._cycle(scope, keep_alive)
+                self._start_asgi_task(cycle, self.app)
 
-    def _body_is_small(self) -> bool:
-        if self.expect_100_continue:
-            return False
-        for name, value in self.headers:
-            if name == b"content-length":
-                return value.isdigit() and int(value) <= EAGER_BODY_BYTES
-            if name == b"transfer-encoding":
-                return False
-        return True
+    def _cycle(self, scope: Any, keep_alive: bool) -> Cycle:
+        return Cycle(scope=scope, transport=self.transport, flow=self.flow, logger=self.logger,
+                     access_logger=self.access_logger, access_log=self.access_log,
+                     default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
+                     expect_100_continue=self.expect_100_continue, keep_alive=keep_alive,
+                     on_response=self.on_response_complete)
+
+    def on_body(self, body: bytes) -> None:
+        waiting = self._waiting
+        if waiting is None:
+            super().on_body(body)
+        else:
+            waiting.body += body
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
         cycle = self._waiting
         if cycle is None:
+            super().on_message_complete()
             return
         self._waiting = None
-        if cycle.response_complete:
-            return
-        coro = cycle.run_asgi(self.app)
-        task = self.loop.create_task(coro) if needs_task(cycle.scope, cycle.body) else drive(coro, self.loop)
+        coro = cycle.run_asgi(self._whole_app)
+        task = self.loop.create_task(coro) if cycle.upload or streams(cycle.scope, cycle.body) \
+            else drive(coro, self.loop)
         if task is not None:
             task.add_done_callback(self.tasks.discard)
             self.tasks.add(task)
@@ -130,11 +168,26 @@ class Http11Protocol(HttpToolsProtocol):
     def _unset_keepalive_if_required(self) -> None:
         self._idle_since = None
 
+    def data_received(self, data: bytes) -> None:
+        self._idle_since = None   # uvicorn's, with the above inline
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+
     def on_response_complete(self) -> None:
         self.server_state.total_requests += 1
         if self.transport.is_closing():
             return
-        self.flow.resume_reading()
+        if self.flow.read_paused:
+            self.flow.resume_reading()
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
@@ -152,44 +205,3 @@ class Http11Protocol(HttpToolsProtocol):
             self._idle_timer = self.loop.call_later(left, self._idle_check)
         else:
             self.transport.close()
-
-
-class Cycle(RequestResponseCycle):
-    """uvicorn's request cycle, writing the answer's head with two checks in all."""
-
-    async def send(self, message: Any) -> None:
-        if self.response_started or self.access_log or self.flow.write_paused or self.disconnected \
-                or message["type"] != "http.response.start":
-            await super().send(message)
-            return
-        self.response_started = True
-        self.waiting_for_100_continue = False
-        status = message["status"]
-        headers = [*self.default_headers, *message.get("headers", ())]
-        # Header names joined by "-" (a token character), values by a tab (allowed in a value): one search
-        # each finds what uvicorn's per-header searches find.
-        if HEADER_RE.search(b"-".join([name for name, _ in headers])):
-            raise RuntimeError("Invalid HTTP header name.")
-        if HEADER_VALUE_RE.search(b"\t".join([value for _, value in headers])):
-            raise RuntimeError("Invalid HTTP header value.")
-        content = [STATUS_LINE[status]]
-        closes = False
-        for name, value in headers:
-            name = name.lower()
-            if name == b"content-length" and self.chunked_encoding is None:
-                self.expected_content_length = int(value.decode())
-                self.chunked_encoding = False
-            elif name == b"transfer-encoding" and value.lower() == b"chunked":
-                self.expected_content_length = 0
-                self.chunked_encoding = True
-            elif name == b"connection" and b"close" in [token.lower().strip() for token in value.split(b",")]:
-                self.keep_alive = False
-                closes = True
-            content.extend((name, b": ", value, b"\r\n"))
-        if not self.keep_alive and not closes:
-            content.append(b"connection: close\r\n")
-        if self.chunked_encoding is None and self.scope["method"] != "HEAD" and status not in (204, 304):
-            self.chunked_encoding = True
-            content.append(b"transfer-encoding: chunked\r\n")
-        content.append(b"\r\n")
-        self.transport.write(b"".join(content))

@@ -112,6 +112,12 @@ class ServerHeaders:
             self._headers = [(b"date", formatdate(second, usegmt=True).encode()), (b"server", b"uvicorn")]
         return self._headers
 
+    async def whole(self, scope: Any, receive: Any, send: Any) -> None:
+        """The app for an HTTP request whose cycle writes the head and body in one piece itself
+        (doors/cycle.Whole): the door's headers, no OneWrite."""
+        scope[DOOR_HEADERS] = self._now
+        await self.app(scope, receive, send)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -123,6 +129,9 @@ class ServerHeaders:
 async def one_write(app: Any, scope: Any, receive: Any, send: Any) -> None:
     """Serve ``scope`` with its answer's head and body written in one piece (:class:`OneWrite`)."""
     cycle: Any = getattr(send, "__self__", None)   # uvicorn's request cycle: it writes to its `transport`
+    if cycle is None or getattr(cycle, "holds_head", False):   # no transport, or one holding the head itself
+        await app(scope, receive, send)
+        return
     transport = getattr(cycle, "transport", None)
     if transport is None:
         await app(scope, receive, send)
@@ -144,7 +153,8 @@ class OneWrite:
     both go out in one (``writelines``); an event stream's head (chunked, no length) goes at once, as
     do all later writes. What is held goes out before a close or an abort (a disconnect fault cuts
     the connection after the head, as before) and when the request is done (a HEAD answer has no
-    body write)."""
+    body write). A request served by ``doors/cycle.Whole`` (the socket server's fast path) needs none:
+    that cycle holds the head itself, by the same rules."""
 
     __slots__ = ("_transport", "_held", "_state")
 
