@@ -277,10 +277,10 @@ def first_match(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S]
     over (for the ``unmatched: error`` message and report): ``[{script, key, at, reason}]``."""
     tried: list[dict[str, Any]] = []
     for script in scripts:
-        used = state.uses_of(script)
-        if script.times is not None and used >= script.times:
+        times = script.times
+        if times is not None and (used := state.uses_of(script)) >= times:   # times: always has no count to read
             served = f"{used} {plural if used != 1 else noun}"
-            why: str | None = f"already served {served} (times: {script.times})"
+            why: str | None = f"already served {served} (times: {times})"
         else:
             why = mismatch(script)
             if why is None:

@@ -131,7 +131,11 @@ def token_limit(body: dict[str, Any]) -> int | None:
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:
-    return sum(count_tokens(text_of(m.get("content"))) + 4 for m in body.get("messages") or () if isinstance(m, dict))
+    total = 0
+    for message in body.get("messages") or ():   # a loop, not sum() over a generator: a frame less a message
+        if isinstance(message, dict):
+            total += count_tokens(text_of(message.get("content"))) + 4
+    return total
 
 
 def usage(body: dict[str, Any], choices: list[dict[str, Any]], pinned: dict[str, int] | None = None) -> dict[str, Any]:

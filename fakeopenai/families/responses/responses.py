@@ -295,9 +295,7 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
         return described(f"response with model {body.get('model') or 'gpt-4o'}", dict(body.get("metadata") or {}),
                          last_user_text(items))
 
-    # What a match is tested on: worked out only when there is a script to test.
-    mismatch = mismatch_of(body, items) if scripts else lambda script: mismatch_of(body, items)(script)
-    script, violation, used_up = choose(state, scripts, mismatch, noun="response", plural="responses",
+    script, violation, used_up = choose(state, scripts, mismatch_of(body, items), noun="response", plural="responses",
                                         default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1
     # Unscripted: its answer is keyed by the request, as a batch line with this body is.
@@ -310,14 +308,20 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
 
 
 def mismatch_of(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[Any], str | None]:
-    """Why a script does not fit a new conversation started by ``body`` (None: it fits)."""
-    model = body.get("model") or "gpt-4o"
-    metadata = dict(body.get("metadata") or {})
-    last_message = last_user_text(items)
-    instructions = instructions_text(body.get("instructions"))
-    offered = tool_names(list(body.get("tools") or []))
-    return lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
-                                      instructions=instructions, tools=offered)
+    """Why a script does not fit a new conversation started by ``body`` (None: it fits). What a match is
+    tested on is worked out when a script's match first asks (never for a script that takes any request)."""
+    facts: dict[str, Any] = {}
+
+    def mismatch(script: Any) -> str | None:
+        if script.match.fits_anything:
+            return None
+        if not facts:
+            facts.update(model=body.get("model") or "gpt-4o", metadata=dict(body.get("metadata") or {}),
+                         last_message=last_user_text(items), instructions=instructions_text(body.get("instructions")),
+                         tools=tool_names(list(body.get("tools") or [])))
+        return script.match.mismatch(**facts)
+
+    return mismatch
 
 
 def forced_call_script(body: dict[str, Any], text_key: str) -> ResponseScript | None:
@@ -605,25 +609,29 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     item: dict[str, Any] = {"id": state.ids.new("msg_"), "type": "message", "status": "in_progress",
                             "content": [], "role": "assistant"}
     response.output.append(item)
-    emit.event("response.output_item.added", {"output_index": index, "item": item})
-    part: dict[str, Any] = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+    # A stream's events; a create answered at once builds none (their dicts, and a delta a word, were dropped).
+    live = emit is not SILENT
     where = {"item_id": item["id"], "output_index": index, "content_index": 0}
-    emit.event("response.content_part.added", {**where, "part": part})
-    if emit is not SILENT:   # a stream's deltas (a create answered at once would make and drop one a word)
+    if live:
+        emit.event("response.output_item.added", {"output_index": index, "item": item})
+        emit.event("response.content_part.added",
+                   {**where, "part": {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}})
         for chunk in step.deltas or split_words(text, _stream_options(state, response).chunk_words):
             emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
     cited = hosted.message_annotations(response, text) if chain.citations else []   # what the searches before it found
-    for number, annotation in enumerate(cited):
-        emit.event("response.output_text.annotation.added", {**where, "annotation_index": number,
-                                                             "annotation": annotation})
     part = {"type": "output_text", "annotations": cited, "logprobs": [], "text": text}
-    emit.event("response.output_text.done", {**where, "text": text, "logprobs": []})
-    emit.event("response.content_part.done", {**where, "part": part})
+    if live:
+        for number, annotation in enumerate(cited):
+            emit.event("response.output_text.annotation.added", {**where, "annotation_index": number,
+                                                                 "annotation": annotation})
+        emit.event("response.output_text.done", {**where, "text": text, "logprobs": []})
+        emit.event("response.content_part.done", {**where, "part": part})
     item["content"] = [part]
     # Cut off when the script ends the response incomplete right after: the live API says so here too.
     cut_off = response._capped or cut_off_by(chain._cursor.script.steps, chain._cursor.pos)
     item["status"] = "incomplete" if cut_off else "completed"
-    emit.event("response.output_item.done", {"output_index": index, "item": item})
+    if live:
+        emit.event("response.output_item.done", {"output_index": index, "item": item})
 
 
 def message_text(response: Response, key: str, words: int | None) -> str:
