@@ -20,7 +20,7 @@ def loads_strict(raw: bytes) -> Any:
     (Python accepts them or makes them ``inf``, and a stored one made every later answer of the tenant
     a 500) and no unpaired surrogate escapes (``"\\ud800"``
     cannot be encoded back into the UTF-8 answer). Nesting too deep for the parser is a RecursionError."""
-    if not isinstance(raw, bytes | bytearray):
+    if not isinstance(raw, (bytes, bytearray)):   # (a tuple: ``bytes | bytearray`` makes a union a call)
         return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     if _fast_loads is not None and _LONG_NUMBER.search(raw) is None:
         try:

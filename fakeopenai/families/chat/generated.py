@@ -60,7 +60,7 @@ def named_function(choice: Any) -> str | None:
 def forces_a_tool(body: dict[str, Any]) -> bool:
     """``tool_choice`` ``required`` or a named function, with function tools offered."""
     choice = body.get("tool_choice")
-    return bool(tool_names(body.get("tools") or [])) and (choice == "required" or named_function(choice) is not None)
+    return (choice == "required" or named_function(choice) is not None) and bool(tool_names(body.get("tools") or []))
 
 
 def text_key(seed: Any, body: dict[str, Any]) -> str:

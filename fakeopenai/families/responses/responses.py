@@ -118,9 +118,18 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
             raise InvalidRequestError(f"Previous response with id '{body['previous_response_id']}' not found.",
                                       param="previous_response_id", code="previous_response_not_found")
     hosted.check_reasoning_input(state, items)
-    outputs = [item for item in items if item.get("type") == "function_call_output"]
-    approvals = [item for item in items if item.get("type") == "mcp_approval_response"]
-    answering = {str(item.get("approval_request_id")) for item in approvals}
+    outputs: list[dict[str, Any]] = []
+    approvals: list[dict[str, Any]] = []
+    resent: set[Any] = set()   # the calls of the resent history (their outputs, answered before, are context)
+    for item in items:   # one pass (a comprehension a kind costs a frame each, for the usual one user message)
+        kind = item.get("type")
+        if kind == "function_call_output":
+            outputs.append(item)
+        elif kind == "mcp_approval_response":
+            approvals.append(item)
+        elif kind == "function_call":
+            resent.add(item.get("call_id"))
+    answering = {str(item.get("approval_request_id")) for item in approvals} if approvals else set()
 
     def waits(chain: Chain | None) -> bool:
         """The conversation waits for what this request brings: tool outputs, or an MCP approval decision."""
@@ -146,9 +155,9 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         if not body.get("stream") or repeated._recorder is not None:
             return repeated
     # Outputs of the resent history whose call is in the input too, and answered before, are context.
-    resent = {item.get("call_id") for item in items if item.get("type") == "function_call"}
-    outputs = [o for o in outputs
-               if not (o.get("call_id") in resent and (chain is None or o.get("call_id") not in chain.pending))]
+    if resent:
+        outputs = [o for o in outputs
+                   if not (o.get("call_id") in resent and (chain is None or o.get("call_id") not in chain.pending))]
     given = _check_outputs(chain, outputs)
     decided = _check_approvals(state, chain, approvals)
     check_model(state, body.get("model"))
@@ -207,6 +216,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
 def new_response(body: dict[str, Any], response_id: str, now: int, chain: Chain, *, background: bool,
                   store: bool) -> Response:
     """The response ``body`` asks for, before it plays: its fields as the request set them."""
+    tools, include = body.get("tools"), body.get("include")
     response = Response(
         id=response_id, created_at=now, model=body.get("model") or "gpt-4o", background=background,
         store=store, instructions=body.get("instructions"), max_output_tokens=body.get("max_output_tokens"),
@@ -214,10 +224,10 @@ def new_response(body: dict[str, Any], response_id: str, now: int, chain: Chain,
         previous_response_id=body.get("previous_response_id"), prompt_cache_key=body.get("prompt_cache_key"),
         safety_identifier=body.get("safety_identifier"), temperature=_pick(body, "temperature", 1.0),
         top_p=_pick(body, "top_p", 1.0), tool_choice=_pick(body, "tool_choice", "auto"),
-        tools=[_echo_tool(tool) for tool in body.get("tools") or ()], user=body.get("user"),
+        tools=[_echo_tool(tool) for tool in tools] if tools else [], user=body.get("user"),
         metadata=dict(body.get("metadata") or {}),
         top_logprobs=body.get("top_logprobs") or 0, _chain=chain, _stream=bool(body.get("stream")),
-        status="queued" if background else "in_progress", _include=frozenset(body.get("include") or ()))
+        status="queued" if background else "in_progress", _include=frozenset(include) if include else frozenset())
     if body.get("text"):
         response.text = {**response.text, **body["text"]}
     if body.get("reasoning"):
