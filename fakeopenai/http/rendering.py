@@ -98,11 +98,10 @@ def dumps(content: Any) -> bytes:
 
 
 def _exponent(out: bytes) -> bool:
-    """Whether ``out`` has a number in exponent form: a digit, ``e``, then ``-`` or ``+``. Most answers have
-    no ``e-`` nor ``e+`` at all (two searches in C say so); else each sign is looked at (``file-`` ids have
-    ``e-`` too, hence the look at the digit; a regular expression takes microseconds to say)."""
-    if b"e-" not in out and b"e+" not in out:
-        return False
+    """Whether ``out`` has a number in exponent form: a digit, ``e``, then ``-`` or ``+``. Found from the
+    signs, which are rare in an answer (``e`` is common, so finding ``e-`` stops at every ``e``; a regular
+    expression takes microseconds to say; ``file-`` ids have ``e-`` too, hence the look at the digit).
+    (Searching ``e-`` and ``e+`` first costs more: a two-byte search walks the bytes, a one-byte one is memchr.)"""
     for sign in (45, 43):   # "-", "+"
         at = out.find(sign, 2)
         while at >= 0:
