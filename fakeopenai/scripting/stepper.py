@@ -97,7 +97,10 @@ class Cursor:
 
     def wait_left(self, now_us: int) -> int:
         """Microseconds the current step still waits on its ``after`` (0: none, or passed)."""
-        end = wait_end(self.current(), self.entered_us)
+        step = self.current()
+        if step is None or step.after is None:   # the usual step (a call less than asking wait_end)
+            return 0
+        end = wait_end(step, self.entered_us)
         return 0 if end is None else max(0, end - now_us)
 
     def enter(self, pos: int, now_us: int) -> Any:

@@ -131,7 +131,7 @@ def create_completion(state: TenantState, body: dict[str, Any], *, object_id: st
     calls = objects.calls   # none waiting (no conversation called a tool): no message can answer one
     answers = {m["tool_call_id"]: text_of(m.get("content")) for m in messages
                if m.get("role") == "tool" and m.get("tool_call_id") in calls} if calls else {}
-    if not answers and (outcome := _retried(objects.answered, messages)) is not None:
+    if not answers and objects.answered and (outcome := _retried(objects.answered, messages)) is not None:
         if outcome.error is not None:
             raise copy.copy(outcome.error)
         assert outcome.completion is not None
