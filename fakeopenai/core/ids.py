@@ -37,13 +37,14 @@ class IdFactory:
         self._seen: set[str] = set()
 
     def new(self, prefix: str) -> str:
+        seen = self._seen
         while True:
-            self._count += 1
+            count = self._count = self._count + 1
             hasher = self._base.copy()
-            hasher.update(self._count.to_bytes(8, "little"))
+            hasher.update(count.to_bytes(8, "little"))
             candidate = prefix + hasher.digest().translate(_BYTE_TO_CHAR).decode("ascii")
-            if candidate not in self._seen:
-                self._seen.add(candidate)
+            if candidate not in seen:
+                seen.add(candidate)
                 return candidate
 
     def reserve(self, object_id: str) -> None:

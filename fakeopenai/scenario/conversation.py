@@ -107,6 +107,13 @@ class ConversationMatch:
     instructions: TextMatch | None = None
     tools: tuple[str, ...] = ()
 
+    @property
+    def fits_anything(self) -> bool:
+        """No key is asked: every request fits, so the facts :meth:`mismatch` tests need not be worked out
+        (a ``times: always`` script without ``match`` serves every request of a test)."""
+        return (self.model is None and not self.metadata and self.last_message is None and self.instructions is None
+                and not self.tools)
+
     def mismatch(self, *, model: str, metadata: dict[str, str], last_message: str | None,
                  instructions: str | None = None, tools: list[str] | tuple[str, ...] = (),
                  **other: Any) -> str | None:

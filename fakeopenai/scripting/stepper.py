@@ -97,7 +97,10 @@ class Cursor:
 
     def wait_left(self, now_us: int) -> int:
         """Microseconds the current step still waits on its ``after`` (0: none, or passed)."""
-        end = wait_end(self.current(), self.entered_us)
+        step = self.current()
+        if step is None or step.after is None:   # the usual step (a call less than asking wait_end)
+            return 0
+        end = wait_end(step, self.entered_us)
         return 0 if end is None else max(0, end - now_us)
 
     def enter(self, pos: int, now_us: int) -> Any:
@@ -277,10 +280,10 @@ def first_match(state: TenantState, scripts: Sequence[S], mismatch: Callable[[S]
     over (for the ``unmatched: error`` message and report): ``[{script, key, at, reason}]``."""
     tried: list[dict[str, Any]] = []
     for script in scripts:
-        used = state.uses_of(script)
-        if script.times is not None and used >= script.times:
+        times = script.times
+        if times is not None and (used := state.uses_of(script)) >= times:   # times: always has no count to read
             served = f"{used} {plural if used != 1 else noun}"
-            why: str | None = f"already served {served} (times: {script.times})"
+            why: str | None = f"already served {served} (times: {times})"
         else:
             why = mismatch(script)
             if why is None:

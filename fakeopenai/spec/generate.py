@@ -178,7 +178,7 @@ def count_tokens(text: str) -> int:
     """A stable token estimate: about four characters a token, at least one per word."""
     if not text:
         return 0
-    return max(len(text.split()), math.ceil(len(text) / 4))
+    return max(len(text.split()), (len(text) + 3) // 4)   # math.ceil(len(text) / 4), in integers
 
 
 _WORD = re.compile(r"\s*\S+")

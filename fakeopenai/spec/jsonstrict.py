@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 
@@ -20,9 +19,9 @@ def loads_strict(raw: bytes) -> Any:
     (Python accepts them or makes them ``inf``, and a stored one made every later answer of the tenant
     a 500) and no unpaired surrogate escapes (``"\\ud800"``
     cannot be encoded back into the UTF-8 answer). Nesting too deep for the parser is a RecursionError."""
-    if not isinstance(raw, bytes | bytearray):
+    if not isinstance(raw, (bytes, bytearray)):   # (a tuple: ``bytes | bytearray`` makes a union a call)
         return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
-    if _fast_loads is not None and _LONG_NUMBER.search(raw) is None:
+    if _fast_loads is not None and _LONG_RUN not in raw.translate(_DIGITS_AS_ZEROS):
         try:
             return _fast_loads(raw)
         except ValueError:   # orjson's refusal: the standard parser below says what the fake always said
@@ -72,7 +71,10 @@ def _check_strings(value: Any) -> None:
 # in a tenth of the time; what it refuses, or reads otherwise (an integer past 64 bits becomes a float,
 # so a run of 19 digits goes to the standard parser; a byte order mark it refuses), is left to the
 # standard parser, which gives the fake's usual answer.
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+# The run is found as 19 zeros in the body with every digit made a zero and every other byte a space: a
+# translation and a search in C (a third of what the regular expression ``[0-9]{19}`` takes on a small body).
+_LONG_RUN = b"0" * 19
+_DIGITS_AS_ZEROS = bytes(ord("0") if ord("0") <= byte <= ord("9") else ord(" ") for byte in range(256))
 _fast_loads: Any
 try:
     from orjson import loads as _fast_loads

@@ -128,9 +128,10 @@ def create_completion(state: TenantState, body: dict[str, Any], *, object_id: st
     objects = world(state)
     messages: list[dict[str, Any]] = body["messages"]
     # The tool messages that answer calls a conversation waits for continue it; older ones are context.
+    calls = objects.calls   # none waiting (no conversation called a tool): no message can answer one
     answers = {m["tool_call_id"]: text_of(m.get("content")) for m in messages
-               if m.get("role") == "tool" and m.get("tool_call_id") in objects.calls}
-    if not answers and (outcome := _retried(objects.answered, messages)) is not None:
+               if m.get("role") == "tool" and m.get("tool_call_id") in calls} if calls else {}
+    if not answers and objects.answered and (outcome := _retried(objects.answered, messages)) is not None:
         if outcome.error is not None:
             raise copy.copy(outcome.error)
         assert outcome.completion is not None
@@ -238,18 +239,25 @@ def scripted_batch_line(state: TenantState, body: dict[str, Any]) -> bool:
 def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str, Any]]) -> Chain:
     objects = world(state)
     scripts = scripts_for(state, "chat")
-    # What a match is tested on: worked out only when there is a script to test (a tenant without chat
-    # scripts answers every request from the default script).
-    facts = _facts(body, messages) if scripts else {}
     wants_tools = forces_a_tool(body)
+    facts: dict[str, Any] = {}
+
+    def told() -> dict[str, Any]:
+        """What a match is tested on: worked out when a script's match first asks (a tenant without chat
+        scripts, or whose first script takes any request, never needs it)."""
+        if not facts:
+            facts.update(_facts(body, messages))
+        return facts
+
+    def mismatch(script: ChatScript) -> str | None:
+        return None if script.match.fits_anything else script.match.mismatch(**told())
 
     def actual() -> str:
-        told = facts or _facts(body, messages)
-        return described(f"chat completion with model {told['model']}", told["metadata"], told["last_message"])
+        said = told()
+        return described(f"chat completion with model {said['model']}", said["metadata"], said["last_message"])
 
     script, violation, used_up = choose(
-        state, scripts,
-        lambda s: s.match.mismatch(**facts),
+        state, scripts, mismatch,
         noun="chat completion", plural="chat completions",
         default=DEFAULT_TOOL_SCRIPT if wants_tools else DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1

@@ -60,7 +60,7 @@ def named_function(choice: Any) -> str | None:
 def forces_a_tool(body: dict[str, Any]) -> bool:
     """``tool_choice`` ``required`` or a named function, with function tools offered."""
     choice = body.get("tool_choice")
-    return bool(tool_names(body.get("tools") or [])) and (choice == "required" or named_function(choice) is not None)
+    return (choice == "required" or named_function(choice) is not None) and bool(tool_names(body.get("tools") or []))
 
 
 def text_key(seed: Any, body: dict[str, Any]) -> str:
@@ -131,7 +131,11 @@ def token_limit(body: dict[str, Any]) -> int | None:
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:
-    return sum(count_tokens(text_of(m.get("content"))) + 4 for m in body.get("messages") or () if isinstance(m, dict))
+    total = 0
+    for message in body.get("messages") or ():   # a loop, not sum() over a generator: a frame less a message
+        if isinstance(message, dict):
+            total += count_tokens(text_of(message.get("content"))) + 4
+    return total
 
 
 def usage(body: dict[str, Any], choices: list[dict[str, Any]], pinned: dict[str, int] | None = None) -> dict[str, Any]:

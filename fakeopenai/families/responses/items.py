@@ -45,7 +45,9 @@ def store_items(items: list[dict[str, Any]], ids: IdFactory) -> list[dict[str, A
     for item in items:
         kind = item.get("type", "message")
         prefix = _ID_PREFIX.get(kind, "item_")
-        entry = {"id": item.get("id") or ids.new(prefix), **{k: v for k, v in project(item).items() if k != "id"}}
+        item_id = item.get("id") or ids.new(prefix)
+        entry = {"id": item_id, **project(item)}
+        entry["id"] = item_id   # first, whatever the item said
         if kind in _ID_PREFIX:
             entry.setdefault("status", "completed")
         if kind == "message":

@@ -118,9 +118,18 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
             raise InvalidRequestError(f"Previous response with id '{body['previous_response_id']}' not found.",
                                       param="previous_response_id", code="previous_response_not_found")
     hosted.check_reasoning_input(state, items)
-    outputs = [item for item in items if item.get("type") == "function_call_output"]
-    approvals = [item for item in items if item.get("type") == "mcp_approval_response"]
-    answering = {str(item.get("approval_request_id")) for item in approvals}
+    outputs: list[dict[str, Any]] = []
+    approvals: list[dict[str, Any]] = []
+    resent: set[Any] = set()   # the calls of the resent history (their outputs, answered before, are context)
+    for item in items:   # one pass (a comprehension a kind costs a frame each, for the usual one user message)
+        kind = item.get("type")
+        if kind == "function_call_output":
+            outputs.append(item)
+        elif kind == "mcp_approval_response":
+            approvals.append(item)
+        elif kind == "function_call":
+            resent.add(item.get("call_id"))
+    answering = {str(item.get("approval_request_id")) for item in approvals} if approvals else set()
 
     def waits(chain: Chain | None) -> bool:
         """The conversation waits for what this request brings: tool outputs, or an MCP approval decision."""
@@ -146,9 +155,9 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
         if not body.get("stream") or repeated._recorder is not None:
             return repeated
     # Outputs of the resent history whose call is in the input too, and answered before, are context.
-    resent = {item.get("call_id") for item in items if item.get("type") == "function_call"}
-    outputs = [o for o in outputs
-               if not (o.get("call_id") in resent and (chain is None or o.get("call_id") not in chain.pending))]
+    if resent:
+        outputs = [o for o in outputs
+                   if not (o.get("call_id") in resent and (chain is None or o.get("call_id") not in chain.pending))]
     given = _check_outputs(chain, outputs)
     decided = _check_approvals(state, chain, approvals)
     check_model(state, body.get("model"))
@@ -207,6 +216,7 @@ def create_response(state: TenantState, body: dict[str, Any], emit: Emitter = SI
 def new_response(body: dict[str, Any], response_id: str, now: int, chain: Chain, *, background: bool,
                   store: bool) -> Response:
     """The response ``body`` asks for, before it plays: its fields as the request set them."""
+    tools, include = body.get("tools"), body.get("include")
     response = Response(
         id=response_id, created_at=now, model=body.get("model") or "gpt-4o", background=background,
         store=store, instructions=body.get("instructions"), max_output_tokens=body.get("max_output_tokens"),
@@ -214,10 +224,10 @@ def new_response(body: dict[str, Any], response_id: str, now: int, chain: Chain,
         previous_response_id=body.get("previous_response_id"), prompt_cache_key=body.get("prompt_cache_key"),
         safety_identifier=body.get("safety_identifier"), temperature=_pick(body, "temperature", 1.0),
         top_p=_pick(body, "top_p", 1.0), tool_choice=_pick(body, "tool_choice", "auto"),
-        tools=[_echo_tool(tool) for tool in body.get("tools") or ()], user=body.get("user"),
+        tools=[_echo_tool(tool) for tool in tools] if tools else [], user=body.get("user"),
         metadata=dict(body.get("metadata") or {}),
         top_logprobs=body.get("top_logprobs") or 0, _chain=chain, _stream=bool(body.get("stream")),
-        status="queued" if background else "in_progress", _include=frozenset(body.get("include") or ()))
+        status="queued" if background else "in_progress", _include=frozenset(include) if include else frozenset())
     if body.get("text"):
         response.text = {**response.text, **body["text"]}
     if body.get("reasoning"):
@@ -295,9 +305,7 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
         return described(f"response with model {body.get('model') or 'gpt-4o'}", dict(body.get("metadata") or {}),
                          last_user_text(items))
 
-    # What a match is tested on: worked out only when there is a script to test.
-    mismatch = mismatch_of(body, items) if scripts else lambda script: mismatch_of(body, items)(script)
-    script, violation, used_up = choose(state, scripts, mismatch, noun="response", plural="responses",
+    script, violation, used_up = choose(state, scripts, mismatch_of(body, items), noun="response", plural="responses",
                                         default=DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
     objects.chain_count += 1
     # Unscripted: its answer is keyed by the request, as a batch line with this body is.
@@ -310,14 +318,20 @@ def _new_chain(state: TenantState, body: dict[str, Any], items: list[dict[str, A
 
 
 def mismatch_of(body: dict[str, Any], items: list[dict[str, Any]]) -> Callable[[Any], str | None]:
-    """Why a script does not fit a new conversation started by ``body`` (None: it fits)."""
-    model = body.get("model") or "gpt-4o"
-    metadata = dict(body.get("metadata") or {})
-    last_message = last_user_text(items)
-    instructions = instructions_text(body.get("instructions"))
-    offered = tool_names(list(body.get("tools") or []))
-    return lambda s: s.match.mismatch(model=model, metadata=metadata, last_message=last_message,
-                                      instructions=instructions, tools=offered)
+    """Why a script does not fit a new conversation started by ``body`` (None: it fits). What a match is
+    tested on is worked out when a script's match first asks (never for a script that takes any request)."""
+    facts: dict[str, Any] = {}
+
+    def mismatch(script: Any) -> str | None:
+        if script.match.fits_anything:
+            return None
+        if not facts:
+            facts.update(model=body.get("model") or "gpt-4o", metadata=dict(body.get("metadata") or {}),
+                         last_message=last_user_text(items), instructions=instructions_text(body.get("instructions")),
+                         tools=tool_names(list(body.get("tools") or [])))
+        return script.match.mismatch(**facts)
+
+    return mismatch
 
 
 def forced_call_script(body: dict[str, Any], text_key: str) -> ResponseScript | None:
@@ -605,25 +619,29 @@ def _write_message(state: TenantState, response: Response, step: Step, emit: Emi
     item: dict[str, Any] = {"id": state.ids.new("msg_"), "type": "message", "status": "in_progress",
                             "content": [], "role": "assistant"}
     response.output.append(item)
-    emit.event("response.output_item.added", {"output_index": index, "item": item})
-    part: dict[str, Any] = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+    # A stream's events; a create answered at once builds none (their dicts, and a delta a word, were dropped).
+    live = emit is not SILENT
     where = {"item_id": item["id"], "output_index": index, "content_index": 0}
-    emit.event("response.content_part.added", {**where, "part": part})
-    if emit is not SILENT:   # a stream's deltas (a create answered at once would make and drop one a word)
+    if live:
+        emit.event("response.output_item.added", {"output_index": index, "item": item})
+        emit.event("response.content_part.added",
+                   {**where, "part": {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}})
         for chunk in step.deltas or split_words(text, _stream_options(state, response).chunk_words):
             emit.event("response.output_text.delta", {**where, "delta": chunk, "logprobs": []})
     cited = hosted.message_annotations(response, text) if chain.citations else []   # what the searches before it found
-    for number, annotation in enumerate(cited):
-        emit.event("response.output_text.annotation.added", {**where, "annotation_index": number,
-                                                             "annotation": annotation})
     part = {"type": "output_text", "annotations": cited, "logprobs": [], "text": text}
-    emit.event("response.output_text.done", {**where, "text": text, "logprobs": []})
-    emit.event("response.content_part.done", {**where, "part": part})
+    if live:
+        for number, annotation in enumerate(cited):
+            emit.event("response.output_text.annotation.added", {**where, "annotation_index": number,
+                                                                 "annotation": annotation})
+        emit.event("response.output_text.done", {**where, "text": text, "logprobs": []})
+        emit.event("response.content_part.done", {**where, "part": part})
     item["content"] = [part]
     # Cut off when the script ends the response incomplete right after: the live API says so here too.
     cut_off = response._capped or cut_off_by(chain._cursor.script.steps, chain._cursor.pos)
     item["status"] = "incomplete" if cut_off else "completed"
-    emit.event("response.output_item.done", {"output_index": index, "item": item})
+    if live:
+        emit.event("response.output_item.done", {"output_index": index, "item": item})
 
 
 def message_text(response: Response, key: str, words: int | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
@@ -18,47 +19,74 @@ from fakeopenai.core.family import package_json
 from fakeopenai.spec.generate import schema_instance
 
 T = TypeVar("T")
+# Of a schema: its required properties that have a default (with it), and each property's object branch.
+_Defaults = tuple[tuple[tuple[str, Any], ...], dict[str, dict[str, Any]]]
 
 ITEM_UNIONS = ("ConversationItem", "ItemResource")
 MESSAGE_SCHEMAS = ("Message", "OutputMessage", "InputMessageResource")
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How one item (or content part) type is listed, worked out once from the spec."""
+
+    tag: str
+    fields: frozenset[str]            # what the type lists: a request's other keys are dropped
+    defaults: _Defaults               # of its schema
+    # What the listed shape requires, bar the id: (field, its schema, whether it is a status that can be completed).
+    server_fields: tuple[tuple[str, dict[str, Any], bool], ...]
+
+
 def project(item: dict[str, Any]) -> dict[str, Any]:
     """``item`` with only the fields its type lists (an unknown type is left as it is), and the defaults
     of what it left out filled in; its message parts the same way."""
-    out = _listed(item, _item_fields(), _item_schemas())
-    if isinstance(out.get("content"), list):
-        out = {**out, "content": [_listed(part, _part_fields(), _part_schemas()) if isinstance(part, dict) else part
-                                  for part in out["content"]]}
+    out = _listed(item, _item_shapes())
+    content = out.get("content")
+    if isinstance(content, list):
+        shapes = _part_shapes()
+        out = {**out, "content": [_listed(part, shapes) if isinstance(part, dict) else part for part in content]}
     return out
 
 
-def _listed(value: dict[str, Any], fields: dict[str, frozenset[str]], schemas: dict[str, Any]) -> dict[str, Any]:
-    tag = str(value.get("type"))
-    if tag not in fields:
+def _listed(value: dict[str, Any], shapes: dict[str, _Shape]) -> dict[str, Any]:
+    shape = shapes.get(str(value.get("type")))
+    if shape is None:
         return value
-    return _with_server_fields(_with_defaults({key: part for key, part in value.items() if key in fields[tag]},
-                                              schemas[tag]), schemas[tag], tag)
+    fields = shape.fields
+    out = _fill_defaults({key: part for key, part in value.items() if key in fields}, shape.defaults, 0)
+    for name, _, _ in shape.server_fields:
+        if name not in out:
+            _fill_server_fields(out, shape)
+            break
+    return out
 
 
-def _with_server_fields(value: dict[str, Any], schema: dict[str, Any], tag: str) -> dict[str, Any]:
+def _fill_server_fields(out: dict[str, Any], shape: _Shape) -> None:
     """What the listed shape requires and the input shape did not ask for (the spec's input and listed shapes
     of an item differ: a ``tool_search_call`` sent without ``call_id`` is listed with one): filled in the
     way the server fills it, ``status`` completed, anything else a generated value of its schema. The
     ``id`` is the store's to give."""
-    properties = _properties(schema)
-    out = value
-    for name in schema.get("required", ()):
-        if name in out or name == "id":
+    for name, declared, completed in shape.server_fields:
+        if name in out:
             continue
-        declared = properties.get(name, {"type": "string"})   # required but undeclared: a spec slip, a string
-        if out is value:
-            out = dict(value)
-        if name == "status" and "completed" in _enum_values(_resolve(declared)):
+        if completed:
             out[name] = "completed"
         else:
-            out[name] = schema_instance({**declared, "components": {"schemas": _schemas()}}, f"{tag}.{name}")
-    return out
+            out[name] = schema_instance({**declared, "components": {"schemas": _schemas()}}, f"{shape.tag}.{name}")
+
+
+def _shapes(fields: dict[str, frozenset[str]], schemas: dict[str, Any]) -> dict[str, _Shape]:
+    shapes = {}
+    for tag, names in fields.items():
+        schema = schemas[tag]
+        properties = _properties(schema)
+        server = []
+        for name in schema.get("required", ()):
+            if name != "id":
+                declared = properties.get(name, {"type": "string"})   # required but undeclared: a spec slip, a string
+                server.append((name, declared, name == "status" and "completed" in _enum_values(_resolve(declared))))
+        shapes[tag] = _Shape(tag=tag, fields=names, defaults=_defaults_plan(schema), server_fields=tuple(server))
+    return shapes
 
 
 def _enum_values(schema: dict[str, Any]) -> list[Any]:
@@ -70,20 +98,21 @@ def _enum_values(schema: dict[str, Any]) -> list[Any]:
 
 def _with_defaults(value: Any, schema: Any, depth: int = 0) -> Any:
     """A required property the client left out gets the spec's default (``mode: explicit`` of a prompt cache
-    breakpoint, ``detail: auto`` of an image), in ``value`` and the objects it holds."""
-    schema = _resolve(schema)
+    breakpoint, ``detail: auto`` of an image), in ``value`` and the objects it holds (copied)."""
     if not isinstance(value, dict) or depth > 8:
         return value
-    properties = _properties(schema)
-    out = dict(value)
-    for name in schema.get("required", ()):
-        if name not in out and name in properties:
-            default = _default(properties[name])
-            if default is not None:
-                out[name] = default
+    return _fill_defaults(dict(value), _defaults_plan(schema), depth)
+
+
+def _fill_defaults(out: dict[str, Any], plan: _Defaults, depth: int) -> dict[str, Any]:
+    """:func:`_with_defaults` into ``out``, a dict of the caller's own."""
+    defaults, branches = plan
+    for name, default in defaults:
+        if name not in out:
+            out[name] = default
     for name, sub in out.items():
-        if isinstance(sub, dict) and name in properties:
-            out[name] = _with_defaults(sub, _object_branch(properties[name]), depth + 1)
+        if isinstance(sub, dict) and name in branches:
+            out[name] = _with_defaults(sub, branches[name], depth + 1)
     return out
 
 
@@ -127,6 +156,21 @@ def _object_branch(schema: Any) -> dict[str, Any]:
     return schema
 
 
+@_by_identity
+def _defaults_plan(schema: Any) -> _Defaults:
+    """What :func:`_fill_defaults` does for ``schema``: its required properties that have a default, with it,
+    and each property's object branch (the schema of a dict value, itself filled)."""
+    schema = _resolve(schema)
+    properties = _properties(schema)
+    defaults = []
+    for name in schema.get("required", ()):
+        if name in properties:
+            default = _default(properties[name])
+            if default is not None:
+                defaults.append((name, default))
+    return tuple(defaults), {name: _object_branch(sub) for name, sub in properties.items()}
+
+
 @cache
 def _schemas() -> dict[str, Any]:
     return dict(package_json("fakeopenai.families.responses", "openapi.json")["components"]["schemas"])
@@ -159,6 +203,16 @@ def _item_schemas() -> dict[str, Any]:
 @cache
 def _part_schemas() -> dict[str, Any]:
     return _first_by_tag(_part_members())
+
+
+@cache
+def _item_shapes() -> dict[str, _Shape]:
+    return _shapes(_item_fields(), _item_schemas())
+
+
+@cache
+def _part_shapes() -> dict[str, _Shape]:
+    return _shapes(_part_fields(), _part_schemas())
 
 
 def _fields(members: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
