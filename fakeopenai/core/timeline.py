@@ -288,6 +288,14 @@ def _kinds_for(key: str) -> list[Any]:
 
 
 # ---------------------------------------------------------------------- the JSON
+def _seconds(micros: int | None) -> int | None:
+    return None if micros is None else micros // MICROS
+
+
+def _ms(elapsed: float | None) -> float | None:
+    return None if elapsed is None else round(elapsed * 1000, 2)
+
+
 def snapshot(state: TenantState, format_request: Callable[[dict[str, Any]], dict[str, Any]],
              format_response: Callable[[dict[str, Any]], Any] = lambda entry: None,
              last: int | None = None) -> dict[str, Any]:
@@ -306,8 +314,9 @@ def snapshot(state: TenantState, format_request: Callable[[dict[str, Any]], dict
         n = entry.get("n")
         item = {"n": n, "request_id": entry.get("request_id"), "method": shown["method"], "path": shown["path"],
                 "query": shown["query"], "status": entry.get("status"), "fault": entry.get("fault"),
-                "time": entry.get("time"), "time_end": entry.get("time_end"), "wall": entry.get("wall"),
-                "ms": entry.get("ms"), "headers": shown["headers"], "body": shown["body"],
+                "time": entry["micros"] // MICROS, "time_end": _seconds(entry.get("micros_end")),
+                "wall": round(entry["wall"], 3), "ms": _ms(entry.get("elapsed")),
+                "headers": shown["headers"], "body": shown["body"],
                 "warnings": list(entry.get("warnings") or ()),
                 "response": format_response(entry),
                 "retry_of": None, "attempt": 1}

@@ -142,8 +142,7 @@ class Gateway:
         send_with_id = send
         entry = None
         if state is not None and is_api:
-            entry = sender.entry = record(state, scope, body)   # its warnings become a header
-            entry["request_id"] = req_id
+            entry = sender.entry = record(state, scope, body, req_id)   # its warnings become a header
             current_entry.set(entry)
             fault = pick_fault(state, scope["method"], path, lambda: json_or_none(body),
                                scope.get("query_string", b"")) if state.scenario.faults else None

@@ -24,11 +24,14 @@ DEBUG_BODY_CHARS = 2000  # --log-level debug shows this much of each request and
 RESPONSE_HEAD_BYTES = 4096  # of each answer, kept for the timeline (GET /_fake/timeline, the page)
 
 
-def record(state: TenantState, scope: Scope, body: bytes) -> dict[str, Any]:
+def record(state: TenantState, scope: Scope, body: bytes, request_id: str) -> dict[str, Any]:
     """Keep the request in the tenant's log (up to REQUEST_LOG_LIMIT entries: an upload's bytes
     are never held a second time). The entry also carries what the timeline shows (its number
-    ``n``, the fake and wall time; the gateway adds the status, fault and duration)."""
-    headers = list(scope["headers"])
+    ``n``, the fake and wall time; :func:`finish` adds the status, the answer's head and the
+    duration; the gateway the fault), kept as they come and rounded when read (:func:`timeline.snapshot`).
+    Its values are plain (the headers a tuple): the garbage collector stops looking at it after its
+    first pass."""
+    headers = tuple(scope["headers"])
     kept: bytes | str | dict[str, Any] = body
     content_type = _content_type(headers)
     if content_type.startswith(b"multipart/form-data"):
@@ -36,13 +39,13 @@ def record(state: TenantState, scope: Scope, body: bytes) -> dict[str, Any]:
     elif len(body) > BODY_LOG_LIMIT:
         kept = f"<{len(body)} bytes, not shown>"
     entry = {"method": scope["method"], "path": scope["path"], "query": scope.get("query_string", b""),
-             "headers": headers, "body": kept, "n": state.timeline.next_request(), "time": state.clock.now,
-             "wall": round(time.time(), 3), "status": None, "fault": None}
+             "headers": headers, "body": kept, "n": state.timeline.next_request(), "request_id": request_id,
+             "micros": state.clock.micros, "wall": time.time(), "status": None, "fault": None}
     state.requests.append(entry)
     return entry
 
 
-def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
+def _content_type(headers: tuple[tuple[bytes, bytes], ...]) -> bytes:
     """The last ``content-type`` header's value (what ``dict(headers)`` gives), or b""."""
     found = b""
     for key, value in headers:
@@ -61,8 +64,8 @@ def finish(state: TenantState, entry: dict[str, Any] | None, status: int, starte
     entry["status"] = status or None
     if capture is not None and capture.started:
         entry["response"] = (capture.content_type, bytes(capture.head[:RESPONSE_HEAD_BYTES]), capture.size)
-    entry["ms"] = round((time.perf_counter() - started) * 1000, 2)
-    entry["time_end"] = state.clock.now
+    entry["elapsed"] = time.perf_counter() - started   # seconds: shown as "ms" (timeline.snapshot)
+    entry["micros_end"] = state.clock.micros
     state.timeline.note_after(state, entry.get("path") or "")
 
 
