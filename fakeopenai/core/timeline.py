@@ -140,9 +140,13 @@ class Timeline:
             return
         kind, finder = _finder(state, script.key, object_id)
         life = Life(object_id, kind, script, state.scenario.source, finder)
-        if self._keep(life):
-            self.live[object_id] = life
-            self._note(state, life)
+        if len(self.lives) < OBJECT_LIMIT:   # (_keep's common case, without its call)
+            self.lives[object_id] = life
+            self._order.append(object_id)
+        elif not self._keep(life):
+            return
+        self.live[object_id] = life
+        self._note(state, life)
 
     def answered(self, state: TenantState, kind: str, status: str, did: Callable[..., str], args: tuple[Any, ...],
                  entry: Any = None) -> None:
@@ -259,32 +263,36 @@ def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable
     that knows the id). The finder is given the state when called, not holding it: state -> timeline ->
     finder -> state would be a cycle, and a dropped tenant would wait for the garbage collector's full pass
     (the soak test saw RSS grow)."""
-    mine = _kinds_for(key)
+    mine, only = _kinds_for(key)
+    if only is not None:
+        return only
     for kind in mine:
-        if kind.find is not None and (len(mine) == 1 or kind.find(state, object_id) is not None):
+        if kind.find is not None and kind.find(state, object_id) is not None:
             return kind.noun, kind.find
-    noun = mine[0].noun if len(mine) == 1 else key
-    return noun, _nothing
+    return key, _nothing
 
 
 def _nothing(state: TenantState, object_id: str) -> None:
     return None
 
 
-_KINDS: dict[str, tuple[Any, list[Any]]] = {}   # script key -> (the families it was worked out for, kinds)
+# script key -> (the families it was worked out for, its kinds, (noun, find) when it is one kind)
+_KINDS: dict[str, tuple[Any, list[Any], tuple[str, Callable[[TenantState, str], Any]] | None]] = {}
 
 
-def _kinds_for(key: str) -> list[Any]:
-    """The kinds whose scripts are under ``key`` (every kind when none is), worked out again only
-    when the families change (a test may register one)."""
+def _kinds_for(key: str) -> tuple[list[Any], tuple[str, Callable[[TenantState, str], Any]] | None]:
+    """The kinds whose scripts are under ``key`` (every kind when none is), and when that is one kind its
+    noun and ``find`` (or :func:`_nothing`): worked out again only when the families change (a test may
+    register one)."""
     registered = families()
     cached = _KINDS.get(key)
     if cached is not None and cached[0] is registered:
-        return cached[1]
+        return cached[1], cached[2]
     kinds = [kind for family in registered for kind in family.kinds]
     mine = [kind for kind in kinds if kind.key == key] or kinds
-    _KINDS[key] = (registered, mine)
-    return mine
+    only = (mine[0].noun, mine[0].find or _nothing) if len(mine) == 1 else None
+    _KINDS[key] = (registered, mine, only)
+    return mine, only
 
 
 # ---------------------------------------------------------------------- the JSON

@@ -10,6 +10,7 @@ layer, on every request).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -28,7 +29,7 @@ from fakeopenai.faults.pick import pick_fault
 from fakeopenai.faults.stream import STREAM_FAULT
 from fakeopenai.gateway.auth import bearer, subprotocol_key, tenant_of
 from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, read_body
-from fakeopenai.gateway.request_log import Capture, debugging, finish, json_or_none, log_request, record
+from fakeopenai.gateway.request_log import Capture, finish, json_or_none, log, log_request, record
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DOOR_HEADERS", "PAGE_PATHS", "Gateway", "error_response", "with_header"]
 
@@ -80,14 +81,17 @@ class Gateway:
         # reset with a token: the in-process transport may finish a suspended request in a Task, whose
         # context is a copy of the one it was set in.
         current_request.set((scope["method"], scope["path"]))
-        current_entry.set(None)
+        if current_entry.get() is not None:   # (a get is cheaper than a set: it copies no context)
+            current_entry.set(None)
         try:
             # The timeline keeps each answer's head; the log too, at debug.
-            capture = Capture(send, debugging() or scope["path"].startswith("/v1/"), scope.get(DOOR_HEADERS))
+            capture = Capture(send, scope["path"].startswith("/v1/") or log.isEnabledFor(logging.DEBUG),
+                              scope.get(DOOR_HEADERS))
             await self._serve(scope, receive, send, capture)
         finally:
             current_request.set(None)
-            current_entry.set(None)
+            if current_entry.get() is not None:
+                current_entry.set(None)
 
     def _websocket_tenant(self, scope: Scope) -> None:
         """A WebSocket's tenant, by the same lookup as a request's, for its endpoint to use: the endpoint
@@ -118,6 +122,7 @@ class Gateway:
         is_control = path.startswith("/_fake")
         state: TenantState | None = None
         req_id = ""
+        names = dict(scope["headers"])   # header name -> its last value (a dict made in C)
         try:
             if is_control and not self.control:
                 raise NotFoundError(f"Invalid URL ({scope['method']} {path}): the control API is disabled "
@@ -131,7 +136,7 @@ class Gateway:
                 req_id = request_id(state.request_count, state.scenario.seed)
             else:
                 req_id = self._anonymous_id()
-            body = await read_body(scope, receive, self.max_body_bytes)
+            body = await read_body(receive, names.get(b"content-length"), self.max_body_bytes)
         except APIError as exc:
             req_id = req_id or self._anonymous_id()
             await error_response(exc, {"x-request-id": req_id})(scope, receive, send)
@@ -142,7 +147,8 @@ class Gateway:
         send_with_id = send
         entry = None
         if state is not None and is_api:
-            entry = sender.entry = record(state, scope, body, req_id)   # its warnings become a header
+            # Its warnings become a header.
+            entry = sender.entry = record(state, scope, body, req_id, names.get(b"content-type", b""))
             current_entry.set(entry)
             fault = pick_fault(state, scope["method"], path, lambda: json_or_none(body),
                                scope.get("query_string", b"")) if state.scenario.faults else None

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from starlette.types import Receive, Scope
+from starlette.types import Receive
 
 from fakeopenai.core.errors import PayloadTooLargeError
 
 DEFAULT_MAX_BODY_BYTES = 600 * 1024 * 1024  # a 512 MB file plus multipart framing
 
 
-async def read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
-    length = None
-    for name, value in scope["headers"]:   # the last one, as dict(headers) would keep
-        if name == b"content-length":
-            length = value
+async def read_body(receive: Receive, length: bytes | None, max_bytes: int) -> bytes:
+    """The whole body; ``length``: its ``content-length`` header (the last one), if any."""
     if length is not None and length.isdigit() and int(length) > max_bytes:
         raise PayloadTooLargeError(f"Request too large: {int(length)} bytes; the limit is {max_bytes} bytes.",
                                    param="body", code="request_too_large")
