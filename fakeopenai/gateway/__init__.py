@@ -9,14 +9,14 @@ layer, on every request).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fakeopenai.core.errors import APIError, NotFoundError, ServerError
 from fakeopenai.core.ids import request_id
@@ -28,7 +28,7 @@ from fakeopenai.faults import answer as faults
 from fakeopenai.faults.pick import pick_fault
 from fakeopenai.faults.stream import STREAM_FAULT
 from fakeopenai.gateway.auth import bearer, subprotocol_key, tenant_of
-from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, read_body
+from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, Replay, read_body
 from fakeopenai.gateway.request_log import Capture, finish, json_or_none, log, log_request, record
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DOOR_HEADERS", "PAGE_PATHS", "Gateway", "error_response", "with_header"]
@@ -39,9 +39,6 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "DOOR_HEADERS", "PAGE_PATHS", "Gateway", "e
 DOOR_HEADERS = "fakeopenai.door_headers"
 
 PAGE_PATHS = frozenset({"/_fake/ui", "/_fake/tenants", "/_fake/timeline"})   # no key needed on loopback
-
-REPLAY_CHUNK = 1024 * 1024   # a streamed body (an upload) reaches its handler in pieces of this size
-
 
 def with_header(headers: Iterable[tuple[bytes, bytes]], name: bytes, value: bytes) -> list[tuple[bytes, bytes]]:
     """An answer's headers with the fake's own header ``name`` (lower-case) added, unless the answer
@@ -150,7 +147,7 @@ class Gateway:
             # Its warnings become a header.
             entry = sender.entry = record(state, scope, body, req_id, names.get(b"content-type", b""))
             current_entry.set(entry)
-            fault = pick_fault(state, scope["method"], path, lambda: json_or_none(body),
+            fault = pick_fault(state, scope["method"], path, partial(json_or_none, body),
                                scope.get("query_string", b"")) if state.scenario.faults else None
             if fault is not None:
                 entry["fault"] = fault.name
@@ -182,28 +179,8 @@ class Gateway:
         scope["fakeopenai.registry"] = self.registry
         scope["fakeopenai.api_keys"] = self.api_keys
 
-        offset = 0
-
-        async def replay() -> Message:
-            # The body again, for a handler that streams it (a multipart upload): in pieces of
-            # REPLAY_CHUNK, so a big upload is parsed piece by piece, letting other requests run.
-            nonlocal offset
-            if offset < 0:
-                return await receive()
-            if offset == 0 and len(body) <= REPLAY_CHUNK:
-                offset = -1
-                return {"type": "http.request", "body": body, "more_body": False}
-            if offset:
-                await asyncio.sleep(0)   # let other requests run between two pieces
-            piece = body[offset:offset + REPLAY_CHUNK]
-            offset += REPLAY_CHUNK
-            more = offset < len(body)
-            if not more:
-                offset = -1
-            return {"type": "http.request", "body": piece, "more_body": more}
-
         try:
-            await self.app(scope, replay, send_with_id)
+            await self.app(scope, Replay(body, receive), send_with_id)
         except Exception as exc:  # noqa: BLE001 - a bug in a handler, already answered by `_unexpected`
             # Starlette's error middleware answers the 500 (and logs the traceback), then re-raises so
             # the server sees it; uvicorn then drops the keep-alive connection, and the client's next
@@ -211,6 +188,7 @@ class Gateway:
             if not sender.status:
                 await error_response(ServerError(f"fakeopenai internal error ({type(exc).__name__}).",
                                                  param=None))(scope, receive, send_with_id)
-        log_request(scope, sender.status, started, state, body=body, capture=capture)
+        if log.isEnabledFor(logging.INFO):   # (log_request's own first check, without its call: most serving logs less)
+            log_request(scope, sender.status, started, state, body=body, capture=capture)
         if state is not None:
             finish(state, entry, sender.status, started, capture)
