@@ -33,6 +33,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from fakeopenai.core.clock import MICROS
 from fakeopenai.core.registry import families
 from fakeopenai.scenario.model import position
 
@@ -65,48 +66,56 @@ SCAN_LIMIT = 64            # objects in progress all looked at after each reques
 
 
 class Life:
-    """One object's states, oldest first. A state is kept as a tuple (see :meth:`Timeline._note`) and
-    becomes its JSON only when the timeline is read (:meth:`to_json`): a request notes its objects
-    three or four times, and the timeline is read once a test, if at all."""
+    """One object's states, oldest first. A state is kept as a tuple of plain values (see
+    :meth:`Timeline._note`: the garbage collector stops looking at it after its first pass) and becomes
+    its JSON only when the timeline is read (:meth:`to_json`): a request notes its objects three or four
+    times, and the timeline is read once a test, if at all. Its script's name and place are worked out
+    when read too."""
 
-    __slots__ = ("id", "kind", "script", "script_at", "states", "finder", "misses")
+    __slots__ = ("id", "kind", "scripted_by", "source", "states", "finder", "misses", "steps")
 
-    def __init__(self, object_id: str, kind: str, script: str, script_at: str | None,
+    def __init__(self, object_id: str, kind: str, scripted_by: Any, source: str,
                  finder: Callable[[TenantState, str], Any]) -> None:
         self.id = object_id
         self.kind = kind
-        self.script = script
-        self.script_at = script_at
+        self.scripted_by = scripted_by   # the script (or scenario entry) serving it; None: generated
+        self.source = source             # the scenario's source, for its ``file:line:column``
         self.finder = finder   # (state, id) -> the object, or None (its kind's ``find``)
         self.misses = 0      # notes that could not find it (never stored: not followed for long)
         self.states: list[tuple[Any, ...]] = []
+        self.steps: Any = None   # its cursor's script steps: a state names its step by index in them
 
     @property
     def last(self) -> str | None:
         return self.states[-1][0] if self.states else None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "script": self.script, "script_at": self.script_at,
-                "states": [_state_json(state) for state in self.states]}
+        scripted_by = self.scripted_by
+        return {"id": self.id, "kind": self.kind,
+                "script": scripted_by.name if scripted_by is not None else "generated",
+                "script_at": position(self.source, scripted_by),
+                "states": [self._state_json(state) for state in self.states]}
 
-
-def _state_json(state: tuple[Any, ...]) -> dict[str, Any]:
-    """A state as ``GET /_fake/timeline`` shows it: ``status``, ``time``, ``wall``, ``request``, the
-    conversation's member ``object``, and where the object's cursor was (``step``, ``steps``,
-    ``where``, ``at`` and, on the first state at that step, what the step does: ``did``)."""
-    status, step_number, member, now, wall, request, cursor, step, source, entered = state
-    record: dict[str, Any] = {"status": status, "time": now, "wall": round(wall, 3), "request": request}
-    if member is not None:
-        record["object"] = member
-    if cursor:
-        describe = getattr(step, "describe", None)
-        record.update(step=step_number, steps=cursor[0],
-                      where=getattr(step, "where", None) or None,
-                      at=position(source, step) if hasattr(step, "line") else None,
-                      did=describe() if describe is not None and entered else None)
-    elif step is not None:   # a request answered at once (Timeline.answered): what it answered
-        record["did"] = step[0](*step[1])
-    return record
+    def _state_json(self, state: tuple[Any, ...]) -> dict[str, Any]:
+        """A state as ``GET /_fake/timeline`` shows it: ``status``, ``time``, ``wall``, ``request``, the
+        conversation's member ``object``, and where the object's cursor was (``step``, ``steps``,
+        ``where``, ``at`` and, on the first state at that step, what the step does: ``did``)."""
+        status, step_number, member, micros, wall, request, total, step, entered = state
+        record: dict[str, Any] = {"status": status, "time": micros // MICROS, "wall": round(wall, 3),
+                                  "request": request}
+        if member is not None:
+            record["object"] = member
+        if total is not None:
+            if type(step) is int:   # its index in the life's steps (Timeline._note)
+                step = self.steps[step]
+            describe = getattr(step, "describe", None)
+            record.update(step=step_number, steps=total,
+                          where=getattr(step, "where", None) or None,
+                          at=position(self.source, step) if hasattr(step, "line") else None,
+                          did=describe() if describe is not None and entered else None)
+        elif step is not None:   # a request answered at once (Timeline.answered): what it answered
+            record["did"] = step[0](*step[1])
+        return record
 
 
 class Timeline:
@@ -130,10 +139,14 @@ class Timeline:
         if object_id in self.lives:
             return
         kind, finder = _finder(state, script.key, object_id)
-        life = Life(object_id, kind, script.name, position(state.scenario.source, script), finder)
-        if self._keep(life):
-            self.live[object_id] = life
-            self._note(state, life)
+        life = Life(object_id, kind, script, state.scenario.source, finder)
+        if len(self.lives) < OBJECT_LIMIT:   # (_keep's common case, without its call)
+            self.lives[object_id] = life
+            self._order.append(object_id)
+        elif not self._keep(life):
+            return
+        self.live[object_id] = life
+        self._note(state, life)
 
     def answered(self, state: TenantState, kind: str, status: str, did: Callable[..., str], args: tuple[Any, ...],
                  entry: Any = None) -> None:
@@ -145,12 +158,10 @@ class Timeline:
         if request is None:
             return
         object_id = request.get("request_id") or f"request-{request.get('n')}"
-        source = state.scenario.source
-        life = Life(object_id, kind, entry.name if entry is not None else "generated", position(source, entry),
-                    _nothing)
+        life = Life(object_id, kind, entry, state.scenario.source, _nothing)
         if self._keep(life):
-            life.states.append((status, None, None, state.clock.now, time.time(), request.get("n"), None,
-                                (did, args), source, True))
+            life.states.append((status, None, None, state.clock.micros, time.time(), request.get("n"), None,
+                                (did, args), True))
 
     def _keep(self, life: Life) -> bool:
         """Keep ``life`` (the oldest ended one goes when :data:`OBJECT_LIMIT` are kept); False when every
@@ -210,13 +221,18 @@ class Timeline:
         else:
             status = getattr(obj, "status", None) or "created"
         cursor = getattr(obj, "_cursor", None)
+        total: int | None = None
+        step_number = step = None
         if cursor is not None:   # Cursor.step_number(), .total and .current(), read in one go
             steps, pos = cursor.script.steps, cursor.pos
             total = len(steps)
-            step_number: int | None = pos + 1 if pos + 1 < total else total
-            step = steps[pos] if 0 <= pos < total else None
-        else:
-            step_number = step = None
+            step_number = pos + 1 if pos + 1 < total else total
+            if 0 <= pos < total:
+                # The step by its index in the life's steps (an object's script does not change): a state
+                # of plain values, which the garbage collector untracks.
+                if life.steps is None:
+                    life.steps = steps
+                step = pos if steps is life.steps else steps[pos]
         latest = getattr(obj, "latest", None)   # a conversation: the response (completion) it is on
         member = getattr(latest, "id", None)
         # A new state, or the same one at a later script step (a conversation waits for tool outputs
@@ -227,12 +243,11 @@ class Timeline:
             return
         if len(states) < STATES_LIMIT:
             entry = current_entry.get()
-            # What the JSON shows (_state_json) is built from this when the timeline is read; ``did`` (what
-            # the step does) only on the state that entered the step, not on a later one at the same step
-            # (the conversation's next response, queued there).
-            states.append((status, step_number, member, state.clock.now, time.time(),
-                           entry.get("n") if entry else None, (total,) if cursor is not None else None,
-                           step, state.scenario.source,
+            # What the JSON shows (Life._state_json) is built from this when the timeline is read; ``did``
+            # (what the step does) only on the state that entered the step, not on a later one at the same
+            # step (the conversation's next response, queued there).
+            states.append((status, step_number, member, state.clock.micros, time.time(),
+                           entry.get("n") if entry else None, total, step,
                            last is None or last[1] != step_number))
         if status in ENDED:
             self.live.pop(life.id, None)
@@ -248,35 +263,47 @@ def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable
     that knows the id). The finder is given the state when called, not holding it: state -> timeline ->
     finder -> state would be a cycle, and a dropped tenant would wait for the garbage collector's full pass
     (the soak test saw RSS grow)."""
-    mine = _kinds_for(key)
+    mine, only = _kinds_for(key)
+    if only is not None:
+        return only
     for kind in mine:
-        if kind.find is not None and (len(mine) == 1 or kind.find(state, object_id) is not None):
+        if kind.find is not None and kind.find(state, object_id) is not None:
             return kind.noun, kind.find
-    noun = mine[0].noun if len(mine) == 1 else key
-    return noun, _nothing
+    return key, _nothing
 
 
 def _nothing(state: TenantState, object_id: str) -> None:
     return None
 
 
-_KINDS: dict[str, tuple[Any, list[Any]]] = {}   # script key -> (the families it was worked out for, kinds)
+# script key -> (the families it was worked out for, its kinds, (noun, find) when it is one kind)
+_KINDS: dict[str, tuple[Any, list[Any], tuple[str, Callable[[TenantState, str], Any]] | None]] = {}
 
 
-def _kinds_for(key: str) -> list[Any]:
-    """The kinds whose scripts are under ``key`` (every kind when none is), worked out again only
-    when the families change (a test may register one)."""
+def _kinds_for(key: str) -> tuple[list[Any], tuple[str, Callable[[TenantState, str], Any]] | None]:
+    """The kinds whose scripts are under ``key`` (every kind when none is), and when that is one kind its
+    noun and ``find`` (or :func:`_nothing`): worked out again only when the families change (a test may
+    register one)."""
     registered = families()
     cached = _KINDS.get(key)
     if cached is not None and cached[0] is registered:
-        return cached[1]
+        return cached[1], cached[2]
     kinds = [kind for family in registered for kind in family.kinds]
     mine = [kind for kind in kinds if kind.key == key] or kinds
-    _KINDS[key] = (registered, mine)
-    return mine
+    only = (mine[0].noun, mine[0].find or _nothing) if len(mine) == 1 else None
+    _KINDS[key] = (registered, mine, only)
+    return mine, only
 
 
 # ---------------------------------------------------------------------- the JSON
+def _seconds(micros: int | None) -> int | None:
+    return None if micros is None else micros // MICROS
+
+
+def _ms(elapsed: float | None) -> float | None:
+    return None if elapsed is None else round(elapsed * 1000, 2)
+
+
 def snapshot(state: TenantState, format_request: Callable[[dict[str, Any]], dict[str, Any]],
              format_response: Callable[[dict[str, Any]], Any] = lambda entry: None,
              last: int | None = None) -> dict[str, Any]:
@@ -295,8 +322,9 @@ def snapshot(state: TenantState, format_request: Callable[[dict[str, Any]], dict
         n = entry.get("n")
         item = {"n": n, "request_id": entry.get("request_id"), "method": shown["method"], "path": shown["path"],
                 "query": shown["query"], "status": entry.get("status"), "fault": entry.get("fault"),
-                "time": entry.get("time"), "time_end": entry.get("time_end"), "wall": entry.get("wall"),
-                "ms": entry.get("ms"), "headers": shown["headers"], "body": shown["body"],
+                "time": entry["micros"] // MICROS, "time_end": _seconds(entry.get("micros_end")),
+                "wall": round(entry["wall"], 3), "ms": _ms(entry.get("elapsed")),
+                "headers": shown["headers"], "body": shown["body"],
                 "warnings": list(entry.get("warnings") or ()),
                 "response": format_response(entry),
                 "retry_of": None, "attempt": 1}

@@ -9,13 +9,14 @@ layer, on every request).
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import time
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fakeopenai.core.errors import APIError, NotFoundError, ServerError
 from fakeopenai.core.ids import request_id
@@ -27,8 +28,8 @@ from fakeopenai.faults import answer as faults
 from fakeopenai.faults.pick import pick_fault
 from fakeopenai.faults.stream import STREAM_FAULT
 from fakeopenai.gateway.auth import bearer, subprotocol_key, tenant_of
-from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, read_body
-from fakeopenai.gateway.request_log import Capture, debugging, finish, json_or_none, log_request, record
+from fakeopenai.gateway.body import DEFAULT_MAX_BODY_BYTES, Replay, read_body
+from fakeopenai.gateway.request_log import Capture, finish, json_or_none, log, log_request, record
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DOOR_HEADERS", "PAGE_PATHS", "Gateway", "error_response", "with_header"]
 
@@ -38,9 +39,6 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "DOOR_HEADERS", "PAGE_PATHS", "Gateway", "e
 DOOR_HEADERS = "fakeopenai.door_headers"
 
 PAGE_PATHS = frozenset({"/_fake/ui", "/_fake/tenants", "/_fake/timeline"})   # no key needed on loopback
-
-REPLAY_CHUNK = 1024 * 1024   # a streamed body (an upload) reaches its handler in pieces of this size
-
 
 def with_header(headers: Iterable[tuple[bytes, bytes]], name: bytes, value: bytes) -> list[tuple[bytes, bytes]]:
     """An answer's headers with the fake's own header ``name`` (lower-case) added, unless the answer
@@ -80,14 +78,17 @@ class Gateway:
         # reset with a token: the in-process transport may finish a suspended request in a Task, whose
         # context is a copy of the one it was set in.
         current_request.set((scope["method"], scope["path"]))
-        current_entry.set(None)
+        if current_entry.get() is not None:   # (a get is cheaper than a set: it copies no context)
+            current_entry.set(None)
         try:
             # The timeline keeps each answer's head; the log too, at debug.
-            capture = Capture(send, debugging() or scope["path"].startswith("/v1/"), scope.get(DOOR_HEADERS))
+            capture = Capture(send, scope["path"].startswith("/v1/") or log.isEnabledFor(logging.DEBUG),
+                              scope.get(DOOR_HEADERS))
             await self._serve(scope, receive, send, capture)
         finally:
             current_request.set(None)
-            current_entry.set(None)
+            if current_entry.get() is not None:
+                current_entry.set(None)
 
     def _websocket_tenant(self, scope: Scope) -> None:
         """A WebSocket's tenant, by the same lookup as a request's, for its endpoint to use: the endpoint
@@ -118,6 +119,7 @@ class Gateway:
         is_control = path.startswith("/_fake")
         state: TenantState | None = None
         req_id = ""
+        names = dict(scope["headers"])   # header name -> its last value (a dict made in C)
         try:
             if is_control and not self.control:
                 raise NotFoundError(f"Invalid URL ({scope['method']} {path}): the control API is disabled "
@@ -131,7 +133,7 @@ class Gateway:
                 req_id = request_id(state.request_count, state.scenario.seed)
             else:
                 req_id = self._anonymous_id()
-            body = await read_body(scope, receive, self.max_body_bytes)
+            body = await read_body(receive, names.get(b"content-length"), self.max_body_bytes)
         except APIError as exc:
             req_id = req_id or self._anonymous_id()
             await error_response(exc, {"x-request-id": req_id})(scope, receive, send)
@@ -142,10 +144,10 @@ class Gateway:
         send_with_id = send
         entry = None
         if state is not None and is_api:
-            entry = sender.entry = record(state, scope, body)   # its warnings become a header
-            entry["request_id"] = req_id
+            # Its warnings become a header.
+            entry = sender.entry = record(state, scope, body, req_id, names.get(b"content-type", b""))
             current_entry.set(entry)
-            fault = pick_fault(state, scope["method"], path, lambda: json_or_none(body),
+            fault = pick_fault(state, scope["method"], path, partial(json_or_none, body),
                                scope.get("query_string", b"")) if state.scenario.faults else None
             if fault is not None:
                 entry["fault"] = fault.name
@@ -177,28 +179,8 @@ class Gateway:
         scope["fakeopenai.registry"] = self.registry
         scope["fakeopenai.api_keys"] = self.api_keys
 
-        offset = 0
-
-        async def replay() -> Message:
-            # The body again, for a handler that streams it (a multipart upload): in pieces of
-            # REPLAY_CHUNK, so a big upload is parsed piece by piece, letting other requests run.
-            nonlocal offset
-            if offset < 0:
-                return await receive()
-            if offset == 0 and len(body) <= REPLAY_CHUNK:
-                offset = -1
-                return {"type": "http.request", "body": body, "more_body": False}
-            if offset:
-                await asyncio.sleep(0)   # let other requests run between two pieces
-            piece = body[offset:offset + REPLAY_CHUNK]
-            offset += REPLAY_CHUNK
-            more = offset < len(body)
-            if not more:
-                offset = -1
-            return {"type": "http.request", "body": piece, "more_body": more}
-
         try:
-            await self.app(scope, replay, send_with_id)
+            await self.app(scope, Replay(body, receive), send_with_id)
         except Exception as exc:  # noqa: BLE001 - a bug in a handler, already answered by `_unexpected`
             # Starlette's error middleware answers the 500 (and logs the traceback), then re-raises so
             # the server sees it; uvicorn then drops the keep-alive connection, and the client's next
@@ -206,6 +188,7 @@ class Gateway:
             if not sender.status:
                 await error_response(ServerError(f"fakeopenai internal error ({type(exc).__name__}).",
                                                  param=None))(scope, receive, send_with_id)
-        log_request(scope, sender.status, started, state, body=body, capture=capture)
+        if log.isEnabledFor(logging.INFO):   # (log_request's own first check, without its call: most serving logs less)
+            log_request(scope, sender.status, started, state, body=body, capture=capture)
         if state is not None:
             finish(state, entry, sender.status, started, capture)

@@ -24,31 +24,24 @@ DEBUG_BODY_CHARS = 2000  # --log-level debug shows this much of each request and
 RESPONSE_HEAD_BYTES = 4096  # of each answer, kept for the timeline (GET /_fake/timeline, the page)
 
 
-def record(state: TenantState, scope: Scope, body: bytes) -> dict[str, Any]:
+def record(state: TenantState, scope: Scope, body: bytes, request_id: str, content_type: bytes) -> dict[str, Any]:
     """Keep the request in the tenant's log (up to REQUEST_LOG_LIMIT entries: an upload's bytes
     are never held a second time). The entry also carries what the timeline shows (its number
-    ``n``, the fake and wall time; the gateway adds the status, fault and duration)."""
-    headers = list(scope["headers"])
+    ``n``, the fake and wall time; :func:`finish` adds the status, the answer's head and the
+    duration; the gateway the fault), kept as they come and rounded when read (:func:`timeline.snapshot`).
+    Its values are plain (the headers a tuple): the garbage collector stops looking at it after its
+    first pass. ``content_type``: the request's (its last ``content-type`` header), or b"". """
+    headers = tuple(scope["headers"])
     kept: bytes | str | dict[str, Any] = body
-    content_type = _content_type(headers)
     if content_type.startswith(b"multipart/form-data"):
         kept = multipart_fields(body, content_type) or f"<multipart/form-data, {len(body)} bytes>"
     elif len(body) > BODY_LOG_LIMIT:
         kept = f"<{len(body)} bytes, not shown>"
     entry = {"method": scope["method"], "path": scope["path"], "query": scope.get("query_string", b""),
-             "headers": headers, "body": kept, "n": state.timeline.next_request(), "time": state.clock.now,
-             "wall": round(time.time(), 3), "status": None, "fault": None}
+             "headers": headers, "body": kept, "n": state.timeline.next_request(), "request_id": request_id,
+             "micros": state.clock.micros, "wall": time.time(), "status": None, "fault": None}
     state.requests.append(entry)
     return entry
-
-
-def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
-    """The last ``content-type`` header's value (what ``dict(headers)`` gives), or b""."""
-    found = b""
-    for key, value in headers:
-        if key == b"content-type":
-            found = value
-    return found
 
 
 def finish(state: TenantState, entry: dict[str, Any] | None, status: int, started: float,
@@ -61,9 +54,10 @@ def finish(state: TenantState, entry: dict[str, Any] | None, status: int, starte
     entry["status"] = status or None
     if capture is not None and capture.started:
         entry["response"] = (capture.content_type, bytes(capture.head[:RESPONSE_HEAD_BYTES]), capture.size)
-    entry["ms"] = round((time.perf_counter() - started) * 1000, 2)
-    entry["time_end"] = state.clock.now
-    state.timeline.note_after(state, entry.get("path") or "")
+    entry["elapsed"] = time.perf_counter() - started   # seconds: shown as "ms" (timeline.snapshot)
+    entry["micros_end"] = state.clock.micros
+    if state.timeline.live:   # (what note_after looks at first: most requests leave nothing in progress)
+        state.timeline.note_after(state, entry.get("path") or "")
 
 
 _PARAM = re.compile(r';\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
@@ -131,10 +125,6 @@ def log_request(scope: Scope, status: int, started: float, state: TenantState | 
                   show_body(bytes(capture.head), capture.content_type, capture.size))
 
 
-def debugging() -> bool:
-    return log.isEnabledFor(logging.DEBUG)
-
-
 WARNING_HEADER = b"x-fakeopenai-warning"   # what the fake accepted but noted (an unknown parameter)
 
 
@@ -164,26 +154,29 @@ class Capture:
             self.started = True
             self.status = message["status"]
             headers = message.get("headers", [])
+            names = dict(headers)   # name -> value (the last one), at C speed
+            joined = b"".join(names)
+            if joined.lower() != joined:   # a name not in lower case (ASGI allows it): any case counts
+                names = {key.lower(): value for key, value in headers}
             if self.request_id is not None or self.door is not None:
                 headers = list(headers)
-                present = {key.lower() for key, _ in headers}
-                if self.request_id is not None and b"x-request-id" not in present:
+                if self.request_id is not None and b"x-request-id" not in names:
                     headers.append((b"x-request-id", self.request_id))
-                    present.add(b"x-request-id")
+                    names[b"x-request-id"] = self.request_id
                 warnings = self.entry.get("warnings") if self.entry is not None else None
                 if warnings:   # whatever the answer has
                     headers.append((WARNING_HEADER, header_text("; ".join(warnings))))
-                    present.add(WARNING_HEADER)
+                    names[WARNING_HEADER] = headers[-1][1]
                 if self.door is not None:
                     for name, value in self.door():
-                        if name not in present:
+                        if name not in names:
                             headers.append((name, value))
-                            present.add(name)
+                            names[name] = value
                 message["headers"] = headers
             if self.keep:
-                for key, value in headers:
-                    if key.lower() == b"content-type":
-                        self.content_type = value.decode("latin-1")
+                content_type = names.get(b"content-type")
+                if content_type is not None:
+                    self.content_type = content_type.decode("latin-1")
         elif self.keep and message["type"] == "http.response.body":
             chunk = message.get("body", b"")
             self.size += len(chunk)
