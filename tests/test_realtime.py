@@ -11,6 +11,7 @@ import base64
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,11 @@ def test_the_async_client_plays_the_same_session(fake_openai: Any) -> None:
 def test_serve_tls_serves_https_and_wss_trusted_through_its_printed_ca(monkeypatch: pytest.MonkeyPatch) -> None:
     process = subprocess.Popen([sys.executable, "-m", "fakeopenai", "serve", "--port", "0", "--tls"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    # websockets' sync client, when a handshake fails, joins its reader thread, which a TLS read can keep
+    # blocked: seen once in a clean clone's full run (the suite hung). Killing the server ends the read, so a
+    # handshake that never completes fails this test instead of hanging the run.
+    watchdog = threading.Timer(60, process.kill)
+    watchdog.start()
     try:
         ca_line = process.stdout.readline().strip()  # type: ignore[union-attr]
         ready = process.stdout.readline().strip()  # type: ignore[union-attr]
@@ -293,9 +299,11 @@ def test_serve_tls_serves_https_and_wss_trusted_through_its_printed_ca(monkeypat
             with client.realtime.connect(model="gpt-realtime") as connection:
                 assert connection.recv().type == "session.created"
     finally:
+        watchdog.cancel()
         process.terminate()
-        process.communicate(timeout=10)
-    assert process.returncode == 0 and not ca.exists()   # the temporary CA folder goes with the server
+        _, errors = process.communicate(timeout=10)
+    assert process.returncode == 0, f"fakeopenai serve --tls was killed after 60 s or failed; its stderr:\n{errors}"
+    assert not ca.exists()   # the temporary CA folder goes with the server
 
 
 def test_socket_faults_close_after_n_events_and_refuse_the_handshake(fake_openai: Any) -> None:
