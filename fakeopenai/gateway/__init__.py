@@ -188,7 +188,6 @@ class Gateway:
             if not sender.status:
                 await error_response(ServerError(f"fakeopenai internal error ({type(exc).__name__}).",
                                                  param=None))(scope, receive, send_with_id)
-        if log.isEnabledFor(logging.INFO):   # (log_request's own first check, without its call: most serving logs less)
-            log_request(scope, sender.status, started, state, body=body, capture=capture)
+        log_request(scope, sender.status, started, state, body=body, capture=capture)
         if state is not None:
             finish(state, entry, sender.status, started, capture)

@@ -117,9 +117,7 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
     """Parse the JSON body and check it against ``components.schemas[schema_name]``.
 
     ``any_content_type``: read the body as JSON whatever its declared type (the control API, so that
-    ``curl -d '{...}'``, which declares a form, works as the docs show it). A JSON object the gateway read
-    already is taken from ``scope["fakeopenai.json"]`` (what :func:`loads_strict` made of the body's bytes,
-    and no one else's: the checks take unknown parameters out of it, the handlers keep it), else parsed here."""
+    ``curl -d '{...}'``, which declares a form, works as the docs show it)."""
     raw = body_bytes(request)
     if not raw or raw.isspace():   # (not raw.strip(), without copying the body)
         if required and schema_name is not None:   # checked as {}: what it requires is missing
@@ -133,15 +131,13 @@ def json_body(request: Request, schema_name: str | None = None, *, required: boo
             raise UnsupportedMediaTypeError(
                 f"Unsupported content type: '{media}'. This endpoint takes a JSON body with "
                 "'Content-Type: application/json'.", param="body", code="unsupported_content_type")
-        body = request.scope.get("fakeopenai.json")
-        if type(body) is not dict:   # else read already (by loads_strict, from these bytes), and this request's own
-            try:
-                body = loads_strict(raw)
-            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-                raise InvalidRequestError(
-                    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
-                    "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
-                    f"valid JSON: {exc})", param="body", code="invalid_json") from None
+        try:
+            body = loads_strict(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise InvalidRequestError(
+                "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+                "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
+                f"valid JSON: {exc})", param="body", code="invalid_json") from None
     if not isinstance(body, dict):
         raise InvalidRequestError(f"Invalid body: expected a JSON object, but got {_kind(body)} instead.",
                                   param="body", code="invalid_type")
