@@ -210,17 +210,27 @@ class Timeline:
                 self._note(state, life)
 
     def _note(self, state: TenantState, life: Life) -> None:
-        obj = life.finder(state, life.id)
-        if obj is None and life.states:
+        # Three notes a chat completion, before its answer is written: read each value once, call nothing
+        # that is not needed (the object found is most often in progress, with a cursor).
+        find = life.finder
+        obj = find(state, life.id)
+        if obj is None:
+            if not life.states:
+                life.misses += 1   # not stored yet (the next note finds it), or never stored (store: false)
+                if life.misses > 2:
+                    self.live.pop(life.id, None)
+                return
             status = "deleted"
-        elif obj is None:
-            life.misses += 1   # not stored yet (the next note finds it), or never stored (store: false)
-            if life.misses > 2:
-                self.live.pop(life.id, None)
-            return
+            cursor = member = None
         else:
-            status = getattr(obj, "status", None) or "created"
-        cursor = getattr(obj, "_cursor", None)
+            try:   # every family's scripted object has both: read as attributes (a getattr costs more)
+                status = obj.status or "created"
+                cursor = obj._cursor
+            except AttributeError:   # any other object
+                status = getattr(obj, "status", None) or "created"
+                cursor = getattr(obj, "_cursor", None)
+            latest = getattr(obj, "latest", None)   # a conversation: the response (completion) it is on
+            member = None if latest is None else getattr(latest, "id", None)
         total: int | None = None
         step_number = step = None
         if cursor is not None:   # Cursor.step_number(), .total and .current(), read in one go
@@ -230,25 +240,27 @@ class Timeline:
             if 0 <= pos < total:
                 # The step by its index in the life's steps (an object's script does not change): a state
                 # of plain values, which the garbage collector untracks.
-                if life.steps is None:
-                    life.steps = steps
-                step = pos if steps is life.steps else steps[pos]
-        latest = getattr(obj, "latest", None)   # a conversation: the response (completion) it is on
-        member = getattr(latest, "id", None)
+                known = life.steps
+                if known is None:
+                    life.steps = known = steps
+                step = pos if steps is known else steps[pos]
         # A new state, or the same one at a later script step (a conversation waits for tool outputs
         # once per round), or in the conversation's next response.
         states = life.states
-        last = states[-1] if states else None
-        if last is not None and status == last[0] and step_number == last[1] and member == last[2]:
-            return
+        if states:
+            last = states[-1]
+            if status == last[0] and step_number == last[1] and member == last[2]:
+                return
+            entered = last[1] != step_number
+        else:
+            entered = True
         if len(states) < STATES_LIMIT:
             entry = current_entry.get()
             # What the JSON shows (Life._state_json) is built from this when the timeline is read; ``did``
             # (what the step does) only on the state that entered the step, not on a later one at the same
             # step (the conversation's next response, queued there).
             states.append((status, step_number, member, state.clock.micros, time.time(),
-                           entry.get("n") if entry else None, total, step,
-                           last is None or last[1] != step_number))
+                           None if entry is None else entry.get("n"), total, step, entered))
         if status in ENDED:
             self.live.pop(life.id, None)
 
@@ -263,7 +275,10 @@ def _finder(state: TenantState, key: str, object_id: str) -> tuple[str, Callable
     that knows the id). The finder is given the state when called, not holding it: state -> timeline ->
     finder -> state would be a cycle, and a dropped tenant would wait for the garbage collector's full pass
     (the soak test saw RSS grow)."""
-    mine, only = _kinds_for(key)
+    cached = _KINDS.get(key)   # (_kinds_for's common case, without its call)
+    if cached is None or cached[0] is not families():
+        cached = _kinds_for(key)
+    mine, only = cached[1], cached[2]
     if only is not None:
         return only
     for kind in mine:
@@ -280,19 +295,16 @@ def _nothing(state: TenantState, object_id: str) -> None:
 _KINDS: dict[str, tuple[Any, list[Any], tuple[str, Callable[[TenantState, str], Any]] | None]] = {}
 
 
-def _kinds_for(key: str) -> tuple[list[Any], tuple[str, Callable[[TenantState, str], Any]] | None]:
+def _kinds_for(key: str) -> tuple[Any, list[Any], tuple[str, Callable[[TenantState, str], Any]] | None]:
     """The kinds whose scripts are under ``key`` (every kind when none is), and when that is one kind its
-    noun and ``find`` (or :func:`_nothing`): worked out again only when the families change (a test may
-    register one)."""
+    noun and ``find`` (or :func:`_nothing`), worked out for the families registered now and kept in
+    :data:`_KINDS`: worked out again only when the families change (a test may register one)."""
     registered = families()
-    cached = _KINDS.get(key)
-    if cached is not None and cached[0] is registered:
-        return cached[1], cached[2]
     kinds = [kind for family in registered for kind in family.kinds]
     mine = [kind for kind in kinds if kind.key == key] or kinds
     only = (mine[0].noun, mine[0].find or _nothing) if len(mine) == 1 else None
-    _KINDS[key] = (registered, mine, only)
-    return mine, only
+    cached = _KINDS[key] = (registered, mine, only)
+    return cached
 
 
 # ---------------------------------------------------------------------- the JSON
