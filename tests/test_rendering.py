@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import gc
 import json
 import math
 import random
@@ -16,9 +17,10 @@ import struct
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 
-from fakeopenai.http.rendering import _ENCODER, dumps, json_response
+from fakeopenai.http.rendering import _ENCODER, _ORJSON_OPTIONS, _refuse, _written_alike, dumps, json_response
 
 
 def _stdlib(content: Any) -> bytes:
@@ -115,6 +117,129 @@ def test_what_the_standard_library_refuses_still_raises_what_it_raised(content: 
     with pytest.raises(type(expected.value)) as raised:
         dumps(content)
     assert str(raised.value) == str(expected.value)
+
+
+class Word(enum.StrEnum):
+    QUEUED = "queued"
+
+
+def _orjson(content: Any) -> bytes:
+    return orjson.dumps(content, default=_refuse, option=_ORJSON_OPTIONS)
+
+
+_WRITTEN_OWN_WAY: list[Any] = [   # orjson writes each (so only the walk keeps its output out); json refuses or differs
+    Colour.RED, Level.ONE, Word.QUEUED, uuid.UUID(int=1), orjson.Fragment(b"[1]"),
+    float("nan"), float("inf"), float("-inf"), 1e-05, 9.99e-05, 1.5e-07, 1e16, -1e22, 5e-324,
+]
+
+
+@pytest.mark.parametrize("value", _WRITTEN_OWN_WAY, ids=lambda value: type(value).__name__ + str(value)[:20])
+def test_what_orjson_writes_its_own_way_is_found_wherever_it_is(value: Any) -> None:
+    places = [value, {"v": value}, [1, "a", value], (value,), {"a": [{"b": ({"c": [None, value]},)}]},
+              {"x": 1.5, "y": [0.5, value, 2.0]}]
+    for content in places:
+        _orjson(content)                     # orjson takes it: the walk is what keeps its bytes out
+        assert not _written_alike(content), content
+        try:
+            expected = _stdlib(content)
+        except (TypeError, ValueError) as refused:
+            with pytest.raises(type(refused)):
+                dumps(content)
+        else:
+            assert dumps(content) == expected
+
+
+def test_the_walk_sees_every_value_at_every_depth() -> None:
+    """gc.get_referents of exact dicts, lists and tuples is all their items: a NaN put in place of any
+    one value of a nested answer is found."""
+    rng = random.Random(7)
+
+    def build(depth: int) -> Any:
+        if depth == 0 or rng.random() < 0.3:
+            return rng.choice(["text", 3, 2.5, True, None, 0.0, -7])
+        kind = rng.choice(["dict", "list", "tuple"])
+        items = [build(depth - 1) for _ in range(rng.randint(0, 4))]
+        if kind == "dict":
+            return {f"k{i}": item for i, item in enumerate(items)}
+        return items if kind == "list" else tuple(items)
+
+    def slots(node: Any) -> list[tuple[Any, Any]]:   # (container, key or index) of every leaf
+        if isinstance(node, dict):
+            pairs = list(node.items())
+        elif isinstance(node, (list, tuple)):
+            pairs = list(enumerate(node))
+        else:
+            return []
+        found = []
+        for key, item in pairs:
+            found += slots(item) if isinstance(item, (dict, list, tuple)) else [(node, key)]
+        return found
+
+    checked = 0
+    for _ in range(200):
+        content = {"root": [build(5), build(5)]}
+        assert _written_alike(content) and dumps(content) == _stdlib(content)
+        for container, key in slots(content):
+            if isinstance(container, tuple):
+                continue
+            before = container[key]
+            container[key] = float("nan")
+            assert not _written_alike(content), content
+            container[key] = before
+            checked += 1
+    assert checked > 500
+
+
+def test_the_referents_of_a_dict_are_its_values_and_its_keys_unless_all_are_strings() -> None:
+    value = [1]
+    assert gc.get_referents({"a": value, "b": "s"}) == [value, "s"]
+    general: dict[Any, Any] = {1: None}
+    del general[1]
+    general["a"] = value        # a table that once held a key not a string: keys are visited too
+    assert sorted(map(repr, gc.get_referents(general))) == sorted(map(repr, ["a", value]))
+    assert _written_alike(general) and dumps(general) == _stdlib(general)
+    assert sorted(map(id, gc.get_referents((1, "a", value)))) == sorted(map(id, (1, "a", value)))
+    assert sorted(map(id, gc.get_referents([2, "b", value]))) == sorted(map(id, (2, "b", value)))
+    assert gc.get_referents("text", 3, 2.5, None, True) == []
+
+
+@pytest.mark.parametrize("key", [Text("k"), Word.QUEUED, 1, 2.5, None, (1,)], ids=repr)
+def test_orjson_refuses_every_key_not_exactly_a_string(key: Any) -> None:
+    with pytest.raises(TypeError):
+        _orjson({key: 1})
+    try:
+        expected = _stdlib({key: 1})
+    except TypeError:
+        with pytest.raises(TypeError):
+            dumps({key: 1})
+    else:
+        assert dumps({key: 1}) == expected
+
+
+def test_orjson_refuses_a_cycle_and_deep_nesting_so_the_walk_ends() -> None:
+    looped: list[Any] = []
+    looped.append(looped)
+    cyclic: dict[str, Any] = {"a": {}}
+    cyclic["a"]["back"] = cyclic
+    for content in (looped, cyclic, json.loads("[" * 256 + "]" * 256)):
+        with pytest.raises(TypeError):
+            _orjson(content)
+    for content in (looped, cyclic):
+        with pytest.raises(ValueError, match="Circular reference detected"):
+            dumps(content)
+    deep = json.loads("[" * 300 + "]" * 300)
+    assert dumps(deep) == _stdlib(deep)
+
+
+def test_floats_at_the_edges_of_the_range_orjson_writes_are_written_as_before() -> None:
+    edges = [1e-4, 1e16, 0.0, -0.0]
+    for edge in (1e-4, 1e16):
+        below, above = math.nextafter(edge, 0.0), math.nextafter(edge, math.inf)
+        edges += [below, above, -below, -above, math.nextafter(below, 0.0), math.nextafter(above, math.inf)]
+    for value in edges:
+        assert dumps(value) == _stdlib(value) and dumps({"v": [value]}) == _stdlib({"v": [value]}), value
+    assert _written_alike([1e-4, 0.0, -0.0, math.nextafter(1e16, 0.0)])
+    assert not _written_alike([math.nextafter(1e-4, 0.0)]) and not _written_alike([1e16])
 
 
 def _run(**changes: Any) -> dict[str, Any]:

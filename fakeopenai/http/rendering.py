@@ -7,6 +7,7 @@ gets the last word (:meth:`~fakeopenai.core.compat.profiles.Profile.apply`).
 
 from __future__ import annotations
 
+import gc
 import json
 import marshal
 from collections.abc import Callable, Iterable, Mapping
@@ -79,36 +80,52 @@ def dumps(content: Any) -> bytes:
     same; else by the standard library's encoder, which also raises what it always raised.
 
     orjson differs from ``json`` on: floats in exponent form or below 1e-4 (``0.00001`` for ``1e-05``,
-    ``1.5e-7`` for ``1.5e-07``; ``1e16`` for ``1e+16`` before orjson 3.12: not used then), NaN and infinities
-    (``null``, where ``json`` raises), and types ``json`` refuses (dataclasses, dates, enums, UUIDs) or
-    writes its own way (subclasses of str, int, dict, list; non-string keys; integers past 64 bits,
-    which orjson refuses). So: orjson's output is used only if it has no number in exponent form and
-    no ``0.0000`` (a string holding such text only costs the fallback), orjson took every value as it
-    is (the other types are passed to ``_refuse``), and reading it back gives ``content`` again (a NaN
-    read back is None; a tuple, written as an array by both, reads back as a list and takes the
-    fallback). tests/test_rendering.py holds the survey of floats and characters this rests on."""
+    ``1.5e-7`` for ``1.5e-07``), NaN and infinities (``null``, where ``json`` raises), and types ``json``
+    refuses (dataclasses, dates, enums, UUIDs, ``orjson.Fragment``) or writes its own way (subclasses of
+    str, int, dict, list; non-string keys; integers past 64 bits, which orjson refuses). So orjson's
+    output is used only if orjson took every value as it is (the types it would pass on are given to
+    ``_refuse``) and :func:`_written_alike` finds in ``content`` nothing but the types both write alike
+    and floats both write alike. tests/test_rendering.py holds the survey of floats and characters this
+    rests on, and checks each fact about orjson it relies on."""
     try:
         out = _orjson_dumps(content, default=_refuse, option=_ORJSON_OPTIONS)
-    except TypeError:   # orjson.JSONEncodeError: a type, key, integer or string it does not take as json does
+    except TypeError:   # orjson.JSONEncodeError: a type, key, integer, string or depth it does not take as json does
         pass
     else:
-        if b"0.0000" not in out and not _exponent(out) and _orjson_loads(out) == content:
+        if _written_alike(content):
             return out
     return _ENCODER.encode(content).encode("utf-8")
 
 
-def _exponent(out: bytes) -> bool:
-    """Whether ``out`` has a number in exponent form: a digit, ``e``, then ``-`` or ``+``. Found from the
-    signs, which are rare in an answer (``e`` is common, so finding ``e-`` stops at every ``e``; a regular
-    expression takes microseconds to say; ``file-`` ids have ``e-`` too, hence the look at the digit).
-    (Searching ``e-`` and ``e+`` first costs more: a two-byte search walks the bytes, a one-byte one is memchr.)"""
-    for sign in (45, 43):   # "-", "+"
-        at = out.find(sign, 2)
-        while at >= 0:
-            if out[at - 1] == 101 and 48 <= out[at - 2] <= 57:   # "e" after a digit
-                return True
-            at = out.find(sign, at + 1)
-    return False
+_ALIKE_TYPES = frozenset({dict, list, tuple, str, int, bool, type(None)})   # exactly these; no subclass
+_items = gc.get_referents
+
+
+def _written_alike(content: Any) -> bool:
+    """Whether ``content``, which orjson has just written, holds only what orjson writes as ``json`` does:
+    dicts, lists, tuples, strings, integers, booleans and None of exactly those types, and floats that
+    both write in the same digits (finite, zero or 1e-4 <= |x| < 1e16: where ``json`` has no exponent).
+
+    Walked a level at a time, the types of a whole level checked in C at once (a level with a float is
+    looked at value by value): about 21 k instructions for a chat completion, where orjson reading its
+    output back and comparing it with ``content``, with the searches for exponents, cost 38 k (a walk
+    object by object in Python: 25-34 k). ``gc.get_referents`` of exact dicts, lists and tuples is their
+    items (a dict's values; its keys too unless all are exact strings), of strings and numbers nothing;
+    a level is only gone into once its types are known to be these. Dict keys need no look: orjson
+    refuses any key that is not exactly a string. The walk ends: orjson refuses a cycle and nesting
+    past 254 levels. tests/test_rendering.py checks each of these facts."""
+    level = [content]
+    while level:
+        if not _ALIKE_TYPES.issuperset(map(type, level)):   # a float, or a type orjson writes its own way
+            for value in level:
+                kind = type(value)
+                if kind is float:
+                    if not (1e-4 <= abs(value) < 1e16 or value == 0.0):   # NaN and infinities fail both
+                        return False
+                elif kind not in _ALIKE_TYPES:
+                    return False
+        level = _items(*level)
+    return True
 
 
 def _refuse(value: Any) -> Any:
@@ -116,25 +133,23 @@ def _refuse(value: Any) -> Any:
 
 
 _orjson_dumps: Callable[..., bytes]
-_orjson_loads: Callable[[Any], Any]
 try:
     import orjson
 except ImportError:  # a dependency; without it, the standard library's encoder does all the work
     def _orjson_dumps(content: Any, **options: Any) -> bytes:
         raise TypeError("orjson is not installed")
 
-    _orjson_loads = json.loads
     _ORJSON_OPTIONS = 0
 else:
     _orjson_dumps = orjson.dumps
-    _orjson_loads = orjson.loads
     _ORJSON_OPTIONS = (orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
                        | orjson.OPT_PASSTHROUGH_DATETIME)
-    # Releases before 3.12 wrote exponents without a sign (1e16), which _exponent would not see: such an
-    # orjson is not used at all.
-    if any(orjson.dumps(probe) != json.dumps(probe).encode() for probe in (1e16, 1e22, 1.5e300, 5e-324)):
+    # A release that writes a float of the range _written_alike lets through otherwise than json (none is
+    # known; tests/test_rendering.py surveys the range) is not used at all.
+    if any(orjson.dumps(probe) != json.dumps(probe).encode()
+           for probe in (1e-4, 0.1, 0.3, 2.5, 123.456, 1.2345678901234567, 1e15 + 0.5, 9999999999999998.0)):
         def _orjson_dumps(content: Any, **options: Any) -> bytes:
-            raise TypeError("this orjson writes exponents its own way")
+            raise TypeError("this orjson writes floats its own way")
 
 
 _RECENT_LIMIT = 512           # objects kept (then all are dropped at once)
