@@ -34,7 +34,7 @@ from fakeopenai.families.chat.generated import (
     tool_names,
     usage,
 )
-from fakeopenai.families.chat.objects import Chain, Completion, Outcome
+from fakeopenai.families.chat.objects import Chain, Completion, Outcome, Turn
 from fakeopenai.families.chat.scenario import ChatMatch, ChatScript
 from fakeopenai.families.chat.world import ChatWorld, world
 from fakeopenai.scripting.conversation import Step, ToolCallSpec
@@ -148,8 +148,8 @@ def create_completion(state: TenantState, body: dict[str, Any], *, object_id: st
     completion = Completion(object_id or state.ids.new("chatcmpl-"), now, body.get("model") or DEFAULT_MODEL,
                             metadata=dict(metadata) if metadata else {}, service_tier=service_tier(body),
                             _chain=chain)
-    chain.latest = completion
-    chain.completions.append(completion)
+    chain.latest = turn = Turn(completion.id)
+    chain.turns.append(turn)
     if new_chain:
         chain.id = completion.id
         objects.chains.add(chain.id, chain)
@@ -176,8 +176,8 @@ def create_completion(state: TenantState, body: dict[str, Any], *, object_id: st
         if waited:
             _remember(objects.answered, waited, Outcome(completion=completion))
     finally:
-        completion._status = chain.status
-        completion._step = chain._cursor.step_number()
+        turn.status = chain.status
+        turn.step = chain._cursor.step_number()
         state.timeline.note(state, chain)   # no request path names a conversation (Timeline.note_after)
     if body.get("store"):
         completion._messages = [{"id": f"{completion.id}-{i}", **m} for i, m in enumerate(messages)]
