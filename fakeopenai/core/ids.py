@@ -74,7 +74,7 @@ def derived_id(prefix: str, key: str, length: int = ID_LENGTH) -> str:
     """A random-looking id that is a pure function of ``key``: ids inside a batch's output lines.
 
     Those are made by the tens of thousands at once, so they do not draw from the tenant's
-    :class:`IdFactory` (whose set of issued ids would grow by one per line).
+    :class:`IdFactory`: a line's ids depend on the line alone, not on what the tenant made before.
     """
     return prefix + hashlib.blake2b(key.encode(), digest_size=length).digest().translate(_BYTE_TO_CHAR).decode("ascii")
 
