@@ -147,7 +147,7 @@ def snapshot(http: Any, world: dict[str, str], fake: FakeOpenAI) -> list[Any]:
 
     def internals() -> tuple[Any, ...]:
         state = server.registry.peek(fake.api_key)
-        return (state.clock.now, state.ids._count, len(state.ids._seen), state.stored_bytes,
+        return (state.clock.now, state.ids._count, len(state.ids._reserved), state.stored_bytes,
                 state.worlds["assistants"].run_count, state.worlds["batches"].batch_count, len(state.violations),
                 sorted(state.served.items()))
 
@@ -374,7 +374,8 @@ def test_an_unknown_model_is_a_404_that_changes_nothing(fake: FakeOpenAI, spec: 
             state = server.registry.peek(key)
             return [*(http.get(path).text for path in ("/v1/assistants", "/v1/threads/thread_1/messages",
                                                            "/v1/threads/thread_1/runs")),
-                    server.call(lambda: (state.clock.now, len(state.ids._seen), state.worlds["assistants"].run_count))]
+                    server.call(lambda: (state.clock.now, state.ids._count, len(state.ids._reserved),
+                                         state.worlds["assistants"].run_count))]
 
         before = readable()
         for path, body, param in UNKNOWN_MODEL:

@@ -29,27 +29,29 @@ class IdFactory:
     run too, but 24 draws cost about 20 microseconds an id on this project's machine; a hash, 2.)
     """
 
-    __slots__ = ("_base", "_count", "_seen")
+    __slots__ = ("_base", "_count", "_reserved")
 
     def __init__(self, seed: int | str = 0) -> None:
         self._base = hashlib.blake2b(f"fakeopenai-ids-{seed}:".encode(), digest_size=ID_LENGTH)
         self._count = 0
-        self._seen: set[str] = set()
+        # Only the ids made elsewhere (a scenario's, an unknown id's) are kept: two generated ids are two
+        # numbers' hashes, 24 characters of 62, and do not repeat. Keeping every generated id cost a set
+        # growing by one a request, walked by each of the garbage collector's full passes.
+        self._reserved: set[str] = set()
 
     def new(self, prefix: str) -> str:
-        seen = self._seen
+        reserved = self._reserved
         while True:
             count = self._count = self._count + 1
             hasher = self._base.copy()
             hasher.update(count.to_bytes(8, "little"))
             candidate = prefix + hasher.digest().translate(_BYTE_TO_CHAR).decode("ascii")
-            if candidate not in seen:
-                seen.add(candidate)
+            if candidate not in reserved:
                 return candidate
 
     def reserve(self, object_id: str) -> None:
-        """Record an id pinned by a scenario so it is never generated again."""
-        self._seen.add(object_id)
+        """Record an id pinned by a scenario (or made for an unknown id) so it is never generated."""
+        self._reserved.add(object_id)
 
 
 _REQUEST_BASES: dict[int | str, Any] = {}   # seed -> the hasher of its "seed:" prefix
@@ -72,7 +74,7 @@ def derived_id(prefix: str, key: str, length: int = ID_LENGTH) -> str:
     """A random-looking id that is a pure function of ``key``: ids inside a batch's output lines.
 
     Those are made by the tens of thousands at once, so they do not draw from the tenant's
-    :class:`IdFactory` (whose set of issued ids would grow by one per line).
+    :class:`IdFactory`: a line's ids depend on the line alone, not on what the tenant made before.
     """
     return prefix + hashlib.blake2b(key.encode(), digest_size=length).digest().translate(_BYTE_TO_CHAR).decode("ascii")
 

@@ -115,7 +115,12 @@ class TenantState:
             self._note_used_up(used_up, object_id)
         if script.index < 0:
             return  # the default script and the unmatched stand-in are not scenario scripts
-        self.served.setdefault((script.key, script.index), []).append(object_id)
+        key = (script.key, script.index)
+        served = self.served.get(key)
+        if served is None:
+            self.served[key] = [object_id]
+        else:
+            served.append(object_id)   # (not setdefault: no new list a use)
 
     def _note_used_up(self, used_up: UsedUp, object_id: str) -> None:
         """A script fit ``object_id`` but its ``times`` were used up, so the default script answered

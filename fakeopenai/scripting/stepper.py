@@ -88,7 +88,8 @@ class Cursor:
 
     def step_number(self) -> int:
         """1-based, as the log and ``GET /_fake/scenario`` show it (``step 2/4``)."""
-        return min(self.pos + 1, self.total)
+        number, total = self.pos + 1, len(self.script.steps)   # min(), without a call to it and to total
+        return number if number < total else total
 
     def moves_on(self, now_us: int) -> bool:
         """Whether a read now moves past the current step: the fake clock passed ``after`` since
@@ -104,9 +105,11 @@ class Cursor:
         return 0 if end is None else max(0, end - now_us)
 
     def enter(self, pos: int, now_us: int) -> Any:
+        """Move to step ``pos`` (past the last: None) at fake time ``now_us``; the step."""
         self.pos = pos
         self.entered_us = now_us
-        return self.current()
+        steps = self.script.steps   # current(), without its call: every step a request plays enters here
+        return steps[pos] if 0 <= pos < len(steps) else None
 
 
 def wait_end(step: PacedStep | None, entered_us: int) -> int | None:
@@ -209,7 +212,10 @@ def scripts_for(state: TenantState, key: str) -> tuple[Any, ...]:
     """The scripts a conversation API chooses from: its own (``runs``, ``responses``), then the
     ``conversations:`` scripts, which serve either."""
     scripts = state.scenario.scripts
-    return (*scripts.get(key, ()), *scripts.get("conversations", ()))
+    own, shared = scripts.get(key, ()), scripts.get("conversations")
+    if not shared and type(own) is tuple:
+        return own   # the usual scenario (no conversations: scripts): no new tuple
+    return (*own, *(shared or ()))
 
 
 @dataclass(frozen=True, slots=True)

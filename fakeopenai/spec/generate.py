@@ -178,7 +178,9 @@ def count_tokens(text: str) -> int:
     """A stable token estimate: about four characters a token, at least one per word."""
     if not text:
         return 0
-    return max(len(text.split()), (len(text) + 3) // 4)   # math.ceil(len(text) / 4), in integers
+    # max(words, math.ceil(len(text) / 4)), in integers and without max() (its call parses keywords).
+    words, quarters = len(text.split()), (len(text) + 3) // 4
+    return words if words > quarters else quarters
 
 
 _WORD = re.compile(r"\s*\S+")

@@ -39,8 +39,7 @@ def members(state: TenantState, chain: Chain) -> list[dict[str, object]]:
     served: where that request left the conversation (``waiting`` for tool outputs, ``completed``,
     ``failed``) and at which script step."""
     steps = chain._cursor.total
-    return [{"id": completion.id, "status": completion._status, "step": completion._step, "steps": steps}
-            for completion in chain.completions]
+    return [{"id": turn.id, "status": turn.status, "step": turn.step, "steps": steps} for turn in chain.turns]
 
 
 FAMILY = Family(

@@ -34,9 +34,9 @@ from fakeopenai.families.chat.generated import (
     tool_names,
     usage,
 )
-from fakeopenai.families.chat.objects import Chain, Completion, Outcome
+from fakeopenai.families.chat.objects import Chain, Completion, Outcome, Turn
 from fakeopenai.families.chat.scenario import ChatMatch, ChatScript
-from fakeopenai.families.chat.world import world
+from fakeopenai.families.chat.world import ChatWorld, world
 from fakeopenai.scripting.conversation import Step, ToolCallSpec
 from fakeopenai.scripting.stepper import (
     Cursor,
@@ -52,6 +52,7 @@ from fakeopenai.scripting.stepper import (
 if TYPE_CHECKING:
     from fakeopenai.core.state import TenantState
     from fakeopenai.scenario.model import StreamOptions
+    from fakeopenai.scripting.stepper import UsedUp
 
 DEFAULT_SCRIPT = ChatScript(index=-1, name="default script", match=ChatMatch(), times=None,
                             steps=(Step(kind="message", where="default.steps[0]"),))
@@ -142,13 +143,13 @@ def create_completion(state: TenantState, body: dict[str, Any], *, object_id: st
     now = state.clock.tick()
     new_chain = chain is None
     if chain is None:
-        chain = _new_chain(state, body, messages)
-    completion = Completion(id=object_id or state.ids.new("chatcmpl-"), created=now,
-                            model=body.get("model") or DEFAULT_MODEL, metadata=dict(body.get("metadata") or {}),
+        chain = _new_chain(state, objects, body, messages)
+    metadata = body.get("metadata")
+    completion = Completion(object_id or state.ids.new("chatcmpl-"), now, body.get("model") or DEFAULT_MODEL,
+                            metadata=dict(metadata) if metadata else {}, service_tier=service_tier(body),
                             _chain=chain)
-    completion.service_tier = service_tier(body)
-    chain.latest = completion
-    chain.completions.append(completion)
+    chain.latest = turn = Turn(completion.id)
+    chain.turns.append(turn)
     if new_chain:
         chain.id = completion.id
         objects.chains.add(chain.id, chain)
@@ -175,8 +176,8 @@ def create_completion(state: TenantState, body: dict[str, Any], *, object_id: st
         if waited:
             _remember(objects.answered, waited, Outcome(completion=completion))
     finally:
-        completion._status = chain.status
-        completion._step = chain._cursor.step_number()
+        turn.status = chain.status
+        turn.step = chain._cursor.step_number()
         state.timeline.note(state, chain)   # no request path names a conversation (Timeline.note_after)
     if body.get("store"):
         completion._messages = [{"id": f"{completion.id}-{i}", **m} for i, m in enumerate(messages)]
@@ -236,10 +237,24 @@ def scripted_batch_line(state: TenantState, body: dict[str, Any]) -> bool:
                        "chat completion", "chat completions")[0] is not None
 
 
-def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str, Any]]) -> Chain:
-    objects = world(state)
+def _new_chain(state: TenantState, objects: ChatWorld, body: dict[str, Any], messages: list[dict[str, Any]]) -> Chain:
     scripts = scripts_for(state, "chat")
-    wants_tools = forces_a_tool(body)
+    first = scripts[0] if scripts else None
+    if first is not None and first.times is None and first.match.fits_anything:
+        # What choose() gives when the first script serves every request (times: always, no match): it,
+        # with no fact of the request worked out (tests/test_chat.py checks the two agree).
+        script, violation, used_up = first, None, None
+    else:
+        script, violation, used_up = _choose(state, scripts, body, messages)
+    objects.chain_count += 1
+    return Chain("", Cursor(script, -1, 0, state.clock.micros), objects.chain_count, violation=violation,
+                 used_up=used_up)
+
+
+def _choose(state: TenantState, scripts: tuple[ChatScript, ...], body: dict[str, Any],
+            messages: list[dict[str, Any]]) -> tuple[ChatScript, dict[str, Any] | None, UsedUp | None]:
+    """The script serving a new conversation (:func:`choose`), the violation to record and the used-up
+    scripts to note."""
     facts: dict[str, Any] = {}
 
     def told() -> dict[str, Any]:
@@ -256,13 +271,9 @@ def _new_chain(state: TenantState, body: dict[str, Any], messages: list[dict[str
         said = told()
         return described(f"chat completion with model {said['model']}", said["metadata"], said["last_message"])
 
-    script, violation, used_up = choose(
-        state, scripts, mismatch,
-        noun="chat completion", plural="chat completions",
-        default=DEFAULT_TOOL_SCRIPT if wants_tools else DEFAULT_SCRIPT, fail=_failing_script, actual=actual)
-    objects.chain_count += 1
-    return Chain(id="", _cursor=Cursor(script, pos=-1, entered_us=state.clock.micros), number=objects.chain_count,
-                 violation=violation, used_up=used_up)
+    return choose(state, scripts, mismatch, noun="chat completion", plural="chat completions",
+                  default=DEFAULT_TOOL_SCRIPT if forces_a_tool(body) else DEFAULT_SCRIPT, fail=_failing_script,
+                  actual=actual)
 
 
 def _failing_script(message: str) -> ChatScript:
@@ -278,7 +289,7 @@ def _consume_answers(state: TenantState, chain: Chain, completion: Completion, w
     for calls in chain.pending:
         for call_id in calls:
             objects.calls.pop(call_id, None)
-    chain.pending = []
+    chain.pending = ()
     return check_outputs(state, chain._cursor.current(), [(spec, call_id) for call_id, spec in waited.items()],
                          answers, owner={"completion_id": completion.id}, script=chain._cursor.script.name)
 
@@ -305,18 +316,21 @@ def _play(state: TenantState, body: dict[str, Any], completion: Completion) -> N
     chain.status = "in_progress"
     while True:
         step = cursor.enter(cursor.pos + 1, state.clock.micros)
-        if step is not None and step.kind == "message":
-            state.timeline.note(state, chain)   # its lane shows the message step too, before the end
         if step is None:
             chain.status = "completed"
             if continued and scripted and not parts:
                 note_script_ended(state, cursor.script, {"completion_id": completion.id}, "completion")
             break
+        kind = step.kind
+        if kind == "message":
+            state.timeline.note(state, chain)   # its lane shows the message step too, before the end
+            if step.extra:
+                completion.extra.update(step.extra)
+            parts.append(step)
+            continue
         if step.extra:
             completion.extra.update(step.extra)
-        if step.kind == "message":
-            parts.append(step)
-        elif step.kind == "tool_calls":
+        if kind == "tool_calls":
             calls = step
             finish = "tool_calls"
             if scripted:
@@ -364,16 +378,20 @@ def _choice(state: TenantState, body: dict[str, Any], completion: Completion, in
             calls: Step | None, finish: str) -> dict[str, Any]:
     chain = completion._chain
     assert chain is not None
-    # Unscripted (a default script): keyed by the request, as a batch line with this body is.
     scripted = chain._cursor.script.index >= 0
-    key = f"{state.scenario.seed}|chat{chain.number}|step{chain._cursor.pos}|choice{index}" if scripted else \
-        choice_key(text_key(state.scenario.seed, body), index)
+    # The choice's key seeds what is generated (a text, calls, logprobs): worked out when one is (a scripted
+    # message says its own text).
+    key = ""
     texts: list[str] = []
     refusals: list[str] = []
     for part in parts:
-        text = part.message if part.message is not None else \
-            message_text(body, f"{key}|{part.where}", part.message_words if scripted else None)
+        text = part.message
+        if text is None:
+            key = key or _choice_key(state, body, chain, index, scripted)
+            text = message_text(body, f"{key}|{part.where}", part.message_words if scripted else None)
         (refusals if part.refusal else texts).append(text)
+    if not key and (calls is not None or body.get("logprobs")):
+        key = _choice_key(state, body, chain, index, scripted)
     tool_calls = None
     if calls is not None:
         specs = calls.tool_calls or generated_calls(body, key)
@@ -384,10 +402,18 @@ def _choice(state: TenantState, body: dict[str, Any], completion: Completion, in
             tool_calls.append({"id": call_id, "type": "function",
                                "function": {"name": spec.function, "arguments": spec.arguments}})
             made[call_id] = spec if spec.id is None or index == 0 else ToolCallSpec(spec.function, spec.arguments)
-        chain.pending.append(made)
+        chain.pending += (made,)
         for call_id in made:
             world(state).calls[call_id] = chain
     return choice(body, index, texts, refusals, tool_calls, finish, key)
+
+
+def _choice_key(state: TenantState, body: dict[str, Any], chain: Chain, index: int, scripted: bool) -> str:
+    """What a choice's generated parts are keyed by: its conversation, step and index; unscripted (a
+    default script), the request, as a batch line with this body is."""
+    if scripted:
+        return f"{state.scenario.seed}|chat{chain.number}|step{chain._cursor.pos}|choice{index}"
+    return choice_key(text_key(state.scenario.seed, body), index)
 
 
 # ----------------------------------------------------------------------------- stored completions

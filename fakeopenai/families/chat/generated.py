@@ -134,7 +134,8 @@ def prompt_tokens(body: dict[str, Any]) -> int:
     total = 0
     for message in body.get("messages") or ():   # a loop, not sum() over a generator: a frame less a message
         if isinstance(message, dict):
-            total += count_tokens(text_of(message.get("content"))) + 4
+            content = message.get("content")
+            total += count_tokens(content if type(content) is str else text_of(content)) + 4   # (text_of's usual case)
     return total
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,15 +23,27 @@ class Completion:
     metadata: dict[str, str] = field(default_factory=dict)
     service_tier: str = "default"
     extra: dict[str, Any] = field(default_factory=dict)
-    _messages: list[dict[str, Any]] = field(default_factory=list)   # the request's messages, with ids
+    # The request's messages, with ids (stored ones). Empty containers that stay empty are tuples: every
+    # completion stays alive with its conversation (GET /_fake/scenario), and a list is one more object
+    # each pass of the garbage collector walks.
+    _messages: Sequence[dict[str, Any]] = ()
     _chain: Chain | None = None
-    _stream_plan: list[dict[str, Any]] = field(default_factory=list)  # per choice: what its chunks say
     _stream_error: dict[str, Any] | None = None
     _deltas: tuple[str, ...] = ()     # the turn's one message step's message.deltas: how its content streams
-    # Where its request left the conversation (GET /_fake/scenario): "waiting" (it called tools),
-    # "completed" or "failed" (an error answer, or a stream that broke off), at this script step.
-    _status: str = "in_progress"
-    _step: int = 0
+
+
+@dataclass(slots=True)
+class Turn:
+    """One request of a conversation as its chain keeps it: the completion's id and where its request left
+    the conversation (GET /_fake/scenario), not the completion. A conversation is kept as long as its
+    tenant, and a completion (its choices and usage, six objects the garbage collector walks at each
+    pass) is not needed once answered, unless stored (``store: true``) or a retry may get it again."""
+
+    id: str
+    # "waiting" (it called tools), "completed" or "failed" (an error answer, or a stream that broke off),
+    # at this script step (1-based).
+    status: str = "in_progress"
+    step: int = 0
 
 
 @dataclass(slots=True)
@@ -42,11 +55,11 @@ class Chain:
     _cursor: Cursor
     number: int
     status: str = "in_progress"
-    pending: list[dict[str, Any]] = field(default_factory=list)   # per choice: call_id -> ToolCallSpec
+    pending: tuple[dict[str, Any], ...] = ()   # per choice: call_id -> ToolCallSpec (a tuple: see _messages)
     violation: dict[str, Any] | None = None
     used_up: Any = None           # stepper.UsedUp: fitting scripts whose times ran out (noted with the id)
-    latest: Completion | None = None
-    completions: list[Completion] = field(default_factory=list)   # every request's completion, oldest first
+    latest: Turn | None = None   # the request it is on now (the timeline names its id)
+    turns: list[Turn] = field(default_factory=list)   # every request's, oldest first
 
 
 @dataclass(slots=True)
