@@ -155,9 +155,8 @@ class Capture:
             self.status = message["status"]
             headers = message.get("headers", [])
             names = dict(headers)   # name -> value (the last one), at C speed
-            joined = b"".join(names)
-            if joined.lower() != joined:   # a name not in lower case (ASGI allows it): any case counts
-                names = {key.lower(): value for key, value in headers}
+            if not b"".join(names).islower():   # a name not in lower case (ASGI allows it): any case counts
+                names = {key.lower(): value for key, value in headers}   # (names without a letter come here too)
             if self.request_id is not None or self.door is not None:
                 headers = list(headers)
                 if self.request_id is not None and b"x-request-id" not in names:
