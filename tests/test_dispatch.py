@@ -113,3 +113,38 @@ async def _ignore(message: Any) -> None:
 
 async def _result(served: Any) -> Any:
     return await served
+
+
+def test_the_door_adds_headers_the_gateway_adds_not() -> None:
+    # The gateway's Capture adds the request id and the warnings first, then each door header the answer
+    # lacks, looking only at the answer's own names: the door's must be neither of the gateway's own.
+    from fakeopenai.gateway.request_log import WARNING_HEADER
+
+    names = [name for name, _ in ServerHeaders(create_app())._now()]
+    assert sorted(names) == [b"date", b"server"]
+    assert not {b"x-request-id", WARNING_HEADER} & set(names)
+
+
+AUTHORIZATIONS = [b"Bearer sk-1", b"bearer  sk-2 ", b"BEARER\tsk-3", b" Bearer sk-4", b"Bearer ", b"Bearer",
+                  b"Basic a2V5", b"", b"Bearer sk-\xe9", b"Bearer \t "]
+
+
+def old_bearer_key(value: bytes) -> str | None:
+    """What the gateway read an Authorization header's key as, before keys were kept by value."""
+    text = value.decode("latin-1").strip()
+    if text[:7].lower() == "bearer ":
+        return text[7:].strip() or None
+    return None
+
+
+def test_a_key_read_again_is_the_key_read_first(monkeypatch: Any) -> None:
+    from fakeopenai.gateway import auth
+
+    monkeypatch.setattr(auth, "KEYS", {})
+    monkeypatch.setattr(auth, "KEYS_MOST", 4)
+    for _ in range(2):   # read, then kept (and the cache emptied on the way: at most 4 kept)
+        for value in AUTHORIZATIONS:
+            scope = {"headers": [(b"host", b"x"), (b"authorization", value), (b"authorization", b"Bearer other")]}
+            assert auth.bearer(scope) == old_bearer_key(value), value
+            assert len(auth.KEYS) <= 4
+    assert auth.bearer({"headers": [(b"host", b"x")]}) is None
