@@ -11,7 +11,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,7 +20,7 @@ import uvicorn
 from fakeopenai.core.state import TenantState
 from fakeopenai.core.tenants import TenantRegistry
 from fakeopenai.doors.loop_lock import LoopLock
-from fakeopenai.gateway import DOOR_HEADERS
+from fakeopenai.gateway import DOOR_HEADERS, Gateway
 from fakeopenai.gateway.request_log import format_request
 from fakeopenai.http.app import create_app
 
@@ -44,8 +44,8 @@ def uvicorn_config(app: Any, log_level: str = "warning", tls: TlsFiles | None = 
     No ``X-Forwarded-For`` middleware: the fake is not behind a proxy, and a request's own peer decides
     what loopback may see. ``tls``: serve https and wss with these files (``serve --tls``)."""
     return uvicorn.Config(ServerHeaders(app), log_level=log_level, access_log=False, lifespan="off",
-                          loop="asyncio", http=http_protocol(), ws=websocket_protocol(), proxy_headers=False,
-                          timeout_keep_alive=KEEP_ALIVE_SECONDS, server_header=False,
+                          loop="asyncio", interface="asgi3", http=http_protocol(), ws=websocket_protocol(),
+                          proxy_headers=False, timeout_keep_alive=KEEP_ALIVE_SECONDS, server_header=False,
                           date_header=False, ssl_certfile=str(tls.cert) if tls else None,
                           ssl_keyfile=str(tls.key) if tls else None)
 
@@ -102,6 +102,7 @@ class ServerHeaders:
         # (doors/http11.py); any other (the recording proxy waits on its upstream under asyncio.timeout,
         # which needs one) is served as uvicorn serves it.
         self.one_go = getattr(getattr(app, "state", None), "registry", None) is not None
+        self.returns_none = isinstance(app, Gateway)   # the fake's own app: its coroutine returns None
         self._second = -1
         self._headers: list[tuple[bytes, bytes]] = []
 
@@ -112,30 +113,50 @@ class ServerHeaders:
             self._headers = [(b"date", formatdate(second, usegmt=True).encode()), (b"server", b"uvicorn")]
         return self._headers
 
-    async def whole(self, scope: Any, receive: Any, send: Any) -> None:
+    # Both are plain functions returning the fake's own app's coroutine (a wrapping coroutine was a frame
+    # and an await per request); uvicorn is told the app is ASGI 3 (uvicorn_config), as it no longer finds out.
+    # Any other app's goes through `_returning_none`: what it returns is not uvicorn's to see, as before.
+    def whole(self, scope: Any, receive: Any, send: Any) -> Awaitable[None]:
         """The app for an HTTP request whose cycle writes the head and body in one piece itself
         (doors/cycle.Whole): the door's headers, no OneWrite."""
         scope[DOOR_HEADERS] = self._now
-        await self.app(scope, receive, send)
+        served = self.app(scope, receive, send)
+        return served if self.returns_none else _returning_none(served)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scope[DOOR_HEADERS] = self._now
-        await one_write(self.app, scope, receive, send)
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Awaitable[None]:
+        if scope["type"] == "http":
+            scope[DOOR_HEADERS] = self._now
+            transport = _cycle_transport(send)
+            if transport is not None:
+                return _one_write(self.app, scope, receive, send, transport)
+        served = self.app(scope, receive, send)
+        return served if self.returns_none else _returning_none(served)
+
+
+async def _returning_none(served: Awaitable[Any]) -> None:
+    await served
+
+
+def _cycle_transport(send: Any) -> Any:
+    """The transport uvicorn's request cycle writes to, when ``send`` is that cycle's and it does not hold
+    the answer's head itself; else None (nothing to hold: the app is served as it is)."""
+    cycle: Any = getattr(send, "__self__", None)   # uvicorn's request cycle: it writes to its `transport`
+    if cycle is None or getattr(cycle, "holds_head", False):   # no transport, or one holding the head itself
+        return None
+    return getattr(cycle, "transport", None)
 
 
 async def one_write(app: Any, scope: Any, receive: Any, send: Any) -> None:
     """Serve ``scope`` with its answer's head and body written in one piece (:class:`OneWrite`)."""
-    cycle: Any = getattr(send, "__self__", None)   # uvicorn's request cycle: it writes to its `transport`
-    if cycle is None or getattr(cycle, "holds_head", False):   # no transport, or one holding the head itself
-        await app(scope, receive, send)
-        return
-    transport = getattr(cycle, "transport", None)
+    transport = _cycle_transport(send)
     if transport is None:
         await app(scope, receive, send)
         return
+    await _one_write(app, scope, receive, send, transport)
+
+
+async def _one_write(app: Any, scope: Any, receive: Any, send: Any, transport: Any) -> None:
+    cycle = send.__self__
     cycle.transport = held = OneWrite(transport)
     try:
         await app(scope, receive, send)

@@ -17,10 +17,16 @@ async def read_body(receive: Receive, length: bytes | None, max_bytes: int) -> b
     if length is not None and length.isdigit() and int(length) > max_bytes:
         raise PayloadTooLargeError(f"Request too large: {int(length)} bytes; the limit is {max_bytes} bytes.",
                                    param="body", code="request_too_large")
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):   # all in one (the usual)
+        chunk = message.get("body", b"")
+        if len(chunk) > max_bytes:
+            raise PayloadTooLargeError(f"Request too large: more than {max_bytes} bytes.", param="body",
+                                       code="request_too_large")
+        return chunk
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
@@ -32,6 +38,7 @@ async def read_body(receive: Receive, length: bytes | None, max_bytes: int) -> b
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
+        message = await receive()
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 

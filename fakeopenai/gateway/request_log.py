@@ -134,20 +134,24 @@ class Capture:
     the answer has none), and, when ``keep`` (a request under ``/v1``, or ``--log-level debug``), keeps
     the head of the response body and its content type for the timeline and the log."""
 
-    __slots__ = ("send_to", "keep", "started", "status", "content_type", "head", "size", "request_id", "entry",
-                 "door")
+    __slots__ = ("send_to", "keep", "started", "status", "content_type_bytes", "head", "size", "request_id",
+                 "entry", "door")
 
     def __init__(self, send_to: Send, keep: bool = True, door: Any = None) -> None:
         self.send_to = send_to
         self.keep = keep
         self.started = False
         self.status = 0
-        self.content_type = ""
+        self.content_type_bytes = b""   # the answer's (its last content-type header), decoded when read
         self.head: bytes | bytearray = b""   # the body's first bytes (one chunk's: kept, not copied)
         self.size = 0
         self.request_id: bytes | None = None      # the fake's x-request-id, once the gateway knows it
         self.entry: dict[str, Any] | None = None  # the request's log entry: its warnings are a header
         self.door = door           # () -> [(name, value)]: the door's headers, each unless the answer has it
+
+    @property
+    def content_type(self) -> str:
+        return self.content_type_bytes.decode("latin-1")
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -155,28 +159,23 @@ class Capture:
             self.status = message["status"]
             headers = message.get("headers", [])
             names = dict(headers)   # name -> value (the last one), at C speed
-            joined = b"".join(names)
-            if joined.lower() != joined:   # a name not in lower case (ASGI allows it): any case counts
-                names = {key.lower(): value for key, value in headers}
-            if self.request_id is not None or self.door is not None:
+            if not b"".join(names).islower():   # a name not in lower case (ASGI allows it): any case counts
+                names = {key.lower(): value for key, value in headers}   # (names without a letter come here too)
+            request_id, entry, door = self.request_id, self.entry, self.door
+            if request_id is not None or door is not None:
                 headers = list(headers)
-                if self.request_id is not None and b"x-request-id" not in names:
-                    headers.append((b"x-request-id", self.request_id))
-                    names[b"x-request-id"] = self.request_id
-                warnings = self.entry.get("warnings") if self.entry is not None else None
+                if request_id is not None and b"x-request-id" not in names:
+                    headers.append((b"x-request-id", request_id))
+                warnings = entry.get("warnings") if entry is not None else None
                 if warnings:   # whatever the answer has
                     headers.append((WARNING_HEADER, header_text("; ".join(warnings))))
-                    names[WARNING_HEADER] = headers[-1][1]
-                if self.door is not None:
-                    for name, value in self.door():
-                        if name not in names:
-                            headers.append((name, value))
-                            names[name] = value
+                if door is not None:   # (its names are neither of the two above: tests/test_dispatch.py)
+                    for header in door():
+                        if header[0] not in names:
+                            headers.append(header)
                 message["headers"] = headers
             if self.keep:
-                content_type = names.get(b"content-type")
-                if content_type is not None:
-                    self.content_type = content_type.decode("latin-1")
+                self.content_type_bytes = names.get(b"content-type", b"")
         elif self.keep and message["type"] == "http.response.body":
             chunk = message.get("body", b"")
             self.size += len(chunk)

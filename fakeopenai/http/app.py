@@ -133,6 +133,20 @@ def create_app(scenario: Any = None, *, seed: int | str | None = None, compat: s
 _SEND_BODY = Response.__call__   # sends the start message, then the body: only a send can fail in it
 
 
+class DispatchedRequest(Request):
+    """Starlette's ``Request`` as its ``__init__`` makes it, without that ``__init__``'s two checks of the
+    scope's type and its ``super()`` call (a few thousand instructions a request): :class:`Dispatch` makes
+    it only for an HTTP scope. tests/test_dispatch.py holds its attributes to a ``Request``'s."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:   # noqa: D107 - the class says it
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self._stream_consumed = False
+        self._is_disconnected = False
+        self._form = None
+
+
 class Dispatch:
     """The Starlette app, with its per-request layers done in one place for a request a route serves.
 
@@ -154,6 +168,9 @@ class Dispatch:
         self._index()
 
     def _index(self) -> None:
+        # (routes imports every family: not when this module is imported)
+        from fakeopenai.http.routes import BY_METHOD
+
         # Routes by the number of "/" in their path (a route with a {name:path} parameter, or that is not
         # a plain Route, is a candidate for every path), in the router's order, each with its literal start.
         self.candidates: dict[int, list[tuple[str, Any, bool]]] = {}
@@ -161,7 +178,11 @@ class Dispatch:
         fixed: list[tuple[int, int, Any]] = []
         self.indexed: list[Any] = list(self.router.routes)
         self.static: dict[tuple[str, str], Any] = {}   # (method, path) -> the route, for paths without parameters
+        self.by_method: dict[Any, dict[str, Any]] = {}   # endpoint -> its handlers by method (routes._dispatch)
         for order, route in enumerate(self.indexed):
+            handlers = getattr(getattr(route, "endpoint", None), BY_METHOD, None)
+            if handlers is not None:
+                self.by_method[route.endpoint] = handlers
             plain = (type(route) is Route and inspect.iscoroutinefunction(route.endpoint)
                      and not any(isinstance(c, PathConvertor) for c in route.param_convertors.values()))
             if plain:
@@ -216,17 +237,29 @@ class Dispatch:
         scope["starlette.exception_handlers"] = self.exception_handlers
         scope["router"] = self.router
         scope["route"] = route
-        scope["endpoint"] = route.endpoint
+        endpoint = scope["endpoint"] = route.endpoint
         scope["path_params"] = params
-        request = Request(scope, receive, send)
+        request = DispatchedRequest(scope, receive, send)
+        # A path with a handler per method: that handler, as the path's endpoint would pick it (routes._dispatch).
+        by_method = self.by_method.get(endpoint)
         try:
-            response = await route.endpoint(request)
+            if by_method is None:
+                response = await endpoint(request)
+            else:
+                response = await (by_method.get(scope["method"]) or by_method["GET"])(request)
         except Exception as exc:
             await self._failed(request, exc, started=False)
             return
         if type(response).__call__ is _SEND_BODY:
             try:
-                await response(scope, receive, send)
+                if response.background is None:
+                    # What Response.__call__ sends (tests/test_dispatch.py holds the two to the same
+                    # messages), without its coroutine.
+                    await send({"type": "http.response.start", "status": response.status_code,
+                                "headers": response.raw_headers})
+                    await send({"type": "http.response.body", "body": response.body})
+                else:
+                    await response(scope, receive, send)
             except Exception as exc:   # only a send can fail, and the first one starts the answer
                 await self._failed(request, exc, started=True)
             return

@@ -47,7 +47,14 @@ def _merge(table: list[Any]) -> list[Route]:
     return [Route(path, _dispatch(handlers), methods=list(handlers)) for path, handlers in by_path.items()]
 
 
+# The attribute of a path's endpoint that holds its handlers by method (_dispatch): app.Dispatch calls the
+# handler itself (the endpoint's own await was a coroutine more per request); Starlette calls the endpoint.
+BY_METHOD = "fakeopenai_by_method"
+
+
 def _dispatch(handlers: dict[str, Handler]) -> Handler:
+    """One endpoint for a path's handlers by method (HEAD is served by GET), which also holds them
+    (``BY_METHOD``)."""
     if len(handlers) == 1:
         return next(iter(handlers.values()))
 
@@ -55,7 +62,10 @@ def _dispatch(handlers: dict[str, Handler]) -> Handler:
         handler = handlers.get(request.method) or handlers["GET"]  # HEAD is served by GET
         return await handler(request)
 
+    setattr(endpoint, BY_METHOD, handlers)
     return endpoint
+
+
 
 
 def routes(*, control: bool = True) -> list[BaseRoute]:
