@@ -91,13 +91,16 @@ def expire_runs(state: TenantState) -> None:
         runs.refresh(state, run)
 
 
+BETA_PATHS = ("/v1/assistants", "/v1/threads")   # what needs ``OpenAI-Beta: assistants=v2``
+
+
 def check_beta_header(state: TenantState, scope: Scope) -> APIError | None:
     """With ``require_beta_header: true``, an Assistants request needs ``OpenAI-Beta: assistants=v2``."""
-    part: scenario.AssistantsPart | None = state.scenario.part(NAME)
-    if part is None or not part.require_beta_header:
+    # Every request of every family comes here: the path first (one call), the scenario only for this family's.
+    if not scope["path"].startswith(BETA_PATHS):
         return None
-    path: str = scope["path"]
-    if not (path.startswith("/v1/assistants") or path.startswith("/v1/threads")):
+    part: scenario.AssistantsPart | None = state.scenario.parts.get(NAME)
+    if part is None or not part.require_beta_header:
         return None
     from fakeopenai.core.errors import APIError
 
