@@ -21,8 +21,7 @@ async def read_body(receive: Receive, length: bytes | None, max_bytes: int) -> b
     if message["type"] == "http.request" and not message.get("more_body", False):   # all in one (the usual)
         chunk = message.get("body", b"")
         if len(chunk) > max_bytes:
-            raise PayloadTooLargeError(f"Request too large: more than {max_bytes} bytes.", param="body",
-                                       code="request_too_large")
+            raise _too_large(max_bytes)
         return chunk
     chunks: list[bytes] = []
     size = 0
@@ -33,13 +32,18 @@ async def read_body(receive: Receive, length: bytes | None, max_bytes: int) -> b
         if chunk:
             size += len(chunk)
             if size > max_bytes:
-                raise PayloadTooLargeError(f"Request too large: more than {max_bytes} bytes.", param="body",
-                                           code="request_too_large")
+                raise _too_large(max_bytes)
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
         message = await receive()
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(max_bytes: int) -> PayloadTooLargeError:
+    """A body that came bigger than ``max_bytes`` (without a ``content-length`` saying so first)."""
+    return PayloadTooLargeError(f"Request too large: more than {max_bytes} bytes.", param="body",
+                                code="request_too_large")
 
 
 class Replay:

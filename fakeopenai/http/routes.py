@@ -66,8 +66,6 @@ def _dispatch(handlers: dict[str, Handler]) -> Handler:
     return endpoint
 
 
-
-
 def routes(*, control: bool = True) -> list[BaseRoute]:
     table = [route for family in families() for route in family.routes] + (CONTROL if control else [])
     sockets = [WebSocketRoute(path, handler) for family in families() for path, handler in family.websockets]
