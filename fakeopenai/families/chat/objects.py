@@ -23,9 +23,9 @@ class Completion:
     metadata: dict[str, str] = field(default_factory=dict)
     service_tier: str = "default"
     extra: dict[str, Any] = field(default_factory=dict)
-    # The request's messages, with ids (stored ones). Empty containers that stay empty are tuples: every
-    # completion stays alive with its conversation (GET /_fake/scenario), and a list is one more object
-    # each pass of the garbage collector walks.
+    # The request's messages, with ids (stored ones). Empty containers that stay empty are tuples: a
+    # stored completion (``store: true``) or one a retry may get again stays alive with its tenant, and a
+    # list is one more object each pass of the garbage collector walks.
     _messages: Sequence[dict[str, Any]] = ()
     _chain: Chain | None = None
     _stream_error: dict[str, Any] | None = None
